@@ -1,0 +1,48 @@
+/*
+ * cmd.h - the front ends of attn's commands (one file per command in cmd/).
+ *
+ * A command parses its options, calls the library, prints, and returns the
+ * process exit status: 0 success, 1 failure of the work, 2 bad usage or input.
+ */
+#ifndef ATTN_CMD_CMD_H
+#define ATTN_CMD_CMD_H
+
+#include <getopt.h>
+#include <stdio.h>
+#include "util/error.h"
+
+/* Options every command accepts. */
+typedef struct {
+    const char *data_dir;   /* --data-dir, $ATTN_DATA_DIR, else ./data */
+    const char *repo;       /* --repo O/R */
+    int json;               /* --json */
+    int quiet;              /* --quiet */
+} attn_cli;
+
+/* getopt_long ids for the common options; command-specific ids start at 300. */
+enum { OPT_DATA_DIR = 256, OPT_REPO, OPT_JSON, OPT_QUIET, OPT_HELP };
+
+#define ATTN_COMMON_LONGOPTS                                   \
+    {"data-dir", required_argument, NULL, OPT_DATA_DIR},       \
+    {"repo", required_argument, NULL, OPT_REPO},               \
+    {"json", no_argument, NULL, OPT_JSON},                     \
+    {"quiet", no_argument, NULL, OPT_QUIET},                   \
+    {"help", no_argument, NULL, OPT_HELP}
+
+void attn_cli_init(attn_cli *cli);
+/* Handle a common option id; returns 1 if handled, 0 if not common. */
+int attn_cli_common(attn_cli *cli, int opt, const char *arg);
+/* Print "attn: <message>" to stderr and return the exit status for err. */
+int attn_cli_fail(const attn_error *err);
+/* Print a usage error and return 2. */
+int attn_cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Path of the repo's history DB into out: DATA/github/<o>/<r>/history.sqlite. */
+int attn_cli_db_path(const attn_cli *cli, char *out, size_t cap, attn_error *err);
+
+int cmd_contract(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
+
+#endif

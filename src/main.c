@@ -1,0 +1,60 @@
+/*
+ * main.c - attn's entry point and command table.
+ *
+ * The table below is the index of the tool: each entry names a command, the
+ * front end in src/cmd/<name>.c that implements it, and a one-line summary.
+ * Adding a command is one file in cmd/ and one line here.
+ */
+#include "cmd/cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef ATTN_VERSION
+#define ATTN_VERSION "0.1.0"
+#endif
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"init", cmd_init, "create the data directory and an empty history store for --repo"},
+    {"synth", cmd_synth, "generate a deterministic synthetic GitHub history (JSON bundle)"},
+    {"load", cmd_load, "load a GitHub JSON bundle into the store (normalize, events, intervals)"},
+    {"snapshot", cmd_snapshot, "a PR's state as of a cutoff, from events and intervals (JSON)"},
+    {"contract", cmd_contract, "contract check: schema, indexes and interval invariants"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: attn <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\ncommon options: --data-dir DIR (default ./data, env ATTN_DATA_DIR), "
+               "--repo OWNER/NAME, --json, --quiet\n"
+               "run 'attn <command> --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("attn %s (%s)\n", ATTN_VERSION, "attn.contract.v1");
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "attn: unknown command '%s'; run 'attn --help' for the list\n", argv[1]);
+    return 2;
+}

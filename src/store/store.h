@@ -1,0 +1,233 @@
+/*
+ * store.h - the per-repository SQLite history store (SPEC §3).
+ *
+ * One file per repository (DATA/github/<owner>/<repo>/history.sqlite), WAL,
+ * foreign keys on, schema version in PRAGMA user_version with numbered
+ * migrations. Entities are upserted (last write wins: they are a cache of the
+ * latest API view); the events table is append-only and de-duplicated by
+ * event_key; interval tables are derived from events and can always be
+ * rebuilt. Readers that answer "as of t" use events and intervals only.
+ *
+ * Conventions for the C structs below: int64 fields use ATTN_NULL_I64 for
+ * SQL NULL (instants are epoch seconds), tri-state booleans use -1 for NULL,
+ * and NULL string pointers are SQL NULL. Strings are borrowed for the call.
+ */
+#ifndef ATTN_STORE_STORE_H
+#define ATTN_STORE_STORE_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+#include "util/error.h"
+#include "util/time.h"
+
+#define ATTN_CONTRACT_VERSION "attn.contract.v1"
+
+typedef struct attn_store attn_store;
+
+/* ---- opening and transactions ------------------------------------------ */
+
+/* Open (creating if needed) and migrate to the current schema version.
+ * A file that is not a SQLite database, or one from a newer attn, is refused
+ * with a message naming the path. */
+int attn_store_open(const char *path, attn_store **out, attn_error *err);
+/* Open without creating or migrating (readers; fails on a missing file). */
+int attn_store_open_readonly(const char *path, attn_store **out, attn_error *err);
+void attn_store_close(attn_store *s);
+sqlite3 *attn_store_db(attn_store *s);
+
+/* Current schema version this build writes. */
+int attn_store_schema_version(void);
+
+int attn_store_begin(attn_store *s, attn_error *err);
+int attn_store_commit(attn_store *s, attn_error *err);
+int attn_store_rollback(attn_store *s);
+
+/* ---- entities ------------------------------------------------------------- */
+
+typedef struct {
+    int64_t id, owner_id;
+    const char *owner_login, *name, *full_name, *description, *default_branch;
+    int is_private, archived, disabled;        /* -1 = NULL */
+    int64_t created_at, updated_at, pushed_at;
+} attn_repo_row;
+
+typedef struct {
+    int64_t id;
+    const char *login, *type;                  /* type: User | Bot | Organization */
+    int site_admin;
+    const char *avatar_url;
+} attn_user_row;
+
+typedef struct {
+    int64_t id;
+    const char *slug, *name;
+} attn_team_row;
+
+typedef struct {
+    int64_t team_id, user_id;
+    const char *source;                        /* e.g. "api", "roster" */
+    int64_t observed_at;
+} attn_team_member_row;
+
+typedef struct {
+    int64_t id, repo_id;
+    const char *name, *color, *description;
+    int is_default;
+} attn_label_row;
+
+typedef struct {
+    int64_t id, repo_id, number;
+    const char *title, *state, *description;
+    int64_t due_on, closed_at, created_at, updated_at;
+} attn_milestone_row;
+
+typedef struct {
+    int64_t id, repo_id, number, user_id;
+    const char *title, *body, *state;
+    int64_t created_at, updated_at, closed_at;
+    int is_pull_request, locked;
+} attn_issue_row;
+
+typedef struct {
+    int64_t id, repo_id, number, issue_id, user_id;
+    const char *title, *body, *state;
+    int draft, merged;
+    const char *merge_commit_sha, *head_sha, *head_ref, *base_sha, *base_ref;
+    int64_t created_at, updated_at, closed_at, merged_at;
+    int files_truncated;                       /* 1 when the 3,000-file cap was hit */
+} attn_pull_request_row;
+
+typedef struct {
+    int64_t repo_id, pull_request_id;
+    const char *head_sha, *path, *status, *previous_path;
+    int64_t additions, deletions, changes;
+} attn_pr_file_row;
+
+typedef struct {
+    int64_t id, repo_id, pull_request_id, user_id;
+    const char *state, *body, *commit_id;
+    int64_t submitted_at;
+} attn_review_row;
+
+typedef struct {
+    int64_t id, repo_id, issue_id, pull_request_id, review_id, user_id;
+    const char *body;
+    int64_t created_at, updated_at;
+    const char *path;
+    int64_t position;
+    const char *commit_id;
+    int64_t in_reply_to_id;
+    const char *comment_type;                  /* issue | review */
+} attn_comment_row;
+
+typedef struct {
+    int64_t repo_id;
+    const char *sha;
+    int64_t author_id, committer_id;
+    const char *author_name, *author_email, *committer_name, *committer_email, *message;
+    int64_t authored_at, committed_at;
+} attn_commit_row;
+
+typedef struct {
+    int64_t repo_id;
+    const char *ref_type, *name, *sha;         /* ref_type: branch | tag */
+    int is_protected;
+} attn_ref_row;
+
+typedef struct {
+    int64_t id, repo_id;
+    const char *tag_name, *name;
+    int draft, prerelease;
+    int64_t created_at, published_at, author_id;
+    const char *body, *target_commitish;
+} attn_release_row;
+
+int attn_store_upsert_repo(attn_store *s, const attn_repo_row *r, attn_error *err);
+int attn_store_upsert_user(attn_store *s, const attn_user_row *r, attn_error *err);
+int attn_store_upsert_team(attn_store *s, const attn_team_row *r, attn_error *err);
+int attn_store_upsert_team_member(attn_store *s, const attn_team_member_row *r, attn_error *err);
+int attn_store_upsert_label(attn_store *s, const attn_label_row *r, attn_error *err);
+int attn_store_upsert_milestone(attn_store *s, const attn_milestone_row *r, attn_error *err);
+int attn_store_upsert_issue(attn_store *s, const attn_issue_row *r, attn_error *err);
+int attn_store_upsert_pull_request(attn_store *s, const attn_pull_request_row *r, attn_error *err);
+int attn_store_upsert_pr_file(attn_store *s, const attn_pr_file_row *r, attn_error *err);
+int attn_store_upsert_review(attn_store *s, const attn_review_row *r, attn_error *err);
+int attn_store_upsert_comment(attn_store *s, const attn_comment_row *r, attn_error *err);
+int attn_store_upsert_commit(attn_store *s, const attn_commit_row *r, attn_error *err);
+int attn_store_upsert_ref(attn_store *s, const attn_ref_row *r, attn_error *err);
+int attn_store_upsert_release(attn_store *s, const attn_release_row *r, attn_error *err);
+
+/* ---- events ----------------------------------------------------------------
+ *
+ * Event types (subject_type in brackets), the vocabulary interval rebuild
+ * understands:
+ *   issue.opened, issue.reopened, issue.closed                      [issue]
+ *   issue.content.set, issue.content.edit   payload {title?, body?}  [issue]
+ *   issue.label.add / issue.label.remove     object label            [issue]
+ *   issue.assignee.add / issue.assignee.remove  object user          [issue]
+ *   issue.milestone.set / issue.milestone.clear object milestone     [issue]
+ *   pull_request.opened, pull_request.closed, pull_request.reopened,
+ *   pull_request.merged (actor = merger, commit_sha = merge sha)     [pull_request]
+ *   pull_request.draft.set                   payload {is_draft}      [pull_request]
+ *   pull_request.head.set                    commit_sha, payload {head_ref}
+ *   pull_request.base.set                    commit_sha?, payload {base_ref}
+ *   pull_request.review_request.add / .remove  object user|team      [pull_request]
+ *   comment.created, comment.edited, comment.deleted  payload {body} [comment]
+ *   review.submitted, review.edited, review.dismissed payload {body, state} [review]
+ *   anything else is stored and ignored by the rebuild.
+ *
+ * Payload keys "observed": true mark values the API could only tell as of
+ * ingestion (SPEC §4), so snapshots can report them in leak_risk.
+ */
+typedef struct {
+    int64_t repo_id, occurred_at, actor_id;    /* actor_id may be ATTN_NULL_I64 */
+    const char *subject_type;
+    int64_t subject_id;
+    const char *event_type, *object_type;      /* object_type may be NULL */
+    int64_t object_id;                         /* ATTN_NULL_I64 when none */
+    const char *commit_sha, *payload_json;     /* payload: compact JSON object or NULL */
+    const char *event_key;                     /* source identity, unique */
+} attn_event_row;
+
+/* Insert unless event_key exists. *inserted (may be NULL) is 1 if a row was added.
+ * *event_id (may be NULL) receives the id of the new or existing row. */
+int attn_store_insert_event(attn_store *s, const attn_event_row *e, int *inserted,
+                            int64_t *event_id, attn_error *err);
+
+/* ---- intervals ------------------------------------------------------------ */
+
+/* Scope of a rebuild: NULL arrays mean "everything in the repo". The sets name
+ * issue ids and pull request ids; their comments and reviews are included. */
+typedef struct {
+    const int64_t *issue_ids;
+    size_t n_issue_ids;
+    const int64_t *pull_request_ids;
+    size_t n_pull_request_ids;
+} attn_rebuild_scope;
+
+typedef struct {
+    int64_t events_read, intervals_written;
+} attn_rebuild_stats;
+
+/* Delete and rebuild interval rows from events ordered by (occurred_at, id).
+ * scope NULL = full rebuild. Runs in its own transaction unless one is open. */
+int attn_store_rebuild_intervals(attn_store *s, int64_t repo_id, const attn_rebuild_scope *scope,
+                                 attn_rebuild_stats *stats, attn_error *err);
+
+/* ---- operational ---------------------------------------------------------- */
+
+int attn_store_repo_id(attn_store *s, const char *full_name, int64_t *out, attn_error *err);
+
+/* ---- contract check ------------------------------------------------------- */
+
+typedef struct {
+    int ok;                 /* 1 when no invariant failed */
+    int n_findings;
+    char **findings;        /* one line each, e.g. "FAIL overlap issue_label_intervals ..." */
+} attn_contract_report;
+
+int attn_store_contract_check(attn_store *s, int64_t repo_id, attn_contract_report *out,
+                              attn_error *err);
+void attn_contract_report_free(attn_contract_report *r);
+
+#endif

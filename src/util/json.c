@@ -1,0 +1,185 @@
+/*
+ * json.c - jansson helpers and the canonical JSON writer (see json.h).
+ */
+#include "util/json.h"
+#include "util/sha256.h"
+#include "util/time.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int put_string(attn_buf *out, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (attn_buf_putc(out, '"') < 0)
+        return ATTN_ENOMEM;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        char u[7];
+        switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        default:
+            if (c < 0x20) {
+                memcpy(u, "\\u00", 4);
+                u[4] = hex[c >> 4];
+                u[5] = hex[c & 15];
+                u[6] = '\0';
+                esc = u;
+            }
+        }
+        if (esc ? attn_buf_puts(out, esc) : attn_buf_putc(out, (char)c))
+            return ATTN_ENOMEM;
+    }
+    return attn_buf_putc(out, '"');
+}
+
+/* Shortest %.Ng that parses back to the same double. */
+static int put_real(attn_buf *out, double d, attn_error *err)
+{
+    char tmp[40];
+    if (!isfinite(d))
+        return attn_error_set(err, ATTN_EINVAL, "canonical JSON cannot hold NaN or infinity");
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    if (!strpbrk(tmp, ".eEn"))
+        strcat(tmp, ".0");
+    return attn_buf_puts(out, tmp);
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int attn_json_canonical(const json_t *v, attn_buf *out, attn_error *err)
+{
+    int rc = 0;
+    switch (json_typeof(v)) {
+    case JSON_NULL: return attn_buf_puts(out, "null");
+    case JSON_TRUE: return attn_buf_puts(out, "true");
+    case JSON_FALSE: return attn_buf_puts(out, "false");
+    case JSON_INTEGER:
+        return attn_buf_printf(out, "%lld", (long long)json_integer_value(v));
+    case JSON_REAL: return put_real(out, json_real_value(v), err);
+    case JSON_STRING: return put_string(out, json_string_value(v), json_string_length(v));
+    case JSON_ARRAY: {
+        size_t i;
+        const json_t *x;
+        if (attn_buf_putc(out, '['))
+            return ATTN_ENOMEM;
+        json_array_foreach(v, i, x) {
+            if ((i && attn_buf_putc(out, ',')) || (rc = attn_json_canonical(x, out, err)))
+                return rc ? rc : ATTN_ENOMEM;
+        }
+        return attn_buf_putc(out, ']');
+    }
+    case JSON_OBJECT: {
+        size_t n = json_object_size(v), i = 0;
+        const char **keys = malloc((n ? n : 1) * sizeof(*keys));
+        const char *k;
+        const json_t *x;
+        if (!keys)
+            return ATTN_ENOMEM;
+        json_object_foreach((json_t *)v, k, x) keys[i++] = k;
+        qsort(keys, n, sizeof(*keys), cmp_keys);
+        rc = attn_buf_putc(out, '{');
+        for (i = 0; i < n && !rc; i++) {
+            if ((i && (rc = attn_buf_putc(out, ','))) ||
+                (rc = put_string(out, keys[i], strlen(keys[i]))) ||
+                (rc = attn_buf_putc(out, ':')))
+                break;
+            rc = attn_json_canonical(json_object_get(v, keys[i]), out, err);
+        }
+        free(keys);
+        return rc ? rc : attn_buf_putc(out, '}');
+    }
+    }
+    return attn_error_set(err, ATTN_EINVAL, "canonical JSON: unknown value type");
+}
+
+int attn_json_hash(const json_t *v, char hex[65], attn_error *err)
+{
+    attn_buf b = ATTN_BUF_INIT;
+    int rc = attn_json_canonical(v, &b, err);
+    if (!rc && attn_sha256_hex(attn_buf_cstr(&b), b.len, hex) < 0)
+        rc = attn_error_set(err, ATTN_EIO, "SHA-256 failed in libcrypto");
+    attn_buf_free(&b);
+    return rc;
+}
+
+int attn_json_load_file(const char *path, json_t **out, attn_error *err)
+{
+    json_error_t je;
+    *out = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!*out)
+        return attn_error_set(err, ATTN_EINVAL, "%s:%d:%d: %s", path, je.line, je.column,
+                              je.text);
+    return 0;
+}
+
+int attn_json_parse(const char *text, size_t len, const char *what, json_t **out,
+                    attn_error *err)
+{
+    json_error_t je;
+    *out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!*out)
+        return attn_error_set(err, ATTN_EINVAL, "malformed JSON in %s at line %d column %d: %s",
+                              what, je.line, je.column, je.text);
+    return 0;
+}
+
+static int dump_cb(const char *buf, size_t size, void *data)
+{
+    return attn_buf_put(data, buf, size) ? -1 : 0;
+}
+
+int attn_json_dump_pretty(const json_t *v, attn_buf *out)
+{
+    if (json_dump_callback(v, dump_cb, out,
+                           JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) < 0)
+        return ATTN_ENOMEM;
+    return attn_buf_putc(out, '\n');
+}
+
+const char *attn_json_str(const json_t *obj, const char *key)
+{
+    const json_t *v = obj ? json_object_get(obj, key) : NULL;
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int64_t attn_json_i64(const json_t *obj, const char *key, int64_t dflt)
+{
+    const json_t *v = obj ? json_object_get(obj, key) : NULL;
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
+}
+
+int attn_json_bool(const json_t *obj, const char *key, int dflt)
+{
+    const json_t *v = obj ? json_object_get(obj, key) : NULL;
+    return json_is_boolean(v) ? json_is_true(v) : dflt;
+}
+
+int attn_json_time(const json_t *obj, const char *key, int64_t *out, attn_error *err)
+{
+    const json_t *v = obj ? json_object_get(obj, key) : NULL;
+    *out = ATTN_NULL_I64;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return attn_error_set(err, ATTN_EINVAL, "field '%s' is not a time string", key);
+    if (attn_time_parse(json_string_value(v), out, err) < 0)
+        return attn_error_wrap(err, "field '%s'", key);
+    return 0;
+}

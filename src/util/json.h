@@ -1,0 +1,41 @@
+/*
+ * json.h - small helpers over jansson, and canonical JSON.
+ *
+ * Canonical JSON is attn's hashing form: object keys sorted by byte order,
+ * no whitespace, integers in decimal, reals in the shortest form that reads
+ * back to the same double (always with a '.' or exponent so the type
+ * survives), strings with the minimal escapes and raw UTF-8. It does not
+ * depend on jansson's own dump flags, so hashes stay stable across versions.
+ */
+#ifndef ATTN_UTIL_JSON_H
+#define ATTN_UTIL_JSON_H
+
+#include <stdint.h>
+#include <jansson.h>
+#include "util/buf.h"
+#include "util/error.h"
+
+/* Append the canonical form of v to out. Fails on NaN/Inf reals. */
+int attn_json_canonical(const json_t *v, attn_buf *out, attn_error *err);
+
+/* SHA-256 (lowercase hex, 64 chars + NUL) of the canonical form of v. */
+int attn_json_hash(const json_t *v, char hex[65], attn_error *err);
+
+/* Load a JSON file; the message names the file, line and column on error. */
+int attn_json_load_file(const char *path, json_t **out, attn_error *err);
+
+/* Parse a JSON text; `what` names its origin in error messages. */
+int attn_json_parse(const char *text, size_t len, const char *what, json_t **out,
+                    attn_error *err);
+
+/* Pretty, sorted-key dump with a trailing newline (for files people read). */
+int attn_json_dump_pretty(const json_t *v, attn_buf *out);
+
+/* Accessors tolerant of missing keys and JSON null. */
+const char *attn_json_str(const json_t *obj, const char *key);      /* NULL if absent/not string */
+int64_t attn_json_i64(const json_t *obj, const char *key, int64_t dflt);
+int attn_json_bool(const json_t *obj, const char *key, int dflt);   /* -1 allowed as dflt */
+/* Instant field: ATTN_NULL_I64 when absent or null; error when malformed. */
+int attn_json_time(const json_t *obj, const char *key, int64_t *out, attn_error *err);
+
+#endif
