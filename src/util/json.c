@@ -42,20 +42,51 @@ static int put_string(attn_buf *out, const char *s, size_t len)
     return attn_buf_putc(out, '"');
 }
 
-/* Shortest %.Ng that parses back to the same double. */
+/*
+ * Reals are written like Python's repr: the fewest significant digits that
+ * read back to the same double, fixed notation for decimal exponents in
+ * [-4, 16), scientific otherwise, and always a '.' or exponent. Matching a
+ * well-known rule lets other tools recompute our hashes.
+ */
 static int put_real(attn_buf *out, double d, attn_error *err)
 {
-    char tmp[40];
+    char tmp[40], digits[24];
+    int prec, exp, nd = 0;
+    const char *p;
+
     if (!isfinite(d))
         return attn_error_set(err, ATTN_EINVAL, "canonical JSON cannot hold NaN or infinity");
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+    for (prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, d);
         if (strtod(tmp, NULL) == d)
             break;
     }
-    if (!strpbrk(tmp, ".eEn"))
-        strcat(tmp, ".0");
-    return attn_buf_puts(out, tmp);
+    /* tmp is [-]D[.DDD]e(+|-)XX: collect the digits and the exponent. */
+    p = tmp;
+    if (*p == '-') {
+        if (attn_buf_putc(out, '-'))
+            return ATTN_ENOMEM;
+        p++;
+    }
+    for (; *p != 'e'; p++)
+        if (*p != '.')
+            digits[nd++] = *p;
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    digits[nd] = '\0';
+    exp = atoi(p + 1);
+    if (exp < -4 || exp >= 16) {
+        int rc = attn_buf_putc(out, digits[0]);
+        if (!rc && nd > 1)
+            rc = attn_buf_printf(out, ".%s", digits + 1);
+        return rc ? rc : attn_buf_printf(out, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+    }
+    if (exp < 0)
+        return attn_buf_printf(out, "0.%.*s%s", -exp - 1, "0000", digits);
+    for (int i = 0; i <= exp; i++)
+        if (attn_buf_putc(out, i < nd ? digits[i] : '0'))
+            return ATTN_ENOMEM;
+    return attn_buf_printf(out, ".%s", nd > exp + 1 ? digits + exp + 1 : "0");
 }
 
 static int cmp_keys(const void *a, const void *b)

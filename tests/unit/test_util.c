@@ -1,0 +1,330 @@
+/*
+ * test_util.c - util/: ISO-8601 (data-driven, tests/data/time_cases.txt),
+ * durations, canonical JSON and its hash, path safety, atomic writes, buffers.
+ */
+#include "testutil.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/path.h"
+#include "util/sha256.h"
+#include "util/time.h"
+
+static void test_time_cases(void **state)
+{
+    char path[1024], line[512];
+    int n = 0;
+    (void)state;
+    test_data_path("time_cases.txt", path, sizeof(path));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f)) {
+        char *tab, *nl = strchr(line, '\n');
+        attn_error err;
+        int64_t t = 42;
+        int rc;
+        if (nl)
+            *nl = '\0';
+        if (line[0] == '#' || !(tab = strchr(line, '\t')))
+            continue;
+        *tab = '\0';
+        attn_error_clear(&err);
+        rc = attn_time_parse(line, &t, &err);
+        if (!strncmp(tab + 1, "ERR ", 4)) {
+            if (rc != ATTN_EINVAL || !strstr(err.msg, tab + 5) || !strstr(err.msg, line))
+                fail_msg("'%s': want error containing '%s', got rc=%d msg='%s'", line, tab + 5,
+                         rc, err.msg);
+        } else {
+            if (rc != 0 || t != strtoll(tab + 1, NULL, 10))
+                fail_msg("'%s': want %s, got rc=%d t=%lld (%s)", line, tab + 1, rc,
+                         (long long)t, err.msg);
+        }
+        n++;
+    }
+    fclose(f);
+    assert_true(n >= 40);
+}
+
+static void test_time_format_roundtrip(void **state)
+{
+    char buf[ATTN_TIME_BUFSZ];
+    attn_error err;
+    int64_t back;
+    static const int64_t samples[] = {0, -1, 951782400 /* 2000-02-29 */, 1709208000,
+                                      253402300799LL, -62135596800LL, 86399, -86400};
+    (void)state;
+    assert_string_equal(attn_time_format(0, buf), "1970-01-01T00:00:00Z");
+    assert_string_equal(attn_time_format(-1, buf), "1969-12-31T23:59:59Z");
+    assert_string_equal(attn_time_format(1709208000, buf), "2024-02-29T12:00:00Z");
+    for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+        attn_time_format(samples[i], buf);
+        assert_int_equal(attn_time_parse(buf, &back, &err), 0);
+        assert_int_equal(back, samples[i]);
+    }
+    /* Every day across a leap cycle survives a round trip. */
+    for (int64_t t = 946684800; t < 946684800 + 4 * 366 * 86400LL; t += 86400 + 3601) {
+        attn_time_format(t, buf);
+        assert_int_equal(attn_time_parse(buf, &back, &err), 0);
+        assert_int_equal(back, t);
+    }
+}
+
+static void test_duration(void **state)
+{
+    attn_error err;
+    int64_t d;
+    (void)state;
+    assert_int_equal(attn_duration_parse("48h", &d, &err), 0);
+    assert_int_equal(d, 172800);
+    assert_int_equal(attn_duration_parse("60m", &d, &err), 0);
+    assert_int_equal(d, 3600);
+    assert_int_equal(attn_duration_parse("30d", &d, &err), 0);
+    assert_int_equal(d, 2592000);
+    assert_int_equal(attn_duration_parse("0s", &d, &err), 0);
+    assert_int_equal(d, 0);
+    assert_int_equal(attn_duration_parse("2w", &d, &err), 0);
+    assert_int_equal(d, 1209600);
+    assert_int_equal(attn_duration_parse("48", &d, &err), ATTN_EINVAL);
+    assert_non_null(strstr(err.msg, "'48'"));
+    assert_int_equal(attn_duration_parse("h", &d, &err), ATTN_EINVAL);
+    assert_int_equal(attn_duration_parse("-5h", &d, &err), ATTN_EINVAL);
+    assert_int_equal(attn_duration_parse("5hx", &d, &err), ATTN_EINVAL);
+    assert_int_equal(attn_duration_parse("99999999999999999999d", &d, &err), ATTN_EINVAL);
+}
+
+static char *canon(const char *text)
+{
+    json_t *v;
+    attn_error err;
+    attn_buf b = ATTN_BUF_INIT;
+    assert_int_equal(attn_json_parse(text, strlen(text), "test", &v, &err), 0);
+    assert_int_equal(attn_json_canonical(v, &b, &err), 0);
+    json_decref(v);
+    return attn_buf_detach(&b);
+}
+
+static void test_canonical_json(void **state)
+{
+    static const char *cases[][2] = {
+        {"{\"b\":1,\"a\":2}", "{\"a\":2,\"b\":1}"},
+        {" { \"a\" : [ 1 , 2 ] } ", "{\"a\":[1,2]}"},
+        {"{\"x\":{\"d\":null,\"c\":{\"b\":true,\"a\":false}}}",
+         "{\"x\":{\"c\":{\"a\":false,\"b\":true},\"d\":null}}"},
+        /* Expected strings are Python's repr() of the same doubles. */
+        {"[0.1, 2.5, 1.0, 1e22, -0.0, 100.0, 1e-7]", "[0.1,2.5,1.0,1e+22,-0.0,100.0,1e-07]"},
+        {"[1e16, 1e15, 0.0001, 0.00012345, 123.456, 1.5e-10, 5e-324, 0.30000000000000004]",
+         "[1e+16,1000000000000000.0,0.0001,0.00012345,123.456,1.5e-10,5e-324,0.30000000000000004]"},
+        {"[-1234.5, 1.7976931348623157e308, 12345678901234567890.0]",
+         "[-1234.5,1.7976931348623157e+308,1.2345678901234567e+19]"},
+        {"[\"\\u00e9\", \"a\\\"b\\\\c\", \"\\n\\t\\u0001\\u001f\", \"\\/\"]",
+         "[\"\xc3\xa9\",\"a\\\"b\\\\c\",\"\\n\\t\\u0001\\u001f\",\"/\"]"},
+        {"{\"B\":1,\"a\":2,\"_\":3}", "{\"B\":1,\"_\":3,\"a\":2}"}, /* byte order */
+        {"[]", "[]"},
+        {"{}", "{}"},
+        {"[-9223372036854775808]", "[-9223372036854775808]"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = canon(cases[i][0]);
+        if (strcmp(got, cases[i][1]))
+            fail_msg("case %zu: want %s got %s", i, cases[i][1], got);
+        free(got);
+    }
+}
+
+static void test_json_hash_stable(void **state)
+{
+    /* Expected digest computed independently: Python json.dumps(sort_keys=True,
+     * separators=(',',':'), ensure_ascii=False) then hashlib.sha256. */
+    const char *text =
+        "{\"m\":123456789012,\"k\":1e-7,\"h\":[],\"g\":{},\"f\":false,\"e\":0,\"d\":2.5,"
+        "\"c\":0.1,\"b\":[1,2,{\"z\":null,\"a\":true}],\"a\":\"h\\u00e9llo \\\"q\\\"\\n\\t\\u0001\"}";
+    const char *want = "c29506e55bcc4b0f2a54c532bd52416ff01dc9a11da00f8a3fe416b7e61ea838";
+    json_t *v, *w;
+    char hex[65], hex2[65];
+    attn_error err;
+    (void)state;
+    assert_int_equal(attn_json_parse(text, strlen(text), "t", &v, &err), 0);
+    assert_int_equal(attn_json_hash(v, hex, &err), 0);
+    assert_string_equal(hex, want);
+    /* Same content, different key insertion order and spacing: same hash. */
+    w = json_deep_copy(v);
+    json_object_del(w, "a");
+    json_object_set_new(w, "a", json_string("h\xc3\xa9llo \"q\"\n\t\x01"));
+    assert_int_equal(attn_json_hash(w, hex2, &err), 0);
+    assert_string_equal(hex2, want);
+    /* Any change changes it. */
+    json_object_set_new(w, "e", json_integer(1));
+    assert_int_equal(attn_json_hash(w, hex2, &err), 0);
+    assert_string_not_equal(hex2, want);
+    json_decref(v);
+    json_decref(w);
+    assert_int_equal(attn_sha256_hex("abc", 3, hex), 0);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void test_json_nan_rejected(void **state)
+{
+    attn_buf b = ATTN_BUF_INIT;
+    attn_error err;
+    json_t *v = json_real(0.0);
+    (void)state;
+    /* jansson refuses to create NaN; poke an infinite value through json_real_set. */
+    assert_int_equal(json_real_set(v, 1.0 / 0.0), -1);
+    json_decref(v);
+    attn_error_clear(&err);
+    assert_int_equal(attn_json_canonical(json_null(), &b, &err), 0);
+    assert_string_equal(attn_buf_cstr(&b), "null");
+    attn_buf_free(&b);
+}
+
+static void test_json_accessors(void **state)
+{
+    json_t *v;
+    attn_error err;
+    int64_t t;
+    const char *text = "{\"s\":\"x\",\"i\":7,\"b\":true,\"n\":null,\"t\":\"2024-01-01T00:00:00Z\","
+                       "\"bad\":\"2024-13-01T00:00:00Z\"}";
+    (void)state;
+    assert_int_equal(attn_json_parse(text, strlen(text), "t", &v, &err), 0);
+    assert_string_equal(attn_json_str(v, "s"), "x");
+    assert_null(attn_json_str(v, "i"));
+    assert_null(attn_json_str(v, "missing"));
+    assert_int_equal(attn_json_i64(v, "i", -1), 7);
+    assert_int_equal(attn_json_i64(v, "s", -1), -1);
+    assert_int_equal(attn_json_bool(v, "b", -1), 1);
+    assert_int_equal(attn_json_bool(v, "n", -1), -1);
+    assert_int_equal(attn_json_time(v, "t", &t, &err), 0);
+    assert_int_equal(t, 1704067200);
+    assert_int_equal(attn_json_time(v, "n", &t, &err), 0);
+    assert_true(t == ATTN_NULL_I64);
+    assert_int_equal(attn_json_time(v, "bad", &t, &err), ATTN_EINVAL);
+    assert_non_null(strstr(err.msg, "field 'bad'"));
+    assert_non_null(strstr(err.msg, "month out of range"));
+    json_decref(v);
+    /* Malformed text: the message names origin, line and column. */
+    assert_int_equal(attn_json_parse("{\"a\":\n  tru}", 12, "page 3", &v, &err), ATTN_EINVAL);
+    assert_non_null(strstr(err.msg, "page 3"));
+    assert_non_null(strstr(err.msg, "line 2"));
+    /* Duplicate keys are refused: they make hashes ambiguous. */
+    assert_int_equal(attn_json_parse("{\"a\":1,\"a\":2}", 13, "dup", &v, &err), ATTN_EINVAL);
+}
+
+static void test_path_checks(void **state)
+{
+    char o[ATTN_NAME_MAX + 1], n[ATTN_NAME_MAX + 1], dir[256];
+    attn_error err;
+    static const char *good_repos[] = {"rust-lang/rust-clippy", "a/b", "A.b_c-d/x.y", "o/..x"};
+    static const char *bad_repos[] = {"", "noslash", "/x", "x/", "a/b/c", "../x", "a/..",
+                                      "a/.", "a b/c", "a/b;rm", "a/b\n", "ä/b"};
+    (void)state;
+    for (size_t i = 0; i < sizeof(good_repos) / sizeof(*good_repos); i++)
+        assert_int_equal(attn_path_parse_repo(good_repos[i], o, n, &err), 0);
+    assert_int_equal(attn_path_parse_repo("rust-lang/rust-clippy", o, n, &err), 0);
+    assert_string_equal(o, "rust-lang");
+    assert_string_equal(n, "rust-clippy");
+    for (size_t i = 0; i < sizeof(bad_repos) / sizeof(*bad_repos); i++) {
+        if (attn_path_parse_repo(bad_repos[i], o, n, &err) != ATTN_EINVAL)
+            fail_msg("repo '%s' accepted", bad_repos[i]);
+        assert_non_null(strstr(err.msg, "OWNER/NAME"));
+    }
+    assert_int_equal(attn_path_parse_repo(NULL, o, n, &err), ATTN_EINVAL);
+    char longname[300];
+    memset(longname, 'a', sizeof(longname));
+    longname[101] = '/';
+    longname[103] = '\0';
+    assert_int_equal(attn_path_parse_repo(longname, o, n, &err), ATTN_EINVAL);
+
+    assert_int_equal(attn_path_check_id("run-2024.01_a", "run id", &err), 0);
+    assert_int_equal(attn_path_check_id("..", "run id", &err), ATTN_EINVAL);
+    assert_non_null(strstr(err.msg, "run id"));
+    assert_int_equal(attn_path_check_id("a/b", "run id", &err), ATTN_EINVAL);
+    assert_int_equal(attn_path_check_id("", "run id", &err), ATTN_EINVAL);
+
+    assert_int_equal(attn_path_check_relative(".github/CODEOWNERS", &err), 0);
+    assert_int_equal(attn_path_check_relative("a/b c/d.txt", &err), 0);
+    assert_int_equal(attn_path_check_relative("/etc/passwd", &err), ATTN_EINVAL);
+    assert_int_equal(attn_path_check_relative("a/../../x", &err), ATTN_EINVAL);
+    assert_int_equal(attn_path_check_relative("a//b", &err), ATTN_EINVAL);
+    assert_int_equal(attn_path_check_relative("a/./b", &err), ATTN_EINVAL);
+    assert_int_equal(attn_path_check_relative("a\\..\\b", &err), ATTN_EINVAL);
+    assert_int_equal(attn_path_check_relative("", &err), ATTN_EINVAL);
+
+    assert_int_equal(attn_path_repo_dir("/d", "o/r", dir, sizeof(dir), &err), 0);
+    assert_string_equal(dir, "/d/github/o/r");
+    assert_int_equal(attn_path_repo_dir("/d", "o/../r", dir, sizeof(dir), &err), ATTN_EINVAL);
+}
+
+static void test_atomic_write(void **state)
+{
+    char *dir = test_tmpdir(), path[512], cmd[600];
+    attn_buf b = ATTN_BUF_INIT;
+    attn_error err;
+    (void)state;
+    snprintf(path, sizeof(path), "%s/deep/er/file.json", dir);
+    assert_int_equal(attn_fs_write_atomic(path, "one", 3, &err), 0);
+    assert_int_equal(attn_fs_read_file(path, &b, &err), 0);
+    assert_string_equal(attn_buf_cstr(&b), "one");
+    attn_buf_clear(&b);
+    assert_int_equal(attn_fs_write_atomic(path, "second", 6, &err), 0);
+    assert_int_equal(attn_fs_read_file(path, &b, &err), 0);
+    assert_string_equal(attn_buf_cstr(&b), "second");
+    /* No temporary files are left behind. */
+    snprintf(cmd, sizeof(cmd), "test $(ls -A %s/deep/er | wc -l) -eq 1", dir);
+    assert_int_equal(system(cmd), 0);
+    /* Missing file: not found, message names it. */
+    snprintf(path, sizeof(path), "%s/missing", dir);
+    assert_int_equal(attn_fs_read_file(path, &b, &err), ATTN_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "missing"));
+    /* Unwritable target directory (a file in the way): a clear error, no crash. */
+    snprintf(path, sizeof(path), "%s/deep/er/file.json/x", dir);
+    assert_true(attn_fs_write_atomic(path, "x", 1, &err) < 0);
+    assert_non_null(strstr(err.msg, "file.json"));
+    attn_buf_free(&b);
+    assert_int_equal(attn_fs_remove_tree(dir, &err), 0);
+    assert_false(attn_fs_exists(dir));
+    free(dir);
+}
+
+static void test_buf_and_error(void **state)
+{
+    attn_buf b = ATTN_BUF_INIT;
+    attn_error err;
+    char *s;
+    (void)state;
+    assert_string_equal(attn_buf_cstr(&b), "");
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(attn_buf_printf(&b, "%d,", i), 0);
+    assert_int_equal(b.len, 3890);
+    assert_int_equal(strncmp(b.ptr, "0,1,2,", 6), 0);
+    s = attn_buf_detach(&b);
+    assert_null(b.ptr);
+    free(s);
+    assert_int_equal(attn_error_set(&err, ATTN_EIO, "cannot open '%s'", "x.db"), ATTN_EIO);
+    assert_int_equal(attn_error_wrap(&err, "loading %s", "bundle"), ATTN_EIO);
+    assert_string_equal(err.msg, "loading bundle: cannot open 'x.db'");
+    assert_int_equal(attn_error_exit_status(ATTN_EINVAL), 2);
+    assert_int_equal(attn_error_exit_status(ATTN_EIO), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_time_cases),
+        cmocka_unit_test(test_time_format_roundtrip),
+        cmocka_unit_test(test_duration),
+        cmocka_unit_test(test_canonical_json),
+        cmocka_unit_test(test_json_hash_stable),
+        cmocka_unit_test(test_json_nan_rejected),
+        cmocka_unit_test(test_json_accessors),
+        cmocka_unit_test(test_path_checks),
+        cmocka_unit_test(test_atomic_write),
+        cmocka_unit_test(test_buf_and_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
