@@ -40,7 +40,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test unit bench bench-real demo clean valgrind-demo
+.PHONY: all deps test unit bench demo clean valgrind-demo
 all: attn
 
 deps:
@@ -79,8 +79,6 @@ bench: deps
 	@$(MAKE) --no-print-directory attn $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
 
-bench-real: deps attn
-	@./bench/real.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory attn

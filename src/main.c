@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"load", cmd_load, "load a GitHub JSON bundle into the store (normalize, events, intervals)"},
     {"snapshot", cmd_snapshot, "a PR's state as of a cutoff, from events and intervals (JSON)"},
     {"contract", cmd_contract, "contract check: schema, indexes and interval invariants"},
+    {"owners", cmd_owners, "who owns each path under a CODEOWNERS file (GitHub rules)"},
 };
 
 static void usage(FILE *f)
@@ -41,7 +42,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        fprintf(stderr, "attn: missing command; usage: attn <command> [options] (see 'attn --help')\n");
         return 2;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help") || !strcmp(argv[1], "-h")) {

@@ -42,6 +42,7 @@ int attn_cli_db_path(const attn_cli *cli, char *out, size_t cap, attn_error *err
 int cmd_contract(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_load(int argc, char **argv);
+int cmd_owners(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 

@@ -1,8 +1,61 @@
-/* init.c - placeholder until implemented. */
+/*
+ * init.c - `attn init --repo O/R [--data-dir D] [--quiet]`: create the data
+ * directory and an empty history store at the current schema.
+ *
+ * Idempotent: an existing store is opened (and migrated if older), never
+ * emptied. It writes no rows; loading and ingestion fill the store.
+ */
 #include "cmd/cmd.h"
+#include "store/store.h"
+#include "util/fs.h"
+#include "util/path.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char USAGE[] = "attn init --repo OWNER/NAME [--data-dir DIR] [--quiet]";
+
 int cmd_init(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    fprintf(stderr, "attn: 'init' is not implemented yet\n");
-    return 1;
+    static const struct option longopts[] = {ATTN_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
+    attn_cli cli;
+    attn_error err;
+    attn_store *s = NULL;
+    char dir[4096], path[4200];
+    int opt;
+
+    attn_cli_init(&cli);
+    attn_error_clear(&err);
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (opt == OPT_HELP) {
+            printf("usage: %s\n", USAGE);
+            return 0;
+        }
+        if (!attn_cli_common(&cli, opt, optarg))
+            return attn_cli_usage(USAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
+    }
+    if (optind < argc)
+        return attn_cli_usage(USAGE, "unexpected argument '%s'", argv[optind]);
+    if (!cli.repo)
+        return attn_cli_usage(USAGE, "--repo OWNER/NAME is required");
+    if (attn_path_repo_dir(cli.data_dir, cli.repo, dir, sizeof(dir), &err) ||
+        attn_cli_db_path(&cli, path, sizeof(path), &err) || attn_fs_mkdirs(dir, &err) ||
+        attn_store_open(path, &s, &err))
+        return attn_cli_fail(&err);
+    attn_store_close(s);
+    if (!cli.quiet) {
+        if (cli.json) {
+            json_t *o = json_pack("{s:s, s:i}", "path", path, "schema_version",
+                                  attn_store_schema_version());
+            char *text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+            printf("%s\n", text ? text : "{}");
+            free(text);
+            json_decref(o);
+        } else
+            printf("%s\n", path);
+    }
+    return 0;
 }

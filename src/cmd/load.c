@@ -1,8 +1,109 @@
-/* load.c - placeholder until implemented. */
+/*
+ * load.c - `attn load --repo O/R --bundle FILE [--data-dir D] [--quiet] [--json]`.
+ *
+ * Reads a GitHub bundle (docs/bundle.md), checks it is for --repo, opens or
+ * creates DATA/github/<o>/<r>/history.sqlite, normalizes everything (see
+ * ingest/bundle.c), rebuilds intervals and prints a one-line summary. Loading
+ * the same bundle again inserts no new events. Exit 2 for bad input (malformed
+ * JSON names file, line and column; another repo's bundle), 1 for store trouble.
+ */
 #include "cmd/cmd.h"
+#include "ingest/bundle.h"
+#include "store/store.h"
+#include "util/fs.h"
+#include "util/path.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char USAGE[] =
+    "attn load --repo OWNER/NAME --bundle FILE [--data-dir DIR] [--quiet] [--json]";
+
+enum { OPT_BUNDLE = 300 };
+
+static void print_summary(const attn_cli *cli, const char *bundle, const attn_bundle_stats *st)
+{
+    const attn_norm_stats *n = &st->norm;
+    if (cli->json) {
+        json_t *o = json_pack(
+            "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "repo",
+            cli->repo, "bundle", bundle, "users", (json_int_t)n->users, "teams",
+            (json_int_t)n->teams, "prs", (json_int_t)n->prs, "issues", (json_int_t)n->issues,
+            "reviews", (json_int_t)n->reviews, "comments", (json_int_t)n->comments, "files",
+            (json_int_t)n->files, "issue_events", (json_int_t)n->issue_events,
+            "events_inserted", (json_int_t)n->events_inserted, "events_duplicate",
+            (json_int_t)n->events_duplicate, "skipped", (json_int_t)n->skipped, "intervals",
+            (json_int_t)st->rebuild.intervals_written);
+        char *text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+        if (text)
+            printf("%s\n", text);
+        free(text);
+        json_decref(o);
+        return;
+    }
+    printf("loaded %s: %lld users, %lld prs, %lld issues, %lld reviews, %lld comments, "
+           "%lld files; events %lld inserted, %lld duplicate; %lld intervals; %lld skipped\n",
+           cli->repo, (long long)n->users, (long long)n->prs, (long long)n->issues,
+           (long long)n->reviews, (long long)n->comments, (long long)n->files,
+           (long long)n->events_inserted, (long long)n->events_duplicate,
+           (long long)st->rebuild.intervals_written, (long long)n->skipped);
+}
+
 int cmd_load(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    fprintf(stderr, "attn: 'load' is not implemented yet\n");
-    return 1;
+    static const struct option longopts[] = {
+        ATTN_COMMON_LONGOPTS, {"bundle", required_argument, NULL, OPT_BUNDLE}, {NULL, 0, NULL, 0}};
+    attn_cli cli;
+    attn_error err;
+    attn_store *s = NULL;
+    attn_bundle_stats st;
+    json_t *bundle = NULL;
+    const char *bundle_path = NULL;
+    char dir[4096], path[4200];
+    int opt, rc;
+
+    attn_cli_init(&cli);
+    attn_error_clear(&err);
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (opt == OPT_HELP) {
+            printf("usage: %s\n", USAGE);
+            return 0;
+        }
+        if (opt == OPT_BUNDLE)
+            bundle_path = optarg;
+        else if (!attn_cli_common(&cli, opt, optarg))
+            return attn_cli_usage(USAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
+    }
+    if (optind < argc)
+        return attn_cli_usage(USAGE, "unexpected argument '%s'", argv[optind]);
+    if (!cli.repo)
+        return attn_cli_usage(USAGE, "--repo OWNER/NAME is required");
+    if (!bundle_path)
+        return attn_cli_usage(USAGE, "--bundle FILE is required");
+    if (attn_path_repo_dir(cli.data_dir, cli.repo, dir, sizeof(dir), &err) ||
+        attn_cli_db_path(&cli, path, sizeof(path), &err))
+        return attn_cli_fail(&err);
+    if (!attn_fs_exists(bundle_path)) {
+        attn_error_set(&err, ATTN_EINVAL, "bundle file '%s' does not exist", bundle_path);
+        return attn_cli_fail(&err);
+    }
+    if (attn_bundle_read(bundle_path, cli.repo, &bundle, &err))
+        return attn_cli_fail(&err);
+    if ((rc = attn_fs_mkdirs(dir, &err)) || (rc = attn_store_open(path, &s, &err))) {
+        json_decref(bundle);
+        return attn_cli_fail(&err);
+    }
+    rc = attn_bundle_apply(s, bundle, &st, &err);
+    json_decref(bundle);
+    attn_store_close(s);
+    if (rc) {
+        attn_error_wrap(&err, "loading %s", bundle_path);
+        return attn_cli_fail(&err);
+    }
+    if (!cli.quiet)
+        print_summary(&cli, bundle_path, &st);
+    return 0;
 }

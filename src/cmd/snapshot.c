@@ -1,8 +1,127 @@
-/* snapshot.c - placeholder until implemented. */
+/*
+ * snapshot.c - `attn snapshot --repo O/R --pr N [--as-of T] [--strict] [--data-dir D]`.
+ *
+ * Prints the PR's state as of T (default: its created_at) as pretty JSON with
+ * sorted keys, read from events and intervals only (history/asof.c). With
+ * --strict it refuses (exit 1) when any field is not provably as of T, naming
+ * them. Exit 2 for bad usage or a malformed --as-of, 1 for an unknown PR or a
+ * PR created after T. Never writes to the store.
+ */
 #include "cmd/cmd.h"
+#include "history/asof.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/time.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char USAGE[] =
+    "attn snapshot --repo OWNER/NAME --pr N [--as-of T] [--strict] [--data-dir DIR]";
+
+enum { OPT_PR = 300, OPT_AS_OF, OPT_STRICT };
+
+static int parse_number(const char *s, int64_t *out, attn_error *err)
+{
+    char *end;
+    long long v;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (!*s || *end || errno || v <= 0)
+        return attn_error_set(err, ATTN_EINVAL, "--pr '%s' is not a pull request number", s);
+    *out = v;
+    return 0;
+}
+
+static int refuse_strict(const json_t *snap, int64_t number, attn_error *err)
+{
+    attn_buf b = ATTN_BUF_INIT;
+    const json_t *v;
+    size_t i;
+    json_array_foreach(json_object_get(snap, "leak_risk"), i, v)
+        attn_buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(v));
+    attn_error_set(err, ATTN_ECONFLICT,
+                   "--strict: snapshot of #%lld as of %s is not provably as of the cutoff "
+                   "(leak_risk: %s)",
+                   (long long)number, attn_json_str(snap, "as_of"), attn_buf_cstr(&b));
+    attn_buf_free(&b);
+    return attn_cli_fail(err);
+}
+
 int cmd_snapshot(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    fprintf(stderr, "attn: 'snapshot' is not implemented yet\n");
-    return 1;
+    static const struct option longopts[] = {
+        ATTN_COMMON_LONGOPTS,
+        {"pr", required_argument, NULL, OPT_PR},
+        {"as-of", required_argument, NULL, OPT_AS_OF},
+        {"strict", no_argument, NULL, OPT_STRICT},
+        {NULL, 0, NULL, 0}};
+    attn_cli cli;
+    attn_error err;
+    attn_store *s = NULL;
+    attn_buf out = ATTN_BUF_INIT;
+    json_t *snap = NULL;
+    const char *pr_arg = NULL, *as_of_arg = NULL;
+    char path[4200];
+    int64_t number = 0, as_of = ATTN_NULL_I64, repo_id;
+    int opt, strict = 0, rc;
+
+    attn_cli_init(&cli);
+    attn_error_clear(&err);
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_HELP: printf("usage: %s\n", USAGE); return 0;
+        case OPT_PR: pr_arg = optarg; break;
+        case OPT_AS_OF: as_of_arg = optarg; break;
+        case OPT_STRICT: strict = 1; break;
+        default:
+            if (!attn_cli_common(&cli, opt, optarg))
+                return attn_cli_usage(USAGE, "unknown or incomplete option '%s'",
+                                      argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return attn_cli_usage(USAGE, "unexpected argument '%s'", argv[optind]);
+    if (!cli.repo)
+        return attn_cli_usage(USAGE, "--repo OWNER/NAME is required");
+    if (!pr_arg)
+        return attn_cli_usage(USAGE, "--pr N is required");
+    if (parse_number(pr_arg, &number, &err))
+        return attn_cli_fail(&err);
+    if (as_of_arg && attn_time_parse(as_of_arg, &as_of, &err)) {
+        attn_error_wrap(&err, "--as-of");
+        return attn_cli_fail(&err);
+    }
+    if (attn_cli_db_path(&cli, path, sizeof(path), &err) ||
+        attn_store_open_readonly(path, &s, &err))
+        return attn_cli_fail(&err);
+    rc = attn_store_repo_id(s, cli.repo, &repo_id, &err);
+    if (!rc && as_of == ATTN_NULL_I64)
+        rc = attn_asof_pr_created_at(s, repo_id, number, &as_of, &err);
+    if (!rc)
+        rc = attn_asof_pr_snapshot(s, repo_id, number, as_of, &snap, &err);
+    attn_store_close(s);
+    if (rc) {
+        if (rc == ATTN_ENOTFOUND)
+            attn_error_wrap(&err, "%s", cli.repo);
+        return attn_cli_fail(&err);
+    }
+    if (strict && json_array_size(json_object_get(snap, "leak_risk"))) {
+        rc = refuse_strict(snap, number, &err);
+        json_decref(snap);
+        return rc;
+    }
+    if (attn_json_dump_pretty(snap, &out)) {
+        json_decref(snap);
+        attn_error_set(&err, ATTN_ENOMEM, "out of memory writing the snapshot");
+        return attn_cli_fail(&err);
+    }
+    fputs(attn_buf_cstr(&out), stdout);
+    attn_buf_free(&out);
+    json_decref(snap);
+    return 0;
 }

@@ -34,6 +34,8 @@ int attn_store_open(const char *path, attn_store **out, attn_error *err);
 int attn_store_open_readonly(const char *path, attn_store **out, attn_error *err);
 void attn_store_close(attn_store *s);
 sqlite3 *attn_store_db(attn_store *s);
+/* The file the store was opened from (for messages). */
+const char *attn_store_path(const attn_store *s);
 
 /* Current schema version this build writes. */
 int attn_store_schema_version(void);
@@ -214,6 +216,12 @@ typedef struct {
 int attn_store_rebuild_intervals(attn_store *s, int64_t repo_id, const attn_rebuild_scope *scope,
                                  attn_rebuild_stats *stats, attn_error *err);
 
+/* Is label_id on issue_id at instant t? Uses the contract's boundary rule:
+ * active when start_at <= t and (end_at IS NULL or t < end_at), so a
+ * zero-length interval (start_at == end_at) is active at no t. */
+int attn_store_label_active_at(attn_store *s, int64_t issue_id, int64_t label_id, int64_t t,
+                               int *active, attn_error *err);
+
 /* ---- operational ---------------------------------------------------------- */
 
 int attn_store_repo_id(attn_store *s, const char *full_name, int64_t *out, attn_error *err);
@@ -224,8 +232,17 @@ typedef struct {
     int ok;                 /* 1 when no invariant failed */
     int n_findings;
     char **findings;        /* one line each, e.g. "FAIL overlap issue_label_intervals ..." */
+    int n_tables;           /* required tables checked */
+    int64_t n_intervals;    /* interval rows checked */
+    int schema_version;     /* the file's user_version */
 } attn_contract_report;
 
+/* Check schema (tables, columns, indexes, user_version) and interval
+ * invariants. repo_id may be ATTN_NULL_I64 (a store with no repository row
+ * yet, e.g. just after `attn init`). Returns 0 when the check ran (see
+ * out->ok), negative only when it could not run. Free with
+ * attn_contract_report_free. At most 1,000 findings are listed; a last line
+ * says how many more there were. */
 int attn_store_contract_check(attn_store *s, int64_t repo_id, attn_contract_report *out,
                               attn_error *err);
 void attn_contract_report_free(attn_contract_report *r);

@@ -1,0 +1,394 @@
+/*
+ * bundle.c - load a GitHub bundle through the normalizers (see bundle.h).
+ *
+ * Order of a load, chosen for foreign keys and for the initial-state rules:
+ *   1. catalogue: repo, users, teams (+ members), labels, milestones
+ *   2. per issue number, ascending: the PR group (issue, PR, its issue events,
+ *      reviews, files) or the issue with its events; then its review comments
+ *      and issue comments. Groups are batched into transactions.
+ *   3. issue events whose number has no issue or PR (counted as skipped)
+ *   4. a full interval rebuild
+ * Must never: normalize a PR without its events (the initial title, draft
+ * and head depend on them), or commit a partial group.
+ */
+#include "ingest/bundle.h"
+#include "ingest/normalize_internal.h"
+#include "util/json.h"
+#include "util/time.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int attn_bundle_check(const json_t *bundle, const char *what, const char *repo,
+                      attn_error *err)
+{
+    const char *fmt, *name;
+    if (!json_is_object(bundle))
+        return attn_error_set(err, ATTN_EINVAL, "%s: a bundle is a JSON object", what);
+    fmt = attn_json_str(bundle, "format");
+    if (!fmt || strcmp(fmt, ATTN_BUNDLE_FORMAT))
+        return attn_error_set(err, ATTN_EINVAL, "%s: format is '%s', expected '%s'", what,
+                              fmt ? fmt : "(missing)", ATTN_BUNDLE_FORMAT);
+    name = attn_json_str(json_object_get(bundle, "repo"), "full_name");
+    if (!name)
+        return attn_error_set(err, ATTN_EINVAL, "%s: repo.full_name is missing", what);
+    if (repo && strcasecmp(name, repo))
+        return attn_error_set(err, ATTN_EINVAL,
+                              "%s holds repository '%s', not '%s' given by --repo", what, name,
+                              repo);
+    return 0;
+}
+
+int attn_bundle_read(const char *path, const char *repo, json_t **out, attn_error *err)
+{
+    int rc;
+    *out = NULL;
+    if ((rc = attn_json_load_file(path, out, err)))
+        return rc;
+    if ((rc = attn_bundle_check(*out, path, repo, err))) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* ---- grouping by number ------------------------------------------------------ */
+
+typedef struct {
+    int64_t number;
+    const json_t *pr, *issue, *reviews, *files;
+    json_t *events, *review_comments, *issue_comments;   /* owned arrays */
+} group;
+
+typedef struct {
+    group *g;
+    size_t n;
+} groups;
+
+static int cmp_group(const void *a, const void *b)
+{
+    int64_t x = ((const group *)a)->number, y = ((const group *)b)->number;
+    return x < y ? -1 : x > y;
+}
+
+static group *find_group(groups *gs, int64_t number)
+{
+    group key;
+    key.number = number;
+    return bsearch(&key, gs->g, gs->n, sizeof(group), cmp_group);
+}
+
+static void groups_free(groups *gs)
+{
+    for (size_t i = 0; i < gs->n; i++) {
+        json_decref(gs->g[i].events);
+        json_decref(gs->g[i].review_comments);
+        json_decref(gs->g[i].issue_comments);
+    }
+    free(gs->g);
+}
+
+static int list_of(const json_t *bundle, const char *key, const json_t **out, attn_error *err)
+{
+    const json_t *v = json_object_get(bundle, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_array(v))
+        return attn_error_set(err, ATTN_EINVAL, "bundle: '%s' is not a list", key);
+    *out = v;
+    return 0;
+}
+
+static int map_of(const json_t *bundle, const char *key, const json_t **out, attn_error *err)
+{
+    const json_t *v = json_object_get(bundle, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_object(v))
+        return attn_error_set(err, ATTN_EINVAL, "bundle: '%s' is not an object keyed by number",
+                              key);
+    *out = v;
+    return 0;
+}
+
+static int append(json_t **arr, json_t *v)
+{
+    if (!*arr && !(*arr = json_array()))
+        return -1;
+    return json_array_append(*arr, v);
+}
+
+static int build_groups(const json_t *bundle, groups *gs, const json_t **orphans,
+                        attn_error *err)
+{
+    const json_t *pulls, *issues, *events, *rc_list, *ic_list, *reviews, *files, *v;
+    size_t i, cap;
+    int rc;
+
+    memset(gs, 0, sizeof(*gs));
+    if ((rc = list_of(bundle, "pulls", &pulls, err)) ||
+        (rc = list_of(bundle, "issues", &issues, err)) ||
+        (rc = list_of(bundle, "issue_events", &events, err)) ||
+        (rc = list_of(bundle, "review_comments", &rc_list, err)) ||
+        (rc = list_of(bundle, "issue_comments", &ic_list, err)) ||
+        (rc = map_of(bundle, "reviews", &reviews, err)) ||
+        (rc = map_of(bundle, "files", &files, err)))
+        return rc;
+    *orphans = events;
+    cap = json_array_size(pulls) + json_array_size(issues);
+    if (cap && !(gs->g = calloc(cap, sizeof(group))))
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+
+    /* One group per number, from pulls and issues. */
+    json_array_foreach(pulls, i, v) {
+        int64_t n = attn_json_i64(v, "number", ATTN_NULL_I64);
+        if (n == ATTN_NULL_I64)
+            return attn_error_set(err, ATTN_EINVAL, "bundle: pulls[%zu] has no integer 'number'",
+                                  i);
+        gs->g[gs->n].number = n;
+        gs->g[gs->n++].pr = v;
+    }
+    json_array_foreach(issues, i, v) {
+        int64_t n = attn_json_i64(v, "number", ATTN_NULL_I64);
+        if (n == ATTN_NULL_I64)
+            return attn_error_set(err, ATTN_EINVAL,
+                                  "bundle: issues[%zu] has no integer 'number'", i);
+        gs->g[gs->n].number = n;
+        gs->g[gs->n++].issue = v;
+    }
+    qsort(gs->g, gs->n, sizeof(group), cmp_group);
+    /* Merge the PR and issue entries of one number. */
+    size_t w = 0;
+    for (size_t r = 0; r < gs->n; r++) {
+        if (w && gs->g[w - 1].number == gs->g[r].number) {
+            group *d = &gs->g[w - 1], *s = &gs->g[r];
+            if ((s->pr && d->pr) || (s->issue && d->issue))
+                return attn_error_set(err, ATTN_EINVAL, "bundle: number %lld appears twice",
+                                      (long long)s->number);
+            if (s->pr)
+                d->pr = s->pr;
+            if (s->issue)
+                d->issue = s->issue;
+            continue;
+        }
+        gs->g[w++] = gs->g[r];
+    }
+    gs->n = w;
+
+    json_array_foreach(events, i, v) {
+        const json_t *iss = json_object_get(v, "issue");
+        int64_t n = attn_json_i64(iss, "number", ATTN_NULL_I64);
+        group *g;
+        if (n == ATTN_NULL_I64)
+            n = attn_norm_url_number(attn_json_str(v, "issue_url"));
+        if ((g = find_group(gs, n)) && append(&g->events, (json_t *)v))
+            return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    }
+    json_array_foreach(rc_list, i, v) {
+        group *g = find_group(gs, attn_norm_url_number(attn_json_str(v, "pull_request_url")));
+        if (g && append(&g->review_comments, (json_t *)v))
+            return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    }
+    json_array_foreach(ic_list, i, v) {
+        group *g = find_group(gs, attn_norm_url_number(attn_json_str(v, "issue_url")));
+        if (g && append(&g->issue_comments, (json_t *)v))
+            return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    }
+    for (i = 0; i < gs->n; i++) {
+        char key[32];
+        snprintf(key, sizeof(key), "%lld", (long long)gs->g[i].number);
+        gs->g[i].reviews = json_object_get(reviews, key);
+        gs->g[i].files = json_object_get(files, key);
+        if (gs->g[i].reviews && !json_is_array(gs->g[i].reviews))
+            return attn_error_set(err, ATTN_EINVAL, "bundle: reviews[\"%s\"] is not a list", key);
+        if (gs->g[i].files && !json_is_array(gs->g[i].files))
+            return attn_error_set(err, ATTN_EINVAL, "bundle: files[\"%s\"] is not a list", key);
+    }
+    return 0;
+}
+
+/* Objects that are not in any group: comments or events for unknown numbers.
+ * Fed through the normalizers anyway so they are counted as skipped. */
+static int count_unplaced(attn_norm_ctx *ctx, const json_t *bundle, groups *gs,
+                          attn_error *err)
+{
+    const json_t *v;
+    size_t i;
+    int rc;
+    json_array_foreach(json_object_get(bundle, "issue_events"), i, v) {
+        const json_t *iss = json_object_get(v, "issue");
+        int64_t n = attn_json_i64(iss, "number", ATTN_NULL_I64);
+        if (n == ATTN_NULL_I64)
+            n = attn_norm_url_number(attn_json_str(v, "issue_url"));
+        if (!find_group(gs, n) && (rc = attn_normalize_issue_event(ctx, v, err)))
+            return rc;
+    }
+    json_array_foreach(json_object_get(bundle, "issue_comments"), i, v) {
+        if (!find_group(gs, attn_norm_url_number(attn_json_str(v, "issue_url"))))
+            ctx->stats.skipped++;
+    }
+    json_array_foreach(json_object_get(bundle, "review_comments"), i, v) {
+        if (!find_group(gs, attn_norm_url_number(attn_json_str(v, "pull_request_url"))))
+            ctx->stats.skipped++;
+    }
+    return 0;
+}
+
+static int apply_catalogue(attn_norm_ctx *ctx, const json_t *bundle, attn_error *err)
+{
+    const json_t *list, *v;
+    size_t i;
+    int rc;
+
+    if ((rc = attn_normalize_repo(ctx, json_object_get(bundle, "repo"), err)))
+        return rc;
+    if ((rc = list_of(bundle, "users", &list, err)))
+        return rc;
+    json_array_foreach(list, i, v) {
+        if ((rc = attn_normalize_user(ctx, v, NULL, err)))
+            return attn_error_wrap(err, "bundle users[%zu]", i);
+    }
+    if ((rc = list_of(bundle, "teams", &list, err)))
+        return rc;
+    json_array_foreach(list, i, v) {
+        if ((rc = attn_normalize_team(ctx, v, err)))
+            return attn_error_wrap(err, "bundle teams[%zu]", i);
+    }
+    if ((rc = list_of(bundle, "labels", &list, err)))
+        return rc;
+    json_array_foreach(list, i, v) {
+        if ((rc = attn_normalize_label(ctx, v, err)))
+            return attn_error_wrap(err, "bundle labels[%zu]", i);
+    }
+    if ((rc = list_of(bundle, "milestones", &list, err)))
+        return rc;
+    json_array_foreach(list, i, v) {
+        if ((rc = attn_normalize_milestone(ctx, v, err)))
+            return attn_error_wrap(err, "bundle milestones[%zu]", i);
+    }
+    return 0;
+}
+
+static int apply_group(attn_norm_ctx *ctx, const group *g, attn_error *err)
+{
+    const json_t *v;
+    size_t i;
+    int rc;
+
+    if (g->pr) {
+        attn_pull_group pg = {g->pr, g->issue, g->events, g->reviews, g->files};
+        rc = attn_normalize_pull(ctx, &pg, err);
+    } else {
+        rc = attn_normalize_issue(ctx, g->issue, g->events, err);
+    }
+    if (rc)
+        return rc;
+    json_array_foreach(g->review_comments, i, v) {
+        if ((rc = attn_normalize_review_comment(ctx, v, err)))
+            return rc;
+    }
+    json_array_foreach(g->issue_comments, i, v) {
+        if ((rc = attn_normalize_issue_comment(ctx, v, err)))
+            return rc;
+    }
+    return 0;
+}
+
+static size_t group_weight(const group *g)
+{
+    return 1 + json_array_size(g->events) + json_array_size(g->reviews) +
+           json_array_size(g->files) + json_array_size(g->review_comments) +
+           json_array_size(g->issue_comments);
+}
+
+/* When team memberships were seen: the bundle's own stamp, else the repo's
+ * last update (never the wall clock, so two loads give the same rows). */
+static int64_t bundle_observed_at(const json_t *bundle)
+{
+    static const char *const keys[] = {"fetched_at", "generated_at"};
+    const json_t *repo = json_object_get(bundle, "repo");
+    const json_t *gen = json_object_get(bundle, "generator");
+    int64_t t = ATTN_NULL_I64, u = ATTN_NULL_I64;
+    attn_error e;
+    for (size_t i = 0; i < 2 && t == ATTN_NULL_I64; i++)
+        if (attn_json_time(bundle, keys[i], &t, &e) || (t == ATTN_NULL_I64 &&
+                                                        attn_json_time(gen, keys[i], &t, &e)))
+            t = ATTN_NULL_I64;
+    if (t != ATTN_NULL_I64)
+        return t;
+    if (attn_json_time(repo, "pushed_at", &t, &e))
+        t = ATTN_NULL_I64;
+    if (attn_json_time(repo, "updated_at", &u, &e))
+        u = ATTN_NULL_I64;
+    return t > u ? t : u;
+}
+
+int attn_bundle_apply(attn_store *s, const json_t *bundle, attn_bundle_stats *stats,
+                      attn_error *err)
+{
+    attn_norm_ctx ctx;
+    groups gs;
+    const json_t *orphans = NULL;
+    int64_t repo_id;
+    size_t i, weight = 0;
+    int in_tx = 0, rc;
+
+    memset(stats, 0, sizeof(*stats));
+    if ((rc = attn_bundle_check(bundle, "bundle", NULL, err)))
+        return rc;
+    if ((rc = norm_req_i64(json_object_get(bundle, "repo"), "id", "bundle repo", &repo_id,
+                           err)))
+        return rc;
+    if ((rc = build_groups(bundle, &gs, &orphans, err))) {
+        groups_free(&gs);
+        return rc;
+    }
+    (void)orphans;
+    if ((rc = attn_norm_ctx_init(&ctx, s, repo_id, err))) {
+        groups_free(&gs);
+        return rc;
+    }
+    ctx.observed_at = bundle_observed_at(bundle);
+
+    if ((rc = attn_store_begin(s, err)))
+        goto out;
+    in_tx = 1;
+    if ((rc = apply_catalogue(&ctx, bundle, err)) || (rc = attn_store_commit(s, err)))
+        goto out;
+    in_tx = 0;
+    for (i = 0; i < gs.n; i++) {
+        if (!in_tx) {
+            if ((rc = attn_store_begin(s, err)))
+                goto out;
+            in_tx = 1;
+        }
+        if ((rc = apply_group(&ctx, &gs.g[i], err)))
+            goto out;
+        weight += group_weight(&gs.g[i]);
+        if (weight >= ATTN_BUNDLE_BATCH || i + 1 == gs.n) {
+            if ((rc = attn_store_commit(s, err)))
+                goto out;
+            in_tx = 0;
+            weight = 0;
+        }
+    }
+    if ((rc = attn_store_begin(s, err)))
+        goto out;
+    in_tx = 1;
+    if ((rc = count_unplaced(&ctx, bundle, &gs, err)) || (rc = attn_store_commit(s, err)))
+        goto out;
+    in_tx = 0;
+    rc = attn_store_rebuild_intervals(s, repo_id, NULL, &stats->rebuild, err);
+
+out:
+    if (rc && in_tx)
+        attn_store_rollback(s);
+    stats->repo_id = repo_id;
+    stats->norm = ctx.stats;
+    attn_norm_ctx_free(&ctx);
+    groups_free(&gs);
+    return rc;
+}

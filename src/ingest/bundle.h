@@ -1,0 +1,42 @@
+/*
+ * bundle.h - loading a GitHub bundle (docs/bundle.md) into the store.
+ *
+ * Owns: reading and checking a bundle file, grouping its lists by issue
+ * number so each PR is normalized with its issue, issue events, reviews and
+ * files (see normalize.h for why), the transaction boundaries of a load, and
+ * the final interval rebuild. Must never: leave a half-applied group (each
+ * batch of groups is one transaction), or accept a bundle for another repo.
+ */
+#ifndef ATTN_INGEST_BUNDLE_H
+#define ATTN_INGEST_BUNDLE_H
+
+#include <jansson.h>
+#include "ingest/normalize.h"
+#include "store/store.h"
+#include "util/error.h"
+
+#define ATTN_BUNDLE_FORMAT "attn.github_bundle.v1"
+
+typedef struct {
+    int64_t repo_id;
+    attn_norm_stats norm;
+    attn_rebuild_stats rebuild;
+} attn_bundle_stats;
+
+/* Parse path (errors name file, line and column) and check its format and
+ * that repo.full_name equals `repo` (compared case-insensitively, as GitHub
+ * does). *out is the bundle; free with json_decref. */
+int attn_bundle_read(const char *path, const char *repo, json_t **out, attn_error *err);
+
+/* Check an already parsed bundle (format, repo name); `what` names it. */
+int attn_bundle_check(const json_t *bundle, const char *what, const char *repo,
+                      attn_error *err);
+
+/* Normalize everything in the bundle into s, then rebuild the repo's
+ * intervals. Objects go in transactions of about ATTN_BUNDLE_BATCH objects
+ * (whole PR groups); a failure rolls back the open batch and stops. */
+#define ATTN_BUNDLE_BATCH 500
+int attn_bundle_apply(attn_store *s, const json_t *bundle, attn_bundle_stats *stats,
+                      attn_error *err);
+
+#endif

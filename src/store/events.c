@@ -1,0 +1,78 @@
+/*
+ * events.c - the append-only event log.
+ *
+ * Owns inserting events, de-duplicated by event_key (the source's own
+ * identity: re-ingesting a page never duplicates a fact, and two distinct
+ * facts never share a key). Nothing here may update or delete an event: the
+ * log is the ground truth intervals are rebuilt from.
+ */
+#include "store/store_internal.h"
+
+#include <stdio.h>
+
+static const char SQL_INSERT_EVENT[] =
+    "INSERT INTO events (repo_id, occurred_at, actor_id, subject_type, subject_id, event_type,"
+    " object_type, object_id, commit_sha, payload_json, event_key)"
+    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
+    " ON CONFLICT (event_key) DO NOTHING";
+
+static const char SQL_EVENT_ID_BY_KEY[] = "SELECT id FROM events WHERE event_key = ?1";
+
+int attn_store_insert_event(attn_store *s, const attn_event_row *e, int *inserted,
+                            int64_t *event_id, attn_error *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+    char what[256];
+
+    if (inserted)
+        *inserted = 0;
+    if (!e->event_key || !*e->event_key || !e->subject_type || !e->event_type)
+        return attn_error_set(err, ATTN_EINVAL,
+                              "event '%.100s' lacks an event_key, subject_type or event_type",
+                              e->event_type ? e->event_type : "(null)");
+    if (e->occurred_at == ATTN_NULL_I64)
+        return attn_error_set(err, ATTN_EINVAL, "event '%.200s' has no occurred_at",
+                              e->event_key);
+    if ((rc = attn_store_stmt(s, ST_INSERT_EVENT, SQL_INSERT_EVENT, &st, err)))
+        return rc;
+    attn_store_bind_i64(st, 1, e->repo_id);
+    sqlite3_bind_int64(st, 2, e->occurred_at);
+    attn_store_bind_i64(st, 3, e->actor_id);
+    attn_store_bind_text(st, 4, e->subject_type);
+    attn_store_bind_i64(st, 5, e->subject_id);
+    attn_store_bind_text(st, 6, e->event_type);
+    attn_store_bind_text(st, 7, e->object_type);
+    attn_store_bind_i64(st, 8, e->object_id);
+    attn_store_bind_text(st, 9, e->commit_sha);
+    attn_store_bind_text(st, 10, e->payload_json);
+    attn_store_bind_text(st, 11, e->event_key);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        snprintf(what, sizeof(what), "storing event '%.200s'", e->event_key);
+        return attn_store_db_error(s, err, what);
+    }
+    if (sqlite3_changes(s->db) == 1) {
+        if (inserted)
+            *inserted = 1;
+        if (event_id)
+            *event_id = sqlite3_last_insert_rowid(s->db);
+        return 0;
+    }
+    if (!event_id)
+        return 0;
+    /* Already stored: hand back the existing row's id so callers can link to it. */
+    if ((rc = attn_store_stmt(s, ST_EVENT_ID_BY_KEY, SQL_EVENT_ID_BY_KEY, &st, err)))
+        return rc;
+    attn_store_bind_text(st, 1, e->event_key);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *event_id = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        return 0;
+    }
+    sqlite3_reset(st);
+    snprintf(what, sizeof(what), "looking up event '%.200s'", e->event_key);
+    return attn_store_db_error(s, err, what);
+}

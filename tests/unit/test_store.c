@@ -1,0 +1,414 @@
+/*
+ * test_store.c - opening, refusing, upserting and event insertion of the
+ * history store (src/store/store.c, upsert.c, events.c).
+ */
+#include "store_fixture.h"
+#include "store/store_internal.h"
+#include "util/fs.h"
+
+#include <sys/stat.h>
+
+typedef struct {
+    char *dir;
+    char path[512];
+    attn_store *s;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof(*f));
+    attn_error err;
+    f->dir = test_tmpdir();
+    snprintf(f->path, sizeof(f->path), "%s/history.sqlite", f->dir);
+    if (attn_store_open(f->path, &f->s, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    fx_populate(f->s);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    attn_store_close(f->s);
+    fx_rm_rf(f->dir);
+    free(f);
+    return 0;
+}
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(data, 1, n, fp), n);
+    fclose(fp);
+}
+
+/* ---- opening ---------------------------------------------------------------------- */
+
+static void test_open_creates_current_schema(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(fx_count(f->s, "PRAGMA user_version"), attn_store_schema_version());
+    assert_int_equal(attn_store_schema_version(), 2);
+    assert_int_equal(fx_count(f->s, "PRAGMA foreign_keys"), 1);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(attn_store_db(f->s), "PRAGMA journal_mode", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    assert_string_equal(attn_store_path(f->s), f->path);
+}
+
+static void test_reopen_keeps_rows(void **state)
+{
+    fx *f = *state;
+    attn_error err;
+    attn_store_close(f->s);
+    assert_int_equal(attn_store_open(f->path, &f->s, &err), 0);
+    assert_int_equal(fx_count(f->s, "SELECT count(*) FROM issues"), 3);
+    attn_store *ro = NULL;
+    assert_int_equal(attn_store_open_readonly(f->path, &ro, &err), 0);
+    assert_int_equal(fx_count(ro, "SELECT count(*) FROM pull_requests"), 2);
+    /* read-only handles refuse writes with a message, not a crash */
+    attn_user_row u = {77, "x", "User", 0, NULL};
+    assert_int_not_equal(attn_store_upsert_user(ro, &u, &err), 0);
+    assert_non_null(strstr(err.msg, "user 77"));
+    attn_store_close(ro);
+}
+
+static void test_readonly_missing_file(void **state)
+{
+    fx *f = *state;
+    attn_error err;
+    attn_store *s = NULL;
+    char p[600];
+    snprintf(p, sizeof(p), "%s/nope.sqlite", f->dir);
+    assert_int_equal(attn_store_open_readonly(p, &s, &err), ATTN_ENOTFOUND);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, p));
+    assert_non_null(strstr(err.msg, "attn init"));
+    assert_false(attn_fs_exists(p));   /* and nothing was created */
+}
+
+static void test_garbage_file_refused(void **state)
+{
+    fx *f = *state;
+    attn_error err;
+    attn_store *s = NULL;
+    char p[600], junk[4096];
+    for (size_t i = 0; i < sizeof(junk); i++)
+        junk[i] = (char)(i * 7 + 13);
+    snprintf(p, sizeof(p), "%s/junk.sqlite", f->dir);
+    write_file(p, junk, sizeof(junk));
+    assert_int_equal(attn_store_open(p, &s, &err), ATTN_ECORRUPT);
+    assert_null(s);
+    char want[700];
+    snprintf(want, sizeof(want), "'%s' is not an attn history database (", p);
+    assert_non_null(strstr(err.msg, want));
+    assert_int_equal(attn_store_open_readonly(p, &s, &err), ATTN_ECORRUPT);
+    /* the file is left as it was */
+    struct stat st;
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_size, sizeof(junk));
+}
+
+static void test_foreign_sqlite_refused(void **state)
+{
+    fx *f = *state;
+    attn_error err;
+    attn_store *s = NULL;
+    sqlite3 *db;
+    char p[600];
+    snprintf(p, sizeof(p), "%s/other.sqlite", f->dir);
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(attn_store_open(p, &s, &err), ATTN_ECORRUPT);
+    assert_non_null(strstr(err.msg, "is not an attn history database"));
+}
+
+static void test_newer_version_refused(void **state)
+{
+    fx *f = *state;
+    attn_error err;
+    attn_store *s = NULL;
+    fx_exec(f->s, "PRAGMA user_version = 99");
+    attn_store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(attn_store_open(f->path, &s, &err), ATTN_ECONFLICT);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, "schema version 99"));
+    assert_non_null(strstr(err.msg, "upgrade attn"));
+    assert_int_equal(attn_store_open_readonly(f->path, &s, &err), ATTN_ECONFLICT);
+    /* put it back so teardown can close a real handle */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(attn_store_open(f->path, &f->s, &err), 0);
+}
+
+static void test_transactions(void **state)
+{
+    fx *f = *state;
+    attn_error err;
+    attn_user_row u = {500, "tx", "User", 0, NULL};
+    assert_int_equal(attn_store_begin(f->s, &err), 0);
+    assert_int_equal(attn_store_begin(f->s, &err), ATTN_ECONFLICT);   /* no nesting */
+    assert_int_equal(attn_store_upsert_user(f->s, &u, &err), 0);
+    assert_int_equal(attn_store_rollback(f->s), 0);
+    assert_int_equal(fx_count(f->s, "SELECT count(*) FROM users WHERE id = 500"), 0);
+    assert_int_equal(attn_store_commit(f->s, &err), ATTN_ECONFLICT);  /* nothing open */
+    assert_int_equal(attn_store_begin(f->s, &err), 0);
+    assert_int_equal(attn_store_upsert_user(f->s, &u, &err), 0);
+    assert_int_equal(attn_store_commit(f->s, &err), 0);
+    assert_int_equal(fx_count(f->s, "SELECT count(*) FROM users WHERE id = 500"), 1);
+}
+
+static void test_repo_id(void **state)
+{
+    fx *f = *state;
+    attn_error err;
+    int64_t id = 0;
+    assert_int_equal(attn_store_repo_id(f->s, "octo/demo", &id, &err), 0);
+    assert_int_equal(id, 1);
+    assert_int_equal(attn_store_repo_id(f->s, "octo/nope", &id, &err), ATTN_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "octo/nope"));
+}
+
+/* ---- upserts: round trip and last write wins ----------------------------------------- */
+
+static void expect_row(attn_store *s, const char *sql, const char *want)
+{
+    /* Render the first row as "a|b|NULL|..." and compare. */
+    sqlite3_stmt *st;
+    char got[2048] = "";
+    assert_int_equal(sqlite3_prepare_v2(attn_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    for (int i = 0; i < sqlite3_column_count(st); i++) {
+        const char *v = (const char *)sqlite3_column_text(st, i);
+        snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? "|" : "",
+                 v ? v : "NULL");
+    }
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    assert_string_equal(got, want);
+}
+
+static void test_upsert_repo_user_team(void **state)
+{
+    fx *f = *state;
+    attn_error err;
+    attn_repo_row r = fx_repo();
+    expect_row(f->s, "SELECT * FROM repos", "1|900|octo|demo|octo/demo|0|a demo|main|1000|2000|3000|0|0");
+    r.description = NULL; r.archived = 1; r.is_private = -1; r.pushed_at = ATTN_NULL_I64;
+    assert_int_equal(attn_store_upsert_repo(f->s, &r, &err), 0);
+    expect_row(f->s, "SELECT * FROM repos", "1|900|octo|demo|octo/demo|NULL|NULL|main|1000|2000|NULL|1|0");
+
+    attn_user_row u = {100, "alice2", "Organization", 1, "https://a"};
+    assert_int_equal(attn_store_upsert_user(f->s, &u, &err), 0);
+    expect_row(f->s, "SELECT * FROM users WHERE id = 100", "100|alice2|Organization|1|https://a");
+    u.type = "Robot";   /* users.type is User | Bot | Organization */
+    assert_int_equal(attn_store_upsert_user(f->s, &u, &err), ATTN_EDB);
+    assert_non_null(strstr(err.msg, "user 100"));
+    assert_non_null(strstr(err.msg, "CHECK"));
+
+    attn_team_row t = {5, "core2", "Core 2"};
+    assert_int_equal(attn_store_upsert_team(f->s, &t, &err), 0);
+    expect_row(f->s, "SELECT * FROM teams", "5|core2|Core 2");
+    attn_team_member_row m = {5, 100, NULL, 5000};
+    assert_int_equal(attn_store_upsert_team_member(f->s, &m, &err), 0);
+    m.observed_at = 6000;
+    assert_int_equal(attn_store_upsert_team_member(f->s, &m, &err), 0);
+    m.source = "roster";
+    assert_int_equal(attn_store_upsert_team_member(f->s, &m, &err), 0);
+    assert_int_equal(fx_count(f->s, "SELECT count(*) FROM team_members"), 2);
+    expect_row(f->s, "SELECT * FROM team_members WHERE source = 'api'", "5|100|api|6000");
+    m.user_id = 9999;   /* unknown user */
+    assert_int_equal(attn_store_upsert_team_member(f->s, &m, &err), ATTN_EDB);
+    assert_non_null(strstr(err.msg, "FOREIGN KEY"));
+}
+
+static void test_upsert_issue_pr_files(void **state)
+{
+    fx *f = *state;
+    attn_error err;
+    attn_issue_row i = {10, 1, 1, 101, "new title", NULL, "closed", 1000, 5000, 5000, 0, 1};
+    assert_int_equal(attn_store_upsert_issue(f->s, &i, &err), 0);
+    expect_row(f->s, "SELECT * FROM issues WHERE id = 10",
+               "10|1|1|101|new title|NULL|closed|1000|5000|5000|0|1");
+    /* (repo_id, number) is unique: another id with the same number is refused */
+    i.id = 99;
+    assert_int_equal(attn_store_upsert_issue(f->s, &i, &err), ATTN_EDB);
+    assert_non_null(strstr(err.msg, "issue 99"));
+
+    attn_pull_request_row p;
+    memset(&p, 0, sizeof(p));
+    p.id = 20; p.repo_id = 1; p.number = 2; p.issue_id = 11; p.user_id = 100;
+    p.title = "T"; p.body = "B"; p.state = "closed"; p.draft = -1; p.merged = 1;
+    p.merge_commit_sha = "m1"; p.head_sha = "h1"; p.head_ref = "feat"; p.base_sha = "b1";
+    p.base_ref = "main"; p.created_at = 1000; p.updated_at = 2000; p.closed_at = 2000;
+    p.merged_at = 2000; p.files_truncated = 1;
+    assert_int_equal(attn_store_upsert_pull_request(f->s, &p, &err), 0);
+    expect_row(f->s, "SELECT * FROM pull_requests WHERE id = 20",
+               "20|1|2|11|100|T|B|closed|NULL|1|m1|h1|feat|b1|main|1000|2000|2000|2000|1");
+    p.files_truncated = 0;
+    assert_int_equal(attn_store_upsert_pull_request(f->s, &p, &err), 0);
+    assert_int_equal(fx_count(f->s, "SELECT files_truncated FROM pull_requests WHERE id = 20"), 0);
+
+    attn_pr_file_row fr = {1, 20, "h1", "src/a.c", "renamed", "src/old.c", 3, 1, 4};
+    assert_int_equal(attn_store_upsert_pr_file(f->s, &fr, &err), 0);
+    fr.additions = 10; fr.changes = 11;
+    assert_int_equal(attn_store_upsert_pr_file(f->s, &fr, &err), 0);
+    fr.head_sha = "h2";   /* same path at another head is another row */
+    assert_int_equal(attn_store_upsert_pr_file(f->s, &fr, &err), 0);
+    assert_int_equal(fx_count(f->s, "SELECT count(*) FROM pull_request_files"), 2);
+    expect_row(f->s, "SELECT * FROM pull_request_files WHERE head_sha = 'h1'",
+               "1|20|h1|src/a.c|renamed|10|1|11|src/old.c");
+    fr.pull_request_id = 777;   /* unknown PR */
+    assert_int_equal(attn_store_upsert_pr_file(f->s, &fr, &err), ATTN_EDB);
+    assert_non_null(strstr(err.msg, "src/a.c"));
+}
+
+static void test_upsert_review_comment(void **state)
+{
+    fx *f = *state;
+    attn_error err;
+    attn_review_row r = {40, 1, 20, 100, "CHANGES_REQUESTED", "no", "def", 1300};
+    assert_int_equal(attn_store_upsert_review(f->s, &r, &err), 0);
+    expect_row(f->s, "SELECT * FROM reviews WHERE id = 40", "40|1|20|100|CHANGES_REQUESTED|no|1300|def");
+    /* a review for an unknown PR is an error with a message, not a crash */
+    r.id = 42; r.pull_request_id = 9999;
+    assert_int_equal(attn_store_upsert_review(f->s, &r, &err), ATTN_EDB);
+    assert_non_null(strstr(err.msg, "review 42"));
+    assert_non_null(strstr(err.msg, "FOREIGN KEY"));
+    assert_non_null(strstr(err.msg, f->path));
+    assert_null(strchr(err.msg, '\n'));
+    assert_int_equal(fx_count(f->s, "SELECT count(*) FROM reviews WHERE id = 42"), 0);
+
+    attn_comment_row c = {31, 1, ATTN_NULL_I64, 20, 40, 101, "edited", 1100, 1500, "b.c", 7,
+                          "xyz", 30, "review"};
+    assert_int_equal(attn_store_upsert_comment(f->s, &c, &err), 0);
+    expect_row(f->s, "SELECT * FROM comments WHERE id = 31",
+               "31|1|NULL|20|40|101|edited|1100|1500|b.c|7|xyz|30|review");
+    c.comment_type = "diff";
+    assert_int_equal(attn_store_upsert_comment(f->s, &c, &err), ATTN_EDB);
+}
+
+static void test_upsert_label_milestone_commit_ref_release(void **state)
+{
+    fx *f = *state;
+    attn_error err;
+    attn_label_row l = {5, 1, "bug!", "000", "bad", 1};
+    assert_int_equal(attn_store_upsert_label(f->s, &l, &err), 0);
+    expect_row(f->s, "SELECT * FROM labels WHERE id = 5", "5|1|bug!|000|bad|1");
+    l.repo_id = 2;   /* unknown repo */
+    assert_int_equal(attn_store_upsert_label(f->s, &l, &err), ATTN_EDB);
+
+    attn_milestone_row m = {7, 1, 7, "v1", "closed", "d", 9000, 8000, 1000, 8000};
+    assert_int_equal(attn_store_upsert_milestone(f->s, &m, &err), 0);
+    expect_row(f->s, "SELECT * FROM milestones WHERE id = 7", "7|1|7|v1|closed|d|9000|8000|1000|8000");
+
+    attn_commit_row c = {1, "abc", 100, ATTN_NULL_I64, "A", "a@x", "C", "c@x", "msg", 10, 20};
+    assert_int_equal(attn_store_upsert_commit(f->s, &c, &err), 0);
+    c.message = "msg2";
+    assert_int_equal(attn_store_upsert_commit(f->s, &c, &err), 0);
+    expect_row(f->s, "SELECT * FROM commits", "1|abc|100|NULL|A|a@x|C|c@x|msg2|10|20");
+
+    attn_ref_row r = {1, "branch", "main", "abc", 1};
+    assert_int_equal(attn_store_upsert_ref(f->s, &r, &err), 0);
+    r.sha = "def";
+    assert_int_equal(attn_store_upsert_ref(f->s, &r, &err), 0);
+    r.ref_type = "tag";
+    assert_int_equal(attn_store_upsert_ref(f->s, &r, &err), 0);
+    assert_int_equal(fx_count(f->s, "SELECT count(*) FROM refs"), 2);
+    expect_row(f->s, "SELECT repo_id, ref_type, name, sha, is_protected FROM refs WHERE ref_type = 'branch'",
+               "1|branch|main|def|1");
+    r.ref_type = "note";
+    assert_int_equal(attn_store_upsert_ref(f->s, &r, &err), ATTN_EDB);
+    assert_non_null(strstr(err.msg, "note ref 'main'"));
+
+    attn_release_row rel = {70, 1, "v1.0", "One", 0, 1, 100, 200, 100, "notes", "main"};
+    assert_int_equal(attn_store_upsert_release(f->s, &rel, &err), 0);
+    rel.prerelease = 0; rel.name = NULL;
+    assert_int_equal(attn_store_upsert_release(f->s, &rel, &err), 0);
+    expect_row(f->s, "SELECT * FROM releases", "70|1|v1.0|NULL|0|0|100|200|100|notes|main");
+}
+
+/* ---- events ----------------------------------------------------------------------- */
+
+static void test_event_insert_idempotent(void **state)
+{
+    fx *f = *state;
+    attn_error err;
+    int inserted = -1;
+    int64_t id1 = 0, id2 = 0;
+    attn_event_row e = {1, 5000, 100, "issue", 10, "issue.label.add", "label", 5, NULL,
+                        "{\"name\":\"bug\"}", "issue_event:1"};
+    assert_int_equal(attn_store_insert_event(f->s, &e, &inserted, &id1, &err), 0);
+    assert_int_equal(inserted, 1);
+    assert_true(id1 > 0);
+    /* the same fact again: no new row, same id */
+    e.occurred_at = 6000;   /* even if a later fetch disagrees, the first stays */
+    assert_int_equal(attn_store_insert_event(f->s, &e, &inserted, &id2, &err), 0);
+    assert_int_equal(inserted, 0);
+    assert_int_equal(id2, id1);
+    assert_int_equal(fx_count(f->s, "SELECT count(*) FROM events"), 1);
+    assert_int_equal(fx_count(f->s, "SELECT occurred_at FROM events"), 5000);
+    /* NULL out-pointers are allowed */
+    assert_int_equal(attn_store_insert_event(f->s, &e, NULL, NULL, &err), 0);
+    /* a different key is a different fact */
+    e.event_key = "issue_event:2";
+    assert_int_equal(attn_store_insert_event(f->s, &e, &inserted, &id2, &err), 0);
+    assert_int_equal(inserted, 1);
+    assert_int_equal(id2, id1 + 1);
+    assert_int_equal(fx_count(f->s, "SELECT count(*) FROM events"), 2);
+    expect_row(f->s, "SELECT * FROM events WHERE id = 1",
+               "1|1|5000|100|issue|10|issue.label.add|label|5|NULL|{\"name\":\"bug\"}|issue_event:1");
+}
+
+static void test_event_bad_input(void **state)
+{
+    fx *f = *state;
+    attn_error err;
+    int inserted = 7;
+    attn_event_row e = {1, 5000, ATTN_NULL_I64, "issue", 10, "issue.closed", NULL,
+                        ATTN_NULL_I64, NULL, NULL, NULL};
+    assert_int_equal(attn_store_insert_event(f->s, &e, &inserted, NULL, &err), ATTN_EINVAL);
+    assert_int_equal(inserted, 0);
+    e.event_key = "k";
+    e.occurred_at = ATTN_NULL_I64;
+    assert_int_equal(attn_store_insert_event(f->s, &e, NULL, NULL, &err), ATTN_EINVAL);
+    assert_non_null(strstr(err.msg, "occurred_at"));
+    e.occurred_at = 1;
+    e.actor_id = 4242;   /* unknown user */
+    assert_int_equal(attn_store_insert_event(f->s, &e, NULL, NULL, &err), ATTN_EDB);
+    assert_non_null(strstr(err.msg, "event 'k'"));
+    assert_int_equal(fx_count(f->s, "SELECT count(*) FROM events"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_open_creates_current_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_keeps_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_readonly_missing_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_file_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_sqlite_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_newer_version_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repo_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upsert_repo_user_team, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upsert_issue_pr_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upsert_review_comment, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upsert_label_milestone_commit_ref_release, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_event_insert_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_bad_input, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
