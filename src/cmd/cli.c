@@ -39,7 +39,8 @@ int attn_cli_usage(const char *usage, const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nusage: %s\n", usage);
+    /* One line, so scripts and people see the reason and the fix together. */
+    fprintf(stderr, "; usage: %s\n", usage);
     return 2;
 }
 

@@ -121,8 +121,7 @@ static int append(json_t **arr, json_t *v)
     return json_array_append(*arr, v);
 }
 
-static int build_groups(const json_t *bundle, groups *gs, const json_t **orphans,
-                        attn_error *err)
+static int build_groups(const json_t *bundle, groups *gs, attn_error *err)
 {
     const json_t *pulls, *issues, *events, *rc_list, *ic_list, *reviews, *files, *v;
     size_t i, cap;
@@ -137,7 +136,6 @@ static int build_groups(const json_t *bundle, groups *gs, const json_t **orphans
         (rc = map_of(bundle, "reviews", &reviews, err)) ||
         (rc = map_of(bundle, "files", &files, err)))
         return rc;
-    *orphans = events;
     cap = json_array_size(pulls) + json_array_size(issues);
     if (cap && !(gs->g = calloc(cap, sizeof(group))))
         return attn_error_set(err, ATTN_ENOMEM, "out of memory");
@@ -331,7 +329,6 @@ int attn_bundle_apply(attn_store *s, const json_t *bundle, attn_bundle_stats *st
 {
     attn_norm_ctx ctx;
     groups gs;
-    const json_t *orphans = NULL;
     int64_t repo_id;
     size_t i, weight = 0;
     int in_tx = 0, rc;
@@ -342,11 +339,10 @@ int attn_bundle_apply(attn_store *s, const json_t *bundle, attn_bundle_stats *st
     if ((rc = norm_req_i64(json_object_get(bundle, "repo"), "id", "bundle repo", &repo_id,
                            err)))
         return rc;
-    if ((rc = build_groups(bundle, &gs, &orphans, err))) {
+    if ((rc = build_groups(bundle, &gs, err))) {
         groups_free(&gs);
         return rc;
     }
-    (void)orphans;
     if ((rc = attn_norm_ctx_init(&ctx, s, repo_id, err))) {
         groups_free(&gs);
         return rc;

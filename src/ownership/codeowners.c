@@ -227,6 +227,9 @@ static int compile_pattern(struct arena *a, const char *p, size_t len, struct co
         *reason = "empty pattern";
         return COMPILE_INVALID;
     }
+    /* GitHub documents `!` and `[ ]` as "do not work" in CODEOWNERS without
+     * saying what happens instead; guessing would silently misroute, so such
+     * lines are reported and skipped. Escaped (`\!`, `\[`) they are literal. */
     if (p[0] == '!') {
         *reason = "negation (!) is not supported in CODEOWNERS";
         return COMPILE_INVALID;
@@ -564,6 +567,7 @@ static struct bucket *insert_bucket(attn_codeowners *co, unsigned char kind, con
     }
 }
 
+/* Rule indexes are uint32_t: a file under 3 MB has far fewer than 2^32 lines. */
 static int build_index(attn_codeowners *co)
 {
     size_t cap = 16, i;
@@ -732,6 +736,10 @@ static int parse_line(attn_codeowners *co, struct scratch *sc, int lineno, const
     if (memchr(line, '\0', n))
         return add_invalid(co, lineno, line, n, "line contains a NUL byte");
 
+    /* The pattern runs to the first unescaped blank. `\#` at its start is how
+     * SPEC section 6 spells a leading '#'; GitHub's page lists that escape as
+     * unsupported, but the line does not start with '#', so it is no comment
+     * either way, and the literal "#..." is the only useful reading. */
     pstart = i;
     while (i < n && !is_blank(line[i]))
         i += (line[i] == '\\' && i + 1 < n) ? 2 : 1;

@@ -121,6 +121,8 @@ static size_t slot_of(const iv_map *m, int kind, int64_t owner, int64_t k1, int 
 
 static open_iv *map_find(iv_map *m, int kind, int64_t owner, int64_t k1, int k2)
 {
+    if (!m->cap)
+        return NULL;
     for (size_t i = slot_of(m, kind, owner, k1, k2);; i = (i + 1) & (m->cap - 1)) {
         open_iv *e = &m->slots[i];
         if (!e->used)

@@ -4,9 +4,11 @@
  * Field names and nesting follow the API's list endpoints (pull-request-simple,
  * issue, issue-comment, review-comment, review, diff-entry, issue-event) so the
  * ingestion code can be exercised on these objects unchanged. To keep bundles
- * small, simple-user objects carry the identifying fields only (no
- * followers_url & co.), the "issue" inside an issue event carries the
- * identifying fields and state, and _links / reactions / patch are omitted.
+ * small, simple-user objects carry the identifying fields only (login, id,
+ * node_id, type, site_admin, avatar_url, html_url), the "issue" inside an
+ * issue event carries id, node_id, number, title, state, url and
+ * pull_request.url only, head/base repos carry no owner, and _links / reactions / patch are
+ * omitted.
  */
 #include "synth/emit.h"
 
@@ -126,14 +128,10 @@ static json_t *make_user(const syn_world *w, int u)
 {
     const syn_user *us = &w->users[u];
     json_t *o = json_object();
-    char enc[80];
-    urlenc(us->login, enc, sizeof(enc));
     SET(o, "login", json_string(us->login));
     SET(o, "id", json_integer(us->id));
     SET(o, "node_id", node_id(NULL, us->bot ? "03:Bot" : "04:User", us->id));
     SET(o, "avatar_url", jfmt("https://avatars.githubusercontent.com/u/%lld?v=4", (long long)us->id));
-    SET(o, "gravatar_id", json_string(""));
-    SET(o, "url", jfmt("https://api.github.com/users/%s", enc));
     if (us->bot && strstr(us->login, "[bot]")) {
         char app[40];
         snprintf(app, sizeof(app), "%.*s", (int)(strstr(us->login, "[bot]") - us->login),
@@ -221,8 +219,6 @@ int syn_emit_init(syn_emit *e, const syn_world *w, attn_error *err)
     SET(e->org, "node_id", node_id(NULL, "012:Organization", SYN_ID_ORG));
     SET(e->org, "avatar_url", jfmt("https://avatars.githubusercontent.com/u/%lld?v=4",
                                    (long long)SYN_ID_ORG));
-    SET(e->org, "gravatar_id", json_string(""));
-    SET(e->org, "url", jfmt("https://api.github.com/users/%s", w->o.owner));
     SET(e->org, "html_url", jfmt("https://github.com/%s", w->o.owner));
     SET(e->org, "type", json_string("Organization"));
     SET(e->org, "site_admin", json_false());
@@ -232,7 +228,6 @@ int syn_emit_init(syn_emit *e, const syn_world *w, attn_error *err)
     SET(e->repo_min, "name", json_string(w->o.name));
     SET(e->repo_min, "full_name", jfmt("%s/%s", w->o.owner, w->o.name));
     SET(e->repo_min, "private", json_false());
-    SET(e->repo_min, "owner", json_incref(e->org));
     SET(e->repo_min, "html_url", json_string(e->html));
     SET(e->repo_min, "url", json_string(e->api));
     SET(e->repo_min, "fork", json_false());
@@ -536,31 +531,41 @@ json_t *syn_json_pull(const syn_emit *e, const syn_item *it)
     return o;
 }
 
-static void issue_common(const syn_emit *e, const syn_item *it, json_t *o)
+/* The fields every issue object has; `full` adds those the embedded copy in
+ * an issue event leaves out to keep bundles small. */
+static void issue_common(const syn_emit *e, const syn_item *it, json_t *o, int full)
 {
     int n = it->number;
     SET(o, "url", jfmt("%s/issues/%d", e->api, n));
-    SET(o, "repository_url", json_string(e->api));
-    SET(o, "html_url", jfmt("%s/%s/%d", e->html, kind_path(it), n));
+    if (full)
+        SET(o, "html_url", jfmt("%s/%s/%d", e->html, kind_path(it), n));
     SET(o, "id", json_integer(SYN_ID_ISSUE + n));
     SET(o, "node_id", node_id(it->is_pr ? "PR_I" : "I", "issue:", SYN_ID_ISSUE + n));
     SET(o, "number", json_integer(n));
     SET(o, "title", json_string(it->title));
-    SET(o, "user", user_ref(e, it->author));
     SET(o, "state", json_string(it->closed ? "closed" : "open"));
-    SET(o, "locked", json_false());
-    SET(o, "created_at", jtime(it->created));
-    SET(o, "updated_at", jtime(it->updated));
-    SET(o, "closed_at", it->closed ? jtime(it->closed_at) : json_null());
-    SET(o, "author_association", json_string(e->assoc[it->author]));
+    if (full) {
+        SET(o, "created_at", jtime(it->created));
+        SET(o, "updated_at", jtime(it->updated));
+        SET(o, "closed_at", it->closed ? jtime(it->closed_at) : json_null());
+    }
     if (it->is_pr) {
         json_t *p = json_object();
         SET(p, "url", jfmt("%s/pulls/%d", e->api, n));
-        SET(p, "html_url", jfmt("%s/pull/%d", e->html, n));
-        SET(p, "diff_url", jfmt("%s/pull/%d.diff", e->html, n));
-        SET(p, "patch_url", jfmt("%s/pull/%d.patch", e->html, n));
-        SET(p, "merged_at", it->merged ? jtime(it->merged_at) : json_null());
+        if (full) {
+            SET(p, "html_url", jfmt("%s/pull/%d", e->html, n));
+            SET(p, "diff_url", jfmt("%s/pull/%d.diff", e->html, n));
+            SET(p, "patch_url", jfmt("%s/pull/%d.patch", e->html, n));
+        }
+        if (full)
+            SET(p, "merged_at", it->merged ? jtime(it->merged_at) : json_null());
         SET(o, "pull_request", p);
+    }
+    if (full) {
+        SET(o, "repository_url", json_string(e->api));
+        SET(o, "user", user_ref(e, it->author));
+        SET(o, "locked", json_false());
+        SET(o, "author_association", json_string(e->assoc[it->author]));
     }
 }
 
@@ -569,7 +574,7 @@ json_t *syn_json_issue(const syn_emit *e, const syn_item *it)
     static const char *const reasons[3] = {NULL, "completed", "not_planned"};
     json_t *o = json_object();
     int n = it->number;
-    issue_common(e, it, o);
+    issue_common(e, it, o, 1);
     SET(o, "labels_url", jfmt("%s/issues/%d/labels{/name}", e->api, n));
     SET(o, "comments_url", jfmt("%s/issues/%d/comments", e->api, n));
     SET(o, "events_url", jfmt("%s/issues/%d/events", e->api, n));
@@ -593,7 +598,7 @@ json_t *syn_json_issue(const syn_emit *e, const syn_item *it)
 json_t *syn_json_issue_min(const syn_emit *e, const syn_item *it)
 {
     json_t *o = json_object();
-    issue_common(e, it, o);
+    issue_common(e, it, o, 0);
     return o;
 }
 

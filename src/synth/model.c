@@ -109,6 +109,8 @@ static const char *const NAMES[] = {
 static const char *const VERBS[] = {"fix", "add", "refactor", "improve", "simplify", "speed up",
                                     "document", "test"};
 #define NVERBS 8
+static const char *const VERBS3[] = {"fixes", "adds", "refactors", "improves", "simplifies",
+                                     "speeds up", "documents", "tests"};
 
 static const char *const CARGO_DEPS[] = {"serde", "tokio", "regex", "clap", "hyper", "rustls"};
 static const char *const NPM_DEPS[] = {"react", "vite", "typescript", "eslint", "d3"};
@@ -314,6 +316,9 @@ static void make_revs(syn_world *w)
                     rv->owners[a][1] = u;
                 }
             }
+            /* A second steward is listed only when nearly as involved as the first. */
+            if (best[1] < 0.6 * best[0])
+                rv->owners[a][1] = -1;
         }
     }
 }
@@ -731,14 +736,14 @@ static void pr_text(sim *s)
     memcpy(it->title0, it->title, sizeof(it->title));
     slugify(topic, tmp, sizeof(tmp));
     slugify(verb, slug, sizeof(slug));
-    snprintf(it->head_ref, sizeof(it->head_ref), "%s/%s-%s", w->users[it->author].login, slug,
+    snprintf(it->head_ref, sizeof(it->head_ref), "%.39s/%.20s-%.50s", w->users[it->author].login, slug,
              tmp);
     it->has_body = !attn_prng_chance(&s->r, 0.1);
     it->body[0] = '\0';
     it->mention_user = it->mention_team = -1;
     if (!it->has_body)
         return;
-    snprintf(it->body, sizeof(it->body), "## Summary\n\nThis change %ss the %s in `%s`.\n", verb,
+    snprintf(it->body, sizeof(it->body), "## Summary\n\nThis change %s the %s in `%s`.\n", VERBS3[it->verb],
              topic, it->files[0].path);
     if (attn_prng_chance(&s->r, 0.25) && (it->fixes = earlier_issue(s)) > 0) {
         snprintf(tmp, sizeof(tmp), "%d", it->fixes);
@@ -1026,7 +1031,8 @@ static void pr_story(sim *s)
             it->merger = merger;
             ev_add(s, t_close, EV_MERGED, merger, 0, 0, -1);
             ev_add(s, t_close, EV_CLOSED, merger, 0, 0, -1);
-            ev_add(s, t_close + 3, EV_HEAD_REF_DELETED, merger, 0, 0, -1);
+            if (attn_prng_chance(r, 0.5))
+                ev_add(s, t_close + 3, EV_HEAD_REF_DELETED, merger, 0, 0, -1);
         } else {
             t_close = tb + 600 + secs(attn_prng_exp(r, 3 * D));
             ev_add(s, t_close, EV_CLOSED, author, 0, 0, -1);

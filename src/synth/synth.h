@@ -75,14 +75,14 @@
 #include "util/error.h"
 
 #define ATTN_SYNTH_MAX_PRS 500000
-#define ATTN_SYNTH_MAX_USERS 100000
+#define ATTN_SYNTH_MAX_USERS 10000
 #define ATTN_SYNTH_MAX_DAYS 3650
 
 typedef struct {
     int64_t prs;        /* number of pull requests (issues are 30% of this) */
     uint64_t seed;
-    char owner[40];
-    char name[100];
+    char owner[101];
+    char name[101];
     int64_t start;      /* window start, epoch seconds */
     int64_t days;       /* window length in days */
     int64_t users;      /* human users; 0 means the default (40) */

@@ -2,7 +2,8 @@
  * test_codeowners.c - ownership/codeowners: the data-driven cases in
  * tests/data/codeowners/cases.txt, then the parser's failure paths, owner
  * types, the single-pattern API, deep paths (the index fallback), and an
- * index-versus-linear cross-check on generated rules.
+ * index-versus-linear cross-check on generated rules; and ownership/area
+ * (default areas, override files in both shapes, first match wins).
  *
  * cases.txt format (see its header): "## codeowners [crlf]" starts a file,
  * "## expect" ends it; then "PATH => @a @b (line N)", "PATH => unowned
@@ -11,6 +12,9 @@
  */
 #include "testutil.h"
 
+#include <unistd.h>
+
+#include "ownership/area.h"
 #include "ownership/codeowners.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -430,6 +434,130 @@ static void test_index_matches_linear(void **state)
     attn_buf_free(&path);
 }
 
+/* ---- ownership/area ---- */
+
+static void expect_area(const attn_area_map *m, const char *path, const char *want, int from_override)
+{
+    attn_buf out = ATTN_BUF_INIT;
+    int rc = attn_area_of(m, path, &out);
+    if (rc != from_override || strcmp(attn_buf_cstr(&out), want))
+        fail_msg("area of '%s': want '%s' (override %d), got '%s' (rc %d)", path, want,
+                 from_override, attn_buf_cstr(&out), rc);
+    attn_buf_free(&out);
+}
+
+static void test_area_default(void **state)
+{
+    (void)state;
+    expect_area(NULL, "README.md", "__root__", 0);
+    expect_area(NULL, ".gitignore", "__root__", 0);
+    expect_area(NULL, "src/main.c", "src", 0);
+    expect_area(NULL, "src/a/b/c.c", "src", 0);
+    expect_area(NULL, "/docs/x.md", "docs", 0);
+    expect_area(NULL, "", "__root__", 0);
+    expect_area(NULL, "/", "__root__", 0);
+}
+
+static attn_area_map *area_from(const char *json)
+{
+    json_t *v = json_loads(json, 0, NULL);
+    attn_area_map *m = NULL;
+    attn_error err;
+    assert_non_null(v);
+    if (attn_area_map_from_json(v, &m, &err))
+        fail_msg("area map: %s", err.msg);
+    json_decref(v);
+    return m;
+}
+
+static void test_area_overrides(void **state)
+{
+    attn_area_map *m;
+    (void)state;
+    /* object form, first match wins in the order written */
+    m = area_from("{\"src/core/\": \"core\", \"src/\": \"platform\", \"*.md\": \"docs\","
+                  " \"/tools/*\": \"tooling\", \"**/test/\": \"tests\"}");
+    assert_int_equal(attn_area_map_count(m), 5);
+    expect_area(m, "src/core/engine.c", "core", 1);
+    expect_area(m, "src/core/README.md", "core", 1);   /* earlier entry wins */
+    expect_area(m, "src/util.c", "platform", 1);
+    expect_area(m, "README.md", "docs", 1);
+    expect_area(m, "lib/deep/notes.md", "docs", 1);
+    expect_area(m, "tools/gen.py", "tooling", 1);
+    expect_area(m, "tools/sub/gen.py", "tools", 0);   /* `*` stays in one segment */
+    expect_area(m, "pkg/a/test/x_test.go", "tests", 1);
+    expect_area(m, "pkg/a/x.go", "pkg", 0);
+    expect_area(m, "Makefile", "__root__", 0);
+    expect_area(m, "SRC/x.c", "SRC", 0);   /* case-sensitive */
+    attn_area_map_free(m);
+
+    /* list form */
+    m = area_from("[{\"pattern\": \"/web/\", \"area\": \"frontend\"},"
+                  " {\"pattern\": \"*.go\", \"area\": \"backend\"}]");
+    assert_int_equal(attn_area_map_count(m), 2);
+    expect_area(m, "web/app.go", "frontend", 1);
+    expect_area(m, "api/app.go", "backend", 1);
+    expect_area(m, "api/app.py", "api", 0);
+    attn_area_map_free(m);
+
+    m = area_from("{}");
+    assert_int_equal(attn_area_map_count(m), 0);
+    expect_area(m, "a/b", "a", 0);
+    attn_area_map_free(m);
+}
+
+static void area_fails(const char *json, const char *want)
+{
+    json_t *v = json_loads(json, JSON_DECODE_ANY, NULL);
+    attn_area_map *m = (void *)1;
+    attn_error err;
+    attn_error_clear(&err);
+    assert_non_null(v);
+    assert_int_equal(attn_area_map_from_json(v, &m, &err), ATTN_EINVAL);
+    assert_null(m);
+    if (!strstr(err.msg, want))
+        fail_msg("area map %s: want error with '%s', got '%s'", json, want, err.msg);
+    json_decref(v);
+}
+
+static void test_area_errors(void **state)
+{
+    char dir[64], path[128];
+    attn_area_map *m = NULL;
+    attn_error err;
+    FILE *f;
+    (void)state;
+    area_fails("42", "expected an object");
+    area_fails("{\"src/\": 3}", "key 'src/'");
+    area_fails("{\"src/\": \"\"}", "non-empty string area");
+    area_fails("{\"*.[ch]\": \"c\"}", "character ranges");
+    area_fails("{\"ok/\": \"a\", \"!neg\": \"b\"}", "key '!neg'");
+    area_fails("[{\"area\": \"a\"}]", "entry 1 has no string \"pattern\"");
+    area_fails("[{\"pattern\": \"a/\", \"area\": \"a\"}, \"x\"]", "entry 2 is not an object");
+
+    /* files: a missing one is ENOTFOUND, a good one loads, a bad one names the file */
+    snprintf(dir, sizeof(dir), "%s", "/tmp/attn-area-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/area_overrides.json", dir);
+    assert_int_equal(attn_area_map_load(path, &m, &err), ATTN_ENOTFOUND);
+    assert_null(m);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"docs/\": \"documentation\"}\n", f);
+    fclose(f);
+    assert_int_equal(attn_area_map_load(path, &m, &err), 0);
+    expect_area(m, "x/docs/y.md", "documentation", 1);
+    attn_area_map_free(m);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"[x]\": \"y\"}\n", f);
+    fclose(f);
+    assert_int_equal(attn_area_map_load(path, &m, &err), ATTN_EINVAL);
+    assert_non_null(strstr(err.msg, path));
+    remove(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -442,6 +570,9 @@ int main(void)
         cmocka_unit_test(test_single_pattern),
         cmocka_unit_test(test_deep_paths),
         cmocka_unit_test(test_index_matches_linear),
+        cmocka_unit_test(test_area_default),
+        cmocka_unit_test(test_area_overrides),
+        cmocka_unit_test(test_area_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,244 @@
+/*
+ * bench_store.c - throughput of the history store: event insertion through
+ * attn_store_insert_event and a full interval rebuild, on a fresh temporary
+ * database. Targets (SPEC §3 work plan): >= 500k events/s inserted, rebuild
+ * of 1M events in < 5 s.
+ *
+ *   bench_store [N_EVENTS]      default 1,000,000
+ */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#define N_USERS 500
+#define N_LABELS 40
+#define N_MILESTONES 10
+#define N_ISSUES 10000      /* issues 1..N; the first half are PRs */
+#define N_PRS (N_ISSUES / 2)
+#define N_COMMENTS 20000
+#define N_REVIEWS 10000
+#define BATCH 10000
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* xorshift64*: a fixed sequence, so runs are comparable. */
+static uint64_t rng(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
+}
+
+static void die(const attn_error *err)
+{
+    fprintf(stderr, "bench_store: %s\n", err->msg);
+    exit(1);
+}
+
+static void populate(attn_store *s)
+{
+    attn_error err;
+    attn_repo_row repo = {1, 1, "bench", "repo", "bench/repo", NULL, "main", 0, 0, 0, 0, 0, 0};
+    if (attn_store_begin(s, &err) || attn_store_upsert_repo(s, &repo, &err))
+        die(&err);
+    for (int64_t u = 1; u <= N_USERS; u++) {
+        attn_user_row r = {u, "user", "User", 0, NULL};
+        if (attn_store_upsert_user(s, &r, &err))
+            die(&err);
+    }
+    attn_team_row t = {1, "core", "Core"};
+    if (attn_store_upsert_team(s, &t, &err))
+        die(&err);
+    for (int64_t l = 1; l <= N_LABELS; l++) {
+        attn_label_row r = {l, 1, "label", NULL, NULL, 0};
+        if (attn_store_upsert_label(s, &r, &err))
+            die(&err);
+    }
+    for (int64_t m = 1; m <= N_MILESTONES; m++) {
+        attn_milestone_row r = {m, 1, m, "m", "open", NULL, ATTN_NULL_I64, ATTN_NULL_I64, 0, 0};
+        if (attn_store_upsert_milestone(s, &r, &err))
+            die(&err);
+    }
+    for (int64_t i = 1; i <= N_ISSUES; i++) {
+        attn_issue_row r = {i, 1, i, 1 + i % N_USERS, "title", "body", "open", 0, 0,
+                            ATTN_NULL_I64, i <= N_PRS, 0};
+        if (attn_store_upsert_issue(s, &r, &err))
+            die(&err);
+    }
+    for (int64_t p = 1; p <= N_PRS; p++) {
+        attn_pull_request_row r;
+        memset(&r, 0, sizeof(r));
+        r.id = p; r.repo_id = 1; r.number = p; r.issue_id = p; r.user_id = 1 + p % N_USERS;
+        r.draft = r.merged = -1;
+        r.created_at = r.updated_at = r.closed_at = r.merged_at = ATTN_NULL_I64;
+        if (attn_store_upsert_pull_request(s, &r, &err))
+            die(&err);
+    }
+    for (int64_t c = 1; c <= N_COMMENTS; c++) {
+        attn_comment_row r = {c, 1, 1 + c % N_ISSUES, ATTN_NULL_I64, ATTN_NULL_I64, 1 + c % N_USERS,
+                              "b", 0, 0, NULL, ATTN_NULL_I64, NULL, ATTN_NULL_I64, "issue"};
+        if (attn_store_upsert_comment(s, &r, &err))
+            die(&err);
+    }
+    for (int64_t v = 1; v <= N_REVIEWS; v++) {
+        attn_review_row r = {v, 1, 1 + v % N_PRS, 1 + v % N_USERS, "COMMENTED", "b", "sha", 0};
+        if (attn_store_upsert_review(s, &r, &err))
+            die(&err);
+    }
+    if (attn_store_commit(s, &err))
+        die(&err);
+}
+
+/* One event of a realistic mix (see the table in make_event). */
+static void make_event(uint64_t *seed, long i, attn_event_row *e, char *key, char *payload,
+                       char *sha)
+{
+    uint64_t r = rng(seed);
+    int pick = (int)(r % 100);
+    int64_t issue = 1 + (int64_t)((r >> 8) % N_ISSUES), pr = 1 + (int64_t)((r >> 8) % N_PRS);
+    int64_t obj = (int64_t)((r >> 32) % 1000);
+    memset(e, 0, sizeof(*e));
+    e->repo_id = 1;
+    e->occurred_at = 1500000000 + i * 30;   /* ~1 year of a busy repository */
+    e->actor_id = 1 + (int64_t)((r >> 20) % N_USERS);
+    e->object_id = ATTN_NULL_I64;
+    e->subject_type = "issue";
+    e->subject_id = issue;
+    e->event_key = key;
+    snprintf(key, 32, getenv("PADKEY") ? "ev:%012ld" : "ev:%ld", i);
+    if (pick < 8) {
+        e->event_type = (r >> 40) & 1 ? "issue.closed" : "issue.reopened";
+    } else if (pick < 18) {
+        e->event_type = "issue.content.edit";
+        snprintf(payload, 256, "{\"body\":\"Body text revision %ld with a few words\",\"title\":\"Title %ld\"}", i, i);
+        e->payload_json = payload;
+    } else if (pick < 38) {
+        e->event_type = (r >> 40) & 1 ? "issue.label.add" : "issue.label.remove";
+        e->object_type = "label";
+        e->object_id = 1 + obj % N_LABELS;
+    } else if (pick < 48) {
+        e->event_type = (r >> 40) & 1 ? "issue.assignee.add" : "issue.assignee.remove";
+        e->object_type = "user";
+        e->object_id = 1 + obj % N_USERS;
+    } else if (pick < 51) {
+        e->event_type = "issue.milestone.set";
+        e->object_type = "milestone";
+        e->object_id = 1 + obj % N_MILESTONES;
+    } else if (pick < 56) {
+        e->subject_type = "pull_request";
+        e->subject_id = pr;
+        e->event_type = "pull_request.draft.set";
+        e->payload_json = (r >> 40) & 1 ? "{\"is_draft\":true}" : "{\"is_draft\":false}";
+    } else if (pick < 66) {
+        e->subject_type = "pull_request";
+        e->subject_id = pr;
+        e->event_type = "pull_request.head.set";
+        snprintf(sha, 48, "%016llx%016llx", (unsigned long long)r, (unsigned long long)i);
+        e->commit_sha = sha;
+    } else if (pick < 68) {
+        e->subject_type = "pull_request";
+        e->subject_id = pr;
+        e->event_type = "pull_request.base.set";
+        e->payload_json = "{\"base_ref\":\"main\"}";
+    } else if (pick < 78) {
+        e->subject_type = "pull_request";
+        e->subject_id = pr;
+        e->event_type = (r >> 40) & 1 ? "pull_request.review_request.add"
+                                       : "pull_request.review_request.remove";
+        e->object_type = (r >> 41) % 8 == 0 ? "team" : "user";
+        e->object_id = (r >> 41) % 8 == 0 ? 1 : 1 + obj % N_USERS;
+    } else if (pick < 90) {
+        e->subject_type = "comment";
+        e->subject_id = 1 + (int64_t)((r >> 8) % N_COMMENTS);
+        e->event_type = (r >> 40) % 4 ? "comment.created" : "comment.edited";
+        snprintf(payload, 256, "{\"body\":\"Looks good to me, one nit in line %ld\"}", i % 500);
+        e->payload_json = payload;
+    } else if (pick < 96) {
+        e->subject_type = "review";
+        e->subject_id = 1 + (int64_t)((r >> 8) % N_REVIEWS);
+        e->event_type = "review.submitted";
+        e->payload_json = "{\"body\":\"approved\",\"state\":\"APPROVED\"}";
+    } else {
+        e->event_type = "issue.mentioned";   /* stored, ignored by the rebuild */
+    }
+}
+
+int main(int argc, char **argv)
+{
+    long n = argc > 1 ? atol(argv[1]) : 1000000;
+    char dir[] = "/tmp/attn-bench-XXXXXX", path[256], key[32], payload[256], sha[48];
+    attn_store *s = NULL;
+    attn_error err;
+    attn_event_row e;
+    attn_rebuild_stats st;
+    uint64_t seed = 0x9E3779B97F4A7C15ULL;
+    struct rusage ru;
+    double t0, t1;
+
+    if (n <= 0 || !mkdtemp(dir)) {
+        fprintf(stderr, "usage: bench_store [N_EVENTS > 0]\n");
+        return 2;
+    }
+    snprintf(path, sizeof(path), "%s/history.sqlite", dir);
+    if (attn_store_open(path, &s, &err))
+        die(&err);
+    if (getenv("BENCH_PRAGMA"))
+        sqlite3_exec(attn_store_db(s), getenv("BENCH_PRAGMA"), NULL, NULL, NULL);
+    populate(s);
+
+    t0 = now();
+    for (long i = 0; i < n; i++) {
+        if (i % BATCH == 0 && attn_store_begin(s, &err))
+            die(&err);
+        make_event(&seed, i, &e, key, payload, sha);
+        if (attn_store_insert_event(s, &e, NULL, NULL, &err))
+            die(&err);
+        if ((i + 1) % BATCH == 0 || i + 1 == n)
+            if (attn_store_commit(s, &err))
+                die(&err);
+    }
+    t1 = now();
+    printf("store.insert_events: %ld events in %.2f s = %.0f events/s\n", n, t1 - t0,
+           (double)n / (t1 - t0));
+
+    t0 = now();
+    if (attn_store_rebuild_intervals(s, 1, NULL, &st, &err))
+        die(&err);
+    t1 = now();
+    printf("store.rebuild_intervals: %lld events read, %lld intervals written in %.2f s"
+           " = %.0f events/s\n",
+           (long long)st.events_read, (long long)st.intervals_written, t1 - t0,
+           (double)st.events_read / (t1 - t0));
+
+    t0 = now();
+    attn_contract_report rep;
+    if (attn_store_contract_check(s, 1, &rep, &err))
+        die(&err);
+    t1 = now();
+    printf("store.contract_check: %s, %lld intervals in %.2f s\n", rep.ok ? "OK" : "FAILED",
+           (long long)rep.n_intervals, t1 - t0);
+    for (int i = 0; i < rep.n_findings && i < 5; i++)
+        printf("  %s\n", rep.findings[i]);
+    attn_contract_report_free(&rep);
+
+    getrusage(RUSAGE_SELF, &ru);
+    printf("store.peak_rss: %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
+    attn_store_close(s);
+
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_store: could not remove %s\n", dir);
+    return 0;
+}

@@ -1,0 +1,71 @@
+#!/bin/sh
+# t_load.sh - `attn load` and `attn snapshot` end to end on a small hand-written
+# bundle (tests/data/normalize/bundles/small.json): idempotent reload, as-of
+# answers at boundaries, --strict refusal, and one-line errors for bad input.
+. "$(dirname "$0")/lib.sh"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+B=$ROOT/tests/data/normalize/bundles/small.json
+BAD=$ROOT/tests/data/normalize/bundles/malformed.json
+DB=$ATTN_DATA_DIR/github/acme/widgets/history.sqlite
+
+check "load a bundle" "$ATTN" load --repo acme/widgets --bundle "$B"
+first=$(cat "$TMP/out")
+case $first in *"events 0 inserted"*) not_ok "first load inserts events ($first)";; *) ok "first load inserts events";; esac
+check "load the same bundle again" "$ATTN" load --repo acme/widgets --bundle "$B"
+check_eq "second load inserts no events" "1" "$(grep -c 'events 0 inserted' "$TMP/out")"
+check_eq "one merge event, actor is the merger" "1|bob" \
+    "$(sqlite3 "$DB" "SELECT count(*), max(u.login) FROM events e JOIN users u ON u.id = e.actor_id WHERE e.event_type = 'pull_request.merged'")"
+check_eq "team and user review requests kept apart" "0" \
+    "$(sqlite3 "$DB" "SELECT count(*) FROM pull_request_review_request_intervals WHERE reviewer_type NOT IN ('user','team')")"
+check "--quiet prints nothing" "$ATTN" load --repo acme/widgets --bundle "$B" --quiet
+check_eq "--quiet output is empty" "" "$(cat "$TMP/out")"
+check "contract check after load" "$ATTN" contract check --repo acme/widgets
+
+# Snapshots: the title before and at the rename instant (2024-01-02T00:00:00Z).
+check "snapshot at created_at" "$ATTN" snapshot --repo acme/widgets --pr 1
+check_eq "title at creation is the rename's from" '"Old title"' "$(jq '.title' "$TMP/out")"
+check_eq "draft at creation from ready_for_review" "true" "$(jq '.draft' "$TMP/out")"
+check "snapshot one second before the rename" "$ATTN" snapshot --repo acme/widgets --pr 1 --as-of 2024-01-01T23:59:59Z
+check_eq "old title before the rename" '"Old title"' "$(jq '.title' "$TMP/out")"
+check "snapshot at the rename instant" "$ATTN" snapshot --repo acme/widgets --pr 1 --as-of 2024-01-02T00:00:00Z
+check_eq "new title at the rename instant" '"New title"' "$(jq '.title' "$TMP/out")"
+check_eq "labels at the rename instant" '["ui"]' "$(jq -c '.labels' "$TMP/out")"
+check "snapshot of the force-pushed PR" "$ATTN" snapshot --repo acme/widgets --pr 2
+check_eq "force push: head sha unknown at creation" "null" "$(jq '.head_sha' "$TMP/out")"
+check_eq "force push: leak_risk names it" "true" \
+    "$(jq '.leak_risk | index("head_sha_unknown") != null and index("files_from_later_head") != null' "$TMP/out")"
+check "snapshot of the merged PR after the merge" "$ATTN" snapshot --repo acme/widgets --pr 4 --as-of 2024-01-03T00:00:00Z
+check_eq "state merged" '"merged"' "$(jq '.state' "$TMP/out")"
+check "snapshot output has sorted keys" sh -c "jq -S . '$TMP/out' | cmp -s - '$TMP/out'"
+
+# --strict and errors: one line on stderr each.
+check_fails "--strict refuses with leak_risk" 1 "leak_risk: .*body_observed_at_ingestion" \
+    "$ATTN" snapshot --repo acme/widgets --pr 1 --strict
+check_fails "unknown PR" 1 "no pull request #99" "$ATTN" snapshot --repo acme/widgets --pr 99
+check_fails "before creation" 1 "did not exist yet" \
+    "$ATTN" snapshot --repo acme/widgets --pr 1 --as-of 2023-12-31T23:59:59Z
+check_fails "bad --as-of" 2 "as-of" "$ATTN" snapshot --repo acme/widgets --pr 1 --as-of yesterday
+check_fails "bad --pr" 2 "not a pull request number" "$ATTN" snapshot --repo acme/widgets --pr x
+check_fails "bad repo name" 2 "acme/../x\|repo" "$ATTN" load --repo "acme/../x" --bundle "$B"
+check_fails "missing bundle file" 2 "does not exist" "$ATTN" load --repo acme/widgets --bundle "$TMP/nope.json"
+check_fails "malformed JSON names file, line and column" 2 "malformed.json:3:20" \
+    "$ATTN" load --repo acme/widgets --bundle "$BAD"
+check_fails "repo mismatch names both" 2 "acme/widgets.*acme/other" \
+    "$ATTN" load --repo acme/other --bundle "$B"
+check_fails "snapshot of a repo never loaded" 1 "other" "$ATTN" snapshot --repo acme/other --pr 1
+
+# A generated bundle (attn synth): the normalizers on the full event vocabulary.
+if "$ATTN" synth --prs 40 --seed 7 -o "$TMP/synth.json" >/dev/null 2>&1; then
+    check "load a synthetic bundle" "$ATTN" load --repo synth/sample --bundle "$TMP/synth.json"
+    check "reload it" "$ATTN" load --repo synth/sample --bundle "$TMP/synth.json"
+    check_eq "synthetic reload inserts no events" "1" "$(grep -c 'events 0 inserted' "$TMP/out")"
+    check "contract check after the synthetic load" "$ATTN" contract check --repo synth/sample
+    SDB=$ATTN_DATA_DIR/github/synth/sample/history.sqlite
+    check_eq "one merge event per merged PR, each with an actor" "0|0" \
+        "$(sqlite3 "$SDB" "SELECT (SELECT count(*) FROM pull_requests WHERE merged_at IS NOT NULL) - (SELECT count(*) FROM events WHERE event_type = 'pull_request.merged'), (SELECT count(*) FROM pull_requests p WHERE p.merged_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_key = 'pr:' || p.id || ':merged' AND e.actor_id IS NOT NULL))")"
+    first=$(sqlite3 "$SDB" "SELECT min(number) FROM pull_requests")
+    check "snapshot of a synthetic PR" "$ATTN" snapshot --repo synth/sample --pr "$first"
+else
+    ok "# SKIP attn synth unavailable"
+fi
+done_testing
