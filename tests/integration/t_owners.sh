@@ -3,15 +3,8 @@
 # table, stdin paths, invalid-line reporting, CRLF files, and error exits.
 . "$(dirname "$0")/lib.sh"
 
-# check_usage DESC PATTERN CMD...: exit 2, the message on stderr's first line
-# and attn_cli_usage's "usage:" reminder as the only other line.
-check_usage() {
-    d=$1; pat=$2; shift 2
-    "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?
-    if [ "$rc" -eq 2 ] && head -1 "$TMP/err" | grep -q -- "$pat" &&
-        [ "$(sed -n 2p "$TMP/err" | cut -c1-6)" = "usage:" ] && [ "$(wc -l <"$TMP/err")" -eq 2 ]; then ok "$d"
-    else not_ok "$d (exit $rc; stderr: $(head -c 300 "$TMP/err"))"; fi
-}
+# check_usage DESC PATTERN CMD...: exit 2 with one line naming the problem and the usage.
+check_usage() { d=$1; pat=$2; shift 2; check_fails "$d" 2 "$pat.*usage:" "$@"; }
 
 CO="$TMP/CODEOWNERS"
 cat >"$CO" <<'EOF'
