@@ -22,7 +22,7 @@
 #define N_PRS (N_ISSUES / 2)
 #define N_COMMENTS 20000
 #define N_REVIEWS 10000
-#define BATCH 10000
+#define BATCH (getenv("BENCH_BATCH") ? atol(getenv("BENCH_BATCH")) : 50000)
 
 static double now(void)
 {
@@ -212,6 +212,13 @@ int main(int argc, char **argv)
     printf("store.insert_events: %ld events in %.2f s = %.0f events/s\n", n, t1 - t0,
            (double)n / (t1 - t0));
 
+    if (getenv("BENCH_POST")) {
+        t0 = now();
+        sqlite3_exec(attn_store_db(s), getenv("BENCH_POST"), NULL, NULL, NULL);
+        printf("post: %.2f s\n", now() - t0);
+    }
+    if (getenv("BENCH_INSERT_ONLY"))
+        return 0;
     t0 = now();
     if (attn_store_rebuild_intervals(s, 1, NULL, &st, &err))
         die(&err);

@@ -84,19 +84,73 @@ static const char *SQL_OTHER_HEAD =
     "SELECT head_sha FROM pull_request_files WHERE pull_request_id = ?1"
     " GROUP BY head_sha ORDER BY head_sha LIMIT 1";
 
-typedef struct {
+#define ASOF_MAX_STMTS 16
+
+/* Statements are prepared once per reader and reset after each use. */
+struct attn_asof_reader {
     attn_store *s;
+    sqlite3 *db;
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } cache[ASOF_MAX_STMTS];
+    int n;
+};
+
+typedef struct {
+    attn_asof_reader *rdr;
     sqlite3 *db;
     attn_error *err;
 } rd;
 
+int attn_asof_reader_open(attn_store *s, attn_asof_reader **out, attn_error *err)
+{
+    *out = calloc(1, sizeof(**out));
+    if (!*out)
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    (*out)->s = s;
+    (*out)->db = attn_store_db(s);
+    return 0;
+}
+
+void attn_asof_reader_free(attn_asof_reader *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->n; i++)
+        sqlite3_finalize(r->cache[i].st);
+    free(r);
+}
+
+/* The cached statement for sql (by identity: every query is a static string
+ * above), reset, with ?1 = a and ?2 = t bound. */
 static int prep(rd *r, const char *sql, int64_t a, int64_t t, sqlite3_stmt **st)
 {
-    if (sqlite3_prepare_v2(r->db, sql, -1, st, NULL) != SQLITE_OK)
-        return attn_error_set(r->err, ATTN_EDB, "snapshot query: %s", sqlite3_errmsg(r->db));
+    attn_asof_reader *c = r->rdr;
+    int i;
+    for (i = 0; i < c->n && c->cache[i].sql != sql; i++)
+        ;
+    if (i == c->n) {
+        if (c->n == ASOF_MAX_STMTS)
+            return attn_error_set(r->err, ATTN_ECORRUPT, "snapshot: statement cache full");
+        if (sqlite3_prepare_v2(r->db, sql, -1, &c->cache[i].st, NULL) != SQLITE_OK)
+            return attn_error_set(r->err, ATTN_EDB, "snapshot query: %s",
+                                  sqlite3_errmsg(r->db));
+        c->cache[i].sql = sql;
+        c->n++;
+    }
+    *st = c->cache[i].st;
+    sqlite3_reset(*st);
+    sqlite3_clear_bindings(*st);
     sqlite3_bind_int64(*st, 1, a);
     sqlite3_bind_int64(*st, 2, t);
     return 0;
+}
+
+/* Done with a cached statement: release its read snapshot, keep it prepared. */
+static void done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
 }
 
 static int step(rd *r, sqlite3_stmt *st)
@@ -168,14 +222,14 @@ static int string_list(rd *r, const char *sql, int64_t a, int64_t t, json_t *out
     while ((rc = step(r, st)) == SQLITE_ROW)
         if (sqlite3_column_type(st, 0) != SQLITE_NULL)
             json_array_append_new(out, col_str(st, 0));
-    sqlite3_finalize(st);
+    done(st);
     return rc < 0 ? ATTN_EDB : 0;
 }
 
-int attn_asof_pr_created_at(attn_store *s, int64_t repo_id, int64_t pr_number,
-                            int64_t *created_at, attn_error *err)
+int attn_asof_reader_pr_created_at(attn_asof_reader *reader, int64_t repo_id,
+                                   int64_t pr_number, int64_t *created_at, attn_error *err)
 {
-    rd r = {s, attn_store_db(s), err};
+    rd r = {reader, reader->db, err};
     sqlite3_stmt *st;
     int rc;
     if ((rc = prep(&r, SQL_PR, repo_id, pr_number, &st)))
@@ -183,7 +237,7 @@ int attn_asof_pr_created_at(attn_store *s, int64_t repo_id, int64_t pr_number,
     rc = step(&r, st);
     if (rc == SQLITE_ROW)
         *created_at = sqlite3_column_int64(st, 2);
-    sqlite3_finalize(st);
+    done(st);
     if (rc < 0)
         return ATTN_EDB;
     if (rc != SQLITE_ROW)
@@ -206,14 +260,14 @@ static int read_state(rd *r, int64_t issue_id, int64_t pr_id, int64_t t, json_t 
             snprintf(buf, sizeof(buf), "%s", (const char *)sqlite3_column_text(st, 0));
             state = buf;
         }
-        sqlite3_finalize(st);
+        done(st);
         if (rc < 0)
             return ATTN_EDB;
     }
     if ((rc = prep(r, SQL_MERGED, pr_id, t, &st)))
         return rc;
     merged = (rc = step(r, st)) == SQLITE_ROW;
-    sqlite3_finalize(st);
+    done(st);
     if (rc < 0)
         return ATTN_EDB;
     if (merged)
@@ -238,7 +292,7 @@ static int read_content(rd *r, int64_t issue_id, int64_t t, json_t *snap, json_t
         json_object_set_new(snap, "title", col_str(st, 0));
         json_object_set_new(snap, "body", col_str(st, 1));
     }
-    sqlite3_finalize(st);
+    done(st);
     if (rc < 0)
         return ATTN_EDB;
     if (!found)
@@ -259,7 +313,7 @@ static int read_content(rd *r, int64_t issue_id, int64_t t, json_t *snap, json_t
             break;
         }
     }
-    sqlite3_finalize(st);
+    done(st);
     return rc < 0 ? ATTN_EDB : 0;
 }
 
@@ -275,7 +329,7 @@ static int read_draft(rd *r, int64_t pr_id, int64_t t, json_t *snap, json_t *lea
         if (payload_flag(st, 1, "observed"))
             add_leak(leaks, ATTN_LEAK_DRAFT_OBSERVED);
     }
-    sqlite3_finalize(st);
+    done(st);
     return rc < 0 ? ATTN_EDB : 0;
 }
 
@@ -308,7 +362,7 @@ static int read_ref(rd *r, const char *sql, const char *sha_key, const char *ref
     } else if (rc == SQLITE_DONE) {
         add_leak(leaks, leak_unknown);
     }
-    sqlite3_finalize(st);
+    done(st);
     return rc < 0 ? ATTN_EDB : 0;
 }
 
@@ -316,9 +370,8 @@ static int read_files_at(rd *r, int64_t pr_id, const char *head, json_t *files)
 {
     sqlite3_stmt *st;
     int rc;
-    if (sqlite3_prepare_v2(r->db, SQL_FILES, -1, &st, NULL) != SQLITE_OK)
-        return attn_error_set(r->err, ATTN_EDB, "snapshot query: %s", sqlite3_errmsg(r->db));
-    sqlite3_bind_int64(st, 1, pr_id);
+    if ((rc = prep(r, SQL_FILES, pr_id, 0, &st)))
+        return rc;
     sqlite3_bind_text(st, 2, head, -1, SQLITE_TRANSIENT);
     while ((rc = step(r, st)) == SQLITE_ROW) {
         json_t *f = json_object();
@@ -329,7 +382,7 @@ static int read_files_at(rd *r, int64_t pr_id, const char *head, json_t *files)
         json_object_set_new(f, "changes", json_integer(sqlite3_column_int64(st, 4)));
         json_array_append_new(files, f);
     }
-    sqlite3_finalize(st);
+    done(st);
     return rc < 0 ? ATTN_EDB : 0;
 }
 
@@ -353,7 +406,7 @@ static int read_files(rd *r, int64_t pr_id, const char *head, int head_observed,
         return rc;
     if ((rc = step(r, st)) == SQLITE_ROW && sqlite3_column_text(st, 0))
         other = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    done(st);
     if (rc < 0) {
         free(other);
         return ATTN_EDB;
@@ -381,14 +434,14 @@ static int read_requests(rd *r, int64_t pr_id, int64_t t, json_t *snap)
         json_array_append_new(arr, json_pack("{s:o, s:o}", "type", col_str(st, 0), "name",
                                              col_str(st, 1)));
     }
-    sqlite3_finalize(st);
+    done(st);
     return rc < 0 ? ATTN_EDB : 0;
 }
 
-int attn_asof_pr_snapshot(attn_store *s, int64_t repo_id, int64_t pr_number, int64_t as_of,
-                          json_t **out, attn_error *err)
+int attn_asof_reader_pr_snapshot(attn_asof_reader *reader, int64_t repo_id, int64_t pr_number,
+                                 int64_t as_of, json_t **out, attn_error *err)
 {
-    rd r = {s, attn_store_db(s), err};
+    rd r = {reader, reader->db, err};
     sqlite3_stmt *st;
     json_t *snap = NULL, *leaks = NULL, *list;
     int64_t pr_id, issue_id, created;
@@ -399,7 +452,7 @@ int attn_asof_pr_snapshot(attn_store *s, int64_t repo_id, int64_t pr_number, int
     if ((rc = prep(&r, SQL_PR, repo_id, pr_number, &st)))
         return rc;
     if ((rc = step(&r, st)) != SQLITE_ROW) {
-        sqlite3_finalize(st);
+        done(st);
         return rc < 0 ? ATTN_EDB
                       : attn_error_set(err, ATTN_ENOTFOUND,
                                        "no pull request #%lld in this repository",
@@ -410,7 +463,7 @@ int attn_asof_pr_snapshot(attn_store *s, int64_t repo_id, int64_t pr_number, int
                                                          : sqlite3_column_int64(st, 1);
     created = sqlite3_column_int64(st, 2);
     if (created > as_of) {
-        sqlite3_finalize(st);
+        done(st);
         return attn_error_set(err, ATTN_ENOTFOUND,
                               "pull request #%lld did not exist yet at %s (created %s)",
                               (long long)pr_number, attn_time_format(as_of, tbuf),
@@ -420,7 +473,7 @@ int attn_asof_pr_snapshot(attn_store *s, int64_t repo_id, int64_t pr_number, int
     leaks = json_array();
     json_object_set_new(snap, "repo", col_str(st, 4));
     json_object_set_new(snap, "author", col_str(st, 3));
-    sqlite3_finalize(st);
+    done(st);
     json_object_set_new(snap, "number", json_integer(pr_number));
     json_object_set_new(snap, "pull_request_id", json_integer(pr_id));
     json_object_set_new(snap, "issue_id",
@@ -476,5 +529,28 @@ fail:
     free(base);
     json_decref(leaks);
     json_decref(snap);
+    return rc;
+}
+
+int attn_asof_pr_created_at(attn_store *s, int64_t repo_id, int64_t pr_number,
+                            int64_t *created_at, attn_error *err)
+{
+    attn_asof_reader *r;
+    int rc = attn_asof_reader_open(s, &r, err);
+    if (!rc)
+        rc = attn_asof_reader_pr_created_at(r, repo_id, pr_number, created_at, err);
+    attn_asof_reader_free(r);
+    return rc;
+}
+
+int attn_asof_pr_snapshot(attn_store *s, int64_t repo_id, int64_t pr_number, int64_t as_of,
+                          json_t **out, attn_error *err)
+{
+    attn_asof_reader *r;
+    int rc = attn_asof_reader_open(s, &r, err);
+    *out = NULL;
+    if (!rc)
+        rc = attn_asof_reader_pr_snapshot(r, repo_id, pr_number, as_of, out, err);
+    attn_asof_reader_free(r);
     return rc;
 }

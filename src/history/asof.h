@@ -27,6 +27,16 @@
 #define ATTN_LEAK_FILES_OBSERVED "files_observed_at_ingestion"
 #define ATTN_LEAK_CONTENT_MISSING "content_unknown"
 
+/* A reader keeps its prepared statements across snapshots (use one per
+ * store for a cohort); the two plain functions below open one per call. */
+typedef struct attn_asof_reader attn_asof_reader;
+int attn_asof_reader_open(attn_store *s, attn_asof_reader **out, attn_error *err);
+void attn_asof_reader_free(attn_asof_reader *r);
+int attn_asof_reader_pr_created_at(attn_asof_reader *r, int64_t repo_id, int64_t pr_number,
+                                   int64_t *created_at, attn_error *err);
+int attn_asof_reader_pr_snapshot(attn_asof_reader *r, int64_t repo_id, int64_t pr_number,
+                                 int64_t as_of, json_t **out, attn_error *err);
+
 /* PR created_at (the default cutoff). ATTN_ENOTFOUND for an unknown number. */
 int attn_asof_pr_created_at(attn_store *s, int64_t repo_id, int64_t pr_number,
                             int64_t *created_at, attn_error *err);

@@ -18,7 +18,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 int attn_bundle_check(const json_t *bundle, const char *what, const char *repo,
                       attn_error *err)
@@ -33,7 +32,9 @@ int attn_bundle_check(const json_t *bundle, const char *what, const char *repo,
     name = attn_json_str(json_object_get(bundle, "repo"), "full_name");
     if (!name)
         return attn_error_set(err, ATTN_EINVAL, "%s: repo.full_name is missing", what);
-    if (repo && strcasecmp(name, repo))
+    /* Exact spelling: the name becomes the data directory, and a second
+     * spelling would split one repository's history in two. */
+    if (repo && strcmp(name, repo))
         return attn_error_set(err, ATTN_EINVAL,
                               "%s holds repository '%s', not '%s' given by --repo", what, name,
                               repo);
@@ -331,7 +332,7 @@ int attn_bundle_apply(attn_store *s, const json_t *bundle, attn_bundle_stats *st
     groups gs;
     int64_t repo_id;
     size_t i, weight = 0;
-    int in_tx = 0, rc;
+    int in_tx = 0, committed = 0, rc;
 
     memset(stats, 0, sizeof(*stats));
     if ((rc = attn_bundle_check(bundle, "bundle", NULL, err)))
@@ -355,6 +356,7 @@ int attn_bundle_apply(attn_store *s, const json_t *bundle, attn_bundle_stats *st
     if ((rc = apply_catalogue(&ctx, bundle, err)) || (rc = attn_store_commit(s, err)))
         goto out;
     in_tx = 0;
+    committed = 1;
     for (i = 0; i < gs.n; i++) {
         if (!in_tx) {
             if ((rc = attn_store_begin(s, err)))
@@ -382,6 +384,12 @@ int attn_bundle_apply(attn_store *s, const json_t *bundle, attn_bundle_stats *st
 out:
     if (rc && in_tx)
         attn_store_rollback(s);
+    if (rc && committed) {
+        /* Earlier batches are in: bring the intervals in line with them, so
+         * the store stays consistent; the first error is the one reported. */
+        attn_error ignored;
+        attn_store_rebuild_intervals(s, repo_id, NULL, &stats->rebuild, &ignored);
+    }
     stats->repo_id = repo_id;
     stats->norm = ctx.stats;
     attn_norm_ctx_free(&ctx);

@@ -24,8 +24,8 @@ typedef struct {
 } attn_bundle_stats;
 
 /* Parse path (errors name file, line and column) and check its format and
- * that repo.full_name equals `repo` (compared case-insensitively, as GitHub
- * does). *out is the bundle; free with json_decref. */
+ * that repo.full_name equals `repo` exactly (the name becomes a directory).
+ * *out is the bundle; free with json_decref. */
 int attn_bundle_read(const char *path, const char *repo, json_t **out, attn_error *err);
 
 /* Check an already parsed bundle (format, repo name); `what` names it. */
@@ -34,7 +34,9 @@ int attn_bundle_check(const json_t *bundle, const char *what, const char *repo,
 
 /* Normalize everything in the bundle into s, then rebuild the repo's
  * intervals. Objects go in transactions of about ATTN_BUNDLE_BATCH objects
- * (whole PR groups); a failure rolls back the open batch and stops. */
+ * (whole PR groups); a failure rolls back the open batch, rebuilds the
+ * intervals of what earlier batches committed, and stops. Reloading the same
+ * bundle after fixing it completes the load without duplicates. */
 #define ATTN_BUNDLE_BATCH 500
 int attn_bundle_apply(attn_store *s, const json_t *bundle, attn_bundle_stats *stats,
                       attn_error *err);

@@ -195,7 +195,12 @@ static int open_common(const char *path, int readonly, int target, attn_store **
         goto fail;
     if ((rc = attn_store_exec(s,
                               "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"
-                              "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
+                              "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+                              /* Checkpoint every ~64 MiB of WAL instead of 4 MiB:
+                               * bulk loads rewrite the same index pages many times,
+                               * and each checkpoint copies them into the file again
+                               * (measured: 1M-event load 16.6 s -> ~10 s). */
+                              "PRAGMA wal_autocheckpoint=16384;",
                               "configuring the connection", err)))
         goto fail;
     if (!readonly) {

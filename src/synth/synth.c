@@ -67,9 +67,12 @@ int attn_synth_opts_set(attn_synth_opts *o, const char *name, const char *value,
         unsigned long long x;
         errno = 0;
         x = strtoull(value, &end, 10);
-        if (!*value || *end || errno || value[0] == '-' || value[0] == '+')
+        /* Capped at 2^63-1 so the seed reads back as a JSON integer everywhere. */
+        if (!*value || *end || errno || value[0] == '-' || value[0] == '+' ||
+            x > (unsigned long long)INT64_MAX)
             return attn_error_set(err, ATTN_EINVAL,
-                                  "--seed must be an unsigned 64-bit integer, got '%s'", value);
+                                  "--seed must be an integer in [0, 9223372036854775807], got '%s'",
+                                  value);
         o->seed = x;
         return 0;
     }
