@@ -5,6 +5,11 @@
  * of 1M events in < 5 s.
  *
  *   bench_store [N_EVENTS]      default 1,000,000
+ *
+ * Knobs for experiments (environment): BENCH_BATCH events per transaction
+ * (default 50,000); BENCH_PRAGMA SQL run right after opening (e.g. "PRAGMA
+ * cache_size=-400000"); BENCH_POST SQL run and timed after the load;
+ * BENCH_INSERT_ONLY stops after the load.
  */
 #include "store/store.h"
 
@@ -116,7 +121,7 @@ static void make_event(uint64_t *seed, long i, attn_event_row *e, char *key, cha
     e->subject_type = "issue";
     e->subject_id = issue;
     e->event_key = key;
-    snprintf(key, 32, getenv("PADKEY") ? "ev:%012ld" : "ev:%ld", i);
+    snprintf(key, 32, "ev:%ld", i);
     if (pick < 8) {
         e->event_type = (r >> 40) & 1 ? "issue.closed" : "issue.reopened";
     } else if (pick < 18) {
