@@ -26,6 +26,41 @@ int attn_cli_common(attn_cli *cli, int opt, const char *arg)
     return 0;
 }
 
+int attn_cli_str_opts(void *ctx, int opt, const char *arg)
+{
+    for (attn_cli_str_opt *o = ctx; o->slot; o++)
+        if (o->id == opt) {
+            *o->slot = arg;
+            return 0;
+        }
+    return -1;
+}
+
+int attn_cli_parse(int argc, char **argv, const struct option *longopts, const char *usage,
+                   int max_args, attn_cli *cli, attn_cli_opt_fn fn, void *ctx, int *first_arg)
+{
+    int opt;
+
+    attn_cli_init(cli);
+    optind = 1;
+    opterr = 0; /* we print our own one-line messages */
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (opt == OPT_HELP) {
+            printf("usage: %s\n", usage);
+            return 0;
+        }
+        if (attn_cli_common(cli, opt, optarg))
+            continue;
+        if (opt == '?' || opt == ':' || !fn || fn(ctx, opt, optarg) < 0)
+            return attn_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
+    }
+    if (max_args >= 0 && argc - optind > max_args)
+        return attn_cli_usage(usage, "unexpected argument '%s'", argv[optind + max_args]);
+    if (first_arg)
+        *first_arg = optind;
+    return -1;
+}
+
 int attn_cli_fail(const attn_error *err)
 {
     fprintf(stderr, "attn: %s\n", err->msg[0] ? err->msg : "unknown error");

@@ -30,6 +30,28 @@ enum { OPT_DATA_DIR = 256, OPT_REPO, OPT_JSON, OPT_QUIET, OPT_HELP };
     {"help", no_argument, NULL, OPT_HELP}
 
 void attn_cli_init(attn_cli *cli);
+
+/* A command's own options: return 0 when opt was handled, -1 when it is not
+ * one of the command's (a usage error follows). */
+typedef int (*attn_cli_opt_fn)(void *ctx, int opt, const char *arg);
+
+/* An attn_cli_opt_fn for commands whose own options are all strings: ctx is
+ * an array of {id, &slot} ended by {0, NULL}. */
+typedef struct {
+    int id;
+    const char **slot;
+} attn_cli_str_opt;
+int attn_cli_str_opts(void *ctx, int opt, const char *arg);
+
+/*
+ * Parse argv with getopt_long (long options only): common options fill cli,
+ * the rest go to fn (may be NULL). On success returns -1 and sets *first_arg
+ * to the first positional argument; at most max_args positionals are allowed
+ * (-1: any number). Otherwise returns the exit status to use: 0 after --help,
+ * 2 after a one-line usage error.
+ */
+int attn_cli_parse(int argc, char **argv, const struct option *longopts, const char *usage,
+                   int max_args, attn_cli *cli, attn_cli_opt_fn fn, void *ctx, int *first_arg);
 /* Handle a common option id; returns 1 if handled, 0 if not common. */
 int attn_cli_common(attn_cli *cli, int opt, const char *arg);
 /* Print "attn: <message>" to stderr and return the exit status for err. */

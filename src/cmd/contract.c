@@ -47,9 +47,8 @@ int cmd_contract(int argc, char **argv)
     attn_contract_report rep;
     char path[4200];
     int64_t repo_id = ATTN_NULL_I64;
-    int opt, rc;
+    int rc;
 
-    attn_cli_init(&cli);
     attn_error_clear(&err);
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         printf("usage: %s\n", USAGE);
@@ -59,18 +58,8 @@ int cmd_contract(int argc, char **argv)
         return attn_cli_usage(USAGE, "expected the subcommand 'check'");
     argc--;
     argv++;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (opt == OPT_HELP) {
-            printf("usage: %s\n", USAGE);
-            return 0;
-        }
-        if (!attn_cli_common(&cli, opt, optarg))
-            return attn_cli_usage(USAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind < argc)
-        return attn_cli_usage(USAGE, "unexpected argument '%s'", argv[optind]);
+    if ((rc = attn_cli_parse(argc, argv, longopts, USAGE, 0, &cli, NULL, NULL, NULL)) >= 0)
+        return rc;
     if (!cli.repo)
         return attn_cli_usage(USAGE, "--repo OWNER/NAME is required");
     if (attn_cli_db_path(&cli, path, sizeof(path), &err))

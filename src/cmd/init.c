@@ -23,22 +23,11 @@ int cmd_init(int argc, char **argv)
     attn_error err;
     attn_store *s = NULL;
     char dir[4096], path[4200];
-    int opt;
+    int rc;
 
-    attn_cli_init(&cli);
     attn_error_clear(&err);
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (opt == OPT_HELP) {
-            printf("usage: %s\n", USAGE);
-            return 0;
-        }
-        if (!attn_cli_common(&cli, opt, optarg))
-            return attn_cli_usage(USAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind < argc)
-        return attn_cli_usage(USAGE, "unexpected argument '%s'", argv[optind]);
+    if ((rc = attn_cli_parse(argc, argv, longopts, USAGE, 0, &cli, NULL, NULL, NULL)) >= 0)
+        return rc;
     if (!cli.repo)
         return attn_cli_usage(USAGE, "--repo OWNER/NAME is required");
     if (attn_path_repo_dir(cli.data_dir, cli.repo, dir, sizeof(dir), &err) ||

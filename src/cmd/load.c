@@ -61,24 +61,13 @@ int cmd_load(int argc, char **argv)
     json_t *bundle = NULL;
     const char *bundle_path = NULL;
     char dir[4096], path[4200];
-    int opt, rc;
+    attn_cli_str_opt opts[] = {{OPT_BUNDLE, &bundle_path}, {0, NULL}};
+    int rc;
 
-    attn_cli_init(&cli);
     attn_error_clear(&err);
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (opt == OPT_HELP) {
-            printf("usage: %s\n", USAGE);
-            return 0;
-        }
-        if (opt == OPT_BUNDLE)
-            bundle_path = optarg;
-        else if (!attn_cli_common(&cli, opt, optarg))
-            return attn_cli_usage(USAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind < argc)
-        return attn_cli_usage(USAGE, "unexpected argument '%s'", argv[optind]);
+    if ((rc = attn_cli_parse(argc, argv, longopts, USAGE, 0, &cli, attn_cli_str_opts, opts,
+                             NULL)) >= 0)
+        return rc;
     if (!cli.repo)
         return attn_cli_usage(USAGE, "--repo OWNER/NAME is required");
     if (!bundle_path)

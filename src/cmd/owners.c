@@ -169,25 +169,17 @@ int cmd_owners(int argc, char **argv)
     attn_codeowners *co = NULL;
     struct paths paths = {NULL, 0, 0};
     const char *file = NULL;
-    int opt, rc = 0, stdin_used = 0;
+    attn_cli_str_opt opts[] = {{OPT_CODEOWNERS, &file}, {0, NULL}};
+    int rc = 0, stdin_used = 0, first;
 
-    attn_cli_init(&cli);
     attn_error_clear(&err);
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (opt == OPT_HELP) {
-            printf("usage: %s\n", USAGE);
-            return 0;
-        }
-        if (opt == OPT_CODEOWNERS)
-            file = optarg;
-        else if (!attn_cli_common(&cli, opt, optarg))
-            return attn_cli_usage(USAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
+    if ((rc = attn_cli_parse(argc, argv, longopts, USAGE, -1, &cli, attn_cli_str_opts, opts,
+                             &first)) >= 0)
+        return rc;
+    rc = 0;
     if (!file)
         return attn_cli_usage(USAGE, "--codeowners FILE is required");
-    if (optind == argc)
+    if (first == argc)
         return attn_cli_usage(USAGE, "no paths given");
 
     if (attn_fs_read_file(file, &text, &err))
@@ -199,7 +191,7 @@ int cmd_owners(int argc, char **argv)
     }
     attn_buf_free(&text);
 
-    for (int i = optind; i < argc && !rc; i++) {
+    for (int i = first; i < argc && !rc; i++) {
         if (!strcmp(argv[i], "-")) {
             if (!stdin_used++)
                 rc = read_stdin_paths(&paths, &err);

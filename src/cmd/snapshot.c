@@ -50,6 +50,22 @@ static int refuse_strict(const json_t *snap, int64_t number, attn_error *err)
     return attn_cli_fail(err);
 }
 
+struct snapshot_opts {
+    const char *pr, *as_of;
+    int strict;
+};
+
+static int snapshot_opt(void *ctx, int opt, const char *arg)
+{
+    struct snapshot_opts *o = ctx;
+    switch (opt) {
+    case OPT_PR: o->pr = arg; return 0;
+    case OPT_AS_OF: o->as_of = arg; return 0;
+    case OPT_STRICT: o->strict = 1; return 0;
+    }
+    return -1;
+}
+
 int cmd_snapshot(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -63,36 +79,21 @@ int cmd_snapshot(int argc, char **argv)
     attn_store *s = NULL;
     attn_buf out = ATTN_BUF_INIT;
     json_t *snap = NULL;
-    const char *pr_arg = NULL, *as_of_arg = NULL;
+    struct snapshot_opts o = {NULL, NULL, 0};
     char path[4200];
     int64_t number = 0, as_of = ATTN_NULL_I64, repo_id;
-    int opt, strict = 0, rc;
+    int rc;
 
-    attn_cli_init(&cli);
     attn_error_clear(&err);
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (opt) {
-        case OPT_HELP: printf("usage: %s\n", USAGE); return 0;
-        case OPT_PR: pr_arg = optarg; break;
-        case OPT_AS_OF: as_of_arg = optarg; break;
-        case OPT_STRICT: strict = 1; break;
-        default:
-            if (!attn_cli_common(&cli, opt, optarg))
-                return attn_cli_usage(USAGE, "unknown or incomplete option '%s'",
-                                      argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return attn_cli_usage(USAGE, "unexpected argument '%s'", argv[optind]);
+    if ((rc = attn_cli_parse(argc, argv, longopts, USAGE, 0, &cli, snapshot_opt, &o, NULL)) >= 0)
+        return rc;
     if (!cli.repo)
         return attn_cli_usage(USAGE, "--repo OWNER/NAME is required");
-    if (!pr_arg)
+    if (!o.pr)
         return attn_cli_usage(USAGE, "--pr N is required");
-    if (parse_number(pr_arg, &number, &err))
+    if (parse_number(o.pr, &number, &err))
         return attn_cli_fail(&err);
-    if (as_of_arg && attn_time_parse(as_of_arg, &as_of, &err)) {
+    if (o.as_of && attn_time_parse(o.as_of, &as_of, &err)) {
         attn_error_wrap(&err, "--as-of");
         return attn_cli_fail(&err);
     }
@@ -110,7 +111,7 @@ int cmd_snapshot(int argc, char **argv)
             attn_error_wrap(&err, "%s", cli.repo);
         return attn_cli_fail(&err);
     }
-    if (strict && json_array_size(json_object_get(snap, "leak_risk"))) {
+    if (o.strict && json_array_size(json_object_get(snap, "leak_risk"))) {
         rc = refuse_strict(snap, number, &err);
         json_decref(snap);
         return rc;
