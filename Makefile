@@ -78,6 +78,7 @@ test: deps
 bench: deps
 	@$(MAKE) --no-print-directory attn $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+	@echo "== bench/ingest.sh"; ATTN_BIN=$(CURDIR)/$(BIN) sh bench/ingest.sh
 
 
 demo: deps

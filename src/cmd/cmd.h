@@ -62,9 +62,13 @@ int attn_cli_usage(const char *usage, const char *fmt, ...) __attribute__((forma
 int attn_cli_db_path(const attn_cli *cli, char *out, size_t cap, attn_error *err);
 
 int cmd_contract(int argc, char **argv);
+int cmd_incremental(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_owners(int argc, char **argv);
+int cmd_pull_requests(int argc, char **argv);
+int cmd_renormalize(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 

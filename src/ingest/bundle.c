@@ -158,7 +158,8 @@ static int build_groups(const json_t *bundle, groups *gs, attn_error *err)
         gs->g[gs->n].number = n;
         gs->g[gs->n++].issue = v;
     }
-    qsort(gs->g, gs->n, sizeof(group), cmp_group);
+    if (gs->n > 1) /* qsort's pointer must not be NULL, even for zero items */
+        qsort(gs->g, gs->n, sizeof(group), cmp_group);
     /* Merge the PR and issue entries of one number. */
     size_t w = 0;
     for (size_t r = 0; r < gs->n; r++) {
@@ -323,6 +324,28 @@ static int64_t bundle_observed_at(const json_t *bundle)
     if (attn_json_time(repo, "updated_at", &u, &e))
         u = ATTN_NULL_I64;
     return t > u ? t : u;
+}
+
+/* A part of a bundle into the caller's open transaction: its catalogue, then
+ * its groups in number order, then its unplaced objects; no rebuild.
+ * Ingestion (ingest.c) streams its raw archive through here in parts of
+ * whole issue numbers, so a live fetch and `attn load` share one grouping. */
+int attn_bundle_apply_part(attn_norm_ctx *ctx, const json_t *part, attn_error *err)
+{
+    groups gs;
+    int rc;
+    if ((rc = apply_catalogue(ctx, part, err)))
+        return rc;
+    if ((rc = build_groups(part, &gs, err))) {
+        groups_free(&gs);
+        return rc;
+    }
+    for (size_t i = 0; i < gs.n && !rc; i++)
+        rc = apply_group(ctx, &gs.g[i], err);
+    if (!rc)
+        rc = count_unplaced(ctx, part, &gs, err);
+    groups_free(&gs);
+    return rc;
 }
 
 int attn_bundle_apply(attn_store *s, const json_t *bundle, attn_bundle_stats *stats,

@@ -41,4 +41,9 @@ int attn_bundle_check(const json_t *bundle, const char *what, const char *repo,
 int attn_bundle_apply(attn_store *s, const json_t *bundle, attn_bundle_stats *stats,
                       attn_error *err);
 
+/* Normalize a partial bundle (any subset of the lists above; "repo" is
+ * required) into ctx inside the caller's transaction, without a rebuild. Each
+ * issue number must be wholly inside one part (see attn_normalize_pull). */
+int attn_bundle_apply_part(attn_norm_ctx *ctx, const json_t *part, attn_error *err);
+
 #endif

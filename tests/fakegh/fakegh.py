@@ -548,6 +548,9 @@ def link_header(base_url, raw_query, page, last):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle's algorithm on,
+    # the body waits for the client's delayed ACK (~40 ms per request).
+    disable_nagle_algorithm = True
 
     def version_string(self):
         return "fakegh/1"

@@ -1,0 +1,231 @@
+/*
+ * ingest.c - `attn ingest`, `attn incremental`, `attn pull-requests` and
+ * `attn renormalize`: front ends of ingest/ingest.h.
+ *
+ *   attn ingest --repo O/R [--since T] [--api-url URL] [--token-env NAME] [--max-wait S]
+ *   attn incremental --repo O/R [same options, no --since]
+ *   attn pull-requests --repo O/R --from T --end-at T [--with-truth] [same options]
+ *   attn renormalize --repo O/R            (phase 2 from the raw archive, no requests)
+ *
+ * The token comes from $GITHUB_TOKEN (or the variable --token-env names) and is
+ * only handed to the client; it is never printed. Without a token against
+ * api.github.com the command refuses (exit 2); a custom --api-url (tests,
+ * enterprise) may be used without one. Summary: one line on stdout (JSON with
+ * --json); progress on stderr only when it is a terminal. Gaps are warnings
+ * (exit 0); a run stopped at a checkpoint exits 1 and resumes when rerun.
+ */
+#include "cmd/cmd.h"
+#include "ingest/ingest.h"
+#include "store/store.h"
+#include "util/fs.h"
+#include "util/path.h"
+#include "util/time.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_API "https://api.github.com"
+
+enum { OPT_SINCE = 300, OPT_API_URL, OPT_TOKEN_ENV, OPT_MAX_WAIT, OPT_FROM, OPT_END_AT,
+       OPT_WITH_TRUTH };
+
+static void print_report(const attn_cli *cli, const char *verb, const attn_ingest_report *r)
+{
+    double per_pr = r->prs_listed ? (double)r->requests / (double)r->prs_listed : 0.0;
+    if (cli->quiet)
+        return;
+    if (cli->json) {
+        json_t *o = json_pack("{s:s, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "repo",
+                              cli->repo, "requests", (json_int_t)r->requests, "requests_per_pr",
+                              per_pr, "prs", (json_int_t)r->prs_listed, "not_modified",
+                              (json_int_t)r->not_modified, "gaps", (json_int_t)r->gaps,
+                              "events_inserted", (json_int_t)r->norm.events_inserted,
+                              "objects_changed", (json_int_t)r->objects_changed,
+                              "prs_fetched", (json_int_t)r->prs_fetched, "intervals",
+                              (json_int_t)r->rebuild.intervals_written, "duration_s",
+                              r->duration_s);
+        char *text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+        if (text)
+            printf("%s\n", text);
+        free(text);
+        json_decref(o);
+        return;
+    }
+    printf("%s %s: %lld requests (%.2f per PR, %lld PRs), %lld 304s, %lld gaps, "
+           "%lld events inserted, %lld objects changed, %.1fs\n",
+           verb, cli->repo, (long long)r->requests, per_pr, (long long)r->prs_listed,
+           (long long)r->not_modified, (long long)r->gaps, (long long)r->norm.events_inserted,
+           (long long)r->objects_changed, r->duration_s);
+}
+
+static int open_store(const attn_cli *cli, int create, attn_store **s, attn_error *err)
+{
+    char dir[4096], path[4200];
+    int rc;
+    if ((rc = attn_path_repo_dir(cli->data_dir, cli->repo, dir, sizeof(dir), err)) ||
+        (rc = attn_cli_db_path(cli, path, sizeof(path), err)))
+        return rc;
+    if (!create && !attn_fs_exists(path))
+        return attn_error_set(err, ATTN_EINVAL, "no history store at %s (run attn ingest first)",
+                              path);
+    if ((rc = attn_fs_mkdirs(dir, err)))
+        return rc;
+    return attn_store_open(path, s, err);
+}
+
+static int run(int argc, char **argv, attn_ingest_flow flow, const char *usage, const char *verb)
+{
+    static const struct option longopts[] = {
+        ATTN_COMMON_LONGOPTS,
+        {"since", required_argument, NULL, OPT_SINCE},
+        {"api-url", required_argument, NULL, OPT_API_URL},
+        {"token-env", required_argument, NULL, OPT_TOKEN_ENV},
+        {"max-wait", required_argument, NULL, OPT_MAX_WAIT},
+        {"from", required_argument, NULL, OPT_FROM},
+        {"end-at", required_argument, NULL, OPT_END_AT},
+        {"with-truth", no_argument, NULL, OPT_WITH_TRUTH},
+        {NULL, 0, NULL, 0}};
+    attn_cli cli;
+    attn_error err;
+    attn_ingest_options o;
+    attn_ingest_report rep;
+    attn_store *s = NULL;
+    const char *token_env = "GITHUB_TOKEN", *since = NULL, *from = NULL, *end_at = NULL;
+    const char *max_wait = NULL;
+    int opt, rc;
+
+    attn_cli_init(&cli);
+    attn_error_clear(&err);
+    memset(&o, 0, sizeof(o));
+    o.since = o.from = o.end_at = ATTN_NULL_I64;
+    o.max_wait_s = -1;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_HELP: printf("usage: %s\n", usage); return 0;
+        case OPT_SINCE: since = optarg; break;
+        case OPT_API_URL: o.api_url = optarg; break;
+        case OPT_TOKEN_ENV: token_env = optarg; break;
+        case OPT_MAX_WAIT: max_wait = optarg; break;
+        case OPT_FROM: from = optarg; break;
+        case OPT_END_AT: end_at = optarg; break;
+        case OPT_WITH_TRUTH: o.with_truth = 1; break;
+        default:
+            if (!attn_cli_common(&cli, opt, optarg))
+                return attn_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return attn_cli_usage(usage, "unexpected argument '%s'", argv[optind]);
+    if (!cli.repo)
+        return attn_cli_usage(usage, "--repo OWNER/NAME is required");
+    if (since && flow != ATTN_INGEST_FULL)
+        return attn_cli_usage(usage, "--since applies to attn ingest only");
+    if ((from || end_at || o.with_truth) && flow != ATTN_INGEST_WINDOW)
+        return attn_cli_usage(usage, "--from, --end-at and --with-truth apply to attn pull-requests");
+    if (flow == ATTN_INGEST_WINDOW && (!from || !end_at))
+        return attn_cli_usage(usage, "--from T and --end-at T are required");
+    if ((since && attn_time_parse(since, &o.since, &err)) ||
+        (from && attn_time_parse(from, &o.from, &err)) ||
+        (end_at && attn_time_parse(end_at, &o.end_at, &err)))
+        return attn_cli_usage(usage, "%s", err.msg);
+    if (max_wait) {
+        char *end;
+        long long v = strtoll(max_wait, &end, 10);
+        if (*end || v < 0)
+            return attn_cli_usage(usage, "--max-wait takes whole seconds, not '%s'", max_wait);
+        o.max_wait_s = v;
+    }
+    if (flow == ATTN_INGEST_WINDOW && o.from >= o.end_at)
+        return attn_cli_usage(usage, "--from must be before --end-at");
+    o.token = getenv(token_env);
+    if (o.token && !*o.token)
+        o.token = NULL;
+    if (!o.token && (!o.api_url || !strcmp(o.api_url, DEFAULT_API) ||
+                     !strcmp(o.api_url, DEFAULT_API "/"))) {
+        fprintf(stderr, "attn: %s is not set; export a GitHub token with read access to %s "
+                        "(or name another variable with --token-env)\n", token_env, cli.repo);
+        return 2;
+    }
+    o.repo = cli.repo;
+    o.quiet = cli.quiet;
+    o.progress = isatty(2);
+    if ((rc = open_store(&cli, 1, &s, &err)))
+        return attn_cli_fail(&err);
+    rc = attn_ingest_run(s, flow, &o, &rep, &err);
+    attn_store_close(s);
+    if (rc) {
+        if (o.progress && !o.quiet)
+            fputc('\n', stderr);
+        attn_error_wrap(&err, "%s %s stopped at its checkpoint (rerun to resume)", verb, cli.repo);
+        return attn_cli_fail(&err);
+    }
+    print_report(&cli, verb, &rep);
+    return 0;
+}
+
+int cmd_ingest(int argc, char **argv)
+{
+    return run(argc, argv, ATTN_INGEST_FULL,
+               "attn ingest --repo O/R [--since T] [--api-url URL] [--token-env NAME] "
+               "[--max-wait S] [--quiet] [--json] [--data-dir D]",
+               "ingest");
+}
+
+int cmd_incremental(int argc, char **argv)
+{
+    return run(argc, argv, ATTN_INGEST_INCREMENTAL,
+               "attn incremental --repo O/R [--api-url URL] [--token-env NAME] [--max-wait S] "
+               "[--quiet] [--json] [--data-dir D]",
+               "incremental");
+}
+
+int cmd_pull_requests(int argc, char **argv)
+{
+    return run(argc, argv, ATTN_INGEST_WINDOW,
+               "attn pull-requests --repo O/R --from T --end-at T [--with-truth] [--api-url URL] "
+               "[--token-env NAME] [--max-wait S] [--quiet] [--json] [--data-dir D]",
+               "pull-requests");
+}
+
+int cmd_renormalize(int argc, char **argv)
+{
+    static const char USAGE[] = "attn renormalize --repo O/R [--quiet] [--json] [--data-dir D]";
+    static const struct option longopts[] = {ATTN_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
+    attn_cli cli;
+    attn_error err;
+    attn_ingest_report rep;
+    attn_store *s = NULL;
+    int opt, rc;
+    attn_cli_init(&cli);
+    attn_error_clear(&err);
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (opt == OPT_HELP) {
+            printf("usage: %s\n", USAGE);
+            return 0;
+        }
+        if (!attn_cli_common(&cli, opt, optarg))
+            return attn_cli_usage(USAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
+    }
+    if (optind < argc)
+        return attn_cli_usage(USAGE, "unexpected argument '%s'", argv[optind]);
+    if (!cli.repo)
+        return attn_cli_usage(USAGE, "--repo OWNER/NAME is required");
+    if ((rc = open_store(&cli, 0, &s, &err)))
+        return attn_cli_fail(&err);
+    rc = attn_ingest_renormalize(s, cli.repo, &rep, &err);
+    attn_store_close(s);
+    if (rc)
+        return attn_cli_fail(&err);
+    if (!cli.quiet)
+        printf("renormalized %s: %lld numbers, events %lld inserted, %lld duplicate; "
+               "%lld intervals; 0 requests\n",
+               cli.repo, (long long)rep.numbers_normalized, (long long)rep.norm.events_inserted,
+               (long long)rep.norm.events_duplicate, (long long)rep.rebuild.intervals_written);
+    return 0;
+}

@@ -1,0 +1,1320 @@
+/*
+ * ingest.c - live ingestion: fetch into the raw archive, then normalize
+ * (see ingest.h for the design, the request plan and the durability rules).
+ *
+ * Every database write of phase 1 happens inside a page transaction that
+ * also moves the cursor; the only exception is the first repository fetch,
+ * which must create the repos row before any watermark can point at it.
+ */
+#include "ingest/ingest.h"
+#include "github/client.h"
+#include "ingest/archive.h"
+#include "ingest/bundle.h"
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/time.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- SQL, prepared once per run ------------------------------------------------ */
+
+enum {
+    Q_WM_GET, Q_WM_CURSOR, Q_WM_FINISH, Q_CP_GET, Q_CP_SET, Q_CP_CLEAR, Q_GAP, Q_QA,
+    Q_DIRTY, N_Q
+};
+static const char *const SQL[N_Q] = {
+    [Q_WM_GET] = "SELECT updated_at, etag, last_modified, cursor FROM watermarks"
+                 " WHERE repo_id = ?1 AND resource = ?2",
+    [Q_WM_CURSOR] = "INSERT INTO watermarks (repo_id, resource, cursor) VALUES (?1, ?2, ?3)"
+                    " ON CONFLICT (repo_id, resource) DO UPDATE SET cursor = excluded.cursor",
+    /* ?3 NULL keeps the old high-water mark (a walk with a gap must not move it). */
+    [Q_WM_FINISH] = "INSERT INTO watermarks (repo_id, resource, updated_at, etag, last_modified,"
+                    " cursor) VALUES (?1, ?2, ?3, ?4, ?5, NULL)"
+                    " ON CONFLICT (repo_id, resource) DO UPDATE SET"
+                    " updated_at = max(coalesce(excluded.updated_at, watermarks.updated_at),"
+                    "                  coalesce(watermarks.updated_at, excluded.updated_at)),"
+                    " etag = excluded.etag, last_modified = excluded.last_modified, cursor = NULL",
+    [Q_CP_GET] = "SELECT completed_at, details_json FROM ingestion_checkpoints"
+                 " WHERE repo_id = ?1 AND flow = ?2 AND stage = ?3",
+    [Q_CP_SET] = "INSERT INTO ingestion_checkpoints (repo_id, flow, stage, completed_at,"
+                 " details_json) VALUES (?1, ?2, ?3, ?4, ?5)"
+                 " ON CONFLICT (repo_id, flow, stage) DO UPDATE SET"
+                 " completed_at = excluded.completed_at, details_json = excluded.details_json",
+    [Q_CP_CLEAR] = "DELETE FROM ingestion_checkpoints WHERE repo_id = ?1 AND flow = ?2",
+    [Q_GAP] = "INSERT INTO ingestion_gaps (repo_id, resource, url, page, detail, detected_at,"
+              " pull_request_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [Q_QA] = "INSERT INTO qa_reports (repo_id, created_at, summary_json) VALUES (?1, ?2, ?3)",
+    [Q_DIRTY] = "SELECT DISTINCT CAST(substr(source_id, 1, 10) AS INTEGER) FROM object_snapshots"
+                " WHERE resource IN ('pull', 'issue', 'issue_event', 'issue_comment',"
+                " 'review_comment', 'pull_reviews', 'pull_files')"
+                " AND (?1 IS NULL OR fetched_at >= ?1) ORDER BY 1",
+};
+
+/* Per-stage counters for the QA report. */
+enum { R_REPO, R_LABELS, R_MILESTONES, R_PULLS, R_ISSUES, R_ISSUE_COMMENTS, R_REVIEW_COMMENTS,
+       R_ISSUE_EVENTS, R_REVIEWS, R_FILES, N_R };
+static const char *const R_NAME[N_R] = {"repo", "labels", "milestones", "pulls", "issues",
+                                        "issue_comments", "review_comments", "issue_events",
+                                        "reviews", "files"};
+
+typedef struct {
+    attn_store *s;
+    sqlite3 *db;
+    sqlite3_stmt *q[N_Q];
+    attn_archive *ar;
+    attn_gh_client *gh;
+    const attn_ingest_options *o;
+    attn_ingest_report *rep;
+    attn_ingest_flow flow;
+    const char *flow_name;
+    int64_t repo_id, run_started, first_remaining;
+    char base[256];             /* /repos/o/r */
+    int64_t counts[N_R];
+    int tty_progress;
+} fetcher;
+
+typedef struct {
+    const char *resource, *url;
+    int64_t page, pr_number;
+    char detail[1100];
+} gap_info;
+
+static int64_t wall_now(void) { return (int64_t)time(NULL); }
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- statement helpers ------------------------------------------------------------ */
+
+/* Bind by a type string: 'i' int64 (ATTN_NULL_I64 = NULL), 't' text (NULL = NULL). */
+static sqlite3_stmt *bindv(fetcher *f, int which, const char *types, va_list ap)
+{
+    sqlite3_stmt *st = f->q[which];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    for (int i = 0; types[i]; i++) {
+        if (types[i] == 'i') {
+            int64_t v = va_arg(ap, int64_t);
+            if (v == ATTN_NULL_I64)
+                sqlite3_bind_null(st, i + 1);
+            else
+                sqlite3_bind_int64(st, i + 1, v);
+        } else {
+            const char *v = va_arg(ap, const char *);
+            if (v)
+                sqlite3_bind_text(st, i + 1, v, -1, SQLITE_TRANSIENT);
+            else
+                sqlite3_bind_null(st, i + 1);
+        }
+    }
+    return st;
+}
+
+static int exec_q(fetcher *f, attn_error *err, int which, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    sqlite3_stmt *st = bindv(f, which, types, ap);
+    va_end(ap);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return attn_error_set(err, ATTN_EDB, "%s: %s", attn_store_path(f->s),
+                              sqlite3_errmsg(f->db));
+    return 0;
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+typedef struct {
+    int64_t updated_at;
+    char *etag, *last_modified, *cursor;
+} watermark;
+
+static void wm_free(watermark *w)
+{
+    free(w->etag);
+    free(w->last_modified);
+    free(w->cursor);
+    memset(w, 0, sizeof(*w));
+}
+
+static int wm_get(fetcher *f, const char *resource, watermark *w, attn_error *err)
+{
+    va_list none;
+    memset(w, 0, sizeof(*w));
+    w->updated_at = ATTN_NULL_I64;
+    sqlite3_stmt *st = f->q[Q_WM_GET];
+    (void)none;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, f->repo_id);
+    sqlite3_bind_text(st, 2, resource, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+            w->updated_at = sqlite3_column_int64(st, 0);
+        w->etag = col_dup(st, 1);
+        w->last_modified = col_dup(st, 2);
+        w->cursor = col_dup(st, 3);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return attn_error_set(err, ATTN_EDB, "watermarks: %s", sqlite3_errmsg(f->db));
+    return 0;
+}
+
+/* Checkpoint row of this flow: *completed (may be NULL) is 1 when done; *details
+ * (may be NULL) receives the parsed details_json or NULL. */
+static int cp_get(fetcher *f, const char *stage, int *completed, json_t **details,
+                  attn_error *err)
+{
+    sqlite3_stmt *st = f->q[Q_CP_GET];
+    if (completed)
+        *completed = 0;
+    if (details)
+        *details = NULL;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, f->repo_id);
+    sqlite3_bind_text(st, 2, f->flow_name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, stage, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        if (completed)
+            *completed = sqlite3_column_type(st, 0) != SQLITE_NULL;
+        if (details && sqlite3_column_type(st, 1) != SQLITE_NULL)
+            *details = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return attn_error_set(err, ATTN_EDB, "ingestion_checkpoints: %s", sqlite3_errmsg(f->db));
+    return 0;
+}
+
+static int cp_set(fetcher *f, const char *stage, int completed, const json_t *details,
+                  attn_error *err)
+{
+    char *text = details ? json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    int rc = exec_q(f, err, Q_CP_SET, "ittit", f->repo_id, f->flow_name, stage,
+                    completed ? wall_now() : ATTN_NULL_I64, text);
+    free(text);
+    return rc;
+}
+
+static int gap_insert(fetcher *f, const gap_info *g, attn_error *err)
+{
+    f->rep->gaps++;
+    if (!f->o->quiet) {
+        if (f->tty_progress)
+            fputc('\n', stderr);
+        if (g->pr_number != ATTN_NULL_I64)
+            fprintf(stderr, "attn: warning: gap in %s of PR #%lld (%s): %s\n", g->resource,
+                    (long long)g->pr_number, g->url, g->detail);
+        else
+            fprintf(stderr, "attn: warning: gap in %s page %lld (%s): %s\n", g->resource,
+                    (long long)g->page, g->url, g->detail);
+    }
+    return exec_q(f, err, Q_GAP, "ittitii", f->repo_id, g->resource, g->url, g->page, g->detail,
+                  wall_now(), g->pr_number);
+}
+
+/* ---- HTTP ------------------------------------------------------------------------- */
+
+static void progress(fetcher *f)
+{
+    if (!f->tty_progress)
+        return;
+    const attn_gh_stats *st = attn_gh_client_stats(f->gh);
+    fprintf(stderr, "\r%s: %lld pages, %lld items, %lld requests (%lld 304), rate left %lld   ",
+            f->flow_name, (long long)f->rep->pages, (long long)f->rep->objects,
+            (long long)st->requests, (long long)st->not_modified, (long long)st->rate_remaining);
+}
+
+static int contains_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (!strncasecmp(hay, needle, n))
+            return 1;
+    return 0;
+}
+
+/* 1 when err means later requests would fail too, so the run must stop at its
+ * checkpoint instead of recording a gap: bad credentials, a rate-limit wait
+ * beyond --max-wait, or a transport failure (network down). */
+static int fatal_error(const attn_gh_response *r, attn_error *err)
+{
+    if (r->status == 401 || strstr(err->msg, "401") || strstr(err->msg, "rejected")) {
+        if (!strstr(err->msg, "401"))
+            attn_error_wrap(err, "HTTP 401");
+        err->code = ATTN_EHTTP;
+        return 1;
+    }
+    if (contains_ci(err->msg, "rate limit") || contains_ci(err->msg, "max-wait") ||
+        contains_ci(err->msg, "max_wait"))
+        return 1;
+    if (err->code == ATTN_EIO || err->code == ATTN_ENOMEM || err->code == ATTN_EDB)
+        return 1;
+    return 0;
+}
+
+static int gh_get(fetcher *f, const char *url, const char *etag, const char *lm,
+                  attn_gh_response *r, attn_error *err)
+{
+    memset(r, 0, sizeof(*r));
+    int rc = attn_gh_get(f->gh, url, etag, lm, r, err);
+    if (!rc) {
+        f->rep->pages++;
+        if (r->rate_remaining >= 0 && f->first_remaining < 0)
+            f->first_remaining = r->rate_remaining;
+    }
+    progress(f);
+    return rc;
+}
+
+/* Parse a 2xx body as a JSON array (or object when want_array is 0). */
+static int parse_body(const attn_gh_response *r, int want_array, json_t **out, char *why,
+                      size_t cap)
+{
+    json_error_t je;
+    *out = json_loadb(r->body.ptr ? r->body.ptr : "", r->body.len, 0, &je);
+    if (!*out) {
+        snprintf(why, cap, "malformed JSON body (line %d column %d: %s)", je.line, je.column,
+                 je.text);
+        return -1;
+    }
+    if (want_array ? !json_is_array(*out) : !json_is_object(*out)) {
+        snprintf(why, cap, "body is not a JSON %s", want_array ? "array" : "object");
+        json_decref(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* page=N of a URL, or -1. */
+static int64_t url_page(const char *url)
+{
+    const char *p = strstr(url, "?page=");
+    if (!p)
+        p = strstr(url, "&page=");
+    return p ? strtoll(p + 6, NULL, 10) : -1;
+}
+
+/* url with its page parameter set to page, into out. */
+static void url_with_page(const char *url, int64_t page, char *out, size_t cap)
+{
+    const char *p = strstr(url, "?page=");
+    if (!p)
+        p = strstr(url, "&page=");
+    if (!p) {
+        snprintf(out, cap, "%.1900s%cpage=%lld", url, strchr(url, '?') ? '&' : '?', (long long)page);
+        return;
+    }
+    const char *rest = p + 6;
+    while (*rest >= '0' && *rest <= '9')
+        rest++;
+    snprintf(out, cap, "%.*s%lld%s", (int)(p + 6 - url), url, (long long)page, rest);
+}
+
+static void http_date(int64_t t, char *out, size_t cap)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, cap, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* ---- archive keys ----------------------------------------------------------------- */
+
+static int64_t item_number(const char *kind, const json_t *v)
+{
+    if (!strcmp(kind, "issue_event")) {
+        int64_t n = attn_json_i64(json_object_get(v, "issue"), "number", ATTN_NULL_I64);
+        return n != ATTN_NULL_I64 ? n : attn_norm_url_number(attn_json_str(v, "issue_url"));
+    }
+    if (!strcmp(kind, "issue_comment"))
+        return attn_norm_url_number(attn_json_str(v, "issue_url"));
+    if (!strcmp(kind, "review_comment"))
+        return attn_norm_url_number(attn_json_str(v, "pull_request_url"));
+    return attn_json_i64(v, "number", -1);
+}
+
+static void item_source_id(const char *kind, const json_t *v, char *out, size_t cap)
+{
+    int64_t id = attn_json_i64(v, "id", -1);
+    if (!strcmp(kind, "label") || !strcmp(kind, "milestone") || !strcmp(kind, "repo")) {
+        snprintf(out, cap, "%lld", (long long)id);
+        return;
+    }
+    int64_t n = item_number(kind, v);
+    if (n < 0)
+        n = 0;
+    if (!strcmp(kind, "pull") || !strcmp(kind, "issue"))
+        attn_archive_num_id(out, cap, n);
+    else
+        attn_archive_num_sub_id(out, cap, n, id);
+}
+
+static int item_time(const json_t *v, const char *key, int64_t *t)
+{
+    attn_error e;
+    if (attn_json_time(v, key, t, &e))
+        *t = ATTN_NULL_I64;
+    return *t != ATTN_NULL_I64;
+}
+
+/* ---- list walks ------------------------------------------------------------------- */
+
+enum { STOP_NONE, STOP_OLDER, STOP_WINDOW };
+
+typedef struct {
+    const char *stage;      /* checkpoint stage and watermark resource */
+    const char *kind;       /* archive resource of the items */
+    int counter;            /* R_* */
+    char url[1024];         /* first page */
+    int cond;               /* 0 none, 1 ETag, 2 If-Modified-Since from the high-water mark */
+    int stop;               /* STOP_* */
+    int64_t stop_at;        /* STOP_OLDER: items with time < stop_at end the walk */
+    const char *time_key;   /* high-water field */
+    int collect_prs;        /* pulls: queue changed PRs for per-PR fetches */
+} walk;
+
+static int todo_add(json_t *todo, int64_t number)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(todo, i, v) {
+        if (json_integer_value(v) == number)
+            return 0;
+    }
+    return json_array_append_new(todo, json_integer(number));
+}
+
+static json_t *cursor_json(const char *next, int64_t page, int64_t hw, const char *etag,
+                           const char *lm, int gap, int64_t last)
+{
+    json_t *c = json_object();
+    json_object_set_new(c, "next", json_string(next));
+    json_object_set_new(c, "page", json_integer(page));
+    json_object_set_new(c, "hw", hw == ATTN_NULL_I64 ? json_null() : json_integer(hw));
+    json_object_set_new(c, "etag", json_string(etag ? etag : ""));
+    json_object_set_new(c, "lm", json_string(lm ? lm : ""));
+    json_object_set_new(c, "gap", json_integer(gap));
+    json_object_set_new(c, "last", json_integer(last));
+    return c;
+}
+
+static int run_walk(fetcher *f, const walk *w, json_t *todo, attn_error *err)
+{
+    watermark wm;
+    char next[2048], etag[256] = "", lm[64] = "";
+    int64_t page = 1, hw = ATTN_NULL_I64, last = -1;
+    int gap = 0, rc, done;
+
+    if ((rc = cp_get(f, w->stage, &done, NULL, err)) || done)
+        return rc;
+    if ((rc = wm_get(f, w->stage, &wm, err)))
+        return rc;
+    snprintf(next, sizeof(next), "%s", w->url);
+    if (wm.cursor) {
+        json_t *c = json_loads(wm.cursor, 0, NULL);
+        if (c && attn_json_str(c, "next")) {
+            snprintf(next, sizeof(next), "%s", attn_json_str(c, "next"));
+            page = attn_json_i64(c, "page", 1);
+            hw = attn_json_i64(c, "hw", ATTN_NULL_I64);
+            gap = (int)attn_json_i64(c, "gap", 0);
+            last = attn_json_i64(c, "last", -1);
+            snprintf(etag, sizeof(etag), "%s", attn_json_str(c, "etag") ? attn_json_str(c, "etag") : "");
+            snprintf(lm, sizeof(lm), "%s", attn_json_str(c, "lm") ? attn_json_str(c, "lm") : "");
+        }
+        json_decref(c);
+    }
+
+    for (;;) {
+        attn_gh_response r;
+        const char *send_etag = NULL, *send_lm = NULL;
+        char ims[64], why[1100] = "", follow[2048] = "";
+        json_t *items = NULL;
+        int stop = 0, finished;
+
+        if (page == 1 && w->cond == 1 && wm.etag && !wm.cursor)
+            send_etag = wm.etag, send_lm = wm.last_modified;
+        if (page == 1 && w->cond == 2 && wm.updated_at != ATTN_NULL_I64 && wm.last_modified &&
+            !wm.cursor) {
+            http_date(wm.updated_at, ims, sizeof(ims));
+            send_lm = ims;
+        }
+        rc = gh_get(f, next, send_etag, send_lm, &r, err);
+        if (rc) {
+            if (fatal_error(&r, err)) {
+                attn_gh_response_free(&r);
+                break;
+            }
+            snprintf(why, sizeof(why), "%s", err->msg);
+            attn_error_clear(err);
+            rc = 0;
+        } else if (r.status == 304) {
+            /* Unchanged since the last complete walk: nothing to store. */
+            attn_gh_response_free(&r);
+            if (!(rc = attn_store_begin(f->s, err))) {
+                if ((rc = exec_q(f, err, Q_WM_CURSOR, "itt", f->repo_id, w->stage, (char *)NULL)) ||
+                    (rc = cp_set(f, w->stage, 1, NULL, err)) || (rc = attn_store_commit(f->s, err)))
+                    attn_store_rollback(f->s);
+            }
+            break;
+        } else if (parse_body(&r, 1, &items, why, sizeof(why))) {
+            /* why is set */
+        } else if (json_array_size(items) == 0 && r.next_url[0]) {
+            snprintf(why, sizeof(why), "empty page with next link");
+        }
+        if (page == 1 && !why[0]) {
+            snprintf(etag, sizeof(etag), "%s", r.etag);
+            snprintf(lm, sizeof(lm), "%s", r.last_modified);
+            if (r.last_url[0])
+                last = url_page(r.last_url);
+        }
+
+        if (why[0]) {
+            /* A page lost for good: note it and go on at the next page when the
+             * URL says which that is, else end this list here. */
+            gap = 1;
+            if (r.next_url[0])
+                snprintf(follow, sizeof(follow), "%s", r.next_url);
+            else if (url_page(next) > 0 && url_page(next) < last)
+                url_with_page(next, url_page(next) + 1, follow, sizeof(follow));
+        } else if (r.next_url[0]) {
+            snprintf(follow, sizeof(follow), "%s", r.next_url);
+        }
+
+        if ((rc = attn_store_begin(f->s, err))) {
+            json_decref(items);
+            attn_gh_response_free(&r);
+            break;
+        }
+        if (why[0]) {
+            gap_info g = {w->stage, next, page, ATTN_NULL_I64, ""};
+            snprintf(g.detail, sizeof(g.detail), "%s", why);
+            rc = gap_insert(f, &g, err);
+        }
+        size_t i;
+        json_t *v;
+        json_array_foreach(items, i, v) {
+            char sid[96];
+            int64_t t = ATTN_NULL_I64;
+            int changed = 0;
+            if (rc)
+                break;
+            item_time(v, w->time_key, &t);
+            if (w->stop == STOP_WINDOW) {
+                int64_t c = ATTN_NULL_I64;
+                item_time(v, "created_at", &c);
+                if (c != ATTN_NULL_I64 && c >= f->o->end_at)
+                    continue;
+                if (c != ATTN_NULL_I64 && c < f->o->from) {
+                    stop = 1;
+                    break;
+                }
+            }
+            item_source_id(w->kind, v, sid, sizeof(sid));
+            if ((rc = attn_archive_put(f->ar, w->kind, sid, r.etag, wall_now(), v, &changed,
+                                       err)))
+                break;
+            f->rep->objects++;
+            f->counts[w->counter]++;
+            if (changed)
+                f->rep->objects_changed++;
+            if (t != ATTN_NULL_I64 && (hw == ATTN_NULL_I64 || t > hw))
+                hw = t;
+            if (w->collect_prs) {
+                f->rep->prs_listed++;
+                if ((changed || f->flow == ATTN_INGEST_WINDOW) &&
+                    todo_add(todo, attn_json_i64(v, "number", -1)))
+                    rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+            }
+            if (w->stop == STOP_OLDER && t != ATTN_NULL_I64 && w->stop_at != ATTN_NULL_I64 &&
+                t < w->stop_at)
+                stop = 1;
+        }
+        finished = stop || !follow[0];
+        if (!rc && w->collect_prs)
+            rc = cp_set(f, "pr_todo", 0, todo, err);
+        if (!rc && !finished) {
+            json_t *c = cursor_json(follow, page + 1, hw, etag, lm, gap, last);
+            char *text = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
+            rc = exec_q(f, err, Q_WM_CURSOR, "itt", f->repo_id, w->stage, text);
+            free(text);
+            json_decref(c);
+        } else if (!rc) {
+            /* Complete: move the high-water mark and keep the validators, unless
+             * a page was lost, in which case the next run must ask again. */
+            char hwlm[64] = "";
+            if (hw != ATTN_NULL_I64)
+                http_date(hw, hwlm, sizeof(hwlm));
+            rc = exec_q(f, err, Q_WM_FINISH, "ititt", f->repo_id, w->stage,
+                        gap ? ATTN_NULL_I64 : hw, gap || !etag[0] ? NULL : etag,
+                        gap ? NULL : (w->cond == 2 ? (hw != ATTN_NULL_I64 ? hwlm : NULL)
+                                                   : (lm[0] ? lm : NULL)));
+            if (!rc)
+                rc = cp_set(f, w->stage, 1, NULL, err);
+        }
+        if (!rc)
+            rc = attn_store_commit(f->s, err);
+        else
+            attn_store_rollback(f->s);
+        json_decref(items);
+        attn_gh_response_free(&r);
+        if (rc || finished)
+            break;
+        snprintf(next, sizeof(next), "%s", follow);
+        page++;
+    }
+    wm_free(&wm);
+    return rc;
+}
+
+/* ---- per-PR fetches --------------------------------------------------------------- */
+
+/* All pages of a per-PR list into *out (a new array). A lost page becomes a gap
+ * in gaps[] and *out = NULL (partial lists are never stored: a short review
+ * list would read as "no review"). Returns nonzero only for fatal errors. */
+static int fetch_all(fetcher *f, const char *resource, const char *url, int64_t number,
+                     json_t **out, gap_info *gaps, int *n_gaps, attn_error *err)
+{
+    char next[2048];
+    int64_t page = 1;
+    *out = json_array();
+    snprintf(next, sizeof(next), "%s", url);
+    while (next[0]) {
+        attn_gh_response r;
+        json_t *items = NULL;
+        char why[1100] = "";
+        int rc = gh_get(f, next, NULL, NULL, &r, err);
+        if (rc) {
+            if (fatal_error(&r, err)) {
+                attn_gh_response_free(&r);
+                json_decref(*out);
+                *out = NULL;
+                return rc;
+            }
+            snprintf(why, sizeof(why), "%s", err->msg);
+            attn_error_clear(err);
+        } else if (!parse_body(&r, 1, &items, why, sizeof(why)) && json_array_size(items) == 0 &&
+                   r.next_url[0]) {
+            snprintf(why, sizeof(why), "empty page with next link");
+        }
+        if (why[0]) {
+            gap_info *g = &gaps[(*n_gaps)++];
+            g->resource = resource;
+            g->url = strdup(next);
+            g->page = page;
+            g->pr_number = number;
+            snprintf(g->detail, sizeof(g->detail), "%s", why);
+            json_decref(items);
+            json_decref(*out);
+            *out = NULL;
+            attn_gh_response_free(&r);
+            return 0;
+        }
+        json_array_extend(*out, items);
+        json_decref(items);
+        snprintf(next, sizeof(next), "%s", r.next_url);
+        attn_gh_response_free(&r);
+        page++;
+    }
+    return 0;
+}
+
+static int put_items(fetcher *f, const char *kind, int counter, const json_t *items,
+                     attn_error *err)
+{
+    size_t i;
+    json_t *v;
+    int rc = 0, changed;
+    json_array_foreach(items, i, v) {
+        char sid[96];
+        item_source_id(kind, v, sid, sizeof(sid));
+        if ((rc = attn_archive_put(f->ar, kind, sid, NULL, wall_now(), v, &changed, err)))
+            return rc;
+        f->rep->objects++;
+        f->counts[counter]++;
+        f->rep->objects_changed += changed;
+    }
+    return 0;
+}
+
+static int run_pr_details(fetcher *f, attn_error *err)
+{
+    json_t *todo = NULL, *state = NULL;
+    int done, rc;
+    size_t k;
+
+    if ((rc = cp_get(f, "pr_details", &done, &state, err)) || done)
+        return rc;
+    if ((rc = cp_get(f, "pr_todo", NULL, &todo, err)))
+        goto out;
+    k = (size_t)attn_json_i64(state, "done", 0);
+    for (; todo && k < json_array_size(todo); k++) {
+        int64_t n = json_integer_value(json_array_get(todo, k));
+        struct { const char *resource, *path, *kind; int counter, whole; } plan[] = {
+            {"reviews", "pulls/%lld/reviews", "pull_reviews", R_REVIEWS, 1},
+            {"files", "pulls/%lld/files", "pull_files", R_FILES, 1},
+            {"issue_events", "issues/%lld/events", "issue_event", R_ISSUE_EVENTS, 0},
+            {"issue_comments", "issues/%lld/comments", "issue_comment", R_ISSUE_COMMENTS, 0},
+            {"review_comments", "pulls/%lld/comments", "review_comment", R_REVIEW_COMMENTS, 0},
+        };
+        size_t n_plan = 2;
+        json_t *got[5] = {NULL};
+        gap_info gaps[5];
+        int n_gaps = 0;
+        if (f->flow == ATTN_INGEST_WINDOW)
+            n_plan = f->o->with_truth ? 5 : 0;
+        for (size_t p = 0; p < n_plan && !rc; p++) {
+            char path[96], url[512];
+            snprintf(path, sizeof(path), plan[p].path, (long long)n);
+            snprintf(url, sizeof(url), "%s/%s?per_page=100", f->base, path);
+            rc = fetch_all(f, plan[p].resource, url, n, &got[p], gaps, &n_gaps, err);
+        }
+        if (f->flow == ATTN_INGEST_WINDOW && !f->o->with_truth && !rc) {
+            char url[512];
+            snprintf(url, sizeof(url), "%s/pulls/%lld/files?per_page=100", f->base, (long long)n);
+            rc = fetch_all(f, "files", url, n, &got[1], gaps, &n_gaps, err);
+        }
+        if (!rc && !(rc = attn_store_begin(f->s, err))) {
+            for (size_t p = 0; p < 5 && !rc; p++) {
+                char sid[32];
+                int changed;
+                if (!got[p])
+                    continue;
+                if (plan[p].whole) {
+                    attn_archive_num_id(sid, sizeof(sid), n);
+                    rc = attn_archive_put(f->ar, plan[p].kind, sid, NULL, wall_now(), got[p],
+                                          &changed, err);
+                    f->counts[plan[p].counter] += (int64_t)json_array_size(got[p]);
+                    f->rep->objects += (int64_t)json_array_size(got[p]);
+                    f->rep->objects_changed += changed;
+                } else {
+                    rc = put_items(f, plan[p].kind, plan[p].counter, got[p], err);
+                }
+            }
+            for (int g = 0; g < n_gaps && !rc; g++)
+                rc = gap_insert(f, &gaps[g], err);
+            if (!rc) {
+                json_t *st = json_pack("{s:I}", "done", (json_int_t)(k + 1));
+                rc = cp_set(f, "pr_details", k + 1 == json_array_size(todo), st, err);
+                json_decref(st);
+            }
+            if (!rc)
+                rc = attn_store_commit(f->s, err);
+            else
+                attn_store_rollback(f->s);
+        }
+        for (int g = 0; g < n_gaps; g++)
+            free((char *)gaps[g].url);
+        for (size_t p = 0; p < 5; p++)
+            json_decref(got[p]);
+        if (rc)
+            goto out;
+        f->rep->prs_fetched++;
+    }
+    if (!todo || json_array_size(todo) == 0)
+        rc = cp_set(f, "pr_details", 1, NULL, err);
+out:
+    json_decref(todo);
+    json_decref(state);
+    return rc;
+}
+
+/* ---- the repository ----------------------------------------------------------------- */
+
+static int fetch_repo(fetcher *f, attn_error *err)
+{
+    attn_gh_response r;
+    json_t *repo = NULL;
+    char why[1100] = "";
+    const char *name;
+    int64_t id;
+    int rc, changed;
+    attn_norm_ctx ctx;
+
+    watermark wm = {ATTN_NULL_I64, NULL, NULL, NULL};
+    /* incremental: an unchanged repository answers 304 and costs nothing */
+    if (f->flow == ATTN_INGEST_INCREMENTAL && f->repo_id != ATTN_NULL_I64 &&
+        (rc = wm_get(f, "repo", &wm, err)))
+        return rc;
+    rc = gh_get(f, f->base, wm.etag, NULL, &r, err);
+    wm_free(&wm);
+    if (!rc && r.status == 304) {
+        attn_gh_response_free(&r);
+        return 0;
+    }
+    if (rc) {
+        fatal_error(&r, err);
+        if (err->code == ATTN_ENOTFOUND || err->code == ATTN_EINVAL)
+            err->code = ATTN_EHTTP;
+        attn_gh_response_free(&r);
+        return rc;
+    }
+    if (parse_body(&r, 0, &repo, why, sizeof(why))) {
+        attn_gh_response_free(&r);
+        return attn_error_set(err, ATTN_EHTTP, "GET %s: %s", f->base, why);
+    }
+    name = attn_json_str(repo, "full_name");
+    id = attn_json_i64(repo, "id", ATTN_NULL_I64);
+    if (!name || strcmp(name, f->o->repo) || id == ATTN_NULL_I64) {
+        rc = attn_error_set(err, ATTN_EINVAL, "the API reports repository '%s', not '%s' given by --repo",
+                            name ? name : "(none)", f->o->repo);
+        goto out;
+    }
+    f->repo_id = id;
+    f->counts[R_REPO]++;
+    if ((rc = attn_store_begin(f->s, err)))
+        goto out;
+    /* The repos row comes first: every watermark and checkpoint points at it. */
+    if (!(rc = attn_norm_ctx_init(&ctx, f->s, id, err))) {
+        rc = attn_normalize_repo(&ctx, repo, err);
+        attn_norm_ctx_free(&ctx);
+    }
+    if (!rc)
+        rc = attn_archive_put(f->ar, "repo", "repo", r.etag, wall_now(), repo, &changed, err);
+    if (!rc)
+        rc = exec_q(f, err, Q_WM_FINISH, "ititt", f->repo_id, "repo", ATTN_NULL_I64,
+                    r.etag[0] ? r.etag : NULL, r.last_modified[0] ? r.last_modified : NULL);
+    if (!rc)
+        rc = attn_store_commit(f->s, err);
+    else
+        attn_store_rollback(f->s);
+out:
+    json_decref(repo);
+    attn_gh_response_free(&r);
+    return rc;
+}
+
+/* ---- phase 2 ---------------------------------------------------------------------- */
+
+typedef struct {
+    json_t *list;
+    const int64_t *numbers;
+    size_t n;
+    const char *kind;
+    json_t *map;             /* pull_reviews / pull_files: number -> array */
+} collect_ctx;
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int collect_fn(void *vctx, const char *sid, json_t *obj, attn_error *err)
+{
+    collect_ctx *c = vctx;
+    int64_t n = strtoll(sid, NULL, 10);
+    if (!bsearch(&n, c->numbers, c->n, sizeof(int64_t), cmp_i64))
+        return 0;
+    if (c->map) {
+        char key[32];
+        snprintf(key, sizeof(key), "%lld", (long long)n);
+        json_object_set(c->map, key, obj);
+    } else {
+        json_array_append(c->list, obj);
+    }
+    (void)err;
+    return 0;
+}
+
+typedef struct {
+    int64_t t, id;
+    json_t *v;
+} timed;
+
+static int cmp_timed(const void *a, const void *b)
+{
+    const timed *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Bundle order for events and comments: created_at, then id (docs/bundle.md),
+ * so rows get the same ids as an `attn load` of the same history. */
+static void sort_by_created(json_t *arr)
+{
+    size_t n = json_array_size(arr), i;
+    timed *t;
+    if (n < 2 || !(t = calloc(n, sizeof(timed))))
+        return;
+    for (i = 0; i < n; i++) {
+        t[i].v = json_incref(json_array_get(arr, i));
+        item_time(t[i].v, "created_at", &t[i].t);
+        t[i].id = attn_json_i64(t[i].v, "id", 0);
+    }
+    qsort(t, n, sizeof(timed), cmp_timed);
+    json_array_clear(arr);
+    for (i = 0; i < n; i++)
+        json_array_append_new(arr, t[i].v);
+    free(t);
+}
+
+static int scan_all(attn_archive *ar, const char *kind, json_t *list, attn_error *err);
+
+static int list_fn(void *vctx, const char *sid, json_t *obj, attn_error *err)
+{
+    (void)sid;
+    (void)err;
+    return json_array_append((json_t *)vctx, obj);
+}
+
+static int scan_all(attn_archive *ar, const char *kind, json_t *list, attn_error *err)
+{
+    return attn_archive_scan(ar, kind, NULL, NULL, list_fn, list, err);
+}
+
+/* A review comment whose review is not in the archive (its PR's review list
+ * was lost as a gap) keeps the comment but not the link, which would break the
+ * foreign key; the link returns once the reviews are fetched. */
+static void unlink_missing_reviews(json_t *part)
+{
+    json_t *reviews = json_object_get(part, "reviews"), *v, *list;
+    const char *key;
+    size_t i, j;
+    json_array_foreach(json_object_get(part, "review_comments"), i, v) {
+        int64_t rid = attn_json_i64(v, "pull_request_review_id", ATTN_NULL_I64);
+        int found = 0;
+        if (rid == ATTN_NULL_I64)
+            continue;
+        json_object_foreach(reviews, key, list) {
+            json_t *r;
+            json_array_foreach(list, j, r) {
+                if (attn_json_i64(r, "id", -1) == rid) {
+                    found = 1;
+                    break;
+                }
+            }
+            if (found)
+                break;
+        }
+        if (!found)
+            json_object_set_new(v, "pull_request_review_id", json_null());
+    }
+}
+
+static int apply_catalogue_only(attn_norm_ctx *ctx, const json_t *part, attn_error *err)
+{
+    size_t i;
+    json_t *v;
+    int rc = attn_normalize_repo(ctx, json_object_get(part, "repo"), err);
+    json_array_foreach(json_object_get(part, "labels"), i, v) {
+        if (rc || (rc = attn_normalize_label(ctx, v, err)))
+            return rc;
+    }
+    json_array_foreach(json_object_get(part, "milestones"), i, v) {
+        if (rc || (rc = attn_normalize_milestone(ctx, v, err)))
+            return rc;
+    }
+    return rc;
+}
+
+#define PART_NUMBERS 100
+
+/* Normalize the archived groups of `numbers` (sorted), PART_NUMBERS at a time,
+ * each part in one transaction; collect their issue and PR ids for the rebuild. */
+static int normalize_numbers(attn_store *s, attn_archive *ar, int64_t repo_id,
+                             const int64_t *numbers, size_t n, int full,
+                             attn_ingest_report *rep, attn_error *err)
+{
+    static const struct { const char *kind, *key; int map; } kinds[] = {
+        {"pull", "pulls", 0}, {"issue", "issues", 0}, {"issue_event", "issue_events", 0},
+        {"issue_comment", "issue_comments", 0}, {"review_comment", "review_comments", 0},
+        {"pull_reviews", "reviews", 1}, {"pull_files", "files", 1},
+    };
+    attn_norm_ctx ctx;
+    json_t *repo = NULL, *labels = json_array(), *milestones = json_array(), *repos = json_array();
+    int64_t *issue_ids = NULL, *pr_ids = NULL, t1, t2;
+    size_t n_iss = 0, n_pr = 0;
+    attn_error e;
+    int rc;
+
+    if ((rc = scan_all(ar, "repo", repos, err)) || (rc = scan_all(ar, "label", labels, err)) ||
+        (rc = scan_all(ar, "milestone", milestones, err)))
+        goto out0;
+    if (!(repo = json_array_get(repos, 0))) {
+        rc = attn_error_set(err, ATTN_ENOTFOUND, "the raw archive holds no repository object");
+        goto out0;
+    }
+    if ((rc = attn_norm_ctx_init(&ctx, s, repo_id, err)))
+        goto out0;
+    /* Team memberships are stamped with the repository's last activity, as
+     * `attn load` does, never the wall clock, so two runs give the same rows. */
+    if (attn_json_time(repo, "pushed_at", &t1, &e))
+        t1 = ATTN_NULL_I64;
+    if (attn_json_time(repo, "updated_at", &t2, &e))
+        t2 = ATTN_NULL_I64;
+    ctx.observed_at = t1 > t2 ? t1 : t2;
+    issue_ids = calloc(n + 1, sizeof(int64_t));
+    pr_ids = calloc(n + 1, sizeof(int64_t));
+    if (!issue_ids || !pr_ids) {
+        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        goto out;
+    }
+
+    for (size_t start = 0; start < n || start == 0; start += PART_NUMBERS) {
+        size_t cnt = n - start < PART_NUMBERS ? n - start : PART_NUMBERS;
+        const int64_t *nums = numbers + start;
+        json_t *part = json_object();
+        json_object_set_new(part, "format", json_string(ATTN_BUNDLE_FORMAT));
+        json_object_set(part, "repo", repo);
+        if (start == 0) {
+            json_object_set(part, "labels", labels);
+            json_object_set(part, "milestones", milestones);
+        }
+        for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && !rc && cnt; k++) {
+            collect_ctx c = {NULL, nums, cnt, kinds[k].kind, NULL};
+            json_t *holder = kinds[k].map ? json_object() : json_array();
+            if (kinds[k].map)
+                c.map = holder;
+            else
+                c.list = holder;
+            /* A dense run of numbers is one range scan; scattered ones are
+             * scanned one number at a time so a small incremental stays small. */
+            if ((size_t)(nums[cnt - 1] - nums[0]) < 4 * cnt) {
+                char lo[32], hi[32];
+                attn_archive_num_id(lo, sizeof(lo), nums[0]);
+                attn_archive_num_id(hi, sizeof(hi), nums[cnt - 1] + 1);
+                rc = attn_archive_scan(ar, kinds[k].kind, lo, hi, collect_fn, &c, err);
+            } else {
+                for (size_t j = 0; j < cnt && !rc; j++) {
+                    char lo[32], hi[32];
+                    attn_archive_num_id(lo, sizeof(lo), nums[j]);
+                    attn_archive_num_id(hi, sizeof(hi), nums[j] + 1);
+                    rc = attn_archive_scan(ar, kinds[k].kind, lo, hi, collect_fn, &c, err);
+                }
+            }
+            if (!kinds[k].map && k >= 2)
+                sort_by_created(holder);
+            json_object_set_new(part, kinds[k].key, holder);
+        }
+        if (!rc)
+            unlink_missing_reviews(part);
+        if (!rc && !(rc = attn_store_begin(s, err))) {
+            /* No changed number: the catalogue alone (build_groups would be
+             * handed an empty list). */
+            if ((rc = cnt ? attn_bundle_apply_part(&ctx, part, err)
+                          : apply_catalogue_only(&ctx, part, err)) ||
+                (rc = attn_store_commit(s, err)))
+                attn_store_rollback(s);
+        }
+        json_decref(part);
+        if (rc)
+            goto out;
+        rep->numbers_normalized += (int64_t)cnt;
+        if (n == 0)
+            break;
+    }
+    if (!full) {
+        for (size_t j = 0; j < n; j++) {
+            int64_t iid, pid;
+            if ((rc = attn_norm_lookup_number(&ctx, numbers[j], &iid, &pid, err)))
+                goto out;
+            if (iid != ATTN_NULL_I64)
+                issue_ids[n_iss++] = iid;
+            if (pid != ATTN_NULL_I64)
+                pr_ids[n_pr++] = pid;
+        }
+    }
+    if (full) {
+        rc = attn_store_rebuild_intervals(s, repo_id, NULL, &rep->rebuild, err);
+    } else if (n_iss || n_pr) {
+        attn_rebuild_scope scope = {issue_ids, n_iss, pr_ids, n_pr};
+        rc = attn_store_rebuild_intervals(s, repo_id, &scope, &rep->rebuild, err);
+    }
+out:
+    rep->norm = ctx.stats;
+    attn_norm_ctx_free(&ctx);
+out0:
+    free(issue_ids);
+    free(pr_ids);
+    json_decref(repos);
+    json_decref(labels);
+    json_decref(milestones);
+    return rc;
+}
+
+/* Numbers whose archived objects changed at or after since (NULL = all). */
+static int dirty_numbers(attn_store *s, int64_t since, int64_t **out, size_t *n,
+                         attn_error *err)
+{
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    int step;
+    *out = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(attn_store_db(s), SQL[Q_DIRTY], -1, &st, NULL))
+        return attn_error_set(err, ATTN_EDB, "%s", sqlite3_errmsg(attn_store_db(s)));
+    if (since != ATTN_NULL_I64)
+        sqlite3_bind_int64(st, 1, since);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 256;
+            int64_t *p = realloc(*out, cap * sizeof(int64_t));
+            if (!p) {
+                sqlite3_finalize(st);
+                return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+            }
+            *out = p;
+        }
+        (*out)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        return attn_error_set(err, ATTN_EDB, "%s", sqlite3_errmsg(attn_store_db(s)));
+    return 0;
+}
+
+int attn_ingest_renormalize(attn_store *s, const char *repo, attn_ingest_report *rep,
+                            attn_error *err)
+{
+    attn_archive *ar = NULL;
+    int64_t repo_id, *nums = NULL;
+    size_t n = 0;
+    double t0 = mono_now();
+    int rc;
+    memset(rep, 0, sizeof(*rep));
+    if ((rc = attn_store_repo_id(s, repo, &repo_id, err)))
+        return rc;
+    if (repo_id == ATTN_NULL_I64)
+        return attn_error_set(err, ATTN_ENOTFOUND, "no ingested repository '%s' in %s", repo,
+                              attn_store_path(s));
+    if ((rc = attn_archive_open(s, &ar, err)))
+        return rc;
+    if (!(rc = dirty_numbers(s, ATTN_NULL_I64, &nums, &n, err)))
+        rc = normalize_numbers(s, ar, repo_id, nums, n, 1, rep, err);
+    free(nums);
+    attn_archive_close(ar);
+    rep->duration_s = mono_now() - t0;
+    return rc;
+}
+
+/* ---- the run ---------------------------------------------------------------------- */
+
+static int write_qa(fetcher *f, attn_error *err)
+{
+    const attn_gh_stats *st = attn_gh_client_stats(f->gh);
+    json_t *counts = json_object(), *sum;
+    for (int i = 0; i < N_R; i++)
+        json_object_set_new(counts, R_NAME[i], json_integer(f->counts[i]));
+    int64_t used = st->requests - st->not_modified;
+    if (f->first_remaining >= 0 && st->rate_remaining >= 0 && f->first_remaining >= st->rate_remaining)
+        used = f->first_remaining - st->rate_remaining + 1;
+    sum = json_pack("{s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "flow",
+                    f->flow_name, "counts", counts, "gaps", (json_int_t)f->rep->gaps, "requests",
+                    (json_int_t)st->requests, "not_modified", (json_int_t)st->not_modified,
+                    "rate_limit_used", (json_int_t)used, "rate_remaining",
+                    (json_int_t)st->rate_remaining, "prs_fetched",
+                    (json_int_t)f->rep->prs_fetched, "events_inserted",
+                    (json_int_t)f->rep->norm.events_inserted, "objects_changed",
+                    (json_int_t)f->rep->objects_changed, "duration_s", f->rep->duration_s);
+    char *text = sum ? json_dumps(sum, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    int rc = text ? exec_q(f, err, Q_QA, "iit", f->repo_id, wall_now(), text)
+                  : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    free(text);
+    json_decref(sum);
+    return rc;
+}
+
+static int run_stages(fetcher *f, attn_error *err)
+{
+    json_t *run = NULL, *todo = NULL;
+    watermark wm;
+    int rc, done;
+    int64_t since = ATTN_NULL_I64;
+    char sincebuf[ATTN_TIME_BUFSZ], sinceq[80] = "";
+    int incr = f->flow == ATTN_INGEST_INCREMENTAL;
+
+    if ((rc = cp_get(f, "run", NULL, &run, err)))
+        return rc;
+    if (!run) {
+        run = json_pack("{s:I}", "started_at", (json_int_t)f->run_started);
+        if (f->o->since != ATTN_NULL_I64)
+            json_object_set_new(run, "since", json_integer(f->o->since));
+        if ((rc = cp_set(f, "run", 0, run, err)))
+            goto out;
+    }
+    f->run_started = attn_json_i64(run, "started_at", f->run_started);
+    since = attn_json_i64(run, "since", ATTN_NULL_I64);
+    if ((rc = cp_get(f, "pr_todo", NULL, &todo, err)))
+        goto out;
+    if (!todo)
+        todo = json_array();
+
+    if (f->flow == ATTN_INGEST_WINDOW) {
+        walk w[2] = {
+            {"window_pulls", "pull", R_PULLS, "", 0, STOP_WINDOW, ATTN_NULL_I64, "created_at", 1},
+            {"window_issues", "issue", R_ISSUES, "", 0, STOP_WINDOW, ATTN_NULL_I64, "created_at", 0},
+        };
+        snprintf(w[0].url, sizeof(w[0].url),
+                 "%s/pulls?state=all&sort=created&direction=desc&per_page=100", f->base);
+        snprintf(w[1].url, sizeof(w[1].url),
+                 "%s/issues?state=all&sort=created&direction=desc&per_page=100", f->base);
+        for (int i = 0; i < 2 && !rc; i++)
+            rc = run_walk(f, &w[i], todo, err);
+    } else {
+        walk w[7] = {
+            {"labels", "label", R_LABELS, "", incr, STOP_NONE, ATTN_NULL_I64, "", 0},
+            {"milestones", "milestone", R_MILESTONES, "", incr, STOP_NONE, ATTN_NULL_I64,
+             "updated_at", 0},
+            {"pulls", "pull", R_PULLS, "", incr, STOP_NONE, ATTN_NULL_I64, "updated_at", 1},
+            {"issues", "issue", R_ISSUES, "", incr ? 2 : 0, STOP_NONE, ATTN_NULL_I64,
+             "updated_at", 0},
+            {"issue_comments", "issue_comment", R_ISSUE_COMMENTS, "", incr ? 2 : 0, STOP_NONE,
+             ATTN_NULL_I64, "updated_at", 0},
+            {"review_comments", "review_comment", R_REVIEW_COMMENTS, "", incr ? 2 : 0, STOP_NONE,
+             ATTN_NULL_I64, "updated_at", 0},
+            {"issue_events", "issue_event", R_ISSUE_EVENTS, "", incr, STOP_OLDER, ATTN_NULL_I64,
+             "created_at", 0},
+        };
+        snprintf(w[0].url, sizeof(w[0].url), "%s/labels?per_page=100", f->base);
+        snprintf(w[1].url, sizeof(w[1].url), "%s/milestones?state=all&per_page=100", f->base);
+        snprintf(w[2].url, sizeof(w[2].url),
+                 "%s/pulls?state=all&sort=updated&direction=desc&per_page=100", f->base);
+        for (int i = 2; i < 7 && !rc; i++) {
+            /* incremental: since / stop from each list's own high-water mark */
+            if ((rc = wm_get(f, w[i].stage, &wm, err)))
+                break;
+            int64_t s = incr ? wm.updated_at : since;
+            sinceq[0] = 0;
+            if (s != ATTN_NULL_I64)
+                snprintf(sinceq, sizeof(sinceq), "since=%s&", attn_time_format(s, sincebuf));
+            if (i == 2 || i == 6) {
+                if (incr) {
+                    w[i].stop = STOP_OLDER;
+                    w[i].stop_at = wm.updated_at;
+                }
+            }
+            if (i == 3)
+                snprintf(w[i].url, sizeof(w[i].url),
+                         "%s/issues?state=all&%ssort=updated&direction=asc&per_page=100", f->base,
+                         sinceq);
+            if (i == 4)
+                snprintf(w[i].url, sizeof(w[i].url), "%s/issues/comments?%sper_page=100", f->base,
+                         sinceq);
+            if (i == 5)
+                snprintf(w[i].url, sizeof(w[i].url), "%s/pulls/comments?%sper_page=100", f->base,
+                         sinceq);
+            if (i == 6)
+                snprintf(w[i].url, sizeof(w[i].url), "%s/issues/events?per_page=100", f->base);
+            wm_free(&wm);
+        }
+        for (int i = 0; i < 7 && !rc; i++)
+            rc = run_walk(f, &w[i], todo, err);
+    }
+    if (!rc)
+        rc = run_pr_details(f, err);
+    (void)done;
+out:
+    json_decref(run);
+    json_decref(todo);
+    return rc;
+}
+
+int attn_ingest_run(attn_store *s, attn_ingest_flow flow, const attn_ingest_options *o,
+                    attn_ingest_report *rep, attn_error *err)
+{
+    static const char *const names[] = {"ingest", "incremental", "pull-requests"};
+    fetcher f;
+    attn_gh_options go;
+    double t0 = mono_now();
+    int rc = 0, done = 0;
+    int64_t *nums = NULL;
+    size_t n = 0;
+
+    memset(rep, 0, sizeof(*rep));
+    memset(&f, 0, sizeof(f));
+    f.s = s;
+    f.db = attn_store_db(s);
+    f.o = o;
+    f.rep = rep;
+    f.flow = flow;
+    f.flow_name = names[flow];
+    f.run_started = wall_now();
+    f.first_remaining = -1;
+    f.tty_progress = o->progress && !o->quiet;
+    snprintf(f.base, sizeof(f.base), "/repos/%s", o->repo);
+    for (int i = 0; i < N_Q; i++) {
+        if (sqlite3_prepare_v2(f.db, SQL[i], -1, &f.q[i], NULL)) {
+            rc = attn_error_set(err, ATTN_EDB, "%s: %s", attn_store_path(s), sqlite3_errmsg(f.db));
+            goto out;
+        }
+    }
+    if ((rc = attn_archive_open(s, &f.ar, err)))
+        goto out;
+    attn_gh_options_init(&go);
+    if (o->api_url)
+        go.api_url = o->api_url;
+    go.token = o->token;
+    go.progress = f.tty_progress;
+    if (o->max_wait_s >= 0)
+        go.max_wait_s = o->max_wait_s;
+    if ((rc = attn_gh_client_new(&go, &f.gh, err)))
+        goto out;
+
+    /* The repository: its row must exist before any checkpoint, and a resumed
+     * run whose repo stage is done does not ask again. */
+    if ((rc = attn_store_repo_id(s, o->repo, &f.repo_id, err))) {
+        if (rc != ATTN_ENOTFOUND)
+            goto out;
+        attn_error_clear(err);
+        rc = 0;
+        f.repo_id = ATTN_NULL_I64;
+    }
+    if (f.repo_id != ATTN_NULL_I64 && (rc = cp_get(&f, "repo", &done, NULL, err)))
+        goto out;
+    if (!done) {
+        if ((rc = fetch_repo(&f, err)) || (rc = cp_set(&f, "repo", 1, NULL, err)))
+            goto out;
+    }
+    if ((rc = run_stages(&f, err)))
+        goto out;
+    if (f.tty_progress)
+        fputc('\n', stderr);
+
+    /* Phase 2: what this run changed (or everything, for a first backfill). */
+    if ((rc = dirty_numbers(s, f.run_started, &nums, &n, err)) ||
+        (rc = normalize_numbers(s, f.ar, f.repo_id, nums, n, flow == ATTN_INGEST_FULL, rep, err)))
+        goto out;
+    rep->duration_s = mono_now() - t0;
+    if ((rc = attn_store_begin(s, err)))
+        goto out;
+    if ((rc = write_qa(&f, err)) ||
+        (rc = exec_q(&f, err, Q_CP_CLEAR, "it", f.repo_id, f.flow_name)) ||
+        (rc = attn_store_commit(s, err)))
+        attn_store_rollback(s);
+
+out:
+    if (f.gh) {
+        const attn_gh_stats *st = attn_gh_client_stats(f.gh);
+        rep->requests = st->requests;
+        rep->not_modified = st->not_modified;
+        rep->rate_remaining = st->rate_remaining;
+    }
+    rep->duration_s = mono_now() - t0;
+    free(nums);
+    attn_gh_client_free(f.gh);
+    attn_archive_close(f.ar);
+    for (int i = 0; i < N_Q; i++)
+        sqlite3_finalize(f.q[i]);
+    return rc;
+}
