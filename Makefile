@@ -4,6 +4,7 @@
 #   make test       install missing packages, build, run every test; ends "N passed, N failed"
 #   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      benchmarks (figures on stdout)
+#   make bench-real ingestion benchmark on ../shared/data/rust-clippy (skips when absent)
 #   make demo       the main job on the bundled sample
 
 CC      ?= cc
@@ -40,11 +41,15 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test unit bench demo clean valgrind-demo
+.PHONY: all deps npm-fixtures test unit bench bench-real demo clean valgrind-demo
 all: attn
 
 deps:
 	@./scripts/install-deps
+
+# The pinned @octokit/fixtures-server in build/npm for test_octokit (skips without npm).
+npm-fixtures:
+	@./scripts/install-npm-fixtures
 
 # ./attn is always a copy of the last build (release or sanitized).
 attn: $(BIN)
@@ -71,7 +76,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 
 unit: $(UNIT_BIN)
 
-test: deps
+test: deps npm-fixtures
 	@$(MAKE) --no-print-directory attn unit
 	@ATTN_BIN=$(CURDIR)/$(BIN) BUILD=$(BUILD) ./tests/run.sh
 
@@ -79,6 +84,11 @@ bench: deps
 	@$(MAKE) --no-print-directory attn $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
 	@echo "== bench/ingest.sh"; ATTN_BIN=$(CURDIR)/$(BIN) sh bench/ingest.sh
+
+# Ingestion of the real rust-clippy history (../shared/data/rust-clippy); skips when absent.
+bench-real: deps
+	@$(MAKE) --no-print-directory attn
+	@ATTN_BIN=$(CURDIR)/$(BIN) sh bench/real.sh
 
 
 demo: deps

@@ -1,0 +1,78 @@
+#!/bin/sh
+# bench/real.sh - `attn ingest` of the real rust-lang/rust-clippy review history
+# (../shared/data/rust-clippy, development data) served by the fake GitHub API:
+# requests, requests per PR, wall time, peak RSS; the database's row counts
+# beside the data set's own counts (stats.json / the bundle); then
+# `attn contract check`. Skips cleanly (exit 0) when the data set is absent.
+# The bundle is made by tests/fakegh/clippy_bundle.py (see its header for the
+# GitHub view and the id scheme).
+# Env: ATTN_BIN (default ./attn).
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ATTN=${ATTN_BIN:-$ROOT/attn}
+DATA=$ROOT/../shared/data/rust-clippy
+REPO=rust-lang/rust-clippy
+if [ ! -f "$DATA/prs.jsonl.gz" ] || [ ! -f "$DATA/users.json" ] || [ ! -f "$DATA/repo.json" ]; then
+    echo "bench-real: ../shared/data/rust-clippy not found; skipping"
+    exit 0
+fi
+TMP=$(mktemp -d)
+FAKE_PID=""
+trap '[ -n "$FAKE_PID" ] && kill $FAKE_PID 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM
+
+t0=$(date +%s.%N)
+python3 "$ROOT/tests/fakegh/clippy_bundle.py" --data "$DATA" --out "$TMP/clippy.json" \
+    2>"$TMP/conv.err" || { cat "$TMP/conv.err"; exit 1; }
+t1=$(date +%s.%N)
+echo "bundle: $(cat "$TMP/conv.err" | sed 's/^clippy_bundle: //') ($(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s, $(du -m "$TMP/clippy.json" | cut -f1) MB)"
+
+python3 "$ROOT/tests/fakegh/fakegh.py" --bundle "$TMP/clippy.json" --port 0 --port-file "$TMP/port" \
+    --max-lifetime 3000 --rate-limit 1000000 2>"$TMP/fake.err" &
+FAKE_PID=$!
+i=0; while [ ! -s "$TMP/port" ] && [ $i -lt 1200 ]; do
+    kill -0 "$FAKE_PID" 2>/dev/null || break
+    sleep 0.05; i=$((i + 1))
+done
+[ -s "$TMP/port" ] || { echo "bench-real: fake API did not start"; cat "$TMP/fake.err"; exit 1; }
+API=http://127.0.0.1:$(cat "$TMP/port")
+
+/usr/bin/time -v "$ATTN" ingest --repo "$REPO" --api-url "$API" --data-dir "$TMP/data" \
+    >"$TMP/out" 2>"$TMP/time" || { echo "bench-real: attn ingest failed"; cat "$TMP/out" "$TMP/time"; exit 1; }
+PRS=$(jq .prs "$DATA/stats.json")
+reqs=$(curl -s "$API/_fake/stats" | jq .requests)
+wall=$(grep 'Elapsed (wall clock)' "$TMP/time" | awk '{print $NF}')
+rss=$(grep 'Maximum resident set size' "$TMP/time" | awk '{printf "%.0f", $NF / 1024}')
+echo "ingest $REPO ($PRS PRs): $reqs requests, $(awk -v r="$reqs" -v p="$PRS" 'BEGIN { printf "%.3f", r / p }') per PR, wall $wall, peak RSS ${rss} MB"
+echo "requests by kind: $(curl -s "$API/_fake/stats" | jq -c .by_path_kind)"
+cat "$TMP/out"
+grep -v '^	\|^Command exited' "$TMP/time" | grep -v '^$' | sed 's/^/ingest stderr: /' | head -20
+echo "comparison: the earlier Python system's plan costs about 5 requests per PR (original.md §3.5); attn: $(awk -v r="$reqs" -v p="$PRS" 'BEGIN { printf "%.3f", r / p }') per PR ($(awk -v r="$reqs" -v p="$PRS" 'BEGIN { printf "%.1f", 5 * p / r }')x fewer)"
+
+# Row counts beside the data set's own counts.
+DB=$TMP/data/github/$REPO/history.sqlite
+[ -f "$DB" ] || { echo "bench-real: no database at $DB"; exit 1; }
+q() { sqlite3 "$DB" "$1" || echo "?"; }
+# The data set's own counts, read from prs.jsonl.gz (independent of the converter).
+set -- $(python3 -c '
+import gzip, json, sys
+prs = [json.loads(l) for l in gzip.open(sys.argv[1], "rt") if l.strip()]
+logins = {p["user"] for p in prs} | {r for p in prs for r in p["reviewers"]}
+print(len(prs), sum(len(p["reviewers"]) for p in prs), sum(len(p["files"]) for p in prs),
+      len({r for p in prs for r in p["reviewers"]}), len(logins) + 1)
+' "$DATA/prs.jsonl.gz")
+ds_prs=$1 ds_approvals=$2 ds_files=$3 ds_reviewers=$4 ds_logins=$5
+printf '%-20s %10s  %s\n' table rows "data set"
+printf '%-20s %10s  %s\n' pull_requests "$(q 'SELECT count(*) FROM pull_requests')" "$PRS PRs (stats.json prs; $ds_prs lines in prs.jsonl.gz)"
+printf '%-20s %10s  %s\n' reviews "$(q 'SELECT count(*) FROM reviews')" "$ds_approvals approvals (r= reviewers summed); distinct reviewers: $(jq .distinct_reviewers "$DATA/stats.json") in stats.json, $(q 'SELECT count(DISTINCT user_id) FROM reviews') in the DB"
+printf '%-20s %10s  %s\n' comments "$(q 'SELECT count(*) FROM comments')" "$ds_approvals '@bors r+' issue comments (one per approval)"
+printf '%-20s %10s  %s\n' pull_request_files "$(q 'SELECT count(*) FROM pull_request_files')" "$ds_files files (mean $(jq .mean_files_per_pr "$DATA/stats.json")/PR, max $(jq .max_files_per_pr "$DATA/stats.json"))"
+printf '%-20s %10s  %s\n' users "$(q 'SELECT count(*) FROM users')" "$(jq .users "$DATA/stats.json") users (stats.json; $(jq .distinct_authors "$DATA/stats.json") authors, $(jq .bots "$DATA/stats.json") bot; $ds_logins logins in PRs incl. bors)"
+printf '%-20s %10s  %s\n' events "$(q 'SELECT count(*) FROM events')" "$((2 * ds_prs)) merged+closed issue events in the bundle; the events table also derives opened, review, comment... (by type below)"
+echo "events by type: $(sqlite3 -separator '=' "$DB" 'SELECT event_type, count(*) FROM events GROUP BY event_type ORDER BY event_type' 2>/dev/null | tr '\n' ' ')"
+echo "ingestion_gaps: $(q 'SELECT count(*) FROM ingestion_gaps')"
+
+"$ATTN" contract check --repo "$REPO" --data-dir "$TMP/data" >"$TMP/contract" 2>&1
+crc=$?
+grep '^contract ' "$TMP/contract" | tail -1
+[ $crc -eq 0 ] || { echo "bench-real: contract check exit $crc"; head -30 "$TMP/contract"; exit 1; }
