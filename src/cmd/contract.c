@@ -90,7 +90,8 @@ int cmd_contract(int argc, char **argv)
             printf("contract %s: OK (%d tables, %lld intervals checked)\n", ATTN_CONTRACT_VERSION,
                    rep.n_tables, (long long)rep.n_intervals);
         else
-            printf("contract %s: FAILED (%d findings)\n", ATTN_CONTRACT_VERSION, rep.n_findings);
+            printf("contract %s: FAILED (%d finding%s)\n", ATTN_CONTRACT_VERSION, rep.n_findings,
+                   rep.n_findings == 1 ? "" : "s");
     }
     rc = rep.ok ? 0 : 1;
     attn_contract_report_free(&rep);

@@ -252,6 +252,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud)
      * only the headers of the final one count. */
     if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
         r->etag[0] = r->last_modified[0] = r->next_url[0] = r->last_url[0] = '\0';
+        r->rate_resource[0] = '\0';
         r->rate_limit = r->rate_remaining = r->rate_reset = -1;
         t->retry_after = -1;
         attn_buf_clear(&t->link);
@@ -276,6 +277,8 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud)
         r->rate_limit = parse_i64(v, (size_t)(e - v));
     else if (IS("x-ratelimit-remaining"))
         r->rate_remaining = parse_i64(v, (size_t)(e - v));
+    else if (IS("x-ratelimit-resource"))
+        copy_field(r->rate_resource, sizeof(r->rate_resource), v, (size_t)(e - v));
     else if (IS("x-ratelimit-reset"))
         r->rate_reset = parse_i64(v, (size_t)(e - v));
     else if (IS("retry-after"))
@@ -496,6 +499,11 @@ static int wait_primary(attn_gh_client *c, int64_t reset, int64_t left, attn_err
 
 static void note_rate(attn_gh_client *c, const attn_gh_response *r)
 {
+    /* GitHub keeps separate budgets per resource (core, search, graphql, ...);
+     * only the core budget governs the REST requests ingestion makes, so a
+     * nearly spent search budget must not hold them back. */
+    if (r->rate_resource[0] && strcasecmp(r->rate_resource, "core"))
+        return;
     if (r->rate_remaining >= 0) {
         c->rate_remaining = r->rate_remaining;
         c->stats.rate_remaining = r->rate_remaining;
@@ -569,6 +577,7 @@ static int get_loop(attn_gh_client *c, const char *url, const char *etag,
         attn_buf_clear(&resp->body);
         resp->status = 0;
         resp->etag[0] = resp->last_modified[0] = resp->next_url[0] = resp->last_url[0] = '\0';
+        resp->rate_resource[0] = '\0';
         resp->rate_limit = resp->rate_remaining = resp->rate_reset = -1;
         c->errbuf[0] = '\0';
         curl_easy_setopt(c->h, CURLOPT_URL, url);

@@ -51,6 +51,7 @@ typedef struct {
     char next_url[2048];        /* Link rel="next" ("" if last page) */
     char last_url[2048];        /* Link rel="last" ("" if none) */
     int64_t rate_limit, rate_remaining, rate_reset;   /* -1 when absent */
+    char rate_resource[32];     /* X-RateLimit-Resource ("core", "search", ...; "" if none) */
 } attn_gh_response;
 
 void attn_gh_response_free(attn_gh_response *r);

@@ -965,6 +965,40 @@ static void test_plain_403_not_retried(void **state)
     assert_int_equal(f->sl.n, 0);
 }
 
+/* A nearly spent search budget must not make core requests wait: the reserve
+ * applies to X-RateLimit-Resource: core only. */
+static void test_other_resource_budget_ignored(void **state)
+{
+    fx *f = *state;
+    attn_gh_options o;
+    attn_error err;
+    static const char search[] =
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n"
+        "X-RateLimit-Resource: search\r\nX-RateLimit-Remaining: 3\r\n"
+        "X-RateLimit-Reset: 1700000030\r\n\r\n{}";
+    static const char core[] =
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n"
+        "X-RateLimit-Resource: core\r\nX-RateLimit-Remaining: 4\r\n"
+        "X-RateLimit-Reset: 1700000030\r\n\r\n{}";
+    const char *rs[3] = {search, core, core};
+    size_t lens[3] = {sizeof(search) - 1, sizeof(core) - 1, sizeof(core) - 1};
+    raw_start(f, rs, lens, 3);
+    opts_for(f, &o);
+    o.rate_reserve = 50;
+    f->sl.fixed_now = 1700000000;   /* both resets lie 30 s ahead */
+    client_new(f, &o);
+    if (attn_gh_get(f->c, "/search/issues?q=x", NULL, NULL, &f->resp, &err) ||
+        attn_gh_get(f->c, "/repos/o/r", NULL, NULL, &f->resp, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(f->sl.n, 0);   /* search's 3 left did not trigger the core reserve */
+    assert_string_equal(f->resp.rate_resource, "core");
+    /* The core budget (4 left, below the default reserve of 50) does. */
+    if (attn_gh_get(f->c, "/repos/o/r", NULL, NULL, &f->resp, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(f->sl.n, 1);
+    assert_int_equal(attn_gh_client_stats(f->c)->primary_waits, 1);
+}
+
 static void test_progress_countdown(void **state)
 {
     fx *f = *state;
@@ -1047,6 +1081,7 @@ int main(void)
         T(test_primary_prewait),
         T(test_primary_403_then_continue),
         T(test_max_wait_exceeded),
+        T(test_other_resource_budget_ignored),
         T(test_progress_countdown),
         T(test_truncated_retried),
         T(test_malformed_body_exposed),
