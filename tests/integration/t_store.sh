@@ -26,5 +26,5 @@ sqlite3 "$DB" "DROP INDEX ix_events_subject" 2>/dev/null || \
 "$ATTN" contract check --repo octo/demo >"$TMP/out" 2>"$TMP/err"; rc=$?
 check_eq "damaged store fails with exit 1" 1 "$rc"
 if grep -q "^FAIL missing_index events(subject_type,subject_id,occurred_at)" "$TMP/out" &&
-   grep -q "FAILED (1 findings)" "$TMP/out"; then ok "finding and summary printed"; else not_ok "finding and summary printed"; fi
+   grep -q "FAILED (1 finding)" "$TMP/out"; then ok "finding and summary printed"; else not_ok "finding and summary printed"; fi
 done_testing
