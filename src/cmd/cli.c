@@ -61,6 +61,14 @@ int attn_cli_parse(int argc, char **argv, const struct option *longopts, const c
     return -1;
 }
 
+void attn_cli_print_json(json_t *o)
+{
+    char *text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+    printf("%s\n", text ? text : "{}");
+    free(text);
+    json_decref(o);
+}
+
 int attn_cli_fail(const attn_error *err)
 {
     fprintf(stderr, "attn: %s\n", err->msg[0] ? err->msg : "unknown error");

@@ -8,6 +8,7 @@
 #define ATTN_CMD_CMD_H
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include "util/error.h"
 
@@ -54,6 +55,9 @@ int attn_cli_parse(int argc, char **argv, const struct option *longopts, const c
                    int max_args, attn_cli *cli, attn_cli_opt_fn fn, void *ctx, int *first_arg);
 /* Handle a common option id; returns 1 if handled, 0 if not common. */
 int attn_cli_common(attn_cli *cli, int opt, const char *arg);
+/* Print o as one line of sorted, compact JSON on stdout, then release it
+ * (takes the reference; NULL prints {}). */
+void attn_cli_print_json(json_t *o);
 /* Print "attn: <message>" to stderr and return the exit status for err. */
 int attn_cli_fail(const attn_error *err);
 /* Print a usage error and return 2. */

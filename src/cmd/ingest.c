@@ -46,11 +46,7 @@ static void print_report(const attn_cli *cli, const char *verb, const attn_inges
                               "prs_fetched", (json_int_t)r->prs_fetched, "intervals",
                               (json_int_t)r->rebuild.intervals_written, "duration_s",
                               r->duration_s);
-        char *text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
-        if (text)
-            printf("%s\n", text);
-        free(text);
-        json_decref(o);
+        attn_cli_print_json(o);
         return;
     }
     printf("%s %s: %lld requests (%.2f per PR, %lld PRs), %lld 304s, %lld gaps, "
@@ -75,6 +71,26 @@ static int open_store(const attn_cli *cli, int create, attn_store **s, attn_erro
     return attn_store_open(path, s, err);
 }
 
+struct ingest_args {
+    attn_ingest_options *o;
+    const char *token_env, *since, *from, *end_at, *max_wait;
+};
+
+static int ingest_opt(void *ctx, int opt, const char *arg)
+{
+    struct ingest_args *a = ctx;
+    switch (opt) {
+    case OPT_SINCE: a->since = arg; return 0;
+    case OPT_API_URL: a->o->api_url = arg; return 0;
+    case OPT_TOKEN_ENV: a->token_env = arg; return 0;
+    case OPT_MAX_WAIT: a->max_wait = arg; return 0;
+    case OPT_FROM: a->from = arg; return 0;
+    case OPT_END_AT: a->end_at = arg; return 0;
+    case OPT_WITH_TRUTH: a->o->with_truth = 1; return 0;
+    }
+    return -1;
+}
+
 static int run(int argc, char **argv, attn_ingest_flow flow, const char *usage, const char *verb)
 {
     static const struct option longopts[] = {
@@ -92,34 +108,21 @@ static int run(int argc, char **argv, attn_ingest_flow flow, const char *usage, 
     attn_ingest_options o;
     attn_ingest_report rep;
     attn_store *s = NULL;
-    const char *token_env = "GITHUB_TOKEN", *since = NULL, *from = NULL, *end_at = NULL;
-    const char *max_wait = NULL;
-    int opt, rc;
+    struct ingest_args a = {&o, "GITHUB_TOKEN", NULL, NULL, NULL, NULL};
+    const char *token_env, *since, *from, *end_at, *max_wait;
+    int rc;
 
-    attn_cli_init(&cli);
     attn_error_clear(&err);
     memset(&o, 0, sizeof(o));
     o.since = o.from = o.end_at = ATTN_NULL_I64;
     o.max_wait_s = -1;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (opt) {
-        case OPT_HELP: printf("usage: %s\n", usage); return 0;
-        case OPT_SINCE: since = optarg; break;
-        case OPT_API_URL: o.api_url = optarg; break;
-        case OPT_TOKEN_ENV: token_env = optarg; break;
-        case OPT_MAX_WAIT: max_wait = optarg; break;
-        case OPT_FROM: from = optarg; break;
-        case OPT_END_AT: end_at = optarg; break;
-        case OPT_WITH_TRUTH: o.with_truth = 1; break;
-        default:
-            if (!attn_cli_common(&cli, opt, optarg))
-                return attn_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return attn_cli_usage(usage, "unexpected argument '%s'", argv[optind]);
+    if ((rc = attn_cli_parse(argc, argv, longopts, usage, 0, &cli, ingest_opt, &a, NULL)) >= 0)
+        return rc;
+    token_env = a.token_env;
+    since = a.since;
+    from = a.from;
+    end_at = a.end_at;
+    max_wait = a.max_wait;
     if (!cli.repo)
         return attn_cli_usage(usage, "--repo OWNER/NAME is required");
     if (since && flow != ATTN_INGEST_FULL)
@@ -199,21 +202,11 @@ int cmd_renormalize(int argc, char **argv)
     attn_error err;
     attn_ingest_report rep;
     attn_store *s = NULL;
-    int opt, rc;
-    attn_cli_init(&cli);
+    int rc;
+
     attn_error_clear(&err);
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (opt == OPT_HELP) {
-            printf("usage: %s\n", USAGE);
-            return 0;
-        }
-        if (!attn_cli_common(&cli, opt, optarg))
-            return attn_cli_usage(USAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind < argc)
-        return attn_cli_usage(USAGE, "unexpected argument '%s'", argv[optind]);
+    if ((rc = attn_cli_parse(argc, argv, longopts, USAGE, 0, &cli, NULL, NULL, NULL)) >= 0)
+        return rc;
     if (!cli.repo)
         return attn_cli_usage(USAGE, "--repo OWNER/NAME is required");
     if ((rc = open_store(&cli, 0, &s, &err)))

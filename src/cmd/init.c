@@ -39,10 +39,7 @@ int cmd_init(int argc, char **argv)
         if (cli.json) {
             json_t *o = json_pack("{s:s, s:i}", "path", path, "schema_version",
                                   attn_store_schema_version());
-            char *text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
-            printf("%s\n", text ? text : "{}");
-            free(text);
-            json_decref(o);
+            attn_cli_print_json(o);
         } else
             printf("%s\n", path);
     }

@@ -35,11 +35,7 @@ static void print_summary(const attn_cli *cli, const char *bundle, const attn_bu
             "events_inserted", (json_int_t)n->events_inserted, "events_duplicate",
             (json_int_t)n->events_duplicate, "skipped", (json_int_t)n->skipped, "intervals",
             (json_int_t)st->rebuild.intervals_written);
-        char *text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
-        if (text)
-            printf("%s\n", text);
-        free(text);
-        json_decref(o);
+        attn_cli_print_json(o);
         return;
     }
     printf("loaded %s: %lld users, %lld prs, %lld issues, %lld reviews, %lld comments, "
