@@ -77,6 +77,9 @@ typedef struct {
     char base[256];             /* /repos/o/r */
     int64_t counts[N_R];
     int tty_progress;
+    /* Per-PR stage progress, for the ETA on the progress line. */
+    int64_t prs_total, prs_done, prs_done_at_start;
+    double prs_started;
 } fetcher;
 
 typedef struct {
@@ -238,9 +241,19 @@ static void progress(fetcher *f)
     if (!f->tty_progress)
         return;
     const attn_gh_stats *st = attn_gh_client_stats(f->gh);
-    fprintf(stderr, "\r%s: %lld pages, %lld items, %lld requests (%lld 304), rate left %lld   ",
+    fprintf(stderr, "\r%s: %lld pages, %lld items, %lld requests (%lld 304), rate left %lld",
             f->flow_name, (long long)f->rep->pages, (long long)f->rep->objects,
             (long long)st->requests, (long long)st->not_modified, (long long)st->rate_remaining);
+    /* The per-PR stage dominates a backfill; its rate so far gives the ETA. */
+    if (f->prs_total > 0) {
+        int64_t did = f->prs_done - f->prs_done_at_start;
+        double el = mono_now() - f->prs_started;
+        fprintf(stderr, ", PR %lld/%lld", (long long)f->prs_done, (long long)f->prs_total);
+        if (did > 0 && el > 0)
+            fprintf(stderr, ", ETA %.0f s",
+                    el / (double)did * (double)(f->prs_total - f->prs_done));
+    }
+    fputs("   ", stderr);
 }
 
 static int contains_ci(const char *hay, const char *needle)
@@ -667,6 +680,9 @@ static int run_pr_details(fetcher *f, attn_error *err)
     if ((rc = cp_get(f, "pr_todo", NULL, &todo, err)))
         goto out;
     k = (size_t)attn_json_i64(state, "done", 0);
+    f->prs_total = todo ? (int64_t)json_array_size(todo) : 0;
+    f->prs_done = f->prs_done_at_start = (int64_t)k;
+    f->prs_started = mono_now();
     for (; todo && k < json_array_size(todo); k++) {
         int64_t n = json_integer_value(json_array_get(todo, k));
         struct { const char *resource, *path, *kind; int counter, whole; } plan[] = {
@@ -729,6 +745,7 @@ static int run_pr_details(fetcher *f, attn_error *err)
         if (rc)
             goto out;
         f->rep->prs_fetched++;
+        f->prs_done = (int64_t)k + 1;
     }
     if (!todo || json_array_size(todo) == 0)
         rc = cp_set(f, "pr_details", 1, NULL, err);
