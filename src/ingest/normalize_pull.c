@@ -21,6 +21,18 @@
 #include <stdio.h>
 #include <string.h>
 
+/* An event about the PR at its creation, by its author. */
+static void initial_event(norm_event *e, const attn_pull_request_row *row, int64_t author,
+                          const char *type)
+{
+    norm_event_init(e);
+    e->occurred_at = row->created_at;
+    e->actor_id = author;
+    e->subject_type = "pull_request";
+    e->subject_id = row->id;
+    e->event_type = type;
+}
+
 static int emit_initial(attn_norm_ctx *ctx, const attn_pull_group *g,
                         const attn_pull_request_row *row, int64_t author, attn_error *err)
 {
@@ -44,24 +56,14 @@ static int emit_initial(attn_norm_ctx *ctx, const attn_pull_group *g,
         }
     }
 
-    norm_event_init(&e);
-    e.occurred_at = row->created_at;
-    e.actor_id = author;
-    e.subject_type = "pull_request";
-    e.subject_id = row->id;
-    e.event_type = "pull_request.opened";
+    initial_event(&e, row, author, "pull_request.opened");
     snprintf(e.key, sizeof(e.key), "pr:%lld:opened", (long long)row->id);
     if ((rc = norm_emit(ctx, &e, err)))
         return rc;
 
     /* Draft at creation: the first draft event flips it, so it started as the
      * opposite; without one the current flag is all we know. */
-    norm_event_init(&e);
-    e.occurred_at = row->created_at;
-    e.actor_id = author;
-    e.subject_type = "pull_request";
-    e.subject_id = row->id;
-    e.event_type = "pull_request.draft.set";
+    initial_event(&e, row, author, "pull_request.draft.set");
     if (first_draft) {
         norm_is_draft_event(attn_json_str(first_draft, "event"), &is_draft_after);
         e.payload = json_pack("{s:b, s:b}", "is_draft", !is_draft_after, "observed", 0);
@@ -74,12 +76,7 @@ static int emit_initial(attn_norm_ctx *ctx, const attn_pull_group *g,
 
     /* Head at creation: plain pushes leave no issue event, so even the current
      * sha is only observed; after a force push the original sha is lost. */
-    norm_event_init(&e);
-    e.occurred_at = row->created_at;
-    e.actor_id = author;
-    e.subject_type = "pull_request";
-    e.subject_id = row->id;
-    e.event_type = "pull_request.head.set";
+    initial_event(&e, row, author, "pull_request.head.set");
     if (any_force) {
         e.payload = json_pack("{s:s?, s:b, s:b}", "head_ref", attn_json_str(head, "ref"),
                               "observed", 1, "sha_unknown", 1);
@@ -93,12 +90,7 @@ static int emit_initial(attn_norm_ctx *ctx, const attn_pull_group *g,
         return rc;
 
     /* Base at creation. */
-    norm_event_init(&e);
-    e.occurred_at = row->created_at;
-    e.actor_id = author;
-    e.subject_type = "pull_request";
-    e.subject_id = row->id;
-    e.event_type = "pull_request.base.set";
+    initial_event(&e, row, author, "pull_request.base.set");
     if (!first_base) {
         e.commit_sha = attn_json_str(base, "sha");
         e.payload = json_pack("{s:s?, s:b}", "base_ref", attn_json_str(base, "ref"),
