@@ -41,7 +41,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps npm-fixtures test unit bench bench-real demo clean valgrind-demo
+.PHONY: all attn deps npm-fixtures test unit bench bench-real demo clean valgrind-demo
 all: attn
 
 deps:
@@ -51,7 +51,8 @@ deps:
 npm-fixtures:
 	@./scripts/install-npm-fixtures
 
-# ./attn is always a copy of the last build (release or sanitized).
+# ./attn is always a copy of the build just made (phony, so switching between
+# SAN=1 and the release build never leaves the other one in place).
 attn: $(BIN)
 	@cp $(BIN) attn
 
