@@ -2,6 +2,8 @@
  * cli.c - option handling shared by every command front end.
  */
 #include "cmd/cmd.h"
+#include "store/store.h"
+#include "util/fs.h"
 #include "util/path.h"
 
 #include <stdarg.h>
@@ -96,4 +98,17 @@ int attn_cli_db_path(const attn_cli *cli, char *out, size_t cap, attn_error *err
     if ((size_t)snprintf(out, cap, "%s/history.sqlite", dir) >= cap)
         return attn_error_set(err, ATTN_EINVAL, "data directory path is too long");
     return 0;
+}
+
+int attn_cli_open_store(const attn_cli *cli, attn_store **s, char *path, size_t cap,
+                        attn_error *err)
+{
+    char dir[4096], db[4200];
+    int rc;
+    if ((rc = attn_path_repo_dir(cli->data_dir, cli->repo, dir, sizeof(dir), err)) ||
+        (rc = attn_cli_db_path(cli, db, sizeof(db), err)) || (rc = attn_fs_mkdirs(dir, err)))
+        return rc;
+    if (path && (size_t)snprintf(path, cap, "%s", db) >= cap)
+        return attn_error_set(err, ATTN_EINVAL, "data directory path is too long");
+    return attn_store_open(db, s, err);
 }

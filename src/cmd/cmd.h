@@ -64,6 +64,11 @@ int attn_cli_fail(const attn_error *err);
 int attn_cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Path of the repo's history DB into out: DATA/github/<o>/<r>/history.sqlite. */
 int attn_cli_db_path(const attn_cli *cli, char *out, size_t cap, attn_error *err);
+/* Create the repo's data directory if needed and open (creating and
+ * migrating) its history store; the DB path goes to path (may be NULL). */
+typedef struct attn_store attn_store;
+int attn_cli_open_store(const attn_cli *cli, attn_store **s, char *path, size_t cap,
+                        attn_error *err);
 
 int cmd_contract(int argc, char **argv);
 int cmd_incremental(int argc, char **argv);

@@ -58,17 +58,14 @@ static void print_report(const attn_cli *cli, const char *verb, const attn_inges
 
 static int open_store(const attn_cli *cli, int create, attn_store **s, attn_error *err)
 {
-    char dir[4096], path[4200];
+    char path[4200];
     int rc;
-    if ((rc = attn_path_repo_dir(cli->data_dir, cli->repo, dir, sizeof(dir), err)) ||
-        (rc = attn_cli_db_path(cli, path, sizeof(path), err)))
+    if ((rc = attn_cli_db_path(cli, path, sizeof(path), err)))
         return rc;
     if (!create && !attn_fs_exists(path))
         return attn_error_set(err, ATTN_EINVAL, "no history store at %s (run attn ingest first)",
                               path);
-    if ((rc = attn_fs_mkdirs(dir, err)))
-        return rc;
-    return attn_store_open(path, s, err);
+    return attn_cli_open_store(cli, s, NULL, 0, err);
 }
 
 struct ingest_args {

@@ -22,7 +22,7 @@ int cmd_init(int argc, char **argv)
     attn_cli cli;
     attn_error err;
     attn_store *s = NULL;
-    char dir[4096], path[4200];
+    char path[4200];
     int rc;
 
     attn_error_clear(&err);
@@ -30,9 +30,7 @@ int cmd_init(int argc, char **argv)
         return rc;
     if (!cli.repo)
         return attn_cli_usage(USAGE, "--repo OWNER/NAME is required");
-    if (attn_path_repo_dir(cli.data_dir, cli.repo, dir, sizeof(dir), &err) ||
-        attn_cli_db_path(&cli, path, sizeof(path), &err) || attn_fs_mkdirs(dir, &err) ||
-        attn_store_open(path, &s, &err))
+    if (attn_cli_open_store(&cli, &s, path, sizeof(path), &err))
         return attn_cli_fail(&err);
     attn_store_close(s);
     if (!cli.quiet) {

@@ -56,7 +56,7 @@ int cmd_load(int argc, char **argv)
     attn_bundle_stats st;
     json_t *bundle = NULL;
     const char *bundle_path = NULL;
-    char dir[4096], path[4200];
+    char path[4200];
     attn_cli_str_opt opts[] = {{OPT_BUNDLE, &bundle_path}, {0, NULL}};
     int rc;
 
@@ -68,8 +68,8 @@ int cmd_load(int argc, char **argv)
         return attn_cli_usage(USAGE, "--repo OWNER/NAME is required");
     if (!bundle_path)
         return attn_cli_usage(USAGE, "--bundle FILE is required");
-    if (attn_path_repo_dir(cli.data_dir, cli.repo, dir, sizeof(dir), &err) ||
-        attn_cli_db_path(&cli, path, sizeof(path), &err))
+    /* Check the repository name before reading a possibly large bundle. */
+    if (attn_cli_db_path(&cli, path, sizeof(path), &err))
         return attn_cli_fail(&err);
     if (!attn_fs_exists(bundle_path)) {
         attn_error_set(&err, ATTN_EINVAL, "bundle file '%s' does not exist", bundle_path);
@@ -77,7 +77,7 @@ int cmd_load(int argc, char **argv)
     }
     if (attn_bundle_read(bundle_path, cli.repo, &bundle, &err))
         return attn_cli_fail(&err);
-    if ((rc = attn_fs_mkdirs(dir, &err)) || (rc = attn_store_open(path, &s, &err))) {
+    if ((rc = attn_cli_open_store(&cli, &s, NULL, 0, &err))) {
         json_decref(bundle);
         return attn_cli_fail(&err);
     }
