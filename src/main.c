@@ -30,6 +30,8 @@ static const struct command commands[] = {
     {"renormalize", cmd_renormalize, "rebuild entities, events and intervals from the raw archive (no requests)"},
     {"snapshot", cmd_snapshot, "a PR's state as of a cutoff, from events and intervals (JSON)"},
     {"contract", cmd_contract, "contract check: schema, indexes and interval invariants"},
+    {"pin", cmd_pin, "pin CODEOWNERS and allow-listed files at PR base SHAs (contents API or --git-dir)"},
+    {"route", cmd_route, "rank candidate reviewers for a PR at a cutoff, with evidence (JSON)"},
     {"owners", cmd_owners, "who owns each path under a CODEOWNERS file (GitHub rules)"},
 };
 

@@ -1,0 +1,110 @@
+/*
+ * activity.h - who did what, where and when: the activity index routers query.
+ *
+ * Built once per process from the store (reviews, review comments and PR
+ * conversation comments, plus review-request intervals), then queried for
+ * any cutoff. Every query takes explicit instants and only counts facts whose
+ * time is inside them, so an index built over the whole history answers
+ * exactly as one built from the rows up to the cutoff would (the leakage
+ * tests check this byte for byte).
+ *
+ * Cost: decayed sums per user, per (user, path) and per (user, area) are
+ * answered in O(log n) from prefix sums of w * 2^(t/h), kept per half-life
+ * (computed on first use, then cached). When a history spans so many
+ * half-lives that 2^(t/h) would overflow a double, the index falls back to
+ * summing the window directly (correct, just slower).
+ *
+ * Attribution: an activity on PR p at time t is attributed to the files of
+ * p's head active at t (pull_request_head_intervals), never to files of a
+ * head set later; when that head's file list is not stored, the activity
+ * counts toward the user's total but toward no path or area.
+ *
+ * Not thread-safe (the lazy prefix caches mutate); use one index per thread.
+ */
+#ifndef ATTN_HISTORY_ACTIVITY_H
+#define ATTN_HISTORY_ACTIVITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ownership/area.h"
+#include "store/store.h"
+#include "util/error.h"
+
+typedef enum {
+    ATTN_ACT_REVIEW = 0,          /* a submitted review (any state) */
+    ATTN_ACT_REVIEW_COMMENT = 1,  /* a diff (review) comment */
+    ATTN_ACT_COMMENT = 2,         /* a comment in a PR's conversation */
+    ATTN_ACT_NKINDS = 3
+} attn_act_kind;
+
+#define ATTN_ACT_MASK(k) (1u << (k))
+#define ATTN_ACT_ALL 7u
+
+/* One activity fact. Entries are ordered by (t, pr_id, user_id, kind, id). */
+typedef struct {
+    int64_t t;
+    int64_t pr_id;        /* pull_requests.id the activity was on */
+    int64_t pr_number;
+    int32_t user;         /* index into the index's user table */
+    uint8_t kind;         /* attn_act_kind */
+    uint8_t approved;     /* review state was APPROVED */
+} attn_act_entry;
+
+/* A time window and the weights for decayed sums: facts with from <= t <= to
+ * count weight[kind] * 0.5^((to - t) / (half_life_days * 86400));
+ * half_life_days <= 0 means no decay. */
+typedef struct {
+    int64_t from, to;
+    double half_life_days;
+    double weight[ATTN_ACT_NKINDS];
+} attn_act_window;
+
+typedef struct attn_activity attn_activity;
+
+/* True for bots: users.type 'Bot' or a login ending in "[bot]". */
+int attn_is_bot(const char *login, const char *type);
+
+/* Build from the store for repo_id. areas maps paths to areas (NULL: the
+ * default area of area.h); it is borrowed and must outlive the index. */
+int attn_activity_build(attn_store *s, int64_t repo_id, const attn_area_map *areas,
+                        attn_activity **out, attn_error *err);
+void attn_activity_free(attn_activity *a);
+
+/* Users: every user who has activity or an open-review-request interval, in
+ * login order (case-insensitive, then bytewise). */
+size_t attn_activity_user_count(const attn_activity *a);
+const char *attn_activity_user_login(const attn_activity *a, size_t u);
+int64_t attn_activity_user_id(const attn_activity *a, size_t u);
+int attn_activity_user_is_bot(const attn_activity *a, size_t u);
+/* Index of a user by id or by login (case-insensitive); -1 when absent. */
+long attn_activity_find_user(const attn_activity *a, int64_t user_id);
+long attn_activity_find_login(const attn_activity *a, const char *login);
+
+/* Decayed sums over the window for kinds with non-zero weight. */
+double attn_activity_user_sum(attn_activity *a, size_t u, const attn_act_window *w);
+double attn_activity_user_path_sum(attn_activity *a, size_t u, const char *path,
+                                   const attn_act_window *w);
+double attn_activity_user_area_sum(attn_activity *a, size_t u, const char *area,
+                                   const attn_act_window *w);
+/* Plain counts of facts of the kinds in mask with from <= t <= to. */
+size_t attn_activity_user_count_in(const attn_activity *a, size_t u, unsigned mask,
+                                   int64_t from, int64_t to);
+/* Time of the user's last fact (any kind) at or before t; ATTN_NULL_I64 if none. */
+int64_t attn_activity_user_last_at(const attn_activity *a, size_t u, int64_t t);
+/* Review requests naming the user (as a user) that are active at t on PRs
+ * that are open at t: the workload the load-aware option looks at. */
+size_t attn_activity_user_open_requests(const attn_activity *a, size_t u, int64_t t);
+
+/* All entries in time order, and the half-open slice [*first, *last) of those
+ * with from <= t <= to (binary search). */
+const attn_act_entry *attn_activity_entries(const attn_activity *a, size_t *n);
+void attn_activity_slice(const attn_activity *a, int64_t from, int64_t to, size_t *first,
+                         size_t *last);
+/* Paths (sorted, unique) the entry at index i is attributed to; 0 when none. */
+size_t attn_activity_entry_paths(const attn_activity *a, size_t i, const char *const **paths);
+
+/* The area of path under the map the index was built with (borrowed string,
+ * valid until the next call). */
+const char *attn_activity_area_of(attn_activity *a, const char *path);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * router.h - the router interface and registry (SPEC §7).
+ *
+ * A router ranks candidate reviewers (users or teams) for one PR at one
+ * cutoff. It sees only the as-of snapshot of the PR and the shared read-only
+ * context below, whose queries all take the cutoff explicitly, so nothing
+ * after the cutoff can reach it.
+ *
+ * Life cycle: attn_router_find(name) -> attn_router_new(def, config JSON or
+ * NULL, ctx) validates and merges the config with the router's documented
+ * defaults (unknown keys are errors), computes the config hash, and keeps
+ * per-router state (caches) across PRs -> attn_router_route() per PR ->
+ * attn_router_free().
+ *
+ * Result JSON (canonical, sorted keys when dumped):
+ *   {router, router_version, config_hash, repo, pr_number, as_of, top_k,
+ *    risk: low|medium|high, confidence: low|medium|high|unknown,
+ *    notes: [string...],
+ *    candidates: [{target:{type:user|team, name}, score, evidence:[{kind, data}]}],
+ *    workload: {candidates_with_open_requests, open_requests_top_k}}  (see candidates.h)
+ * Ordering is total and deterministic: score desc, then type, then name
+ * (case-insensitive, then bytewise). The author and bots never appear.
+ */
+#ifndef ATTN_ROUTE_ROUTER_H
+#define ATTN_ROUTE_ROUTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "history/activity.h"
+#include "history/asof.h"
+#include "ownership/area.h"
+#include "ownership/roster.h"
+#include "route/candidates.h"
+#include "store/store.h"
+#include "util/error.h"
+
+/* Read-only context shared by all routers of one process (one repo). */
+typedef struct {
+    attn_store *store;
+    int64_t repo_id;
+    const char *repo;            /* "owner/name" */
+    const char *repo_dir;        /* DATA/github/<o>/<r> (pinned files, routing/) */
+    attn_asof_reader *reader;    /* snapshots of other PRs, if a router needs them */
+    attn_activity *activity;     /* built over the whole history; query with cutoffs */
+    const attn_area_map *areas;  /* routing/area_overrides.json or NULL (default areas) */
+    const attn_roster *roster;   /* routing/team_roster.json or NULL */
+} attn_route_ctx;
+
+/* One routing question. */
+typedef struct {
+    int64_t pr_number;
+    int64_t as_of;
+    int top_k;
+    const json_t *snapshot;      /* attn_asof_pr_snapshot() at as_of (borrowed) */
+} attn_route_query;
+
+typedef struct attn_router attn_router;
+
+/* What a built-in router provides. */
+typedef struct attn_router_def {
+    const char *name;            /* "stewards" */
+    const char *version;         /* "stewards.v1": bump when scoring changes */
+    const char *summary;         /* one line for `attn route --list` */
+    /* Documented defaults as a JSON object text; a user config is merged over
+     * it (objects recursively) and may not add keys it does not have. */
+    const char *default_config;
+    /* Validate the merged config and build state; messages name the key. */
+    int (*init)(const json_t *config, const attn_route_ctx *ctx, void **state, attn_error *err);
+    /* Fill res->candidates via the attn_cands API (candidates.h) and set
+     * risk/confidence/notes. */
+    int (*route)(void *state, const attn_route_ctx *ctx, const attn_route_query *q,
+                 attn_route_result *res, attn_error *err);
+    void (*free)(void *state);
+} attn_router_def;
+
+/* Registry of built-ins, in name order. */
+size_t attn_router_count(void);
+const attn_router_def *attn_router_at(size_t i);
+/* ATTN_EINVAL naming the valid routers when name is unknown. */
+int attn_router_find(const char *name, const attn_router_def **out, attn_error *err);
+
+/* Instantiate with config (a JSON object, or NULL for the defaults).
+ * config_label names the source in messages (a file path). */
+int attn_router_new(const attn_router_def *def, const json_t *config, const char *config_label,
+                    const attn_route_ctx *ctx, attn_router **out, attn_error *err);
+/* Same, loading the config from a JSON file (NULL path: defaults). */
+int attn_router_new_from_file(const attn_router_def *def, const char *path,
+                              const attn_route_ctx *ctx, attn_router **out, attn_error *err);
+void attn_router_free(attn_router *r);
+
+const attn_router_def *attn_router_def_of(const attn_router *r);
+/* The effective (merged) config and its hash: SHA-256 hex of its canonical JSON. */
+const json_t *attn_router_config(const attn_router *r);
+const char *attn_router_config_hash(const attn_router *r);
+
+/* Route one PR; *out is the result JSON above (new reference). */
+int attn_router_route(attn_router *r, const attn_route_ctx *ctx, const attn_route_query *q,
+                      json_t **out, attn_error *err);
+
+/* The built-ins (one file each in route/). */
+extern const attn_router_def attn_router_mentions;
+extern const attn_router_def attn_router_review_requests;
+extern const attn_router_def attn_router_codeowners;
+extern const attn_router_def attn_router_popularity;
+extern const attn_router_def attn_router_stewards;
+extern const attn_router_def attn_router_path_similarity;
+extern const attn_router_def attn_router_hybrid;
+
+#endif
