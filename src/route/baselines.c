@@ -8,6 +8,7 @@
 #include "route/baselines.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,4 +104,13 @@ int attn_bl_leak_has(const json_t *snapshot, const char *name)
             return 1;
     }
     return 0;
+}
+
+double attn_bl_round12(double x)
+{
+    char buf[64];
+    if (!isfinite(x))
+        return x;
+    snprintf(buf, sizeof(buf), "%.12g", x);
+    return strtod(buf, NULL);
 }

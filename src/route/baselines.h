@@ -38,6 +38,10 @@ int attn_bl_team_name(const char *repo, const char *team, attn_buf *out);
 int attn_bl_team_members(const attn_roster *roster, const char *team, int64_t t,
                          const char ***out, size_t *n, attn_error *err);
 
+/* x rounded to 12 significant digits, as router.c rounds scores, so evidence
+ * figures do not depend on the last bits of summation order. */
+double attn_bl_round12(double x);
+
 /* True when the snapshot's leak_risk list holds name. */
 int attn_bl_leak_has(const json_t *snapshot, const char *name);
 
