@@ -3,6 +3,7 @@
  * place (rundir.h). Owns: naming and cleaning temporary trees, and the
  * replace-by-rename. Must never: write into a final run directory in place.
  */
+#define _GNU_SOURCE /* syncfs */
 #include "eval/rundir.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -108,7 +109,7 @@ int attn_rundir_write_json(attn_rundir *d, const char *rel, const json_t *v, att
     attn_buf_clear(&d->scratch);
     if (attn_json_dump_pretty(v, &d->scratch))
         return attn_error_set(err, ATTN_ENOMEM, "out of memory writing %s", rel);
-    return attn_rundir_write(d, rel, d->scratch.data, d->scratch.len, err);
+    return attn_rundir_write(d, rel, d->scratch.ptr, d->scratch.len, err);
 }
 
 static void sync_dir(const char *path)
