@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const json_t *attn_bl_get(const json_t *cfg, const char *path)
 {
@@ -113,4 +114,30 @@ double attn_bl_round12(double x)
         return x;
     snprintf(buf, sizeof(buf), "%.12g", x);
     return strtod(buf, NULL);
+}
+
+int attn_bl_excluded(const attn_route_ctx *ctx, const json_t *snapshot, const char *type,
+                     const char *name)
+{
+    const char *author = json_string_value(json_object_get(snapshot, "author"));
+    long u;
+    if (strcmp(type, "user"))
+        return 0;
+    if ((author && !strcasecmp(author, name)) || attn_is_bot(name, NULL))
+        return 1;
+    return ctx->activity && (u = attn_activity_find_login(ctx->activity, name)) >= 0 &&
+           attn_activity_user_is_bot(ctx->activity, (size_t)u);
+}
+
+size_t attn_bl_survivors(attn_route_result *res, const attn_route_ctx *ctx,
+                         const json_t *snapshot, const char *type)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < attn_result_count(res); i++) {
+        attn_cand *c = attn_result_at(res, i);
+        if ((!type || !strcmp(attn_cand_type(c), type)) && attn_cand_score(c) > 0 &&
+            !attn_bl_excluded(ctx, snapshot, attn_cand_type(c), attn_cand_name(c)))
+            n++;
+    }
+    return n;
 }

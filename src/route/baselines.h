@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "ownership/roster.h"
+#include "route/router.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -37,6 +38,14 @@ int attn_bl_team_name(const char *repo, const char *team, attn_buf *out);
  * for an unknown team or a NULL roster. 0 or ATTN_ENOMEM. */
 int attn_bl_team_members(const attn_roster *roster, const char *team, int64_t t,
                          const char ***out, size_t *n, attn_error *err);
+
+/* Whether router.c's first rule will remove the candidate (the PR's author,
+ * a bot), so a router can set its risk on what will survive. survivors()
+ * counts the candidates of res, of type (NULL: any), that will. */
+int attn_bl_excluded(const attn_route_ctx *ctx, const json_t *snapshot, const char *type,
+                     const char *name);
+size_t attn_bl_survivors(attn_route_result *res, const attn_route_ctx *ctx,
+                         const json_t *snapshot, const char *type);
 
 /* x rounded to 12 significant digits, as router.c rounds scores, so evidence
  * figures do not depend on the last bits of summation order. */

@@ -13,8 +13,9 @@
  * {kind:"mention", data:{source:"title"|"body", position}}; a team expanded
  * through the roster gives each member the team's score (a member mentioned
  * in person keeps the higher of the two) with evidence data {..., via_team}.
- * Risk is "low" with candidates, "high" without; confidence stays "unknown"
- * (positions are not calibrated).
+ * Risk is "low" with candidates, "high" (and a note) when nobody but the
+ * author or bots is mentioned; confidence stays "unknown" (positions are not
+ * calibrated).
  *
  * Config (default_config below):
  *   sources               which texts to read, a non-empty subset of
@@ -430,12 +431,15 @@ static int mentions_route(void *state, const attn_route_ctx *ctx, const attn_rou
         }
     }
     attn_result_set_confidence(res, "unknown");
-    if (json_array_size(list)) {
+    if (attn_bl_survivors(res, ctx, q->snapshot, NULL)) {
         attn_result_set_risk(res, "low");
     } else {
         attn_result_set_risk(res, "high");
-        attn_result_note(res, "no @mentions in the %s", st->title && st->body ? "title or body"
-                                                        : st->title ? "title" : "body");
+        if (json_array_size(list))
+            attn_result_note(res, "no @mentions of anyone but the author or bots");
+        else
+            attn_result_note(res, "no @mentions in the %s",
+                             st->title && st->body ? "title or body" : st->title ? "title" : "body");
     }
 done:
     json_decref(list);

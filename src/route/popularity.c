@@ -140,11 +140,12 @@ static int pop_route(void *state, const attn_route_ctx *ctx, const attn_route_qu
     }
 
     attn_result_set_confidence(res, "low");
-    if (n) {
+    if (attn_bl_survivors(res, ctx, q->snapshot, NULL)) {
         attn_result_set_risk(res, "medium");
     } else {
         attn_result_set_risk(res, "high");
-        attn_result_note(res, "no review activity in the lookback window");
+        attn_result_note(res, n ? "no review activity in the lookback window but the author's"
+                                : "no review activity in the lookback window");
     }
     return 0;
 }

@@ -25,8 +25,9 @@
  *                      signal; a member also asked by name keeps 1.0).
  *                      Member evidence: data {type:"team", via_team}.
  *
- * Risk: "low" when some user is a candidate, "medium" when only teams are,
- * "high" (with a note) when nothing is requested. Confidence stays "unknown".
+ * Risk: "low" when some user is a candidate (other than the author or a bot,
+ * which router.c removes), "medium" when only teams are, "high" (with a
+ * note) when nothing is left. Confidence stays "unknown".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -127,13 +128,15 @@ static int rr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
         attn_result_note(res, "%zu requested team%s without members in the roster at the cutoff"
                          " kept as team targets", unexpanded, unexpanded == 1 ? "" : "s");
     attn_result_set_confidence(res, "unknown");
-    if (n_users) {
+    if (attn_bl_survivors(res, ctx, q->snapshot, "user")) {
         attn_result_set_risk(res, "low");
     } else if (n_teams) {
         attn_result_set_risk(res, "medium");
     } else {
         attn_result_set_risk(res, "high");
-        attn_result_note(res, "no review requests active at the cutoff");
+        attn_result_note(res, n_users ? "no review requests active at the cutoff but for the"
+                                        " author or bots"
+                                      : "no review requests active at the cutoff");
     }
     return 0;
 }
