@@ -117,13 +117,14 @@ static int pop_route(void *state, const attn_route_ctx *ctx, const attn_route_qu
         double score;
         attn_cand *c;
         json_t *data;
-        if (attn_activity_user_is_bot(a, u) ||
+        const char *login = attn_activity_user_login(a, u);
+        if (!login || !*login || attn_activity_user_is_bot(a, u) ||
             !attn_activity_user_count_in(a, u, mask, w.from, w.to))
-            continue;
+            continue;       /* a users row without a login cannot be named */
         for (int k = 0; k < ATTN_ACT_NKINDS; k++)
             cnt[k] = attn_activity_user_count_in(a, u, ATTN_ACT_MASK(k), w.from, w.to);
         score = attn_activity_user_sum(a, u, &w);
-        c = attn_result_cand(res, "user", attn_activity_user_login(a, u));
+        c = attn_result_cand(res, "user", login);
         data = json_pack("{s:f, s:I, s:I, s:I, s:O, s:O}", "decayed", attn_bl_round12(score),
                          "reviews", (json_int_t)cnt[ATTN_ACT_REVIEW], "review_comments",
                          (json_int_t)cnt[ATTN_ACT_REVIEW_COMMENT], "comments",

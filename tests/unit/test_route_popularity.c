@@ -136,8 +136,8 @@ static void test_author_bots_empty(void **state)
                    "{\"number\": 2, \"author\": \"ALICE\", \"leak_risk\": []}", T0, 10);
     assert_cands(res, "user:carol=0.75 user:erin=0.015625");
     json_decref(res);
-    /* nothing in the window */
-    res = rf_route(&attn_router_popularity, NULL, &fx->ctx, SNAP, 5000, 10);
+    /* nothing in the window (bob's first review is at t = 1200) */
+    res = rf_route(&attn_router_popularity, NULL, &fx->ctx, SNAP, 1000, 10);
     assert_cands(res, "-");
     assert_string_equal(rf_str(res, "risk"), "high");
     assert_true(rf_has_note(res, "no review activity in the lookback window"));
