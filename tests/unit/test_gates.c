@@ -128,11 +128,16 @@ static void test_hostile_body(void **state)
     char *body = malloc(n + 1);
     (void)state;
     assert_non_null(body);
+    static const char pat[] = "- [x] \xff\xfe#a xx:  \t**\n";
     for (size_t i = 0; i < n; i++)
-        body[i] = "- [x] \xff\xfe#a AI:  \t**"[i % 24];
+        body[i] = pat[i % (sizeof(pat) - 1)];
     body[n] = 0;
     assert_int_equal(attn_gate_parser_new(&p, &err), 0);
+    /* Every line is a checked box that names nothing: all of them are read. */
     assert_int_equal(attn_gate_parse(p, body, &g, &err), 0);
+    assert_null(g.issue);
+    assert_null(g.ai_disclosure);
+    assert_null(g.provenance);
     attn_gates_free(&g);
     free(body);
     attn_gate_parser_free(p);
