@@ -605,6 +605,15 @@ oom:
 
 /* ---- per-PR facts ------------------------------------------------------------------- */
 
+/* A cutoff far from the int64 ends, so cutoff + window cannot overflow. */
+static int check_cutoff(int64_t cutoff, attn_error *err)
+{
+    if (cutoff == ATTN_NULL_I64 || cutoff < -((int64_t)1 << 62) || cutoff > ((int64_t)1 << 62))
+        return attn_error_set(err, ATTN_EINVAL, "truth: cutoff %lld is not a usable instant",
+                              (long long)cutoff);
+    return 0;
+}
+
 static int load_pr(attn_truth_ctx *c, int64_t pr_number, pr_info *pr, attn_error *err)
 {
     sqlite3_stmt *st = bind4(c, Q_PR, c->repo_id, pr_number, ATTN_NULL_I64, ATTN_NULL_I64);
@@ -672,7 +681,7 @@ int attn_truth_pr_facts_get(attn_truth_ctx *c, int64_t pr_number, int64_t cutoff
 
     out->first_response_at = out->first_review_at = out->merged_at = ATTN_NULL_I64;
     out->horizon = ATTN_NULL_I64;
-    if ((rc = load_pr(c, pr_number, &pr, err)))
+    if ((rc = check_cutoff(cutoff, err)) || (rc = load_pr(c, pr_number, &pr, err)))
         return rc;
     out->horizon = pr.horizon;
     if ((rc = read_responses(c, &pr, cutoff, INT64_MAX, 1, &a, err)))
@@ -832,10 +841,17 @@ int attn_truth_eval(attn_truth_ctx *c, int64_t pr_number, int64_t cutoff,
 
     *out = NULL;
     memset(&o, 0, sizeof(o));
-    if ((unsigned)policy->kind >= ATTN_TRUTH_N_POLICIES) {
+    if ((unsigned)policy->kind >= ATTN_TRUTH_N_POLICIES || policy->window_seconds <= 0 ||
+        policy->window_seconds > ATTN_EVAL_DURATION_MAX) {
         json_decref(chain);
-        return attn_error_set(err, ATTN_EINVAL, "truth policy kind %d does not exist",
-                              (int)policy->kind);
+        return attn_error_set(err, ATTN_EINVAL,
+                              "truth policy kind %d with window %lld s is not valid (parse it "
+                              "with attn_truth_policy_parse)",
+                              (int)policy->kind, (long long)policy->window_seconds);
+    }
+    if ((rc = check_cutoff(cutoff, err))) {
+        json_decref(chain);
+        return rc;
     }
     if ((rc = load_pr(c, pr_number, &pr, err))) {
         json_decref(chain);

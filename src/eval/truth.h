@@ -168,7 +168,9 @@ int attn_truth_ctx_open(attn_store *s, int64_t repo_id, attn_truth_ctx **out, at
 void attn_truth_ctx_free(attn_truth_ctx *c);
 
 /* The label of PR pr_number at cutoff under policy: *out is the result JSON
- * above (new reference). ATTN_ENOTFOUND for an unknown PR. */
+ * above (new reference). ATTN_ENOTFOUND for an unknown PR; ATTN_EINVAL for a
+ * policy not made by the functions above or a cutoff that is not an instant
+ * (ATTN_NULL_I64, or beyond +-2^62). */
 int attn_truth_eval(attn_truth_ctx *c, int64_t pr_number, int64_t cutoff,
                     const attn_truth_policy *policy, json_t **out, attn_error *err);
 

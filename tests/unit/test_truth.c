@@ -574,8 +574,20 @@ static void test_failures(void **state)
     assert_int_equal(attn_truth_eval(ctx, 3, 1000, &p, &res, &err), ATTN_ENOTFOUND);
     assert_null(res);
     assert_non_null(strstr(err.msg, "#3"));
+    assert_int_equal(attn_truth_eval(ctx, 2, ATTN_NULL_I64, &p, &res, &err), ATTN_EINVAL);
+    assert_non_null(strstr(err.msg, "cutoff"));
+    assert_int_equal(attn_truth_eval(ctx, 2, INT64_MAX - 5, &p, &res, &err), ATTN_EINVAL);
+    {
+        attn_truth_pr_facts facts;
+        assert_int_equal(attn_truth_pr_facts_get(ctx, 2, ATTN_NULL_I64, &facts, &err),
+                         ATTN_EINVAL);
+    }
+    p.window_seconds = 0;
+    assert_int_equal(attn_truth_eval(ctx, 2, 1000, &p, &res, &err), ATTN_EINVAL);
+    p.window_seconds = 3600;
     p.kind = ATTN_TRUTH_N_POLICIES;
     assert_int_equal(attn_truth_eval(ctx, 2, 1000, &p, &res, &err), ATTN_EINVAL);
+    assert_null(res);
     attn_truth_ctx_free(ctx);
     /* Malformed payloads and summaries are tolerated: state from the row. */
     fx_exec(s, "INSERT INTO qa_reports (repo_id, created_at, summary_json) VALUES (1, 5, 'nope')");
