@@ -258,6 +258,7 @@ struct attn_truth_ctx {
     char *owner;                /* repos.owner_login, for team names */
     int64_t run_horizon;        /* term (a), ATTN_NULL_I64 when none */
     int64_t bundle_horizon;     /* term (c), ATTN_NULL_I64 unless no metadata */
+    int has_metadata;           /* qa_reports or watermarks rows exist */
     unsigned repo_gaps;         /* RB_* of unresolved repo-level gaps */
 };
 
@@ -318,8 +319,7 @@ static int row_run(attn_truth_ctx *c, sqlite3_stmt *st)
 
 static int row_meta(attn_truth_ctx *c, sqlite3_stmt *st)
 {
-    if (sqlite3_column_int64(st, 0) > 0)
-        c->bundle_horizon = ATTN_NULL_I64 + 1;     /* marker: metadata present */
+    c->has_metadata = sqlite3_column_int64(st, 0) > 0;
     return 0;
 }
 
@@ -362,12 +362,8 @@ int attn_truth_ctx_open(attn_store *s, int64_t repo_id, attn_truth_ctx **out, at
         rc = each_row(c, SQL_RUNS, row_run, err);
     if (!rc)
         rc = each_row(c, SQL_META, row_meta, err);
-    if (!rc) {
-        if (c->bundle_horizon == ATTN_NULL_I64)
-            rc = each_row(c, SQL_BUNDLE, row_bundle, err);
-        else
-            c->bundle_horizon = ATTN_NULL_I64;
-    }
+    if (!rc && !c->has_metadata)
+        rc = each_row(c, SQL_BUNDLE, row_bundle, err);
     if (!rc)
         rc = each_row(c, SQL_REPO_GAPS, row_repo_gap, err);
     if (rc) {
