@@ -1,0 +1,419 @@
+/*
+ * candidates.c - the candidate list a router fills, and the common rules
+ * applied to every router's output (see candidates.h for the rules).
+ *
+ * Owns: candidate identity (type + case-folded name), scores, evidence, the
+ * final order and the result JSON. Must never: consult anything later than
+ * the query's cutoff (availability and load ask the activity index with
+ * q->as_of), or depend on insertion order for the final order.
+ */
+#include "route/candidates.h"
+#include "route/result_internal.h"
+#include "util/time.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct attn_cand {
+    char *type;
+    char *name;
+    char *key;          /* type ':' lower(name): the identity */
+    double score;
+    json_t *evidence;   /* array, created on first use */
+    int demoted;        /* load rule: sorts below every non-demoted candidate */
+    int64_t open_requests; /* -1 when unknown (teams, users without index entry) */
+};
+
+struct attn_route_result {
+    attn_cand **c;
+    size_t n, cap;
+    size_t *slots;      /* open addressing: index+1 into c, 0 = empty */
+    size_t nslots;
+    const char *risk, *confidence;
+    json_t *notes;
+    int keep_zero;
+    int have_margins;
+    double margin_high, margin_med;
+    int oom;
+};
+
+attn_route_result *attn_result_new(void)
+{
+    attn_route_result *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->notes = json_array();
+    if (!r->notes) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+static void cand_free(attn_cand *c)
+{
+    if (!c)
+        return;
+    free(c->type);
+    free(c->name);
+    free(c->key);
+    json_decref(c->evidence);
+    free(c);
+}
+
+void attn_result_free(attn_route_result *res)
+{
+    if (!res)
+        return;
+    for (size_t i = 0; i < res->n; i++)
+        cand_free(res->c[i]);
+    free(res->c);
+    free(res->slots);
+    json_decref(res->notes);
+    free(res);
+}
+
+static char *make_key(const char *type, const char *name)
+{
+    size_t lt = strlen(type), ln = strlen(name);
+    char *k = malloc(lt + ln + 2);
+    if (!k)
+        return NULL;
+    memcpy(k, type, lt);
+    k[lt] = ':';
+    for (size_t i = 0; i < ln; i++)
+        k[lt + 1 + i] = (char)tolower((unsigned char)name[i]);
+    k[lt + 1 + ln] = 0;
+    return k;
+}
+
+static size_t hash_str(const char *s)
+{
+    size_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int rehash(attn_route_result *res, size_t nslots)
+{
+    size_t *slots = calloc(nslots, sizeof(*slots));
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < res->n; i++) {
+        size_t h = hash_str(res->c[i]->key) & (nslots - 1);
+        while (slots[h])
+            h = (h + 1) & (nslots - 1);
+        slots[h] = i + 1;
+    }
+    free(res->slots);
+    res->slots = slots;
+    res->nslots = nslots;
+    return 0;
+}
+
+static attn_cand *lookup(attn_route_result *res, const char *key, size_t *slot)
+{
+    if (!res->nslots)
+        return NULL;
+    size_t h = hash_str(key) & (res->nslots - 1);
+    while (res->slots[h]) {
+        attn_cand *c = res->c[res->slots[h] - 1];
+        if (!strcmp(c->key, key))
+            return c;
+        h = (h + 1) & (res->nslots - 1);
+    }
+    if (slot)
+        *slot = h;
+    return NULL;
+}
+
+attn_cand *attn_result_find(attn_route_result *res, const char *type, const char *name)
+{
+    char *key = make_key(type, name);
+    attn_cand *c;
+    if (!key)
+        return NULL;
+    c = lookup(res, key, NULL);
+    free(key);
+    return c;
+}
+
+attn_cand *attn_result_cand(attn_route_result *res, const char *type, const char *name)
+{
+    attn_cand *c;
+    char *key;
+    size_t slot = 0;
+
+    if (!type || !name || !*name)
+        return NULL;
+    if (!(key = make_key(type, name)))
+        goto oom;
+    if ((c = lookup(res, key, NULL))) {
+        free(key);
+        return c;
+    }
+    if ((res->n + 1) * 2 > res->nslots && rehash(res, res->nslots ? res->nslots * 2 : 64))
+        goto oom_key;
+    lookup(res, key, &slot);
+    if (res->n == res->cap) {
+        size_t cap = res->cap ? res->cap * 2 : 32;
+        attn_cand **nc = realloc(res->c, cap * sizeof(*nc));
+        if (!nc)
+            goto oom_key;
+        res->c = nc;
+        res->cap = cap;
+    }
+    if (!(c = calloc(1, sizeof(*c))))
+        goto oom_key;
+    c->key = key;
+    c->type = strdup(type);
+    c->name = strdup(name);
+    c->open_requests = -1;
+    if (!c->type || !c->name) {
+        cand_free(c);
+        goto oom;
+    }
+    res->c[res->n++] = c;
+    res->slots[slot] = res->n;
+    return c;
+oom_key:
+    free(key);
+oom:
+    res->oom = 1;
+    return NULL;
+}
+
+size_t attn_result_count(const attn_route_result *res) { return res->n; }
+attn_cand *attn_result_at(attn_route_result *res, size_t i) { return i < res->n ? res->c[i] : NULL; }
+double attn_cand_score(const attn_cand *c) { return c->score; }
+void attn_cand_set_score(attn_cand *c, double score) { c->score = score; }
+void attn_cand_add_score(attn_cand *c, double delta) { c->score += delta; }
+const char *attn_cand_type(const attn_cand *c) { return c->type; }
+const char *attn_cand_name(const attn_cand *c) { return c->name; }
+
+int attn_cand_evidence(attn_cand *c, const char *kind, json_t *data)
+{
+    json_t *e;
+    if (!data)
+        data = json_object();
+    if (!c->evidence && !(c->evidence = json_array())) {
+        json_decref(data);
+        return ATTN_ENOMEM;
+    }
+    e = json_pack("{s:s, s:o}", "kind", kind, "data", data);
+    if (!e || json_array_append_new(c->evidence, e))
+        return ATTN_ENOMEM;
+    return 0;
+}
+
+void attn_result_set_risk(attn_route_result *res, const char *risk) { res->risk = risk; }
+void attn_result_set_confidence(attn_route_result *res, const char *c) { res->confidence = c; }
+void attn_result_keep_zero(attn_route_result *res) { res->keep_zero = 1; }
+
+void attn_result_confidence_margins(attn_route_result *res, double high, double med)
+{
+    res->have_margins = 1;
+    res->margin_high = high;
+    res->margin_med = med;
+}
+
+int attn_result_note(attn_route_result *res, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (json_array_append_new(res->notes, json_string(buf)))
+        return ATTN_ENOMEM;
+    return 0;
+}
+
+/* Scores are printed with 12 significant digits, so two summation orders of
+ * the same terms give the same bytes. */
+static double round_score(double x)
+{
+    char buf[64];
+    if (!isfinite(x))
+        return 0.0;
+    snprintf(buf, sizeof(buf), "%.12g", x);
+    return strtod(buf, NULL);
+}
+
+static int cand_cmp(const void *pa, const void *pb)
+{
+    const attn_cand *a = *(const attn_cand *const *)pa, *b = *(const attn_cand *const *)pb;
+    double sa = round_score(a->score), sb = round_score(b->score);
+    int c;
+    if (a->demoted != b->demoted)
+        return a->demoted - b->demoted;
+    if (sa != sb)
+        return sa > sb ? -1 : 1;
+    if ((c = strcmp(a->type, b->type)))   /* "team" < "user" */
+        return c;
+    if ((c = strcasecmp(a->name, b->name)))
+        return c;
+    return strcmp(a->name, b->name);
+}
+
+static int is_bot_user(const attn_route_ctx *ctx, const char *name)
+{
+    long u;
+    if (attn_is_bot(name, NULL))
+        return 1;
+    if (ctx->activity && (u = attn_activity_find_login(ctx->activity, name)) >= 0)
+        return attn_activity_user_is_bot(ctx->activity, (size_t)u);
+    return 0;
+}
+
+/* Users the snapshot already requests: their request on this PR is not
+ * "other" load. */
+static int requested_here(const json_t *snap, const char *name)
+{
+    const json_t *r;
+    size_t i;
+    json_array_foreach(json_object_get(snap, "review_requests"), i, r) {
+        const char *t = json_string_value(json_object_get(r, "type"));
+        const char *n = json_string_value(json_object_get(r, "name"));
+        if (t && n && !strcmp(t, "user") && !strcasecmp(n, name))
+            return 1;
+    }
+    return 0;
+}
+
+static int apply_rules(attn_route_result *res, const attn_route_ctx *ctx, const attn_route_query *q,
+                       const attn_result_rules *rules, size_t *removed_author, size_t *removed_bots)
+{
+    const char *author = json_string_value(json_object_get(q->snapshot, "author"));
+    size_t w = 0;
+    for (size_t i = 0; i < res->n; i++) {
+        attn_cand *c = res->c[i];
+        int user = !strcmp(c->type, "user");
+        long u = -1;
+        if (user && author && !strcasecmp(c->name, author)) {
+            (*removed_author)++;
+            cand_free(c);
+            continue;
+        }
+        if (user && is_bot_user(ctx, c->name)) {
+            (*removed_bots)++;
+            cand_free(c);
+            continue;
+        }
+        if (user && ctx->activity)
+            u = attn_activity_find_login(ctx->activity, c->name);
+        if (user && rules->inactive_days > 0) {
+            int64_t last = u >= 0 ? attn_activity_user_last_at(ctx->activity, (size_t)u, q->as_of)
+                                  : ATTN_NULL_I64;
+            if (last == ATTN_NULL_I64 || (double)(q->as_of - last) > rules->inactive_days * 86400.0) {
+                char ts[32];
+                c->score *= rules->inactive_factor;
+                if (attn_cand_evidence(c, "availability",
+                                       json_pack("{s:o, s:f}", "last_active_at",
+                                                 last == ATTN_NULL_I64
+                                                     ? json_null()
+                                                     : json_string(attn_time_format(last, ts)),
+                                                 "inactive_days", rules->inactive_days)))
+                    return ATTN_ENOMEM;
+            }
+        }
+        if (user) {
+            int64_t open = 0;
+            if (u >= 0) {
+                open = (int64_t)attn_activity_user_open_requests(ctx->activity, (size_t)u, q->as_of);
+                if (open > 0 && requested_here(q->snapshot, c->name))
+                    open--;
+            }
+            c->open_requests = open;
+            if (rules->max_open_requests > 0 && open >= rules->max_open_requests) {
+                c->demoted = 1;
+                if (attn_cand_evidence(c, "load", json_pack("{s:I, s:i}", "open_requests",
+                                                            (json_int_t)open, "max_open_requests",
+                                                            (int)rules->max_open_requests)))
+                    return ATTN_ENOMEM;
+            }
+        }
+        if (!res->keep_zero && !(c->score > 0)) {
+            cand_free(c);
+            continue;
+        }
+        res->c[w++] = c;
+    }
+    res->n = w;
+    return 0;
+}
+
+static const char *margin_confidence(const attn_route_result *res)
+{
+    double top, second, m;
+    if (!res->n)
+        return "low";
+    top = res->c[0]->score;
+    second = res->n > 1 ? res->c[1]->score : 0.0;
+    if (!(top > 0))
+        return "low";
+    m = (top - second) / top;
+    if (m >= res->margin_high)
+        return "high";
+    if (m >= res->margin_med)
+        return "medium";
+    return "low";
+}
+
+int attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx, const attn_route_query *q,
+                       const attn_result_rules *rules, json_t **out, attn_error *err)
+{
+    size_t removed_author = 0, removed_bots = 0, n;
+    json_t *o, *cands, *work;
+    char ts[32];
+    int64_t with_open = 0, open_sum = 0;
+
+    *out = NULL;
+    if (res->oom || apply_rules(res, ctx, q, rules, &removed_author, &removed_bots))
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory ranking candidates");
+    if (res->n > 1)
+        qsort(res->c, res->n, sizeof(*res->c), cand_cmp);
+    n = q->top_k > 0 && (size_t)q->top_k < res->n ? (size_t)q->top_k : res->n;
+    if (removed_author)
+        attn_result_note(res, "author removed from candidates");
+    if (removed_bots)
+        attn_result_note(res, "%zu bot candidate%s removed", removed_bots,
+                         removed_bots == 1 ? "" : "s");
+    if (!n && !res->risk) {
+        res->risk = "high";
+        attn_result_note(res, "no candidates");
+    }
+    if (res->have_margins)
+        res->confidence = margin_confidence(res);
+
+    cands = json_array();
+    work = json_object();
+    for (size_t i = 0; i < n && cands && work; i++) {
+        attn_cand *c = res->c[i];
+        json_t *ev = c->evidence ? json_incref(c->evidence) : json_array();
+        json_array_append_new(cands, json_pack("{s:{s:s, s:s}, s:f, s:o}", "target", "type", c->type,
+                                               "name", c->name, "score", round_score(c->score),
+                                               "evidence", ev));
+        if (c->open_requests >= 0) {
+            json_object_set_new(work, c->name, json_integer(c->open_requests));
+            open_sum += c->open_requests;
+            with_open += c->open_requests > 0;
+        }
+    }
+    o = json_pack("{s:s, s:I, s:s, s:i, s:s, s:s, s:O, s:o, s:{s:o, s:I, s:I}}", "repo", ctx->repo,
+                  "pr_number", (json_int_t)q->pr_number, "as_of", attn_time_format(q->as_of, ts),
+                  "top_k", q->top_k, "risk", res->risk ? res->risk : "low", "confidence",
+                  res->confidence ? res->confidence : "unknown", "notes", res->notes, "candidates",
+                  cands, "workload", "open_requests", work, "open_requests_total",
+                  (json_int_t)open_sum, "candidates_with_open_requests", (json_int_t)with_open);
+    if (!o)
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory building the route result");
+    *out = o;
+    return 0;
+}
