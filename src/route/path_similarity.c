@@ -59,6 +59,7 @@
  * past path is compared with the PR's files once, so a route costs
  * O(recent facts + distinct recent paths * |F| * depth^2).
  */
+#include "route/path_similarity.h"
 #include "route/router.h"
 #include "util/json.h"
 
@@ -685,8 +686,10 @@ static int size_scratch(ps_cache *c)
     return 0;
 }
 
-/* The PR's own files as component ids. They are not interned, so the caches
- * do not grow with (or depend on) the PRs routed. */
+/* The PR's own files as component ids. Their components are interned like
+ * past ones (the table only grows by components never seen before, and ids
+ * are only compared for equality, so results do not depend on what was
+ * routed earlier). */
 static int current_files(ps_cache *c, const json_t *snapshot)
 {
     const json_t *files = json_object_get(snapshot, "changed_files"), *f;
@@ -698,7 +701,7 @@ static int current_files(ps_cache *c, const json_t *snapshot)
         size_t off = n_comp;
         if (!path || !*path)
             continue;
-        if (path_components(c, path, 0, &c->cur_comps, &n_comp, &c->cap_cur_comps, &n))
+        if (path_components(c, path, 1, &c->cur_comps, &n_comp, &c->cap_cur_comps, &n))
             return -1;
         if (!n)
             continue;
@@ -942,6 +945,54 @@ static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     }
     attn_result_set_risk(res, best_sim >= LOW_RISK_SIMILARITY ? "low" : "medium");
     return 0;
+}
+
+int attn_path_similarity(const char *const *f, size_t nf, const char *const *g, size_t ng,
+                         double out[ATTN_PATHSIM_NMETHODS])
+{
+    static const double all[NM] = {1, 1, 1, 1};
+    ps_cache *c = calloc(1, sizeof(*c));
+    size_t n_comp = 0, n_files = 0;
+    int rc = 0;
+
+    for (int m = 0; m < NM; m++)
+        out[m] = 0;
+    if (!c)
+        return ATTN_ENOMEM;
+    c->w = all;
+    /* The same code path as routing: G's paths interned, F's looked up. */
+    for (size_t j = 0; j < ng && !rc; j++)
+        if (intern_path(c, g[j]) < 0)
+            rc = ATTN_ENOMEM;
+    for (size_t i = 0; i < nf && !rc; i++) {
+        uint32_t n;
+        size_t off = n_comp;
+        if (path_components(c, f[i], 0, &c->cur_comps, &n_comp, &c->cap_cur_comps, &n) ||
+            grow((void **)&c->cur_files, &c->cap_cur_files, n_files + 1, sizeof(*c->cur_files))) {
+            rc = ATTN_ENOMEM;
+            break;
+        }
+        if (!n)
+            continue;   /* as when routing: a path without components is no file */
+        c->cur_files[n_files].off = (uint32_t)off;
+        c->cur_files[n_files++].n = n;
+    }
+    c->n_cur_files = n_files;
+    if (!rc && n_files && ng) {
+        for (size_t j = 0; j < ng; j++) {
+            long pid = strtab_id(&c->paths, g[j], strlen(g[j]), 0);
+            double acc[NM] = {0, 0, 0, 0};
+            for (size_t i = 0; i < n_files; i++)
+                compare(c, c->cur_comps + c->cur_files[i].off, c->cur_files[i].n,
+                        c->comp_pool + c->path_comps[pid].off, c->path_comps[pid].n, acc);
+            for (int m = 0; m < NM; m++)
+                out[m] += acc[m];
+        }
+        for (int m = 0; m < NM; m++)
+            out[m] /= (double)n_files * (double)ng;
+    }
+    cache_free(c);
+    return rc;
 }
 
 const attn_router_def attn_router_path_similarity = {
