@@ -13,7 +13,9 @@
  * are not registered) is reported and skipped. Snapshots are read once,
  * before timing; the timed part is attn_router_route alone.
  * Environment: BENCH_USERS (default 200), BENCH_DAYS (default 365),
- * BENCH_SEED (default 11), BENCH_KEEP=1 keeps the temporary directory.
+ * BENCH_SEED (default 11), BENCH_KEEP=1 keeps the temporary directory,
+ * BENCH_DIR=D uses (and keeps) D, reusing D/history.sqlite when it exists,
+ * BENCH_SAMPLE=K routes only every K-th PR (quicker profiling runs).
  */
 #include "history/asof.h"
 #include "ingest/bundle.h"
@@ -26,6 +28,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 static double now(void)
 {
@@ -102,7 +105,7 @@ static void run(const attn_router_def *def, const attn_route_ctx *ctx, const pr_
 int main(int argc, char **argv)
 {
     long n_prs = argc > 1 ? atol(argv[1]) : 10000;
-    char dir[] = "/tmp/attn-bench-route-XXXXXX", path[300], db[300];
+    char dir[256] = "/tmp/attn-bench-route-XXXXXX", path[300], db[300];
     attn_synth_opts o;
     attn_error err;
     attn_bundle_stats bst;
@@ -115,7 +118,15 @@ int main(int argc, char **argv)
     sqlite3_stmt *st;
     double t0;
 
-    if (n_prs <= 0 || !mkdtemp(dir)) {
+    const char *keep_dir = getenv("BENCH_DIR");
+    long sample = env_long("BENCH_SAMPLE", 1);
+    int reuse = 0;
+    if (keep_dir) {
+        snprintf(dir, sizeof(dir), "%s", keep_dir);
+        snprintf(db, sizeof(db), "%s/history.sqlite", dir);
+        reuse = access(db, F_OK) == 0;
+    }
+    if (n_prs <= 0 || sample <= 0 || (!keep_dir && !mkdtemp(dir))) {
         fprintf(stderr, "usage: bench_route [N_PRS > 0 [ROUTER...]]\n");
         return 2;
     }
@@ -130,15 +141,23 @@ int main(int argc, char **argv)
     snprintf(db, sizeof(db), "%s/history.sqlite", dir);
 
     t0 = now();
-    if (attn_synth_write_file(&o, path, &err) || attn_bundle_read(path, "bench/route", &bundle, &err))
-        die("synth", &err);
-    if (attn_store_open(db, &s, &err) || attn_bundle_apply(s, bundle, &bst, &err))
-        die("load", &err);
-    json_decref(bundle);
-    printf("history: %ld PRs, %lld users, %lld reviews, %lld comments (%ld days, seed %ld), "
-           "built in %.1f s\n",
-           n_prs, (long long)bst.norm.users, (long long)bst.norm.reviews,
-           (long long)bst.norm.comments, (long)o.days, (long)o.seed, now() - t0);
+    if (reuse) {
+        if (attn_store_open(db, &s, &err))
+            die("open", &err);
+        printf("history: reusing %s\n", db);
+    } else {
+        if (attn_synth_write_file(&o, path, &err) ||
+            attn_bundle_read(path, "bench/route", &bundle, &err))
+            die("synth", &err);
+        if (attn_store_open(db, &s, &err) || attn_bundle_apply(s, bundle, &bst, &err))
+            die("load", &err);
+        json_decref(bundle);
+        remove(path);
+        printf("history: %ld PRs, %lld users, %lld reviews, %lld comments (%ld days, seed %ld), "
+               "built in %.1f s\n",
+               n_prs, (long long)bst.norm.users, (long long)bst.norm.reviews,
+               (long long)bst.norm.comments, (long)o.days, (long)o.seed, now() - t0);
+    }
 
     t0 = now();
     if (attn_route_env_open(s, "bench/route", dir, &env, &err))
@@ -162,7 +181,9 @@ int main(int argc, char **argv)
         return 1;
     }
     sqlite3_bind_int64(st, 1, ctx->repo_id);
-    while (sqlite3_step(st) == SQLITE_ROW && n < (size_t)n_prs) {
+    for (long row = 0; sqlite3_step(st) == SQLITE_ROW && n < (size_t)n_prs; row++) {
+        if (row % sample)
+            continue;
         prs[n].number = sqlite3_column_int64(st, 0);
         prs[n].created = sqlite3_column_int64(st, 1);
         if (attn_asof_reader_pr_snapshot(ctx->reader, ctx->repo_id, prs[n].number, prs[n].created,
@@ -193,7 +214,7 @@ int main(int argc, char **argv)
     free(prs);
     attn_route_env_free(env);
     attn_store_close(s);
-    if (!getenv("BENCH_KEEP")) {
+    if (!getenv("BENCH_KEEP") && !keep_dir) {
         char cmd[400];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         if (system(cmd) != 0)

@@ -61,6 +61,7 @@
  */
 #include "route/path_similarity.h"
 #include "route/router.h"
+#include "route/shortlist.h"
 #include "util/json.h"
 
 #include <math.h>
@@ -216,6 +217,7 @@ typedef struct {
     past_pr *user_top;            /* user * EVIDENCE_PRS */
     uint32_t *user_n_prs;
     uint32_t *touched;            /* users with a contribution this route */
+    attn_shortlist_row *rows;     /* scored users this route */
     size_t n_users;
     uint32_t *picked;             /* recent PR groups this route */
     int32_t *cur_comps;           /* the PR's files: component ids (-1 unknown) */
@@ -228,6 +230,7 @@ typedef struct {
 
 typedef struct {
     ps_config cfg;
+    attn_shortlist_rules rules;   /* availability/load settings (shortlist.h) */
     ps_cache *cache;              /* NULL until the first route */
 } ps_state;
 
@@ -282,6 +285,7 @@ static void cache_free(ps_cache *c)
     free(c->user_top);
     free(c->user_n_prs);
     free(c->touched);
+    free(c->rows);
     free(c->picked);
     free(c->cur_comps);
     free(c->cur_files);
@@ -367,6 +371,7 @@ static int ps_init(const json_t *config, const attn_route_ctx *ctx, void **state
         goto fail;
     }
     cf->borda = strcmp(combine, "borda") == 0;
+    attn_shortlist_rules_read(config, &st->rules);
     *state = st;
     return 0;
 fail:
@@ -430,10 +435,11 @@ static ps_cache *cache_new(const attn_activity *act, const double *w)
     c->user_top = calloc((c->n_users + 1) * EVIDENCE_PRS, sizeof(*c->user_top));
     c->user_n_prs = calloc(c->n_users + 1, sizeof(*c->user_n_prs));
     c->touched = calloc(c->n_users + 1, sizeof(*c->touched));
+    c->rows = calloc(c->n_users + 1, sizeof(*c->rows));
     keys = malloc((n ? n : 1) * sizeof(*keys));
     if (!c->order || !c->entry_group || !c->entry_set || !c->group_start || !c->user_stamp ||
         !c->user_pr_stamp || !c->user_score || !c->user_top || !c->user_n_prs || !c->touched ||
-        !keys) {
+        !c->rows || !keys) {
         free(keys);
         goto fail;
     }
@@ -818,10 +824,11 @@ static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     ps_cache *c = st->cache;
     attn_activity *act = ctx->activity;
     const attn_act_entry *e;
-    const char *author = attn_json_str(q->snapshot, "author"), *best_login = NULL;
-    size_t n, first, last, n_picked = 0, n_touched = 0;
+    const char *author = attn_json_str(q->snapshot, "author");
+    size_t n, first, last, n_picked = 0, n_touched = 0, n_rows = 0, n_emit;
     int64_t from = q->as_of - (int64_t)llround(cf->lookback_days * 86400.0);
-    double *points = NULL, best = 0, best_sim = 0;
+    double *points = NULL;
+    long best = -1;
 
     if (!act)
         return attn_error_set(err, ATTN_EINVAL, "path_similarity: no activity index in the context");
@@ -893,7 +900,7 @@ static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_que
         }
     }
 
-    /* 3. Scores, evidence, risk. */
+    /* 3. Scores; evidence for the candidates router.c can need (shortlist.h). */
     if (cf->borda && n_touched) {
         points = malloc(n_touched * sizeof(*points));
         if (!points || borda(cf, c, n_touched, points)) {
@@ -904,46 +911,46 @@ static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     for (size_t k = 0; k < n_touched; k++) {
         size_t u = c->touched[k];
         double score = points ? points[k] : combined(cf, c->user_score + u * NM);
+        if (score > 0) {
+            c->rows[n_rows].user = (uint32_t)u;
+            c->rows[n_rows++].score = score;
+        }
+    }
+    free(points);
+    attn_shortlist_sort(c->rows, n_rows);
+    n_emit = attn_shortlist_cut(&st->rules, act, q, c->rows, n_rows);
+    for (size_t k = 0; k < n_emit; k++) {
+        size_t u = c->rows[k].user;
         const past_pr *top = c->user_top + u * EVIDENCE_PRS;
         uint32_t nt = c->user_n_prs[u] < EVIDENCE_PRS ? c->user_n_prs[u] : EVIDENCE_PRS;
-        const char *login = attn_activity_user_login(act, u);
-        json_t *prs;
+        json_t *prs = json_array();
         attn_cand *cand;
-        if (!(score > 0))
-            continue;
-        prs = json_array();
         for (uint32_t j = 0; j < nt && prs; j++)
             json_array_append_new(prs, json_pack("{s:I, s:f}", "number",
                                                  (json_int_t)top[j].pr_number, "similarity",
                                                  round4(top[j].sim)));
-        cand = attn_result_cand(res, "user", login);
+        cand = attn_result_cand(res, "user", attn_activity_user_login(act, u));
         if (!cand || attn_cand_evidence(cand, "similar_prs",
                                         json_pack("{s:o*, s:I}", "prs", prs, "n_prs",
-                                                  (json_int_t)c->user_n_prs[u]))) {
-            free(points);
+                                                  (json_int_t)c->user_n_prs[u])))
             return oom(err);
-        }
-        attn_cand_set_score(cand, score);
-        if (author && strcasecmp(author, login) == 0)
-            continue;   /* router.c removes the author; the risk ignores them */
-        /* The final order's tie rule: name case-insensitively, then bytewise. */
-        if (!best_login || score > best ||
-            (score == best && (strcasecmp(login, best_login) < 0 ||
-                               (strcasecmp(login, best_login) == 0 &&
-                                strcmp(login, best_login) < 0)))) {
-            best_login = login;
-            best = score;
-            best_sim = nt ? top[0].sim : 0;
-        }
+        attn_cand_set_score(cand, c->rows[k].score);
     }
-    free(points);
-    if (!best_login) {
+    /* The best candidate other than the author decides the risk. */
+    for (size_t k = 0; k < n_rows && best < 0; k++)
+        if (!author || strcasecmp(author, attn_activity_user_login(act, c->rows[k].user)))
+            best = (long)c->rows[k].user;
+    if (best < 0) {
         attn_result_set_risk(res, "high");
         attn_result_note(res, "no candidates: no reviews of PRs with known files in the %g "
                          "days before the cutoff", cf->lookback_days);
         return 0;
     }
-    attn_result_set_risk(res, best_sim >= LOW_RISK_SIMILARITY ? "low" : "medium");
+    attn_result_set_risk(res, c->user_n_prs[best] &&
+                                      c->user_top[(size_t)best * EVIDENCE_PRS].sim >=
+                                          LOW_RISK_SIMILARITY
+                                  ? "low"
+                                  : "medium");
     return 0;
 }
 

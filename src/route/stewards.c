@@ -45,9 +45,12 @@
  *
  * Cost per PR: one pass over the users; per active user O(1 + areas + files)
  * index lookups of O(log n) each. Scratch space lives in the state and is
- * reused, so a PR allocates only its result.
+ * reused, and only the candidates router.c can need get evidence (about
+ * top_k of them, see shortlist.h), so a PR allocates little more than its
+ * result.
  */
 #include "route/router.h"
+#include "route/shortlist.h"
 #include "util/json.h"
 
 #include <math.h>
@@ -66,6 +69,11 @@ static const char DEFAULT_CONFIG[] =
     " \"min_activity\": 0.0,"
     " \"confidence\": {\"high\": 0.3, \"medium\": 0.1}}";
 
+/* Each user's sums, filled in for the users scored this route. */
+typedef struct user_sums {
+    double area, file, total;
+} user_sums;
+
 typedef struct {
     double half_life_days, lookback_days, pool_lookback_days, min_activity;
     double event_weight[ATTN_ACT_NKINDS];
@@ -78,8 +86,13 @@ typedef struct {
     size_t *area_off;           /* offsets of the distinct areas in area_text */
     size_t n_areas, cap_areas;
     attn_buf area_text;
-    double *area_sum;           /* one user's activity per area */
+    double *area_sum;           /* one user's activity per area (evidence) */
     size_t cap_area_sum;
+    attn_shortlist_row *rows;   /* scored users */
+    size_t cap_rows;
+    struct user_sums *sums;     /* per user index */
+    size_t cap_sums;
+    attn_shortlist_rules rules; /* availability/load settings (shortlist.h) */
 } stewards_state;
 
 /* Read config[obj][key] (or config[key] when obj is NULL) as a number. */
@@ -118,6 +131,8 @@ static void stewards_free(void *p)
     free(st->files);
     free(st->area_off);
     free(st->area_sum);
+    free(st->rows);
+    free(st->sums);
     attn_buf_free(&st->area_text);
     free(st);
 }
@@ -171,6 +186,7 @@ static int stewards_init(const json_t *config, const attn_route_ctx *ctx, void *
         return attn_error_set(err, ATTN_EINVAL,
                               "stewards config: lookback_days must be <= 36500");
     }
+    attn_shortlist_rules_read(config, &st->rules);
     *state = st;
     return 0;
 }
@@ -284,6 +300,7 @@ static int64_t days_to_seconds(double days)
     return (int64_t)llround(days * 86400.0);
 }
 
+
 static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_route_query *q,
                           attn_route_result *res, attn_error *err)
 {
@@ -292,63 +309,79 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
     attn_act_window w;
     const char *author = attn_json_str(q->snapshot, "author");
     int64_t pool_from = q->as_of - days_to_seconds(st->pool_lookback_days);
-    size_t nu, u, n_pool = 0;
-    /* The best candidate other than the author, for the risk. */
-    double best_score = 0, best_area = 0;
-    const char *best_login = NULL;
+    size_t nu, n_pool = 0, n_rows = 0, n_emit;
+    long best = -1;
 
     if (!act)
         return attn_error_set(err, ATTN_EINVAL, "stewards: no activity index in the context");
-    if (collect_pr(st, act, q->snapshot))
+    nu = attn_activity_user_count(act);
+    if (collect_pr(st, act, q->snapshot) ||
+        grow((void **)&st->rows, &st->cap_rows, nu + 1, sizeof(*st->rows)) ||
+        grow((void **)&st->sums, &st->cap_sums, nu + 1, sizeof(*st->sums)))
         return attn_error_set(err, ATTN_ENOMEM, "stewards: out of memory");
     w.from = q->as_of - days_to_seconds(st->lookback_days);
     w.to = q->as_of;
     w.half_life_days = st->half_life_days;
     memcpy(w.weight, st->event_weight, sizeof(w.weight));
 
-    nu = attn_activity_user_count(act);
-    for (u = 0; u < nu; u++) {
-        double total, area = 0, file = 0, score;
-        attn_cand *c;
-        const char *login;
+    /* 1. Score every active user (one pass over the users). */
+    for (size_t u = 0; u < nu; u++) {
+        user_sums *sm = &st->sums[u];
+        double score;
         if (attn_activity_user_is_bot(act, u))
             continue;
-        if (attn_activity_user_count_in(act, u, ATTN_ACT_ALL, pool_from, q->as_of) == 0)
+        sm->total = attn_activity_user_sum(act, u, &w);
+        if (!(sm->total > 0))
+            continue;   /* no scored activity: area and file activity are parts of it */
+        /* A scored fact lies in the decay window; when the pool window
+         * contains that window, the user is in the pool without asking. */
+        if (st->pool_lookback_days < st->lookback_days &&
+            attn_activity_user_count_in(act, u, ATTN_ACT_ALL, pool_from, q->as_of) == 0)
             continue;
         n_pool++;
-        total = attn_activity_user_sum(act, u, &w);
-        if (total < st->min_activity || !(total > 0))
-            continue;   /* area and file activity are parts of the total */
-        for (size_t k = 0; k < st->n_areas; k++) {
-            /* Needed even when weights.area is 0: risk and evidence use it. */
-            st->area_sum[k] = attn_activity_user_area_sum(act, u, area_at(st, k), &w);
-            area += st->area_sum[k];
-        }
+        if (sm->total < st->min_activity)
+            continue;
+        sm->area = sm->file = 0;
+        /* Needed even when weights.area is 0: the risk uses it. */
+        for (size_t k = 0; k < st->n_areas; k++)
+            sm->area += attn_activity_user_area_sum(act, u, area_at(st, k), &w);
         if (st->w_file > 0)
             for (size_t k = 0; k < st->n_files; k++)
-                file += attn_activity_user_path_sum(act, u, st->files[k], &w);
-        score = st->w_area * area + st->w_file * file + st->w_total * total;
+                sm->file += attn_activity_user_path_sum(act, u, st->files[k], &w);
+        score = st->w_area * sm->area + st->w_file * sm->file + st->w_total * sm->total;
         if (!(score > 0))
             continue;
-        login = attn_activity_user_login(act, u);
-        c = attn_result_cand(res, "user", login);
-        if (!c || attn_cand_evidence(c, "activity", evidence(st, area, file, total)))
-            return attn_error_set(err, ATTN_ENOMEM, "stewards: out of memory");
-        attn_cand_set_score(c, score);
-        if (author && strcasecmp(author, login) == 0)
-            continue;
-        /* Same tie order as the final ranking: name case-insensitively,
-         * then bytewise (users come in login order, so the first wins). */
-        if (!best_login || score > best_score) {
-            best_login = login;
-            best_score = score;
-            best_area = area;
-        }
+        st->rows[n_rows].user = (uint32_t)u;
+        st->rows[n_rows++].score = score;
     }
 
+    /* 2. Hand over the best ones router.c can need (shortlist.h), with evidence. */
+    attn_shortlist_sort(st->rows, n_rows);
+    n_emit = attn_shortlist_cut(&st->rules, act, q, st->rows, n_rows);
+    for (size_t i = 0; i < n_emit; i++) {
+        size_t u = st->rows[i].user;
+        const user_sums *sm = &st->sums[u];
+        attn_cand *c = attn_result_cand(res, "user", attn_activity_user_login(act, u));
+        for (size_t k = 0; k < st->n_areas; k++)
+            st->area_sum[k] = attn_activity_user_area_sum(act, u, area_at(st, k), &w);
+        if (!c || attn_cand_evidence(c, "activity", evidence(st, sm->area, sm->file, sm->total)))
+            return attn_error_set(err, ATTN_ENOMEM, "stewards: out of memory");
+        attn_cand_set_score(c, st->rows[i].score);
+    }
+    /* The best candidate other than the author decides the risk. */
+    for (size_t i = 0; i < n_rows && best < 0; i++)
+        if (!author || strcasecmp(author, attn_activity_user_login(act, st->rows[i].user)))
+            best = (long)st->rows[i].user;
+
     attn_result_confidence_margins(res, st->conf_high, st->conf_medium);
-    if (!best_login) {
+    if (best < 0) {
         attn_result_set_risk(res, "high");
+        /* Count the pool for the note only now (the loop skipped users
+         * without scored activity). */
+        n_pool = 0;
+        for (size_t u = 0; u < nu; u++)
+            n_pool += !attn_activity_user_is_bot(act, u) &&
+                      attn_activity_user_count_in(act, u, ATTN_ACT_ALL, pool_from, q->as_of) > 0;
         if (n_pool == 0)
             attn_result_note(res, "no candidates: no non-bot activity in the %g days before "
                              "the cutoff", st->pool_lookback_days);
@@ -359,7 +392,7 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
     }
     if (st->n_files == 0)
         attn_result_note(res, "no changed files known at the cutoff: ranked by total activity");
-    attn_result_set_risk(res, best_area > 0 ? "low" : "medium");
+    attn_result_set_risk(res, st->sums[best].area > 0 ? "low" : "medium");
     return 0;
 }
 

@@ -346,15 +346,74 @@ static inline void rfx_synth_truncated(const rfx_synth *y, int64_t t, rfx_synth 
 /* Route PR number at t with a router made by make(ctx) on both stores. */
 typedef attn_router *(*rfx_make_router)(const attn_route_ctx *ctx);
 
-static inline json_t *rfx_synth_route(rfx_synth *y, attn_router *r, int64_t number, int64_t t)
+static inline json_t *rfx_synth_route_k(rfx_synth *y, attn_router *r, int64_t number, int64_t t,
+                                        int top_k)
 {
     attn_error err;
     json_t *snap = NULL, *out;
     if (attn_asof_reader_pr_snapshot(y->reader, y->ctx.repo_id, number, t, &snap, &err))
         fail_msg("snapshot #%lld: %s", (long long)number, err.msg);
-    out = rfx_route(r, &y->ctx, number, t, 10, snap);
+    out = rfx_route(r, &y->ctx, number, t, top_k, snap);
     json_decref(snap);
     return out;
+}
+
+static inline json_t *rfx_synth_route(rfx_synth *y, attn_router *r, int64_t number, int64_t t)
+{
+    return rfx_synth_route_k(y, r, number, t, 10);
+}
+
+/* The n-th PR (0-based) in created order, with its created_at. */
+static inline void rfx_synth_pr(rfx_synth *y, size_t nth, int64_t *number, int64_t *created)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(attn_store_db(y->s),
+                                        "SELECT number, created_at FROM pull_requests"
+                                        " ORDER BY created_at, number LIMIT 1 OFFSET ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)nth);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    *number = sqlite3_column_int64(st, 0);
+    *created = sqlite3_column_int64(st, 1);
+    sqlite3_finalize(st);
+}
+
+/*
+ * Routers may hand router.c only the candidates it can need (route/
+ * shortlist.h): a top_k route must equal the first top_k of an unlimited
+ * route (top_k 0), candidates and confidence alike. PRs first .. first+n-1
+ * in created order, routed at created_at + offset. Returns how many routes
+ * had more candidates than top_k (so the check was not vacuous).
+ */
+static inline size_t rfx_shortlist_check(rfx_synth *y, attn_router *r, size_t first, size_t n,
+                                         int64_t offset, int top_k)
+{
+    size_t trimmed = 0;
+    for (size_t i = first; i < first + n; i++) {
+        int64_t number, created;
+        json_t *a, *b, *cut;
+        char *ca, *cb;
+        rfx_synth_pr(y, i, &number, &created);
+        a = rfx_synth_route_k(y, r, number, created + offset, top_k);
+        b = rfx_synth_route_k(y, r, number, created + offset, 0);
+        cut = json_array();
+        for (size_t k = 0; k < (size_t)top_k && k < rfx_ncands(b); k++)
+            json_array_append(cut, json_array_get(json_object_get(b, "candidates"), k));
+        trimmed += rfx_ncands(b) > (size_t)top_k;
+        ca = rfx_canonical(json_object_get(a, "candidates"));
+        cb = rfx_canonical(cut);
+        if (strcmp(ca, cb))
+            fail_msg("shortlist changed #%lld:\ntop_k: %s\nall:   %s", (long long)number, ca, cb);
+        assert_string_equal(attn_json_str(a, "confidence"), attn_json_str(b, "confidence"));
+        assert_string_equal(attn_json_str(a, "risk"), attn_json_str(b, "risk"));
+        free(ca);
+        free(cb);
+        json_decref(cut);
+        json_decref(a);
+        json_decref(b);
+    }
+    return trimmed;
 }
 
 /*
@@ -381,16 +440,7 @@ static inline size_t rfx_leakage_check(rfx_synth *y, rfx_make_router make, size_
         /* PRs from the later part of the history, so there is a past. */
         int64_t number = 0, created = 0;
         size_t pick = (size_t)total / 3 + i * ((size_t)total * 2 / 3) / n_prs;
-        assert_int_equal(sqlite3_prepare_v2(attn_store_db(y->s),
-                                            "SELECT number, created_at FROM pull_requests"
-                                            " ORDER BY created_at, number LIMIT 1 OFFSET ?1",
-                                            -1, &st, NULL),
-                         SQLITE_OK);
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)pick);
-        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        number = sqlite3_column_int64(st, 0);
-        created = sqlite3_column_int64(st, 1);
-        sqlite3_finalize(st);
+        rfx_synth_pr(y, pick, &number, &created);
         for (size_t k = 0; k < n_offsets; k++) {
             int64_t t = created + offsets[k];
             rfx_synth cut;

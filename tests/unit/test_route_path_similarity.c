@@ -348,6 +348,28 @@ static attn_router *make_ps(const attn_route_ctx *ctx)
     return rfx_router(&attn_router_path_similarity, "{\"half_life_days\": 60}", ctx);
 }
 
+/* Handing router.c a shortlist changes nothing (route/shortlist.h), also
+ * with the availability and load rules on. */
+static void test_shortlist_exact(void **state)
+{
+    rfx_synth y;
+    attn_router *r;
+    size_t trimmed = 0;
+    (void)state;
+    rfx_synth_open(&y, 160, 3);
+    r = rfx_router(&attn_router_path_similarity, NULL, &y.ctx);
+    trimmed += rfx_shortlist_check(&y, r, 60, 25, 0, 3);
+    attn_router_free(r);
+    r = rfx_router(&attn_router_path_similarity,
+                   "{\"availability\": {\"inactive_days\": 5, \"factor\": 0.3},"
+                   " \"load\": {\"max_open_requests\": 1}}",
+                   &y.ctx);
+    trimmed += rfx_shortlist_check(&y, r, 60, 25, 3600, 2);
+    attn_router_free(r);
+    assert_true(trimmed >= 20);
+    rfx_synth_close(&y, 1);
+}
+
 static void test_leakage(void **state)
 {
     static const int64_t offsets[] = {0, 2 * RFX_DAY};
@@ -370,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_medium_risk),
         cmocka_unit_test(test_bad_configs),
         cmocka_unit_test(test_cache_independent),
+        cmocka_unit_test(test_shortlist_exact),
         cmocka_unit_test(test_leakage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
