@@ -40,14 +40,18 @@ typedef enum {
 #define ATTN_ACT_MASK(k) (1u << (k))
 #define ATTN_ACT_ALL 7u
 
-/* One activity fact. Entries are ordered by (t, pr_id, user_id, kind, id). */
+/* One activity fact. Entries are ordered by (t, pr_id, user id, kind, id of
+ * the review or comment): immutable keys only, so the entries up to any
+ * instant come first and in the same order whatever happened later. */
 typedef struct {
     int64_t t;
     int64_t pr_id;        /* pull_requests.id the activity was on */
     int64_t pr_number;
     int32_t user;         /* index into the index's user table */
     uint8_t kind;         /* attn_act_kind */
-    uint8_t approved;     /* review state was APPROVED */
+    uint8_t approved;     /* review state was APPROVED when submitted (a later
+                             dismissal does not change it: read from the
+                             review.submitted fact, not the latest state) */
 } attn_act_entry;
 
 /* A time window and the weights for decayed sums: facts with from <= t <= to
@@ -71,7 +75,9 @@ int attn_activity_build(attn_store *s, int64_t repo_id, const attn_area_map *are
 void attn_activity_free(attn_activity *a);
 
 /* Users: every user who has activity or an open-review-request interval, in
- * login order (case-insensitive, then bytewise). */
+ * login order (case-insensitive, then bytewise, then id). Indices depend on
+ * the whole history; compare users across indexes by id or login. A user row
+ * without a login reads as "". */
 size_t attn_activity_user_count(const attn_activity *a);
 const char *attn_activity_user_login(const attn_activity *a, size_t u);
 int64_t attn_activity_user_id(const attn_activity *a, size_t u);
@@ -92,7 +98,12 @@ size_t attn_activity_user_count_in(const attn_activity *a, size_t u, unsigned ma
 /* Time of the user's last fact (any kind) at or before t; ATTN_NULL_I64 if none. */
 int64_t attn_activity_user_last_at(const attn_activity *a, size_t u, int64_t t);
 /* Review requests naming the user (as a user) that are active at t on PRs
- * that are open at t: the workload the load-aware option looks at. */
+ * that are open at t: the workload the load-aware option looks at. A PR is
+ * open from its created_at, then follows its facts in time order: the state
+ * of each of its issue's state intervals from that interval's start, its own
+ * pull_request.opened/reopened/closed events, and pull_request.merged, after
+ * which it stays closed. Requests whose reviewer has no users row are left
+ * out. */
 size_t attn_activity_user_open_requests(const attn_activity *a, size_t u, int64_t t);
 
 /* All entries in time order, and the half-open slice [*first, *last) of those
@@ -103,8 +114,11 @@ void attn_activity_slice(const attn_activity *a, int64_t from, int64_t to, size_
 /* Paths (sorted, unique) the entry at index i is attributed to; 0 when none. */
 size_t attn_activity_entry_paths(const attn_activity *a, size_t i, const char *const **paths);
 
+/* Approximate heap bytes held by the index (including cached prefix sums). */
+size_t attn_activity_bytes(const attn_activity *a);
+
 /* The area of path under the map the index was built with (borrowed string,
- * valid until the next call). */
+ * valid until the next call; NULL for a NULL path or when out of memory). */
 const char *attn_activity_area_of(attn_activity *a, const char *path);
 
 #endif
