@@ -6,13 +6,11 @@
  * Adding a command is one file in cmd/ and one line here.
  */
 #include "cmd/cmd.h"
+#include "util/version.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#ifndef ATTN_VERSION
-#define ATTN_VERSION "0.1.0"
-#endif
 
 struct command {
     const char *name;
@@ -56,7 +54,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-        printf("attn %s (%s)\n", ATTN_VERSION, "attn.contract.v1");
+        printf("attn %s (%s)\n", ATTN_VERSION, ATTN_CONTRACT);
         return 0;
     }
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

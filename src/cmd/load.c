@@ -4,11 +4,15 @@
  * Reads a GitHub bundle (docs/bundle.md), checks it is for --repo, opens or
  * creates DATA/github/<o>/<r>/history.sqlite, normalizes everything (see
  * ingest/bundle.c), rebuilds intervals and prints a one-line summary. Loading
- * the same bundle again inserts no new events. Exit 2 for bad input (malformed
- * JSON names file, line and column; another repo's bundle), 1 for store trouble.
+ * the same bundle again inserts no new events. A bundle's "codeowners" map is
+ * pinned too (ingest/pin.h, source "bundle"), so a synthetic store has its
+ * CODEOWNERS without a server; it is checked before anything is written.
+ * Exit 2 for bad input (malformed JSON names file, line and column; another
+ * repo's bundle; a bad codeowners map), 1 for store trouble.
  */
 #include "cmd/cmd.h"
 #include "ingest/bundle.h"
+#include "ingest/pin.h"
 #include "store/store.h"
 #include "util/fs.h"
 #include "util/path.h"
@@ -22,28 +26,32 @@ static const char USAGE[] =
 
 enum { OPT_BUNDLE = 300 };
 
-static void print_summary(const attn_cli *cli, const char *bundle, const attn_bundle_stats *st)
+static void print_summary(const attn_cli *cli, const char *bundle, const attn_bundle_stats *st,
+                          int64_t pinned)
 {
     const attn_norm_stats *n = &st->norm;
     if (cli->json) {
         json_t *o = json_pack(
-            "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "repo",
+            "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "repo",
             cli->repo, "bundle", bundle, "users", (json_int_t)n->users, "teams",
             (json_int_t)n->teams, "prs", (json_int_t)n->prs, "issues", (json_int_t)n->issues,
             "reviews", (json_int_t)n->reviews, "comments", (json_int_t)n->comments, "files",
             (json_int_t)n->files, "issue_events", (json_int_t)n->issue_events,
             "events_inserted", (json_int_t)n->events_inserted, "events_duplicate",
             (json_int_t)n->events_duplicate, "skipped", (json_int_t)n->skipped, "intervals",
-            (json_int_t)st->rebuild.intervals_written);
+            (json_int_t)st->rebuild.intervals_written, "codeowners_pinned", (json_int_t)pinned);
         attn_cli_print_json(o);
         return;
     }
     printf("loaded %s: %lld users, %lld prs, %lld issues, %lld reviews, %lld comments, "
-           "%lld files; events %lld inserted, %lld duplicate; %lld intervals; %lld skipped\n",
+           "%lld files; events %lld inserted, %lld duplicate; %lld intervals; %lld skipped",
            cli->repo, (long long)n->users, (long long)n->prs, (long long)n->issues,
            (long long)n->reviews, (long long)n->comments, (long long)n->files,
            (long long)n->events_inserted, (long long)n->events_duplicate,
            (long long)st->rebuild.intervals_written, (long long)n->skipped);
+    if (pinned)
+        printf("; CODEOWNERS pinned at %lld base SHAs", (long long)pinned);
+    putchar('\n');
 }
 
 int cmd_load(int argc, char **argv)
@@ -56,7 +64,8 @@ int cmd_load(int argc, char **argv)
     attn_bundle_stats st;
     json_t *bundle = NULL;
     const char *bundle_path = NULL;
-    char path[4200];
+    char path[4200], dir[4096];
+    int64_t pinned = 0;
     attn_cli_str_opt opts[] = {{OPT_BUNDLE, &bundle_path}, {0, NULL}};
     int rc;
 
@@ -77,11 +86,19 @@ int cmd_load(int argc, char **argv)
     }
     if (attn_bundle_read(bundle_path, cli.repo, &bundle, &err))
         return attn_cli_fail(&err);
+    if (attn_pin_bundle_check(bundle, &err) ||
+        attn_path_repo_dir(cli.data_dir, cli.repo, dir, sizeof(dir), &err)) {
+        json_decref(bundle);
+        attn_error_wrap(&err, "%s", bundle_path);
+        return attn_cli_fail(&err);
+    }
     if ((rc = attn_cli_open_store(&cli, &s, NULL, 0, &err))) {
         json_decref(bundle);
         return attn_cli_fail(&err);
     }
     rc = attn_bundle_apply(s, bundle, &st, &err);
+    if (!rc)
+        rc = attn_pin_bundle_apply(dir, bundle, &pinned, &err);
     json_decref(bundle);
     attn_store_close(s);
     if (rc) {
@@ -89,6 +106,6 @@ int cmd_load(int argc, char **argv)
         return attn_cli_fail(&err);
     }
     if (!cli.quiet)
-        print_summary(&cli, bundle_path, &st);
+        print_summary(&cli, bundle_path, &st, pinned);
     return 0;
 }

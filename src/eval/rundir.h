@@ -1,0 +1,35 @@
+/*
+ * rundir.h - a run directory that is either absent or complete (SPEC §8).
+ *
+ * Artifacts are written into PARENT/.tmp-<run_id>-<pid>/; commit makes the
+ * whole tree durable (syncfs) and renames it to PARENT/<run_id>, replacing a
+ * previous run of the same id (the old tree is renamed aside first and
+ * removed after, so a crash leaves either the old or the new run, never a
+ * mix and never an appended one). Begin removes temporary trees left by
+ * processes that no longer exist.
+ */
+#ifndef ATTN_EVAL_RUNDIR_H
+#define ATTN_EVAL_RUNDIR_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include "util/buf.h"
+#include "util/error.h"
+
+typedef struct attn_rundir attn_rundir;
+
+int attn_rundir_begin(const char *parent, const char *run_id, attn_rundir **out, attn_error *err);
+/* Pretty JSON, sorted keys, trailing newline; parent dirs of rel are created. */
+int attn_rundir_write_json(attn_rundir *d, const char *rel, const json_t *v, attn_error *err);
+int attn_rundir_write(attn_rundir *d, const char *rel, const void *data, size_t len,
+                      attn_error *err);
+/* Absolute path of rel inside the temporary tree (valid until commit/abort). */
+const char *attn_rundir_tmp(const attn_rundir *d);
+/* Final path PARENT/<run_id>. */
+const char *attn_rundir_final(const attn_rundir *d);
+/* Rename into place; frees d whatever happens. */
+int attn_rundir_commit(attn_rundir *d, attn_error *err);
+/* Remove the temporary tree; frees d. */
+void attn_rundir_abort(attn_rundir *d);
+
+#endif
