@@ -8,6 +8,9 @@
 #include <string.h>
 
 static const attn_router_def *const BUILTINS[] = {
+    &attn_router_hybrid,
+    &attn_router_path_similarity,
+    &attn_router_stewards,
     NULL /* end */
 };
 
