@@ -302,13 +302,14 @@ static int run(int argc, char **argv, int artifacts_only)
                (long long)json_integer_value(json_object_get(summary, "n")),
                json_string_value(json_object_get(summary, "run_dir")));
         if (head) {
+            printf("%s, observed PRs:\n", json_string_value(json_object_get(summary, "primary_policy")));
             printf("%-16s %6s %7s %7s %7s %7s\n", "router", "n", "hit@1", "hit@3", "hit@5", "mrr");
             json_object_foreach((json_t *)head, k, x)
                 printf("%-16s %6lld %7.3f %7.3f %7.3f %7.3f\n", k,
                        (long long)json_integer_value(json_object_get(x, "n")),
-                       json_number_value(json_object_get(x, "hit@1")),
-                       json_number_value(json_object_get(x, "hit@3")),
-                       json_number_value(json_object_get(x, "hit@5")),
+                       json_number_value(json_object_get(x, "hit_at_1")),
+                       json_number_value(json_object_get(x, "hit_at_3")),
+                       json_number_value(json_object_get(x, "hit_at_5")),
                        json_number_value(json_object_get(x, "mrr")));
         }
     }
