@@ -6,13 +6,11 @@
  * Adding a command is one file in cmd/ and one line here.
  */
 #include "cmd/cmd.h"
+#include "util/version.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#ifndef ATTN_VERSION
-#define ATTN_VERSION "0.1.0"
-#endif
 
 struct command {
     const char *name;
@@ -32,6 +30,9 @@ static const struct command commands[] = {
     {"contract", cmd_contract, "contract check: schema, indexes and interval invariants"},
     {"pin", cmd_pin, "pin CODEOWNERS and allow-listed files at PR base SHAs (contents API or --git-dir)"},
     {"route", cmd_route, "rank candidate reviewers for a PR at a cutoff, with evidence (JSON)"},
+    {"eval", cmd_eval, "evaluate routers over a cohort: truth, metrics with intervals, run directory"},
+    {"build-artifacts", cmd_build_artifacts, "write per-PR snapshots, inputs and routes for a window or PRs"},
+    {"cohort", cmd_cohort, "create or validate a hashed cohort of PRs with locked cutoffs"},
     {"owners", cmd_owners, "who owns each path under a CODEOWNERS file (GitHub rules)"},
 };
 
@@ -56,7 +57,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-        printf("attn %s (%s)\n", ATTN_VERSION, "attn.contract.v1");
+        printf("attn %s (%s)\n", ATTN_VERSION, ATTN_CONTRACT);
         return 0;
     }
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

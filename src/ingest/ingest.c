@@ -270,7 +270,10 @@ static int contains_ci(const char *hay, const char *needle)
  * beyond --max-wait, or a transport failure (network down). */
 static int fatal_error(const attn_gh_response *r, attn_error *err)
 {
-    if (r->status == 401 || strstr(err->msg, "401") || strstr(err->msg, "rejected")) {
+    /* By status, or by the client's own 401 wording (never by "401" anywhere:
+     * URLs and shas in messages can contain it). */
+    if (r->status == 401 || strstr(err->msg, "was rejected by") ||
+        strstr(err->msg, "requires authentication (401")) {
         if (!strstr(err->msg, "401"))
             attn_error_wrap(err, "HTTP 401");
         err->code = ATTN_EHTTP;

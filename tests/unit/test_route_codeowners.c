@@ -4,7 +4,7 @@
  * last match wins, e-mail and unowned files, team expansion, evidence shape,
  * the distinct empty cases, risk levels, author removal, bad configs.
  */
-#include "route_fixture.h"
+#include "baseline_fixture.h"
 
 #include "store/pinned.h"
 

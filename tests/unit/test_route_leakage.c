@@ -11,7 +11,7 @@
  * for byte the same. A control checks that the comparison is sensitive: the
  * same routers at a later cutoff do give different output.
  */
-#include "route_fixture.h"
+#include "baseline_fixture.h"
 
 #include <sqlite3.h>
 #include "ingest/bundle.h"

@@ -3,7 +3,7 @@
  * (tests/data/mentions/cases.txt) and the `mentions` router: scores,
  * title-before-body order, team expansion, notes, bad configs.
  */
-#include "route_fixture.h"
+#include "baseline_fixture.h"
 
 #include "route/mentions.h"
 

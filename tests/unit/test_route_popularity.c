@@ -4,7 +4,7 @@
  * after the cutoff), weights, ties, bots and the author, the empty case,
  * evidence shape, bad configs.
  */
-#include "route_fixture.h"
+#include "baseline_fixture.h"
 
 #define DAY 86400
 #define T0 1700000000LL

@@ -3,7 +3,7 @@
  * team names qualified with the repo owner, roster expansion, risk levels,
  * author and bots removed, bad configs.
  */
-#include "route_fixture.h"
+#include "baseline_fixture.h"
 
 #define T0 1700000000
 

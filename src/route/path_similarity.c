@@ -1,0 +1,1013 @@
+/*
+ * path_similarity.c - the `path_similarity` router (SPEC §7): RevFinder
+ * (Thongtanunam et al., SANER 2015): people who reviewed PRs whose files look
+ * like this PR's files.
+ *
+ * Owns: the file-path similarity and the candidate scores. Must never: look
+ * at activity after the cutoff (only index entries with
+ * cutoff - lookback_days <= t <= cutoff are read), or let a result depend on
+ * what its caches hold (they only memoize pure functions of the index).
+ *
+ * The model. A path is its list of '/'-separated components. For a file f of
+ * this PR and a file g of a past PR, with |f| and |g| components, each
+ * comparison method gives a value in [0, 1]:
+ *   lcp       longest common prefix of components / max(|f|, |g|)
+ *   lcsuffix  longest common suffix of components / max(|f|, |g|)
+ *   lcsubstr  longest common contiguous run of components / max(|f|, |g|)
+ *   lcsubseq  longest common subsequence of components / max(|f|, |g|)
+ * The similarity of this PR (files F) to a past PR (files G) under method m is
+ *   sim_m = sum over f in F, g in G of m(f, g) / (|F| * |G|),
+ * where G is what the activity index attributes to the reviewer's fact: the
+ * files of the past PR's head at the time of that fact (never a later head).
+ * A reviewer's past PRs are the PRs other than this one on which they have a
+ * fact of the configured kinds in the window; per (reviewer, past PR) the
+ * latest such fact with known files counts once. The past PRs considered are
+ * the max_past_prs most recent ones (by their latest qualifying fact), which
+ * bounds the cost on long histories.
+ *   score_m(r) = sum over r's past PRs p of decay(p) * sim_m(p), with
+ *   decay = 0.5^(age of the fact / half_life_days), or 1 when half_life_days
+ *   is 0 (RevFinder does not decay).
+ * The methods are combined like this (config "combine"):
+ *   "sum"   score = sum_m w_m * score_m / sum_m w_m (a weighted mean, so a
+ *           past PR contributes its combined similarity in [0, 1]);
+ *   "borda" RevFinder's Borda count: per method, the reviewers with
+ *           score_m > 0 are ranked (ties share the better rank) and get
+ *           (number ranked - rank) points; score = sum_m w_m * points_m.
+ * The default is "sum": its scores keep the similarity's magnitude, which the
+ * hybrid router's linear fusion uses, while "borda" reproduces the paper.
+ *
+ * Config (all keys, with defaults):
+ *   lookback_days   365   > 0; how far back past reviews count
+ *   max_past_prs    2000  >= 1 (integer); the most recent past PRs used
+ *   half_life_days  0     >= 0; age decay of a past PR's contribution (0: off)
+ *   kinds.review, kinds.review_comment, kinds.comment
+ *                   true, true, false; which facts count as reviewing a PR
+ *                   (at least one true)
+ *   methods.lcp, methods.lcsuffix, methods.lcsubstr, methods.lcsubseq
+ *                   1.0 each, >= 0 (at least one > 0): method weights
+ *   combine         "sum" | "borda"
+ *   confidence.high 0.3, confidence.medium 0.1: margins (top1 - top2) / top1
+ *
+ * Result: user candidates with evidence {kind:"similar_prs", data:{prs:[up to
+ * 3 of {number, similarity} (combined similarity, 4 decimals), most similar
+ * first], n_prs}}. risk: "high" with no candidate (or no changed files),
+ * "low" when the top candidate reviewed a PR of combined similarity >= 0.5,
+ * else "medium".
+ *
+ * Cost: paths and their components are interned once (integer comparisons),
+ * the file sets of index entries are compiled once, and per PR each distinct
+ * past path is compared with the PR's files once, so a route costs
+ * O(recent facts + distinct recent paths * |F| * depth^2).
+ */
+#include "route/path_similarity.h"
+#include "route/router.h"
+#include "route/shortlist.h"
+#include "util/json.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum { M_LCP, M_LCSUFFIX, M_LCSUBSTR, M_LCSUBSEQ, NM };
+static const char *const METHOD_NAMES[NM] = {"lcp", "lcsuffix", "lcsubstr", "lcsubseq"};
+
+#define EVIDENCE_PRS 3
+#define MAX_DEPTH 256            /* components compared per path (deeper ones are ignored) */
+#define LOW_RISK_SIMILARITY 0.5
+
+static const char DEFAULT_CONFIG[] =
+    "{\"lookback_days\": 365, \"max_past_prs\": 2000, \"half_life_days\": 0,"
+    " \"kinds\": {\"review\": true, \"review_comment\": true, \"comment\": false},"
+    " \"methods\": {\"lcp\": 1.0, \"lcsuffix\": 1.0, \"lcsubstr\": 1.0, \"lcsubseq\": 1.0},"
+    " \"combine\": \"sum\","
+    " \"confidence\": {\"high\": 0.3, \"medium\": 0.1}}";
+
+/* ---- a string interning table (open addressing, ids in insertion order) -- */
+
+typedef struct {
+    attn_buf text;        /* NUL-separated strings */
+    uint32_t *off;        /* id -> offset in text */
+    uint32_t n, cap;
+    uint32_t *slots;      /* id + 1, 0 = empty */
+    uint32_t nslots;
+} strtab;
+
+static uint64_t fnv(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+static void strtab_free(strtab *t)
+{
+    attn_buf_free(&t->text);
+    free(t->off);
+    free(t->slots);
+}
+
+/* Id of s[0..len), or -1 when absent (add == 0). -2 on out of memory. */
+static long strtab_id(strtab *t, const char *s, size_t len, int add)
+{
+    uint32_t h, i;
+    if (t->nslots) {
+        h = (uint32_t)fnv(s, len) & (t->nslots - 1);
+        while ((i = t->slots[h]) != 0) {
+            const char *x = t->text.ptr + t->off[i - 1];
+            if (strncmp(x, s, len) == 0 && x[len] == '\0')
+                return (long)(i - 1);
+            h = (h + 1) & (t->nslots - 1);
+        }
+    }
+    if (!add)
+        return -1;
+    if ((t->n + 1) * 2 > t->nslots) {
+        uint32_t ns = t->nslots ? t->nslots * 2 : 256;
+        uint32_t *sl = calloc(ns, sizeof(*sl));
+        if (!sl)
+            return -2;
+        for (uint32_t k = 0; k < t->n; k++) {
+            const char *x = t->text.ptr + t->off[k];
+            h = (uint32_t)fnv(x, strlen(x)) & (ns - 1);
+            while (sl[h])
+                h = (h + 1) & (ns - 1);
+            sl[h] = k + 1;
+        }
+        free(t->slots);
+        t->slots = sl;
+        t->nslots = ns;
+    }
+    if (t->n == t->cap) {
+        uint32_t nc = t->cap ? t->cap * 2 : 256;
+        uint32_t *o = realloc(t->off, nc * sizeof(*o));
+        if (!o)
+            return -2;
+        t->off = o;
+        t->cap = nc;
+    }
+    t->off[t->n] = (uint32_t)t->text.len;
+    if (attn_buf_put(&t->text, s, len) || attn_buf_putc(&t->text, '\0'))
+        return -2;
+    h = (uint32_t)fnv(s, len) & (t->nslots - 1);
+    while (t->slots[h])
+        h = (h + 1) & (t->nslots - 1);
+    t->slots[h] = ++t->n;
+    return (long)(t->n - 1);
+}
+
+/* ---- state -------------------------------------------------------------- */
+
+typedef struct {
+    uint32_t off, n;
+} span;
+
+typedef struct {
+    int64_t pr_number;
+    double sim;
+} past_pr;
+
+typedef struct {
+    double lookback_days, half_life_days;
+    long max_past_prs;
+    unsigned kind_mask;
+    double w[NM], w_sum;
+    int borda;
+    double conf_high, conf_medium;
+} ps_config;
+
+/* Caches over one activity index (pure functions of it) and per-route
+ * scratch (stamped with gen instead of cleared). */
+typedef struct {
+    const attn_activity *act;
+    size_t n_entries;
+    strtab comps;                 /* path component -> id */
+    strtab paths;                 /* full path -> id */
+    span *path_comps;             /* path id -> span in comp_pool */
+    size_t cap_path_comps;
+    int32_t *comp_pool;
+    size_t n_comp_pool, cap_comp_pool;
+    int32_t *entry_set;           /* entry -> file-set id, -1 not compiled yet */
+    span *sets;                   /* set id -> span in set_pool (path ids) */
+    size_t n_sets, cap_sets;
+    const void **set_keys;        /* the index's path-array pointer of each set */
+    size_t cap_set_keys;
+    uint32_t *set_pool;
+    size_t n_set_pool, cap_set_pool;
+    uint32_t *set_slots;          /* pointer -> set id + 1 (open addressing) */
+    size_t n_set_slots;
+    uint32_t *order;              /* entries sorted by (pr_id, index) */
+    uint32_t *entry_group;        /* entry -> PR group */
+    uint32_t *group_start;        /* group -> first position in order (+ sentinel) */
+    size_t n_groups;
+
+    uint32_t gen;
+    uint32_t *group_stamp;
+    uint32_t *path_stamp;
+    size_t cap_path_stamp;
+    double *path_sim;             /* path id * NM: sum over the PR's files */
+    uint32_t *set_stamp;
+    size_t cap_set_stamp;
+    double *set_sim;              /* set id * NM */
+    uint32_t *user_stamp, *user_pr_stamp;
+    double *user_score;           /* user * NM */
+    past_pr *user_top;            /* user * EVIDENCE_PRS */
+    uint32_t *user_n_prs;
+    uint32_t *touched;            /* users with a contribution this route */
+    attn_shortlist_row *rows;     /* scored users this route */
+    size_t n_users;
+    uint32_t *picked;             /* recent PR groups this route */
+    int32_t *cur_comps;           /* the PR's files: component ids (-1 unknown) */
+    size_t cap_cur_comps;
+    span *cur_files;
+    size_t n_cur_files, cap_cur_files;
+    uint32_t dp[2][MAX_DEPTH + 1];
+    const double *w;              /* the config's method weights */
+} ps_cache;
+
+typedef struct {
+    ps_config cfg;
+    attn_shortlist_rules rules;   /* availability/load settings (shortlist.h) */
+    ps_cache *cache;              /* NULL until the first route */
+} ps_state;
+
+static int cfg_err(attn_error *err, const char *key, const char *what)
+{
+    return attn_error_set(err, ATTN_EINVAL, "path_similarity config: %s %s", key, what);
+}
+
+static const json_t *cfg_get(const json_t *config, const char *obj, const char *key)
+{
+    const json_t *o = obj ? json_object_get(config, obj) : config;
+    return json_is_object(o) ? json_object_get(o, key) : NULL;
+}
+
+static int cfg_number(const json_t *config, const char *obj, const char *key, const char *path,
+                      double min, int strict, double *out, attn_error *err)
+{
+    const json_t *v = cfg_get(config, obj, key);
+    if (!json_is_number(v) || !isfinite(json_number_value(v)))
+        return cfg_err(err, path, "must be a number");
+    *out = json_number_value(v);
+    if (strict ? !(*out > min) : !(*out >= min))
+        return attn_error_set(err, ATTN_EINVAL, "path_similarity config: %s must be %s %g", path,
+                              strict ? ">" : ">=", min);
+    return 0;
+}
+
+static void cache_free(ps_cache *c)
+{
+    if (!c)
+        return;
+    strtab_free(&c->comps);
+    strtab_free(&c->paths);
+    free(c->path_comps);
+    free(c->comp_pool);
+    free(c->entry_set);
+    free(c->sets);
+    free(c->set_keys);
+    free(c->set_pool);
+    free(c->set_slots);
+    free(c->order);
+    free(c->entry_group);
+    free(c->group_start);
+    free(c->group_stamp);
+    free(c->path_stamp);
+    free(c->path_sim);
+    free(c->set_stamp);
+    free(c->set_sim);
+    free(c->user_stamp);
+    free(c->user_pr_stamp);
+    free(c->user_score);
+    free(c->user_top);
+    free(c->user_n_prs);
+    free(c->touched);
+    free(c->rows);
+    free(c->picked);
+    free(c->cur_comps);
+    free(c->cur_files);
+    free(c);
+}
+
+static void ps_free(void *p)
+{
+    ps_state *st = p;
+    if (!st)
+        return;
+    cache_free(st->cache);
+    free(st);
+}
+
+static int ps_init(const json_t *config, const attn_route_ctx *ctx, void **state, attn_error *err)
+{
+    ps_state *st = calloc(1, sizeof(*st));
+    ps_config *cf;
+    const json_t *v;
+    const char *combine;
+    double mp;
+    int rc;
+    static const char *const KINDS[ATTN_ACT_NKINDS] = {"review", "review_comment", "comment"};
+    (void)ctx;
+
+    if (!st)
+        return attn_error_set(err, ATTN_ENOMEM, "path_similarity: out of memory");
+    cf = &st->cfg;
+    if ((rc = cfg_number(config, NULL, "lookback_days", "lookback_days", 0, 1, &cf->lookback_days,
+                         err)) ||
+        (rc = cfg_number(config, NULL, "half_life_days", "half_life_days", 0, 0,
+                         &cf->half_life_days, err)) ||
+        (rc = cfg_number(config, "confidence", "high", "confidence.high", 0, 0, &cf->conf_high,
+                         err)) ||
+        (rc = cfg_number(config, "confidence", "medium", "confidence.medium", 0, 0,
+                         &cf->conf_medium, err)))
+        goto fail;
+    if (cf->lookback_days > 36500) {
+        rc = cfg_err(err, "lookback_days", "must be <= 36500");
+        goto fail;
+    }
+    if (cf->conf_medium > cf->conf_high) {
+        rc = cfg_err(err, "confidence.medium", "must be <= confidence.high");
+        goto fail;
+    }
+    v = json_object_get(config, "max_past_prs");
+    mp = json_is_number(v) ? json_number_value(v) : -1;
+    if (!json_is_integer(v) || mp < 1 || mp > 1e7) {
+        rc = cfg_err(err, "max_past_prs", "must be a whole number in [1, 10000000]");
+        goto fail;
+    }
+    cf->max_past_prs = (long)mp;
+    for (int k = 0; k < ATTN_ACT_NKINDS; k++) {
+        char path[64];
+        snprintf(path, sizeof(path), "kinds.%s", KINDS[k]);
+        v = cfg_get(config, "kinds", KINDS[k]);
+        if (!json_is_boolean(v)) {
+            rc = cfg_err(err, path, "must be true or false");
+            goto fail;
+        }
+        if (json_is_true(v))
+            cf->kind_mask |= ATTN_ACT_MASK(k);
+    }
+    if (!cf->kind_mask) {
+        rc = cfg_err(err, "kinds", "must enable at least one of review, review_comment, comment");
+        goto fail;
+    }
+    for (int m = 0; m < NM; m++) {
+        char path[64];
+        snprintf(path, sizeof(path), "methods.%s", METHOD_NAMES[m]);
+        if ((rc = cfg_number(config, "methods", METHOD_NAMES[m], path, 0, 0, &cf->w[m], err)))
+            goto fail;
+        cf->w_sum += cf->w[m];
+    }
+    if (!(cf->w_sum > 0)) {
+        rc = cfg_err(err, "methods", "must give at least one method a weight > 0");
+        goto fail;
+    }
+    combine = attn_json_str(config, "combine");
+    if (!combine || (strcmp(combine, "sum") && strcmp(combine, "borda"))) {
+        rc = cfg_err(err, "combine", "must be \"sum\" or \"borda\"");
+        goto fail;
+    }
+    cf->borda = strcmp(combine, "borda") == 0;
+    attn_shortlist_rules_read(config, &st->rules);
+    *state = st;
+    return 0;
+fail:
+    ps_free(st);
+    return rc;
+}
+
+/* ---- caches ---------------------------------------------------------------- */
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    size_t n = *cap ? *cap : 64;
+    void *q;
+    if (need <= *cap)
+        return 0;
+    while (n < need)
+        n *= 2;
+    q = realloc(*p, n * elem);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+typedef struct {
+    int64_t pr_id;
+    uint32_t idx;
+} pr_key;
+
+static int pr_key_cmp(const void *pa, const void *pb)
+{
+    const pr_key *a = pa, *b = pb;
+    if (a->pr_id != b->pr_id)
+        return a->pr_id < b->pr_id ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* Caches for one index: the entries grouped by PR (time order kept inside a
+ * group) and the per-user scratch. NULL when out of memory. */
+static ps_cache *cache_new(const attn_activity *act, const double *w)
+{
+    size_t n, g = 0;
+    const attn_act_entry *e = attn_activity_entries(act, &n);
+    ps_cache *c = calloc(1, sizeof(*c));
+    pr_key *keys;
+
+    if (!c || n >= UINT32_MAX)
+        goto fail;
+    c->act = act;
+    c->w = w;
+    c->n_entries = n;
+    c->n_users = attn_activity_user_count(act);
+    c->order = malloc((n ? n : 1) * sizeof(*c->order));
+    c->entry_group = malloc((n ? n : 1) * sizeof(*c->entry_group));
+    c->entry_set = malloc((n ? n : 1) * sizeof(*c->entry_set));
+    c->group_start = malloc((n + 1) * sizeof(*c->group_start));
+    c->user_stamp = calloc(c->n_users + 1, sizeof(*c->user_stamp));
+    c->user_pr_stamp = calloc(c->n_users + 1, sizeof(*c->user_pr_stamp));
+    c->user_score = calloc((c->n_users + 1) * NM, sizeof(*c->user_score));
+    c->user_top = calloc((c->n_users + 1) * EVIDENCE_PRS, sizeof(*c->user_top));
+    c->user_n_prs = calloc(c->n_users + 1, sizeof(*c->user_n_prs));
+    c->touched = calloc(c->n_users + 1, sizeof(*c->touched));
+    c->rows = calloc(c->n_users + 1, sizeof(*c->rows));
+    keys = malloc((n ? n : 1) * sizeof(*keys));
+    if (!c->order || !c->entry_group || !c->entry_set || !c->group_start || !c->user_stamp ||
+        !c->user_pr_stamp || !c->user_score || !c->user_top || !c->user_n_prs || !c->touched ||
+        !c->rows || !keys) {
+        free(keys);
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+        keys[i].pr_id = e[i].pr_id;
+        keys[i].idx = (uint32_t)i;
+        c->entry_set[i] = -1;
+    }
+    qsort(keys, n, sizeof(*keys), pr_key_cmp);
+    for (size_t i = 0; i < n; i++) {
+        c->order[i] = keys[i].idx;
+        if (i == 0 || keys[i].pr_id != keys[i - 1].pr_id)
+            c->group_start[g++] = (uint32_t)i;
+        c->entry_group[keys[i].idx] = (uint32_t)(g - 1);
+    }
+    free(keys);
+    c->group_start[g] = (uint32_t)n;
+    c->n_groups = g;
+    c->group_stamp = calloc(g + 1, sizeof(*c->group_stamp));
+    c->picked = malloc((g + 1) * sizeof(*c->picked));
+    if (!c->group_stamp || !c->picked)
+        goto fail;
+    return c;
+fail:
+    cache_free(c);
+    return NULL;
+}
+
+/* Append path's interned component ids to *pool (adding new components when
+ * add is set; otherwise an unknown component becomes -1, which equals no
+ * past component). */
+static int path_components(ps_cache *c, const char *path, int add, int32_t **pool, size_t *len,
+                           size_t *cap, uint32_t *n_out)
+{
+    const char *p = path;
+    uint32_t n = 0;
+    while (*p) {
+        const char *s = p;
+        long id;
+        while (*p && *p != '/')
+            p++;
+        if (p > s && n < MAX_DEPTH) {
+            if ((id = strtab_id(&c->comps, s, (size_t)(p - s), add)) == -2)
+                return -1;
+            if (grow((void **)pool, cap, *len + 1, sizeof(**pool)))
+                return -1;
+            (*pool)[(*len)++] = (int32_t)id;
+            n++;
+        }
+        if (*p == '/')
+            p++;
+    }
+    *n_out = n;
+    return 0;
+}
+
+static long intern_path(ps_cache *c, const char *path)
+{
+    long id = strtab_id(&c->paths, path, strlen(path), 1);
+    uint32_t n;
+    if (id < 0)
+        return -1;
+    if ((size_t)id < c->cap_path_comps && c->path_comps[id].n != UINT32_MAX)
+        return id;
+    if ((size_t)id >= c->cap_path_comps) {
+        size_t old = c->cap_path_comps;
+        if (grow((void **)&c->path_comps, &c->cap_path_comps, (size_t)id + 1,
+                 sizeof(*c->path_comps)))
+            return -1;
+        for (size_t k = old; k < c->cap_path_comps; k++)
+            c->path_comps[k].n = UINT32_MAX;
+    }
+    c->path_comps[id].off = (uint32_t)c->n_comp_pool;
+    if (path_components(c, path, 1, &c->comp_pool, &c->n_comp_pool, &c->cap_comp_pool, &n))
+        return -1;
+    c->path_comps[id].n = n;
+    return id;
+}
+
+static size_t ptr_hash(const void *p, size_t nslots)
+{
+    return (size_t)(fnv((const char *)&p, sizeof(p)) & (nslots - 1));
+}
+
+/* The file set an entry is attributed to, compiled on first use. Entries
+ * that share the index's path array share the set. -1 when out of memory. */
+static long entry_set(ps_cache *c, size_t i)
+{
+    const char *const *paths = NULL;
+    const void *key;
+    size_t np, h;
+    long id;
+
+    if (c->entry_set[i] >= 0)
+        return c->entry_set[i];
+    np = attn_activity_entry_paths(c->act, i, &paths);
+    key = np ? (const void *)paths : NULL;
+    if ((c->n_sets + 1) * 2 > c->n_set_slots) {
+        size_t ns = c->n_set_slots ? c->n_set_slots * 2 : 1024;
+        uint32_t *sl = calloc(ns, sizeof(*sl));
+        if (!sl)
+            return -1;
+        for (size_t k = 0; k < c->n_sets; k++) {
+            h = ptr_hash(c->set_keys[k], ns);
+            while (sl[h])
+                h = (h + 1) & (ns - 1);
+            sl[h] = (uint32_t)k + 1;
+        }
+        free(c->set_slots);
+        c->set_slots = sl;
+        c->n_set_slots = ns;
+    }
+    h = ptr_hash(key, c->n_set_slots);
+    while (c->set_slots[h]) {
+        size_t k = c->set_slots[h] - 1;
+        if (c->set_keys[k] == key)
+            return c->entry_set[i] = (int32_t)k;
+        h = (h + 1) & (c->n_set_slots - 1);
+    }
+    if (grow((void **)&c->sets, &c->cap_sets, c->n_sets + 1, sizeof(*c->sets)) ||
+        grow((void **)&c->set_keys, &c->cap_set_keys, c->n_sets + 1, sizeof(*c->set_keys)))
+        return -1;
+    id = (long)c->n_sets;
+    c->sets[id].off = (uint32_t)c->n_set_pool;
+    c->sets[id].n = 0;
+    for (size_t k = 0; k < np; k++) {
+        long pid = intern_path(c, paths[k]);
+        if (pid < 0 ||
+            grow((void **)&c->set_pool, &c->cap_set_pool, c->n_set_pool + 1, sizeof(*c->set_pool)))
+            return -1;
+        c->set_pool[c->n_set_pool++] = (uint32_t)pid;
+        c->sets[id].n++;
+    }
+    c->set_keys[id] = key;
+    c->n_sets++;
+    c->set_slots[h] = (uint32_t)id + 1;
+    return c->entry_set[i] = (int32_t)id;
+}
+
+/* ---- similarity -------------------------------------------------------------- */
+
+/* The comparisons of one pair of paths (component ids), added to acc[NM]. */
+static void compare(ps_cache *c, const int32_t *a, uint32_t m, const int32_t *b, uint32_t n,
+                    double *acc)
+{
+    uint32_t k, mx = m > n ? m : n, best;
+    if (!mx)
+        return;
+    if (c->w[M_LCP] > 0) {
+        for (k = 0; k < m && k < n && a[k] == b[k]; k++)
+            ;
+        acc[M_LCP] += (double)k / mx;
+    }
+    if (c->w[M_LCSUFFIX] > 0) {
+        for (k = 0; k < m && k < n && a[m - 1 - k] == b[n - 1 - k]; k++)
+            ;
+        acc[M_LCSUFFIX] += (double)k / mx;
+    }
+    if (c->w[M_LCSUBSTR] > 0) {
+        uint32_t *prev = c->dp[0], *cur = c->dp[1], *t;
+        best = 0;
+        memset(prev, 0, (n + 1) * sizeof(*prev));
+        for (uint32_t i = 1; i <= m; i++) {
+            cur[0] = 0;
+            for (uint32_t j = 1; j <= n; j++) {
+                cur[j] = a[i - 1] == b[j - 1] ? prev[j - 1] + 1 : 0;
+                if (cur[j] > best)
+                    best = cur[j];
+            }
+            t = prev;
+            prev = cur;
+            cur = t;
+        }
+        acc[M_LCSUBSTR] += (double)best / mx;
+    }
+    if (c->w[M_LCSUBSEQ] > 0) {
+        uint32_t *prev = c->dp[0], *cur = c->dp[1], *t;
+        memset(prev, 0, (n + 1) * sizeof(*prev));
+        for (uint32_t i = 1; i <= m; i++) {
+            cur[0] = 0;
+            for (uint32_t j = 1; j <= n; j++)
+                cur[j] = a[i - 1] == b[j - 1] ? prev[j - 1] + 1
+                                              : (prev[j] > cur[j - 1] ? prev[j] : cur[j - 1]);
+            t = prev;
+            prev = cur;
+            cur = t;
+        }
+        acc[M_LCSUBSEQ] += (double)prev[n] / mx;
+    }
+}
+
+/* Sum over the PR's files f of method(f, past path pid), memoized per route. */
+static const double *path_sim(ps_cache *c, uint32_t pid)
+{
+    double *acc = c->path_sim + (size_t)pid * NM;
+    if (c->path_stamp[pid] == c->gen)
+        return acc;
+    c->path_stamp[pid] = c->gen;
+    memset(acc, 0, NM * sizeof(*acc));
+    for (size_t f = 0; f < c->n_cur_files; f++)
+        compare(c, c->cur_comps + c->cur_files[f].off, c->cur_files[f].n,
+                c->comp_pool + c->path_comps[pid].off, c->path_comps[pid].n, acc);
+    return acc;
+}
+
+/* sim_m of the PR against a compiled file set, memoized per route. */
+static const double *set_sim(ps_cache *c, uint32_t sid)
+{
+    double *acc = c->set_sim + (size_t)sid * NM;
+    const span *s = &c->sets[sid];
+    if (c->set_stamp[sid] == c->gen)
+        return acc;
+    c->set_stamp[sid] = c->gen;
+    memset(acc, 0, NM * sizeof(*acc));
+    for (uint32_t k = 0; k < s->n; k++) {
+        const double *p = path_sim(c, c->set_pool[s->off + k]);
+        for (int m = 0; m < NM; m++)
+            acc[m] += p[m];
+    }
+    for (int m = 0; m < NM; m++)
+        acc[m] /= (double)c->n_cur_files * (double)s->n;
+    return acc;
+}
+
+/* Make the memo arrays as large as the caches grew. */
+static int size_scratch(ps_cache *c)
+{
+    if (c->paths.n > c->cap_path_stamp) {
+        size_t old = c->cap_path_stamp, cap = old;
+        double *q;
+        if (grow((void **)&c->path_stamp, &cap, c->paths.n, sizeof(*c->path_stamp)))
+            return -1;
+        memset(c->path_stamp + old, 0, (cap - old) * sizeof(*c->path_stamp));
+        c->cap_path_stamp = cap;
+        if (!(q = realloc(c->path_sim, cap * NM * sizeof(double))))
+            return -1;
+        c->path_sim = q;
+    }
+    if (c->n_sets > c->cap_set_stamp) {
+        size_t old = c->cap_set_stamp, cap = old;
+        double *q;
+        if (grow((void **)&c->set_stamp, &cap, c->n_sets, sizeof(*c->set_stamp)))
+            return -1;
+        memset(c->set_stamp + old, 0, (cap - old) * sizeof(*c->set_stamp));
+        c->cap_set_stamp = cap;
+        if (!(q = realloc(c->set_sim, cap * NM * sizeof(double))))
+            return -1;
+        c->set_sim = q;
+    }
+    return 0;
+}
+
+/* The PR's own files as component ids. Their components are interned like
+ * past ones (the table only grows by components never seen before, and ids
+ * are only compared for equality, so results do not depend on what was
+ * routed earlier). */
+static int current_files(ps_cache *c, const json_t *snapshot)
+{
+    const json_t *files = json_object_get(snapshot, "changed_files"), *f;
+    size_t i, n_comp = 0;
+    c->n_cur_files = 0;
+    json_array_foreach(files, i, f) {
+        const char *path = attn_json_str(f, "path");
+        uint32_t n;
+        size_t off = n_comp;
+        if (!path || !*path)
+            continue;
+        if (path_components(c, path, 1, &c->cur_comps, &n_comp, &c->cap_cur_comps, &n))
+            return -1;
+        if (!n)
+            continue;
+        if (grow((void **)&c->cur_files, &c->cap_cur_files, c->n_cur_files + 1,
+                 sizeof(*c->cur_files)))
+            return -1;
+        c->cur_files[c->n_cur_files].off = (uint32_t)off;
+        c->cur_files[c->n_cur_files].n = n;
+        c->n_cur_files++;
+    }
+    return 0;
+}
+
+static double combined(const ps_config *cf, const double *sim)
+{
+    double s = 0;
+    for (int m = 0; m < NM; m++)
+        s += cf->w[m] * sim[m];
+    return s / cf->w_sum;
+}
+
+/* Keep a user's EVIDENCE_PRS most similar past PRs (similarity desc, then
+ * the higher PR number); have = how many were offered before. */
+static void top_insert(past_pr *top, uint32_t have, int64_t number, double sim)
+{
+    uint32_t n = have < EVIDENCE_PRS ? have : EVIDENCE_PRS, k;
+    past_pr x = {number, sim};
+    if (n == EVIDENCE_PRS) {
+        const past_pr *last = &top[EVIDENCE_PRS - 1];
+        if (sim < last->sim || (sim == last->sim && number < last->pr_number))
+            return;
+        n--;
+    }
+    for (k = n; k > 0; k--) {
+        const past_pr *p = &top[k - 1];
+        if (p->sim > sim || (p->sim == sim && p->pr_number > number))
+            break;
+        top[k] = *p;
+    }
+    top[k] = x;
+}
+
+typedef struct {
+    double score;
+    uint32_t slot;       /* position in touched[] */
+} borda_item;
+
+static int borda_cmp(const void *pa, const void *pb)
+{
+    const borda_item *a = pa, *b = pb;
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return a->slot < b->slot ? -1 : a->slot > b->slot;
+}
+
+/* RevFinder's Borda count over the methods: points[slot] for each touched user. */
+static int borda(const ps_config *cf, const ps_cache *c, size_t n_touched, double *points)
+{
+    borda_item *it = malloc((n_touched ? n_touched : 1) * sizeof(*it));
+    if (!it)
+        return -1;
+    for (size_t i = 0; i < n_touched; i++)
+        points[i] = 0;
+    for (int m = 0; m < NM; m++) {
+        size_t n = 0, rank = 0;
+        if (!(cf->w[m] > 0))
+            continue;
+        for (size_t i = 0; i < n_touched; i++) {
+            double s = c->user_score[(size_t)c->touched[i] * NM + m];
+            if (s > 0) {
+                it[n].score = s;
+                it[n++].slot = (uint32_t)i;
+            }
+        }
+        qsort(it, n, sizeof(*it), borda_cmp);
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0 && it[i].score != it[i - 1].score)
+                rank = i;   /* ties share the better rank */
+            points[it[i].slot] += cf->w[m] * (double)(n - rank);
+        }
+    }
+    free(it);
+    return 0;
+}
+
+static double round4(double x)
+{
+    return round(x * 1e4) / 1e4;
+}
+
+static void next_gen(ps_cache *c)
+{
+    if (++c->gen != 0)
+        return;
+    /* The stamps wrapped: clear them so no stale stamp can match. */
+    memset(c->group_stamp, 0, (c->n_groups + 1) * sizeof(*c->group_stamp));
+    memset(c->user_stamp, 0, (c->n_users + 1) * sizeof(*c->user_stamp));
+    memset(c->user_pr_stamp, 0, (c->n_users + 1) * sizeof(*c->user_pr_stamp));
+    memset(c->path_stamp, 0, c->cap_path_stamp * sizeof(*c->path_stamp));
+    memset(c->set_stamp, 0, c->cap_set_stamp * sizeof(*c->set_stamp));
+    c->gen = 1;
+}
+
+static int oom(attn_error *err)
+{
+    return attn_error_set(err, ATTN_ENOMEM, "path_similarity: out of memory");
+}
+
+static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_query *q,
+                    attn_route_result *res, attn_error *err)
+{
+    ps_state *st = state;
+    const ps_config *cf = &st->cfg;
+    ps_cache *c = st->cache;
+    attn_activity *act = ctx->activity;
+    const attn_act_entry *e;
+    const char *author = attn_json_str(q->snapshot, "author");
+    size_t n, first, last, n_picked = 0, n_touched = 0, n_rows = 0, n_emit;
+    int64_t from = q->as_of - (int64_t)llround(cf->lookback_days * 86400.0);
+    double *points = NULL;
+    long best = -1;
+
+    if (!act)
+        return attn_error_set(err, ATTN_EINVAL, "path_similarity: no activity index in the context");
+    e = attn_activity_entries(act, &n);
+    if (!c || c->act != act || c->n_entries != n) {
+        /* First use, or a different index: build the caches for it. */
+        cache_free(c);
+        if (!(c = st->cache = cache_new(act, cf->w)))
+            return attn_error_set(err, ATTN_ENOMEM,
+                                  "path_similarity: out of memory indexing %zu activity entries",
+                                  n);
+    }
+    if (current_files(c, q->snapshot))
+        return oom(err);
+    attn_result_confidence_margins(res, cf->conf_high, cf->conf_medium);
+    if (!c->n_cur_files) {
+        attn_result_set_risk(res, "high");
+        attn_result_note(res, "no candidates: no changed files known at the cutoff");
+        return 0;
+    }
+    next_gen(c);
+
+    /* 1. The most recent past PRs: walk the window backwards. */
+    attn_activity_slice(act, from, q->as_of, &first, &last);
+    for (size_t i = last; i > first && n_picked < (size_t)cf->max_past_prs; i--) {
+        const attn_act_entry *x = &e[i - 1];
+        uint32_t g = c->entry_group[i - 1];
+        if (c->group_stamp[g] == c->gen || !(cf->kind_mask & ATTN_ACT_MASK(x->kind)) ||
+            x->pr_number == q->pr_number || attn_activity_user_is_bot(act, (size_t)x->user))
+            continue;
+        c->group_stamp[g] = c->gen;
+        c->picked[n_picked++] = g;
+    }
+
+    /* 2. Per past PR, each reviewer's latest qualifying fact with known files. */
+    for (size_t k = 0; k < n_picked; k++) {
+        uint32_t g = c->picked[k];
+        for (uint32_t pos = c->group_start[g + 1]; pos > c->group_start[g]; pos--) {
+            uint32_t i = c->order[pos - 1];
+            const attn_act_entry *x = &e[i];
+            size_t u = (size_t)x->user;
+            const double *sim;
+            double d = 1;
+            long sid;
+            if (x->t > q->as_of || x->t < from || !(cf->kind_mask & ATTN_ACT_MASK(x->kind)) ||
+                attn_activity_user_is_bot(act, u))
+                continue;
+            if (c->user_stamp[u] == c->gen && c->user_pr_stamp[u] == (uint32_t)(k + 1))
+                continue;   /* a later fact of this reviewer on this PR already counted */
+            if ((sid = entry_set(c, i)) < 0 || size_scratch(c))
+                return oom(err);
+            if (c->sets[sid].n == 0)
+                continue;   /* files unknown for this fact: an earlier one may know them */
+            if (c->user_stamp[u] != c->gen) {
+                c->user_stamp[u] = c->gen;
+                memset(c->user_score + u * NM, 0, NM * sizeof(double));
+                c->user_n_prs[u] = 0;
+                c->touched[n_touched++] = (uint32_t)u;
+            }
+            c->user_pr_stamp[u] = (uint32_t)(k + 1);
+            sim = set_sim(c, (uint32_t)sid);
+            if (cf->half_life_days > 0)
+                d = pow(0.5, (double)(q->as_of - x->t) / (cf->half_life_days * 86400.0));
+            for (int m = 0; m < NM; m++)
+                c->user_score[u * NM + m] += d * sim[m];
+            top_insert(c->user_top + u * EVIDENCE_PRS, c->user_n_prs[u], x->pr_number,
+                       combined(cf, sim));
+            c->user_n_prs[u]++;
+        }
+    }
+
+    /* 3. Scores; evidence for the candidates router.c can need (shortlist.h). */
+    if (cf->borda && n_touched) {
+        points = malloc(n_touched * sizeof(*points));
+        if (!points || borda(cf, c, n_touched, points)) {
+            free(points);
+            return oom(err);
+        }
+    }
+    for (size_t k = 0; k < n_touched; k++) {
+        size_t u = c->touched[k];
+        double score = points ? points[k] : combined(cf, c->user_score + u * NM);
+        if (score > 0) {
+            c->rows[n_rows].user = (uint32_t)u;
+            c->rows[n_rows++].score = score;
+        }
+    }
+    free(points);
+    attn_shortlist_sort(c->rows, n_rows);
+    n_emit = attn_shortlist_cut(&st->rules, act, q, c->rows, n_rows);
+    for (size_t k = 0; k < n_emit; k++) {
+        size_t u = c->rows[k].user;
+        const past_pr *top = c->user_top + u * EVIDENCE_PRS;
+        uint32_t nt = c->user_n_prs[u] < EVIDENCE_PRS ? c->user_n_prs[u] : EVIDENCE_PRS;
+        json_t *prs = json_array();
+        attn_cand *cand;
+        for (uint32_t j = 0; j < nt && prs; j++)
+            json_array_append_new(prs, json_pack("{s:I, s:f}", "number",
+                                                 (json_int_t)top[j].pr_number, "similarity",
+                                                 round4(top[j].sim)));
+        cand = attn_result_cand(res, "user", attn_activity_user_login(act, u));
+        if (!cand || attn_cand_evidence(cand, "similar_prs",
+                                        json_pack("{s:o*, s:I}", "prs", prs, "n_prs",
+                                                  (json_int_t)c->user_n_prs[u])))
+            return oom(err);
+        attn_cand_set_score(cand, c->rows[k].score);
+    }
+    /* The best candidate other than the author decides the risk. */
+    for (size_t k = 0; k < n_rows && best < 0; k++)
+        if (!author || strcasecmp(author, attn_activity_user_login(act, c->rows[k].user)))
+            best = (long)c->rows[k].user;
+    if (best < 0) {
+        attn_result_set_risk(res, "high");
+        attn_result_note(res, "no candidates: no reviews of PRs with known files in the %g "
+                         "days before the cutoff", cf->lookback_days);
+        return 0;
+    }
+    attn_result_set_risk(res, c->user_n_prs[best] &&
+                                      c->user_top[(size_t)best * EVIDENCE_PRS].sim >=
+                                          LOW_RISK_SIMILARITY
+                                  ? "low"
+                                  : "medium");
+    return 0;
+}
+
+int attn_path_similarity(const char *const *f, size_t nf, const char *const *g, size_t ng,
+                         double out[ATTN_PATHSIM_NMETHODS])
+{
+    static const double all[NM] = {1, 1, 1, 1};
+    ps_cache *c = calloc(1, sizeof(*c));
+    size_t n_comp = 0, n_files = 0;
+    int rc = 0;
+
+    for (int m = 0; m < NM; m++)
+        out[m] = 0;
+    if (!c)
+        return ATTN_ENOMEM;
+    c->w = all;
+    /* The same code path as routing: G's paths interned, F's looked up. */
+    for (size_t j = 0; j < ng && !rc; j++)
+        if (intern_path(c, g[j]) < 0)
+            rc = ATTN_ENOMEM;
+    for (size_t i = 0; i < nf && !rc; i++) {
+        uint32_t n;
+        size_t off = n_comp;
+        if (path_components(c, f[i], 0, &c->cur_comps, &n_comp, &c->cap_cur_comps, &n) ||
+            grow((void **)&c->cur_files, &c->cap_cur_files, n_files + 1, sizeof(*c->cur_files))) {
+            rc = ATTN_ENOMEM;
+            break;
+        }
+        if (!n)
+            continue;   /* as when routing: a path without components is no file */
+        c->cur_files[n_files].off = (uint32_t)off;
+        c->cur_files[n_files++].n = n;
+    }
+    c->n_cur_files = n_files;
+    if (!rc && n_files && ng) {
+        for (size_t j = 0; j < ng; j++) {
+            long pid = strtab_id(&c->paths, g[j], strlen(g[j]), 0);
+            double acc[NM] = {0, 0, 0, 0};
+            for (size_t i = 0; i < n_files; i++)
+                compare(c, c->cur_comps + c->cur_files[i].off, c->cur_files[i].n,
+                        c->comp_pool + c->path_comps[pid].off, c->path_comps[pid].n, acc);
+            for (int m = 0; m < NM; m++)
+                out[m] += acc[m];
+        }
+        for (int m = 0; m < NM; m++)
+            out[m] /= (double)n_files * (double)ng;
+    }
+    cache_free(c);
+    return rc;
+}
+
+const attn_router_def attn_router_path_similarity = {
+    "path_similarity",
+    "path_similarity.v1",
+    "RevFinder: reviewers of past PRs whose file paths resemble this PR's",
+    DEFAULT_CONFIG,
+    ps_init,
+    ps_route,
+    ps_free,
+};

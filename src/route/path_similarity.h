@@ -1,0 +1,21 @@
+/*
+ * path_similarity.h - the file-list similarity of the `path_similarity`
+ * router (route/path_similarity.c), exposed so it can be checked on its own.
+ */
+#ifndef ATTN_ROUTE_PATH_SIMILARITY_H
+#define ATTN_ROUTE_PATH_SIMILARITY_H
+
+#include <stddef.h>
+
+/* The comparison methods, in the order of the out[] array below. */
+#define ATTN_PATHSIM_NMETHODS 4   /* lcp, lcsuffix, lcsubstr, lcsubseq */
+
+/* RevFinder similarity of file lists F and G under each method:
+ * out[m] = sum over f in F, g in G of m(f, g) / (|F| * |G|), with m(f, g) the
+ * longest common prefix / suffix / substring / subsequence of the paths'
+ * '/'-separated components divided by the longer path's component count.
+ * Empty lists (or paths without components) give 0. 0, or ATTN_ENOMEM. */
+int attn_path_similarity(const char *const *f, size_t nf, const char *const *g, size_t ng,
+                         double out[ATTN_PATHSIM_NMETHODS]);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * shortlist.c - the shortest prefix of a router's ranking that router.c needs
+ * (see shortlist.h for why it is exact). Owns nothing but that rule; must
+ * stay in step with the common rules of candidates.h: if a rule is added that
+ * can RAISE a candidate, routers using this must hand over everything.
+ */
+#include "route/shortlist.h"
+#include "util/json.h"
+
+#include <stdlib.h>
+#include <strings.h>
+
+void attn_shortlist_rules_read(const json_t *config, attn_shortlist_rules *r)
+{
+    const json_t *a = json_object_get(config, "availability"), *l = json_object_get(config, "load");
+    r->inactive_days = json_number_value(json_object_get(a, "inactive_days"));
+    r->factor = json_is_number(json_object_get(a, "factor"))
+                    ? json_number_value(json_object_get(a, "factor"))
+                    : 0;
+    r->max_open_requests = (long)json_number_value(json_object_get(l, "max_open_requests"));
+}
+
+static int row_cmp(const void *pa, const void *pb)
+{
+    const attn_shortlist_row *a = pa, *b = pb;
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return a->user < b->user ? -1 : a->user > b->user;
+}
+
+void attn_shortlist_sort(attn_shortlist_row *rows, size_t n)
+{
+    if (n > 1)
+        qsort(rows, n, sizeof(*rows), row_cmp);
+}
+
+/* No common rule can lower this user at this cutoff. */
+static int safe(const attn_shortlist_rules *r, const attn_activity *a, const attn_route_query *q,
+                const char *author, uint32_t u)
+{
+    const char *login = attn_activity_user_login(a, u);
+    if (!login || (author && !strcasecmp(author, login)) || attn_is_bot(login, NULL) ||
+        attn_activity_user_is_bot(a, u))
+        return 0;
+    if (r->inactive_days > 0 && r->factor < 1) {
+        int64_t last = attn_activity_user_last_at(a, u, q->as_of);
+        if (last == ATTN_NULL_I64 || (double)(q->as_of - last) > r->inactive_days * 86400.0)
+            return 0;
+    }
+    /* Counting every open request (even one on this PR) over-counts, which
+     * only makes the judgement more cautious. */
+    if (r->max_open_requests > 0 &&
+        (long)attn_activity_user_open_requests(a, u, q->as_of) >= r->max_open_requests)
+        return 0;
+    return 1;
+}
+
+size_t attn_shortlist_cut(const attn_shortlist_rules *r, const attn_activity *a,
+                          const attn_route_query *q, const attn_shortlist_row *rows, size_t n)
+{
+    const char *author = attn_json_str(q->snapshot, "author");
+    size_t i, n_safe = 0;
+    double bound;
+
+    if (q->top_k <= 0)
+        return n;
+    for (i = 0; i < n && rows[i].score > 0; i++)
+        if (safe(r, a, q, author, rows[i].user) && ++n_safe == (size_t)q->top_k)
+            break;
+    if (i >= n || !(rows[i].score > 0))
+        return i;
+    /* router.c compares scores rounded to 12 significant digits, so a row
+     * whose score differs from the last safe one in the last bits may tie
+     * with it and win on its name: keep those too. */
+    bound = rows[i].score * (1 - 1e-9);
+    for (i++; i < n && rows[i].score > 0 && rows[i].score >= bound; i++)
+        ;
+    return i;
+}

@@ -1,0 +1,48 @@
+/*
+ * shortlist.h - how many of its best user candidates a router must hand to
+ * router.c so that the final top_k is exactly what it would be with all of
+ * them.
+ *
+ * Routers that score every active user (stewards, path_similarity) would
+ * otherwise build evidence for hundreds of candidates per PR, and router.c
+ * would check and sort them all, to keep ten. The common rules
+ * (candidates.h) only ever LOWER a candidate: the author and bots are
+ * removed, availability multiplies by a factor <= 1, load moves a user below
+ * everyone. So once a router has handed over top_k candidates that no rule
+ * can touch ("safe"), every candidate after them in its own order would rank
+ * below those and can be left out. A candidate is judged safe conservatively
+ * (a doubtful one simply does not count), so leaving candidates out never
+ * changes the result.
+ */
+#ifndef ATTN_ROUTE_SHORTLIST_H
+#define ATTN_ROUTE_SHORTLIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "route/router.h"
+
+/* The common rules' settings, read from a router's merged config. */
+typedef struct {
+    double inactive_days, factor;
+    long max_open_requests;
+} attn_shortlist_rules;
+
+void attn_shortlist_rules_read(const json_t *config, attn_shortlist_rules *r);
+
+/* One scored user of the activity index. */
+typedef struct {
+    uint32_t user;
+    double score;
+} attn_shortlist_row;
+
+/* Sort rows into the final order for users: score desc, then user index
+ * (the index's users are in the final order's name order). */
+void attn_shortlist_sort(attn_shortlist_row *rows, size_t n);
+
+/* How many of the sorted rows to hand over (all of them when q->top_k <= 0).
+ * Rows with a score <= 0 are never needed (router.c drops them). */
+size_t attn_shortlist_cut(const attn_shortlist_rules *r, const attn_activity *a,
+                          const attn_route_query *q, const attn_shortlist_row *rows, size_t n);
+
+#endif

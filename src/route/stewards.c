@@ -1,0 +1,407 @@
+/*
+ * stewards.c - the `stewards` router (SPEC §7): people who recently worked in
+ * the PR's areas and on its files.
+ *
+ * Owns: the stewards scoring. For every non-bot user with any activity in
+ * [cutoff - pool.lookback_days, cutoff] it reads three decayed sums from the
+ * activity index, all over [cutoff - decay.lookback_days, cutoff] with
+ * weight[kind] * 0.5^(age / half_life):
+ *   area  = sum over the DISTINCT areas of the PR's changed files of the
+ *           user's activity attributed to that area (attn_activity_area_of:
+ *           routing/area_overrides.json or the first path segment);
+ *   file  = sum over the PR's changed files of the user's activity on
+ *           exactly that path;
+ *   total = all of the user's activity.
+ *   score = weights.area * area + weights.file * file + weights.total * total
+ * Users with total < min_activity are dropped. Must never: read anything
+ * after the cutoff (every window ends at q->as_of), or need a boundary
+ * artifact (the original aborted a whole evaluation when one was missing,
+ * reference §15.9: areas here always come from ctx->areas or the default).
+ *
+ * Config (all keys, with defaults; numbers may be integers or reals):
+ *   decay.half_life_days   30    > 0; activity half-life
+ *   decay.lookback_days    180   > 0; the window the sums cover
+ *   event_weights.review   1.0   >= 0; a submitted review
+ *   event_weights.review_comment 0.4  >= 0; a diff comment
+ *   event_weights.comment  0.2   >= 0; a comment in a PR conversation
+ *   weights.area           1.0   >= 0; activity in the PR's areas
+ *   weights.file           0.5   >= 0; activity on the PR's files (these
+ *                                facts also count in their area: a file
+ *                                match is rewarded on top of the area)
+ *   weights.total          0.2   >= 0; all activity (a prior for busy
+ *                                reviewers when nobody knows the area)
+ *   pool.lookback_days     180   > 0; who is a candidate at all
+ *   min_activity           0.0   >= 0; drop users whose total is below this
+ *   confidence.high        0.3   margin (top1 - top2) / top1 for "high"
+ *   confidence.medium      0.1   margin for "medium" (<= high)
+ * At least one weight must be > 0.
+ *
+ * Result: user candidates, evidence {kind:"activity", data:{area, file,
+ * total, areas:[up to 3 of the PR's areas the user was most active in],
+ * half_life_days, lookback_days}} with sums rounded to 6 significant digits.
+ * risk: "low" when the best candidate (other than the author) has activity
+ * in the PR's areas, "medium" when only total activity supports it, "high"
+ * with no candidate.
+ *
+ * Cost per PR: one pass over the users; per active user O(1 + areas + files)
+ * index lookups of O(log n) each. Scratch space lives in the state and is
+ * reused, and only the candidates router.c can need get evidence (about
+ * top_k of them, see shortlist.h), so a PR allocates little more than its
+ * result.
+ */
+#include "route/router.h"
+#include "route/shortlist.h"
+#include "util/json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define STEWARDS_EVIDENCE_AREAS 3
+
+static const char DEFAULT_CONFIG[] =
+    "{\"decay\": {\"half_life_days\": 30, \"lookback_days\": 180},"
+    " \"event_weights\": {\"review\": 1.0, \"review_comment\": 0.4, \"comment\": 0.2},"
+    " \"weights\": {\"area\": 1.0, \"file\": 0.5, \"total\": 0.2},"
+    " \"pool\": {\"lookback_days\": 180},"
+    " \"min_activity\": 0.0,"
+    " \"confidence\": {\"high\": 0.3, \"medium\": 0.1}}";
+
+/* Each user's sums, filled in for the users scored this route. */
+typedef struct user_sums {
+    double area, file, total;
+} user_sums;
+
+typedef struct {
+    double half_life_days, lookback_days, pool_lookback_days, min_activity;
+    double event_weight[ATTN_ACT_NKINDS];
+    double w_area, w_file, w_total;
+    double conf_high, conf_medium;
+
+    /* Per-PR scratch, reused across PRs. */
+    const char **files;         /* the PR's distinct paths (borrowed from the snapshot) */
+    size_t n_files, cap_files;
+    size_t *area_off;           /* offsets of the distinct areas in area_text */
+    size_t n_areas, cap_areas;
+    attn_buf area_text;
+    double *area_sum;           /* one user's activity per area (evidence) */
+    size_t cap_area_sum;
+    attn_shortlist_row *rows;   /* scored users */
+    size_t cap_rows;
+    struct user_sums *sums;     /* per user index */
+    size_t cap_sums;
+    attn_shortlist_rules rules; /* availability/load settings (shortlist.h) */
+} stewards_state;
+
+/* Read config[obj][key] (or config[key] when obj is NULL) as a number. */
+static int cfg_num(const json_t *config, const char *obj, const char *key, double *out,
+                   attn_error *err)
+{
+    const json_t *o = obj ? json_object_get(config, obj) : config;
+    const json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
+    if (!json_is_number(v))
+        return attn_error_set(err, ATTN_EINVAL, "stewards config: %s%s%s must be a number",
+                              obj ? obj : "", obj ? "." : "", key);
+    *out = json_number_value(v);
+    if (!isfinite(*out))
+        return attn_error_set(err, ATTN_EINVAL, "stewards config: %s%s%s must be finite",
+                              obj ? obj : "", obj ? "." : "", key);
+    return 0;
+}
+
+static int cfg_range(const json_t *config, const char *obj, const char *key, double *out,
+                     int strictly_positive, attn_error *err)
+{
+    int rc = cfg_num(config, obj, key, out, err);
+    if (rc)
+        return rc;
+    if (strictly_positive ? !(*out > 0) : !(*out >= 0))
+        return attn_error_set(err, ATTN_EINVAL, "stewards config: %s%s%s must be %s", obj ? obj : "",
+                              obj ? "." : "", key, strictly_positive ? "> 0" : ">= 0");
+    return 0;
+}
+
+static void stewards_free(void *p)
+{
+    stewards_state *st = p;
+    if (!st)
+        return;
+    free(st->files);
+    free(st->area_off);
+    free(st->area_sum);
+    free(st->rows);
+    free(st->sums);
+    attn_buf_free(&st->area_text);
+    free(st);
+}
+
+static int stewards_init(const json_t *config, const attn_route_ctx *ctx, void **state,
+                         attn_error *err)
+{
+    stewards_state *st = calloc(1, sizeof(*st));
+    int rc;
+    (void)ctx;
+    if (!st)
+        return attn_error_set(err, ATTN_ENOMEM, "stewards: out of memory");
+    if ((rc = cfg_range(config, "decay", "half_life_days", &st->half_life_days, 1, err)) ||
+        (rc = cfg_range(config, "decay", "lookback_days", &st->lookback_days, 1, err)) ||
+        (rc = cfg_range(config, "event_weights", "review", &st->event_weight[ATTN_ACT_REVIEW], 0,
+                        err)) ||
+        (rc = cfg_range(config, "event_weights", "review_comment",
+                        &st->event_weight[ATTN_ACT_REVIEW_COMMENT], 0, err)) ||
+        (rc = cfg_range(config, "event_weights", "comment", &st->event_weight[ATTN_ACT_COMMENT],
+                        0, err)) ||
+        (rc = cfg_range(config, "weights", "area", &st->w_area, 0, err)) ||
+        (rc = cfg_range(config, "weights", "file", &st->w_file, 0, err)) ||
+        (rc = cfg_range(config, "weights", "total", &st->w_total, 0, err)) ||
+        (rc = cfg_range(config, "pool", "lookback_days", &st->pool_lookback_days, 1, err)) ||
+        (rc = cfg_range(config, NULL, "min_activity", &st->min_activity, 0, err)) ||
+        (rc = cfg_range(config, "confidence", "high", &st->conf_high, 0, err)) ||
+        (rc = cfg_range(config, "confidence", "medium", &st->conf_medium, 0, err))) {
+        stewards_free(st);
+        return rc;
+    }
+    if (st->w_area == 0 && st->w_file == 0 && st->w_total == 0) {
+        stewards_free(st);
+        return attn_error_set(err, ATTN_EINVAL,
+                              "stewards config: weights.area, weights.file and weights.total "
+                              "are all 0; set at least one > 0");
+    }
+    if (st->event_weight[0] == 0 && st->event_weight[1] == 0 && st->event_weight[2] == 0) {
+        stewards_free(st);
+        return attn_error_set(err, ATTN_EINVAL,
+                              "stewards config: every event_weights entry is 0; set at least "
+                              "one > 0");
+    }
+    if (st->conf_medium > st->conf_high) {
+        stewards_free(st);
+        return attn_error_set(err, ATTN_EINVAL,
+                              "stewards config: confidence.medium must be <= confidence.high");
+    }
+    /* Lookbacks beyond ~100 years would overflow the seconds arithmetic. */
+    if (st->lookback_days > 36500 || st->pool_lookback_days > 36500) {
+        stewards_free(st);
+        return attn_error_set(err, ATTN_EINVAL,
+                              "stewards config: lookback_days must be <= 36500");
+    }
+    attn_shortlist_rules_read(config, &st->rules);
+    *state = st;
+    return 0;
+}
+
+/* Rounded to 6 significant digits so evidence reads well and does not carry
+ * the last bits of the summation. */
+static double round6(double x)
+{
+    char tmp[32];
+    if (x == 0 || !isfinite(x))
+        return 0;
+    snprintf(tmp, sizeof(tmp), "%.6g", x);
+    return strtod(tmp, NULL);
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    size_t n = *cap ? *cap : 16;
+    void *q;
+    if (need <= *cap)
+        return 0;
+    while (n < need)
+        n *= 2;
+    q = realloc(*p, n * elem);
+    if (!q)
+        return ATTN_ENOMEM;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+static const char *area_at(const stewards_state *st, size_t i)
+{
+    return st->area_text.ptr + st->area_off[i];
+}
+
+/* Collect the PR's distinct paths and distinct areas into the scratch. */
+static int collect_pr(stewards_state *st, attn_activity *act, const json_t *snapshot)
+{
+    const json_t *files = json_object_get(snapshot, "changed_files"), *f;
+    size_t i, n = json_is_array(files) ? json_array_size(files) : 0;
+
+    st->n_files = st->n_areas = 0;
+    attn_buf_clear(&st->area_text);
+    if (grow((void **)&st->files, &st->cap_files, n, sizeof(*st->files)))
+        return ATTN_ENOMEM;
+    json_array_foreach(files, i, f) {
+        const char *path = attn_json_str(f, "path"), *area;
+        size_t k, off;
+        int dup = 0;
+        if (!path || !*path)
+            continue;
+        /* Changed files are unique in a snapshot; the check keeps hand-made
+         * snapshots from counting a path twice. PRs are small, so linear. */
+        for (k = 0; k < st->n_files && !dup; k++)
+            dup = strcmp(st->files[k], path) == 0;
+        if (dup)
+            continue;
+        st->files[st->n_files++] = path;
+        area = attn_activity_area_of(act, path);
+        if (!area)
+            return ATTN_ENOMEM;
+        for (k = 0; k < st->n_areas && !dup; k++)
+            dup = strcmp(area_at(st, k), area) == 0;
+        if (dup)
+            continue;
+        if (grow((void **)&st->area_off, &st->cap_areas, st->n_areas + 1, sizeof(size_t)))
+            return ATTN_ENOMEM;
+        off = st->area_text.len;
+        if (attn_buf_put(&st->area_text, area, strlen(area) + 1))
+            return ATTN_ENOMEM;
+        st->area_off[st->n_areas++] = off;
+    }
+    return grow((void **)&st->area_sum, &st->cap_area_sum, st->n_areas + 1, sizeof(double));
+}
+
+/* Evidence for one user: the sums and the PR areas they were most active in. */
+static json_t *evidence(const stewards_state *st, double area, double file, double total)
+{
+    json_t *areas = json_array(), *data;
+    unsigned char used[64];
+    size_t picked = 0;
+
+    memset(used, 0, sizeof(used));
+    /* Selection of the top few by (activity desc, name asc); PRs touch few
+     * areas, and only the first 64 are considered for the list. */
+    while (areas && picked < STEWARDS_EVIDENCE_AREAS) {
+        long best = -1;
+        for (size_t k = 0; k < st->n_areas && k < sizeof(used); k++) {
+            if (used[k] || !(st->area_sum[k] > 0))
+                continue;
+            if (best < 0 || st->area_sum[k] > st->area_sum[best] ||
+                (st->area_sum[k] == st->area_sum[best] &&
+                 strcmp(area_at(st, k), area_at(st, (size_t)best)) < 0))
+                best = (long)k;
+        }
+        if (best < 0)
+            break;
+        used[best] = 1;
+        json_array_append_new(areas, json_string(area_at(st, (size_t)best)));
+        picked++;
+    }
+    data = json_pack("{s:f, s:f, s:f, s:o*, s:f, s:f}", "area", round6(area), "file",
+                     round6(file), "total", round6(total), "areas", areas, "half_life_days",
+                     st->half_life_days, "lookback_days", st->lookback_days);
+    return data;
+}
+
+static int64_t days_to_seconds(double days)
+{
+    return (int64_t)llround(days * 86400.0);
+}
+
+
+static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_route_query *q,
+                          attn_route_result *res, attn_error *err)
+{
+    stewards_state *st = state;
+    attn_activity *act = ctx->activity;
+    attn_act_window w;
+    const char *author = attn_json_str(q->snapshot, "author");
+    int64_t pool_from = q->as_of - days_to_seconds(st->pool_lookback_days);
+    size_t nu, n_pool = 0, n_rows = 0, n_emit;
+    long best = -1;
+
+    if (!act)
+        return attn_error_set(err, ATTN_EINVAL, "stewards: no activity index in the context");
+    nu = attn_activity_user_count(act);
+    if (collect_pr(st, act, q->snapshot) ||
+        grow((void **)&st->rows, &st->cap_rows, nu + 1, sizeof(*st->rows)) ||
+        grow((void **)&st->sums, &st->cap_sums, nu + 1, sizeof(*st->sums)))
+        return attn_error_set(err, ATTN_ENOMEM, "stewards: out of memory");
+    w.from = q->as_of - days_to_seconds(st->lookback_days);
+    w.to = q->as_of;
+    w.half_life_days = st->half_life_days;
+    memcpy(w.weight, st->event_weight, sizeof(w.weight));
+
+    /* 1. Score every active user (one pass over the users). */
+    for (size_t u = 0; u < nu; u++) {
+        user_sums *sm = &st->sums[u];
+        double score;
+        if (attn_activity_user_is_bot(act, u))
+            continue;
+        sm->total = attn_activity_user_sum(act, u, &w);
+        if (!(sm->total > 0))
+            continue;   /* no scored activity: area and file activity are parts of it */
+        /* A scored fact lies in the decay window; when the pool window
+         * contains that window, the user is in the pool without asking. */
+        if (st->pool_lookback_days < st->lookback_days &&
+            attn_activity_user_count_in(act, u, ATTN_ACT_ALL, pool_from, q->as_of) == 0)
+            continue;
+        n_pool++;
+        if (sm->total < st->min_activity)
+            continue;
+        sm->area = sm->file = 0;
+        /* Needed even when weights.area is 0: the risk uses it. */
+        for (size_t k = 0; k < st->n_areas; k++)
+            sm->area += attn_activity_user_area_sum(act, u, area_at(st, k), &w);
+        if (st->w_file > 0)
+            for (size_t k = 0; k < st->n_files; k++)
+                sm->file += attn_activity_user_path_sum(act, u, st->files[k], &w);
+        score = st->w_area * sm->area + st->w_file * sm->file + st->w_total * sm->total;
+        if (!(score > 0))
+            continue;
+        st->rows[n_rows].user = (uint32_t)u;
+        st->rows[n_rows++].score = score;
+    }
+
+    /* 2. Hand over the best ones router.c can need (shortlist.h), with evidence. */
+    attn_shortlist_sort(st->rows, n_rows);
+    n_emit = attn_shortlist_cut(&st->rules, act, q, st->rows, n_rows);
+    for (size_t i = 0; i < n_emit; i++) {
+        size_t u = st->rows[i].user;
+        const user_sums *sm = &st->sums[u];
+        attn_cand *c = attn_result_cand(res, "user", attn_activity_user_login(act, u));
+        for (size_t k = 0; k < st->n_areas; k++)
+            st->area_sum[k] = attn_activity_user_area_sum(act, u, area_at(st, k), &w);
+        if (!c || attn_cand_evidence(c, "activity", evidence(st, sm->area, sm->file, sm->total)))
+            return attn_error_set(err, ATTN_ENOMEM, "stewards: out of memory");
+        attn_cand_set_score(c, st->rows[i].score);
+    }
+    /* The best candidate other than the author decides the risk. */
+    for (size_t i = 0; i < n_rows && best < 0; i++)
+        if (!author || strcasecmp(author, attn_activity_user_login(act, st->rows[i].user)))
+            best = (long)st->rows[i].user;
+
+    attn_result_confidence_margins(res, st->conf_high, st->conf_medium);
+    if (best < 0) {
+        attn_result_set_risk(res, "high");
+        /* Count the pool for the note only now (the loop skipped users
+         * without scored activity). */
+        n_pool = 0;
+        for (size_t u = 0; u < nu; u++)
+            n_pool += !attn_activity_user_is_bot(act, u) &&
+                      attn_activity_user_count_in(act, u, ATTN_ACT_ALL, pool_from, q->as_of) > 0;
+        if (n_pool == 0)
+            attn_result_note(res, "no candidates: no non-bot activity in the %g days before "
+                             "the cutoff", st->pool_lookback_days);
+        else
+            attn_result_note(res, "no candidates: %zu active users, none with scored activity "
+                             "in the last %g days", n_pool, st->lookback_days);
+        return 0;
+    }
+    if (st->n_files == 0)
+        attn_result_note(res, "no changed files known at the cutoff: ranked by total activity");
+    attn_result_set_risk(res, st->sums[best].area > 0 ? "low" : "medium");
+    return 0;
+}
+
+const attn_router_def attn_router_stewards = {
+    "stewards",
+    "stewards.v1",
+    "people active in the PR's areas and files (decayed reviews and comments)",
+    DEFAULT_CONFIG,
+    stewards_init,
+    stewards_route,
+    stewards_free,
+};
