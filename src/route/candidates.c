@@ -385,9 +385,12 @@ int attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx, const 
     if (removed_bots)
         attn_result_note(res, "%zu bot candidate%s removed", removed_bots,
                          removed_bots == 1 ? "" : "s");
-    if (!n && !res->risk) {
+    /* An empty answer is high risk whatever the router expected before the
+     * common rules removed its candidates. */
+    if (!n) {
         res->risk = "high";
-        attn_result_note(res, "no candidates");
+        if (!json_array_size(res->notes))
+            attn_result_note(res, "no candidates");
     }
     if (res->have_margins)
         res->confidence = margin_confidence(res);
