@@ -1229,6 +1229,8 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
                         run_id, "n", (json_int_t)R.n, "primary_policy", R.pol[0].spec,
                         "inputs_hash", hash, "sha256", hashes, "headline", head,
                         "truth_coverage", json_object_get(rep, "truth_coverage"));
+        if (sum && o->post && (rc = o->post(o->post_ud, dir, rep, sum, err)))
+            goto out;
         if (!sum || (rc = attn_rundir_write_json(dir, "run_summary.json", sum, err))) {
             rc = rc ? rc : attn_error_set(err, ATTN_ENOMEM, "out of memory");
             goto out;
