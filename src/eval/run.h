@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "eval/rundir.h"
 #include "store/store.h"
 #include "util/error.h"
 
@@ -71,7 +72,7 @@ typedef struct {
      * commit or vanish with the run: write them with attn_rundir_write*.
      * report and summary are the run's report.json and run_summary.json
      * objects (summary may be modified: it is written after the hook). */
-    int (*post)(void *ud, struct attn_rundir *dir, const json_t *report, json_t *summary,
+    int (*post)(void *ud, attn_rundir *dir, const json_t *report, json_t *summary,
                 attn_error *err);
     void *post_ud;
 } attn_eval_opts;
