@@ -35,7 +35,7 @@
 /* ---- SQL ------------------------------------------------------------------------ */
 
 static const char SQL_PRS[] =
-    "SELECT id, number, created_at FROM pull_requests WHERE repo_id = ?1 ORDER BY id";
+    "SELECT id, number, created_at, user_id FROM pull_requests WHERE repo_id = ?1 ORDER BY id";
 /* The approval is the state recorded at submission; reviews.state (which a
  * dismissal rewrites to DISMISSED) is only the fallback. */
 static const char SQL_REVIEWS[] =
@@ -305,6 +305,9 @@ struct attn_activity {
     attn_act_entry *e;
     size_t n;
     int32_t *eset;              /* path set of each entry, -1 when none */
+    uint32_t *eauth;            /* dense id of each entry's PR author, NONE when unknown */
+    map64 author_ids;           /* PR author user id -> dense id */
+    uint32_t nauthors;
 
     act_user *users;
     size_t nu;
@@ -318,11 +321,12 @@ struct attn_activity {
     uint32_t *pidpool, *aidpool;
     size_t npp, pp_cap, nap, ap_cap;
 
-    act_key *keys;              /* 0 .. nu-1: users; then (user, path), (user, area) */
+    act_key *keys;              /* 0 .. nu-1: users; then (user, path), (user, area),
+                                   (user, PR author) */
     size_t nkeys, keys_cap;
     uint32_t *post;
     size_t npost;
-    map64 upath, uarea;
+    map64 upath, uarea, uauthor;
 
     act_prefix cache[MAX_CACHES];
     int ncache;
@@ -343,6 +347,7 @@ struct attn_activity {
 
 typedef struct {
     int64_t id, number, created_at;
+    int64_t author;             /* pull_requests.user_id (immutable), ATTN_NULL_I64 if none */
     uint32_t hi_first, hi_n;    /* head intervals */
 } act_pr;
 
@@ -448,6 +453,7 @@ static int load_prs(builder *b)
         p->id = sqlite3_column_int64(st, 0);
         p->number = sqlite3_column_int64(st, 1);
         p->created_at = col_i64(st, 2);
+        p->author = col_i64(st, 3);
         p->hi_first = p->hi_n = 0;
     }
     sqlite3_finalize(st);
@@ -817,7 +823,8 @@ static int build_entries(builder *b)
         qsort(b->raw, b->nraw, sizeof(*b->raw), cmp_raw);
     a->n = b->nraw;
     if (!(a->e = calloc(a->n ? a->n : 1, sizeof(*a->e))) ||
-        !(a->eset = malloc((a->n ? a->n : 1) * sizeof(*a->eset))))
+        !(a->eset = malloc((a->n ? a->n : 1) * sizeof(*a->eset))) ||
+        !(a->eauth = malloc((a->n ? a->n : 1) * sizeof(*a->eauth))))
         return oom(b);
     for (size_t i = 0; i < a->n; i++) {
         const raw_entry *r = &b->raw[i];
@@ -830,6 +837,16 @@ static int build_entries(builder *b)
         e->kind = r->kind;
         e->approved = r->approved;
         a->eset[i] = set_at(b, pr, r->t);
+        a->eauth[i] = NONE;
+        if (pr && pr->author != ATTN_NULL_I64) {
+            uint32_t id = map_get(&a->author_ids, (uint64_t)pr->author);
+            if (id == NONE) {
+                id = a->nauthors++;
+                if (map_put(&a->author_ids, (uint64_t)pr->author, id))
+                    return oom(b);
+            }
+            a->eauth[i] = id;
+        }
     }
     return 0;
 }
@@ -916,6 +933,14 @@ static int post_entry(attn_activity *a, size_t i, int pass)
     int32_t s = a->eset[i];
     size_t nk = 1 + (s >= 0 ? a->sets[s].n + a->sets[s].an : 0);
 
+    if (a->eauth[i] != NONE) {
+        if (key_for(a, &a->uauthor, u, a->eauth[i], e->t, &k))
+            return ATTN_ENOMEM;
+        if (pass == 0)
+            a->keys[k].off[e->kind + 1]++;
+        else
+            a->post[a->keys[k].off[e->kind]++] = (uint32_t)i;
+    }
     for (size_t j = 0; j < nk; j++) {
         if (j == 0) {
             k = u;
@@ -1170,6 +1195,9 @@ void attn_activity_free(attn_activity *a)
     free(a->post);
     map_free(&a->upath);
     map_free(&a->uarea);
+    map_free(&a->uauthor);
+    map_free(&a->author_ids);
+    free(a->eauth);
     for (int i = 0; i < a->ncache; i++)
         free(a->cache[i].pre);
     free(a->rq_off);
@@ -1426,6 +1454,17 @@ double attn_activity_user_area_sum(attn_activity *a, size_t u, const char *area,
     uint32_t aid, k;
     if (u >= a->nu || !area || (aid = strtab_find(&a->area_names, area)) == NONE ||
         (k = map_get(&a->uarea, pair_key((uint32_t)u, aid))) == NONE)
+        return 0.0;
+    return key_sum(a, &a->keys[k], w);
+}
+
+double attn_activity_user_author_sum(attn_activity *a, size_t u, int64_t author_id,
+                                     const attn_act_window *w)
+{
+    uint32_t aid, k;
+    if (u >= a->nu || author_id == ATTN_NULL_I64 ||
+        (aid = map_get(&a->author_ids, (uint64_t)author_id)) == NONE ||
+        (k = map_get(&a->uauthor, pair_key((uint32_t)u, aid))) == NONE)
         return 0.0;
     return key_sum(a, &a->keys[k], w);
 }

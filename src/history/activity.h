@@ -92,6 +92,10 @@ double attn_activity_user_path_sum(attn_activity *a, size_t u, const char *path,
                                    const attn_act_window *w);
 double attn_activity_user_area_sum(attn_activity *a, size_t u, const char *area,
                                    const attn_act_window *w);
+/* Decayed sum of the user's facts on PRs authored by author_id (a users.id;
+ * the PR's author column is immutable): the reviewer-author affinity. */
+double attn_activity_user_author_sum(attn_activity *a, size_t u, int64_t author_id,
+                                     const attn_act_window *w);
 /* Plain counts of facts of the kinds in mask with from <= t <= to. */
 size_t attn_activity_user_count_in(const attn_activity *a, size_t u, unsigned mask,
                                    int64_t from, int64_t to);

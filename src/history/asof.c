@@ -22,7 +22,7 @@
 #define ACTIVE(p) " " p "start_at <= ?2 AND (" p "end_at IS NULL OR ?2 < " p "end_at) "
 
 static const char *SQL_PR =
-    "SELECT p.id, p.issue_id, p.created_at, u.login, r.full_name"
+    "SELECT p.id, p.issue_id, p.created_at, u.login, r.full_name, p.user_id"
     " FROM pull_requests p JOIN repos r ON r.id = p.repo_id"
     " LEFT JOIN users u ON u.id = p.user_id"
     " WHERE p.repo_id = ?1 AND p.number = ?2";
@@ -487,6 +487,9 @@ int attn_asof_reader_pr_snapshot(attn_asof_reader *reader, int64_t repo_id, int6
     leaks = json_array();
     json_object_set_new(snap, "repo", col_str(st, 4));
     json_object_set_new(snap, "author", col_str(st, 3));
+    json_object_set_new(snap, "author_id", sqlite3_column_type(st, 5) == SQLITE_NULL
+                                               ? json_null()
+                                               : json_integer(sqlite3_column_int64(st, 5)));
     done(st);
     json_object_set_new(snap, "number", json_integer(pr_number));
     json_object_set_new(snap, "pull_request_id", json_integer(pr_id));

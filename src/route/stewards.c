@@ -11,8 +11,12 @@
  *           routing/area_overrides.json or the first path segment);
  *   file  = sum over the PR's changed files of the user's activity on
  *           exactly that path;
- *   total = all of the user's activity.
+ *   total = all of the user's activity;
+ *   author = the user's activity on earlier PRs by this PR's author
+ *           (reviewer-author affinity: authors tend to go back to the
+ *           reviewers who know their work);
  *   score = weights.area * area + weights.file * file + weights.total * total
+ *           + weights.author * author
  * Users with total < min_activity are dropped. Must never: read anything
  * after the cutoff (every window ends at q->as_of), or need a boundary
  * artifact (the original aborted a whole evaluation when one was missing,
@@ -30,6 +34,9 @@
  *                                match is rewarded on top of the area)
  *   weights.total          0.2   >= 0; all activity (a prior for busy
  *                                reviewers when nobody knows the area)
+ *   weights.author         0.5   >= 0; activity on the author's earlier PRs
+ *   author_decay.half_life_days 180  > 0; affinity outlasts recent activity,
+ *   author_decay.lookback_days  365  > 0; so it has its own, longer window
  *   pool.lookback_days     180   > 0; who is a candidate at all
  *   min_activity           0.0   >= 0; drop users whose total is below this
  *   confidence.high        0.3   margin (top1 - top2) / top1 for "high"
@@ -64,20 +71,22 @@
 static const char DEFAULT_CONFIG[] =
     "{\"decay\": {\"half_life_days\": 30, \"lookback_days\": 180},"
     " \"event_weights\": {\"review\": 1.0, \"review_comment\": 0.4, \"comment\": 0.2},"
-    " \"weights\": {\"area\": 1.0, \"file\": 0.5, \"total\": 0.2},"
+    " \"weights\": {\"area\": 1.0, \"file\": 0.5, \"total\": 0.2, \"author\": 0.5},"
+    " \"author_decay\": {\"half_life_days\": 180, \"lookback_days\": 365},"
     " \"pool\": {\"lookback_days\": 180},"
     " \"min_activity\": 0.0,"
     " \"confidence\": {\"high\": 0.3, \"medium\": 0.1}}";
 
 /* Each user's sums, filled in for the users scored this route. */
 typedef struct user_sums {
-    double area, file, total;
+    double area, file, total, author;
 } user_sums;
 
 typedef struct {
     double half_life_days, lookback_days, pool_lookback_days, min_activity;
+    double author_half_life_days, author_lookback_days;
     double event_weight[ATTN_ACT_NKINDS];
-    double w_area, w_file, w_total;
+    double w_area, w_file, w_total, w_author;
     double conf_high, conf_medium;
 
     /* Per-PR scratch, reused across PRs. */
@@ -156,6 +165,11 @@ static int stewards_init(const json_t *config, const attn_route_ctx *ctx, void *
         (rc = cfg_range(config, "weights", "area", &st->w_area, 0, err)) ||
         (rc = cfg_range(config, "weights", "file", &st->w_file, 0, err)) ||
         (rc = cfg_range(config, "weights", "total", &st->w_total, 0, err)) ||
+        (rc = cfg_range(config, "weights", "author", &st->w_author, 0, err)) ||
+        (rc = cfg_range(config, "author_decay", "half_life_days", &st->author_half_life_days, 1,
+                        err)) ||
+        (rc = cfg_range(config, "author_decay", "lookback_days", &st->author_lookback_days, 1,
+                        err)) ||
         (rc = cfg_range(config, "pool", "lookback_days", &st->pool_lookback_days, 1, err)) ||
         (rc = cfg_range(config, NULL, "min_activity", &st->min_activity, 0, err)) ||
         (rc = cfg_range(config, "confidence", "high", &st->conf_high, 0, err)) ||
@@ -163,11 +177,11 @@ static int stewards_init(const json_t *config, const attn_route_ctx *ctx, void *
         stewards_free(st);
         return rc;
     }
-    if (st->w_area == 0 && st->w_file == 0 && st->w_total == 0) {
+    if (st->w_area == 0 && st->w_file == 0 && st->w_total == 0 && st->w_author == 0) {
         stewards_free(st);
         return attn_error_set(err, ATTN_EINVAL,
-                              "stewards config: weights.area, weights.file and weights.total "
-                              "are all 0; set at least one > 0");
+                              "stewards config: weights.area, weights.file, weights.total and "
+                              "weights.author are all 0; set at least one > 0");
     }
     if (st->event_weight[0] == 0 && st->event_weight[1] == 0 && st->event_weight[2] == 0) {
         stewards_free(st);
@@ -181,7 +195,8 @@ static int stewards_init(const json_t *config, const attn_route_ctx *ctx, void *
                               "stewards config: confidence.medium must be <= confidence.high");
     }
     /* Lookbacks beyond ~100 years would overflow the seconds arithmetic. */
-    if (st->lookback_days > 36500 || st->pool_lookback_days > 36500) {
+    if (st->lookback_days > 36500 || st->pool_lookback_days > 36500 ||
+        st->author_lookback_days > 36500) {
         stewards_free(st);
         return attn_error_set(err, ATTN_EINVAL,
                               "stewards config: lookback_days must be <= 36500");
@@ -264,7 +279,8 @@ static int collect_pr(stewards_state *st, attn_activity *act, const json_t *snap
 }
 
 /* Evidence for one user: the sums and the PR areas they were most active in. */
-static json_t *evidence(const stewards_state *st, double area, double file, double total)
+static json_t *evidence(const stewards_state *st, double area, double file, double total,
+                        double author)
 {
     json_t *areas = json_array(), *data;
     unsigned char used[64];
@@ -289,9 +305,10 @@ static json_t *evidence(const stewards_state *st, double area, double file, doub
         json_array_append_new(areas, json_string(area_at(st, (size_t)best)));
         picked++;
     }
-    data = json_pack("{s:f, s:f, s:f, s:o*, s:f, s:f}", "area", round6(area), "file",
-                     round6(file), "total", round6(total), "areas", areas, "half_life_days",
-                     st->half_life_days, "lookback_days", st->lookback_days);
+    data = json_pack("{s:f, s:f, s:f, s:f, s:o*, s:f, s:f}", "area", round6(area), "file",
+                     round6(file), "total", round6(total), "author", round6(author), "areas",
+                     areas, "half_life_days", st->half_life_days, "lookback_days",
+                     st->lookback_days);
     return data;
 }
 
@@ -306,8 +323,9 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
 {
     stewards_state *st = state;
     attn_activity *act = ctx->activity;
-    attn_act_window w;
+    attn_act_window w, wa;
     const char *author = attn_json_str(q->snapshot, "author");
+    int64_t author_id = attn_json_i64(q->snapshot, "author_id", ATTN_NULL_I64);
     int64_t pool_from = q->as_of - days_to_seconds(st->pool_lookback_days);
     size_t nu, n_pool = 0, n_rows = 0, n_emit;
     long best = -1;
@@ -323,6 +341,9 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
     w.to = q->as_of;
     w.half_life_days = st->half_life_days;
     memcpy(w.weight, st->event_weight, sizeof(w.weight));
+    wa = w;
+    wa.from = q->as_of - days_to_seconds(st->author_lookback_days);
+    wa.half_life_days = st->author_half_life_days;
 
     /* 1. Score every active user (one pass over the users). */
     for (size_t u = 0; u < nu; u++) {
@@ -348,7 +369,11 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
         if (st->w_file > 0)
             for (size_t k = 0; k < st->n_files; k++)
                 sm->file += attn_activity_user_path_sum(act, u, st->files[k], &w);
-        score = st->w_area * sm->area + st->w_file * sm->file + st->w_total * sm->total;
+        sm->author = st->w_author > 0 && author_id != ATTN_NULL_I64
+                         ? attn_activity_user_author_sum(act, u, author_id, &wa)
+                         : 0;
+        score = st->w_area * sm->area + st->w_file * sm->file + st->w_total * sm->total +
+                st->w_author * sm->author;
         if (!(score > 0))
             continue;
         st->rows[n_rows].user = (uint32_t)u;
@@ -364,7 +389,7 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
         attn_cand *c = attn_result_cand(res, "user", attn_activity_user_login(act, u));
         for (size_t k = 0; k < st->n_areas; k++)
             st->area_sum[k] = attn_activity_user_area_sum(act, u, area_at(st, k), &w);
-        if (!c || attn_cand_evidence(c, "activity", evidence(st, sm->area, sm->file, sm->total)))
+        if (!c || attn_cand_evidence(c, "activity", evidence(st, sm->area, sm->file, sm->total, sm->author)))
             return attn_error_set(err, ATTN_ENOMEM, "stewards: out of memory");
         attn_cand_set_score(c, st->rows[i].score);
     }
@@ -398,7 +423,7 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
 
 const attn_router_def attn_router_stewards = {
     "stewards",
-    "stewards.v1",
+    "stewards.v2",
     "people active in the PR's areas and files (decayed reviews and comments)",
     DEFAULT_CONFIG,
     stewards_init,
