@@ -33,6 +33,8 @@ static const struct command commands[] = {
     {"eval", cmd_eval, "evaluate routers over a cohort: truth, metrics with intervals, run directory"},
     {"build-artifacts", cmd_build_artifacts, "write per-PR snapshots, inputs and routes for a window or PRs"},
     {"cohort", cmd_cohort, "create or validate a hashed cohort of PRs with locked cutoffs"},
+    {"experiment", cmd_experiment, "experiment specs and runs: init, run (gates, promotion), show, summarize, promote"},
+    {"runs", cmd_runs, "the run registry: list, show, tag, archive, restore, delete, cleanup (retention)"},
     {"owners", cmd_owners, "who owns each path under a CODEOWNERS file (GitHub rules)"},
 };
 

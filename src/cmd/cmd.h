@@ -74,6 +74,7 @@ int cmd_build_artifacts(int argc, char **argv);
 int cmd_cohort(int argc, char **argv);
 int cmd_contract(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_experiment(int argc, char **argv);
 int cmd_incremental(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_init(int argc, char **argv);
@@ -83,6 +84,7 @@ int cmd_pin(int argc, char **argv);
 int cmd_pull_requests(int argc, char **argv);
 int cmd_renormalize(int argc, char **argv);
 int cmd_route(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 
