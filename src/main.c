@@ -33,6 +33,10 @@ static const struct command commands[] = {
     {"eval", cmd_eval, "evaluate routers over a cohort: truth, metrics with intervals, run directory"},
     {"build-artifacts", cmd_build_artifacts, "write per-PR snapshots, inputs and routes for a window or PRs"},
     {"cohort", cmd_cohort, "create or validate a hashed cohort of PRs with locked cutoffs"},
+    {"doctor", cmd_doctor, "readiness of the store for an evaluation: horizon, stale cutoffs, pins, truth, gaps"},
+    /* Temporary top-level names until `attn experiment` dispatches them. */
+    {"experiment-compare", cmd_experiment_compare, "compare two evaluation runs (config, deltas, flips)"},
+    {"experiment-index-all", cmd_experiment_index_all, "rebuild examples_index.sqlite over every run"},
     {"owners", cmd_owners, "who owns each path under a CODEOWNERS file (GitHub rules)"},
 };
 
