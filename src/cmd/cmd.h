@@ -73,8 +73,12 @@ int attn_cli_open_store(const attn_cli *cli, attn_store **s, char *path, size_t 
 int cmd_build_artifacts(int argc, char **argv);
 int cmd_cohort(int argc, char **argv);
 int cmd_contract(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);
+/* `attn experiment compare` / `index-all` (experiment_compare.c); argv[0] is the subcommand. */
+int cmd_experiment_compare(int argc, char **argv);
+int cmd_experiment_index_all(int argc, char **argv);
 int cmd_incremental(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_init(int argc, char **argv);

@@ -489,8 +489,10 @@ int cmd_experiment(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } subs[] = {{"init", init}, {"run", run}, {"show", show}, {"summarize", summarize},
-                {"promote", promote}};
+    } subs[] = {{"init", init},           {"run", run},
+                {"show", show},           {"summarize", summarize},
+                {"promote", promote},     {"compare", cmd_experiment_compare},
+                {"index-all", cmd_experiment_index_all}};
     if (argc >= 2)
         for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
             if (!strcmp(argv[1], subs[i].name))
@@ -500,5 +502,6 @@ int cmd_experiment(int argc, char **argv)
                USAGE_SHOW, USAGE_SUMMARIZE, USAGE_PROMOTE);
         return 0;
     }
-    return attn_cli_usage(USAGE_RUN, "give a subcommand: init, run, show, summarize or promote");
+    return attn_cli_usage(USAGE_RUN, "give a subcommand: init, run, show, summarize, promote, "
+                                     "compare or index-all");
 }

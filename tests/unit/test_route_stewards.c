@@ -128,7 +128,8 @@ static void test_evidence_shape(void **state)
                         "src");
     assert_true(json_number_value(json_object_get(data, "half_life_days")) == 30);
     assert_true(json_number_value(json_object_get(data, "lookback_days")) == 180);
-    assert_int_equal(json_object_size(data), 6);
+    assert_true(json_number_value(json_object_get(data, "author")) == 0);
+    assert_int_equal(json_object_size(data), 7);
     /* erin: total only, no areas */
     ev = json_array_get(json_object_get(rfx_cand(res, 4), "evidence"), 0);
     data = json_object_get(ev, "data");
@@ -264,7 +265,7 @@ static void test_bad_configs(void **state)
                            "weights.file must be >= 0"));
     assert_non_null(strstr(rfx_config_error(&attn_router_stewards,
                                             "{\"weights\": {\"area\": 0, \"file\": 0, "
-                                            "\"total\": 0}}", &f.ctx, &err),
+                                            "\"total\": 0, \"author\": 0}}", &f.ctx, &err),
                            "all 0"));
     assert_non_null(strstr(rfx_config_error(&attn_router_stewards,
                                             "{\"pool\": {\"lookback_days\": -5}}", &f.ctx, &err),

@@ -1,0 +1,901 @@
+/*
+ * compare.c - two evaluation runs side by side (see compare.h).
+ *
+ * Owns: the comparison document and its Markdown rendering. Reads run
+ * directories only; never writes into them. Deterministic: inputs are read
+ * in file order, every list is in a documented order, the only randomness
+ * is the bootstrap with A's seed, and no wall-clock value is written.
+ */
+#include "exp/compare.h"
+#include "eval/metrics.h"
+#include "util/fs.h"
+#include "util/json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void attn_compare_opts_init(attn_compare_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->k = 5;
+    o->max_flips = 50;
+    o->bins = 10;
+    o->top_candidates = 3;
+}
+
+int attn_compare_add_pair(attn_compare_opts *o, const char *text, attn_error *err)
+{
+    const char *colon = strchr(text, ':');
+    if (!colon || colon == text || !colon[1] || strchr(colon + 1, ':'))
+        return attn_error_set(err, ATTN_EINVAL,
+                              "--pair '%s' is not A_ROUTER:B_ROUTER (e.g. popularity:hybrid)", text);
+    if (o->n_pairs == ATTN_COMPARE_MAX_PAIRS)
+        return attn_error_set(err, ATTN_EINVAL, "at most %d --pair options",
+                              ATTN_COMPARE_MAX_PAIRS);
+    if ((size_t)(colon - text) >= sizeof(o->pairs[0].a_router) ||
+        strlen(colon + 1) >= sizeof(o->pairs[0].b_router))
+        return attn_error_set(err, ATTN_EINVAL, "--pair '%s': router name too long", text);
+    snprintf(o->pairs[o->n_pairs].a_router, sizeof(o->pairs[0].a_router), "%.*s",
+             (int)(colon - text), text);
+    snprintf(o->pairs[o->n_pairs].b_router, sizeof(o->pairs[0].b_router), "%s", colon + 1);
+    o->n_pairs++;
+    return 0;
+}
+
+/* ---- loading a run -------------------------------------------------------- */
+
+typedef struct {
+    const char *dir;
+    json_t *manifest;
+    json_t *rows;       /* per_pr.jsonl objects in file order */
+    json_t *by_num;     /* "number" -> row */
+    const char *run_id, *primary;
+    char cutoffs_hash[65];
+} run_t;
+
+static void run_free(run_t *r)
+{
+    json_decref(r->manifest);
+    json_decref(r->rows);
+    json_decref(r->by_num);
+}
+
+static int run_load(const char *dir, run_t *r, attn_error *err)
+{
+    char path[4400];
+    attn_buf text = ATTN_BUF_INIT;
+    const json_t *cohort;
+    int rc;
+
+    memset(r, 0, sizeof(*r));
+    r->dir = dir;
+    snprintf(path, sizeof(path), "%s/manifest.json", dir);
+    if (!attn_fs_exists(path))
+        return attn_error_set(err, ATTN_ENOTFOUND,
+                              "%s is not an evaluation run directory (no manifest.json); "
+                              "list runs under the repository's eval/ directory",
+                              dir);
+    if ((rc = attn_json_load_file(path, &r->manifest, err)))
+        return rc;
+    r->run_id = attn_json_str(r->manifest, "run_id");
+    r->primary = attn_json_str(json_object_get(r->manifest, "truth"), "primary");
+    if (!r->run_id || !r->primary)
+        return attn_error_set(err, ATTN_ECORRUPT, "%s: manifest.json lacks run_id or truth.primary",
+                              dir);
+    cohort = json_object_get(r->manifest, "cohort");
+    {
+        json_t *pc = json_object_get(cohort, "pr_cutoffs");
+        json_t *nul = json_null();
+        rc = attn_json_hash(pc ? pc : nul, r->cutoffs_hash, err);
+        json_decref(nul);
+        if (rc)
+            return rc;
+    }
+    snprintf(path, sizeof(path), "%s/per_pr.jsonl", dir);
+    if (!attn_fs_exists(path))
+        return attn_error_set(err, ATTN_ENOTFOUND,
+                              "%s has no per_pr.jsonl (an artifacts-only run cannot be compared)",
+                              dir);
+    if ((rc = attn_fs_read_file(path, &text, err)))
+        return rc;
+    r->rows = json_array();
+    r->by_num = json_object();
+    for (char *line = text.ptr, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        json_t *row;
+        char key[32];
+        nl = strchr(line, '\n');
+        if (nl == line)
+            continue;
+        if ((rc = attn_json_parse(line, nl ? (size_t)(nl - line) : strlen(line), path, &row, err)))
+            break;
+        snprintf(key, sizeof(key), "%lld", (long long)attn_json_i64(row, "pr_number", -1));
+        json_object_set(r->by_num, key, row);
+        json_array_append_new(r->rows, row);
+    }
+    attn_buf_free(&text);
+    return rc;
+}
+
+/* The manifest's router entry called name, or NULL. */
+static const json_t *run_router(const run_t *r, const char *name)
+{
+    size_t i;
+    const json_t *x;
+    json_array_foreach(json_object_get(r->manifest, "routers"), i, x) {
+        const char *n = attn_json_str(x, "name");
+        if (n && !strcmp(n, name))
+            return x;
+    }
+    return NULL;
+}
+
+/* ---- small JSON helpers -------------------------------------------------- */
+
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* Leaf-wise differences of a and b (either may be NULL = absent) into arr as
+ * {"key": dotted path, "a": value, "b": value}; an absent side has no key. */
+static void diff_json(const json_t *a, const json_t *b, const char *prefix, json_t *arr)
+{
+    if (a && b && json_is_object(a) && json_is_object(b)) {
+        /* Keys in byte order, the union of both sides. */
+        json_t *keys = json_object();
+        const char *k;
+        const json_t *v;
+        json_object_foreach((json_t *)a, k, v) json_object_set_new(keys, k, json_true());
+        json_object_foreach((json_t *)b, k, v) json_object_set_new(keys, k, json_true());
+        size_t n = json_object_size(keys), i = 0;
+        const char **names = calloc(n ? n : 1, sizeof(*names));
+        json_object_foreach(keys, k, v) names[i++] = k;
+        for (i = 0; i + 1 < n; i++) /* insertion sort: configs are small */
+            for (size_t j = i + 1; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+                const char *t = names[j];
+                names[j] = names[j - 1];
+                names[j - 1] = t;
+            }
+        for (i = 0; i < n; i++) {
+            char path[512];
+            snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", names[i]);
+            diff_json(json_object_get(a, names[i]), json_object_get(b, names[i]), path, arr);
+        }
+        free(names);
+        json_decref(keys);
+        return;
+    }
+    if (a && b && json_equal((json_t *)a, (json_t *)b))
+        return;
+    json_t *e = json_pack("{s:s}", "key", prefix);
+    if (a)
+        json_object_set(e, "a", (json_t *)a);
+    if (b)
+        json_object_set(e, "b", (json_t *)b);
+    json_array_append_new(arr, e);
+}
+
+static json_t *router_id(const json_t *r)
+{
+    return json_pack("{s:O?, s:O?, s:O?}", "name", json_object_get(r, "name"), "version",
+                     json_object_get(r, "version"), "config_hash",
+                     json_object_get(r, "config_hash"));
+}
+
+static json_t *config_diff(const run_t *A, const run_t *B)
+{
+    json_t *added = json_array(), *removed = json_array(), *changed = json_array();
+    json_t *settings = json_array(), *ma, *mb, *ca;
+    const json_t *x;
+    size_t i;
+
+    json_array_foreach(json_object_get(A->manifest, "routers"), i, x) {
+        const json_t *y = run_router(B, attn_json_str(x, "name"));
+        if (!y) {
+            json_array_append_new(removed, router_id(x));
+            continue;
+        }
+        if (json_equal(json_object_get(x, "config_hash"), json_object_get(y, "config_hash")) &&
+            json_equal(json_object_get(x, "version"), json_object_get(y, "version")))
+            continue;
+        json_t *keys = json_array();
+        diff_json(json_object_get(x, "config"), json_object_get(y, "config"), "", keys);
+        json_array_append_new(changed, json_pack("{s:O?, s:o, s:o, s:o}", "name",
+                                                 json_object_get(x, "name"), "a", router_id(x),
+                                                 "b", router_id(y), "keys", keys));
+    }
+    json_array_foreach(json_object_get(B->manifest, "routers"), i, x)
+        if (!run_router(A, attn_json_str(x, "name")))
+            json_array_append_new(added, router_id(x));
+
+    /* Everything else of the manifests, leaf by leaf, with the cutoff map
+     * replaced by its hash (a 10,000-line diff helps nobody). */
+    ma = json_deep_copy(A->manifest);
+    mb = json_deep_copy(B->manifest);
+    for (int s = 0; s < 2; s++) {
+        json_t *m = s ? mb : ma;
+        const run_t *r = s ? B : A;
+        json_object_del(m, "routers");
+        json_object_del(m, "run_id");
+        json_object_del(m, "inputs_hash");
+        if ((ca = json_object_get(m, "cohort"))) {
+            json_object_del(ca, "pr_cutoffs");
+            json_object_set_new(ca, "pr_cutoffs_hash", json_string(r->cutoffs_hash));
+        }
+    }
+    diff_json(ma, mb, "", settings);
+    json_decref(ma);
+    json_decref(mb);
+    return json_pack("{s:{s:o, s:o, s:o}, s:o}", "routers", "added", added, "removed", removed,
+                     "changed", changed, "settings", settings);
+}
+
+/* ---- per-PR values -------------------------------------------------------- */
+
+typedef struct {
+    int rank;     /* 0 = no match */
+    int empty;
+} pr_val;
+
+static void pr_value(const json_t *row, const char *router, const char *primary, pr_val *v)
+{
+    const json_t *r = json_object_get(json_object_get(row, "routers"), router);
+    const json_t *rk = json_object_get(json_object_get(r, "rank"), primary);
+    v->rank = json_is_integer(rk) ? (int)json_integer_value(rk) : 0;
+    v->empty = json_array_size(json_object_get(r, "candidates")) == 0;
+}
+
+static int observed(const json_t *row, const char *primary)
+{
+    const char *s = attn_json_str(json_object_get(json_object_get(row, "truth"), primary),
+                                  "status");
+    return s && !strcmp(s, "observed");
+}
+
+/* Route file of PR n for router (NULL when absent or unreadable). */
+static json_t *load_route(const run_t *r, long long n, const char *router)
+{
+    char path[4400];
+    json_t *v = NULL;
+    attn_error e;
+    snprintf(path, sizeof(path), "%s/prs/%lld/routes/%s.json", r->dir, n, router);
+    if (!attn_fs_exists(path) || attn_json_load_file(path, &v, &e))
+        return NULL;
+    return v;
+}
+
+static json_t *route_side(const run_t *r, long long n, const char *router, int rank, int top)
+{
+    json_t *route = load_route(r, n, router), *cands = json_array(), *side;
+    size_t i;
+    const json_t *c;
+    json_array_foreach(json_object_get(route, "candidates"), i, c) {
+        if ((int)i >= top)
+            break;
+        json_array_append_new(cands, json_pack("{s:O?, s:O?, s:O?}", "target",
+                                               json_object_get(c, "target"), "score",
+                                               json_object_get(c, "score"), "evidence",
+                                               json_object_get(c, "evidence")));
+    }
+    side = json_pack("{s:s, s:o, s:o}", "router", router, "rank",
+                     rank ? json_integer(rank) : json_null(), "top", cands);
+    if (!route)
+        json_object_set_new(side, "route_missing", json_true());
+    json_decref(route);
+    return side;
+}
+
+/* A pair of router names borrowed from the manifests. */
+typedef struct {
+    const char *a_router, *b_router;
+} attn_compare_pair_ref;
+
+typedef struct {
+    const run_t *A, *B;
+    const char *primary;
+    const attn_compare_opts *o;
+    attn_bootstrap_options boot;
+    json_t *common;     /* array of A's rows present in B (borrowed refs) */
+} ctx_t;
+
+static const json_t *b_row(const ctx_t *c, const json_t *a_row)
+{
+    char key[32];
+    snprintf(key, sizeof(key), "%lld", (long long)attn_json_i64(a_row, "pr_number", -1));
+    return json_object_get(c->B->by_num, key);
+}
+
+/* {"a", "b", "diff", "ci95"} of one metric over the selected PRs. */
+static int metric(const ctx_t *c, const double *xa, const double *xb, size_t n, json_t **out,
+                  attn_error *err)
+{
+    attn_interval iv;
+    double sa = 0, sb = 0;
+    int rc;
+    if ((rc = attn_bootstrap_paired_diff(xa, xb, n, &c->boot, &iv, err)))
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        sa += xa[i];
+        sb += xb[i];
+    }
+    *out = json_pack("{s:o, s:o, s:o, s:o}", "a", num(n ? sa / n : NAN), "b",
+                     num(n ? sb / n : NAN), "diff", num(n ? sb / n - sa / n : NAN), "ci95",
+                     isfinite(iv.lo) ? json_pack("[o, o]", num(iv.lo), num(iv.hi)) : json_null());
+    return 0;
+}
+
+static int flip_item(const ctx_t *c, const json_t *ra, const json_t *rb, const char *ar,
+                     const char *br, int rank_a, int rank_b, json_t **out)
+{
+    long long n = attn_json_i64(ra, "pr_number", -1);
+    const json_t *ta = json_object_get(json_object_get(json_object_get(ra, "truth"), c->primary),
+                                       "targets");
+    const json_t *tb = json_object_get(json_object_get(json_object_get(rb, "truth"), c->primary),
+                                       "targets");
+    json_t *it = json_pack("{s:I, s:O?, s:O?, s:o, s:o}", "pr_number", (json_int_t)n, "cutoff",
+                           json_object_get(ra, "cutoff"), "truth_targets", ta, "a",
+                           route_side(c->A, n, ar, rank_a, c->o->top_candidates), "b",
+                           route_side(c->B, n, br, rank_b, c->o->top_candidates));
+    if (!json_equal((json_t *)ta, (json_t *)tb))
+        json_object_set(it, "truth_targets_b", (json_t *)tb);
+    *out = it;
+    return 0;
+}
+
+static int pair_doc(const ctx_t *c, const char *ar, const char *br, json_t **out,
+                    attn_error *err)
+{
+    size_t n = json_array_size(c->common), m;
+    pr_val *va = calloc(n ? n : 1, sizeof(*va)), *vb = calloc(n ? n : 1, sizeof(*vb));
+    int *obs = calloc(n ? n : 1, sizeof(*obs));
+    double *x[6];
+    json_t *slices = json_object(), *flips = json_object();
+    int rc = 0, k = c->o->k;
+    char kname[32];
+
+    for (int j = 0; j < 6; j++)
+        x[j] = calloc(n ? n : 1, sizeof(double));
+    if (!va || !vb || !obs || !x[0] || !x[1] || !x[2] || !x[3] || !x[4] || !x[5]) {
+        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory comparing runs");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *ra = json_array_get(c->common, i), *rb = b_row(c, ra);
+        pr_value(ra, ar, c->primary, &va[i]);
+        pr_value(rb, br, c->primary, &vb[i]);
+        obs[i] = observed(ra, c->primary) && observed(rb, c->primary);
+    }
+    snprintf(kname, sizeof(kname), "hit_at_%d", k);
+    for (int s = 0; s < ATTN_SLICE_N; s++) {
+        json_t *sl, *mv;
+        m = 0;
+        for (size_t i = 0; i < n; i++) {
+            int nonempty = !va[i].empty && !vb[i].empty;
+            if ((s == ATTN_SLICE_OBSERVED && !obs[i]) ||
+                (s == ATTN_SLICE_ROUTER_NONEMPTY && !nonempty) ||
+                (s == ATTN_SLICE_OBSERVED_AND_ROUTER_NONEMPTY && !(obs[i] && nonempty)))
+                continue;
+            x[0][m] = va[i].rank ? 1.0 / va[i].rank : 0;
+            x[1][m] = vb[i].rank ? 1.0 / vb[i].rank : 0;
+            x[2][m] = va[i].rank == 1;
+            x[3][m] = vb[i].rank == 1;
+            x[4][m] = va[i].rank >= 1 && va[i].rank <= k;
+            x[5][m] = vb[i].rank >= 1 && vb[i].rank <= k;
+            m++;
+        }
+        sl = json_pack("{s:I}", "n", (json_int_t)m);
+        if ((rc = metric(c, x[0], x[1], m, &mv, err)))
+            goto out_sl;
+        json_object_set_new(sl, "mrr", mv);
+        if ((rc = metric(c, x[2], x[3], m, &mv, err)))
+            goto out_sl;
+        json_object_set_new(sl, "hit_at_1", mv);
+        if (k != 1) {
+            if ((rc = metric(c, x[4], x[5], m, &mv, err)))
+                goto out_sl;
+            json_object_set_new(sl, kname, mv);
+        }
+        json_object_set_new(slices, attn_slice_name((attn_slice)s), sl);
+        continue;
+    out_sl:
+        json_decref(sl);
+        goto out;
+    }
+    for (int f = 0; f < 2; f++) {
+        int kk = f ? k : 1;
+        json_t *dirs[2] = {json_array(), json_array()};
+        size_t tot[2] = {0, 0};
+        char name[32];
+        if (f && k == 1)
+            break;
+        for (size_t i = 0; i < n; i++) {
+            int ha = va[i].rank >= 1 && va[i].rank <= kk, hb = vb[i].rank >= 1 && vb[i].rank <= kk;
+            int d = ha && !hb ? 0 : !ha && hb ? 1 : -1;
+            json_t *it;
+            if (d < 0)
+                continue;
+            tot[d]++;
+            if (tot[d] > (size_t)c->o->max_flips)
+                continue;
+            const json_t *ra = json_array_get(c->common, i);
+            flip_item(c, ra, b_row(c, ra), ar, br, va[i].rank, vb[i].rank, &it);
+            json_array_append_new(dirs[d], it);
+        }
+        snprintf(name, sizeof(name), "hit_at_%d", kk);
+        json_object_set_new(flips, name,
+                            json_pack("{s:{s:I, s:o}, s:{s:I, s:o}}", "hit_to_miss", "total",
+                                      (json_int_t)tot[0], "items", dirs[0], "miss_to_hit",
+                                      "total", (json_int_t)tot[1], "items", dirs[1]));
+    }
+    *out = json_pack("{s:s, s:s, s:O, s:O}", "a_router", ar, "b_router", br, "slices", slices,
+                     "flips", flips);
+out:
+    json_decref(slices);
+    json_decref(flips);
+    for (int j = 0; j < 6; j++)
+        free(x[j]);
+    free(va);
+    free(vb);
+    free(obs);
+    return rc;
+}
+
+/* ---- histograms ------------------------------------------------------------- */
+
+static void top1_scores(const ctx_t *c, const run_t *r, const char *router, double *scores,
+                        int *state)
+{
+    /* state: 0 = score, 1 = empty, 2 = missing route */
+    size_t i;
+    const json_t *ra;
+    json_array_foreach(c->common, i, ra) {
+        long long n = attn_json_i64(ra, "pr_number", -1);
+        json_t *route = load_route(r, n, router);
+        const json_t *c0 = json_array_get(json_object_get(route, "candidates"), 0);
+        state[i] = !route ? 2 : !c0 ? 1 : 0;
+        scores[i] = c0 ? json_number_value(json_object_get(c0, "score")) : 0;
+        json_decref(route);
+    }
+}
+
+static json_t *histograms(const ctx_t *c)
+{
+    json_t *out = json_object(), *names = json_object();
+    const json_t *x;
+    size_t i, n = json_array_size(c->common);
+    const char *name;
+    json_t *dummy;
+    int bins = c->o->bins;
+
+    for (int s = 0; s < 2; s++)
+        json_array_foreach(json_object_get((s ? c->B : c->A)->manifest, "routers"), i, x)
+            if (attn_json_str(x, "name"))
+                json_object_set_new(names, attn_json_str(x, "name"), json_true());
+    json_object_foreach(names, name, dummy) {
+        double *sc[2] = {calloc(n ? n : 1, sizeof(double)), calloc(n ? n : 1, sizeof(double))};
+        int *st[2] = {calloc(n ? n : 1, sizeof(int)), calloc(n ? n : 1, sizeof(int))};
+        int has[2] = {run_router(c->A, name) != NULL, run_router(c->B, name) != NULL};
+        double max = 0;
+        json_t *h = json_object(), *edges = json_array();
+        for (int s = 0; s < 2; s++) {
+            if (!has[s])
+                continue;
+            top1_scores(c, s ? c->B : c->A, name, sc[s], st[s]);
+            for (i = 0; i < n; i++)
+                if (!st[s][i] && isfinite(sc[s][i]) && sc[s][i] > max)
+                    max = sc[s][i];
+        }
+        for (int b = 0; b <= bins; b++)
+            json_array_append_new(edges, json_real(max * b / bins));
+        for (int s = 0; s < 2; s++) {
+            json_t *counts = json_array();
+            long long cnt[1024] = {0}, empty = 0, missing = 0, scored = 0;
+            if (!has[s]) {
+                json_decref(counts);
+                json_object_set_new(h, s ? "b" : "a", json_null());
+                continue;
+            }
+            for (i = 0; i < n; i++) {
+                int b;
+                if (st[s][i] == 1) {
+                    empty++;
+                    continue;
+                }
+                if (st[s][i] == 2) {
+                    missing++;
+                    continue;
+                }
+                scored++;
+                b = max > 0 && sc[s][i] > 0 ? (int)(sc[s][i] / max * bins) : 0;
+                cnt[b >= bins ? bins - 1 : b]++;
+            }
+            for (int b = 0; b < bins; b++)
+                json_array_append_new(counts, json_integer(cnt[b]));
+            json_object_set_new(h, s ? "b" : "a",
+                                json_pack("{s:I, s:I, s:I, s:o}", "n", (json_int_t)scored, "empty",
+                                          (json_int_t)empty, "missing", (json_int_t)missing,
+                                          "counts", counts));
+        }
+        json_object_set_new(h, "max", json_real(max));
+        json_object_set_new(h, "edges", edges);
+        json_object_set_new(out, name, h);
+        for (int s = 0; s < 2; s++) {
+            free(sc[s]);
+            free(st[s]);
+        }
+    }
+    json_decref(names);
+    return out;
+}
+
+/* ---- the document ---------------------------------------------------------- */
+
+static json_t *run_ident(const run_t *r)
+{
+    const json_t *cohort = json_object_get(r->manifest, "cohort");
+    return json_pack("{s:s, s:O?, s:O?, s:s, s:s, s:I}", "run_id", r->run_id, "inputs_hash",
+                     json_object_get(r->manifest, "inputs_hash"), "cohort_hash",
+                     json_object_get(cohort, "hash"), "pr_cutoffs_hash", r->cutoffs_hash,
+                     "primary_policy", r->primary, "n", (json_int_t)json_array_size(r->rows));
+}
+
+static const char *short_val(const json_t *v, char *buf, size_t cap)
+{
+    if (json_is_string(v))
+        snprintf(buf, cap, "%.16s", json_string_value(v));
+    else
+        snprintf(buf, cap, "%s", json_is_null(v) || !v ? "none" : "?");
+    return buf;
+}
+
+int attn_compare_runs(const char *dir_a, const char *dir_b, const attn_compare_opts *o,
+                      json_t **out, attn_error *err)
+{
+    run_t A, B;
+    ctx_t c;
+    json_t *warnings = json_array(), *pairs = json_array(), *seen = json_object(), *doc = NULL;
+    const json_t *x, *ra;
+    const json_t *ca, *cb;
+    attn_buf why = ATTN_BUF_INIT;
+    size_t i;
+    int rc;
+
+    *out = NULL;
+    memset(&c, 0, sizeof(c));
+    if ((rc = run_load(dir_a, &A, err)) || (rc = run_load(dir_b, &B, err)))
+        goto out;
+    if (o->k < 1 || o->bins < 1 || o->bins > 1000 || o->max_flips < 0) {
+        rc = attn_error_set(err, ATTN_EINVAL, "compare: k >= 1, 1 <= bins <= 1000, max_flips >= 0");
+        goto out;
+    }
+
+    /* Compatibility. */
+    ca = json_object_get(json_object_get(A.manifest, "cohort"), "hash");
+    cb = json_object_get(json_object_get(B.manifest, "cohort"), "hash");
+    if (!json_equal((json_t *)(ca ? ca : json_null()), (json_t *)(cb ? cb : json_null()))) {
+        char s1[24], s2[24];
+        attn_buf_printf(&why, "%scohort hash differs (%s vs %s)", why.len ? "; " : "",
+                        short_val(ca, s1, sizeof(s1)), short_val(cb, s2, sizeof(s2)));
+        json_array_append_new(warnings, json_sprintf("cohort hash differs (%s vs %s)",
+                                                     short_val(ca, s1, sizeof(s1)),
+                                                     short_val(cb, s2, sizeof(s2))));
+    }
+    if (strcmp(A.cutoffs_hash, B.cutoffs_hash)) {
+        attn_buf_printf(&why, "%spr_cutoffs differ (hash %.16s vs %.16s)", why.len ? "; " : "",
+                        A.cutoffs_hash, B.cutoffs_hash);
+        json_array_append_new(warnings, json_sprintf("pr_cutoffs differ (hash %.16s vs %.16s)",
+                                                     A.cutoffs_hash, B.cutoffs_hash));
+    }
+    if (strcmp(A.primary, B.primary)) {
+        attn_buf_printf(&why, "%sprimary truth policy differs (%s vs %s)", why.len ? "; " : "",
+                        A.primary, B.primary);
+        json_array_append_new(warnings, json_sprintf("primary truth policy differs (%s vs %s)",
+                                                     A.primary, B.primary));
+    }
+    if (why.len && !o->force) {
+        rc = attn_error_set(err, ATTN_ECONFLICT,
+                            "runs %s and %s are not comparable: %s; pass --force to compare anyway",
+                            A.run_id, B.run_id, why.ptr);
+        goto out;
+    }
+
+    c.A = &A;
+    c.B = &B;
+    c.primary = A.primary;
+    c.o = o;
+    attn_bootstrap_options_init(&c.boot);
+    {
+        const json_t *bo = json_object_get(A.manifest, "bootstrap");
+        int64_t rs = attn_json_i64(bo, "resamples", 0);
+        c.boot.resamples = rs > 0 && rs <= 1000000 ? (int)rs : 1000;
+        c.boot.seed = (uint64_t)attn_json_i64(bo, "seed", 42);
+    }
+    c.common = json_array();
+    json_array_foreach(A.rows, i, ra)
+        if (b_row(&c, ra))
+            json_array_append(c.common, (json_t *)ra);
+    if (json_array_size(c.common) != json_array_size(A.rows) ||
+        json_array_size(c.common) != json_array_size(B.rows))
+        json_array_append_new(warnings,
+                              json_sprintf("PR sets differ: %zu common, %zu only in A, %zu only in B",
+                                           json_array_size(c.common),
+                                           json_array_size(A.rows) - json_array_size(c.common),
+                                           json_array_size(B.rows) - json_array_size(c.common)));
+    {
+        int64_t ta = attn_json_i64(A.manifest, "top_k", 0), tb = attn_json_i64(B.manifest, "top_k", 0);
+        if ((ta && ta < o->k) || (tb && tb < o->k))
+            json_array_append_new(warnings, json_sprintf("hit@%d counts only the top %lld "
+                                                         "candidates a run kept",
+                                                         o->k, (long long)(ta < tb ? ta : tb)));
+    }
+
+    /* Pairs: shared routers, explicit pairs, else the cross product. */
+    {
+        attn_compare_pair_ref list[ATTN_COMPARE_MAX_PAIRS * 4];
+        size_t np = 0;
+        char buf[256];
+        json_array_foreach(json_object_get(A.manifest, "routers"), i, x) {
+            const char *nm = attn_json_str(x, "name");
+            if (nm && run_router(&B, nm) && np < sizeof(list) / sizeof(list[0]))
+                list[np++] = (attn_compare_pair_ref){nm, nm};
+        }
+        int shared = np > 0;
+        for (size_t p = 0; p < o->n_pairs; p++) {
+            const json_t *xa = run_router(&A, o->pairs[p].a_router);
+            const json_t *xb = run_router(&B, o->pairs[p].b_router);
+            if (!xa || !xb) {
+                rc = attn_error_set(err, ATTN_EINVAL, "--pair %s:%s: run %s has no router '%s'",
+                                    o->pairs[p].a_router, o->pairs[p].b_router,
+                                    xa ? B.run_id : A.run_id,
+                                    xa ? o->pairs[p].b_router : o->pairs[p].a_router);
+                goto out;
+            }
+            if (np < sizeof(list) / sizeof(list[0]))
+                list[np++] = (attn_compare_pair_ref){attn_json_str(xa, "name"),
+                                                     attn_json_str(xb, "name")};
+        }
+        if (!shared && !o->n_pairs) {
+            const json_t *y;
+            size_t j;
+            json_array_foreach(json_object_get(A.manifest, "routers"), i, x)
+                json_array_foreach(json_object_get(B.manifest, "routers"), j, y)
+                    if (attn_json_str(x, "name") && attn_json_str(y, "name") &&
+                        np < sizeof(list) / sizeof(list[0]))
+                        list[np++] = (attn_compare_pair_ref){attn_json_str(x, "name"),
+                                                         attn_json_str(y, "name")};
+        }
+        for (size_t p = 0; p < np; p++) {
+            json_t *pd = NULL;
+            snprintf(buf, sizeof(buf), "%s:%s", list[p].a_router, list[p].b_router);
+            if (json_object_get(seen, buf))
+                continue;
+            json_object_set_new(seen, buf, json_true());
+            if ((rc = pair_doc(&c, list[p].a_router, list[p].b_router, &pd, err)))
+                goto out;
+            json_array_append_new(pairs, pd);
+        }
+    }
+
+    doc = json_pack("{s:s, s:s, s:o, s:o, s:b, s:b, s:O, s:o, s:s, s:I, s:{s:i, s:I}, s:I, s:I, "
+                    "s:I, s:O, s:o}",
+                    "kind", "compare", "version", ATTN_COMPARE_VERSION, "a", run_ident(&A), "b",
+                    run_ident(&B), "compatible", !why.len, "forced", o->force && why.len,
+                    "warnings", warnings, "config_diff", config_diff(&A, &B), "primary_policy",
+                    A.primary, "k", (json_int_t)o->k, "bootstrap", "resamples", c.boot.resamples,
+                    "seed", (json_int_t)c.boot.seed, "n_common",
+                    (json_int_t)json_array_size(c.common), "only_in_a",
+                    (json_int_t)(json_array_size(A.rows) - json_array_size(c.common)), "only_in_b",
+                    (json_int_t)(json_array_size(B.rows) - json_array_size(c.common)), "pairs",
+                    pairs, "histograms", histograms(&c));
+    if (!doc)
+        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory building the comparison");
+    *out = doc;
+out:
+    attn_buf_free(&why);
+    json_decref(warnings);
+    json_decref(pairs);
+    json_decref(seen);
+    json_decref(c.common);
+    run_free(&A);
+    run_free(&B);
+    return rc;
+}
+
+/* ---- Markdown ----------------------------------------------------------------- */
+
+/* A value for a Markdown line: canonical JSON, long values shortened. */
+static void md_json(attn_buf *b, const json_t *v)
+{
+    attn_buf t = ATTN_BUF_INIT;
+    attn_error e;
+    if (!v)
+        attn_buf_puts(b, "(absent)");
+    else if (attn_json_canonical(v, &t, &e))
+        attn_buf_puts(b, "?");
+    else if (t.len > 120)
+        attn_buf_printf(b, "`%.117s...`", t.ptr);
+    else
+        attn_buf_printf(b, "`%s`", t.ptr);
+    attn_buf_free(&t);
+}
+
+static void md_num(attn_buf *b, const json_t *v, int sign)
+{
+    if (!json_is_number(v))
+        attn_buf_puts(b, "-");
+    else
+        attn_buf_printf(b, sign ? "%+.3f" : "%.3f", json_number_value(v));
+}
+
+static void md_metric(attn_buf *b, const json_t *m)
+{
+    const json_t *ci = json_object_get(m, "ci95");
+    md_num(b, json_object_get(m, "a"), 0);
+    attn_buf_puts(b, " | ");
+    md_num(b, json_object_get(m, "b"), 0);
+    attn_buf_puts(b, " | ");
+    md_num(b, json_object_get(m, "diff"), 1);
+    if (json_is_array(ci)) {
+        attn_buf_puts(b, " [");
+        md_num(b, json_array_get(ci, 0), 1);
+        attn_buf_puts(b, ", ");
+        md_num(b, json_array_get(ci, 1), 1);
+        attn_buf_puts(b, "]");
+    }
+}
+
+static void md_side(attn_buf *b, const json_t *side)
+{
+    size_t i;
+    const json_t *c;
+    const json_t *rk = json_object_get(side, "rank");
+    if (json_is_integer(rk))
+        attn_buf_printf(b, "%s (rank %lld):", attn_json_str(side, "router"),
+                        (long long)json_integer_value(rk));
+    else
+        attn_buf_printf(b, "%s (no match):", attn_json_str(side, "router"));
+    json_array_foreach(json_object_get(side, "top"), i, c)
+        attn_buf_printf(b, " %s%s (%.3g)", i ? ", " : "",
+                        attn_json_str(json_object_get(c, "target"), "name"),
+                        json_number_value(json_object_get(c, "score")));
+}
+
+int attn_compare_markdown(const json_t *cmp, attn_buf *b, attn_error *err)
+{
+    const json_t *a = json_object_get(cmp, "a"), *bb = json_object_get(cmp, "b"), *x, *p;
+    const json_t *cd = json_object_get(cmp, "config_diff");
+    size_t i, j;
+    int k = (int)attn_json_i64(cmp, "k", 5);
+    char kname[32];
+    const char *sn;
+
+    snprintf(kname, sizeof(kname), "hit_at_%d", k);
+    attn_buf_printf(b, "# Compare %s vs %s\n\n", attn_json_str(a, "run_id"),
+                    attn_json_str(bb, "run_id"));
+    attn_buf_printf(b, "Primary truth policy: `%s`; %lld common PRs (%lld only in A, %lld only "
+                       "in B); bootstrap %lld resamples, seed %lld.\n\n",
+                    attn_json_str(cmp, "primary_policy"),
+                    (long long)attn_json_i64(cmp, "n_common", 0),
+                    (long long)attn_json_i64(cmp, "only_in_a", 0),
+                    (long long)attn_json_i64(cmp, "only_in_b", 0),
+                    (long long)attn_json_i64(json_object_get(cmp, "bootstrap"), "resamples", 0),
+                    (long long)attn_json_i64(json_object_get(cmp, "bootstrap"), "seed", 0));
+    if (json_array_size(json_object_get(cmp, "warnings"))) {
+        attn_buf_puts(b, "## Warnings\n\n");
+        json_array_foreach(json_object_get(cmp, "warnings"), i, x)
+            attn_buf_printf(b, "- %s\n", json_string_value(x));
+        attn_buf_puts(b, "\n");
+    }
+    attn_buf_puts(b, "## Configuration\n\n");
+    json_array_foreach(json_object_get(json_object_get(cd, "routers"), "added"), i, x)
+        attn_buf_printf(b, "- router added: %s (%s)\n", attn_json_str(x, "name"),
+                        attn_json_str(x, "version"));
+    json_array_foreach(json_object_get(json_object_get(cd, "routers"), "removed"), i, x)
+        attn_buf_printf(b, "- router removed: %s (%s)\n", attn_json_str(x, "name"),
+                        attn_json_str(x, "version"));
+    json_array_foreach(json_object_get(json_object_get(cd, "routers"), "changed"), i, x) {
+        const json_t *kv;
+        attn_buf_printf(b, "- router changed: %s\n", attn_json_str(x, "name"));
+        json_array_foreach(json_object_get(x, "keys"), j, kv) {
+            attn_buf_printf(b, "  - `%s`: ", attn_json_str(kv, "key"));
+            md_json(b, json_object_get(kv, "a"));
+            attn_buf_puts(b, " -> ");
+            md_json(b, json_object_get(kv, "b"));
+            attn_buf_puts(b, "\n");
+        }
+    }
+    json_array_foreach(json_object_get(cd, "settings"), i, x) {
+        attn_buf_printf(b, "- `%s`: ", attn_json_str(x, "key"));
+        md_json(b, json_object_get(x, "a"));
+        attn_buf_puts(b, " -> ");
+        md_json(b, json_object_get(x, "b"));
+        attn_buf_puts(b, "\n");
+    }
+    attn_buf_puts(b, "\n## Metric deltas (B - A, paired bootstrap 95% interval)\n\n");
+    attn_buf_printf(b, "| pair | slice | n | MRR A | MRR B | delta | hit@1 A | hit@1 B | delta | "
+                       "hit@%d A | hit@%d B | delta |\n",
+                    k, k);
+    attn_buf_puts(b, "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    json_array_foreach(json_object_get(cmp, "pairs"), i, p) {
+        const json_t *sl;
+        json_object_foreach((json_t *)json_object_get(p, "slices"), sn, sl) {
+            attn_buf_printf(b, "| %s -> %s | %s | %lld | ", attn_json_str(p, "a_router"),
+                            attn_json_str(p, "b_router"), sn, (long long)attn_json_i64(sl, "n", 0));
+            md_metric(b, json_object_get(sl, "mrr"));
+            attn_buf_puts(b, " | ");
+            md_metric(b, json_object_get(sl, "hit_at_1"));
+            attn_buf_puts(b, " | ");
+            md_metric(b, json_object_get(sl, k == 1 ? "hit_at_1" : kname));
+            attn_buf_puts(b, " |\n");
+        }
+    }
+    attn_buf_puts(b, "\n## Flips\n");
+    json_array_foreach(json_object_get(cmp, "pairs"), i, p) {
+        const json_t *fl;
+        json_object_foreach((json_t *)json_object_get(p, "flips"), sn, fl) {
+            static const char *const dirs[2] = {"hit_to_miss", "miss_to_hit"};
+            for (int d = 0; d < 2; d++) {
+                const json_t *dd = json_object_get(fl, dirs[d]), *it;
+                attn_buf_printf(b, "\n### %s -> %s, %s, %s: %lld\n\n", attn_json_str(p, "a_router"),
+                                attn_json_str(p, "b_router"), sn, dirs[d],
+                                (long long)attn_json_i64(dd, "total", 0));
+                json_array_foreach(json_object_get(dd, "items"), j, it) {
+                    attn_buf_printf(b, "- PR #%lld, truth ",
+                                    (long long)attn_json_i64(it, "pr_number", 0));
+                    md_json(b, json_object_get(it, "truth_targets"));
+                    attn_buf_puts(b, "; A ");
+                    md_side(b, json_object_get(it, "a"));
+                    attn_buf_puts(b, "; B ");
+                    md_side(b, json_object_get(it, "b"));
+                    attn_buf_puts(b, "\n");
+                }
+            }
+        }
+    }
+    attn_buf_puts(b, "\n## Top-1 score histograms\n\n");
+    json_object_foreach((json_t *)json_object_get(cmp, "histograms"), sn, x) {
+        attn_buf_printf(b, "- %s (max %.4g):", sn, json_number_value(json_object_get(x, "max")));
+        for (int s = 0; s < 2; s++) {
+            const json_t *h = json_object_get(x, s ? "b" : "a"), *c;
+            attn_buf_printf(b, " %s ", s ? "B" : "A");
+            if (!json_is_object(h)) {
+                attn_buf_puts(b, "(absent)");
+                continue;
+            }
+            attn_buf_puts(b, "[");
+            json_array_foreach(json_object_get(h, "counts"), j, c)
+                attn_buf_printf(b, "%s%lld", j ? " " : "", (long long)json_integer_value(c));
+            attn_buf_printf(b, "] empty %lld", (long long)attn_json_i64(h, "empty", 0));
+        }
+        attn_buf_puts(b, "\n");
+    }
+    if (!b->ptr)
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory writing compare.md");
+    return 0;
+}
+
+int attn_compare_write(const char *out_dir, const json_t *cmp, attn_error *err)
+{
+    attn_buf js = ATTN_BUF_INIT, md = ATTN_BUF_INIT;
+    char path[4400];
+    int rc;
+    if ((rc = attn_fs_mkdirs(out_dir, err)))
+        return rc;
+    if (attn_json_dump_pretty(cmp, &js)) {
+        rc = attn_error_set(err, ATTN_EINVAL, "compare.json: a value cannot be written as JSON");
+        goto out;
+    }
+    if ((rc = attn_compare_markdown(cmp, &md, err)))
+        goto out;
+    snprintf(path, sizeof(path), "%s/compare.json", out_dir);
+    if ((rc = attn_fs_write_atomic(path, js.ptr, js.len, err)))
+        goto out;
+    snprintf(path, sizeof(path), "%s/compare.md", out_dir);
+    rc = attn_fs_write_atomic(path, md.ptr, md.len, err);
+out:
+    attn_buf_free(&js);
+    attn_buf_free(&md);
+    return rc;
+}

@@ -1,0 +1,92 @@
+/*
+ * compare.h - compare two evaluation runs of one repository (SPEC §9,
+ * issue 6 `attn experiment compare`).
+ *
+ * Owns: reading two committed run directories (manifest.json, per_pr.jsonl,
+ * prs/<n>/routes/<router>.json), deciding whether they are comparable, and
+ * building the comparison document; writing compare.json / compare.md.
+ * Must never: modify a run directory, read the wall clock, or compare runs
+ * whose cohort, cutoffs or primary truth policy differ without being told to
+ * (force), because their deltas would mix PR sets or labels.
+ *
+ * ---- Compatibility --------------------------------------------------------
+ * Runs A and B are comparable when manifest.cohort.hash, the hash of the
+ * canonical JSON of manifest.cohort.pr_cutoffs and manifest.truth.primary
+ * are equal. Otherwise attn_compare_runs fails with ATTN_ECONFLICT and one
+ * line naming every difference, unless force: then the document records the
+ * differences under "warnings" and "compatible": false.
+ *
+ * ---- Per-PR values ----------------------------------------------------------
+ * Over the common PRs (in A's per_pr.jsonl order), for a router r of a run:
+ * rank = routers[r].rank[primary] (null or missing -> 0), rr = 1/rank,
+ * hit@1 = rank == 1, hit@k = 1 <= rank <= k, empty = no candidate. Slices:
+ * all; observed (primary truth status "observed" in both runs);
+ * router_nonempty (both routers returned a candidate); both. Deltas are
+ * B - A with attn_bootstrap_paired_diff, seed and resamples from A's
+ * manifest.bootstrap (resamples 0 or absent -> 1000).
+ *
+ * ---- Pairs ------------------------------------------------------------------
+ * Every router present in both runs is paired with itself (A's manifest
+ * order), then every explicit pair "A_ROUTER:B_ROUTER" in the order given.
+ * When the runs share no router and no pair is given, every A router is
+ * paired with every B router.
+ *
+ * ---- Flips --------------------------------------------------------------------
+ * Per pair, at hit@1 and hit@k: hit_to_miss (A hit, B missed) and
+ * miss_to_hit, in common-PR order, the first max_flips of each with the PR
+ * number, cutoff, truth targets, ranks and the top candidates (target,
+ * score, evidence) of both routes; "total" counts all of them.
+ *
+ * ---- Histograms -----------------------------------------------------------------
+ * Per router name and run: the top-1 score of each common PR's route file,
+ * in `bins` equal bins over [0, max], max being the largest top-1 score of
+ * that router in either run (so A and B share edges); scores below 0 fall in
+ * the first bin, the max in the last; PRs with no candidate count as
+ * "empty", PRs without a route file as "missing".
+ */
+#ifndef ATTN_EXP_COMPARE_H
+#define ATTN_EXP_COMPARE_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include "util/buf.h"
+#include "util/error.h"
+
+#define ATTN_COMPARE_VERSION "attn.compare.v1"
+#define ATTN_COMPARE_MAX_PAIRS 64
+
+typedef struct {
+    char a_router[128], b_router[128];
+} attn_compare_pair;
+
+typedef struct {
+    attn_compare_pair pairs[ATTN_COMPARE_MAX_PAIRS]; /* explicit --pair entries */
+    size_t n_pairs;
+    int force;
+    int k;              /* hit@k of the flips and deltas (default 5) */
+    int max_flips;      /* kept per direction (default 50) */
+    int bins;           /* histogram bins (default 10) */
+    int top_candidates; /* candidates shown per route in a flip (default 3) */
+} attn_compare_opts;
+
+void attn_compare_opts_init(attn_compare_opts *o);
+
+/* Parse "A_ROUTER:B_ROUTER" into o->pairs (copied). */
+int attn_compare_add_pair(attn_compare_opts *o, const char *text, attn_error *err);
+
+/* Compare the run directories dir_a and dir_b (their run ids are the
+ * manifests' run_id). *out is the document described above (new
+ * reference). ATTN_ECONFLICT: incompatible without force; ATTN_EINVAL: a
+ * pair names a router a run does not have; ATTN_ENOTFOUND: a run directory
+ * or its manifest/per_pr.jsonl is missing. */
+int attn_compare_runs(const char *dir_a, const char *dir_b, const attn_compare_opts *o,
+                      json_t **out, attn_error *err);
+
+/* compare.md for a person (appends to out). */
+int attn_compare_markdown(const json_t *cmp, attn_buf *out, attn_error *err);
+
+/* Write out_dir/compare.json (pretty canonical) and out_dir/compare.md,
+ * each atomically; out_dir is created. */
+int attn_compare_write(const char *out_dir, const json_t *cmp, attn_error *err);
+
+#endif
