@@ -157,10 +157,12 @@ int attn_roster_from_json(const json_t *v, attn_roster **out, attn_error *err)
         }
         if (rc)
             break;
-        qsort(t->m, t->n, sizeof(*t->m), member_cmp);
+        if (t->n > 1)
+            qsort(t->m, t->n, sizeof(*t->m), member_cmp);
     }
     if (!rc) {
-        qsort(r->t, r->n, sizeof(*r->t), team_cmp);
+        if (r->n > 1)
+            qsort(r->t, r->n, sizeof(*r->t), team_cmp);
         for (size_t i = 1; i < r->n; i++)
             if (!strcasecmp(r->t[i - 1].name, r->t[i].name)) {
                 rc = attn_error_set(err, ATTN_EINVAL, "team roster: team %s is listed twice",
@@ -203,7 +205,7 @@ size_t attn_roster_members(const attn_roster *r, const char *name, int64_t t, co
     if (!r || !name)
         return 0;
     key.name = (char *)strip_at(name);
-    if (!(tm = bsearch(&key, r->t, r->n, sizeof(*r->t), team_cmp)))
+    if (!r->n || !(tm = bsearch(&key, r->t, r->n, sizeof(*r->t), team_cmp)))
         return 0;
     for (size_t i = 0; i < tm->n; i++) {
         const member *m = &tm->m[i];
