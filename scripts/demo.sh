@@ -1,44 +1,67 @@
 #!/bin/sh
-# The main job on the bundled sample, end to end with the real binary:
-#   fake GitHub API serving sample/sample.json -> attn ingest -> attn incremental
-#   (an unchanged repository costs only 304s) -> contract check -> as-of snapshots.
-# ATTN_WRAP (e.g. "valgrind -q --error-exitcode=3") prefixes every attn call.
+# The main job, end to end with the real binary (`make demo`):
+#   a synthetic repository (attn synth) served by the fake GitHub API
+#   -> attn ingest -> attn incremental (only 304s) -> contract check
+#   -> attn pin (CODEOWNERS at every base SHA, contents API) -> attn doctor
+#   -> a cohort -> two experiment runs (baselines: popularity + mentions;
+#      candidate: hybrid + stewards) -> attn experiment compare, whose summary
+#      shows the hybrid's gain over each baseline with 95% bootstrap intervals.
+# Env: ATTN_WRAP (e.g. "valgrind -q --error-exitcode=3") prefixes every attn
+# call; DEMO_PRS (default 800) sizes the synthetic history; DEMO_DATA_DIR.
 set -eu
 cd "$(dirname "$0")/.."
 ATTN="${ATTN_WRAP:-} ./attn"
 DATA=${DEMO_DATA_DIR:-build/demo-data}
+PRS=${DEMO_PRS:-800}
 REPO=synth/sample
-DB="$DATA/github/synth/sample/history.sqlite"
 rm -rf "$DATA"
 mkdir -p "$DATA"
 
+echo "== attn synth --prs $PRS   (a made-up repository whose reviewers have known habits)"
+$ATTN synth --prs "$PRS" --seed 7 -o "$DATA/bundle.json"
+
 # The fake GitHub API (tests/fakegh) on a free loopback port; stopped on exit.
-python3 tests/fakegh/fakegh.py --bundle sample/sample.json --port 0 \
-    --port-file "$DATA/fakegh.port" --max-lifetime 600 2>"$DATA/fakegh.err" &
+python3 tests/fakegh/fakegh.py --bundle "$DATA/bundle.json" --port 0 \
+    --port-file "$DATA/fakegh.port" --max-lifetime 900 --rate-limit 1000000 2>"$DATA/fakegh.err" &
 FAKE=$!
 trap 'kill $FAKE 2>/dev/null || true' EXIT
 i=0
 while [ ! -s "$DATA/fakegh.port" ]; do
     i=$((i + 1))
-    if [ $i -gt 200 ]; then echo "demo: the fake GitHub API did not start:" >&2; cat "$DATA/fakegh.err" >&2; exit 1; fi
+    if [ $i -gt 400 ]; then echo "demo: the fake GitHub API did not start:" >&2; cat "$DATA/fakegh.err" >&2; exit 1; fi
     sleep 0.05
 done
 API="http://127.0.0.1:$(cat "$DATA/fakegh.port")"
+D="--data-dir $DATA --repo $REPO"
 
-echo "== attn ingest --repo $REPO --api-url $API   (full backfill through the GitHub REST API)"
-$ATTN ingest --data-dir "$DATA" --repo $REPO --api-url "$API"
+echo "== attn ingest --api-url $API   (full backfill through the GitHub REST API)"
+$ATTN ingest $D --api-url "$API" --quiet
 echo "== attn incremental   (nothing changed: conditional requests only)"
-$ATTN incremental --data-dir "$DATA" --repo $REPO --api-url "$API"
+$ATTN incremental $D --api-url "$API"
 echo "== attn contract check"
-$ATTN contract check --data-dir "$DATA" --repo $REPO
-# A PR whose title was edited makes the as-of answer interesting: show it at
-# creation and one day later.
-PR=$(sqlite3 "$DB" "SELECT p.number FROM pull_requests p JOIN events e
-    ON e.subject_type='issue' AND e.subject_id=p.issue_id
-    WHERE e.event_type='issue.content.edit' ORDER BY p.number LIMIT 1")
-[ -n "$PR" ] || PR=1
-echo "== attn snapshot --pr $PR   (as of its creation)"
-$ATTN snapshot --data-dir "$DATA" --repo $REPO --pr "$PR"
-AS_OF=$(date -u -d "@$(sqlite3 "$DB" "SELECT created_at + 86400 FROM pull_requests WHERE number=$PR")" +%Y-%m-%dT%H:%M:%SZ)
-echo "== attn snapshot --pr $PR --as-of $AS_OF   (one day later: title, labels, requests, state moved on)"
-$ATTN snapshot --data-dir "$DATA" --repo $REPO --pr "$PR" --as-of "$AS_OF"
+$ATTN contract check $D
+echo "== attn pin   (CODEOWNERS at every base SHA, through the contents API)"
+$ATTN pin $D --api-url "$API" --quiet
+
+DB="$DATA/github/$REPO/history.sqlite"
+FROM=$(sqlite3 "$DB" "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', min(created_at) + (max(created_at) - min(created_at)) * 55 / 100, 'unixepoch') FROM pull_requests")
+END=$(sqlite3 "$DB" "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', max(created_at) - 3 * 86400, 'unixepoch') FROM pull_requests")
+echo "== attn cohort create --from $FROM --end-at $END --limit 300 --seed 1"
+$ATTN cohort create $D --from "$FROM" --end-at "$END" --limit 300 --seed 1 --out "$DATA/cohort.json"
+echo "== attn doctor --cohort   (is the store ready for this evaluation?)"
+$ATTN doctor $D --cohort "$DATA/cohort.json" || true
+
+echo "== attn experiment init   (two specs, each naming the cohort by its hash)"
+$ATTN experiment init $D --cohort "$DATA/cohort.json" --router popularity --router mentions \
+    --kind baseline --tag demo --out "$DATA/baseline.json" --quiet
+$ATTN experiment init $D --cohort "$DATA/cohort.json" --router hybrid --router stewards \
+    --kind experimental --tag demo --out "$DATA/candidate.json" --quiet
+echo "== attn experiment run   (baselines, then the candidate)"
+BASE=$($ATTN experiment run $D --spec "$DATA/baseline.json" --cohort "$DATA/cohort.json" --quiet --json | jq -r .run_id)
+CAND=$($ATTN experiment run $D --spec "$DATA/candidate.json" --cohort "$DATA/cohort.json" --quiet --json | jq -r .run_id)
+echo "baseline run $BASE, candidate run $CAND"
+$ATTN runs list $D
+echo "== attn experiment compare $BASE $CAND   (paired bootstrap over the same PRs)"
+$ATTN experiment compare $D "$BASE" "$CAND" --pair popularity:hybrid --pair mentions:hybrid \
+    --pair popularity:stewards
+echo "(full comparison: $DATA/github/$REPO/eval/_compare/${BASE}__vs__${CAND}/compare.md)"

@@ -217,7 +217,12 @@ static void test_rules_order_and_exclusions(void **state)
     res = route_with(f, "{\"cands\": [[\"user\",\"alice\",1]]}", 5, 2000, NULL);
     assert_int_equal(json_array_size(json_object_get(res, "candidates")), 0);
     assert_string_equal(json_string_value(json_object_get(res, "risk")), "high");
-    assert_non_null(strstr(json_dumps(json_object_get(res, "notes"), 0), "no candidates"));
+    {
+        char *notes = json_dumps(json_object_get(res, "notes"), 0);
+        int found = notes && strstr(notes, "no candidates");
+        free(notes);
+        assert_true(found);
+    }
     json_decref(res);
 }
 
