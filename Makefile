@@ -4,7 +4,7 @@
 #   make test       install missing packages, build, run every test; ends "N passed, N failed"
 #   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      benchmarks (figures on stdout)
-#   make bench-real ingestion benchmark on ../shared/data/rust-clippy (skips when absent)
+#   make bench-real ingestion + every router + eval on ../shared/data/rust-clippy (skips when absent)
 #   make demo       the main job on the bundled sample
 
 CC      ?= cc
@@ -85,6 +85,7 @@ bench: deps
 	@$(MAKE) --no-print-directory attn $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
 	@echo "== bench/ingest.sh"; ATTN_BIN=$(CURDIR)/$(BIN) sh bench/ingest.sh
+	@echo "== bench/eval.sh"; ATTN_BIN=$(CURDIR)/$(BIN) sh bench/eval.sh
 
 # Ingestion of the real rust-clippy history (../shared/data/rust-clippy); skips when absent.
 bench-real: deps
