@@ -99,7 +99,7 @@ demo: deps
 
 valgrind-demo: deps
 	@$(MAKE) --no-print-directory attn
-	@ATTN_WRAP="valgrind --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite -q" ./scripts/demo.sh
+	@DEMO_PRS=250 ATTN_WRAP="valgrind --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite -q" ./scripts/demo.sh
 
 clean:
 	rm -rf build attn
