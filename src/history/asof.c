@@ -76,12 +76,14 @@ static const char *SQL_REQUESTS =
     " ORDER BY i.reviewer_type, name";
 static const char *SQL_FILES =
     "SELECT path, status, additions, deletions, changes FROM pull_request_files"
-    " WHERE pull_request_id = ?1 AND head_sha = ?2 ORDER BY path";
+    " WHERE repo_id = (SELECT repo_id FROM pull_requests WHERE id = ?1)" /* the index leads with it */
+    " AND pull_request_id = ?1 AND head_sha = ?2 ORDER BY path";
 /* File rows carry no time: when none match the active head, the lists that
  * exist were fetched at another (later) head. Chosen without reading any
  * interval, so rows after the cutoff cannot change the pick. */
 static const char *SQL_OTHER_HEAD =
-    "SELECT head_sha FROM pull_request_files WHERE pull_request_id = ?1"
+    "SELECT head_sha FROM pull_request_files"
+    " WHERE repo_id = (SELECT repo_id FROM pull_requests WHERE id = ?1) AND pull_request_id = ?1"
     " GROUP BY head_sha ORDER BY head_sha LIMIT 1";
 
 #define ASOF_MAX_STMTS 16
