@@ -36,11 +36,15 @@
 #include <string.h>
 #include "route/baselines.h"
 #include "route/router.h"
+#include "route/shortlist.h"
 
 typedef struct {
     double lookback_days, half_life_days;
     double weight[ATTN_ACT_NKINDS];
     json_t *lookback_v, *half_life_v;   /* the config values, echoed in evidence */
+    attn_shortlist_rules rules;         /* to hand router.c only the users it can need */
+    attn_shortlist_row *rows;           /* per-PR scratch, reused */
+    size_t cap_rows;
 } pop_state;
 
 static const char *NAME = "popularity";
@@ -52,6 +56,7 @@ static void pop_free(void *state)
         return;
     json_decref(st->lookback_v);
     json_decref(st->half_life_v);
+    free(st->rows);
     free(st);
 }
 
@@ -86,6 +91,7 @@ static int pop_init(const json_t *config, const attn_route_ctx *ctx, void **stat
         pop_free(st);
         return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     }
+    attn_shortlist_rules_read(config, &st->rules);
     *state = st;
     return 0;
 }
@@ -112,21 +118,39 @@ static int pop_route(void *state, const attn_route_ctx *ctx, const attn_route_qu
             mask |= ATTN_ACT_MASK(k);
     }
 
+    /* Score every user (one O(log n) sum each), then build evidence only for
+     * the best ones router.c can need (shortlist.h): same top_k, far less work. */
+    if (st->cap_rows < attn_activity_user_count(a) + 1) {
+        size_t cap = attn_activity_user_count(a) + 1;
+        attn_shortlist_row *r = realloc(st->rows, cap * sizeof(*r));
+        if (!r)
+            return attn_error_set(err, ATTN_ENOMEM, "out of memory building popularity results");
+        st->rows = r;
+        st->cap_rows = cap;
+    }
     for (size_t u = 0; u < attn_activity_user_count(a); u++) {
-        size_t cnt[ATTN_ACT_NKINDS];
-        double score;
-        attn_cand *c;
-        json_t *data;
         const char *login = attn_activity_user_login(a, u);
-        if (!login || !*login || attn_activity_user_is_bot(a, u) ||
-            !attn_activity_user_count_in(a, u, mask, w.from, w.to))
+        double score;
+        if (!login || !*login || attn_activity_user_is_bot(a, u))
             continue;       /* a users row without a login cannot be named */
+        /* Every kind counted has a weight > 0, so a fact in the window makes
+         * the decayed sum positive. */
+        score = attn_activity_user_sum(a, u, &w);
+        if (!(score > 0))
+            continue;
+        st->rows[n].user = (uint32_t)u;
+        st->rows[n++].score = score;
+    }
+    attn_shortlist_sort(st->rows, n);
+    for (size_t i = 0, m = attn_shortlist_cut(&st->rules, a, q, st->rows, n); i < m; i++) {
+        size_t u = st->rows[i].user, cnt[ATTN_ACT_NKINDS];
+        attn_cand *c = attn_result_cand(res, "user", attn_activity_user_login(a, u));
+        json_t *data;
         for (int k = 0; k < ATTN_ACT_NKINDS; k++)
             cnt[k] = attn_activity_user_count_in(a, u, ATTN_ACT_MASK(k), w.from, w.to);
-        score = attn_activity_user_sum(a, u, &w);
-        c = attn_result_cand(res, "user", login);
-        data = json_pack("{s:f, s:I, s:I, s:I, s:O, s:O}", "decayed", attn_bl_round12(score),
-                         "reviews", (json_int_t)cnt[ATTN_ACT_REVIEW], "review_comments",
+        data = json_pack("{s:f, s:I, s:I, s:I, s:O, s:O}", "decayed",
+                         attn_bl_round12(st->rows[i].score), "reviews",
+                         (json_int_t)cnt[ATTN_ACT_REVIEW], "review_comments",
                          (json_int_t)cnt[ATTN_ACT_REVIEW_COMMENT], "comments",
                          (json_int_t)cnt[ATTN_ACT_COMMENT], "lookback_days", st->lookback_v,
                          "half_life_days", st->half_life_v);
@@ -134,11 +158,11 @@ static int pop_route(void *state, const attn_route_ctx *ctx, const attn_route_qu
             json_decref(data);
             return attn_error_set(err, ATTN_ENOMEM, "out of memory building popularity results");
         }
-        attn_cand_set_score(c, score);
+        attn_cand_set_score(c, st->rows[i].score);
         if (attn_cand_evidence(c, "popularity", data))
             return attn_error_set(err, ATTN_ENOMEM, "out of memory building popularity results");
-        n++;
     }
+    (void)mask;
 
     attn_result_set_confidence(res, "low");
     if (attn_bl_survivors(res, ctx, q->snapshot, NULL)) {
