@@ -34,10 +34,10 @@ void attn_shortlist_sort(attn_shortlist_row *rows, size_t n)
         qsort(rows, n, sizeof(*rows), row_cmp);
 }
 
-/* No common rule can lower this user at this cutoff. */
-static int safe(const attn_shortlist_rules *r, const attn_activity *a, const attn_route_query *q,
-                const char *author, uint32_t u)
+int attn_shortlist_safe(const attn_shortlist_rules *r, const attn_activity *a,
+                        const attn_route_query *q, uint32_t u)
 {
+    const char *author = attn_json_str(q->snapshot, "author");
     const char *login = attn_activity_user_login(a, u);
     if (!login || (author && !strcasecmp(author, login)) || attn_is_bot(login, NULL) ||
         attn_activity_user_is_bot(a, u))
@@ -58,14 +58,13 @@ static int safe(const attn_shortlist_rules *r, const attn_activity *a, const att
 size_t attn_shortlist_cut(const attn_shortlist_rules *r, const attn_activity *a,
                           const attn_route_query *q, const attn_shortlist_row *rows, size_t n)
 {
-    const char *author = attn_json_str(q->snapshot, "author");
     size_t i, n_safe = 0;
     double bound;
 
     if (q->top_k <= 0)
         return n;
     for (i = 0; i < n && rows[i].score > 0; i++)
-        if (safe(r, a, q, author, rows[i].user) && ++n_safe == (size_t)q->top_k)
+        if (attn_shortlist_safe(r, a, q, rows[i].user) && ++n_safe == (size_t)q->top_k)
             break;
     if (i >= n || !(rows[i].score > 0))
         return i;

@@ -40,6 +40,12 @@ typedef struct {
  * (the index's users are in the final order's name order). */
 void attn_shortlist_sort(attn_shortlist_row *rows, size_t n);
 
+/* No common rule can remove or lower user u at q's cutoff (judged
+ * conservatively: the author, bots, and anyone availability or load might
+ * touch are not safe). */
+int attn_shortlist_safe(const attn_shortlist_rules *r, const attn_activity *a,
+                        const attn_route_query *q, uint32_t u);
+
 /* How many of the sorted rows to hand over (all of them when q->top_k <= 0).
  * Rows with a score <= 0 are never needed (router.c drops them). */
 size_t attn_shortlist_cut(const attn_shortlist_rules *r, const attn_activity *a,

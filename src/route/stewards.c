@@ -90,6 +90,10 @@ typedef struct {
     size_t cap_area_sum;
     attn_shortlist_row *rows;   /* scored users */
     size_t cap_rows;
+    attn_shortlist_row *order;  /* active users by total */
+    size_t cap_order;
+    double *floor;              /* the best top_k scores of safe users, descending */
+    size_t cap_floor;
     struct user_sums *sums;     /* per user index */
     size_t cap_sums;
     attn_shortlist_rules rules; /* availability/load settings (shortlist.h) */
@@ -132,6 +136,8 @@ static void stewards_free(void *p)
     free(st->area_off);
     free(st->area_sum);
     free(st->rows);
+    free(st->order);
+    free(st->floor);
     free(st->sums);
     attn_buf_free(&st->area_text);
     free(st);
@@ -295,6 +301,20 @@ static json_t *evidence(const stewards_state *st, double area, double file, doub
     return data;
 }
 
+/* Insert score into the descending list v of at most k; returns its new length. */
+static size_t floor_insert(double *v, size_t n, size_t k, double score)
+{
+    size_t i;
+    if (n == k && !(score > v[n - 1]))
+        return n;
+    if (n < k)
+        n++;
+    for (i = n - 1; i > 0 && v[i - 1] < score; i--)
+        v[i] = v[i - 1];
+    v[i] = score;
+    return n;
+}
+
 static int64_t days_to_seconds(double days)
 {
     return (int64_t)llround(days * 86400.0);
@@ -309,7 +329,8 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
     attn_act_window w;
     const char *author = attn_json_str(q->snapshot, "author");
     int64_t pool_from = q->as_of - days_to_seconds(st->pool_lookback_days);
-    size_t nu, n_pool = 0, n_rows = 0, n_emit;
+    size_t nu, n_pool = 0, n_rows = 0, n_order = 0, n_floor, n_emit;
+    double bound;
     long best = -1;
 
     if (!act)
@@ -317,6 +338,9 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
     nu = attn_activity_user_count(act);
     if (collect_pr(st, act, q->snapshot) ||
         grow((void **)&st->rows, &st->cap_rows, nu + 1, sizeof(*st->rows)) ||
+        grow((void **)&st->order, &st->cap_order, nu + 1, sizeof(*st->order)) ||
+        (q->top_k > 0 &&
+         grow((void **)&st->floor, &st->cap_floor, (size_t)q->top_k, sizeof(*st->floor))) ||
         grow((void **)&st->sums, &st->cap_sums, nu + 1, sizeof(*st->sums)))
         return attn_error_set(err, ATTN_ENOMEM, "stewards: out of memory");
     w.from = q->as_of - days_to_seconds(st->lookback_days);
@@ -324,10 +348,9 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
     w.half_life_days = st->half_life_days;
     memcpy(w.weight, st->event_weight, sizeof(w.weight));
 
-    /* 1. Score every active user (one pass over the users). */
+    /* 1. Every active user's total (one pass over the users). */
     for (size_t u = 0; u < nu; u++) {
         user_sums *sm = &st->sums[u];
-        double score;
         if (attn_activity_user_is_bot(act, u))
             continue;
         sm->total = attn_activity_user_sum(act, u, &w);
@@ -341,6 +364,27 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
         n_pool++;
         if (sm->total < st->min_activity)
             continue;
+        st->order[n_order].user = (uint32_t)u;
+        st->order[n_order++].score = sm->total;
+    }
+
+    /*
+     * 2. Scores, largest totals first. A fact counts at most once per area
+     * and once per file, so area <= n_areas * total and file <= n_files *
+     * total: once top_k users no common rule can lower (shortlist.h) score
+     * above what the next total could reach, nobody after it can reach
+     * the top_k, and its area and file sums are not needed.
+     */
+    attn_shortlist_sort(st->order, n_order);
+    bound = st->w_total + st->w_area * (double)st->n_areas + st->w_file * (double)st->n_files;
+    n_floor = 0;
+    for (size_t i = 0; i < n_order; i++) {
+        size_t u = st->order[i].user;
+        user_sums *sm = &st->sums[u];
+        double score;
+        if (q->top_k > 0 && n_floor == (size_t)q->top_k &&
+            sm->total * bound < st->floor[n_floor - 1] * (1 - 1e-9))
+            break;
         sm->area = sm->file = 0;
         /* Needed even when weights.area is 0: the risk uses it. */
         for (size_t k = 0; k < st->n_areas; k++)
@@ -353,9 +397,11 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
             continue;
         st->rows[n_rows].user = (uint32_t)u;
         st->rows[n_rows++].score = score;
+        if (q->top_k > 0 && attn_shortlist_safe(&st->rules, act, q, (uint32_t)u))
+            n_floor = floor_insert(st->floor, n_floor, (size_t)q->top_k, score);
     }
 
-    /* 2. Hand over the best ones router.c can need (shortlist.h), with evidence. */
+    /* 3. Hand over the best ones router.c can need (shortlist.h), with evidence. */
     attn_shortlist_sort(st->rows, n_rows);
     n_emit = attn_shortlist_cut(&st->rules, act, q, st->rows, n_rows);
     for (size_t i = 0; i < n_emit; i++) {
