@@ -30,6 +30,9 @@ static const struct command commands[] = {
     {"contract", cmd_contract, "contract check: schema, indexes and interval invariants"},
     {"pin", cmd_pin, "pin CODEOWNERS and allow-listed files at PR base SHAs (contents API or --git-dir)"},
     {"route", cmd_route, "rank candidate reviewers for a PR at a cutoff, with evidence (JSON)"},
+    {"eval", cmd_eval, "evaluate routers over a cohort: truth, metrics with intervals, run directory"},
+    {"build-artifacts", cmd_build_artifacts, "write per-PR snapshots, inputs and routes for a window or PRs"},
+    {"cohort", cmd_cohort, "create or validate a hashed cohort of PRs with locked cutoffs"},
     {"owners", cmd_owners, "who owns each path under a CODEOWNERS file (GitHub rules)"},
 };
 

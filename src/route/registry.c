@@ -8,6 +8,13 @@
 #include <string.h>
 
 static const attn_router_def *const BUILTINS[] = {
+    &attn_router_codeowners,
+    &attn_router_hybrid,
+    &attn_router_mentions,
+    &attn_router_path_similarity,
+    &attn_router_popularity,
+    &attn_router_review_requests,
+    &attn_router_stewards,
     NULL /* end */
 };
 

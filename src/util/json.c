@@ -94,9 +94,27 @@ static int cmp_keys(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int attn_json_canonical(const json_t *v, attn_buf *out, attn_error *err)
+/* One writer for both forms: indent < 0 is the canonical compact form;
+ * indent >= 0 is the pretty form at that depth (two spaces per level, as
+ * jansson's JSON_INDENT(2) lays it out), with the same key order, escapes
+ * and shortest round-trip reals, so pretty artifacts and hashes agree. */
+static int write_value(const json_t *v, attn_buf *out, int indent, attn_error *err);
+
+static int newline(attn_buf *out, int indent)
 {
-    int rc = 0;
+    if (indent < 0)
+        return 0;
+    if (attn_buf_putc(out, '\n'))
+        return ATTN_ENOMEM;
+    for (int i = 0; i < indent; i++)
+        if (attn_buf_puts(out, "  "))
+            return ATTN_ENOMEM;
+    return 0;
+}
+
+static int write_value(const json_t *v, attn_buf *out, int indent, attn_error *err)
+{
+    int rc = 0, in = indent < 0 ? -1 : indent + 1;
     switch (json_typeof(v)) {
     case JSON_NULL: return attn_buf_puts(out, "null");
     case JSON_TRUE: return attn_buf_puts(out, "true");
@@ -111,9 +129,12 @@ int attn_json_canonical(const json_t *v, attn_buf *out, attn_error *err)
         if (attn_buf_putc(out, '['))
             return ATTN_ENOMEM;
         json_array_foreach(v, i, x) {
-            if ((i && attn_buf_putc(out, ',')) || (rc = attn_json_canonical(x, out, err)))
+            if ((i && attn_buf_putc(out, ',')) || (rc = newline(out, in)) ||
+                (rc = write_value(x, out, in, err)))
                 return rc ? rc : ATTN_ENOMEM;
         }
+        if (json_array_size(v) && (rc = newline(out, indent)))
+            return rc;
         return attn_buf_putc(out, ']');
     }
     case JSON_OBJECT: {
@@ -127,17 +148,24 @@ int attn_json_canonical(const json_t *v, attn_buf *out, attn_error *err)
         qsort(keys, n, sizeof(*keys), cmp_keys);
         rc = attn_buf_putc(out, '{');
         for (i = 0; i < n && !rc; i++) {
-            if ((i && (rc = attn_buf_putc(out, ','))) ||
+            if ((i && (rc = attn_buf_putc(out, ','))) || (rc = newline(out, in)) ||
                 (rc = put_string(out, keys[i], strlen(keys[i]))) ||
-                (rc = attn_buf_putc(out, ':')))
+                (rc = attn_buf_puts(out, indent < 0 ? ":" : ": ")))
                 break;
-            rc = attn_json_canonical(json_object_get(v, keys[i]), out, err);
+            rc = write_value(json_object_get(v, keys[i]), out, in, err);
         }
         free(keys);
+        if (!rc && n)
+            rc = newline(out, indent);
         return rc ? rc : attn_buf_putc(out, '}');
     }
     }
-    return attn_error_set(err, ATTN_EINVAL, "canonical JSON: unknown value type");
+    return attn_error_set(err, ATTN_EINVAL, "JSON: unknown value type");
+}
+
+int attn_json_canonical(const json_t *v, attn_buf *out, attn_error *err)
+{
+    return write_value(v, out, -1, err);
 }
 
 int attn_json_hash(const json_t *v, char hex[65], attn_error *err)
@@ -171,15 +199,10 @@ int attn_json_parse(const char *text, size_t len, const char *what, json_t **out
     return 0;
 }
 
-static int dump_cb(const char *buf, size_t size, void *data)
-{
-    return attn_buf_put(data, buf, size) ? -1 : 0;
-}
-
 int attn_json_dump_pretty(const json_t *v, attn_buf *out)
 {
-    if (json_dump_callback(v, dump_cb, out,
-                           JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) < 0)
+    attn_error err;
+    if (write_value(v, out, 0, &err))
         return ATTN_ENOMEM;
     return attn_buf_putc(out, '\n');
 }

@@ -28,7 +28,8 @@ int attn_json_load_file(const char *path, json_t **out, attn_error *err);
 int attn_json_parse(const char *text, size_t len, const char *what, json_t **out,
                     attn_error *err);
 
-/* Pretty, sorted-key dump with a trailing newline (for files people read). */
+/* Pretty, sorted-key dump with a trailing newline (for files people read):
+ * two-space indent, and the canonical form's escapes and shortest reals. */
 int attn_json_dump_pretty(const json_t *v, attn_buf *out);
 
 /* Accessors tolerant of missing keys and JSON null. */

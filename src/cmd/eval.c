@@ -1,0 +1,343 @@
+/*
+ * eval.c - `attn eval run` and `attn build-artifacts` (SPEC §8).
+ *
+ *   attn eval run --repo O/R --router R... [--config [R=]FILE]...
+ *                 (--cohort FILE | --from T --end-at T | --pr N...)
+ *                 [--cutoff POLICY] [--truth SPEC]... [--top-k K] [--ks 1,3,5,10]
+ *                 [--bootstrap N] [--seed S] [--run-id ID] [--allow-stale]
+ *                 [--hybrid-train-days D] [--json] [--quiet]
+ *   attn build-artifacts --repo O/R --run-id ID (--from T --end-at T | --pr N...)
+ *                 [--router R]... [--cutoff POLICY]
+ *
+ * Thin front end over eval/run.c: parse, select the PRs, run, print the
+ * headline table (or the run summary as JSON). Exit 2 for bad usage or
+ * input (unknown router, bad policy, stale cutoffs without --allow-stale
+ * is 1: the data is not ready).
+ */
+#include "cmd/cmd.h"
+#include "eval/run.h"
+#include "exp/cohort.h"
+#include "route/router.h"
+#include "store/store.h"
+#include "util/json.h"
+#include "util/path.h"
+#include "util/time.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char USAGE_RUN[] =
+    "attn eval run --repo OWNER/NAME --router R... [--config [R=]FILE]... "
+    "(--cohort FILE | --from T --end-at T | --pr N...) [--cutoff POLICY] [--truth SPEC]... "
+    "[--top-k K] [--ks K,K...] [--bootstrap N] [--seed S] [--run-id ID] [--allow-stale] "
+    "[--hybrid-train-days D] [--json] [--quiet]";
+static const char USAGE_ARTIFACTS[] =
+    "attn build-artifacts --repo OWNER/NAME --run-id ID (--from T --end-at T | --pr N...) "
+    "[--router R]... [--config [R=]FILE]... [--cutoff POLICY] [--json] [--quiet]";
+
+enum {
+    OPT_ROUTER = 300, OPT_CONFIG, OPT_COHORT, OPT_FROM, OPT_END_AT, OPT_PR, OPT_CUTOFF, OPT_TRUTH,
+    OPT_TOP_K, OPT_KS, OPT_BOOTSTRAP, OPT_SEED, OPT_RUN_ID, OPT_ALLOW_STALE, OPT_TRAIN_DAYS
+};
+
+#define MAX_LIST 64
+
+struct eval_opts {
+    const char *routers[MAX_LIST], *configs[MAX_LIST], *truth[MAX_LIST], *prs[4096];
+    size_t n_routers, n_configs, n_truth, n_prs;
+    const char *cohort, *from, *end_at, *cutoff, *top_k, *ks, *bootstrap, *seed, *run_id,
+        *train_days;
+    int allow_stale, overflow;
+};
+
+static void push(const char **arr, size_t *n, size_t cap, const char *v, int *overflow)
+{
+    if (*n == cap)
+        *overflow = 1;
+    else
+        arr[(*n)++] = v;
+}
+
+static int eval_opt(void *ctx, int opt, const char *arg)
+{
+    struct eval_opts *o = ctx;
+    switch (opt) {
+    case OPT_ROUTER: push(o->routers, &o->n_routers, MAX_LIST, arg, &o->overflow); return 0;
+    case OPT_CONFIG: push(o->configs, &o->n_configs, MAX_LIST, arg, &o->overflow); return 0;
+    case OPT_TRUTH: push(o->truth, &o->n_truth, MAX_LIST, arg, &o->overflow); return 0;
+    case OPT_PR: push(o->prs, &o->n_prs, 4096, arg, &o->overflow); return 0;
+    case OPT_COHORT: o->cohort = arg; return 0;
+    case OPT_FROM: o->from = arg; return 0;
+    case OPT_END_AT: o->end_at = arg; return 0;
+    case OPT_CUTOFF: o->cutoff = arg; return 0;
+    case OPT_TOP_K: o->top_k = arg; return 0;
+    case OPT_KS: o->ks = arg; return 0;
+    case OPT_BOOTSTRAP: o->bootstrap = arg; return 0;
+    case OPT_SEED: o->seed = arg; return 0;
+    case OPT_RUN_ID: o->run_id = arg; return 0;
+    case OPT_TRAIN_DAYS: o->train_days = arg; return 0;
+    case OPT_ALLOW_STALE: o->allow_stale = 1; return 0;
+    }
+    return -1;
+}
+
+static int parse_num(const char *s, const char *what, long long lo, long long hi, long long *out,
+                     attn_error *err)
+{
+    char *end;
+    long long v;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (!*s || *end || errno || v < lo || v > hi)
+        return attn_error_set(err, ATTN_EINVAL, "%s '%s' is not a whole number from %lld to %lld",
+                              what, s, lo, hi);
+    *out = v;
+    return 0;
+}
+
+/* Router configs: "R=FILE", or a bare FILE when one router is named. */
+static int fill_routers(const struct eval_opts *o, attn_eval_router *out, attn_error *err)
+{
+    for (size_t i = 0; i < o->n_routers; i++) {
+        out[i].name = o->routers[i];
+        out[i].config_path = NULL;
+        out[i].config = NULL;
+    }
+    for (size_t c = 0; c < o->n_configs; c++) {
+        const char *v = o->configs[c], *eq = strchr(v, '=');
+        size_t i;
+        if (!eq) {
+            if (o->n_routers != 1)
+                return attn_error_set(err, ATTN_EINVAL,
+                                      "--config %s: name the router (--config ROUTER=FILE) when "
+                                      "evaluating several",
+                                      v);
+            out[0].config_path = v;
+            continue;
+        }
+        for (i = 0; i < o->n_routers; i++)
+            if (strlen(o->routers[i]) == (size_t)(eq - v) && !strncmp(v, o->routers[i], eq - v))
+                break;
+        if (i == o->n_routers)
+            return attn_error_set(err, ATTN_EINVAL, "--config %s names a router not in --router", v);
+        out[i].config_path = eq + 1;
+    }
+    return 0;
+}
+
+static int run(int argc, char **argv, int artifacts_only)
+{
+    static const struct option longopts[] = {
+        ATTN_COMMON_LONGOPTS,
+        {"router", required_argument, NULL, OPT_ROUTER},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"cohort", required_argument, NULL, OPT_COHORT},
+        {"from", required_argument, NULL, OPT_FROM},
+        {"end-at", required_argument, NULL, OPT_END_AT},
+        {"pr", required_argument, NULL, OPT_PR},
+        {"cutoff", required_argument, NULL, OPT_CUTOFF},
+        {"truth", required_argument, NULL, OPT_TRUTH},
+        {"top-k", required_argument, NULL, OPT_TOP_K},
+        {"ks", required_argument, NULL, OPT_KS},
+        {"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"run-id", required_argument, NULL, OPT_RUN_ID},
+        {"allow-stale", no_argument, NULL, OPT_ALLOW_STALE},
+        {"hybrid-train-days", required_argument, NULL, OPT_TRAIN_DAYS},
+        {NULL, 0, NULL, 0}};
+    const char *usage = artifacts_only ? USAGE_ARTIFACTS : USAGE_RUN;
+    struct eval_opts o;
+    attn_cli cli;
+    attn_error err;
+    attn_eval_opts eo;
+    attn_eval_router routers[MAX_LIST];
+    attn_eval_pr *prs = NULL;
+    attn_cohort *cohort = NULL;
+    size_t n_prs = 0;
+    attn_store *s = NULL;
+    json_t *summary = NULL;
+    char path[4200], repo_dir[4200];
+    long long v;
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    attn_error_clear(&err);
+    if ((rc = attn_cli_parse(argc, argv, longopts, usage, 0, &cli, eval_opt, &o, NULL)) >= 0)
+        return rc;
+    if (o.overflow)
+        return attn_cli_usage(usage, "too many repeated options");
+    if (!cli.repo)
+        return attn_cli_usage(usage, "--repo OWNER/NAME is required");
+    if (artifacts_only && !o.run_id)
+        return attn_cli_usage(usage, "--run-id ID is required");
+    if (!o.n_routers) {
+        if (!artifacts_only)
+            return attn_cli_usage(usage, "name at least one --router (see 'attn route --list')");
+        for (size_t i = 0; i < attn_router_count() && i < MAX_LIST; i++)
+            o.routers[o.n_routers++] = attn_router_at(i)->name;
+    }
+    if (!!o.cohort + !!(o.from || o.end_at) + !!o.n_prs != 1)
+        return attn_cli_usage(usage, artifacts_only ? "give either --from and --end-at, or --pr N..."
+                                                    : "give exactly one of --cohort FILE, "
+                                                      "--from and --end-at, or --pr N...");
+    if ((o.from || o.end_at) && !(o.from && o.end_at))
+        return attn_cli_usage(usage, "--from and --end-at go together");
+    if (artifacts_only && o.cohort)
+        return attn_cli_usage(usage, "build-artifacts takes --from/--end-at or --pr");
+
+    attn_eval_opts_init(&eo);
+    eo.repo = cli.repo;
+    eo.routers = routers;
+    eo.n_routers = o.n_routers;
+    eo.cutoff_policy = o.cutoff;
+    eo.truth = o.n_truth ? o.truth : NULL;
+    eo.n_truth = o.n_truth;
+    eo.run_id = o.run_id;
+    eo.allow_stale = o.allow_stale;
+    eo.artifacts_only = artifacts_only;
+    eo.progress = !cli.quiet && !cli.json;
+    if (fill_routers(&o, routers, &err))
+        return attn_cli_fail(&err);
+    if (o.top_k) {
+        if (parse_num(o.top_k, "--top-k", 1, 1000, &v, &err))
+            return attn_cli_fail(&err);
+        eo.top_k = (int)v;
+    }
+    if (o.bootstrap) {
+        if (parse_num(o.bootstrap, "--bootstrap", 0, 100000, &v, &err))
+            return attn_cli_fail(&err);
+        eo.bootstrap = (int)v;
+    }
+    if (o.seed) {
+        if (parse_num(o.seed, "--seed", 0, INT64_MAX, &v, &err))
+            return attn_cli_fail(&err);
+        eo.seed = (uint64_t)v;
+    }
+    if (o.train_days) {
+        if (parse_num(o.train_days, "--hybrid-train-days", 0, 3650, &v, &err))
+            return attn_cli_fail(&err);
+        eo.hybrid_train_days = (int)v;
+    }
+    if (o.ks) {
+        char buf[256], *tok, *save = NULL;
+        snprintf(buf, sizeof(buf), "%s", o.ks);
+        for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            if (eo.n_ks == ATTN_EVAL_MAX_KS)
+                return attn_cli_usage(usage, "--ks: at most %d values", ATTN_EVAL_MAX_KS);
+            if (parse_num(tok, "--ks value", 1, 1000, &v, &err))
+                return attn_cli_fail(&err);
+            eo.ks[eo.n_ks++] = (int)v;
+        }
+        if (!eo.n_ks)
+            return attn_cli_usage(usage, "--ks needs values like 1,3,5");
+    }
+
+    if (attn_cli_db_path(&cli, path, sizeof(path), &err) ||
+        attn_path_repo_dir(cli.data_dir, cli.repo, repo_dir, sizeof(repo_dir), &err) ||
+        attn_store_open_readonly(path, &s, &err))
+        return attn_cli_fail(&err);
+    eo.store = s;
+    eo.repo_dir = repo_dir;
+    if (o.n_prs) {
+        if (!(prs = calloc(o.n_prs, sizeof(*prs)))) {
+            rc = attn_error_set(&err, ATTN_ENOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < o.n_prs; i++) {
+            if ((rc = parse_num(o.prs[i], "--pr", 1, INT64_MAX, &v, &err)))
+                goto out;
+            prs[i].number = v;
+            prs[i].cutoff = ATTN_NULL_I64;
+        }
+        n_prs = o.n_prs;
+    } else if (o.from) {
+        int64_t from, end, repo_id;
+        if ((rc = attn_time_parse(o.from, &from, &err))) {
+            attn_error_wrap(&err, "--from");
+            goto out;
+        }
+        if ((rc = attn_time_parse(o.end_at, &end, &err))) {
+            attn_error_wrap(&err, "--end-at");
+            goto out;
+        }
+        if (end <= from) {
+            rc = attn_error_set(&err, ATTN_EINVAL, "--end-at must be after --from");
+            goto out;
+        }
+        if ((rc = attn_store_repo_id(s, cli.repo, &repo_id, &err)) ||
+            (rc = attn_eval_prs_in_window(s, repo_id, from, end, &prs, &n_prs, &err)))
+            goto out;
+        if (!n_prs) {
+            rc = attn_error_set(&err, ATTN_EINVAL, "no PR of %s was created from %s to %s",
+                                cli.repo, o.from, o.end_at);
+            goto out;
+        }
+    } else {
+        if ((rc = attn_cohort_load(o.cohort, cli.repo, &cohort, &err)))
+            goto out;
+        n_prs = attn_cohort_size(cohort);
+        if (!(prs = calloc(n_prs ? n_prs : 1, sizeof(*prs)))) {
+            rc = attn_error_set(&err, ATTN_ENOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < n_prs; i++)
+            attn_cohort_pr(cohort, i, &prs[i].number, &prs[i].cutoff);
+        eo.cohort_hash = attn_cohort_hash(cohort);
+        if (!o.cutoff)
+            eo.cutoff_policy = attn_cohort_cutoff_policy(cohort);
+    }
+    eo.prs = prs;
+    eo.n_prs = n_prs;
+    if ((rc = attn_eval_run(&eo, &summary, &err)))
+        goto out;
+    if (cli.json) {
+        attn_cli_print_json(summary);
+        summary = NULL;
+    } else if (!cli.quiet) {
+        const json_t *head = json_object_get(summary, "headline"), *x;
+        const char *k;
+        printf("run %s: %lld PRs -> %s\n", json_string_value(json_object_get(summary, "run_id")),
+               (long long)json_integer_value(json_object_get(summary, "n")),
+               json_string_value(json_object_get(summary, "run_dir")));
+        if (head) {
+            printf("%s, observed PRs:\n", json_string_value(json_object_get(summary, "primary_policy")));
+            printf("%-16s %6s %7s %7s %7s %7s\n", "router", "n", "hit@1", "hit@3", "hit@5", "mrr");
+            json_object_foreach((json_t *)head, k, x)
+                printf("%-16s %6lld %7.3f %7.3f %7.3f %7.3f\n", k,
+                       (long long)json_integer_value(json_object_get(x, "n")),
+                       json_number_value(json_object_get(x, "hit_at_1")),
+                       json_number_value(json_object_get(x, "hit_at_3")),
+                       json_number_value(json_object_get(x, "hit_at_5")),
+                       json_number_value(json_object_get(x, "mrr")));
+        }
+    }
+out:
+    json_decref(summary);
+    attn_cohort_free(cohort);
+    free(prs);
+    attn_store_close(s);
+    if (rc)
+        return attn_cli_fail(&err);
+    return 0;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    if (argc < 2 || argv[1][0] == '-') {
+        if (argc >= 2 && !strcmp(argv[1], "--help")) {
+            printf("usage: %s\n", USAGE_RUN);
+            return 0;
+        }
+        return attn_cli_usage(USAGE_RUN, "missing subcommand 'run'");
+    }
+    if (!strcmp(argv[1], "run"))
+        return run(argc - 1, argv + 1, 0);
+    return attn_cli_usage(USAGE_RUN, "unknown subcommand '%s'", argv[1]);
+}
+
+int cmd_build_artifacts(int argc, char **argv)
+{
+    return run(argc, argv, 1);
+}

@@ -1,0 +1,1148 @@
+/*
+ * run.c - one evaluation run (run.h): cohort -> cutoffs -> per PR snapshot,
+ * truth and routes -> metrics with bootstrap intervals -> run directory.
+ *
+ * Owns: the order of work, the per-PR rows, aggregation, and the artifact
+ * shapes. Must never: hand a router anything but the as-of snapshot and the
+ * shared context (truth is computed beside the routes, never before them in
+ * a way a router could see), write a wall-clock value, or leave a partial
+ * run directory (rundir.c).
+ *
+ * Matching, per-PR metrics, slices and bootstrap intervals are metrics.h's
+ * (a team candidate never matches a user target: routers that want credit
+ * for teams expand them with the roster). Every (policy, router) pair is
+ * bootstrapped with the same seed, so the k-th resample draws the same PRs
+ * for every router of the "all" and "observed" slices (paired).
+ */
+#include "eval/run.h"
+#include "eval/cutoff.h"
+#include "eval/gates.h"
+#include "eval/metrics.h"
+#include "eval/rundir.h"
+#include "eval/truth.h"
+#include "route/context.h"
+#include "route/router.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/prng.h"
+#include "util/sha256.h"
+#include "util/time.h"
+#include "util/version.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define MAX_POLICIES 8
+static const char *const DEFAULT_TRUTH[] = {"first_response", "first_approval"};
+
+
+typedef struct {
+    int64_t number, cutoff;
+    int status[MAX_POLICIES];   /* 0 observed, 1 no_response, 2 unknown */
+    int64_t ttfr, ttfrev;       /* seconds after the cutoff, or -1 */
+    int merged;                 /* merged eventually (gate correlation outcome) */
+    attn_gates gates;           /* of the body as of the cutoff */
+} pr_row;
+
+typedef struct {
+    const attn_eval_opts *o;
+    attn_route_env *env;
+    const attn_route_ctx *ctx;
+    attn_router **routers;
+    size_t nr;
+    attn_truth_policy pol[MAX_POLICIES];
+    size_t np;
+    attn_cutoff_policy cutoff;
+    attn_truth_ctx *truth;
+    attn_metrics_options mopt;
+    int top_k;
+    pr_row *rows;
+    size_t n;
+    attn_pr_metrics *out;       /* [p][r][i] */
+    attn_gate_parser *gates;
+    char **risk;                /* [r][i]: the router's risk (static strings) */
+    int *nonempty;              /* [r][i] */
+    char **top1;                /* [r][i]: malloc'd login or NULL */
+    int64_t *top1_resp;         /* [r][i]: seconds until the top-1 acted, -1 never */
+    int64_t horizon;
+    json_t *notes;
+    json_t *fit;                /* hybrid_fit.json content, or NULL */
+    sqlite3_stmt *st_user_first;
+} run;
+
+#define OUT(R, p, r, i) ((R)->out[((p) * (R)->nr + (r)) * (R)->n + (i)])
+
+void attn_eval_opts_init(attn_eval_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->top_k = 10;
+    o->bootstrap = 1000;
+    o->seed = 42;
+    o->hybrid_train_days = 90;
+}
+
+static int status_code(const char *s)
+{
+    if (!strcmp(s, ATTN_TRUTH_OBSERVED))
+        return 0;
+    if (!strcmp(s, ATTN_TRUTH_NO_RESPONSE))
+        return 1;
+    return 2;
+}
+
+static const char *status_name(int c)
+{
+    return c == 0 ? ATTN_TRUTH_OBSERVED : c == 1 ? ATTN_TRUTH_NO_RESPONSE : ATTN_TRUTH_UNKNOWN;
+}
+
+static int pr_cmp(const void *a, const void *b)
+{
+    const attn_eval_pr *x = a, *y = b;
+    if (x->cutoff != y->cutoff)
+        return x->cutoff < y->cutoff ? -1 : 1;
+    return x->number < y->number ? -1 : x->number > y->number;
+}
+
+static int64_t db_horizon(attn_store *s, int64_t repo_id)
+{
+    sqlite3_stmt *st;
+    int64_t h = ATTN_NULL_I64;
+    if (sqlite3_prepare_v2(attn_store_db(s), "SELECT max(occurred_at) FROM events WHERE repo_id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return h;
+    sqlite3_bind_int64(st, 1, repo_id);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        h = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return h;
+}
+
+/* ---- setup ---------------------------------------------------------------- */
+
+static int parse_policies(run *R, attn_error *err)
+{
+    const char *const *specs = R->o->truth ? R->o->truth : DEFAULT_TRUTH;
+    size_t n = R->o->truth ? R->o->n_truth : 2;
+    if (!n || n > MAX_POLICIES)
+        return attn_error_set(err, ATTN_EINVAL, "give 1 to %d truth policies", MAX_POLICIES);
+    for (size_t i = 0; i < n; i++) {
+        int rc = attn_truth_policy_parse(specs[i], &R->pol[i], err);
+        if (rc)
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(R->pol[j].spec, R->pol[i].spec))
+                return attn_error_set(err, ATTN_EINVAL, "truth policy %s is given twice",
+                                      R->pol[i].spec);
+    }
+    R->np = n;
+    return 0;
+}
+
+static int make_routers(run *R, attn_error *err)
+{
+    const attn_eval_opts *o = R->o;
+    if (!o->n_routers)
+        return attn_error_set(err, ATTN_EINVAL, "name at least one router (--router)");
+    if (!(R->routers = calloc(o->n_routers, sizeof(*R->routers))))
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory creating routers");
+    R->nr = o->n_routers;
+    for (size_t i = 0; i < o->n_routers; i++) {
+        const attn_router_def *d;
+        int rc;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(o->routers[j].name, o->routers[i].name))
+                return attn_error_set(err, ATTN_EINVAL, "router %s is named twice",
+                                      o->routers[i].name);
+        if ((rc = attn_router_find(o->routers[i].name, &d, err)))
+            return rc;
+        if (o->routers[i].config)
+            rc = attn_router_new(d, o->routers[i].config, "inline", R->ctx, &R->routers[i], err);
+        else
+            rc = attn_router_new_from_file(d, o->routers[i].config_path, R->ctx, &R->routers[i],
+                                           err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int resolve_cutoffs(run *R, attn_eval_pr **prs_out, size_t *n_out, attn_error *err)
+{
+    const attn_eval_opts *o = R->o;
+    attn_cutoff_resolver *res = NULL;
+    attn_eval_pr *prs;
+    size_t n = 0;
+    int rc;
+
+    *prs_out = NULL;
+    if (!o->n_prs)
+        return attn_error_set(err, ATTN_EINVAL, "the cohort is empty: no PRs to evaluate");
+    if (!(prs = calloc(o->n_prs, sizeof(*prs))))
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory reading the cohort");
+    if ((rc = attn_cutoff_resolver_open(o->store, R->ctx->repo_id, &res, err)))
+        goto out;
+    for (size_t i = 0; i < o->n_prs; i++) {
+        attn_eval_pr p = o->prs[i];
+        for (size_t j = 0; j < n; j++)
+            if (prs[j].number == p.number) {
+                rc = attn_error_set(err, ATTN_EINVAL, "PR #%lld is in the cohort twice",
+                                    (long long)p.number);
+                goto out;
+            }
+        if (p.cutoff == ATTN_NULL_I64) {
+            rc = attn_cutoff_resolver_get(res, p.number, &R->cutoff, &p.cutoff, err);
+            if (rc == ATTN_CUTOFF_NONE) {
+                json_array_append_new(R->notes, json_sprintf("#%lld left out: %s",
+                                                             (long long)p.number, err->msg));
+                rc = 0;
+                continue;
+            }
+            if (rc) {
+                attn_error_wrap(err, "%s", o->repo);
+                goto out;
+            }
+        }
+        prs[n++] = p;
+    }
+    qsort(prs, n, sizeof(*prs), pr_cmp);
+    if (!n)
+        rc = attn_error_set(err, ATTN_EINVAL, "no PR of the cohort has a cutoff under %s",
+                            R->cutoff.id);
+out:
+    attn_cutoff_resolver_free(res);
+    if (rc) {
+        free(prs);
+        return rc;
+    }
+    *prs_out = prs;
+    *n_out = n;
+    return 0;
+}
+
+/* Strict streaming: every cutoff must be inside the ingested history. */
+static int check_stale(run *R, const attn_eval_pr *prs, size_t n, attn_error *err)
+{
+    attn_buf names = ATTN_BUF_INIT;
+    size_t stale = 0;
+    char ts[32];
+    int rc = 0;
+    for (size_t i = 0; i < n; i++)
+        if (R->horizon == ATTN_NULL_I64 || prs[i].cutoff > R->horizon) {
+            if (stale < 10)
+                attn_buf_printf(&names, "%s#%lld", stale ? ", " : "", (long long)prs[i].number);
+            stale++;
+        }
+    if (!stale)
+        return 0;
+    if (stale > 10)
+        attn_buf_printf(&names, " and %zu more", stale - 10);
+    if (R->horizon == ATTN_NULL_I64)
+        snprintf(ts, sizeof(ts), "(no events)");
+    else
+        attn_time_format(R->horizon, ts);
+    if (!R->o->allow_stale)
+        rc = attn_error_set(err, ATTN_ECONFLICT,
+                            "%zu cutoff%s after the ingested horizon %s (%s); run `attn "
+                            "incremental` first, or pass --allow-stale to evaluate anyway",
+                            stale, stale == 1 ? " is" : "s are", ts, attn_buf_cstr(&names));
+    else
+        json_array_append_new(R->notes,
+                              json_sprintf("allow-stale: %zu cutoff(s) after the ingested horizon "
+                                           "%s (%s); their truth may be incomplete",
+                                           stale, ts, attn_buf_cstr(&names)));
+    attn_buf_free(&names);
+    return rc;
+}
+
+/* ---- manifest ---------------------------------------------------------------- */
+
+static json_t *manifest_inputs(run *R)
+{
+    const attn_eval_opts *o = R->o;
+    json_t *routers = json_array(), *policies = json_array(), *cutoffs = json_object(),
+           *ks = json_array(), *m;
+    char ts[32], chash[65];
+    attn_error err;
+    for (size_t i = 0; i < R->nr; i++) {
+        const attn_router_def *d = attn_router_def_of(R->routers[i]);
+        json_array_append_new(routers,
+                              json_pack("{s:s, s:s, s:O, s:s}", "name", d->name, "version",
+                                        d->version, "config", attn_router_config(R->routers[i]),
+                                        "config_hash", attn_router_config_hash(R->routers[i])));
+    }
+    for (size_t p = 0; p < R->np; p++)
+        json_array_append_new(policies, json_pack("{s:s, s:s, s:o}", "spec", R->pol[p].spec,
+                                                  "hash", R->pol[p].hash, "policy",
+                                                  attn_truth_policy_json(&R->pol[p])));
+    for (size_t i = 0; i < R->n; i++) {
+        char num[32];
+        snprintf(num, sizeof(num), "%lld", (long long)R->rows[i].number);
+        json_object_set_new(cutoffs, num, json_string(attn_time_format(R->rows[i].cutoff, ts)));
+    }
+    for (size_t k = 0; k < R->mopt.n_ks; k++)
+        json_array_append_new(ks, json_integer(R->mopt.ks[k]));
+    attn_cutoff_policy_hash(&R->cutoff, chash, &err);
+    m = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:o}, s:{s:s, s:o}, s:o, s:i, s:o,"
+                  " s:{s:i, s:I, s:s}, s:{s:s?, s:i, s:o}, s:{s:o}, s:b}",
+                  "kind", "eval_manifest", "version", "attn.eval.v1", "contract", ATTN_CONTRACT,
+                  "repo", o->repo, "cutoff_policy", "id", R->cutoff.id, "hash", chash, "policy",
+                  attn_cutoff_policy_json(&R->cutoff), "truth", "primary", R->pol[0].spec,
+                  "policies", policies, "routers", routers, "top_k", R->top_k, "ks", ks,
+                  "bootstrap", "resamples", o->bootstrap, "seed", (json_int_t)o->seed, "method",
+                  "percentile, paired across routers", "cohort", "hash", o->cohort_hash, "n",
+                  (int)R->n, "pr_cutoffs", cutoffs, "store", "horizon",
+                  R->horizon == ATTN_NULL_I64 ? json_null()
+                                              : json_string(attn_time_format(R->horizon, ts)),
+                  "allow_stale", o->allow_stale);
+    if (m && o->extra)
+        json_object_set(m, "extra", (json_t *)o->extra);
+    if (m && R->fit)
+        json_object_set(m, "hybrid_fit", R->fit);
+    return m;
+}
+
+/* ---- per PR ------------------------------------------------------------------ */
+
+static int score(run *R, size_t p, size_t r, size_t i, const json_t *cands,
+                 const json_t *targets, attn_error *err)
+{
+    attn_target *c = NULL, *t = NULL;
+    size_t nc = 0, nt = 0;
+    int rc;
+    if (!(rc = attn_targets_from_json(cands, &c, &nc, err)) &&
+        !(rc = attn_targets_from_json(targets, &t, &nt, err)))
+        rc = attn_metrics_pr(&R->mopt, c, nc, t, nt, &OUT(R, p, r, i), err);
+    free(c);
+    free(t);
+    return rc;
+}
+
+static const char *risk_of(const json_t *res)
+{
+    const char *r = json_string_value(json_object_get(res, "risk"));
+    if (!r)
+        return "unknown";
+    if (!strcmp(r, "low"))
+        return "low";
+    if (!strcmp(r, "medium"))
+        return "medium";
+    if (!strcmp(r, "high"))
+        return "high";
+    return "unknown";
+}
+
+static const char SQL_USER_FIRST[] =
+    "SELECT min(t) FROM ("
+    " SELECT submitted_at AS t FROM reviews WHERE pull_request_id = ?1 AND user_id = ?3"
+    "  AND submitted_at > ?4"
+    " UNION ALL SELECT created_at FROM comments WHERE (pull_request_id = ?1 OR issue_id = ?2)"
+    "  AND user_id = ?3 AND created_at > ?4)";
+
+/* Seconds from the cutoff until login first acted on the PR; -1 never. */
+static int64_t user_first_action(run *R, const json_t *snap, const char *login, int64_t cutoff)
+{
+    long u = attn_activity_find_login(R->ctx->activity, login);
+    int64_t t = -1;
+    if (u < 0 || !R->st_user_first)
+        return -1;
+    sqlite3_reset(R->st_user_first);
+    sqlite3_bind_int64(R->st_user_first, 1, attn_json_i64(snap, "pull_request_id", -1));
+    sqlite3_bind_int64(R->st_user_first, 2, attn_json_i64(snap, "issue_id", -1));
+    sqlite3_bind_int64(R->st_user_first, 3, attn_activity_user_id(R->ctx->activity, (size_t)u));
+    sqlite3_bind_int64(R->st_user_first, 4, cutoff);
+    if (sqlite3_step(R->st_user_first) == SQLITE_ROW &&
+        sqlite3_column_type(R->st_user_first, 0) != SQLITE_NULL)
+        t = sqlite3_column_int64(R->st_user_first, 0) - cutoff;
+    return t;
+}
+
+static json_t *target_names(const json_t *targets)
+{
+    json_t *a = json_array(), *t;
+    size_t i;
+    json_array_foreach(targets, i, t) {
+        const char *type = json_string_value(json_object_get(t, "type"));
+        const char *name = json_string_value(json_object_get(t, "name"));
+        json_array_append_new(a, json_sprintf("%s%s", type && !strcmp(type, "team") ? "team:" : "",
+                                              name ? name : "?"));
+    }
+    return a;
+}
+
+static json_t *inputs_json(run *R, const json_t *snap, int64_t cutoff)
+{
+    json_t *areas = json_array(), *f, *routers = json_array();
+    attn_buf canon = ATTN_BUF_INIT;
+    char hash[65] = "", ts[32];
+    size_t i;
+    attn_error err;
+    json_array_foreach(json_object_get(snap, "changed_files"), i, f) {
+        const char *a = attn_activity_area_of(R->ctx->activity, attn_json_str(f, "path"));
+        size_t j;
+        json_t *x;
+        int seen = 0;
+        json_array_foreach(areas, j, x) seen |= !strcmp(json_string_value(x), a);
+        if (!seen)
+            json_array_append_new(areas, json_string(a));
+    }
+    if (!attn_json_canonical(snap, &canon, &err))
+        attn_sha256_hex(canon.ptr, canon.len, hash);
+    attn_buf_free(&canon);
+    for (size_t r = 0; r < R->nr; r++)
+        json_array_append_new(routers,
+                              json_pack("{s:s, s:s}", "name",
+                                        attn_router_def_of(R->routers[r])->name, "config_hash",
+                                        attn_router_config_hash(R->routers[r])));
+    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:o, s:O, s:o, s:I}", "repo", R->o->repo,
+                     "pr_number", (json_int_t)attn_json_i64(snap, "number", 0), "cutoff",
+                     attn_time_format(cutoff, ts), "cutoff_policy", R->cutoff.id,
+                     "snapshot_sha256", hash, "areas", areas, "leak_risk",
+                     json_object_get(snap, "leak_risk"), "routers", routers, "changed_files",
+                     (json_int_t)json_array_size(json_object_get(snap, "changed_files")));
+}
+
+static int do_pr(run *R, attn_rundir *dir, size_t i, attn_buf *jsonl, attn_error *err)
+{
+    pr_row *row = &R->rows[i];
+    json_t *snap = NULL, *truth = json_object(), *line_truth = json_object(),
+           *line_routers = json_object(), *targets[MAX_POLICIES] = {0}, *line = NULL;
+    attn_truth_pr_facts facts;
+    char rel[512], ts[32];
+    int rc;
+
+    if ((rc = attn_asof_reader_pr_snapshot(R->ctx->reader, R->ctx->repo_id, row->number,
+                                           row->cutoff, &snap, err)))
+        goto out;
+    snprintf(rel, sizeof(rel), "prs/%lld/snapshot.json", (long long)row->number);
+    if ((rc = attn_rundir_write_json(dir, rel, snap, err)))
+        goto out;
+    {
+        json_t *inputs = inputs_json(R, snap, row->cutoff);
+        snprintf(rel, sizeof(rel), "prs/%lld/inputs.json", (long long)row->number);
+        rc = inputs ? attn_rundir_write_json(dir, rel, inputs, err)
+                    : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        json_decref(inputs);
+        if (rc)
+            goto out;
+    }
+    for (size_t p = 0; p < R->np && !R->o->artifacts_only; p++) {
+        json_t *t;
+        if ((rc = attn_truth_eval(R->truth, row->number, row->cutoff, &R->pol[p], &t, err)))
+            goto out;
+        row->status[p] = status_code(json_string_value(json_object_get(t, "status")));
+        targets[p] = json_incref(json_object_get(t, "targets"));
+        json_object_set_new(line_truth, R->pol[p].spec,
+                            json_pack("{s:s, s:o}", "status", status_name(row->status[p]),
+                                      "targets", target_names(targets[p])));
+        json_object_set_new(truth, R->pol[p].spec, t);
+    }
+    if (!R->o->artifacts_only) {
+        snprintf(rel, sizeof(rel), "prs/%lld/truth.json", (long long)row->number);
+        if ((rc = attn_rundir_write_json(dir, rel, truth, err)) ||
+            (rc = attn_truth_pr_facts_get(R->truth, row->number, row->cutoff, &facts, err)))
+            goto out;
+        row->ttfr = facts.first_response_at == ATTN_NULL_I64 ? -1
+                                                              : facts.first_response_at - row->cutoff;
+        row->ttfrev = facts.first_review_at == ATTN_NULL_I64 ? -1
+                                                              : facts.first_review_at - row->cutoff;
+        row->merged = facts.merged_at != ATTN_NULL_I64;
+        if ((rc = attn_gate_parse(R->gates, attn_json_str(snap, "body"), &row->gates, err)))
+            goto out;
+    } else {
+        row->ttfr = row->ttfrev = -1;
+    }
+
+    for (size_t r = 0; r < R->nr; r++) {
+        attn_route_query q = {row->number, row->cutoff, R->top_k, snap};
+        const char *name = attn_router_def_of(R->routers[r])->name;
+        json_t *res, *cands, *ranks = json_object(), *top = json_array(), *c;
+        size_t j;
+        if ((rc = attn_router_route(R->routers[r], R->ctx, &q, &res, err)))
+            goto out;
+        snprintf(rel, sizeof(rel), "prs/%lld/routes/%s.json", (long long)row->number, name);
+        if ((rc = attn_rundir_write_json(dir, rel, res, err))) {
+            json_decref(res);
+            goto out;
+        }
+        cands = json_object_get(res, "candidates");
+        R->nonempty[r * R->n + i] = json_array_size(cands) > 0;
+        R->risk[r * R->n + i] = (char *)risk_of(res);
+        json_array_foreach(cands, j, c) {
+            const json_t *t = json_object_get(c, "target");
+            const char *ty = attn_json_str(t, "type");
+            json_array_append_new(top, json_sprintf("%s%s", ty && !strcmp(ty, "team") ? "team:" : "",
+                                                    attn_json_str(t, "name")));
+        }
+        if (json_array_size(cands)) {
+            const json_t *t = json_object_get(json_array_get(cands, 0), "target");
+            if (!strcmp(attn_json_str(t, "type"), "user")) {
+                R->top1[r * R->n + i] = strdup(attn_json_str(t, "name"));
+                R->top1_resp[r * R->n + i] =
+                    user_first_action(R, snap, attn_json_str(t, "name"), row->cutoff);
+            } else {
+                R->top1[r * R->n + i] = NULL;
+                R->top1_resp[r * R->n + i] = -1;
+            }
+        } else {
+            R->top1_resp[r * R->n + i] = -1;
+        }
+        for (size_t p = 0; p < R->np && !R->o->artifacts_only; p++) {
+            if ((rc = score(R, p, r, i, cands, targets[p], err))) {
+                json_decref(res);
+                json_decref(ranks);
+                json_decref(top);
+                goto out;
+            }
+            json_object_set_new(ranks, R->pol[p].spec,
+                                OUT(R, p, r, i).rank ? json_integer(OUT(R, p, r, i).rank)
+                                                     : json_null());
+        }
+        json_object_set_new(line_routers, name,
+                            json_pack("{s:o, s:o, s:s, s:s}", "candidates", top, "rank", ranks,
+                                      "risk", R->risk[r * R->n + i], "confidence",
+                                      attn_json_str(res, "confidence")
+                                          ? attn_json_str(res, "confidence")
+                                          : "unknown"));
+        json_decref(res);
+    }
+    line = json_pack("{s:I, s:s, s:o, s:o, s:{s:o, s:o}, s:O, s:o, s:b}", "pr_number",
+                     (json_int_t)row->number, "cutoff", attn_time_format(row->cutoff, ts),
+                     "truth", line_truth, "routers", line_routers, "queue", "first_response_s",
+                     row->ttfr < 0 ? json_null() : json_integer(row->ttfr), "first_review_s",
+                     row->ttfrev < 0 ? json_null() : json_integer(row->ttfrev), "leak_risk",
+                     json_object_get(snap, "leak_risk"), "gates", attn_gates_json(&row->gates),
+                     "merged", row->merged);
+    line_truth = line_routers = NULL;
+    if (!line) {
+        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        goto out;
+    }
+    {
+        attn_buf c = ATTN_BUF_INIT;
+        if ((rc = attn_json_canonical(line, &c, err)) == 0) {
+            attn_buf_puts(jsonl, attn_buf_cstr(&c));
+            attn_buf_putc(jsonl, '\n');
+        }
+        attn_buf_free(&c);
+    }
+out:
+    for (size_t p = 0; p < R->np; p++)
+        json_decref(targets[p]);
+    json_decref(line);
+    json_decref(line_truth);
+    json_decref(line_routers);
+    json_decref(truth);
+    json_decref(snap);
+    if (rc)
+        attn_error_wrap(err, "PR #%lld at %s", (long long)row->number,
+                        attn_time_format(row->cutoff, ts));
+    return rc;
+}
+
+/* ---- aggregation ----------------------------------------------------------- */
+
+/* Slices with intervals of one (policy, router) pair (metrics.h). */
+static json_t *pair_metrics(run *R, size_t p, size_t r, const int *observed, attn_error *err)
+{
+    attn_slice_summary sum[ATTN_SLICE_N];
+    attn_bootstrap_options b;
+    b.resamples = R->o->bootstrap;
+    b.seed = R->o->seed;
+    if (attn_metrics_slices(&R->mopt, &OUT(R, p, r, 0), observed, R->n,
+                            R->o->bootstrap > 0 ? &b : NULL, sum, err))
+        return NULL;
+    return attn_metrics_slices_json(&R->mopt, sum, R->o->bootstrap > 0);
+}
+
+static double round6(double x) { return round(x * 1e6) / 1e6; }
+
+static int dbl_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* {n, responded, mean, median, p90} (seconds) of the non-negative values;
+ * quantiles as metrics.h computes them. */
+static json_t *duration_stats(const int64_t *v, size_t n)
+{
+    double *x = malloc((n ? n : 1) * sizeof(double));
+    size_t m = 0;
+    double sum = 0;
+    json_t *o;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] >= 0) {
+            x[m++] = (double)v[i];
+            sum += (double)v[i];
+        }
+    qsort(x, m, sizeof(*x), dbl_cmp);
+    if (!m)
+        o = json_pack("{s:I, s:i, s:n, s:n, s:n}", "n", (json_int_t)n, "responded", 0, "mean",
+                      "median", "p90");
+    else
+        o = json_pack("{s:I, s:I, s:f, s:f, s:f}", "n", (json_int_t)n, "responded",
+                      (json_int_t)m, "mean", round6(sum / (double)m), "median",
+                      round6(attn_quantile(x, m, 0.5)), "p90", round6(attn_quantile(x, m, 0.9)));
+    free(x);
+    return o;
+}
+
+/* Queue metrics by the router's risk (metrics.h), plus what only depends
+ * on the router: how soon its first suggestion acted on the PR. */
+static json_t *queue_metrics(run *R, size_t r, attn_error *err)
+{
+    attn_queue_row *rows = calloc(R->n ? R->n : 1, sizeof(*rows));
+    json_t *o = NULL;
+    int64_t *t1 = malloc((R->n ? R->n : 1) * sizeof(int64_t));
+    if (!rows || !t1) {
+        free(rows);
+        free(t1);
+        attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < R->n; i++) {
+        rows[i].bucket = R->risk[r * R->n + i];
+        rows[i].ttfr_seconds = R->rows[i].ttfr < 0 ? ATTN_NULL_I64 : R->rows[i].ttfr;
+        rows[i].ttf_review_seconds = R->rows[i].ttfrev < 0 ? ATTN_NULL_I64 : R->rows[i].ttfrev;
+        t1[i] = R->top1_resp[r * R->n + i];
+    }
+    if (!attn_metrics_queue(rows, R->n, &o, err))
+        o = json_pack("{s:o, s:o}", "by_risk", o, "top1_response", duration_stats(t1, R->n));
+    free(rows);
+    free(t1);
+    return o;
+}
+
+typedef struct {
+    const char *name;
+    size_t n;
+} name_count;
+
+static int nc_cmp(const void *a, const void *b)
+{
+    const name_count *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n > y->n ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* How concentrated the top-1 suggestions are (load spread). */
+static json_t *workload(run *R, size_t r)
+{
+    name_count *c = calloc(R->n ? R->n : 1, sizeof(*c));
+    size_t nc = 0, total = 0;
+    json_t *top = json_array();
+    double ent = 0;
+    for (size_t i = 0; i < R->n; i++) {
+        const char *t = R->top1[r * R->n + i];
+        size_t j;
+        if (!t)
+            continue;
+        total++;
+        for (j = 0; j < nc && strcmp(c[j].name, t); j++)
+            ;
+        if (j == nc)
+            c[nc++].name = t;
+        c[j].n++;
+    }
+    qsort(c, nc, sizeof(*c), nc_cmp);
+    for (size_t j = 0; j < nc; j++) {
+        double q = (double)c[j].n / (double)total;
+        ent -= q * log2(q);
+        if (j < 5)
+            json_array_append_new(top, json_pack("{s:s, s:I}", "name", c[j].name, "n",
+                                                 (json_int_t)c[j].n));
+    }
+    {
+        json_t *o = json_pack("{s:I, s:I, s:o, s:f, s:o}", "prs_with_user_top1", (json_int_t)total,
+                              "distinct_top1", (json_int_t)nc, "max_share",
+                              total ? json_real(round6((double)c[0].n / (double)total))
+                                    : json_null(),
+                              "entropy_bits", round6(ent), "most_suggested", top);
+        free(c);
+        return o;
+    }
+}
+
+static json_t *report_json(run *R, const char *run_id, attn_error *err)
+{
+    json_t *metrics = json_object(), *coverage = json_object(), *queue = json_object(),
+           *work = json_object(), *routers = json_array(), *gates = NULL;
+    int *observed = calloc(R->n ? R->n : 1, sizeof(int));
+    attn_gate_row *grows = calloc(R->n ? R->n : 1, sizeof(*grows));
+    int rc = 0;
+    if (!observed || !grows) {
+        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t p = 0; p < R->np && !rc; p++) {
+        json_t *pm = json_object(), *cov = json_object();
+        size_t counts[3] = {0, 0, 0};
+        for (size_t i = 0; i < R->n; i++) {
+            counts[R->rows[i].status[p]]++;
+            observed[i] = R->rows[i].status[p] == 0;
+        }
+        for (int st = 0; st < 3; st++)
+            json_object_set_new(cov, status_name(st), json_integer((json_int_t)counts[st]));
+        json_object_set_new(coverage, R->pol[p].spec, cov);
+        for (size_t r = 0; r < R->nr; r++) {
+            json_t *rm = pair_metrics(R, p, r, observed, err);
+            if (!rm) {
+                rc = err->code ? err->code : ATTN_ENOMEM;
+                break;
+            }
+            json_object_set_new(pm, attn_router_def_of(R->routers[r])->name, rm);
+        }
+        json_object_set_new(metrics, R->pol[p].spec, pm);
+    }
+    for (size_t r = 0; r < R->nr && !rc; r++) {
+        const char *name = attn_router_def_of(R->routers[r])->name;
+        json_t *q = queue_metrics(R, r, err);
+        if (!q) {
+            rc = err->code ? err->code : ATTN_ENOMEM;
+            break;
+        }
+        json_object_set_new(queue, name, q);
+        json_object_set_new(work, name, workload(R, r));
+        json_array_append_new(routers, json_pack("{s:s, s:s, s:s}", "name", name, "version",
+                                                 attn_router_def_of(R->routers[r])->version,
+                                                 "config_hash",
+                                                 attn_router_config_hash(R->routers[r])));
+    }
+    for (size_t i = 0; i < R->n; i++) {
+        grows[i].gates = &R->rows[i].gates;
+        grows[i].merged = R->rows[i].merged;
+    }
+    if (!rc)
+        rc = attn_gate_correlation(grows, R->n, &gates, err);
+out:
+    free(observed);
+    free(grows);
+    if (rc) {
+        json_decref(metrics);
+        json_decref(coverage);
+        json_decref(queue);
+        json_decref(work);
+        json_decref(routers);
+        return NULL;
+    }
+    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:O, s:s}",
+                     "kind", "eval_report", "version", "attn.eval.v1", "repo", R->o->repo,
+                     "run_id", run_id, "n", (json_int_t)R->n, "primary_policy", R->pol[0].spec,
+                     "routers", routers, "truth_coverage", coverage, "metrics", metrics, "queue",
+                     queue, "workload", work, "gate_correlation", gates, "notes", R->notes,
+                     "headline_slice", "observed");
+}
+
+/* ---- report.md ------------------------------------------------------------- */
+
+static void md_ci(attn_buf *b, const json_t *slice, const char *metric)
+{
+    const json_t *m = json_object_get(slice, metric);
+    const json_t *ci = json_object_get(json_object_get(slice, "ci95"), metric);
+    if (!json_is_number(m)) {
+        attn_buf_puts(b, " - |");
+        return;
+    }
+    attn_buf_printf(b, " %.3f", json_number_value(m));
+    if (json_is_array(ci))
+        attn_buf_printf(b, " [%.3f, %.3f]", json_number_value(json_array_get(ci, 0)),
+                        json_number_value(json_array_get(ci, 1)));
+    attn_buf_puts(b, " |");
+}
+
+static char *report_md(run *R, const json_t *rep, const char *run_id)
+{
+    attn_buf b = ATTN_BUF_INIT;
+    const json_t *metrics = json_object_get(rep, "metrics");
+    const json_t *cov = json_object_get(rep, "truth_coverage");
+    const json_t *x;
+    const char *k;
+    char ts0[32], ts1[32];
+
+    attn_buf_printf(&b, "# Evaluation %s\n\n", run_id);
+    attn_buf_printf(&b, "- repository: %s\n- PRs: %zu, cutoffs %s to %s (%s)\n", R->o->repo, R->n,
+                    R->n ? attn_time_format(R->rows[0].cutoff, ts0) : "-",
+                    R->n ? attn_time_format(R->rows[R->n - 1].cutoff, ts1) : "-", R->cutoff.id);
+    attn_buf_printf(&b, "- truth: %s (primary)", R->pol[0].spec);
+    for (size_t p = 1; p < R->np; p++)
+        attn_buf_printf(&b, ", %s", R->pol[p].spec);
+    attn_buf_printf(&b, "\n- intervals: 95%% bootstrap, %d resamples, seed %llu\n\n",
+                    R->o->bootstrap, (unsigned long long)R->o->seed);
+    for (size_t p = 0; p < R->np; p++) {
+        const json_t *pm = json_object_get(metrics, R->pol[p].spec), *c;
+        const json_t *pc = json_object_get(cov, R->pol[p].spec);
+        attn_buf_printf(&b, "## %s%s\n\n", R->pol[p].spec, p ? "" : " (primary)");
+        attn_buf_printf(&b,
+                        "Truth: %lld observed, %lld no response, %lld unknown (ingestion gap). "
+                        "Scores over the %lld observed PRs; a PR no router can match still "
+                        "counts as a miss.\n\n",
+                        (long long)json_integer_value(json_object_get(pc, ATTN_TRUTH_OBSERVED)),
+                        (long long)json_integer_value(json_object_get(pc, ATTN_TRUTH_NO_RESPONSE)),
+                        (long long)json_integer_value(json_object_get(pc, ATTN_TRUTH_UNKNOWN)),
+                        (long long)json_integer_value(json_object_get(pc, ATTN_TRUTH_OBSERVED)));
+        attn_buf_puts(&b, "| router | n | coverage |");
+        for (size_t m = 0; m <= R->mopt.n_ks; m++)
+            attn_buf_printf(&b, m < R->mopt.n_ks ? " hit@%d |" : " MRR |",
+                            m < R->mopt.n_ks ? R->mopt.ks[m] : 0);
+        attn_buf_puts(&b, "\n|---|---:|---:|");
+        for (size_t m = 0; m <= R->mopt.n_ks; m++)
+            attn_buf_puts(&b, "---|");
+        attn_buf_putc(&b, '\n');
+        json_object_foreach((json_t *)pm, k, x) {
+            const json_t *s = json_object_get(x, "observed");
+            c = json_object_get(s, "coverage");
+            attn_buf_printf(&b, "| %s | %lld |", k, (long long)json_integer_value(json_object_get(s, "n")));
+            if (json_is_number(c))
+                attn_buf_printf(&b, " %.3f |", json_number_value(c));
+            else
+                attn_buf_puts(&b, " - |");
+            for (size_t m = 0; m <= R->mopt.n_ks; m++) {
+                char name[32];
+                if (m < R->mopt.n_ks)
+                    snprintf(name, sizeof(name), "hit_at_%d", R->mopt.ks[m]);
+                else
+                    snprintf(name, sizeof(name), "mrr");
+                md_ci(&b, s, name);
+            }
+            attn_buf_putc(&b, '\n');
+        }
+        attn_buf_puts(&b, "\nSlices (n, MRR):");
+        json_object_foreach((json_t *)pm, k, x) {
+            attn_buf_printf(&b, "\n- %s:", k);
+            for (int sl = 0; sl < ATTN_SLICE_N; sl++) {
+                const json_t *so = json_object_get(x, attn_slice_name((attn_slice)sl));
+                const json_t *mrr = json_object_get(so, "mrr");
+                attn_buf_printf(&b, " %s %lld", attn_slice_name((attn_slice)sl),
+                                (long long)json_integer_value(json_object_get(so, "n")));
+                if (json_is_number(mrr))
+                    attn_buf_printf(&b, " (%.3f)", json_number_value(mrr));
+                attn_buf_puts(&b, sl + 1 < ATTN_SLICE_N ? ";" : "");
+            }
+        }
+        attn_buf_puts(&b, "\n\n");
+    }
+    attn_buf_puts(&b, "## Queue\n\nHours after the cutoff, median / p90 over the PRs that got one, "
+                      "by the router's risk. The response times do not depend on the router; "
+                      "the top-1 columns do: whether and when the router's first suggestion "
+                      "acted on the PR.\n\n"
+                      "| router | risk | n | first response | first review |\n"
+                      "|---|---|---:|---|---|\n");
+    json_object_foreach(json_object_get((json_t *)rep, "queue"), k, x) {
+        const char *bk;
+        const json_t *q;
+        json_object_foreach(json_object_get(x, "by_risk"), bk, q) {
+            const json_t *arr[2] = {json_object_get(q, "time_to_first_response"),
+                                    json_object_get(q, "time_to_first_review")};
+            attn_buf_printf(&b, "| %s | %s | %lld |", k, bk,
+                            (long long)json_integer_value(json_object_get(q, "n")));
+            for (int z = 0; z < 2; z++) {
+                if (json_is_number(json_object_get(arr[z], "median")))
+                    attn_buf_printf(&b, " %.1f / %.1f |",
+                                    json_number_value(json_object_get(arr[z], "median")) / 3600.0,
+                                    json_number_value(json_object_get(arr[z], "p90")) / 3600.0);
+                else
+                    attn_buf_puts(&b, " - |");
+            }
+            attn_buf_putc(&b, '\n');
+        }
+    }
+    attn_buf_puts(&b, "\n| router | PRs with a user top-1 | top-1 acted | median / p90 hours |\n"
+                      "|---|---:|---:|---|\n");
+    json_object_foreach(json_object_get((json_t *)rep, "queue"), k, x) {
+        const json_t *t1 = json_object_get(x, "top1_response");
+        attn_buf_printf(&b, "| %s | %lld | %lld |", k,
+                        (long long)json_integer_value(json_object_get(t1, "n")),
+                        (long long)json_integer_value(json_object_get(t1, "responded")));
+        if (json_is_number(json_object_get(t1, "median")))
+            attn_buf_printf(&b, " %.1f / %.1f |\n",
+                            json_number_value(json_object_get(t1, "median")) / 3600.0,
+                            json_number_value(json_object_get(t1, "p90")) / 3600.0);
+        else
+            attn_buf_puts(&b, " - |\n");
+    }
+    attn_buf_puts(&b, "\n## Workload spread (top-1 suggestions)\n\n"
+                      "| router | PRs | distinct | max share | entropy (bits) | most suggested |\n"
+                      "|---|---:|---:|---:|---:|---|\n");
+    json_object_foreach(json_object_get((json_t *)rep, "workload"), k, x) {
+        const json_t *ms = json_object_get(x, "most_suggested"), *e;
+        size_t i;
+        attn_buf_printf(&b, "| %s | %lld | %lld |", k,
+                        (long long)json_integer_value(json_object_get(x, "prs_with_user_top1")),
+                        (long long)json_integer_value(json_object_get(x, "distinct_top1")));
+        if (json_is_number(json_object_get(x, "max_share")))
+            attn_buf_printf(&b, " %.3f |", json_number_value(json_object_get(x, "max_share")));
+        else
+            attn_buf_puts(&b, " - |");
+        attn_buf_printf(&b, " %.2f |", json_number_value(json_object_get(x, "entropy_bits")));
+        json_array_foreach(ms, i, e)
+            attn_buf_printf(&b, "%s%s (%lld)", i ? ", " : " ", attn_json_str(e, "name"),
+                            (long long)json_integer_value(json_object_get(e, "n")));
+        attn_buf_puts(&b, " |\n");
+    }
+    if (json_array_size(R->notes)) {
+        size_t i;
+        attn_buf_puts(&b, "\n## Notes\n\n");
+        json_array_foreach(R->notes, i, x)
+            attn_buf_printf(&b, "- %s\n", json_string_value(x));
+    }
+    return attn_buf_detach(&b);
+}
+
+int attn_eval_prs_in_window(attn_store *s, int64_t repo_id, int64_t from, int64_t end_at,
+                            attn_eval_pr **prs, size_t *n, attn_error *err)
+{
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    int rc;
+    *prs = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(attn_store_db(s),
+                           "SELECT number FROM pull_requests WHERE repo_id = ? AND created_at >= ?"
+                           " AND created_at < ? ORDER BY number",
+                           -1, &st, NULL) != SQLITE_OK)
+        return attn_error_set(err, ATTN_EDB, "selecting PRs: %s", sqlite3_errmsg(attn_store_db(s)));
+    sqlite3_bind_int64(st, 1, repo_id);
+    sqlite3_bind_int64(st, 2, from);
+    sqlite3_bind_int64(st, 3, end_at);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            attn_eval_pr *np = realloc(*prs, (cap = cap ? cap * 2 : 256) * sizeof(*np));
+            if (!np) {
+                sqlite3_finalize(st);
+                return attn_error_set(err, ATTN_ENOMEM, "out of memory selecting PRs");
+            }
+            *prs = np;
+        }
+        (*prs)[*n].number = sqlite3_column_int64(st, 0);
+        (*prs)[(*n)++].cutoff = ATTN_NULL_I64;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return attn_error_set(err, ATTN_EDB, "selecting PRs failed");
+    return 0;
+}
+
+/* ---- driver -------------------------------------------------------------------- */
+
+static void progress(const run *R, size_t i, int done)
+{
+    if (!R->o->progress || !isatty(2))
+        return;
+    if (done || i % 50 == 0)
+        fprintf(stderr, "\reval: PR %zu/%zu%s", i, R->n, done ? "\n" : "");
+}
+
+static void free_run(run *R)
+{
+    for (size_t r = 0; r < R->nr; r++)
+        attn_router_free(R->routers[r]);
+    free(R->routers);
+    if (R->top1)
+        for (size_t i = 0; i < R->nr * R->n; i++)
+            free(R->top1[i]);
+    free(R->top1);
+    free(R->top1_resp);
+    free(R->risk);
+    free(R->nonempty);
+    free(R->out);
+    if (R->rows)
+        for (size_t i = 0; i < R->n; i++)
+            attn_gates_free(&R->rows[i].gates);
+    free(R->rows);
+    attn_gate_parser_free(R->gates);
+    sqlite3_finalize(R->st_user_first);
+    attn_truth_ctx_free(R->truth);
+    attn_route_env_free(R->env);
+    json_decref(R->notes);
+    json_decref(R->fit);
+}
+
+static int sha_of_file(const char *dir, const char *name, char hex[65])
+{
+    attn_buf b = ATTN_BUF_INIT;
+    char path[8600];
+    attn_error err;
+    int rc;
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if ((rc = attn_fs_read_file(path, &b, &err)) == 0)
+        attn_sha256_hex(b.ptr ? b.ptr : "", b.len, hex);
+    attn_buf_free(&b);
+    return rc;
+}
+
+int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
+{
+    run R;
+    attn_eval_pr *prs = NULL;
+    attn_rundir *dir = NULL;
+    attn_buf jsonl = ATTN_BUF_INIT;
+    json_t *manifest = NULL, *rep = NULL, *sum = NULL;
+    char eval_dir[4400], run_id[160], hash[65];
+    char *md = NULL;
+    int rc;
+
+    memset(&R, 0, sizeof(R));
+    R.o = o;
+    if (summary)
+        *summary = NULL;
+    if (!(R.notes = json_array()))
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    R.top_k = o->top_k > 0 ? o->top_k : 10;
+    attn_metrics_options_init(&R.mopt);
+    if (o->n_ks) {
+        /* sorted ascending and distinct, as metrics.h wants */
+        R.mopt.n_ks = 0;
+        for (int v = 1; v <= R.top_k; v++)
+            for (size_t k = 0; k < o->n_ks; k++)
+                if (o->ks[k] == v) {
+                    R.mopt.ks[R.mopt.n_ks++] = v;
+                    break;
+                }
+    }
+    for (size_t k = 0; k < o->n_ks; k++)
+        if (o->ks[k] <= 0 || o->ks[k] > R.top_k) {
+            rc = attn_error_set(err, ATTN_EINVAL, "k = %d: every k must be from 1 to top_k (%d)",
+                                o->ks[k], R.top_k);
+            goto out;
+        }
+    if ((rc = attn_cutoff_policy_parse(o->cutoff_policy ? o->cutoff_policy : "created_at",
+                                       &R.cutoff, err)) ||
+        (rc = parse_policies(&R, err)) ||
+        (rc = attn_route_env_open(o->store, o->repo, o->repo_dir, &R.env, err)))
+        goto out;
+    R.ctx = attn_route_env_ctx(R.env);
+    R.horizon = db_horizon(o->store, R.ctx->repo_id);
+    if ((rc = resolve_cutoffs(&R, &prs, &R.n, err)) || (rc = check_stale(&R, prs, R.n, err)) ||
+        (rc = make_routers(&R, err)) ||
+        (!o->artifacts_only && (rc = attn_truth_ctx_open(o->store, R.ctx->repo_id, &R.truth, err))) ||
+        (rc = attn_gate_parser_new(&R.gates, err)))
+        goto out;
+    if (sqlite3_prepare_v2(attn_store_db(o->store), SQL_USER_FIRST, -1, &R.st_user_first, NULL) !=
+        SQLITE_OK) {
+        rc = attn_error_set(err, ATTN_EDB, "preparing the queue query: %s",
+                            sqlite3_errmsg(attn_store_db(o->store)));
+        goto out;
+    }
+    R.rows = calloc(R.n, sizeof(*R.rows));
+    R.out = calloc(R.np * R.nr * R.n, sizeof(*R.out));
+    R.risk = calloc(R.nr * R.n, sizeof(*R.risk));
+    R.nonempty = calloc(R.nr * R.n, sizeof(*R.nonempty));
+    R.top1 = calloc(R.nr * R.n, sizeof(*R.top1));
+    R.top1_resp = calloc(R.nr * R.n, sizeof(*R.top1_resp));
+    if (!R.rows || !R.out || !R.risk || !R.nonempty || !R.top1 || !R.top1_resp) {
+        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory for a cohort of %zu PRs", R.n);
+        goto out;
+    }
+    for (size_t i = 0; i < R.n; i++) {
+        R.rows[i].number = prs[i].number;
+        R.rows[i].cutoff = prs[i].cutoff;
+    }
+
+    if (!(manifest = manifest_inputs(&R)) || (rc = attn_json_hash(manifest, hash, err))) {
+        rc = rc ? rc : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        goto out;
+    }
+    json_object_set_new(manifest, "inputs_hash", json_string(hash));
+    if (o->run_id)
+        snprintf(run_id, sizeof(run_id), "%s", o->run_id);
+    else
+        snprintf(run_id, sizeof(run_id), "eval-%.12s", hash);
+    json_object_set_new(manifest, "run_id", json_string(run_id));
+    snprintf(eval_dir, sizeof(eval_dir), "%s/eval", o->repo_dir);
+    if ((rc = attn_rundir_begin(eval_dir, run_id, &dir, err)))
+        goto out;
+    if (R.fit && (rc = attn_rundir_write_json(dir, "hybrid_fit.json", R.fit, err)))
+        goto out;
+    for (size_t i = 0; i < R.n; i++) {
+        progress(&R, i, 0);
+        if ((rc = do_pr(&R, dir, i, &jsonl, err)))
+            goto out;
+    }
+    progress(&R, R.n, 1);
+    if (o->artifacts_only) {
+        json_object_set_new(manifest, "kind", json_string("artifacts_manifest"));
+        if ((rc = attn_rundir_write_json(dir, "manifest.json", manifest, err)))
+            goto out;
+        sum = json_pack("{s:s, s:s, s:I, s:s}", "kind", "artifacts_summary", "run_id", run_id,
+                        "n", (json_int_t)R.n, "inputs_hash", hash);
+        goto commit;
+    }
+    if (!(rep = report_json(&R, run_id, err))) {
+        rc = err->code ? err->code : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (!(md = report_md(&R, rep, run_id))) {
+        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory writing the report");
+        goto out;
+    }
+    if ((rc = attn_rundir_write(dir, "per_pr.jsonl", jsonl.ptr ? jsonl.ptr : "", jsonl.len, err)) ||
+        (rc = attn_rundir_write_json(dir, "manifest.json", manifest, err)) ||
+        (rc = attn_rundir_write_json(dir, "report.json", rep, err)) ||
+        (rc = attn_rundir_write(dir, "report.md", md, strlen(md), err)))
+        goto out;
+    {
+        static const char *const files[] = {"manifest.json", "report.json", "report.md",
+                                            "per_pr.jsonl"};
+        json_t *hashes = json_object(), *head = json_object();
+        const json_t *pm = json_object_get(json_object_get(rep, "metrics"), R.pol[0].spec);
+        const char *k;
+        json_t *x;
+        for (size_t f = 0; f < 4; f++) {
+            char h[65];
+            if ((rc = sha_of_file(attn_rundir_tmp(dir), files[f], h))) {
+                rc = attn_error_set(err, ATTN_EIO, "cannot read back %s", files[f]);
+                json_decref(hashes);
+                json_decref(head);
+                goto out;
+            }
+            json_object_set_new(hashes, files[f], json_string(h));
+        }
+        json_object_foreach((json_t *)pm, k, x) {
+            /* The observed slice's means, without the intervals. */
+            json_t *h = json_deep_copy(json_object_get(x, "observed"));
+            json_object_del(h, "ci95");
+            json_object_set_new(head, k, h);
+        }
+        sum = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:o, s:O}", "kind",
+                        "run_summary", "version", "attn.eval.v1", "repo", o->repo, "run_id",
+                        run_id, "n", (json_int_t)R.n, "primary_policy", R.pol[0].spec,
+                        "inputs_hash", hash, "sha256", hashes, "headline", head,
+                        "truth_coverage", json_object_get(rep, "truth_coverage"));
+        if (!sum || (rc = attn_rundir_write_json(dir, "run_summary.json", sum, err))) {
+            rc = rc ? rc : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+commit:
+    {
+        char final[4400];
+        snprintf(final, sizeof(final), "%s", attn_rundir_final(dir));
+        rc = attn_rundir_commit(dir, err);
+        dir = NULL;
+        if (rc)
+            goto out;
+        json_object_set_new(sum, "run_dir", json_string(final));
+    }
+    if (summary) {
+        *summary = sum;
+        sum = NULL;
+    }
+out:
+    if (dir)
+        attn_rundir_abort(dir);
+    attn_buf_free(&jsonl);
+    free(md);
+    free(prs);
+    json_decref(manifest);
+    json_decref(rep);
+    json_decref(sum);
+    free_run(&R);
+    return rc;
+}
