@@ -34,6 +34,14 @@ void attn_shortlist_sort(attn_shortlist_row *rows, size_t n)
         qsort(rows, n, sizeof(*rows), row_cmp);
 }
 
+size_t attn_shortlist_need(const attn_route_query *q)
+{
+    if (q->top_k <= 0)
+        return 0;
+    /* The confidence compares the top two, whatever top_k is. */
+    return q->top_k < 2 ? 2 : (size_t)q->top_k;
+}
+
 int attn_shortlist_safe(const attn_shortlist_rules *r, const attn_activity *a,
                         const attn_route_query *q, uint32_t u)
 {
@@ -58,13 +66,13 @@ int attn_shortlist_safe(const attn_shortlist_rules *r, const attn_activity *a,
 size_t attn_shortlist_cut(const attn_shortlist_rules *r, const attn_activity *a,
                           const attn_route_query *q, const attn_shortlist_row *rows, size_t n)
 {
-    size_t i, n_safe = 0;
+    size_t i, n_safe = 0, need = attn_shortlist_need(q);
     double bound;
 
-    if (q->top_k <= 0)
+    if (!need)
         return n;
     for (i = 0; i < n && rows[i].score > 0; i++)
-        if (attn_shortlist_safe(r, a, q, rows[i].user) && ++n_safe == (size_t)q->top_k)
+        if (attn_shortlist_safe(r, a, q, rows[i].user) && ++n_safe == need)
             break;
     if (i >= n || !(rows[i].score > 0))
         return i;

@@ -10,7 +10,8 @@
  * removed, availability multiplies by a factor <= 1, load moves a user below
  * everyone. So once a router has handed over top_k candidates that no rule
  * can touch ("safe"), every candidate after them in its own order would rank
- * below those and can be left out. A candidate is judged safe conservatively
+ * below those and can be left out (at least two are handed over: the
+ * confidence compares the top two). A candidate is judged safe conservatively
  * (a doubtful one simply does not count), so leaving candidates out never
  * changes the result.
  */
@@ -39,6 +40,11 @@ typedef struct {
 /* Sort rows into the final order for users: score desc, then user index
  * (the index's users are in the final order's name order). */
 void attn_shortlist_sort(attn_shortlist_row *rows, size_t n);
+
+/* How many safe candidates must be handed over: top_k, but at least 2
+ * because router.c's confidence compares the top two; 0 (everything) when
+ * q->top_k <= 0. */
+size_t attn_shortlist_need(const attn_route_query *q);
 
 /* No common rule can remove or lower user u at q's cutoff (judged
  * conservatively: the author, bots, and anyone availability or load might

@@ -333,7 +333,7 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
     attn_act_window w;
     const char *author = attn_json_str(q->snapshot, "author");
     int64_t pool_from = q->as_of - days_to_seconds(st->pool_lookback_days);
-    size_t nu, n_pool = 0, n_rows = 0, n_order = 0, n_floor, n_emit;
+    size_t nu, n_pool = 0, n_rows = 0, n_order = 0, n_floor, n_emit, need;
     double bound;
     long best = -1;
 
@@ -343,8 +343,8 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
     if (collect_pr(st, act, q->snapshot) ||
         grow((void **)&st->rows, &st->cap_rows, nu + 1, sizeof(*st->rows)) ||
         grow((void **)&st->order, &st->cap_order, nu + 1, sizeof(*st->order)) ||
-        (q->top_k > 0 &&
-         grow((void **)&st->floor, &st->cap_floor, (size_t)q->top_k, sizeof(*st->floor))) ||
+        grow((void **)&st->floor, &st->cap_floor, attn_shortlist_need(q) + 1,
+             sizeof(*st->floor)) ||
         grow((void **)&st->sums, &st->cap_sums, nu + 1, sizeof(*st->sums)))
         return attn_error_set(err, ATTN_ENOMEM, "stewards: out of memory");
     w.from = q->as_of - days_to_seconds(st->lookback_days);
@@ -375,19 +375,20 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
     /*
      * 2. Scores, largest totals first. A fact counts at most once per area
      * and once per file, so area <= n_areas * total and file <= n_files *
-     * total: once top_k users no common rule can lower (shortlist.h) score
-     * above what the next total could reach, nobody after it can reach
-     * the top_k, and its area and file sums are not needed.
+     * total: once top_k (at least 2) users no common rule can lower
+     * (shortlist.h) score above what the next total could reach, nobody
+     * after it can reach the top_k, and its area and file sums are not
+     * needed.
      */
     attn_shortlist_sort(st->order, n_order);
     bound = st->w_total + st->w_area * (double)st->n_areas + st->w_file * (double)st->n_files;
+    need = attn_shortlist_need(q);
     n_floor = 0;
     for (size_t i = 0; i < n_order; i++) {
         size_t u = st->order[i].user;
         user_sums *sm = &st->sums[u];
         double score;
-        if (q->top_k > 0 && n_floor == (size_t)q->top_k &&
-            sm->total * bound < st->floor[n_floor - 1] * (1 - 1e-9))
+        if (need && n_floor == need && sm->total * bound < st->floor[n_floor - 1] * (1 - 1e-9))
             break;
         sm->area = sm->file = 0;
         /* Needed even when weights.area is 0: the risk uses it. */
@@ -401,8 +402,8 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
             continue;
         st->rows[n_rows].user = (uint32_t)u;
         st->rows[n_rows++].score = score;
-        if (q->top_k > 0 && attn_shortlist_safe(&st->rules, act, q, (uint32_t)u))
-            n_floor = floor_insert(st->floor, n_floor, (size_t)q->top_k, score);
+        if (need && attn_shortlist_safe(&st->rules, act, q, (uint32_t)u))
+            n_floor = floor_insert(st->floor, n_floor, need, score);
     }
 
     /* 3. Hand over the best ones router.c can need (shortlist.h), with evidence. */
