@@ -8,6 +8,7 @@
 #include "util/json.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 void attn_shortlist_rules_read(const json_t *config, attn_shortlist_rules *r)
@@ -61,6 +62,19 @@ int attn_shortlist_safe(const attn_shortlist_rules *r, const attn_activity *a,
         (long)attn_activity_user_open_requests(a, u, q->as_of) >= r->max_open_requests)
         return 0;
     return 1;
+}
+
+int attn_shortlist_safe_target(const attn_shortlist_rules *r, const attn_activity *a,
+                               const attn_route_query *q, const char *type, const char *name)
+{
+    const char *author = attn_json_str(q->snapshot, "author");
+    long u;
+    if (!strcmp(type, "team"))
+        return 1;
+    if (!a || (u = attn_activity_find_login(a, name)) < 0)
+        return !(author && !strcasecmp(author, name)) && !attn_is_bot(name, NULL) &&
+               !(r->inactive_days > 0 && r->factor < 1);
+    return attn_shortlist_safe(r, a, q, (uint32_t)u);
 }
 
 size_t attn_shortlist_cut(const attn_shortlist_rules *r, const attn_activity *a,

@@ -52,6 +52,13 @@ size_t attn_shortlist_need(const attn_route_query *q);
 int attn_shortlist_safe(const attn_shortlist_rules *r, const attn_activity *a,
                         const attn_route_query *q, uint32_t u);
 
+/* The same judgement for any target: teams are always safe (the rules touch
+ * users only); a user is looked up in the index by login, and one the index
+ * does not know is safe only when availability is off (router.c treats them
+ * as never active). */
+int attn_shortlist_safe_target(const attn_shortlist_rules *r, const attn_activity *a,
+                               const attn_route_query *q, const char *type, const char *name);
+
 /* How many of the sorted rows to hand over (all of them when q->top_k <= 0).
  * Rows with a score <= 0 are never needed (router.c drops them). */
 size_t attn_shortlist_cut(const attn_shortlist_rules *r, const attn_activity *a,

@@ -122,6 +122,28 @@ static void test_fit_real_components(void **state)
     rfx_synth_close(&y, 1);
 }
 
+/* The hybrid hands router.c a shortlist too; it changes nothing. */
+static void test_shortlist_exact(void **state)
+{
+    rfx_synth y;
+    attn_router *r;
+    size_t trimmed = 0;
+    (void)state;
+    rfx_synth_open(&y, 160, 3);
+    r = make_default(&y.ctx);
+    trimmed += rfx_shortlist_check(&y, r, 60, 15, 0, 3);
+    trimmed += rfx_shortlist_check(&y, r, 80, 10, 0, 1);
+    attn_router_free(r);
+    r = rfx_router(&attn_router_hybrid,
+                   "{\"method\": \"rrf\", \"availability\": {\"inactive_days\": 5,"
+                   " \"factor\": 0.3}, \"load\": {\"max_open_requests\": 1}}",
+                   &y.ctx);
+    trimmed += rfx_shortlist_check(&y, r, 60, 15, 3600, 2);
+    attn_router_free(r);
+    assert_true(trimmed >= 20);
+    rfx_synth_close(&y, 1);
+}
+
 static void test_leakage(void **state)
 {
     static const int64_t offsets[] = {0, 6 * 3600};
@@ -140,6 +162,7 @@ int main(void)
         cmocka_unit_test(test_defaults_cover_registry),
         cmocka_unit_test(test_fuses_components),
         cmocka_unit_test(test_fit_real_components),
+        cmocka_unit_test(test_shortlist_exact),
         cmocka_unit_test(test_leakage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
