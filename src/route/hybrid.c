@@ -38,7 +38,10 @@
  * kinds]}}}; a note "weights_hash=<sha256 of the canonical components
  * object>", and one per component that returned nothing. risk: the lowest
  * risk among the components that support the top candidate; "high" when
- * there is none.
+ * there is none. Only the fused candidates router.c can need are handed
+ * over (shortlist.h). Cost: the components' (each asked for
+ * component_top_k) plus the fusion; bench_route: about 500 PRs/s per core
+ * with the default components over a 10,000-PR synthetic history.
  */
 #include "route/hybrid.h"
 #include "route/shortlist.h"
