@@ -2,7 +2,9 @@
  * snapshot.c - `attn snapshot --repo O/R --pr N [--as-of T] [--strict] [--data-dir D]`.
  *
  * Prints the PR's state as of T (default: its created_at) as pretty JSON with
- * sorted keys, read from events and intervals only (history/asof.c). With
+ * sorted keys, read from events and intervals only (history/asof.c).
+ * --allow-later-files shows the latest head's files when the head at T has
+ * none stored (flagged files_from_later_head; routers never get this). With
  * --strict it refuses (exit 1) when any field is not provably as of T, naming
  * them. Exit 2 for bad usage or a malformed --as-of, 1 for an unknown PR or a
  * PR created after T. Never writes to the store.
@@ -19,9 +21,10 @@
 #include <string.h>
 
 static const char USAGE[] =
-    "attn snapshot --repo OWNER/NAME --pr N [--as-of T] [--strict] [--data-dir DIR]";
+    "attn snapshot --repo OWNER/NAME --pr N [--as-of T] [--strict] [--allow-later-files] "
+    "[--data-dir DIR]";
 
-enum { OPT_PR = 300, OPT_AS_OF, OPT_STRICT };
+enum { OPT_PR = 300, OPT_AS_OF, OPT_STRICT, OPT_LATER };
 
 static int parse_number(const char *s, int64_t *out, attn_error *err)
 {
@@ -52,7 +55,7 @@ static int refuse_strict(const json_t *snap, int64_t number, attn_error *err)
 
 struct snapshot_opts {
     const char *pr, *as_of;
-    int strict;
+    int strict, later;
 };
 
 static int snapshot_opt(void *ctx, int opt, const char *arg)
@@ -62,6 +65,7 @@ static int snapshot_opt(void *ctx, int opt, const char *arg)
     case OPT_PR: o->pr = arg; return 0;
     case OPT_AS_OF: o->as_of = arg; return 0;
     case OPT_STRICT: o->strict = 1; return 0;
+    case OPT_LATER: o->later = 1; return 0;
     }
     return -1;
 }
@@ -73,13 +77,15 @@ int cmd_snapshot(int argc, char **argv)
         {"pr", required_argument, NULL, OPT_PR},
         {"as-of", required_argument, NULL, OPT_AS_OF},
         {"strict", no_argument, NULL, OPT_STRICT},
+        {"allow-later-files", no_argument, NULL, OPT_LATER},
         {NULL, 0, NULL, 0}};
     attn_cli cli;
     attn_error err;
     attn_store *s = NULL;
+    attn_asof_reader *reader = NULL;
     attn_buf out = ATTN_BUF_INIT;
     json_t *snap = NULL;
-    struct snapshot_opts o = {NULL, NULL, 0};
+    struct snapshot_opts o = {NULL, NULL, 0, 0};
     char path[4200];
     int64_t number = 0, as_of = ATTN_NULL_I64, repo_id;
     int rc;
@@ -101,10 +107,16 @@ int cmd_snapshot(int argc, char **argv)
         attn_store_open_readonly(path, &s, &err))
         return attn_cli_fail(&err);
     rc = attn_store_repo_id(s, cli.repo, &repo_id, &err);
-    if (!rc && as_of == ATTN_NULL_I64)
-        rc = attn_asof_pr_created_at(s, repo_id, number, &as_of, &err);
     if (!rc)
-        rc = attn_asof_pr_snapshot(s, repo_id, number, as_of, &snap, &err);
+        rc = attn_asof_reader_open(s, &reader, &err);
+    if (!rc) {
+        attn_asof_reader_allow_later_files(reader, o.later);
+        if (as_of == ATTN_NULL_I64)
+            rc = attn_asof_reader_pr_created_at(reader, repo_id, number, &as_of, &err);
+    }
+    if (!rc)
+        rc = attn_asof_reader_pr_snapshot(reader, repo_id, number, as_of, &snap, &err);
+    attn_asof_reader_free(reader);
     attn_store_close(s);
     if (rc) {
         if (rc == ATTN_ENOTFOUND)

@@ -21,6 +21,7 @@
 #include "eval/rundir.h"
 #include "eval/truth.h"
 #include "route/context.h"
+#include "route/hybrid.h"
 #include "route/router.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -223,6 +224,119 @@ out:
     *prs_out = prs;
     *n_out = n;
     return 0;
+}
+
+/*
+ * Hybrid weights fitted only on the past: the PRs created in the
+ * hybrid_train_days before the cohort's first cutoff whose primary truth is
+ * observed with its whole window ending by then (so no fact from the cohort's
+ * period reaches the weights). At most the latest MAX_TRAIN such PRs; fewer
+ * than MIN_TRAIN keeps the configured weights, with a note.
+ */
+#define MAX_TRAIN 400
+#define MIN_TRAIN 30
+
+static int fit_hybrid(run *R, const attn_eval_pr *prs, size_t n, attn_error *err)
+{
+    attn_eval_pr *train = NULL;
+    attn_hybrid_example *ex = NULL;
+    json_t **snaps = NULL, **targets = NULL;
+    size_t nt = 0, ne = 0;
+    int64_t first = prs[0].cutoff, from = first - (int64_t)R->o->hybrid_train_days * 86400;
+    attn_cutoff_resolver *res = NULL;
+    int rc = 0;
+    size_t hr;
+    char ts0[32], ts1[32];
+
+    for (hr = 0; hr < R->nr; hr++)
+        if (!strcmp(attn_router_def_of(R->routers[hr])->name, "hybrid"))
+            break;
+    (void)n;
+    if (hr == R->nr || R->o->hybrid_train_days <= 0 || R->o->artifacts_only ||
+        !json_is_null(json_object_get(attn_router_config(R->routers[hr]), "fitted")))
+        return 0;
+    if ((rc = attn_eval_prs_in_window(R->o->store, R->ctx->repo_id, from, first, &train, &nt, err)) ||
+        (rc = attn_cutoff_resolver_open(R->o->store, R->ctx->repo_id, &res, err)))
+        goto out;
+    ex = calloc(nt ? nt : 1, sizeof(*ex));
+    snaps = calloc(nt ? nt : 1, sizeof(*snaps));
+    targets = calloc(nt ? nt : 1, sizeof(*targets));
+    if (!ex || !snaps || !targets) {
+        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory fitting the hybrid");
+        goto out;
+    }
+    /* Latest first, so the cap keeps the most recent history. */
+    for (size_t k = nt; k-- > 0 && ne < MAX_TRAIN;) {
+        int64_t cut;
+        json_t *t = NULL, *snap = NULL;
+        rc = attn_cutoff_resolver_get(res, train[k].number, &R->cutoff, &cut, err);
+        if (rc == ATTN_CUTOFF_NONE || (!rc && cut >= first)) {
+            rc = 0;
+            continue;
+        }
+        if (rc || (rc = attn_truth_eval(R->truth, train[k].number, cut, &R->pol[0], &t, err)))
+            goto out;
+        if (strcmp(attn_json_str(t, "status"), ATTN_TRUTH_OBSERVED) ||
+            attn_json_time(t, "window_end", &cut, err) || cut > first) {
+            json_decref(t);
+            continue;
+        }
+        attn_json_time(t, "cutoff", &cut, err);
+        if ((rc = attn_asof_reader_pr_snapshot(R->ctx->reader, R->ctx->repo_id, train[k].number,
+                                               cut, &snap, err))) {
+            json_decref(t);
+            goto out;
+        }
+        snaps[ne] = snap;
+        targets[ne] = json_incref(json_object_get(t, "targets"));
+        json_decref(t);
+        ex[ne].pr_number = train[k].number;
+        ex[ne].cutoff = cut;
+        ex[ne].snapshot = snap;
+        ex[ne].targets = targets[ne];
+        ne++;
+    }
+    if (ne < MIN_TRAIN) {
+        json_array_append_new(R->notes,
+                              json_sprintf("hybrid: only %zu observed PRs in the %d days before "
+                                           "the cohort; using its configured weights",
+                                           ne, R->o->hybrid_train_days));
+        goto out;
+    }
+    {
+        json_t *fitted = NULL;
+        attn_router *nr = NULL;
+        if ((rc = attn_hybrid_fit(R->ctx, attn_router_config(R->routers[hr]), ex, ne, &fitted,
+                                  err)) ||
+            (rc = attn_router_new(attn_router_def_of(R->routers[hr]), fitted, "fitted", R->ctx,
+                                  &nr, err))) {
+            json_decref(fitted);
+            goto out;
+        }
+        attn_router_free(R->routers[hr]);
+        R->routers[hr] = nr;
+        R->fit = json_pack("{s:s, s:I, s:s, s:s, s:s, s:o}", "router", "hybrid", "examples",
+                           (json_int_t)ne, "from", attn_time_format(from, ts0), "to",
+                           attn_time_format(first, ts1), "policy", R->pol[0].spec, "config",
+                           fitted);
+        json_array_append_new(R->notes,
+                              json_sprintf("hybrid: weights fitted on %zu PRs created %s to %s "
+                                           "(before the cohort); see hybrid_fit.json",
+                                           ne, ts0, ts1));
+    }
+out:
+    for (size_t k = 0; k < ne; k++) {
+        json_decref(snaps[k]);
+        json_decref(targets[k]);
+    }
+    free(snaps);
+    free(targets);
+    free(ex);
+    free(train);
+    attn_cutoff_resolver_free(res);
+    if (rc)
+        attn_error_wrap(err, "fitting the hybrid router");
+    return rc;
 }
 
 /* Strict streaming: every cutoff must be inside the ingested history. */
@@ -1022,7 +1136,7 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
     if ((rc = resolve_cutoffs(&R, &prs, &R.n, err)) || (rc = check_stale(&R, prs, R.n, err)) ||
         (rc = make_routers(&R, err)) ||
         (!o->artifacts_only && (rc = attn_truth_ctx_open(o->store, R.ctx->repo_id, &R.truth, err))) ||
-        (rc = attn_gate_parser_new(&R.gates, err)))
+        (rc = attn_gate_parser_new(&R.gates, err)) || (rc = fit_hybrid(&R, prs, R.n, err)))
         goto out;
     if (sqlite3_prepare_v2(attn_store_db(o->store), SQL_USER_FIRST, -1, &R.st_user_first, NULL) !=
         SQLITE_OK) {
@@ -1115,6 +1229,8 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
                         run_id, "n", (json_int_t)R.n, "primary_policy", R.pol[0].spec,
                         "inputs_hash", hash, "sha256", hashes, "headline", head,
                         "truth_coverage", json_object_get(rep, "truth_coverage"));
+        if (sum && o->post && (rc = o->post(o->post_ud, dir, rep, sum, err)))
+            goto out;
         if (!sum || (rc = attn_rundir_write_json(dir, "run_summary.json", sum, err))) {
             rc = rc ? rc : attn_error_set(err, ATTN_ENOMEM, "out of memory");
             goto out;

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "eval/rundir.h"
 #include "store/store.h"
 #include "util/error.h"
 
@@ -66,6 +67,14 @@ typedef struct {
     const json_t *extra;        /* recorded under manifest.extra (experiments), or NULL */
     int artifacts_only;         /* build-artifacts: snapshots, inputs and routes only
                                    (no truth, metrics or report) */
+    /* Called after every artifact is written and before the run directory
+     * is renamed into place, so callers (experiments) can add files that
+     * commit or vanish with the run: write them with attn_rundir_write*.
+     * report and summary are the run's report.json and run_summary.json
+     * objects (summary may be modified: it is written after the hook). */
+    int (*post)(void *ud, attn_rundir *dir, const json_t *report, json_t *summary,
+                attn_error *err);
+    void *post_ud;
 } attn_eval_opts;
 
 void attn_eval_opts_init(attn_eval_opts *o);

@@ -95,6 +95,7 @@ struct attn_asof_reader {
         sqlite3_stmt *st;
     } cache[ASOF_MAX_STMTS];
     int n;
+    int later_files;   /* attn_asof_reader_allow_later_files */
 };
 
 typedef struct {
@@ -111,6 +112,11 @@ int attn_asof_reader_open(attn_store *s, attn_asof_reader **out, attn_error *err
     (*out)->s = s;
     (*out)->db = attn_store_db(s);
     return 0;
+}
+
+void attn_asof_reader_allow_later_files(attn_asof_reader *r, int allow)
+{
+    r->later_files = allow;
 }
 
 void attn_asof_reader_free(attn_asof_reader *r)
@@ -400,6 +406,14 @@ static int read_files(rd *r, int64_t pr_id, const char *head, int head_observed,
     if (json_array_size(files)) {
         if (head_observed)
             add_leak(leaks, ATTN_LEAK_FILES_OBSERVED);
+        return 0;
+    }
+    /* No list for the head at the cutoff. Stored lists of later heads were
+     * fetched after the cutoff: handing one to a router would leak, and even
+     * whether one exists is a later fact, so by default the list is empty
+     * and flagged the same way in every case. */
+    if (!r->rdr->later_files) {
+        add_leak(leaks, ATTN_LEAK_FILES_UNKNOWN);
         return 0;
     }
     if ((rc = prep(r, SQL_OTHER_HEAD, pr_id, 0, &st)))

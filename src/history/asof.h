@@ -25,6 +25,7 @@
 #define ATTN_LEAK_BASE_UNKNOWN "base_sha_unknown"
 #define ATTN_LEAK_FILES_LATER "files_from_later_head"
 #define ATTN_LEAK_FILES_OBSERVED "files_observed_at_ingestion"
+#define ATTN_LEAK_FILES_UNKNOWN "files_unknown_at_cutoff"
 #define ATTN_LEAK_CONTENT_MISSING "content_unknown"
 
 /* A reader keeps its prepared statements across snapshots (use one per
@@ -32,6 +33,12 @@
 typedef struct attn_asof_reader attn_asof_reader;
 int attn_asof_reader_open(attn_store *s, attn_asof_reader **out, attn_error *err);
 void attn_asof_reader_free(attn_asof_reader *r);
+/* By default a snapshot whose head at the cutoff has no stored file list
+ * gets changed_files [] and leak_risk files_unknown_at_cutoff: the lists
+ * stored are those of later heads, fetched after the cutoff. allow = 1 shows
+ * the latest head's list instead, flagged files_from_later_head (for people
+ * inspecting a PR, never for routing: it breaks the leakage rule). */
+void attn_asof_reader_allow_later_files(attn_asof_reader *r, int allow);
 int attn_asof_reader_pr_created_at(attn_asof_reader *r, int64_t repo_id, int64_t pr_number,
                                    int64_t *created_at, attn_error *err);
 int attn_asof_reader_pr_snapshot(attn_asof_reader *r, int64_t repo_id, int64_t pr_number,

@@ -374,6 +374,8 @@ int attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx, const 
     char ts[32];
     int64_t with_open = 0, open_sum = 0;
 
+    size_t router_notes = json_array_size(res->notes);
+
     *out = NULL;
     if (res->oom || apply_rules(res, ctx, q, rules, &removed_author, &removed_bots))
         return attn_error_set(err, ATTN_ENOMEM, "out of memory ranking candidates");
@@ -385,9 +387,12 @@ int attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx, const 
     if (removed_bots)
         attn_result_note(res, "%zu bot candidate%s removed", removed_bots,
                          removed_bots == 1 ? "" : "s");
-    if (!n && !res->risk) {
+    /* An empty answer is high risk whatever the router expected before the
+     * common rules removed its candidates. */
+    if (!n) {
         res->risk = "high";
-        attn_result_note(res, "no candidates");
+        if (!router_notes)
+            attn_result_note(res, "no candidates");
     }
     if (res->have_margins)
         res->confidence = margin_confidence(res);

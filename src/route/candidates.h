@@ -18,8 +18,8 @@
  *      (attn_result_keep_zero);
  *   5. order: score desc, then type (team before user), then name
  *      case-insensitively, then bytewise; then truncation to top_k;
- *   6. with no candidates left the risk is "high" and a note says why, unless
- *      the router already said.
+ *   6. with no candidates left the risk is "high", and a note says "no
+ *      candidates" when the router left no note.
  * Scores are rounded to 12 significant digits in the JSON so results do not
  * depend on the last bits of floating-point summation order.
  */

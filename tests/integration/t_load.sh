@@ -32,8 +32,11 @@ check_eq "new title at the rename instant" '"New title"' "$(jq '.title' "$TMP/ou
 check_eq "labels at the rename instant" '["ui"]' "$(jq -c '.labels' "$TMP/out")"
 check "snapshot of the force-pushed PR" "$ATTN" snapshot --repo acme/widgets --pr 2
 check_eq "force push: head sha unknown at creation" "null" "$(jq '.head_sha' "$TMP/out")"
-check_eq "force push: leak_risk names it" "true" \
-    "$(jq '.leak_risk | index("head_sha_unknown") != null and index("files_from_later_head") != null' "$TMP/out")"
+check_eq "force push: leak_risk names it, and no later head's files leak in" "true|[]" \
+    "$(jq -r '"\(.leak_risk | index("head_sha_unknown") != null and index("files_unknown_at_cutoff") != null)|\(.changed_files | tostring)"' "$TMP/out")"
+check "--allow-later-files shows the latest head's files" "$ATTN" snapshot --repo acme/widgets --pr 2 --allow-later-files
+check_eq "flagged files_from_later_head" "true|true" \
+    "$(jq -r '"\(.leak_risk | index("files_from_later_head") != null)|\(.changed_files | length > 0)"' "$TMP/out")"
 check "snapshot of the merged PR after the merge" "$ATTN" snapshot --repo acme/widgets --pr 4 --as-of 2024-01-03T00:00:00Z
 check_eq "state merged" '"merged"' "$(jq '.state' "$TMP/out")"
 check "snapshot output has sorted keys" sh -c "jq -S . '$TMP/out' | cmp -s - '$TMP/out'"

@@ -414,7 +414,10 @@ static void test_asof_title_boundary(void **state)
     assert_string_equal(attn_json_str(a, "title"), "A");
     assert_string_equal(attn_json_str(b, "title"), "B");
     assert_string_equal(attn_json_str(b, "body"), "x");   /* carried across the title edit */
-    assert_int_equal(json_array_size(json_object_get(b, "leak_risk")), 0);
+    /* The hand-built store has no file lists: that is the only risk. */
+    assert_int_equal(json_array_size(json_object_get(b, "leak_risk")), 1);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(b, "leak_risk"), 0)),
+                        "files_unknown_at_cutoff");
     /* Never the latest columns. */
     assert_string_equal(attn_json_str(a, "head_sha"), "s1");
     assert_false(json_is_true(json_object_get(a, "draft")));
