@@ -50,14 +50,16 @@
  *
  * Result: user candidates with evidence {kind:"similar_prs", data:{prs:[up to
  * 3 of {number, similarity} (combined similarity, 4 decimals), most similar
- * first], n_prs}}. risk: "high" with no candidate (or no changed files),
+ * first], n_prs: how many past PRs of theirs counted}}. risk: "high" with no candidate (or no changed files),
  * "low" when the top candidate reviewed a PR of combined similarity >= 0.5,
  * else "medium".
  *
  * Cost: paths and their components are interned once (integer comparisons),
  * the file sets of index entries are compiled once, and per PR each distinct
  * past path is compared with the PR's files once, so a route costs
- * O(recent facts + distinct recent paths * |F| * depth^2).
+ * O(facts on the recent PRs + distinct recent paths * |F| * depth^2); only
+ * the candidates router.c can need get evidence (shortlist.h). bench_route:
+ * about 3,500 PRs/s per core over a 10,000-PR synthetic history.
  */
 #include "route/path_similarity.h"
 #include "route/router.h"

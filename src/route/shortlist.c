@@ -8,6 +8,7 @@
 #include "util/json.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 void attn_shortlist_rules_read(const json_t *config, attn_shortlist_rules *r)
@@ -34,10 +35,18 @@ void attn_shortlist_sort(attn_shortlist_row *rows, size_t n)
         qsort(rows, n, sizeof(*rows), row_cmp);
 }
 
-/* No common rule can lower this user at this cutoff. */
-static int safe(const attn_shortlist_rules *r, const attn_activity *a, const attn_route_query *q,
-                const char *author, uint32_t u)
+size_t attn_shortlist_need(const attn_route_query *q)
 {
+    if (q->top_k <= 0)
+        return 0;
+    /* The confidence compares the top two, whatever top_k is. */
+    return q->top_k < 2 ? 2 : (size_t)q->top_k;
+}
+
+int attn_shortlist_safe(const attn_shortlist_rules *r, const attn_activity *a,
+                        const attn_route_query *q, uint32_t u)
+{
+    const char *author = attn_json_str(q->snapshot, "author");
     const char *login = attn_activity_user_login(a, u);
     if (!login || (author && !strcasecmp(author, login)) || attn_is_bot(login, NULL) ||
         attn_activity_user_is_bot(a, u))
@@ -55,17 +64,29 @@ static int safe(const attn_shortlist_rules *r, const attn_activity *a, const att
     return 1;
 }
 
+int attn_shortlist_safe_target(const attn_shortlist_rules *r, const attn_activity *a,
+                               const attn_route_query *q, const char *type, const char *name)
+{
+    const char *author = attn_json_str(q->snapshot, "author");
+    long u;
+    if (!strcmp(type, "team"))
+        return 1;
+    if (!a || (u = attn_activity_find_login(a, name)) < 0)
+        return !(author && !strcasecmp(author, name)) && !attn_is_bot(name, NULL) &&
+               !(r->inactive_days > 0 && r->factor < 1);
+    return attn_shortlist_safe(r, a, q, (uint32_t)u);
+}
+
 size_t attn_shortlist_cut(const attn_shortlist_rules *r, const attn_activity *a,
                           const attn_route_query *q, const attn_shortlist_row *rows, size_t n)
 {
-    const char *author = attn_json_str(q->snapshot, "author");
-    size_t i, n_safe = 0;
+    size_t i, n_safe = 0, need = attn_shortlist_need(q);
     double bound;
 
-    if (q->top_k <= 0)
+    if (!need)
         return n;
     for (i = 0; i < n && rows[i].score > 0; i++)
-        if (safe(r, a, q, author, rows[i].user) && ++n_safe == (size_t)q->top_k)
+        if (attn_shortlist_safe(r, a, q, rows[i].user) && ++n_safe == need)
             break;
     if (i >= n || !(rows[i].score > 0))
         return i;

@@ -365,6 +365,8 @@ static void test_shortlist_exact(void **state)
                    " \"load\": {\"max_open_requests\": 1}}",
                    &y.ctx);
     trimmed += rfx_shortlist_check(&y, r, 60, 25, 3600, 2);
+    /* top_k 1: the confidence still compares the top two */
+    trimmed += rfx_shortlist_check(&y, r, 90, 20, 0, 1);
     attn_router_free(r);
     assert_true(trimmed >= 20);
     rfx_synth_close(&y, 1);

@@ -334,6 +334,12 @@ static void test_shortlist_exact(void **state)
                    &y.ctx);
     trimmed += rfx_shortlist_check(&y, r, 60, 25, 3600, 2);
     attn_router_free(r);
+    /* area and file work dominate: the pruning by total must not cut the
+     * specialists whose totals are small */
+    r = rfx_router(&attn_router_stewards,
+                   "{\"weights\": {\"area\": 1, \"file\": 3, \"total\": 0.01}}", &y.ctx);
+    trimmed += rfx_shortlist_check(&y, r, 40, 60, 0, 1);
+    attn_router_free(r);
     assert_true(trimmed >= 20);
     rfx_synth_close(&y, 1);
 }
