@@ -45,4 +45,4 @@ done
 wall=$(grep 'Elapsed (wall clock)' "$TMP/time" | awk '{print $NF}')
 rss=$(grep 'Maximum resident set size' "$TMP/time" | awk '{printf "%.0f", $NF / 1024}')
 echo "eval all routers together: $COHORT PRs, wall $wall, peak RSS ${rss} MB (target: < 30 s)"
-jq -r '.headline | to_entries[] | "  \(.key): n \(.value.n) hit@1 \(.value["hit@1"]) mrr \(.value.mrr)"' "$TMP/out"
+jq -r '.headline | to_entries[] | "  \(.key): n \(.value.n) hit@1 \(.value.hit_at_1) mrr \(.value.mrr)"' "$TMP/out"
