@@ -75,6 +75,7 @@ typedef struct {
     json_t *notes;
     json_t *fit;                /* hybrid_fit.json content, or NULL */
     sqlite3_stmt *st_user_first;
+    int in_txn;
 } run;
 
 #define OUT(R, p, r, i) ((R)->out[((p) * (R)->nr + (r)) * (R)->n + (i)])
@@ -1073,6 +1074,8 @@ static void free_run(run *R)
     attn_gate_parser_free(R->gates);
     sqlite3_finalize(R->st_user_first);
     attn_truth_ctx_free(R->truth);
+    if (R->in_txn)
+        sqlite3_exec(attn_store_db(R->o->store), "COMMIT", NULL, NULL, NULL);
     attn_route_env_free(R->env);
     json_decref(R->notes);
     json_decref(R->fit);
@@ -1132,6 +1135,11 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
         (rc = attn_route_env_open(o->store, o->repo, o->repo_dir, &R.env, err)))
         goto out;
     R.ctx = attn_route_env_ctx(R.env);
+    /* One read transaction for the whole run: every statement then reads the
+     * same snapshot of the store, and SQLite takes its shared lock once
+     * instead of once per statement. */
+    if (sqlite3_exec(attn_store_db(o->store), "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
+        R.in_txn = 1;
     R.horizon = db_horizon(o->store, R.ctx->repo_id);
     if ((rc = resolve_cutoffs(&R, &prs, &R.n, err)) || (rc = check_stale(&R, prs, R.n, err)) ||
         (rc = make_routers(&R, err)) ||

@@ -23,6 +23,7 @@ struct attn_rundir {
     char tmp[4400];
     char final[4400];
     attn_buf scratch;
+    char last_dir[8600];   /* the last directory created (most writes go to the same one) */
 };
 
 /* Remove .tmp-*-<pid> and .old-*-<pid> trees whose process is gone. */
@@ -91,8 +92,11 @@ int attn_rundir_write(attn_rundir *d, const char *rel, const void *data, size_t 
     snprintf(dir, sizeof(dir), "%s", path);
     if ((slash = strrchr(dir, '/')) && slash > dir + strlen(d->tmp)) {
         *slash = 0;
-        if ((rc = attn_fs_mkdirs(dir, err)))
-            return rc;
+        if (strcmp(dir, d->last_dir)) {
+            if ((rc = attn_fs_mkdirs(dir, err)))
+                return rc;
+            snprintf(d->last_dir, sizeof(d->last_dir), "%s", dir);
+        }
     }
     /* The tree is renamed into place as a whole, so files need no rename of
      * their own; commit syncs them all at once. */

@@ -246,10 +246,12 @@ static double round_score(double x)
     return strtod(buf, NULL);
 }
 
+/* Scores are rounded (round_score) before sorting, so the order is the
+ * order of the printed values. */
 static int cand_cmp(const void *pa, const void *pb)
 {
     const attn_cand *a = *(const attn_cand *const *)pa, *b = *(const attn_cand *const *)pb;
-    double sa = round_score(a->score), sb = round_score(b->score);
+    double sa = a->score, sb = b->score;
     int c;
     if (a->demoted != b->demoted)
         return a->demoted - b->demoted;
@@ -379,6 +381,8 @@ int attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx, const 
     *out = NULL;
     if (res->oom || apply_rules(res, ctx, q, rules, &removed_author, &removed_bots))
         return attn_error_set(err, ATTN_ENOMEM, "out of memory ranking candidates");
+    for (size_t i = 0; i < res->n; i++)
+        res->c[i]->score = round_score(res->c[i]->score);
     if (res->n > 1)
         qsort(res->c, res->n, sizeof(*res->c), cand_cmp);
     n = q->top_k > 0 && (size_t)q->top_k < res->n ? (size_t)q->top_k : res->n;
