@@ -23,3 +23,24 @@ check_fails() {
 # check_eq DESC EXPECTED ACTUAL
 check_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (want '$2', got '$3')"; fi; }
 done_testing() { echo "1..$T_N"; [ "$T_FAIL" -eq 0 ]; }
+
+# The fake GitHub API (tests/fakegh) for scripts that need one. A script
+# that uses it sets: trap 'stop_fake; rm -rf "$TMP"' EXIT
+# start_fake BUNDLE [fakegh options...]: serve BUNDLE on a free loopback port
+# (bounded wait for the port file); sets FAKE_PID, PORT and API.
+FAKE_PID=""
+PORT=""
+start_fake() {
+    stop_fake
+    b=$1; shift
+    rm -f "$TMP/port"
+    python3 "$(dirname "$0")/../fakegh/fakegh.py" --bundle "$b" --port 0 --port-file "$TMP/port" \
+        --max-lifetime 300 --log "$TMP/fake.log" "$@" 2>"$TMP/fake.err" &
+    FAKE_PID=$!
+    i=0; while [ ! -s "$TMP/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+    PORT=$(cat "$TMP/port" 2>/dev/null)
+    API=http://127.0.0.1:$PORT
+}
+stop_fake() { if [ -n "$FAKE_PID" ]; then kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null; FAKE_PID=""; fi; }
+# stat JQ: a figure from the fake's request statistics.
+stat() { curl -s "$API/_fake/stats" | jq -r "$1"; }

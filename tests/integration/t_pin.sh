@@ -9,23 +9,7 @@
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SAMPLE=$ROOT/sample/sample.json
 REPO=synth/sample
-FAKE_PID=""
-PORT=""
 trap 'stop_fake; rm -rf "$TMP"' EXIT
-
-start_fake() {
-    stop_fake
-    b=$1; shift
-    rm -f "$TMP/port"
-    python3 "$ROOT/tests/fakegh/fakegh.py" --bundle "$b" --port 0 --port-file "$TMP/port" \
-        --max-lifetime 300 --log "$TMP/fake.log" "$@" 2>"$TMP/fake.err" &
-    FAKE_PID=$!
-    i=0; while [ ! -s "$TMP/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-    PORT=$(cat "$TMP/port" 2>/dev/null)
-    API=http://127.0.0.1:$PORT
-}
-stop_fake() { if [ -n "$FAKE_PID" ]; then kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null; FAKE_PID=""; fi; }
-stat() { curl -s "$API/_fake/stats" | jq -r "$1"; }
 reset_stats() { curl -s -X POST "$API/_fake/reset-stats" >/dev/null; }
 rdir() { echo "$1/github/$2"; }
 db_of() { echo "$(rdir "$1" "$2")/history.sqlite"; }
