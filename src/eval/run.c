@@ -1001,6 +1001,29 @@ static char *report_md(run *R, const json_t *rep, const char *run_id)
                             (long long)json_integer_value(json_object_get(e, "n")));
         attn_buf_puts(&b, " |\n");
     }
+    {
+        /* PR-body gates (reference §5.3): descriptive only. */
+        static const char *const fields[] = {"issue", "ai_disclosure", "provenance"};
+        const json_t *g = json_object_get((json_t *)rep, "gate_correlation");
+        attn_buf_puts(&b, "\n## PR-body gates\n\nWhat the body said at the cutoff, and how "
+                          "often such PRs were merged eventually (descriptive, not causal).\n\n"
+                          "| field | PRs | missing | merged when missing | merged when present |\n"
+                          "|---|---:|---:|---:|---:|\n");
+        for (size_t f = 0; f < 3; f++) {
+            const json_t *gf = json_object_get(g, fields[f]);
+            const char *keys[3] = {"missing_rate", "merged_rate_missing", "merged_rate_present"};
+            attn_buf_printf(&b, "| %s | %lld |", fields[f],
+                            (long long)json_integer_value(json_object_get(gf, "n")));
+            for (int kk = 0; kk < 3; kk++) {
+                const json_t *v = json_object_get(gf, keys[kk]);
+                if (json_is_number(v))
+                    attn_buf_printf(&b, " %.3f |", json_number_value(v));
+                else
+                    attn_buf_puts(&b, " - |");
+            }
+            attn_buf_putc(&b, '\n');
+        }
+    }
     if (json_array_size(R->notes)) {
         size_t i;
         attn_buf_puts(&b, "\n## Notes\n\n");
