@@ -678,8 +678,12 @@ static int run_pr_details(fetcher *f, attn_error *err)
     int done, rc;
     size_t k;
 
-    if ((rc = cp_get(f, "pr_details", &done, &state, err)) || done)
+    /* A completed stage still carries its details: free them (a resumed
+     * run after a kill between this stage and the next leaked them). */
+    if ((rc = cp_get(f, "pr_details", &done, &state, err)) || done) {
+        json_decref(state);
         return rc;
+    }
     if ((rc = cp_get(f, "pr_todo", NULL, &todo, err)))
         goto out;
     k = (size_t)attn_json_i64(state, "done", 0);

@@ -108,6 +108,20 @@ if cmp -s "$TMP/ref.dump" "$TMP/k.dump"; then ok "killed and resumed ingest give
 else not_ok "killed and resumed ingest gives the same rows"; diff "$TMP/ref.dump" "$TMP/k.dump" | head -10 | sed 's/^/# /'; fi
 echo "# after kills: $(stat .requests) requests in all"
 
+# (4b) killed just after the per-PR stage completed: the resumed run skips it
+# (under SAN=1 this caught a leak of that stage's saved state)
+"$ATTN" ingest --repo $REPO --api-url "$API" --data-dir "$TMP/k2" --quiet >/dev/null 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 600 ] && [ "$(sqlite3 "$(db_of "$TMP/k2")" "SELECT count(*) FROM ingestion_checkpoints
+        WHERE stage = 'pr_details' AND completed_at IS NOT NULL" 2>/dev/null)" != 1 ]; do
+    sleep 0.02; i=$((i + 1))
+done
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+check "resume after the per-PR stage completed" "$ATTN" ingest --repo $REPO --api-url "$API" --data-dir "$TMP/k2"
+dump "$(db_of "$TMP/k2")" >"$TMP/k2.dump"
+check "and gives the same rows" cmp -s "$TMP/ref.dump" "$TMP/k2.dump"
+
 # (5) 5% 5xx, a secondary limit every 7 requests, 5% short reads
 start_fake "$SAMPLE" --seed 5 --fail-rate 0.05 --secondary-every 7 --retry-after 0 --truncate-rate 0.05
 check "ingest under injected faults" "$ATTN" ingest --repo $REPO --api-url "$API" --data-dir "$TMP/f"
