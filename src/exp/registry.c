@@ -46,7 +46,11 @@ static const char *const MIGRATIONS[] = {SQL_V1};
 static const char SQL_COLS[] =
     "SELECT run_id, status, kind, lifecycle, experiment_id, spec_hash, cohort_hash, router_hashes,"
     " truth_hashes, inputs_hash, db_horizon, code_version, started_at, finished_at, duration_ms,"
-    " n_prs, headline, gates_pass, promote, tags, notes, run_dir, error, archived_at, deleted_at"
+    " n_prs, headline, gates_pass, promote, tags, notes, run_dir, error, archived_at, deleted_at,"
+    /* Start times are whole seconds; the start event's id orders runs that
+     * started within the same second. */
+    " (SELECT max(id) FROM events e WHERE e.run_id = runs.run_id"
+    "  AND e.action IN ('start', 'rerun')) AS start_seq"
     " FROM runs";
 
 int attn_registry_schema_version(void) { return N_MIGRATIONS; }
@@ -384,7 +388,7 @@ int attn_registry_list(attn_registry *r, const attn_run_filter *f, json_t **out,
     snprintf(sql, sizeof(sql),
              "%s WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR kind = ?2)"
              " AND ((?3 IS NULL AND (?5 OR lifecycle <> 'deleted')) OR lifecycle = ?3)"
-             " AND (?4 IS NULL OR experiment_id = ?4) ORDER BY started_at, run_id",
+             " AND (?4 IS NULL OR experiment_id = ?4) ORDER BY started_at, start_seq, run_id",
              SQL_COLS);
     if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_err(r, "listing runs", err);
@@ -593,7 +597,7 @@ int attn_retention_from_json(const json_t *v, const char *what, attn_retention *
 typedef struct {
     const json_t *row;
     const char *run_id;
-    int64_t started;
+    int64_t started, seq;
 } ret_row;
 
 static int by_recent(const void *a, const void *b)
@@ -601,6 +605,8 @@ static int by_recent(const void *a, const void *b)
     const ret_row *x = a, *y = b;
     if (x->started != y->started)
         return x->started > y->started ? -1 : 1;
+    if (x->seq != y->seq)
+        return x->seq > y->seq ? -1 : 1;
     return -strcmp(x->run_id, y->run_id);
 }
 
@@ -659,6 +665,7 @@ int attn_retention_plan(const json_t *rows, const attn_retention *p, int64_t now
         }
         act[kept].row = row;
         act[kept].run_id = attn_json_str(row, "run_id");
+        act[kept].seq = attn_json_i64(row, "start_seq", 0);
         act[kept++].started = started;
     }
     qsort(act, (size_t)kept, sizeof(*act), by_recent);

@@ -149,6 +149,30 @@ static void test_list_filters(void **state)
     assert_int_equal(attn_registry_list(r, &f, &rows, &err), 0);
     assert_int_equal(json_array_size(rows), 1);
     json_decref(rows);
+    /* Two runs started in the same second list in the order they started
+     * (not by name), and the retention plan keeps the later one. */
+    start(r, "zz", "experimental", NOW + 5);
+    complete(r, "zz", NOW + 5);
+    start(r, "mm", "experimental", NOW + 5);
+    complete(r, "mm", NOW + 5);
+    memset(&f, 0, sizeof(f));
+    f.kind = "experimental";
+    assert_int_equal(attn_registry_list(r, &f, &rows, &err), 0);
+    assert_int_equal(json_array_size(rows), 2);
+    assert_string_equal(attn_json_str(json_array_get(rows, 0), "run_id"), "zz");
+    assert_string_equal(attn_json_str(json_array_get(rows, 1), "run_id"), "mm");
+    {
+        attn_retention p;
+        json_t *plan = NULL;
+        attn_retention_init(&p);
+        p.keep_last = 1;
+        p.archive_after = 0;
+        assert_int_equal(attn_retention_plan(rows, &p, NOW + 10, &plan, &err), 0);
+        assert_int_equal(json_array_size(plan), 1);
+        assert_string_equal(attn_json_str(json_array_get(plan, 0), "run_id"), "zz");
+        json_decref(plan);
+    }
+    json_decref(rows);
     attn_registry_close(r);
     attn_fs_remove_tree(dir, &err);
     free(dir);
