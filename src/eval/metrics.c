@@ -324,7 +324,7 @@ static int bootstrap_slice(const double *x, size_t nm, size_t k, const attn_boot
                            attn_interval **outs, attn_error *err)
 {
     size_t R, cut, *idx = NULL;
-    double *means = NULL;
+    double *means = NULL, *xt = NULL, *sums = NULL;
     attn_prng prng;
     int rc = 0;
 
@@ -341,21 +341,30 @@ static int bootstrap_slice(const double *x, size_t nm, size_t k, const attn_boot
         return attn_error_set(err, ATTN_EINVAL, "bootstrap: resamples must be at least 1, not %d",
                               b->resamples);
     R = (size_t)b->resamples;
-    if (!(means = malloc(R * nm * sizeof(double))) || !(idx = malloc(k * sizeof(size_t)))) {
+    if (!(means = malloc(R * nm * sizeof(double))) || !(idx = malloc(k * sizeof(size_t))) ||
+        !(xt = malloc(k * nm * sizeof(double))) || !(sums = malloc(nm * sizeof(double)))) {
         free(means);
+        free(idx);
+        free(xt);
         return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     }
+    /* Row-major copy (item j's metrics side by side): one cache line per
+     * draw instead of one per metric; each sum keeps its order of draws. */
+    for (size_t m = 0; m < nm; m++)
+        for (size_t j = 0; j < k; j++)
+            xt[j * nm + m] = x[m * k + j];
     attn_prng_seed(&prng, b->seed);
     for (size_t r = 0; r < R; r++) {
-        for (size_t j = 0; j < k; j++)
-            idx[j] = (size_t)attn_prng_below(&prng, k);
-        for (size_t m = 0; m < nm; m++) {
-            const double *xm = x + m * k;
-            double sum = 0;
-            for (size_t j = 0; j < k; j++)
-                sum += xm[idx[j]];
-            means[m * R + r] = sum / (double)k;
+        attn_prng_fill_below(&prng, k, idx, k);
+        for (size_t m = 0; m < nm; m++)
+            sums[m] = 0;
+        for (size_t j = 0; j < k; j++) {
+            const double *row = xt + idx[j] * nm;
+            for (size_t m = 0; m < nm; m++)
+                sums[m] += row[m];
         }
+        for (size_t m = 0; m < nm; m++)
+            means[m * R + r] = sums[m] / (double)k;
     }
     cut = R / 40;
     for (size_t m = 0; m < nm; m++) {
@@ -366,16 +375,19 @@ static int bootstrap_slice(const double *x, size_t nm, size_t k, const attn_boot
     }
     free(means);
     free(idx);
+    free(xt);
+    free(sums);
     return 0;
 }
 
-int attn_metrics_slices(const attn_metrics_options *o, const attn_pr_metrics *rows,
-                        const int *observed, size_t n, const attn_bootstrap_options *boot,
-                        attn_slice_summary out[ATTN_SLICE_N], attn_error *err)
+int attn_metrics_slices_many(const attn_metrics_options *o, const attn_pr_metrics *const *rows,
+                             size_t nr, const int *observed, size_t n,
+                             const attn_bootstrap_options *boot,
+                             attn_slice_summary (*out)[ATTN_SLICE_N], attn_error *err)
 {
     size_t nm = n_metrics(o);
-    double *x = malloc((n ? n : 1) * nm * sizeof(double));
-    attn_interval **slots = malloc(nm * sizeof(*slots));
+    double *x = malloc((n ? n : 1) * nm * (nr ? nr : 1) * sizeof(double));
+    attn_interval **slots = malloc(nm * (nr ? nr : 1) * sizeof(*slots));
     int rc = 0;
     if (!x || !slots) {
         free(x);
@@ -383,24 +395,41 @@ int attn_metrics_slices(const attn_metrics_options *o, const attn_pr_metrics *ro
         return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     }
     for (int s = 0; s < ATTN_SLICE_N && !rc; s++) {
-        size_t k = 0;
-        memset(&out[s], 0, sizeof(out[s]));
-        for (size_t i = 0; i < n; i++)
-            if (in_slice((attn_slice)s, observed[i], !rows[i].empty))
-                k++;
-        for (size_t m = 0; m < nm; m++) {
-            size_t j = 0;
+        /* Slices whose PRs do not depend on the router: one group of all
+         * routers, so one pass of draws serves them all. */
+        int shared = s == ATTN_SLICE_ALL || s == ATTN_SLICE_OBSERVED;
+        size_t gn = shared ? nr : 1;
+        for (size_t g = 0; g < nr && !rc; g += gn) {
+            size_t k = 0;
             for (size_t i = 0; i < n; i++)
-                if (in_slice((attn_slice)s, observed[i], !rows[i].empty))
-                    x[m * k + j++] = metric_value(o, &rows[i], m);
-            slots[m] = summary_slot(o, &out[s], m);
+                if (in_slice((attn_slice)s, observed[i], !rows[g][i].empty))
+                    k++;
+            for (size_t r = g; r < g + gn; r++) {
+                memset(&out[r][s], 0, sizeof(out[r][s]));
+                out[r][s].n = k;
+                for (size_t m = 0; m < nm; m++) {
+                    double *xm = x + ((r - g) * nm + m) * k;
+                    size_t j = 0;
+                    for (size_t i = 0; i < n; i++)
+                        if (in_slice((attn_slice)s, observed[i], !rows[r][i].empty))
+                            xm[j++] = metric_value(o, &rows[r][i], m);
+                    slots[(r - g) * nm + m] = summary_slot(o, &out[r][s], m);
+                }
+            }
+            rc = bootstrap_slice(x, gn * nm, k, boot, slots, err);
         }
-        out[s].n = k;
-        rc = bootstrap_slice(x, nm, k, boot, slots, err);
     }
     free(x);
     free(slots);
     return rc;
+}
+
+int attn_metrics_slices(const attn_metrics_options *o, const attn_pr_metrics *rows,
+                        const int *observed, size_t n, const attn_bootstrap_options *boot,
+                        attn_slice_summary out[ATTN_SLICE_N], attn_error *err)
+{
+    return attn_metrics_slices_many(o, &rows, 1, observed, n, boot,
+                                    (attn_slice_summary(*)[ATTN_SLICE_N])out, err);
 }
 
 static json_t *pair_or_null(const attn_interval *v)

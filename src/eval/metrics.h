@@ -154,6 +154,14 @@ typedef struct {
 int attn_metrics_slices(const attn_metrics_options *o, const attn_pr_metrics *rows,
                         const int *observed, size_t n, const attn_bootstrap_options *boot,
                         attn_slice_summary out[ATTN_SLICE_N], attn_error *err);
+/* The same for nr routers over the same PRs (rows[r][i]; out[r]): each
+ * result is bit-identical to its own attn_metrics_slices call (same seed, so
+ * the same draws), but the slices whose PRs do not depend on the router
+ * ("all", "observed") draw once for all routers. */
+int attn_metrics_slices_many(const attn_metrics_options *o, const attn_pr_metrics *const *rows,
+                             size_t nr, const int *observed, size_t n,
+                             const attn_bootstrap_options *boot,
+                             attn_slice_summary (*out)[ATTN_SLICE_N], attn_error *err);
 /* {"all": {"n", "coverage", "mrr", "hit_at_<k>", "recall_at_<k>",
  *          "ci95": {metric: [lo, hi] | null}  (only when with_ci)}, ...}. */
 json_t *attn_metrics_slices_json(const attn_metrics_options *o,

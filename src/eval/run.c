@@ -55,6 +55,8 @@ typedef struct {
     const attn_eval_opts *o;
     attn_route_env *env;
     const attn_route_ctx *ctx;
+    attn_route_ctx ctx_shared;  /* ctx with a memo: the hybrid's components are the
+                                 * routers it runs alone, so each runs once per PR */
     attn_router **routers;
     size_t nr;
     attn_truth_policy pol[MAX_POLICIES];
@@ -653,6 +655,7 @@ out:
     json_decref(line_truth);
     json_decref(line_routers);
     json_decref(truth);
+    attn_route_memo_clear(R->ctx->memo);
     json_decref(snap);
     if (rc)
         attn_error_wrap(err, "PR #%lld at %s", (long long)row->number,
@@ -663,16 +666,31 @@ out:
 /* ---- aggregation ----------------------------------------------------------- */
 
 /* Slices with intervals of one (policy, router) pair (metrics.h). */
-static json_t *pair_metrics(run *R, size_t p, size_t r, const int *observed, attn_error *err)
+/* Every router's slices for policy p (metrics.h: bit-identical to one call
+ * per router, with the router-independent slices drawn once). */
+static int policy_metrics(run *R, size_t p, const int *observed, json_t *pm, attn_error *err)
 {
-    attn_slice_summary sum[ATTN_SLICE_N];
+    attn_slice_summary(*sum)[ATTN_SLICE_N] = calloc(R->nr ? R->nr : 1, sizeof(*sum));
+    const attn_pr_metrics **rows = calloc(R->nr ? R->nr : 1, sizeof(*rows));
     attn_bootstrap_options b;
+    int rc = 0;
     b.resamples = R->o->bootstrap;
     b.seed = R->o->seed;
-    if (attn_metrics_slices(&R->mopt, &OUT(R, p, r, 0), observed, R->n,
-                            R->o->bootstrap > 0 ? &b : NULL, sum, err))
-        return NULL;
-    return attn_metrics_slices_json(&R->mopt, sum, R->o->bootstrap > 0);
+    if (!sum || !rows)
+        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    for (size_t r = 0; r < R->nr && !rc; r++)
+        rows[r] = &OUT(R, p, r, 0);
+    if (!rc)
+        rc = attn_metrics_slices_many(&R->mopt, rows, R->nr, observed, R->n,
+                                      R->o->bootstrap > 0 ? &b : NULL, sum, err);
+    for (size_t r = 0; r < R->nr && !rc; r++) {
+        json_t *rm = attn_metrics_slices_json(&R->mopt, sum[r], R->o->bootstrap > 0);
+        if (!rm || json_object_set_new(pm, attn_router_def_of(R->routers[r])->name, rm))
+            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    }
+    free(sum);
+    free(rows);
+    return rc;
 }
 
 static double round6(double x) { return round(x * 1e6) / 1e6; }
@@ -806,14 +824,7 @@ static json_t *report_json(run *R, const char *run_id, attn_error *err)
         for (int st = 0; st < 3; st++)
             json_object_set_new(cov, status_name(st), json_integer((json_int_t)counts[st]));
         json_object_set_new(coverage, R->pol[p].spec, cov);
-        for (size_t r = 0; r < R->nr; r++) {
-            json_t *rm = pair_metrics(R, p, r, observed, err);
-            if (!rm) {
-                rc = err->code ? err->code : ATTN_ENOMEM;
-                break;
-            }
-            json_object_set_new(pm, attn_router_def_of(R->routers[r])->name, rm);
-        }
+        rc = policy_metrics(R, p, observed, pm, err);
         json_object_set_new(metrics, R->pol[p].spec, pm);
     }
     for (size_t r = 0; r < R->nr && !rc; r++) {
@@ -1082,6 +1093,7 @@ static void free_run(run *R)
     for (size_t r = 0; r < R->nr; r++)
         attn_router_free(R->routers[r]);
     free(R->routers);
+    attn_route_memo_free(R->ctx_shared.memo);
     if (R->top1)
         for (size_t i = 0; i < R->nr * R->n; i++)
             free(R->top1[i]);
@@ -1169,6 +1181,12 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
         (!o->artifacts_only && (rc = attn_truth_ctx_open(o->store, R.ctx->repo_id, &R.truth, err))) ||
         (rc = attn_gate_parser_new(&R.gates, err)) || (rc = fit_hybrid(&R, prs, R.n, err)))
         goto out;
+    R.ctx_shared = *R.ctx;
+    if (!(R.ctx_shared.memo = attn_route_memo_new())) {
+        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        goto out;
+    }
+    R.ctx = &R.ctx_shared;
     if (sqlite3_prepare_v2(attn_store_db(o->store), SQL_USER_FIRST, -1, &R.st_user_first, NULL) !=
         SQLITE_OK) {
         rc = attn_error_set(err, ATTN_EDB, "preparing the queue query: %s",
@@ -1276,6 +1294,9 @@ commit:
         if (rc)
             goto out;
         json_object_set_new(sum, "run_dir", json_string(final));
+        /* Not in run_summary.json: how the run was computed, not what it found. */
+        json_object_set_new(sum, "routes_shared",
+                            json_integer((json_int_t)attn_route_memo_hits(R.ctx_shared.memo)));
     }
     if (summary) {
         *summary = sum;

@@ -189,12 +189,93 @@ const attn_router_def *attn_router_def_of(const attn_router *r) { return r->def;
 const json_t *attn_router_config(const attn_router *r) { return r->config; }
 const char *attn_router_config_hash(const attn_router *r) { return r->hash; }
 
+/* ---- memo ------------------------------------------------------------------------- */
+
+typedef struct {
+    const attn_router_def *def;
+    char hash[65];
+    int64_t pr_number, as_of;
+    int top_k;
+    const json_t *snapshot;
+    json_t *result;
+} memo_entry;
+
+struct attn_route_memo {
+    memo_entry *e;
+    size_t n, cap, hits;
+};
+
+attn_route_memo *attn_route_memo_new(void) { return calloc(1, sizeof(attn_route_memo)); }
+
+void attn_route_memo_clear(attn_route_memo *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n; i++)
+        json_decref(m->e[i].result);
+    m->n = 0;
+}
+
+void attn_route_memo_free(attn_route_memo *m)
+{
+    if (!m)
+        return;
+    attn_route_memo_clear(m);
+    free(m->e);
+    free(m);
+}
+
+size_t attn_route_memo_hits(const attn_route_memo *m) { return m ? m->hits : 0; }
+
+static memo_entry *memo_find(attn_route_memo *m, const attn_router *r, const attn_route_query *q)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        memo_entry *e = &m->e[i];
+        if (e->def == r->def && e->pr_number == q->pr_number && e->as_of == q->as_of &&
+            e->top_k == q->top_k && e->snapshot == q->snapshot && !strcmp(e->hash, r->hash))
+            return e;
+    }
+    return NULL;
+}
+
+/* Remember a result; failing to (out of memory) only costs a recomputation. */
+static void memo_put(attn_route_memo *m, const attn_router *r, const attn_route_query *q,
+                     json_t *result)
+{
+    memo_entry *e;
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 16;
+        memo_entry *g = realloc(m->e, cap * sizeof(*g));
+        if (!g)
+            return;
+        m->e = g;
+        m->cap = cap;
+    }
+    e = &m->e[m->n++];
+    e->def = r->def;
+    memcpy(e->hash, r->hash, sizeof(e->hash));
+    e->pr_number = q->pr_number;
+    e->as_of = q->as_of;
+    e->top_k = q->top_k;
+    e->snapshot = q->snapshot;
+    e->result = json_incref(result);
+}
+
 int attn_router_route(attn_router *r, const attn_route_ctx *ctx, const attn_route_query *q,
                       json_t **out, attn_error *err)
 {
-    attn_route_result *res = attn_result_new();
+    attn_route_result *res;
     int rc;
     *out = NULL;
+    if (ctx->memo) {
+        memo_entry *e = memo_find(ctx->memo, r, q);
+        if (e) {
+            ctx->memo->hits++;
+            *out = json_incref(e->result);
+            return 0;
+        }
+    }
+    res = attn_result_new();
     if (!res)
         return attn_error_set(err, ATTN_ENOMEM, "out of memory routing #%lld",
                               (long long)q->pr_number);
@@ -214,5 +295,7 @@ int attn_router_route(attn_router *r, const attn_route_ctx *ctx, const attn_rout
         return attn_error_set(err, ATTN_ENOMEM, "out of memory routing #%lld",
                               (long long)q->pr_number);
     }
+    if (ctx->memo)
+        memo_put(ctx->memo, r, q, *out);
     return 0;
 }

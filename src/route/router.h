@@ -35,6 +35,8 @@
 #include "store/store.h"
 #include "util/error.h"
 
+typedef struct attn_route_memo attn_route_memo;
+
 /* Read-only context shared by all routers of one process (one repo). */
 typedef struct {
     attn_store *store;
@@ -45,6 +47,7 @@ typedef struct {
     attn_activity *activity;     /* built over the whole history; query with cutoffs */
     const attn_area_map *areas;  /* routing/area_overrides.json or NULL (default areas) */
     const attn_roster *roster;   /* routing/team_roster.json or NULL */
+    attn_route_memo *memo;       /* NULL, or results shared between routers (below) */
 } attn_route_ctx;
 
 /* One routing question. */
@@ -94,9 +97,24 @@ const attn_router_def *attn_router_def_of(const attn_router *r);
 const json_t *attn_router_config(const attn_router *r);
 const char *attn_router_config_hash(const attn_router *r);
 
-/* Route one PR; *out is the result JSON above (new reference). */
+/* Route one PR; *out is the result JSON above (new reference). Treat it as
+ * read-only: with a memo in ctx it may be shared with other callers. */
 int attn_router_route(attn_router *r, const attn_route_ctx *ctx, const attn_route_query *q,
                       json_t **out, attn_error *err);
+
+/*
+ * A memo of results for one PR at a time. An evaluation asks the hybrid's
+ * components the same question it asks those routers alone: a result depends
+ * only on the router, its config (hash), the snapshot and the cutoff, so
+ * with a memo in ctx attn_router_route answers a repeated question from it.
+ * Entries are keyed by router, config hash, PR, cutoff, top_k and snapshot
+ * pointer; clear the memo whenever a snapshot is freed.
+ */
+attn_route_memo *attn_route_memo_new(void);
+void attn_route_memo_clear(attn_route_memo *m);
+void attn_route_memo_free(attn_route_memo *m);
+/* Questions answered from the memo since it was created. */
+size_t attn_route_memo_hits(const attn_route_memo *m);
 
 /* The built-ins (one file each in route/). */
 extern const attn_router_def attn_router_mentions;

@@ -53,11 +53,25 @@ static int parent_dir(const char *path, char *out, size_t cap)
     return 0;
 }
 
+int attn_fs_write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return errno;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
 int attn_fs_write_atomic(const char *path, const void *data, size_t len, attn_error *err)
 {
     char dir[4096], tmp[4200];
-    const char *p = data;
-    int fd, dfd;
+    int fd, dfd, e;
 
     if (parent_dir(path, dir, sizeof(dir)) < 0)
         return attn_error_set(err, ATTN_EINVAL, "path '%s' is too long", path);
@@ -68,26 +82,18 @@ int attn_fs_write_atomic(const char *path, const void *data, size_t len, attn_er
     if (fd < 0)
         return attn_error_set(err, ATTN_EIO, "cannot create temporary file for '%s': %s", path,
                               strerror(errno));
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return attn_error_set(err, ATTN_EIO, "cannot write '%s': %s", path, strerror(e));
-        }
-        p += w;
-        len -= (size_t)w;
+    if ((e = attn_fs_write_all(fd, data, len))) {
+        close(fd);
+        unlink(tmp);
+        return attn_error_set(err, ATTN_EIO, "cannot write '%s': %s", path, strerror(e));
     }
     if (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || close(fd) < 0) {
-        int e = errno;
+        e = errno;
         unlink(tmp);
         return attn_error_set(err, ATTN_EIO, "cannot flush '%s': %s", path, strerror(e));
     }
     if (rename(tmp, path) < 0) {
-        int e = errno;
+        e = errno;
         unlink(tmp);
         return attn_error_set(err, ATTN_EIO, "cannot rename into '%s': %s", path, strerror(e));
     }

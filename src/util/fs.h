@@ -14,6 +14,9 @@
 /* Create dir and its parents (mode 0755); existing directories are fine. */
 int attn_fs_mkdirs(const char *dir, attn_error *err);
 
+/* write(2) all of data to fd, retrying short writes and EINTR: 0, or errno. */
+int attn_fs_write_all(int fd, const void *data, size_t len);
+
 /* Atomically replace path with data (parent directories are created). */
 int attn_fs_write_atomic(const char *path, const void *data, size_t len, attn_error *err);
 

@@ -50,19 +50,30 @@ static int put_string(attn_buf *out, const char *s, size_t len)
  */
 static int put_real(attn_buf *out, double d, attn_error *err)
 {
-    char tmp[40], digits[24];
-    int prec, exp, nd = 0;
+    char tmp[40], best[40], digits[24];
+    int prec, lo, hi, exp, nd = 0;
     const char *p;
 
     if (!isfinite(d))
         return attn_error_set(err, ATTN_EINVAL, "canonical JSON cannot hold NaN or infinity");
-    for (prec = 1; prec <= 17; prec++) {
+    /* The fewest digits, by bisection: the nearest (p+1)-digit decimal is at
+     * least as close to d as the nearest p-digit one, so once p digits read
+     * back to d every longer form does too, and 17 always does. */
+    best[0] = 0;
+    for (lo = 1, hi = 17; lo < hi;) {
+        prec = (lo + hi) / 2;
         snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, d);
-        if (strtod(tmp, NULL) == d)
-            break;
+        if (strtod(tmp, NULL) == d) {
+            hi = prec;
+            memcpy(best, tmp, sizeof(best));
+        } else {
+            lo = prec + 1;
+        }
     }
-    /* tmp is [-]D[.DDD]e(+|-)XX: collect the digits and the exponent. */
-    p = tmp;
+    if (!best[0])
+        snprintf(best, sizeof(best), "%.16e", d);
+    /* best is [-]D[.DDD]e(+|-)XX: collect the digits and the exponent. */
+    p = best;
     if (*p == '-') {
         if (attn_buf_putc(out, '-'))
             return ATTN_ENOMEM;

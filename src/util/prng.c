@@ -70,6 +70,23 @@ uint64_t attn_prng_below(attn_prng *p, uint64_t n)
     return r % n;
 }
 
+void attn_prng_fill_below(attn_prng *p, uint64_t n, size_t *out, size_t count)
+{
+    uint64_t threshold, r;
+    if (n == 0) {
+        for (size_t i = 0; i < count; i++)
+            out[i] = 0;
+        return;
+    }
+    threshold = (0 - n) % n;
+    for (size_t i = 0; i < count; i++) {
+        do
+            r = attn_prng_next(p);
+        while (r < threshold);
+        out[i] = (size_t)(r % n);
+    }
+}
+
 int64_t attn_prng_range(attn_prng *p, int64_t lo, int64_t hi)
 {
     if (hi <= lo)

@@ -68,6 +68,9 @@ void attn_prng_set_state(attn_prng *p, const uint64_t s[4]);
 uint64_t attn_prng_next(attn_prng *p);
 double attn_prng_double(attn_prng *p);
 uint64_t attn_prng_below(attn_prng *p, uint64_t n);
+/* out[0..count) = count successive attn_prng_below(n) draws (the same values;
+ * the threshold is computed once, which halves the divisions). */
+void attn_prng_fill_below(attn_prng *p, uint64_t n, size_t *out, size_t count);
 int64_t attn_prng_range(attn_prng *p, int64_t lo, int64_t hi);
 int attn_prng_chance(attn_prng *p, double prob);
 double attn_prng_exp(attn_prng *p, double mean);

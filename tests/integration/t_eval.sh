@@ -82,6 +82,22 @@ check "a different bootstrap seed is another run" "$ATTN" eval run --repo $R --c
 check_eq "distinct run id" "1" "$([ "$(jq -r .run_id "$TMP/out")" != "$run" ] && echo 1)"
 check "report.md has a headline table" grep -q '^| stewards |' "$rd/report.md"
 
+# The hybrid's components are answered from the routers run alone (router.h,
+# memo): every route file must be what a run of that router alone writes.
+check "eval hybrid with its components" "$ATTN" eval run --repo $R --cohort "$TMP/c1.json" \
+    --router hybrid --router stewards --router path_similarity --hybrid-train-days 0 \
+    --bootstrap 20 --run-id shared --quiet --json
+check_eq "stewards and path_similarity are computed once per PR" "240" "$(jq .routes_shared "$TMP/out")"
+for r in hybrid stewards; do
+    "$ATTN" eval run --repo $R --cohort "$TMP/c1.json" --router $r --hybrid-train-days 0 \
+        --bootstrap 20 --run-id alone-$r --quiet >/dev/null 2>&1
+    same=1
+    for d in "$DIR"/eval/shared/prs/*; do
+        cmp -s "$d/routes/$r.json" "$DIR/eval/alone-$r/prs/${d##*/}/routes/$r.json" || same=0
+    done
+    check_eq "$r routes are the same as when it runs alone" "1" "$same"
+done
+
 # strict streaming: a cutoff after the last event is refused, naming the PR
 last=$(sqlite3 "$DIR/history.sqlite" "SELECT max(number) FROM pull_requests")
 check_fails "stale cutoffs are refused" 1 "after the ingested horizon.*#$last" \

@@ -440,6 +440,19 @@ static void test_slices_empty_and_ci(void **state)
     /* Same seed and slice size: the same resamples for every slice of equal
      * contents ("all" and "observed" are the same PRs here). */
     assert_true(s[ATTN_SLICE_ALL].mrr.lo == s[ATTN_SLICE_OBSERVED].mrr.lo);
+    /* Each metric's interval is bit-identical to bootstrapping it alone. */
+    {
+        double rr[8], h[8];
+        attn_interval a;
+        for (int i = 0; i < 8; i++) {
+            rr[i] = rows[i].rr;
+            h[i] = rows[i].hit[1];
+        }
+        assert_int_equal(attn_bootstrap_mean(rr, 8, &b, &a, &err), 0);
+        assert_true(a.lo == s[ATTN_SLICE_ALL].mrr.lo && a.hi == s[ATTN_SLICE_ALL].mrr.hi);
+        assert_int_equal(attn_bootstrap_mean(h, 8, &b, &a, &err), 0);
+        assert_true(a.lo == s[ATTN_SLICE_ALL].hit[1].lo && a.hi == s[ATTN_SLICE_ALL].hit[1].hi);
+    }
     v = attn_metrics_slices_json(&o, s, 1);
     assert_int_equal(json_array_size(json_object_get(json_object_get(json_object_get(v, "all"),
                                                                      "ci95"),

@@ -65,6 +65,22 @@ static void test_prng_known_answers(void **state)
     assert_int_equal(attn_prng_below(&p, 10), 0);
     assert_int_equal(attn_prng_below(&p, 10), 3);
     assert_int_equal(attn_prng_below(&p, 10), 1);
+
+    /* fill_below gives exactly the draws below() would, for any n (one that
+     * rejects often, 2^63 + 1, included) and count, and leaves the same state. */
+    {
+        static const uint64_t ns[] = {1, 2, 7, 10, 8602, UINT64_C(9223372036854775809)};
+        for (size_t t = 0; t < sizeof(ns) / sizeof(ns[0]); t++) {
+            attn_prng a, b;
+            size_t got[300];
+            attn_prng_seed(&a, 5 + t);
+            attn_prng_seed(&b, 5 + t);
+            attn_prng_fill_below(&a, ns[t], got, 300);
+            for (size_t i = 0; i < 300; i++)
+                assert_true(got[i] == (size_t)attn_prng_below(&b, ns[t]));
+            assert_true(attn_prng_next(&a) == attn_prng_next(&b));
+        }
+    }
 }
 
 static void test_prng_bounded_uniform(void **state)
