@@ -44,5 +44,8 @@ done
     --quiet --json >"$TMP/out" 2>"$TMP/time" || { cat "$TMP/time" | head; exit 1; }
 wall=$(grep 'Elapsed (wall clock)' "$TMP/time" | awk '{print $NF}')
 rss=$(grep 'Maximum resident set size' "$TMP/time" | awk '{printf "%.0f", $NF / 1024}')
-echo "eval all routers together: $COHORT PRs, wall $wall, peak RSS ${rss} MB (target: < 30 s)"
+usr=$(grep 'User time' "$TMP/time" | awk '{print $NF}')
+sys=$(grep 'System time' "$TMP/time" | awk '{print $NF}')
+echo "eval all routers together: $COHORT PRs, wall $wall (user $usr s, system $sys s: most of the system time creates the ~110,000 artifact files), peak RSS ${rss} MB (target: < 30 s)"
+echo "  answers shared between the hybrid and the routers run alone: $(jq .routes_shared "$TMP/out")"
 jq -r '.headline | to_entries[] | "  \(.key): n \(.value.n) hit@1 \(.value.hit_at_1) mrr \(.value.mrr)"' "$TMP/out"

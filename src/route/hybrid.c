@@ -45,7 +45,7 @@
  * risk among the components that support the top candidate; "high" when
  * there is none. Only the fused candidates router.c can need are handed
  * over (shortlist.h). Cost: the components' (each asked for
- * component_top_k) plus the fusion; bench_route: about 1,000 PRs/s per core
+ * component_top_k) plus the fusion; bench_route: about 1,900 PRs/s per core
  * with the default components over a 10,000-PR synthetic history.
  */
 #include "route/hybrid.h"
