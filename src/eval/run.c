@@ -665,7 +665,6 @@ out:
 
 /* ---- aggregation ----------------------------------------------------------- */
 
-/* Slices with intervals of one (policy, router) pair (metrics.h). */
 /* Every router's slices for policy p (metrics.h: bit-identical to one call
  * per router, with the router-independent slices drawn once). */
 static int policy_metrics(run *R, size_t p, const int *observed, json_t *pm, attn_error *err)
