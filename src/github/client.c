@@ -724,3 +724,23 @@ int attn_gh_get(attn_gh_client *c, const char *url, const char *etag, const char
     attn_buf_free(&full);
     return rc;
 }
+
+/* One rule for every command that fetches (ingest, pin): client.h. */
+int attn_gh_error_stops_run(const attn_gh_response *r, attn_error *err)
+{
+    /* By status, or by the client's own 401 wording (never by "401" anywhere:
+     * URLs and shas in messages can contain it). */
+    if (r->status == 401 || strstr(err->msg, "was rejected by") ||
+        strstr(err->msg, "requires authentication (401")) {
+        if (!strstr(err->msg, "401"))
+            attn_error_wrap(err, "HTTP 401");
+        err->code = ATTN_EHTTP;
+        return 1;
+    }
+    if (contains_ci(err->msg, "rate limit") || contains_ci(err->msg, "max-wait") ||
+        contains_ci(err->msg, "max_wait"))
+        return 1;
+    if (err->code == ATTN_EIO || err->code == ATTN_ENOMEM || err->code == ATTN_EDB)
+        return 1;
+    return 0;
+}

@@ -88,6 +88,13 @@ const attn_gh_stats *attn_gh_client_stats(const attn_gh_client *c);
 int attn_gh_get(attn_gh_client *c, const char *url, const char *etag, const char *last_modified,
                 attn_gh_response *resp, attn_error *err);
 
+/* After attn_gh_get failed with err (resp as it left it): 1 when every later
+ * request would fail too, so a run must stop at its checkpoint instead of
+ * recording a gap: bad credentials (err->code becomes ATTN_EHTTP), a
+ * rate-limit wait beyond --max-wait, a transport failure, or the store or
+ * memory gone; 0 for a failure of this one request. */
+int attn_gh_error_stops_run(const attn_gh_response *resp, attn_error *err);
+
 /* Parse an RFC 5988 Link header value for rel (e.g. "next") into out. Returns 1 if found,
  * 0 if not (out = ""), -1 if found but longer than cap (out = "", never a truncated URL). */
 int attn_gh_link_find(const char *link_header, const char *rel, char *out, size_t cap);

@@ -256,37 +256,6 @@ static void progress(fetcher *f)
     fputs("   ", stderr);
 }
 
-static int contains_ci(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (!strncasecmp(hay, needle, n))
-            return 1;
-    return 0;
-}
-
-/* 1 when err means later requests would fail too, so the run must stop at its
- * checkpoint instead of recording a gap: bad credentials, a rate-limit wait
- * beyond --max-wait, or a transport failure (network down). */
-static int fatal_error(const attn_gh_response *r, attn_error *err)
-{
-    /* By status, or by the client's own 401 wording (never by "401" anywhere:
-     * URLs and shas in messages can contain it). */
-    if (r->status == 401 || strstr(err->msg, "was rejected by") ||
-        strstr(err->msg, "requires authentication (401")) {
-        if (!strstr(err->msg, "401"))
-            attn_error_wrap(err, "HTTP 401");
-        err->code = ATTN_EHTTP;
-        return 1;
-    }
-    if (contains_ci(err->msg, "rate limit") || contains_ci(err->msg, "max-wait") ||
-        contains_ci(err->msg, "max_wait"))
-        return 1;
-    if (err->code == ATTN_EIO || err->code == ATTN_ENOMEM || err->code == ATTN_EDB)
-        return 1;
-    return 0;
-}
-
 static int gh_get(fetcher *f, const char *url, const char *etag, const char *lm,
                   attn_gh_response *r, attn_error *err)
 {
@@ -476,7 +445,7 @@ static int run_walk(fetcher *f, const walk *w, json_t *todo, attn_error *err)
         }
         rc = gh_get(f, next, send_etag, send_lm, &r, err);
         if (rc) {
-            if (fatal_error(&r, err)) {
+            if (attn_gh_error_stops_run(&r, err)) {
                 attn_gh_response_free(&r);
                 break;
             }
@@ -620,7 +589,7 @@ static int fetch_all(fetcher *f, const char *resource, const char *url, int64_t 
         char why[1100] = "";
         int rc = gh_get(f, next, NULL, NULL, &r, err);
         if (rc) {
-            if (fatal_error(&r, err)) {
+            if (attn_gh_error_stops_run(&r, err)) {
                 attn_gh_response_free(&r);
                 json_decref(*out);
                 *out = NULL;
@@ -786,7 +755,7 @@ static int fetch_repo(fetcher *f, attn_error *err)
         return 0;
     }
     if (rc) {
-        fatal_error(&r, err);
+        attn_gh_error_stops_run(&r, err);
         if (err->code == ATTN_ENOTFOUND || err->code == ATTN_EINVAL)
             err->code = ATTN_EHTTP;
         attn_gh_response_free(&r);

@@ -277,31 +277,6 @@ static int url_path(const char *path, attn_buf *out)
     return 0;
 }
 
-static int contains_ci(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (!strncasecmp(hay, needle, n))
-            return 1;
-    return 0;
-}
-
-/* 1 when err means every later request would fail too (the rule of
- * ingest.c): bad credentials, a rate-limit wait beyond the limit, the
- * network or the store gone. The message is not searched for "401": it
- * holds the URL, whose ref is a hex sha that may well contain "401". */
-static int fatal_error(const attn_gh_response *r, attn_error *err)
-{
-    if (r->status == 401 || strstr(err->msg, "rejected")) {
-        err->code = ATTN_EHTTP;
-        return 1;
-    }
-    if (contains_ci(err->msg, "rate limit") || contains_ci(err->msg, "max-wait") ||
-        contains_ci(err->msg, "max_wait"))
-        return 1;
-    return err->code == ATTN_EIO || err->code == ATTN_ENOMEM || err->code == ATTN_EDB;
-}
-
 /* The repository itself, once per run: on GitHub a missing repository and a
  * missing file both answer 404, and without this check a typo in --repo (or a
  * token without access) would pin "no CODEOWNERS" everywhere. */
@@ -313,7 +288,7 @@ static int check_repo(pinner *p, attn_error *err)
         return 0;
     memset(&r, 0, sizeof(r));
     rc = attn_gh_get(p->gh, p->base, NULL, NULL, &r, err);
-    if (rc && rc != ATTN_ENOTFOUND && fatal_error(&r, err)) {
+    if (rc && rc != ATTN_ENOTFOUND && attn_gh_error_stops_run(&r, err)) {
         attn_gh_response_free(&r);
         return rc;
     }
@@ -363,7 +338,7 @@ static int fetch_api(pinner *p, const char *sha, const char *path, attn_buf *out
         return 0;
     }
     if (rc) {
-        if (fatal_error(&r, err)) {
+        if (attn_gh_error_stops_run(&r, err)) {
             attn_gh_response_free(&r);
             return rc;
         }

@@ -179,6 +179,14 @@ check "load pins the same CODEOWNERS files the API served" \
     sh -c "for s in $(echo $SHAS); do cmp -s '$RA/codeowners/'\$s/CODEOWNERS '$RL/codeowners/'\$s/CODEOWNERS || exit 1; done"
 check "attn pin after load has nothing to do" "$ATTN" pin --repo $REPO --git-dir "$G" --data-dir "$L" --json
 check_eq "... all already pinned" "$NSHA 0 0" "$(j '[.already_pinned, .pinned, .failed] | map(tostring) | join(" ")')"
+# A rejected token stops the run (the rule ingest uses, client.h), not one gap per SHA.
+start_fake "$SAMPLE" --token right-token
+cp -r "$A" "$TMP/tok"
+GITHUB_TOKEN=wrong-token check_fails "bad token: exit 1 naming 401" 1 "401" \
+    "$ATTN" pin --repo $REPO --api-url "$API" --data-dir "$TMP/tok" --path OWNERS.md --quiet
+check_eq "... after one request" 1 "$(stat .requests)"
+stop_fake
+
 jq --arg s "$(echo "$SHAS" | head -1)" '.codeowners[$s] = {"../escape": "x"}' "$SAMPLE" >"$TMP/badco.json"
 check_fails "a bad codeowners map: exit 2 before anything is written" 2 "unsafe path" \
     "$ATTN" load --repo $REPO --bundle "$TMP/badco.json" --data-dir "$TMP/bad"
