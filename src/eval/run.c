@@ -524,6 +524,35 @@ static json_t *inputs_json(run *R, const json_t *snap, int64_t cutoff)
                      (json_int_t)json_array_size(json_object_get(snap, "changed_files")));
 }
 
+/* A route goes to prs/<n>/routes/<router>.json; a router's optional per-PR
+ * entries (features, LLM exchanges: pack.h) ride in its result as
+ * "_artifacts" {entry: json} and are written beside it, never inside it. The
+ * result may be shared through the memo, so it is copied, not edited. */
+static int write_route(attn_rundir *dir, int64_t pr, const char *name, const json_t *res,
+                       attn_error *err)
+{
+    char rel[512];
+    const json_t *arts = json_object_get(res, "_artifacts");
+    const char *entry;
+    json_t *v, *clean;
+    int rc = 0;
+    snprintf(rel, sizeof(rel), "prs/%lld/routes/%s.json", (long long)pr, name);
+    if (!json_is_object(arts))
+        return attn_rundir_write_json(dir, rel, res, err);
+    if (!(clean = json_copy((json_t *)res)))
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    json_object_del(clean, "_artifacts");
+    rc = attn_rundir_write_json(dir, rel, clean, err);
+    json_decref(clean);
+    json_object_foreach((json_t *)arts, entry, v) {
+        if (rc)
+            break;
+        snprintf(rel, sizeof(rel), "prs/%lld/%s.json", (long long)pr, entry);
+        rc = attn_rundir_write_json(dir, rel, v, err);
+    }
+    return rc;
+}
+
 static int do_pr(run *R, attn_rundir *dir, size_t i, attn_buf *jsonl, attn_error *err)
 {
     pr_row *row = &R->rows[i];
@@ -582,8 +611,7 @@ static int do_pr(run *R, attn_rundir *dir, size_t i, attn_buf *jsonl, attn_error
         size_t j;
         if ((rc = attn_router_route(R->routers[r], R->ctx, &q, &res, err)))
             goto out;
-        snprintf(rel, sizeof(rel), "prs/%lld/routes/%s.json", (long long)row->number, name);
-        if ((rc = attn_rundir_write_json(dir, rel, res, err))) {
+        if ((rc = write_route(dir, row->number, name, res, err))) {
             json_decref(res);
             goto out;
         }
