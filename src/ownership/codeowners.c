@@ -227,9 +227,11 @@ static int compile_pattern(struct arena *a, const char *p, size_t len, struct co
         *reason = "empty pattern";
         return COMPILE_INVALID;
     }
-    /* GitHub documents `!` and `[ ]` as "do not work" in CODEOWNERS without
-     * saying what happens instead; guessing would silently misroute, so such
-     * lines are reported and skipped. Escaped (`\!`, `\[`) they are literal. */
+    /* GitHub documents `!` as "does not work" in CODEOWNERS: such a line is
+     * reported and skipped (escaped, `\!` is literal). `[ ]` ranges do not
+     * work either, but GitHub then matches the brackets literally (a rule
+     * `/apps/[param]/file.ts` owns `apps/[param]/file.ts`, a common layout in
+     * web frameworks), so brackets are ordinary characters here. */
     if (p[0] == '!') {
         *reason = "negation (!) is not supported in CODEOWNERS";
         return COMPILE_INVALID;
@@ -241,9 +243,6 @@ static int compile_pattern(struct arena *a, const char *p, size_t len, struct co
                 return COMPILE_INVALID;
             }
             i++;
-        } else if (p[i] == '[') {
-            *reason = "character ranges ([ ]) are not supported in CODEOWNERS";
-            return COMPILE_INVALID;
         } else if (p[i] == '/') {
             nseg++;
         }

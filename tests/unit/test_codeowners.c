@@ -327,10 +327,15 @@ static void test_single_pattern(void **state)
     attn_codeowners_pattern_free(p);
 
     attn_error_clear(&err);
-    assert_int_equal(attn_codeowners_pattern_compile("*.[ch]", &p, &err), ATTN_EINVAL);
+    /* brackets are literal, as on GitHub (issue 19) */
+    assert_int_equal(attn_codeowners_pattern_compile("/apps/[param]/file.ts", &p, &err), 0);
+    assert_true(attn_codeowners_pattern_match(p, "apps/[param]/file.ts"));
+    assert_false(attn_codeowners_pattern_match(p, "apps/p/file.ts"));
+    attn_codeowners_pattern_free(p);
+    assert_int_equal(attn_codeowners_pattern_compile("!*.log", &p, &err), ATTN_EINVAL);
     assert_null(p);
-    assert_non_null(strstr(err.msg, "*.[ch]"));
-    assert_non_null(strstr(err.msg, "character ranges"));
+    assert_non_null(strstr(err.msg, "!*.log"));
+    assert_non_null(strstr(err.msg, "negation"));
     assert_int_equal(attn_codeowners_pattern_compile("", &p, &err), ATTN_EINVAL);
     assert_int_equal(attn_codeowners_pattern_compile(NULL, &p, &err), ATTN_EINVAL);
     attn_codeowners_pattern_free(NULL);
@@ -530,7 +535,7 @@ static void test_area_errors(void **state)
     area_fails("42", "expected an object");
     area_fails("{\"src/\": 3}", "key 'src/'");
     area_fails("{\"src/\": \"\"}", "non-empty string area");
-    area_fails("{\"*.[ch]\": \"c\"}", "character ranges");
+    area_fails("{\"!*.[ch]\": \"c\"}", "negation");
     area_fails("{\"ok/\": \"a\", \"!neg\": \"b\"}", "key '!neg'");
     area_fails("[{\"area\": \"a\"}]", "entry 1 has no string \"pattern\"");
     area_fails("[{\"pattern\": \"a/\", \"area\": \"a\"}, \"x\"]", "entry 2 is not an object");
@@ -550,7 +555,7 @@ static void test_area_errors(void **state)
     attn_area_map_free(m);
     f = fopen(path, "w");
     assert_non_null(f);
-    fputs("{\"[x]\": \"y\"}\n", f);
+    fputs("{\"!x\": \"y\"}\n", f);
     fclose(f);
     assert_int_equal(attn_area_map_load(path, &m, &err), ATTN_EINVAL);
     assert_non_null(strstr(err.msg, path));
