@@ -10,6 +10,7 @@
 #include "eval/duration.h"
 #include "util/json.h"
 #include "util/time.h"
+#include "util/user.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -444,12 +445,6 @@ static action *actions_add(actions *a)
     return &a->v[a->n++];
 }
 
-static int ends_with_ci(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && !strcasecmp(s + n - m, suffix);
-}
-
 /* The eligibility rule of truth.h (users only). */
 static int user_eligible(sqlite3_stmt *st, int col_id, int col_login, int col_type,
                          int64_t author)
@@ -460,7 +455,7 @@ static int user_eligible(sqlite3_stmt *st, int col_id, int col_login, int col_ty
         return 0;
     if (author != ATTN_NULL_I64 && sqlite3_column_int64(st, col_id) == author)
         return 0;
-    if ((type && !strcmp(type, "Bot")) || ends_with_ci(login, "[bot]"))
+    if (attn_is_bot(login, type))
         return 0;
     return 1;
 }
@@ -585,7 +580,7 @@ static int read_requests(attn_truth_ctx *c, const pr_info *pr, int64_t lo, int64
             x->eligible = x->name && x->name[0] && sqlite3_column_type(st, 3) != SQLITE_NULL &&
                           !(pr->author != ATTN_NULL_I64 &&
                             sqlite3_column_int64(st, 3) == pr->author) &&
-                          !ends_with_ci(x->name, "[bot]");
+                          !attn_is_bot(x->name, NULL);
             if (x->eligible && login) {
                 const char *type = (const char *)sqlite3_column_text(st, 5);
                 x->eligible = !(type && !strcmp(type, "Bot"));

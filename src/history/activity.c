@@ -653,17 +653,6 @@ static int ci_cmp(const char *x, const char *y)
     }
 }
 
-int attn_is_bot(const char *login, const char *type)
-{
-    size_t n;
-    if (type && !strcmp(type, "Bot"))
-        return 1;
-    if (!login)
-        return 0;
-    n = strlen(login);
-    return n >= 5 && !ci_cmp(login + n - 5, "[bot]");
-}
-
 static int cmp_i64(const void *x, const void *y)
 {
     int64_t p = *(const int64_t *)x, q = *(const int64_t *)y;

@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include "ownership/area.h"
 #include "store/store.h"
+#include "util/user.h"
 #include "util/error.h"
 
 typedef enum {
@@ -65,8 +66,7 @@ typedef struct {
 
 typedef struct attn_activity attn_activity;
 
-/* True for bots: users.type 'Bot' or a login ending in "[bot]". */
-int attn_is_bot(const char *login, const char *type);
+/* attn_is_bot, the one bot rule, lives in util/user.h. */
 
 /* Build from the store for repo_id. areas maps paths to areas (NULL: the
  * default area of area.h); it is borrowed and must outlive the index. */

@@ -1,8 +1,8 @@
 /*
  * normalize_user.c - users and teams (with their members).
  *
- * Owns: the user type rule (type "Bot", or a login ending in "[bot]", is a
- * Bot; "Organization" stays; anything else is a User) and team membership rows
+ * Owns: the stored user type (a bot by the one rule of util/user.h is "Bot";
+ * "Organization" stays; anything else is a User) and team membership rows
  * (source "api"). Must never: invent a user for a null (ghost/deleted)
  * account — that is a NULL id — or lower-case logins (GitHub logins keep their
  * spelling; comparisons elsewhere decide case rules).
@@ -11,10 +11,11 @@
 
 #include <string.h>
 
+#include "util/user.h"
+
 static const char *user_type(const char *login, const char *type)
 {
-    size_t n = login ? strlen(login) : 0;
-    if ((type && !strcmp(type, "Bot")) || (n >= 5 && !strcmp(login + n - 5, "[bot]")))
+    if (attn_is_bot(login, type))
         return "Bot";
     if (type && !strcmp(type, "Organization"))
         return "Organization";
