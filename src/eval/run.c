@@ -15,6 +15,7 @@
  * for every router of the "all" and "observed" slices (paired).
  */
 #include "eval/run.h"
+#include "eval/horizon.h"
 #include "eval/cutoff.h"
 #include "eval/gates.h"
 #include "eval/metrics.h"
@@ -111,20 +112,6 @@ static int pr_cmp(const void *a, const void *b)
     if (x->cutoff != y->cutoff)
         return x->cutoff < y->cutoff ? -1 : 1;
     return x->number < y->number ? -1 : x->number > y->number;
-}
-
-static int64_t db_horizon(attn_store *s, int64_t repo_id)
-{
-    sqlite3_stmt *st;
-    int64_t h = ATTN_NULL_I64;
-    if (sqlite3_prepare_v2(attn_store_db(s), "SELECT max(occurred_at) FROM events WHERE repo_id = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return h;
-    sqlite3_bind_int64(st, 1, repo_id);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        h = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return h;
 }
 
 /* ---- setup ---------------------------------------------------------------- */
@@ -350,7 +337,7 @@ static int check_stale(run *R, const attn_eval_pr *prs, size_t n, attn_error *er
     char ts[32];
     int rc = 0;
     for (size_t i = 0; i < n; i++)
-        if (R->horizon == ATTN_NULL_I64 || prs[i].cutoff > R->horizon) {
+        if (attn_eval_cutoff_stale(R->horizon, prs[i].cutoff)) {
             if (stale < 10)
                 attn_buf_printf(&names, "%s#%lld", stale ? ", " : "", (long long)prs[i].number);
             stale++;
@@ -1202,8 +1189,8 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
      * instead of once per statement. */
     if (sqlite3_exec(attn_store_db(o->store), "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
         R.in_txn = 1;
-    R.horizon = db_horizon(o->store, R.ctx->repo_id);
-    if ((rc = resolve_cutoffs(&R, &prs, &R.n, err)) || (rc = check_stale(&R, prs, R.n, err)) ||
+    if ((rc = attn_eval_horizon(o->store, R.ctx->repo_id, &R.horizon, err)) ||
+        (rc = resolve_cutoffs(&R, &prs, &R.n, err)) || (rc = check_stale(&R, prs, R.n, err)) ||
         (rc = make_routers(&R, err)) ||
         (!o->artifacts_only && (rc = attn_truth_ctx_open(o->store, R.ctx->repo_id, &R.truth, err))) ||
         (rc = attn_gate_parser_new(&R.gates, err)) || (rc = fit_hybrid(&R, prs, R.n, err)))

@@ -6,6 +6,7 @@
  * order; lists of PR numbers are capped so the report stays readable.
  */
 #include "exp/doctor.h"
+#include "eval/horizon.h"
 #include "eval/cutoff.h"
 #include "eval/truth.h"
 #include "history/asof.h"
@@ -115,7 +116,8 @@ int attn_doctor_run(const attn_doctor_opts *o, json_t **out, attn_error *err)
         goto out;
 
     /* horizon and ingestion */
-    horizon = scalar_i64(db, "SELECT max(occurred_at) FROM events WHERE repo_id = ?", repo_id);
+    if ((rc = attn_eval_horizon(o->store, repo_id, &horizon, err)))
+        goto out;
     if (horizon == ATTN_NULL_I64)
         add(&R, "horizon", "fail", json_string("the store holds no events for this repository"),
             "load or ingest the repository first (attn load / attn ingest)", NULL);
@@ -174,7 +176,7 @@ int attn_doctor_run(const attn_doctor_opts *o, json_t **out, attn_error *err)
                     continue;
                 }
             }
-            if (horizon == ATTN_NULL_I64 || cut > horizon) {
+            if (attn_eval_cutoff_stale(horizon, cut)) {
                 n_stale++;
                 push_capped(stale, num);
             }
