@@ -292,18 +292,24 @@ out:
     return rc ? attn_cli_fail(&err) : 0;
 }
 
-/* Read RUN_DIR/name as JSON; NULL when absent. */
-static json_t *run_file(const json_t *row, const char *name)
+/* Read RUN_DIR/name as JSON into *out: NULL when the file is absent, an
+ * error (naming the file) when it is there but unreadable or not JSON. */
+static int run_file(const json_t *row, const char *name, json_t **out, attn_error *err)
 {
     char path[4400];
-    json_t *v = NULL;
     const char *d = attn_json_str(row, "run_dir");
+    *out = NULL;
     if (!d)
-        return NULL;
+        return 0;
     snprintf(path, sizeof(path), "%s/%s", d, name);
-    if (!attn_fs_exists(path) || attn_json_load_file(path, &v, NULL))
-        return NULL;
-    return v;
+    if (!attn_fs_exists(path))
+        return 0;
+    if (attn_json_load_file(path, out, err) == 0)
+        return 0;
+    /* a run's own file that does not parse is damaged data, not bad input */
+    if (err->code == ATTN_EINVAL)
+        err->code = ATTN_ECORRUPT;
+    return err->code;
 }
 
 /* show and promote: one run id positional. */
@@ -336,10 +342,19 @@ static int show(int argc, char **argv)
         attn_registry_close(reg);
         return rc;
     }
-    attn_registry_events(reg, id, &events, &err);
     {
-        json_t *sm = run_file(row, "run_summary.json"), *g = run_file(row, "gates.json"),
-               *pr = run_file(row, "promotion.json");
+        json_t *sm = NULL, *g = NULL, *pr = NULL;
+        if ((rc = attn_registry_events(reg, id, &events, &err)) ||
+            (rc = run_file(row, "run_summary.json", &sm, &err)) ||
+            (rc = run_file(row, "gates.json", &g, &err)) ||
+            (rc = run_file(row, "promotion.json", &pr, &err))) {
+            json_decref(sm);
+            json_decref(g);
+            json_decref(events);
+            json_decref(row);
+            attn_registry_close(reg);
+            return attn_cli_fail(&err);
+        }
         out = json_pack("{s:o, s:o, s:o, s:o, s:o}", "run", row, "summary",
                         sm ? sm : json_null(), "gates", g ? g : json_null(), "promotion",
                         pr ? pr : json_null(), "events", events ? events : json_array());
@@ -440,7 +455,7 @@ static int promote(int argc, char **argv)
     attn_cli cli;
     attn_error err;
     attn_registry *reg = NULL;
-    json_t *row = NULL, *p;
+    json_t *row = NULL, *p = NULL;
     const char *id;
     int rc, yes;
     attn_error_clear(&err);
@@ -449,7 +464,12 @@ static int promote(int argc, char **argv)
         return rc;
     }
     attn_registry_close(reg);
-    if (strcmp(attn_json_str(row, "status"), "completed") || !(p = run_file(row, "promotion.json"))) {
+    if (!strcmp(attn_json_str(row, "status"), "completed") &&
+        run_file(row, "promotion.json", &p, &err)) {
+        json_decref(row);
+        return attn_cli_fail(&err);
+    }
+    if (strcmp(attn_json_str(row, "status"), "completed") || !p) {
         attn_error_set(&err, ATTN_ENOTFOUND,
                        "run %s has no promotion decision (status %s, lifecycle %s)", id,
                        attn_json_str(row, "status"), attn_json_str(row, "lifecycle"));

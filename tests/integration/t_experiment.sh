@@ -78,6 +78,11 @@ check_eq "the registry says failed, with the error" "failed 1" \
 check "experiment show" "$ATTN" experiment show "$exp" --repo $R --json
 check_eq "show has the registry row and the gates" "completed true" \
     "$(jq -r '"\(.run.status) \(.gates.all_pass)"' "$TMP/out")"
+# A damaged run file is an error naming it, not a silent null (issue 19).
+cp "$DIR/eval/$exp/gates.json" "$TMP/gates.keep"
+printf '{"all_pass": tru' >"$DIR/eval/$exp/gates.json"
+check_fails "show names a corrupt gates.json" 1 "gates.json" "$ATTN" experiment show "$exp" --repo $R --json
+cp "$TMP/gates.keep" "$DIR/eval/$exp/gates.json"
 check "experiment summarize" "$ATTN" experiment summarize --repo $R --json
 check_eq "summarize lists MRR per router" "hybrid stewards" \
     "$(jq -r --arg e "$exp" '.[] | select(.run_id == $e) | .routers | keys | join(" ")' "$TMP/out")"
