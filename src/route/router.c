@@ -196,7 +196,9 @@ typedef struct {
     char hash[65];
     int64_t pr_number, as_of;
     int top_k;
-    const json_t *snapshot;
+    json_t *snapshot;   /* a reference held by the entry: while it lives, no
+                         * other snapshot can have its address, so comparing
+                         * addresses compares identities */
     json_t *result;
 } memo_entry;
 
@@ -211,8 +213,10 @@ void attn_route_memo_clear(attn_route_memo *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->n; i++)
+    for (size_t i = 0; i < m->n; i++) {
         json_decref(m->e[i].result);
+        json_decref(m->e[i].snapshot);
+    }
     m->n = 0;
 }
 
@@ -257,7 +261,7 @@ static void memo_put(attn_route_memo *m, const attn_router *r, const attn_route_
     e->pr_number = q->pr_number;
     e->as_of = q->as_of;
     e->top_k = q->top_k;
-    e->snapshot = q->snapshot;
+    e->snapshot = json_incref((json_t *)q->snapshot);
     e->result = json_incref(result);
 }
 

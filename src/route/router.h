@@ -108,7 +108,9 @@ int attn_router_route(attn_router *r, const attn_route_ctx *ctx, const attn_rout
  * only on the router, its config (hash), the snapshot and the cutoff, so
  * with a memo in ctx attn_router_route answers a repeated question from it.
  * Entries are keyed by router, config hash, PR, cutoff, top_k and snapshot
- * pointer; clear the memo whenever a snapshot is freed.
+ * identity; an entry holds a reference to its snapshot, so a snapshot freed
+ * by its caller can never be mistaken for a new one at the same address.
+ * Clear the memo per PR to bound its memory.
  */
 attn_route_memo *attn_route_memo_new(void);
 void attn_route_memo_clear(attn_route_memo *m);

@@ -288,6 +288,43 @@ static void test_router_notes(void **state)
     json_decref(res);
 }
 
+/* The route memo must never answer for a snapshot that is gone: a new
+ * snapshot may be allocated at the freed one's address (issue 19: the memo
+ * was keyed by that address alone). */
+static void test_memo_not_fooled_by_reused_address(void **state)
+{
+    attn_route_ctx ctx = plain_ctx(NULL);
+    attn_router *r = NULL;
+    attn_error err;
+    json_t *a, *b, *out = NULL;
+    attn_route_query q = {7, T0, 10, NULL};
+    (void)state;
+    ctx.memo = attn_route_memo_new();
+    assert_non_null(ctx.memo);
+    assert_int_equal(attn_router_new(&attn_router_mentions, NULL, NULL, &ctx, &r, &err), 0);
+    a = rf_parse("{\"number\": 7, \"author\": \"dave\", \"title\": \"@alice\", "
+                 "\"body\": null, \"leak_risk\": []}");
+    q.snapshot = a;
+    assert_int_equal(attn_router_route(r, &ctx, &q, &out, &err), 0);
+    assert_cands(out, "user:alice=1");
+    json_decref(out);
+    json_decref(a);   /* the caller drops its snapshot without clearing the memo */
+    b = rf_parse("{\"number\": 7, \"author\": \"dave\", \"title\": \"@bob\", "
+                 "\"body\": null, \"leak_risk\": []}");
+    q.snapshot = b;
+    assert_int_equal(attn_router_route(r, &ctx, &q, &out, &err), 0);
+    assert_cands(out, "user:bob=1");
+    json_decref(out);
+    /* the same snapshot asked again is answered from the memo */
+    assert_int_equal(attn_router_route(r, &ctx, &q, &out, &err), 0);
+    assert_cands(out, "user:bob=1");
+    assert_int_equal(attn_route_memo_hits(ctx.memo), 1);
+    json_decref(out);
+    json_decref(b);
+    attn_router_free(r);
+    attn_route_memo_free(ctx.memo);
+}
+
 static void test_router_bad_configs(void **state)
 {
     attn_route_ctx ctx = plain_ctx(NULL);
@@ -318,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_router_teams),
         cmocka_unit_test(test_router_notes),
         cmocka_unit_test(test_router_bad_configs),
+        cmocka_unit_test(test_memo_not_fooled_by_reused_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
