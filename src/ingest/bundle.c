@@ -76,6 +76,8 @@ static int cmp_group(const void *a, const void *b)
 static group *find_group(groups *gs, int64_t number)
 {
     group key;
+    if (!gs->n)   /* bsearch on a NULL array is undefined even for 0 items */
+        return NULL;
     key.number = number;
     return bsearch(&key, gs->g, gs->n, sizeof(group), cmp_group);
 }

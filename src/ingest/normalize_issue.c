@@ -358,11 +358,13 @@ int attn_normalize_issue_event(attn_norm_ctx *ctx, const json_t *ev, attn_error 
         return attn_error_set(err, ATTN_EINVAL, "%s names no issue number", in.what);
     if ((rc = attn_norm_lookup_number(ctx, in.number, &in.issue_id, &in.pr_id, err)))
         return rc;
-    if (in.issue_id == ATTN_NULL_I64)
-        in.issue_id = attn_json_i64(issue, "id", ATTN_NULL_I64);
     is_pr = in.pr_id != ATTN_NULL_I64;
+    /* An issue this store has never seen is skipped and counted: taking the
+     * id embedded in the event would leave interval rows pointing at a
+     * missing issue, and the interval rebuild of the whole repository would
+     * then fail (found by fuzz_normalize). */
     if (in.issue_id == ATTN_NULL_I64 && !is_pr)
-        return ev_skip(&in);         /* an issue this store has never seen */
+        return ev_skip(&in);
     if ((rc = norm_user_at(ctx, ev, "actor", &in.actor_id, err)))
         return attn_error_wrap(err, "%s", in.what);
     ctx->stats.issue_events++;

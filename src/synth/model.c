@@ -135,8 +135,8 @@ static const char *const RCOMMENT_BODIES[] = {
     "Can this allocation be avoided?", "This branch looks unreachable.",
     "Nit: naming. Maybe `next_token`?", "Should this return an error instead of panicking?",
     "Please add a comment explaining why.", "This changes behaviour for existing users.",
-    "Done, thanks.", "Good point, fixed in the latest push.", "I'd rather keep it as is, because "
-    "the caller already checks this.",
+    "Done, thanks.", "Good point, fixed in the latest push.",
+    ("I'd rather keep it as is, because the caller already checks this."),
 };
 
 enum { CM_HUMAN, CM_BENCH, CM_CI, CM_PING, CM_STALE, CM_SUPERSEDED, CM_ISSUE_REPLY };

@@ -517,6 +517,36 @@ static void test_bundle_check(void **state)
     json_decref(b);
 }
 
+/* A bundle with events but no issues or pulls at all: the events are skipped
+ * and counted (before issue 19, bsearch ran on a NULL group array: undefined
+ * behaviour that UBSan reports, found by fuzz_normalize). */
+static void test_bundle_only_orphan_events(void **state)
+{
+    char *dir;
+    attn_store *s = open_tmp_store(&dir);
+    attn_bundle_stats st;
+    attn_error err;
+    json_t *b = json_loads(
+        "{\"format\": \"attn.github_bundle.v1\", \"repo\": {\"id\": 1, \"name\": \"widgets\","
+        " \"full_name\": \"acme/widgets\", \"owner\": {\"id\": 100, \"login\": \"acme\","
+        " \"type\": \"Organization\"}, \"default_branch\": \"main\", \"private\": false,"
+        " \"created_at\": \"2023-01-01T00:00:00Z\"},"
+        " \"issue_events\": [{\"id\": 9201, \"event\": \"closed\","
+        " \"created_at\": \"2024-01-02T00:00:00Z\", \"actor\": null,"
+        " \"issue\": {\"number\": 42, \"id\": 5042}}]}", 0, NULL);
+    (void)state;
+    assert_non_null(b);
+    if (attn_bundle_apply(s, b, &st, &err))
+        fail_msg("load: %s", err.msg);
+    assert_int_equal(st.norm.events_inserted, 0);
+    assert_int_equal(count_sql(s, "SELECT count(*) FROM events WHERE event_key = ?1",
+                               "issue_event:9201"), 0);
+    json_decref(b);
+    attn_store_close(s);
+    rm_rf(dir);
+    free(dir);
+}
+
 static int cmp_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -526,6 +556,7 @@ int main(void)
 {
     static const struct CMUnitTest fixed[] = {
         cmocka_unit_test(test_asof_title_boundary),
+        cmocka_unit_test(test_bundle_only_orphan_events),
         cmocka_unit_test(test_asof_labels_and_requests),
         cmocka_unit_test(test_asof_not_found),
         cmocka_unit_test(test_url_number),
