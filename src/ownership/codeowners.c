@@ -213,16 +213,20 @@ static int push_el(struct el *els, size_t *n, unsigned char kind, const char *s,
     return 0;
 }
 
-static int compile_pattern(struct arena *a, const char *p, size_t len, struct compiled *c,
-                           const char **reason)
-{
-    size_t nseg = 1, first, last, i, k;
-    int anchored = 0, dir = 0, only_dstar = 1, nomem = 0;
+/* A pattern split on its unescaped '/': segments [first, last) name the path;
+ * anchored and dir record a leading (or middle) and a trailing slash. */
+struct split {
     struct { const char *s; size_t n; } *segs;
-    struct el *els;
-    size_t nel = 0;
+    size_t first, last;
+    int anchored, dir, only_dstar;
+};
 
-    memset(c, 0, sizeof(*c));
+static int is_dstar(const char *s, size_t n) { return n == 2 && s[0] == '*' && s[1] == '*'; }
+
+static int split_pattern(const char *p, size_t len, struct split *sp, const char **reason)
+{
+    size_t nseg = 1, i;
+    memset(sp, 0, sizeof(*sp));
     if (len == 0) {
         *reason = "empty pattern";
         return COMPILE_INVALID;
@@ -247,116 +251,110 @@ static int compile_pattern(struct arena *a, const char *p, size_t len, struct co
             nseg++;
         }
     }
-    segs = malloc(nseg * sizeof(*segs));
-    if (!segs)
+    if (!(sp->segs = malloc(nseg * sizeof(*sp->segs))))
         return COMPILE_NOMEM;
-    /* Split on unescaped '/'. */
     nseg = 0;
-    segs[0].s = p;
+    sp->segs[0].s = p;
     for (i = 0; i < len; i++) {
         if (p[i] == '\\') {
             i++;
         } else if (p[i] == '/') {
-            segs[nseg].n = (size_t)(p + i - segs[nseg].s);
+            sp->segs[nseg].n = (size_t)(p + i - sp->segs[nseg].s);
             nseg++;
-            segs[nseg].s = p + i + 1;
+            sp->segs[nseg].s = p + i + 1;
         }
     }
-    segs[nseg].n = (size_t)(p + len - segs[nseg].s);
+    sp->segs[nseg].n = (size_t)(p + len - sp->segs[nseg].s);
     nseg++;
 
-    first = 0;
-    last = nseg;
-    if (nseg > 1 && segs[0].n == 0) {   /* leading '/' */
-        anchored = 1;
-        first = 1;
+    sp->last = nseg;
+    if (nseg > 1 && sp->segs[0].n == 0) {   /* leading '/' */
+        sp->anchored = 1;
+        sp->first = 1;
     }
-    if (last - first > 1 && segs[last - 1].n == 0) {   /* trailing '/' */
-        dir = 1;
-        last--;
+    if (sp->last - sp->first > 1 && sp->segs[sp->last - 1].n == 0) {   /* trailing '/' */
+        sp->dir = 1;
+        sp->last--;
     }
-    if (last == first || (last - first == 1 && segs[first].n == 0)) {
-        free(segs);
+    if (sp->last == sp->first || (sp->last - sp->first == 1 && sp->segs[sp->first].n == 0)) {
         *reason = "pattern names no path";
         return COMPILE_INVALID;
     }
-    for (i = first; i < last; i++) {
-        if (segs[i].n == 0) {
-            free(segs);
+    sp->only_dstar = 1;
+    for (i = sp->first; i < sp->last; i++) {
+        if (sp->segs[i].n == 0) {
             *reason = "empty path segment (//) in pattern";
             return COMPILE_INVALID;
         }
-        if (!(segs[i].n == 2 && segs[i].s[0] == '*' && segs[i].s[1] == '*'))
-            only_dstar = 0;
+        if (!is_dstar(sp->segs[i].s, sp->segs[i].n))
+            sp->only_dstar = 0;
     }
-    if (last - first > 1)   /* a middle slash anchors, like a leading one */
-        anchored = 1;
+    if (sp->last - sp->first > 1)   /* a middle slash anchors, like a leading one */
+        sp->anchored = 1;
+    return 0;
+}
 
-    /* At most: leading DSTAR + one per segment + two for the tail. */
-    els = arena_alloc(a, (last - first + 3) * sizeof(*els));
-    if (!els) {
-        free(segs);
-        return COMPILE_NOMEM;
-    }
-    if (only_dstar) {
+/* The elements of a split pattern into els (room for last - first + 3). */
+static int build_elements(struct arena *a, const struct split *sp, struct el *els, size_t *nel)
+{
+    const char *ls = sp->segs[sp->last - 1].s;
+    size_t ln = sp->segs[sp->last - 1].n;
+
+    if (sp->only_dstar) {
         /* `**` alone: any path. `**` + `/`: anything inside some directory. */
-        push_el(els, &nel, EL_ANY, NULL, 0);
-        push_el(els, &nel, EL_DSTAR, NULL, 0);
-        if (dir) {
-            push_el(els, &nel, EL_ANY, NULL, 0);
-            push_el(els, &nel, EL_DSTAR, NULL, 0);
+        push_el(els, nel, EL_ANY, NULL, 0);
+        push_el(els, nel, EL_DSTAR, NULL, 0);
+        if (sp->dir) {
+            push_el(els, nel, EL_ANY, NULL, 0);
+            push_el(els, nel, EL_DSTAR, NULL, 0);
         }
-    } else {
-        const char *ls = segs[last - 1].s;
-        size_t ln = segs[last - 1].n;
-        int last_dstar = ln == 2 && ls[0] == '*' && ls[1] == '*';
-
-        if (!anchored)
-            push_el(els, &nel, EL_DSTAR, NULL, 0);
-        for (i = first; i < last; i++) {
-            const char *s = segs[i].s;
-            size_t n = segs[i].n;
-            if (n == 2 && s[0] == '*' && s[1] == '*') {
-                push_el(els, &nel, EL_DSTAR, NULL, 0);
-            } else if (seg_all_stars(s, n)) {
-                push_el(els, &nel, EL_ANY, NULL, 0);
-            } else if (seg_has_wildcard(s, n)) {
-                /* copied: the caller's text may be gone before matching */
-                char *g = arena_strndup(a, s, n);
-                if (!g) {
-                    free(segs);
-                    return COMPILE_NOMEM;
-                }
-                push_el(els, &nel, EL_GLOB, g, n);
-            } else {
-                size_t ul;
-                char *u = unescape(a, s, n, &ul);
-                if (!u) {
-                    free(segs);
-                    return COMPILE_NOMEM;
-                }
-                push_el(els, &nel, EL_LIT, u, ul);
-            }
-        }
-        if (!dir && last_dstar) {
-            /* `x/` + `**`: everything inside x, but not a file named x. */
-            nel--;
-            push_el(els, &nel, EL_ANY, NULL, 0);
-            push_el(els, &nel, EL_DSTAR, NULL, 0);
-        } else if (!dir && seg_all_stars(ls, ln)) {
-            /* final lone `*`: direct children only - nothing may follow */
-        } else if (dir) {
-            push_el(els, &nel, EL_ANY, NULL, 0);
-            push_el(els, &nel, EL_DSTAR, NULL, 0);
+        return 0;
+    }
+    if (!sp->anchored)
+        push_el(els, nel, EL_DSTAR, NULL, 0);
+    for (size_t i = sp->first; i < sp->last; i++) {
+        const char *s = sp->segs[i].s;
+        size_t n = sp->segs[i].n;
+        if (is_dstar(s, n)) {
+            push_el(els, nel, EL_DSTAR, NULL, 0);
+        } else if (seg_all_stars(s, n)) {
+            push_el(els, nel, EL_ANY, NULL, 0);
+        } else if (seg_has_wildcard(s, n)) {
+            /* copied: the caller's text may be gone before matching */
+            char *g = arena_strndup(a, s, n);
+            if (!g)
+                return COMPILE_NOMEM;
+            push_el(els, nel, EL_GLOB, g, n);
         } else {
-            push_el(els, &nel, EL_DSTAR, NULL, 0);   /* a directory owns its contents */
+            size_t ul;
+            char *u = unescape(a, s, n, &ul);
+            if (!u)
+                return COMPILE_NOMEM;
+            push_el(els, nel, EL_LIT, u, ul);
         }
     }
-    free(segs);
-    c->els = els;
-    c->n = nel;
+    if (!sp->dir && is_dstar(ls, ln)) {
+        /* `x/` + `**`: everything inside x, but not a file named x. */
+        (*nel)--;
+        push_el(els, nel, EL_ANY, NULL, 0);
+        push_el(els, nel, EL_DSTAR, NULL, 0);
+    } else if (!sp->dir && seg_all_stars(ls, ln)) {
+        /* final lone `*`: direct children only - nothing may follow */
+    } else if (sp->dir) {
+        push_el(els, nel, EL_ANY, NULL, 0);
+        push_el(els, nel, EL_DSTAR, NULL, 0);
+    } else {
+        push_el(els, nel, EL_DSTAR, NULL, 0);   /* a directory owns its contents */
+    }
+    return 0;
+}
 
-    /* Index key: the most selective thing the path must contain. */
+/* Index key: the most selective thing the path must contain. */
+static int choose_key(struct arena *a, struct compiled *c)
+{
+    const struct el *els = c->els;
+    size_t nel = c->n, k;
+    int nomem = 0;
     if (nel > 0 && els[0].kind == EL_LIT) {
         c->key_kind = KEY_FIRST;
         c->key = els[0].s;
@@ -387,6 +385,30 @@ static int compile_pattern(struct arena *a, const char *p, size_t len, struct co
         }
     }
     return 0;
+}
+
+static int compile_pattern(struct arena *a, const char *p, size_t len, struct compiled *c,
+                           const char **reason)
+{
+    struct split sp;
+    struct el *els;
+    size_t nel = 0;
+    int rc;
+
+    memset(c, 0, sizeof(*c));
+    if ((rc = split_pattern(p, len, &sp, reason))) {
+        free(sp.segs);
+        return rc;
+    }
+    /* At most: leading DSTAR + one per segment + two for the tail. */
+    els = arena_alloc(a, (sp.last - sp.first + 3) * sizeof(*els));
+    rc = els ? build_elements(a, &sp, els, &nel) : COMPILE_NOMEM;
+    free(sp.segs);
+    if (rc)
+        return rc;
+    c->els = els;
+    c->n = nel;
+    return choose_key(a, c);
 }
 
 /* ---------------------------------------------------------------------------
