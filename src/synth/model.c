@@ -797,83 +797,104 @@ static int64_t maxi(int64_t a, int64_t b)
     return a > b ? a : b;
 }
 
-/* The story of a pull request (before truncation at the window's end). */
-static void pr_story(sim *s)
+/* The state a pull request's story builds up, stage by stage. The stages run
+ * in a fixed order: each draws from the PRNG, so reordering them would change
+ * every synthetic history. */
+typedef struct {
+    int author, bot;
+    int64_t t0, t_ready, t_close;
+    int req_users[SYN_MAX_REQ], nreq, removed[SYN_MAX_REQ];
+    int64_t req_t[SYN_MAX_REQ];
+    int rev;
+    int approved, last_approver;
+    int64_t t_appr, t_last_push, t_last;
+    resp resps[4];
+    int nresp;
+} pr_state;
+
+/* Draft and ready, labels, mentions, a rename. */
+static void story_open(sim *s, pr_state *st)
+{
+    syn_item *it = s->it;
+    attn_prng *r = &s->r;
+
+    /* Draft, then ready. */
+    it->draft = !st->bot && attn_prng_chance(r, 0.15);
+    if (it->draft) {
+        st->t_ready = st->t0 + 600 + secs(attn_prng_exp(r, 20 * H));
+        ev_add(s, st->t_ready, EV_READY_FOR_REVIEW, st->author, 0, 0, -1);
+    }
+    /* Labels. */
+    if (st->bot) {
+        ev_add(s, st->t0 + 2, EV_LABELED, st->author, 3, 0, -1);
+    } else {
+        int la = label_for_area(it->area);
+        if (attn_prng_chance(r, 0.5))
+            ev_add(s, st->t0 + 30 + secs(attn_prng_exp(r, 300)), EV_LABELED, st->author,
+                   it->area == 6 ? 2 : attn_prng_chance(r, 0.55) ? 0 : 1, 0, -1);
+        if (la >= 0 && attn_prng_chance(r, 0.6))
+            ev_add(s, st->t0 + 40 + secs(attn_prng_exp(r, 300)), EV_LABELED, st->author, la, 0, -1);
+    }
+    if (it->mention_user >= 0) {
+        ev_add(s, st->t0, EV_MENTIONED, it->mention_user, 0, 0, -1);
+        ev_add(s, st->t0, EV_SUBSCRIBED, it->mention_user, 0, 0, -1);
+    }
+    if (it->title0[0] && strcmp(it->title0, it->title))
+        ev_add(s, st->t0 + 300 + secs(attn_prng_exp(r, 8 * H)), EV_RENAMED, st->author, 0, 0, -1);
+}
+
+/* Review requests: CODEOWNERS when ready, a manual one, some removed. */
+static void story_requests(sim *s, pr_state *st)
 {
     syn_item *it = s->it;
     const syn_world *w = s->w;
     attn_prng *r = &s->r;
-    int author = it->author, bot = w->users[author].bot;
-    int64_t t0 = it->created, t_ready = t0, t_close = INT64_MAX;
-    int req_users[SYN_MAX_REQ], nreq = 0, removed[SYN_MAX_REQ];
-    int64_t req_t[SYN_MAX_REQ];
-    int rev = syn_rev_for_week(w, it->base_week);
-    int approved = 0, last_approver = -1;
-    int64_t t_appr = 0, t_last_push = t0, t_last = t0;
-    resp resps[4];
-    int nresp = 0;
-
-    /* Draft, then ready. */
-    it->draft = !bot && attn_prng_chance(r, 0.15);
-    if (it->draft) {
-        t_ready = t0 + 600 + secs(attn_prng_exp(r, 20 * H));
-        ev_add(s, t_ready, EV_READY_FOR_REVIEW, author, 0, 0, -1);
-    }
-    /* Labels. */
-    if (bot) {
-        ev_add(s, t0 + 2, EV_LABELED, author, 3, 0, -1);
-    } else {
-        int la = label_for_area(it->area);
-        if (attn_prng_chance(r, 0.5))
-            ev_add(s, t0 + 30 + secs(attn_prng_exp(r, 300)), EV_LABELED, author,
-                   it->area == 6 ? 2 : attn_prng_chance(r, 0.55) ? 0 : 1, 0, -1);
-        if (la >= 0 && attn_prng_chance(r, 0.6))
-            ev_add(s, t0 + 40 + secs(attn_prng_exp(r, 300)), EV_LABELED, author, la, 0, -1);
-    }
-    if (it->mention_user >= 0) {
-        ev_add(s, t0, EV_MENTIONED, it->mention_user, 0, 0, -1);
-        ev_add(s, t0, EV_SUBSCRIBED, it->mention_user, 0, 0, -1);
-    }
-    if (it->title0[0] && strcmp(it->title0, it->title))
-        ev_add(s, t0 + 300 + secs(attn_prng_exp(r, 8 * H)), EV_RENAMED, author, 0, 0, -1);
 
     /* CODEOWNERS auto-requests when the PR becomes ready, then a manual one. */
     {
-        const syn_rev *rv = &w->revs[rev];
-        int64_t tr = t_ready + 5 + (int64_t)attn_prng_below(r, 90);
+        const syn_rev *rv = &w->revs[st->rev];
+        int64_t tr = st->t_ready + 5 + (int64_t)attn_prng_below(r, 90);
         int team = AREAS[it->area].team;
-        if (it->area == 4 && rev >= 2)
+        if (it->area == 4 && st->rev >= 2)
             team = 0;
         if (team >= 0 && (rv->team_owned[it->area] || team == 0))
-            ev_add(s, tr, EV_REVIEW_REQUESTED, author, team, 1, author);
+            ev_add(s, tr, EV_REVIEW_REQUESTED, st->author, team, 1, st->author);
         for (int k = 0; k < 2; k++) {
             int u = rv->owners[it->area][k];
-            if (u >= 0 && u != author && nreq < SYN_MAX_REQ) {
-                ev_add(s, tr, EV_REVIEW_REQUESTED, author, u, 0, author);
-                req_users[nreq] = u;
-                req_t[nreq] = tr;
-                removed[nreq++] = 0;
+            if (u >= 0 && u != st->author && st->nreq < SYN_MAX_REQ) {
+                ev_add(s, tr, EV_REVIEW_REQUESTED, st->author, u, 0, st->author);
+                st->req_users[st->nreq] = u;
+                st->req_t[st->nreq] = tr;
+                st->removed[st->nreq++] = 0;
             }
         }
-        if (!bot && attn_prng_chance(r, 0.35)) {
-            int64_t tm = t_ready + 60 + secs(attn_prng_exp(r, 2 * H));
-            int u = pick_expert(s, it->area, tm, author), dup = 0;
-            for (int i = 0; i < nreq; i++)
-                dup |= req_users[i] == u;
-            if (u >= 0 && !dup && nreq < SYN_MAX_REQ) {
-                ev_add(s, tm, EV_REVIEW_REQUESTED, author, u, 0, author);
-                req_users[nreq] = u;
-                req_t[nreq] = tm;
-                removed[nreq++] = 0;
+        if (!st->bot && attn_prng_chance(r, 0.35)) {
+            int64_t tm = st->t_ready + 60 + secs(attn_prng_exp(r, 2 * H));
+            int u = pick_expert(s, it->area, tm, st->author), dup = 0;
+            for (int i = 0; i < st->nreq; i++)
+                dup |= st->req_users[i] == u;
+            if (u >= 0 && !dup && st->nreq < SYN_MAX_REQ) {
+                ev_add(s, tm, EV_REVIEW_REQUESTED, st->author, u, 0, st->author);
+                st->req_users[st->nreq] = u;
+                st->req_t[st->nreq] = tm;
+                st->removed[st->nreq++] = 0;
             }
         }
-        for (int i = 0; i < nreq; i++)
+        for (int i = 0; i < st->nreq; i++)
             if (attn_prng_chance(r, 0.1)) {
-                ev_add(s, req_t[i] + 600 + secs(attn_prng_exp(r, D)), EV_REVIEW_REQUEST_REMOVED,
-                       author, req_users[i], 0, author);
-                removed[i] = 1;
+                ev_add(s, st->req_t[i] + 600 + secs(attn_prng_exp(r, D)), EV_REVIEW_REQUEST_REMOVED,
+                       st->author, st->req_users[i], 0, st->author);
+                st->removed[i] = 1;
             }
     }
+}
+
+/* Who responds, and when (sorted by time). */
+static void story_responders(sim *s, pr_state *st)
+{
+    syn_item *it = s->it;
+    const syn_world *w = s->w;
+    attn_prng *r = &s->r;
 
     /* Who responds, and when. */
     {
@@ -882,12 +903,12 @@ static void pr_story(sim *s)
         double x = attn_prng_double(r);
         if (w->nhumans > 512)
             base = (int)attn_prng_below(r, (uint64_t)w->nhumans);
-        nrev = bot ? (x < 0.9) : x < 0.12 ? 0 : x < 0.67 ? 1 : x < 0.92 ? 2 : 3;
+        nrev = st->bot ? (x < 0.9) : x < 0.12 ? 0 : x < 0.67 ? 1 : x < 0.92 ? 2 : 3;
         for (int i = 0; i < n; i++) {
             int u = (base + i) % w->nhumans;
-            double v = u == author ? 0 : expert_weight(w, u, it->area, t_ready);
-            for (int q = 0; q < nreq; q++)
-                if (req_users[q] == u && !removed[q])
+            double v = u == st->author ? 0 : expert_weight(w, u, it->area, st->t_ready);
+            for (int q = 0; q < st->nreq; q++)
+                if (st->req_users[q] == u && !st->removed[q])
                     v *= 4;
             if (u == it->mention_user)
                 v *= 3;
@@ -898,21 +919,29 @@ static void pr_story(sim *s)
             if (i < 0)
                 break;
             wt[i] = 0;
-            resps[nresp].user = (base + i) % w->nhumans;
-            resps[nresp].t = t_ready + 300 +
-                             secs(attn_prng_exp(r, w->users[resps[nresp].user].latency_h * H));
-            nresp++;
+            st->resps[st->nresp].user = (base + i) % w->nhumans;
+            st->resps[st->nresp].t = st->t_ready + 300 +
+                             secs(attn_prng_exp(r, w->users[st->resps[st->nresp].user].latency_h * H));
+            st->nresp++;
         }
-        qsort(resps, (size_t)nresp, sizeof(resps[0]), cmp_resp);
+        qsort(st->resps, (size_t)st->nresp, sizeof(st->resps[0]), cmp_resp);
     }
+}
+
+/* Review rounds; non-approvals bring comments, replies and force pushes. */
+static void story_reviews(sim *s, pr_state *st)
+{
+    syn_item *it = s->it;
+    const syn_world *w = s->w;
+    attn_prng *r = &s->r;
 
     /* Review rounds: non-approvals bring comments, replies and force pushes. */
-    for (int i = 0; i < nresp; i++) {
-        int u = resps[i].user;
-        int64_t t = resps[i].t;
+    for (int i = 0; i < st->nresp; i++) {
+        int u = st->resps[i].user;
+        int64_t t = st->resps[i].t;
         for (int round = 0; round < 3; round++) {
             double x = attn_prng_double(r);
-            int state = bot ? (x < 0.9 ? RV_APPROVED : RV_COMMENTED)
+            int state = st->bot ? (x < 0.9 ? RV_APPROVED : RV_COMMENTED)
                       : round == 0 ? (x < 0.5 ? RV_APPROVED : x < 0.7 ? RV_CHANGES_REQUESTED
                                                                        : RV_COMMENTED)
                                    : (x < 0.75 ? RV_APPROVED : RV_COMMENTED);
@@ -922,12 +951,12 @@ static void pr_story(sim *s)
             int64_t t_next;
             if (rk < 0)
                 break;
-            t_last = maxi(t_last, t);
+            st->t_last = maxi(st->t_last, t);
             if (state == RV_APPROVED) {
-                approved = 1;
-                if (t > t_appr) {
-                    t_appr = t;
-                    last_approver = u;
+                st->approved = 1;
+                if (t > st->t_appr) {
+                    st->t_appr = t;
+                    st->last_approver = u;
                 }
                 break;
             }
@@ -940,17 +969,17 @@ static void pr_story(sim *s)
                     int ck = rc_add(s, t, u, rk, f, (int)attn_prng_range(r, 1, 200), -1,
                                     (int)attn_prng_below(r, 6));
                     if (ck >= 0 && attn_prng_chance(r, 0.4))
-                        rc_add(s, t + 600 + secs(attn_prng_exp(r, 4 * H)), author, rk, f, 0, ck,
+                        rc_add(s, t + 600 + secs(attn_prng_exp(r, 4 * H)), st->author, rk, f, 0, ck,
                                6 + (int)attn_prng_below(r, 3));
                 }
             }
             if (state == RV_CHANGES_REQUESTED && !it->draft && attn_prng_chance(r, 0.12))
-                ev_add(s, t + 300 + secs(attn_prng_exp(r, H)), EV_CONVERT_TO_DRAFT, author, 0, 0,
+                ev_add(s, t + 300 + secs(attn_prng_exp(r, H)), EV_CONVERT_TO_DRAFT, st->author, 0, 0,
                        -1);
             if (attn_prng_chance(r, state == RV_CHANGES_REQUESTED ? 0.85 : 0.5)) {
                 int64_t tp = t + 1800 + secs(attn_prng_exp(r, 10 * H));
-                ev_add(s, tp, EV_HEAD_REF_FORCE_PUSHED, author, 0, 0, -1);
-                t_last_push = maxi(t_last_push, tp);
+                ev_add(s, tp, EV_HEAD_REF_FORCE_PUSHED, st->author, 0, 0, -1);
+                st->t_last_push = maxi(st->t_last_push, tp);
                 t_next = tp + 300 + secs(attn_prng_exp(r, w->users[u].latency_h * H));
             } else {
                 t_next = t + 3600 + secs(attn_prng_exp(r, 1.5 * w->users[u].latency_h * H));
@@ -961,92 +990,136 @@ static void pr_story(sim *s)
     /* A PR converted to draft becomes ready again with the next push. */
     for (int i = 0, n = it->nev; i < n; i++)
         if (it->ev[i].type == EV_CONVERT_TO_DRAFT)
-            ev_add(s, maxi(it->ev[i].t + 60, t_last_push + 60), EV_READY_FOR_REVIEW, author, 0, 0,
+            ev_add(s, maxi(it->ev[i].t + 60, st->t_last_push + 60), EV_READY_FOR_REVIEW, st->author, 0, 0,
                    -1);
+}
+
+/* Comments from bots and people. */
+static void story_comments(sim *s, pr_state *st)
+{
+    syn_item *it = s->it;
+    const syn_world *w = s->w;
+    attn_prng *r = &s->r;
 
     /* Comments from bots and people. */
-    if (!bot && attn_prng_chance(r, 0.3))
-        cm_add(s, t0 + 120 + secs(attn_prng_exp(r, 600)), w->nhumans + BOT_ACTIONS, CM_BENCH, 0);
+    if (!st->bot && attn_prng_chance(r, 0.3))
+        cm_add(s, st->t0 + 120 + secs(attn_prng_exp(r, 600)), w->nhumans + BOT_ACTIONS, CM_BENCH, 0);
     if (attn_prng_chance(r, 0.4)) {
-        cm_add(s, t0 + 300 + secs(attn_prng_exp(r, 1200)), w->nhumans + BOT_CI, CM_CI,
+        cm_add(s, st->t0 + 300 + secs(attn_prng_exp(r, 1200)), w->nhumans + BOT_CI, CM_CI,
                (int)attn_prng_below(r, 5));
         for (int i = 0, n = it->nev; i < n; i++)
             if (it->ev[i].type == EV_HEAD_REF_FORCE_PUSHED)
                 cm_add(s, it->ev[i].t + 300 + secs(attn_prng_exp(r, 1200)),
                        w->nhumans + BOT_CI, CM_CI, (int)attn_prng_below(r, 5));
     }
-    if (!bot) {
+    if (!st->bot) {
         int nh = (int)attn_prng_geometric(r, 0.45);
         for (int i = 0; i < nh && i < 5; i++) {
             double x = attn_prng_double(r);
-            int64_t tc = t_ready + 600 + secs(attn_prng_exp(r, 1.5 * D));
-            int u = x < 0.4 ? author
-                  : (x < 0.7 && nresp) ? resps[attn_prng_below(r, (uint64_t)nresp)].user
-                  : pick_expert(s, it->area, tc, author);
+            int64_t tc = st->t_ready + 600 + secs(attn_prng_exp(r, 1.5 * D));
+            int u = x < 0.4 ? st->author
+                  : (x < 0.7 && st->nresp) ? st->resps[attn_prng_below(r, (uint64_t)st->nresp)].user
+                  : pick_expert(s, it->area, tc, st->author);
             if (u < 0)
-                u = author;
+                u = st->author;
             cm_add(s, tc, u, CM_HUMAN, (int)attn_prng_below(r, NHUMAN_COMMENTS));
         }
-        if (nresp == 0 && attn_prng_chance(r, 0.5))
-            cm_add(s, t_ready + 2 * 86400 + secs(attn_prng_exp(r, 2 * D)), author, CM_PING,
-                   pick_maintainer(s, author));
+        if (st->nresp == 0 && attn_prng_chance(r, 0.5))
+            cm_add(s, st->t_ready + 2 * 86400 + secs(attn_prng_exp(r, 2 * D)), st->author, CM_PING,
+                   pick_maintainer(s, st->author));
     }
+}
+
+/* Assignment, milestone, triage labels. */
+static void story_triage(sim *s, pr_state *st)
+{
+    const syn_world *w = s->w;
+    attn_prng *r = &s->r;
+
     /* Assignment, milestone, triage labels. */
-    if (!bot && attn_prng_chance(r, 0.15)) {
-        int64_t ta = t0 + 600 + secs(attn_prng_exp(r, 6 * H));
-        int by = attn_prng_chance(r, 0.5) ? pick_maintainer(s, -1) : author;
-        int who = (nresp && attn_prng_chance(r, 0.4)) ? resps[0].user : author;
+    if (!st->bot && attn_prng_chance(r, 0.15)) {
+        int64_t ta = st->t0 + 600 + secs(attn_prng_exp(r, 6 * H));
+        int by = attn_prng_chance(r, 0.5) ? pick_maintainer(s, -1) : st->author;
+        int who = (st->nresp && attn_prng_chance(r, 0.4)) ? st->resps[0].user : st->author;
         ev_add(s, ta, EV_ASSIGNED, by, who, 0, by);
         if (attn_prng_chance(r, 0.2))
             ev_add(s, ta + 3600 + secs(attn_prng_exp(r, 2 * D)), EV_UNASSIGNED, by, who, 0, by);
     }
     if (attn_prng_chance(r, 0.1)) {
-        int64_t tm = t0 + 600 + secs(attn_prng_exp(r, 2 * D));
+        int64_t tm = st->t0 + 600 + secs(attn_prng_exp(r, 2 * D));
         int m = (int)((tm - w->o.start) * SYN_NMILESTONES / (w->end - w->o.start + 1));
         ev_add(s, tm, EV_MILESTONED, pick_maintainer(s, -1), m < 0 ? 0 : m > 2 ? 2 : m, 0, -1);
     }
-    if (!bot && attn_prng_chance(r, 0.15)) {
+    if (!st->bot && attn_prng_chance(r, 0.15)) {
         static const int triage[3] = {5, 7, 6};
         int l = triage[attn_prng_below(r, 3)], m = pick_maintainer(s, -1);
-        int64_t tl = t_ready + 300 + secs(attn_prng_exp(r, D));
+        int64_t tl = st->t_ready + 300 + secs(attn_prng_exp(r, D));
         ev_add(s, tl, EV_LABELED, m, l, 0, -1);
         if (attn_prng_chance(r, 0.4))
             ev_add(s, tl + 600 + secs(attn_prng_exp(r, 2 * D)), EV_UNLABELED, m, l, 0, -1);
     }
+}
+
+/* Merge or close. */
+static void story_close(sim *s, pr_state *st)
+{
+    syn_item *it = s->it;
+    const syn_world *w = s->w;
+    attn_prng *r = &s->r;
 
     /* Merge or close. */
-    if (approved) {
-        int64_t tb = maxi(t_appr, t_last_push);
-        if (attn_prng_chance(r, bot ? 0.85 : 0.9)) {
+    if (st->approved) {
+        int64_t tb = maxi(st->t_appr, st->t_last_push);
+        if (attn_prng_chance(r, st->bot ? 0.85 : 0.9)) {
             int merger;
-            if (bot)
-                merger = last_approver;
-            else if (w->users[author].maintainer && attn_prng_chance(r, 0.5))
-                merger = author;
+            if (st->bot)
+                merger = st->last_approver;
+            else if (w->users[st->author].maintainer && attn_prng_chance(r, 0.5))
+                merger = st->author;
             else if (attn_prng_chance(r, 0.5))
-                merger = last_approver;
+                merger = st->last_approver;
             else
                 merger = pick_maintainer(s, -1);
-            t_close = tb + 120 + secs(attn_prng_exp(r, 5 * H));
+            st->t_close = tb + 120 + secs(attn_prng_exp(r, 5 * H));
             it->merger = merger;
-            ev_add(s, t_close, EV_MERGED, merger, 0, 0, -1);
-            ev_add(s, t_close, EV_CLOSED, merger, 0, 0, -1);
+            ev_add(s, st->t_close, EV_MERGED, merger, 0, 0, -1);
+            ev_add(s, st->t_close, EV_CLOSED, merger, 0, 0, -1);
             if (attn_prng_chance(r, 0.5))
-                ev_add(s, t_close + 3, EV_HEAD_REF_DELETED, merger, 0, 0, -1);
+                ev_add(s, st->t_close + 3, EV_HEAD_REF_DELETED, merger, 0, 0, -1);
         } else {
-            t_close = tb + 600 + secs(attn_prng_exp(r, 3 * D));
-            ev_add(s, t_close, EV_CLOSED, author, 0, 0, -1);
-            if (bot)
-                cm_add(s, t_close, author, CM_SUPERSEDED, it->number + 1);
+            st->t_close = tb + 600 + secs(attn_prng_exp(r, 3 * D));
+            ev_add(s, st->t_close, EV_CLOSED, st->author, 0, 0, -1);
+            if (st->bot)
+                cm_add(s, st->t_close, st->author, CM_SUPERSEDED, it->number + 1);
         }
-    } else if (attn_prng_chance(r, bot ? 0.9 : 0.5)) {
-        int closer = attn_prng_chance(r, 0.6) ? author : pick_maintainer(s, -1);
-        t_close = maxi(t_last, t_ready) + 3600 + secs(attn_prng_exp(r, 12 * D));
-        ev_add(s, t_close, EV_CLOSED, closer, 0, 0, -1);
-        if (bot)
-            cm_add(s, t_close, author, CM_SUPERSEDED, it->number + 1);
+    } else if (attn_prng_chance(r, st->bot ? 0.9 : 0.5)) {
+        int closer = attn_prng_chance(r, 0.6) ? st->author : pick_maintainer(s, -1);
+        st->t_close = maxi(st->t_last, st->t_ready) + 3600 + secs(attn_prng_exp(r, 12 * D));
+        ev_add(s, st->t_close, EV_CLOSED, closer, 0, 0, -1);
+        if (st->bot)
+            cm_add(s, st->t_close, st->author, CM_SUPERSEDED, it->number + 1);
     }
-    it->closed_at = t_close;   /* planned; the fold decides what survives */
+}
+
+/* The story of a pull request (before truncation at the window's end). */
+static void pr_story(sim *s)
+{
+    pr_state st;
+    memset(&st, 0, sizeof(st));
+    st.author = s->it->author;
+    st.bot = s->w->users[st.author].bot;
+    st.t0 = st.t_ready = st.t_last_push = st.t_last = s->it->created;
+    st.t_close = INT64_MAX;
+    st.rev = syn_rev_for_week(s->w, s->it->base_week);
+    st.last_approver = -1;
+    story_open(s, &st);
+    story_requests(s, &st);
+    story_responders(s, &st);
+    story_reviews(s, &st);
+    story_comments(s, &st);
+    story_triage(s, &st);
+    story_close(s, &st);
+    s->it->closed_at = st.t_close;   /* planned; the fold decides what survives */
 }
 
 /* The story of a plain issue. */
