@@ -30,6 +30,8 @@
  */
 #include "ownership/codeowners.h"
 
+#include "util/alloc.h"
+
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -722,14 +724,7 @@ static int add_invalid(attn_codeowners *co, int lineno, const char *line, size_t
                        const char *reason)
 {
     attn_codeowners_invalid *iv;
-    if (co->n_invalid == co->cap_invalid) {
-        size_t cap = co->cap_invalid ? co->cap_invalid * 2 : 16;
-        void *p = realloc(co->invalid, cap * sizeof(*co->invalid));
-        if (!p)
-            return -1;
-        co->invalid = p;
-        co->cap_invalid = cap;
-    }
+    ATTN_ALLOC_GROW(co->invalid, co->n_invalid + 1, co->cap_invalid);
     iv = &co->invalid[co->n_invalid];
     iv->line = lineno;
     iv->text = arena_strndup(&co->arena, line, n);
@@ -797,30 +792,17 @@ static int parse_line(attn_codeowners *co, struct scratch *sc, int lineno, const
                   !strncasecmp(sc->owners[k].name, line + ostart, olen);
         if (dup)
             continue;
-        if (n_owners == sc->cap) {
-            size_t cap = sc->cap ? sc->cap * 2 : 8;
-            void *p = realloc(sc->owners, cap * sizeof(*sc->owners));
-            if (!p)
-                return -1;
-            sc->owners = p;
-            sc->cap = cap;
-        }
+        ATTN_ALLOC_GROW(sc->owners, n_owners + 1, sc->cap);
         sc->owners[n_owners].type = type;
         if (!(sc->owners[n_owners].name = arena_strndup(&co->arena, line + ostart, olen)))
             return -1;
         n_owners++;
     }
 
-    if (co->n_rules == co->cap_rules) {
-        size_t cap = co->cap_rules ? co->cap_rules * 2 : 64;
-        void *r = realloc(co->rules, cap * sizeof(*co->rules));
-        if (!r)
-            return -1;
-        co->rules = r;
-        r = realloc(co->pats, cap * sizeof(*co->pats));
-        if (!r)
-            return -1;
-        co->pats = r;
+    if (co->n_rules == co->cap_rules) {   /* rules and pats grow together */
+        size_t cap = co->cap_rules;
+        ATTN_ALLOC_GROW(co->rules, co->n_rules + 1, cap);
+        co->pats = attn_xrealloc(co->pats, attn_st_mult(cap, sizeof(*co->pats)));
         co->cap_rules = cap;
     }
     {

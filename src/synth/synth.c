@@ -11,6 +11,7 @@
  * in the future of the current creation instant.
  */
 #include "synth/synth.h"
+#include "util/alloc.h"
 #include "synth/emit.h"
 #include "synth/model.h"
 #include "util/path.h"
@@ -171,14 +172,7 @@ static int hless(const hent *x, const hent *y)
 static int heap_push(heap *h, int64_t t, int64_t id, char *json)
 {
     size_t i;
-    if (h->n == h->cap) {
-        size_t nc = h->cap ? h->cap * 2 : 1024;
-        hent *na = realloc(h->a, nc * sizeof(*na));
-        if (!na)
-            return -1;
-        h->a = na;
-        h->cap = nc;
-    }
+    ATTN_ALLOC_GROW(h->a, h->n + 1, h->cap);
     i = h->n++;
     h->a[i].t = t;
     h->a[i].id = id;
