@@ -25,6 +25,8 @@
  * range [g0, g1) and then found in a posting list by comparing integers.
  */
 #include "history/activity.h"
+
+#include "util/hashmap.h"
 #include "util/buf.h"
 #include "util/time.h"
 
@@ -147,85 +149,8 @@ static int grow(void *p, size_t *cap, size_t need, size_t sz)
     return 0;
 }
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-/* uint64 -> uint32, open addressing; NONE marks an empty slot. */
-typedef struct {
-    uint64_t *k;
-    uint32_t *v;
-    size_t cap, n;
-} map64;
-
-static uint32_t map_get(const map64 *m, uint64_t key)
-{
-    if (!m->cap)
-        return NONE;
-    for (size_t i = mix64(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        if (m->v[i] == NONE)
-            return NONE;
-        if (m->k[i] == key)
-            return m->v[i];
-    }
-}
-
-static int map_put(map64 *m, uint64_t key, uint32_t val)
-{
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t nc = m->cap ? m->cap * 2 : 1024;
-        uint64_t *nk = malloc(nc * sizeof(*nk));
-        uint32_t *nv = malloc(nc * sizeof(*nv));
-        if (!nk || !nv) {
-            free(nk);
-            free(nv);
-            return ATTN_ENOMEM;
-        }
-        memset(nv, 0xff, nc * sizeof(*nv));
-        for (size_t i = 0; i < m->cap; i++) {
-            if (m->v[i] == NONE)
-                continue;
-            size_t j = mix64(m->k[i]) & (nc - 1);
-            while (nv[j] != NONE)
-                j = (j + 1) & (nc - 1);
-            nk[j] = m->k[i];
-            nv[j] = m->v[i];
-        }
-        free(m->k);
-        free(m->v);
-        m->k = nk;
-        m->v = nv;
-        m->cap = nc;
-    }
-    size_t i = mix64(key) & (m->cap - 1);
-    while (m->v[i] != NONE && m->k[i] != key)
-        i = (i + 1) & (m->cap - 1);
-    if (m->v[i] == NONE)
-        m->n++;
-    m->k[i] = key;
-    m->v[i] = val;
-    return 0;
-}
-
-static void map_free(map64 *m)
-{
-    free(m->k);
-    free(m->v);
-}
+/* Hash tables: util/hashmap.h (attn_map64: uint64 -> uint32). */
+typedef attn_map64 map64;
 
 /* Interned strings: id -> string, string -> id (by hash). */
 typedef struct {
@@ -238,7 +163,7 @@ typedef struct {
 
 static uint32_t strtab_find(const strtab *t, const char *s)
 {
-    uint32_t id = map_get(&t->by_hash, hash_str(s));
+    uint32_t id = attn_map64_get(&t->by_hash, attn_hash_str(s));
     while (id != NONE && strcmp(t->s[id], s))
         id = t->next[id];
     return id;
@@ -246,8 +171,8 @@ static uint32_t strtab_find(const strtab *t, const char *s)
 
 static int strtab_intern(strtab *t, arena_blk **ar, const char *s, uint32_t *out)
 {
-    uint64_t h = hash_str(s);
-    uint32_t first = map_get(&t->by_hash, h), id;
+    uint64_t h = attn_hash_str(s);
+    uint32_t first = attn_map64_get(&t->by_hash, h), id;
     for (id = first; id != NONE; id = t->next[id])
         if (!strcmp(t->s[id], s)) {
             *out = id;
@@ -259,8 +184,7 @@ static int strtab_intern(strtab *t, arena_blk **ar, const char *s, uint32_t *out
     if (!(t->s[t->n] = arena_strdup(ar, s)))
         return ATTN_ENOMEM;
     t->next[t->n] = first;
-    if (map_put(&t->by_hash, h, (uint32_t)t->n))
-        return ATTN_ENOMEM;
+    attn_map64_put(&t->by_hash, h, (uint32_t)t->n);
     *out = (uint32_t)t->n++;
     return 0;
 }
@@ -269,7 +193,7 @@ static void strtab_free(strtab *t)
 {
     free(t->s);
     free(t->next);
-    map_free(&t->by_hash);
+    attn_map64_free(&t->by_hash);
 }
 
 /* ---- the index ---------------------------------------------------------------- */
@@ -828,11 +752,10 @@ static int build_entries(builder *b)
         a->eset[i] = set_at(b, pr, r->t);
         a->eauth[i] = NONE;
         if (pr && pr->author != ATTN_NULL_I64) {
-            uint32_t id = map_get(&a->author_ids, (uint64_t)pr->author);
+            uint32_t id = attn_map64_get(&a->author_ids, (uint64_t)pr->author);
             if (id == NONE) {
                 id = a->nauthors++;
-                if (map_put(&a->author_ids, (uint64_t)pr->author, id))
-                    return oom(b);
+                attn_map64_put(&a->author_ids, (uint64_t)pr->author, id);
             }
             a->eauth[i] = id;
         }
@@ -899,15 +822,14 @@ static uint64_t pair_key(uint32_t u, uint32_t id)
 static int key_for(attn_activity *a, map64 *m, uint32_t u, uint32_t id, int64_t t,
                    uint32_t *out)
 {
-    uint32_t k = map_get(m, pair_key(u, id));
+    uint32_t k = attn_map64_get(m, pair_key(u, id));
     if (k == NONE) {
         if (a->nkeys >= NONE - 1 || grow(&a->keys, &a->keys_cap, a->nkeys + 1, sizeof(*a->keys)))
             return ATTN_ENOMEM;
         k = (uint32_t)a->nkeys++;
         memset(&a->keys[k], 0, sizeof(a->keys[k]));
         a->keys[k].anchor = t;
-        if (map_put(m, pair_key(u, id), k))
-            return ATTN_ENOMEM;
+        attn_map64_put(m, pair_key(u, id), k);
     }
     *out = k;
     return 0;
@@ -1182,10 +1104,10 @@ void attn_activity_free(attn_activity *a)
     free(a->aidpool);
     free(a->keys);
     free(a->post);
-    map_free(&a->upath);
-    map_free(&a->uarea);
-    map_free(&a->uauthor);
-    map_free(&a->author_ids);
+    attn_map64_free(&a->upath);
+    attn_map64_free(&a->uarea);
+    attn_map64_free(&a->uauthor);
+    attn_map64_free(&a->author_ids);
     free(a->eauth);
     for (int i = 0; i < a->ncache; i++)
         free(a->cache[i].pre);
@@ -1432,7 +1354,7 @@ double attn_activity_user_path_sum(attn_activity *a, size_t u, const char *path,
 {
     uint32_t pid, k;
     if (u >= a->nu || !path || (pid = strtab_find(&a->paths, path)) == NONE ||
-        (k = map_get(&a->upath, pair_key((uint32_t)u, pid))) == NONE)
+        (k = attn_map64_get(&a->upath, pair_key((uint32_t)u, pid))) == NONE)
         return 0.0;
     return key_sum(a, &a->keys[k], w);
 }
@@ -1442,7 +1364,7 @@ double attn_activity_user_area_sum(attn_activity *a, size_t u, const char *area,
 {
     uint32_t aid, k;
     if (u >= a->nu || !area || (aid = strtab_find(&a->area_names, area)) == NONE ||
-        (k = map_get(&a->uarea, pair_key((uint32_t)u, aid))) == NONE)
+        (k = attn_map64_get(&a->uarea, pair_key((uint32_t)u, aid))) == NONE)
         return 0.0;
     return key_sum(a, &a->keys[k], w);
 }
@@ -1452,8 +1374,8 @@ double attn_activity_user_author_sum(attn_activity *a, size_t u, int64_t author_
 {
     uint32_t aid, k;
     if (u >= a->nu || author_id == ATTN_NULL_I64 ||
-        (aid = map_get(&a->author_ids, (uint64_t)author_id)) == NONE ||
-        (k = map_get(&a->uauthor, pair_key((uint32_t)u, aid))) == NONE)
+        (aid = attn_map64_get(&a->author_ids, (uint64_t)author_id)) == NONE ||
+        (k = attn_map64_get(&a->uauthor, pair_key((uint32_t)u, aid))) == NONE)
         return 0.0;
     return key_sum(a, &a->keys[k], w);
 }
