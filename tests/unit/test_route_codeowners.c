@@ -23,7 +23,7 @@ static const char CODEOWNERS_A[] =
     "/src/net/    @bob\n"              /* 5 */
     "/src/gen/\n"                      /* 6: explicitly unowned */
     "/tools/**    ops@acme.io\n"       /* 7: e-mail only */
-    "[bad]        @x\n";               /* 8: invalid, skipped */
+    "!bad         @x\n";               /* 8: invalid (negation), skipped */
 
 typedef struct {
     char *dir;
