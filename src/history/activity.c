@@ -26,6 +26,7 @@
  */
 #include "history/activity.h"
 
+#include "util/alloc.h"
 #include "util/hashmap.h"
 #include "util/buf.h"
 #include "util/time.h"
@@ -111,8 +112,7 @@ static char *arena_strdup(arena_blk **head, const char *s)
     arena_blk *b = *head;
     if (!b || b->cap - b->used < len) {
         size_t cap = len > 65536 ? len : 65536;
-        if (!(b = malloc(sizeof(*b) + cap)))
-            return NULL;
+        b = attn_xmalloc(attn_st_add(sizeof(*b), cap));
         b->next = *head;
         b->used = 0;
         b->cap = cap;
@@ -132,22 +132,6 @@ static void arena_free(arena_blk *b)
     }
 }
 
-/* Grow *p (of *cap elements of size sz) to hold at least need elements. */
-static int grow(void *p, size_t *cap, size_t need, size_t sz)
-{
-    void *np;
-    size_t nc;
-    if (need <= *cap)
-        return 0;
-    nc = *cap ? *cap : 16;
-    while (nc < need)
-        nc *= 2;
-    if (!(np = realloc(*(void **)p, nc * sz)))
-        return ATTN_ENOMEM;
-    *(void **)p = np;
-    *cap = nc;
-    return 0;
-}
 
 /* Hash tables: util/hashmap.h (attn_map64: uint64 -> uint32). */
 typedef attn_map64 map64;
@@ -178,11 +162,11 @@ static int strtab_intern(strtab *t, arena_blk **ar, const char *s, uint32_t *out
             *out = id;
             return 0;
         }
-    if (t->n >= NONE - 1 || grow(&t->s, &t->cap, t->n + 1, sizeof(*t->s)) ||
-        grow(&t->next, &t->next_cap, t->n + 1, sizeof(*t->next)))
-        return ATTN_ENOMEM;
-    if (!(t->s[t->n] = arena_strdup(ar, s)))
-        return ATTN_ENOMEM;
+    if (t->n >= NONE - 1)
+        return ATTN_ECORRUPT;   /* ids are uint32 */
+    ATTN_ALLOC_GROW(t->s, t->n + 1, t->cap);
+    ATTN_ALLOC_GROW(t->next, t->n + 1, t->next_cap);
+    t->s[t->n] = arena_strdup(ar, s);
     t->next[t->n] = first;
     attn_map64_put(&t->by_hash, h, (uint32_t)t->n);
     *out = (uint32_t)t->n++;
@@ -320,6 +304,13 @@ static int oom(builder *b)
     return attn_error_set(b->err, ATTN_ENOMEM, "activity index: out of memory");
 }
 
+/* Ids and offsets are uint32 to halve the index; a history past that is refused. */
+static int too_large(builder *b)
+{
+    return attn_error_set(b->err, ATTN_ECORRUPT,
+                          "activity index: more than 2^32 - 2 distinct strings or keys");
+}
+
 static int prepare(builder *b, const char *sql, sqlite3_stmt **st)
 {
     if (sqlite3_prepare_v2(b->db, sql, -1, st, NULL) != SQLITE_OK) {
@@ -369,10 +360,7 @@ static int load_prs(builder *b)
     if ((rc = prepare(b, SQL_PRS, &st)))
         return rc;
     while ((rc = next_row(b, st)) == SQLITE_ROW) {
-        if (grow(&b->prs, &cap, b->nprs + 1, sizeof(*b->prs))) {
-            sqlite3_finalize(st);
-            return oom(b);
-        }
+        ATTN_ALLOC_GROW(b->prs, b->nprs + 1, cap);
         act_pr *p = &b->prs[b->nprs++];
         p->id = sqlite3_column_int64(st, 0);
         p->number = sqlite3_column_int64(st, 1);
@@ -400,10 +388,10 @@ static int finish_set(builder *b, size_t pr_first_set, int32_t *out)
             return 0;
         }
     }
-    if (a->nsets >= INT32_MAX || a->npp + n >= NONE ||
-        grow(&a->sets, &a->sets_cap, a->nsets + 1, sizeof(*a->sets)) ||
-        grow(&a->pidpool, &a->pp_cap, a->npp + n, sizeof(*a->pidpool)))
-        return oom(b);
+    if (a->nsets >= INT32_MAX || a->npp + n >= NONE)
+        return attn_error_set(b->err, ATTN_ECORRUPT, "activity index: too many file sets");
+    ATTN_ALLOC_GROW(a->sets, a->nsets + 1, a->sets_cap);
+    ATTN_ALLOC_GROW(a->pidpool, a->npp + n, a->pp_cap);
     a->sets[a->nsets].off = (uint32_t)a->npp;
     a->sets[a->nsets].n = (uint32_t)n;
     memcpy(a->pidpool + a->npp, b->tmp_pids, n * sizeof(uint32_t));
@@ -418,8 +406,7 @@ static int flush_head(builder *b, act_pr *pr, size_t pr_first_set, act_head *cur
     int rc;
     if ((rc = finish_set(b, pr_first_set, &cur->set)))
         return rc;
-    if (grow(&b->heads, &b->heads_cap, b->nheads + 1, sizeof(*b->heads)))
-        return oom(b);
+    ATTN_ALLOC_GROW(b->heads, b->nheads + 1, b->heads_cap);
     b->heads[b->nheads++] = *cur;
     if (pr)
         pr->hi_n++;
@@ -464,11 +451,11 @@ static int load_heads(builder *b)
         if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
             uint32_t pid;
             if (strtab_intern(&a->paths, &a->arena, (const char *)sqlite3_column_text(st, 4),
-                              &pid) ||
-                grow(&b->tmp_pids, &b->tmp_cap, b->ntmp + 1, sizeof(*b->tmp_pids))) {
-                rc = oom(b);
+                              &pid)) {
+                rc = attn_error_set(b->err, ATTN_ECORRUPT, "activity index: too many paths");
                 break;
             }
+            ATTN_ALLOC_GROW(b->tmp_pids, b->ntmp + 1, b->tmp_cap);
             b->tmp_pids[b->ntmp++] = pid;
         }
     }
@@ -481,8 +468,7 @@ static int load_heads(builder *b)
 static int add_raw(builder *b, int64_t t, int64_t pr_id, int64_t user_id, int64_t src_id,
                    int kind, int approved)
 {
-    if (grow(&b->raw, &b->raw_cap, b->nraw + 1, sizeof(*b->raw)))
-        return oom(b);
+    ATTN_ALLOC_GROW(b->raw, b->nraw + 1, b->raw_cap);
     raw_entry *r = &b->raw[b->nraw++];
     r->t = t;
     r->pr_id = pr_id;
@@ -545,10 +531,7 @@ static int load_requests(builder *b)
     if ((rc = prepare(b, SQL_REQUESTS, &st)))
         return rc;
     while ((rc = next_row(b, st)) == SQLITE_ROW) {
-        if (grow(&b->req, &b->req_cap, b->nreq + 1, sizeof(*b->req))) {
-            rc = oom(b);
-            break;
-        }
+        ATTN_ALLOC_GROW(b->req, b->nreq + 1, b->req_cap);
         raw_request *r = &b->req[b->nreq++];
         r->pr_id = sqlite3_column_int64(st, 0);
         r->user_id = sqlite3_column_int64(st, 1);
@@ -609,13 +592,11 @@ static int build_users(builder *b)
 {
     attn_activity *a = b->a;
     size_t nid = b->nraw + b->nreq, nd = 0, k = 0;
-    int64_t *ids = malloc((nid ? nid : 1) * sizeof(*ids));
+    int64_t *ids = attn_xmalloc(attn_st_mult(nid ? nid : 1, sizeof(*ids)));
     id_idx *pairs = NULL;
     sqlite3_stmt *st = NULL;
     int rc = 0;
 
-    if (!ids)
-        return oom(b);
     for (size_t i = 0; i < b->nraw; i++)
         ids[k++] = b->raw[i].user_id;
     for (size_t i = 0; i < b->nreq; i++)
@@ -628,10 +609,7 @@ static int build_users(builder *b)
         free(ids);
         return attn_error_set(b->err, ATTN_ECORRUPT, "activity index: too many users");
     }
-    if (!(a->users = calloc(nd ? nd : 1, sizeof(*a->users)))) {
-        free(ids);
-        return oom(b);
-    }
+    a->users = attn_xcalloc(nd ? nd : 1, sizeof(*a->users));
     for (size_t i = 0; i < nd; i++) {
         a->users[i].id = ids[i];
         a->users[i].login = "";
@@ -650,10 +628,8 @@ static int build_users(builder *b)
         while (k < nd && ids[k] < id)
             k++;
         if (k < nd && ids[k] == id) {
-            if (login && !(a->users[k].login = arena_strdup(&a->arena, login))) {
-                rc = oom(b);
-                break;
-            }
+            if (login)
+                a->users[k].login = arena_strdup(&a->arena, login);
             a->users[k].bot = attn_is_bot(login, type);
             k++;
         }
@@ -663,11 +639,8 @@ static int build_users(builder *b)
     if (rc < 0)
         return rc;
     qsort(a->users, nd, sizeof(*a->users), cmp_user);
-    if (!(pairs = malloc((nd ? nd : 1) * sizeof(*pairs))) ||
-        !(a->by_id = malloc((nd ? nd : 1) * sizeof(*a->by_id)))) {
-        free(pairs);
-        return oom(b);
-    }
+    pairs = attn_xmalloc(attn_st_mult(nd ? nd : 1, sizeof(*pairs)));
+    a->by_id = attn_xmalloc(attn_st_mult(nd ? nd : 1, sizeof(*a->by_id)));
     for (size_t i = 0; i < nd; i++) {
         pairs[i].id = a->users[i].id;
         pairs[i].idx = (uint32_t)i;
@@ -735,10 +708,9 @@ static int build_entries(builder *b)
     if (b->nraw)
         qsort(b->raw, b->nraw, sizeof(*b->raw), cmp_raw);
     a->n = b->nraw;
-    if (!(a->e = calloc(a->n ? a->n : 1, sizeof(*a->e))) ||
-        !(a->eset = malloc((a->n ? a->n : 1) * sizeof(*a->eset))) ||
-        !(a->eauth = malloc((a->n ? a->n : 1) * sizeof(*a->eauth))))
-        return oom(b);
+    a->e = attn_xcalloc(a->n ? a->n : 1, sizeof(*a->e));
+    a->eset = attn_xmalloc(attn_st_mult(a->n ? a->n : 1, sizeof(*a->eset)));
+    a->eauth = attn_xmalloc(attn_st_mult(a->n ? a->n : 1, sizeof(*a->eauth)));
     for (size_t i = 0; i < a->n; i++) {
         const raw_entry *r = &b->raw[i];
         const act_pr *pr = find_pr(b, r->pr_id);
@@ -776,8 +748,7 @@ static int build_areas(builder *b)
     size_t np = a->paths.n;
     int rc = 0;
 
-    if (!(a->path_area = malloc((np ? np : 1) * sizeof(*a->path_area))))
-        return oom(b);
+    a->path_area = attn_xmalloc(attn_st_mult(np ? np : 1, sizeof(*a->path_area)));
     for (size_t p = 0; p < np; p++) {
         if (attn_area_of(a->areas, a->paths.s[p], &buf) < 0 ||
             strtab_intern(&a->area_names, &a->arena, attn_buf_cstr(&buf), &a->path_area[p])) {
@@ -789,15 +760,13 @@ static int build_areas(builder *b)
     if (rc)
         return rc;
     /* string pointers for the sets, and each set's distinct areas */
-    if (!(a->ppool = malloc((a->npp ? a->npp : 1) * sizeof(*a->ppool))))
-        return oom(b);
+    a->ppool = attn_xmalloc(attn_st_mult(a->npp ? a->npp : 1, sizeof(*a->ppool)));
     for (size_t i = 0; i < a->npp; i++)
         a->ppool[i] = a->paths.s[a->pidpool[i]];
     for (size_t s = 0; s < a->nsets; s++) {
         act_pset *ps = &a->sets[s];
         size_t start = a->nap, n = 0;
-        if (grow(&a->aidpool, &a->ap_cap, a->nap + ps->n, sizeof(*a->aidpool)))
-            return oom(b);
+        ATTN_ALLOC_GROW(a->aidpool, a->nap + ps->n, a->ap_cap);
         for (uint32_t j = 0; j < ps->n; j++)
             a->aidpool[start + j] = a->path_area[a->pidpool[ps->off + j]];
         qsort(a->aidpool + start, ps->n, sizeof(uint32_t), cmp_u32);
@@ -824,8 +793,9 @@ static int key_for(attn_activity *a, map64 *m, uint32_t u, uint32_t id, int64_t 
 {
     uint32_t k = attn_map64_get(m, pair_key(u, id));
     if (k == NONE) {
-        if (a->nkeys >= NONE - 1 || grow(&a->keys, &a->keys_cap, a->nkeys + 1, sizeof(*a->keys)))
-            return ATTN_ENOMEM;
+        if (a->nkeys >= NONE - 1)
+            return ATTN_ECORRUPT;   /* keys are uint32 */
+        ATTN_ALLOC_GROW(a->keys, a->nkeys + 1, a->keys_cap);
         k = (uint32_t)a->nkeys++;
         memset(&a->keys[k], 0, sizeof(a->keys[k]));
         a->keys[k].anchor = t;
@@ -846,7 +816,7 @@ static int post_entry(attn_activity *a, size_t i, int pass)
 
     if (a->eauth[i] != NONE) {
         if (key_for(a, &a->uauthor, u, a->eauth[i], e->t, &k))
-            return ATTN_ENOMEM;
+            return ATTN_ECORRUPT;
         if (pass == 0)
             a->keys[k].off[e->kind + 1]++;
         else
@@ -857,11 +827,11 @@ static int post_entry(attn_activity *a, size_t i, int pass)
             k = u;
         } else if (j <= a->sets[s].n) {
             if (key_for(a, &a->upath, u, a->pidpool[a->sets[s].off + j - 1], e->t, &k))
-                return ATTN_ENOMEM;
+                return ATTN_ECORRUPT;
         } else {
             if (key_for(a, &a->uarea, u, a->aidpool[a->sets[s].aoff + j - 1 - a->sets[s].n],
                         e->t, &k))
-                return ATTN_ENOMEM;
+                return ATTN_ECORRUPT;
         }
         if (pass == 0)
             a->keys[k].off[e->kind + 1]++;
@@ -876,8 +846,7 @@ static int build_postings(builder *b)
     attn_activity *a = b->a;
     size_t total = 0;
 
-    if (grow(&a->keys, &a->keys_cap, a->nu ? a->nu : 1, sizeof(*a->keys)))
-        return oom(b);
+    ATTN_ALLOC_GROW(a->keys, a->nu ? a->nu : 1, a->keys_cap);
     memset(a->keys, 0, a->nu * sizeof(*a->keys));
     a->nkeys = a->nu;
     for (size_t i = 0; i < a->n; i++) {
@@ -885,7 +854,7 @@ static int build_postings(builder *b)
         if (!uk->off[1] && !uk->off[2] && !uk->off[3])
             uk->anchor = a->e[i].t;
         if (post_entry(a, i, 0))
-            return oom(b);
+            return too_large(b);
     }
     /* counts -> starting offsets (off[k] = start of kind k) */
     for (size_t k = 0; k < a->nkeys; k++) {
@@ -903,11 +872,10 @@ static int build_postings(builder *b)
         key->off[NK] = (uint32_t)total;
     }
     a->npost = total;
-    if (!(a->post = malloc((total ? total : 1) * sizeof(*a->post))))
-        return oom(b);
+    a->post = attn_xmalloc(attn_st_mult(total ? total : 1, sizeof(*a->post)));
     for (size_t i = 0; i < a->n; i++)
         if (post_entry(a, i, 1))
-            return oom(b);
+            return too_large(b);
     /* the cursors now sit at the end of each kind; shift back to starts */
     for (size_t k = 0; k < a->nkeys; k++) {
         act_key *key = &a->keys[k];
@@ -922,8 +890,7 @@ static int build_postings(builder *b)
 
 static int add_tr(builder *b, int64_t pr_id, int64_t t, int src, int what)
 {
-    if (grow(&b->tr, &b->tr_cap, b->ntr + 1, sizeof(*b->tr)))
-        return oom(b);
+    ATTN_ALLOC_GROW(b->tr, b->ntr + 1, b->tr_cap);
     transition *x = &b->tr[b->ntr];
     x->pr_id = pr_id;
     x->t = t;
@@ -1046,11 +1013,8 @@ static int build_requests(builder *b)
                     long u = attn_activity_find_user(a, b->req[q].user_id);
                     if (lo >= hi || u < 0)
                         continue;
-                    if (grow(&starts, &cap, n + 1, sizeof(*starts)) ||
-                        grow(&ends, &cap2, n + 1, sizeof(*ends))) {
-                        rc = oom(b);
-                        break;
-                    }
+                    ATTN_ALLOC_GROW(starts, n + 1, cap);
+                    ATTN_ALLOC_GROW(ends, n + 1, cap2);
                     starts[n].u = ends[n].u = (uint32_t)u;
                     starts[n].v = lo;
                     ends[n].v = hi;
@@ -1063,10 +1027,11 @@ static int build_requests(builder *b)
         ti = tj;
         r = r_end;
     }
-    if (!rc && (!(a->rq_off = calloc(a->nu + 1, sizeof(*a->rq_off))) ||
-                !(a->rq_start = malloc((n ? n : 1) * sizeof(*a->rq_start))) ||
-                !(a->rq_end = malloc((n ? n : 1) * sizeof(*a->rq_end)))))
-        rc = oom(b);
+    if (!rc) {
+        a->rq_off = attn_xcalloc(a->nu + 1, sizeof(*a->rq_off));
+        a->rq_start = attn_xmalloc(attn_st_mult(n ? n : 1, sizeof(*a->rq_start)));
+        a->rq_end = attn_xmalloc(attn_st_mult(n ? n : 1, sizeof(*a->rq_end)));
+    }
     if (!rc) {
         if (n) {
             qsort(starts, n, sizeof(*starts), cmp_user_time);
@@ -1127,8 +1092,7 @@ int attn_activity_build(attn_store *s, int64_t repo_id, const attn_area_map *are
     int rc;
 
     *out = NULL;
-    if (!(a = calloc(1, sizeof(*a))))
-        return attn_error_set(err, ATTN_ENOMEM, "activity index: out of memory");
+    a = attn_xcalloc(1, sizeof(*a));
     a->areas = areas;
     memset(&b, 0, sizeof(b));
     b.a = a;
@@ -1281,8 +1245,7 @@ static const double *prefix_for(attn_activity *a, double h)
         free(a->cache[lru].pre);
         a->cache[lru] = a->cache[--a->ncache];
     }
-    if (!(pre = calloc(a->npost ? a->npost : 1, sizeof(*pre))))
-        return NULL;
+    pre = attn_xcalloc(a->npost ? a->npost : 1, sizeof(*pre));
     for (size_t k = 0; k < a->nkeys; k++) {
         const act_key *key = &a->keys[k];
         for (int kind = 0; kind < NK; kind++) {
