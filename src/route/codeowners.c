@@ -54,6 +54,7 @@
 #include "route/baselines.h"
 #include "route/router.h"
 #include "store/pinned.h"
+#include "util/alloc.h"
 
 #define CO_CACHE 64
 #define CO_RISK_LOW_SHARE 0.8
@@ -95,10 +96,8 @@ static void co_free(void *state)
 static int co_init(const json_t *config, const attn_route_ctx *ctx, void **state,
                    attn_error *err)
 {
-    co_state *st = calloc(1, sizeof(*st));
+    co_state *st = attn_xcalloc(1, sizeof(*st));
     (void)ctx;
-    if (!st)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     if (attn_bl_bool(config, NAME, "expand_teams", &st->expand_teams, err)) {
         free(st);
         return ATTN_EINVAL;
@@ -143,10 +142,7 @@ static int load(co_state *st, const char *repo_dir, const char *sha, co_entry **
     } else {
         free(text);
     }
-    if (!(fresh.sha = strdup(sha))) {
-        attn_codeowners_free(fresh.co);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory caching CODEOWNERS");
-    }
+    fresh.sha = attn_xstrdup(sha);
     if (st->n < CO_CACHE) {
         e = &st->cache[st->n++];
     } else {
@@ -170,27 +166,19 @@ typedef struct {
     size_t n, cap;
 } co_targets;
 
-static int targets_add(co_targets *ts, const char *type, const char *name, const char *via)
+static void targets_add(co_targets *ts, const char *type, const char *name, const char *via)
 {
     for (size_t i = 0; i < ts->n; i++)
         if (!strcmp(ts->t[i].type, type) && !strcasecmp(ts->t[i].name, name)) {
             if (!via)
                 ts->t[i].via = NULL;    /* owning directly beats owning through a team */
-            return 0;
+            return;
         }
-    if (ts->n == ts->cap) {
-        size_t cap = ts->cap ? ts->cap * 2 : 8;
-        co_target *nt = realloc(ts->t, cap * sizeof(*nt));
-        if (!nt)
-            return ATTN_ENOMEM;
-        ts->t = nt;
-        ts->cap = cap;
-    }
+    ATTN_ALLOC_GROW(ts->t, ts->n + 1, ts->cap);
     ts->t[ts->n].type = type;
     ts->t[ts->n].name = name;
     ts->t[ts->n].via = via;
     ts->n++;
-    return 0;
 }
 
 /* Per-file facts, sorted so files of one rule are adjacent. */
@@ -227,21 +215,13 @@ typedef struct {
     size_t n, cap;
 } co_set;
 
-static int set_add(co_set *s, const char *x)
+static void set_add(co_set *s, const char *x)
 {
     for (size_t i = 0; i < s->n; i++)
         if (!strcasecmp(s->v[i], x))
-            return 0;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
-        const char **nv = realloc(s->v, cap * sizeof(*nv));
-        if (!nv)
-            return ATTN_ENOMEM;
-        s->v = nv;
-        s->cap = cap;
-    }
+            return;
+    ATTN_ALLOC_GROW(s->v, s->n + 1, s->cap);
     s->v[s->n++] = x;
-    return 0;
 }
 
 /* What one route call notes: e-mail owners skipped, teams left unexpanded
@@ -266,13 +246,11 @@ static int rule_targets(co_state *st, const attn_route_ctx *ctx, int64_t t,
         const attn_codeowners_owner *o = &r->owners[k];
         const char *name = o->name[0] == '@' ? o->name + 1 : o->name;
         if (o->type == ATTN_CODEOWNERS_EMAIL) {
-            if (set_add(&s->emails, o->name))
-                return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+            set_add(&s->emails, o->name);
             continue;
         }
         if (o->type == ATTN_CODEOWNERS_USER) {
-            if (targets_add(ts, "user", name, NULL))
-                return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+            targets_add(ts, "user", name, NULL);
             continue;
         }
         if (st->expand_teams && ctx->roster) {
@@ -282,18 +260,14 @@ static int rule_targets(co_state *st, const attn_route_ctx *ctx, int64_t t,
             if (rc)
                 return rc;
             /* members[] holds borrowed roster strings, so the array can go now */
-            for (size_t m = 0; m < nm && !rc; m++)
-                rc = targets_add(ts, "user", members[m], name);
+            for (size_t m = 0; m < nm; m++)
+                targets_add(ts, "user", members[m], name);
             free(members);
-            if (rc)
-                return attn_error_set(err, ATTN_ENOMEM, "out of memory");
             if (nm)
                 continue;
-            if (set_add(&s->unexpanded, name))
-                return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+            set_add(&s->unexpanded, name);
         }
-        if (targets_add(ts, "team", name, NULL))
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        targets_add(ts, "team", name, NULL);
     }
     return 0;
 }
@@ -391,8 +365,7 @@ static int co_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     if (!json_array_size(changed))
         return empty(res, "no changed files at the cutoff");
 
-    if (!(files = calloc(json_array_size(changed), sizeof(*files))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    files = attn_xcalloc(json_array_size(changed), sizeof(*files));
     json_array_foreach(changed, i, jf) {
         const char *path = json_string_value(json_object_get(jf, "path"));
         if (!path)
