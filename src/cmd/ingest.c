@@ -38,23 +38,26 @@ static void print_report(const attn_cli *cli, const char *verb, const attn_inges
     if (cli->quiet)
         return;
     if (cli->json) {
-        json_t *o = json_pack("{s:s, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "repo",
+        json_t *o = json_pack("{s:s, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "repo",
                               cli->repo, "requests", (json_int_t)r->requests, "requests_per_pr",
                               per_pr, "prs", (json_int_t)r->prs_listed, "not_modified",
                               (json_int_t)r->not_modified, "gaps", (json_int_t)r->gaps,
                               "events_inserted", (json_int_t)r->norm.events_inserted,
                               "objects_changed", (json_int_t)r->objects_changed,
-                              "prs_fetched", (json_int_t)r->prs_fetched, "intervals",
+                              "prs_fetched", (json_int_t)r->prs_fetched, "gaps_healed",
+                              (json_int_t)r->gaps_resolved, "intervals",
                               (json_int_t)r->rebuild.intervals_written, "duration_s",
                               r->duration_s);
         attn_cli_print_json(o);
         return;
     }
-    printf("%s %s: %lld requests (%.2f per PR, %lld PRs), %lld 304s, %lld gaps, "
-           "%lld events inserted, %lld objects changed, %.1fs\n",
-           verb, cli->repo, (long long)r->requests, per_pr, (long long)r->prs_listed,
-           (long long)r->not_modified, (long long)r->gaps, (long long)r->norm.events_inserted,
-           (long long)r->objects_changed, r->duration_s);
+    printf("%s %s: %lld requests (%.2f per PR, %lld PRs), %lld 304s, %lld gaps, ", verb,
+           cli->repo, (long long)r->requests, per_pr, (long long)r->prs_listed,
+           (long long)r->not_modified, (long long)r->gaps);
+    if (r->gaps_resolved)
+        printf("%lld earlier gaps healed, ", (long long)r->gaps_resolved);
+    printf("%lld events inserted, %lld objects changed, %.1fs\n",
+           (long long)r->norm.events_inserted, (long long)r->objects_changed, r->duration_s);
 }
 
 static int open_store(const attn_cli *cli, int create, attn_store **s, attn_error *err)
