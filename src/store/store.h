@@ -269,4 +269,13 @@ int attn_store_contract_check(attn_store *s, int64_t repo_id, attn_contract_repo
                               attn_error *err);
 void attn_contract_report_free(attn_contract_report *r);
 
+/*
+ * An ingestion run of repo_id (ATTN_NULL_I64: any) that started and has not
+ * completed (its checkpoints are still there: killed, or still running), so
+ * the store is partly written (SPEC §13, issue 18). *found is 1 and msg (cap
+ * bytes) says which run and how to complete it; 0 otherwise.
+ */
+int attn_store_unfinished_ingest(attn_store *s, int64_t repo_id, int *found, char *msg,
+                                 size_t cap, attn_error *err);
+
 #endif

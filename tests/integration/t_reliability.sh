@@ -67,7 +67,8 @@ for c in "incremental --api-url $API" "pull-requests --api-url $API --from 2024-
     check_fails "attn ${c%% *} refuses while ingest writes" 1 "being written by pid $p1" \
         "$ATTN" $c --repo $REPO --data-dir "$TMP/w"
 done
-check "a reader is not blocked (contract check)" "$ATTN" contract check --repo $REPO --data-dir "$TMP/w"
+"$ATTN" contract check --repo $REPO --data-dir "$TMP/w" >"$TMP/out" 2>&1
+check_eq "a reader is not blocked, and sees the run in progress" 1 "$(grep -c 'FAIL unfinished_ingestion' "$TMP/out")"
 check "incremental --wait 120 waits for the writer" \
     "$ATTN" incremental --repo $REPO --api-url "$API" --data-dir "$TMP/w" --wait 120 --quiet
 wait $p1; rc1=$?
@@ -75,6 +76,29 @@ check_eq "the first writer completed" 0 "$rc1"
 same_store "both runs together: a complete store" "$TMP/w"
 check_fails "--wait takes seconds" 2 "--wait takes whole seconds" \
     "$ATTN" ingest --repo $REPO --api-url "$API" --data-dir "$TMP/w" --wait soon
+
+# ---- D5: an unfinished ingest is evident ---------------------------------------------
+# Killed once the per-PR stage is done (archive full, normalization not done).
+start_fake "$SAMPLE" --slow-rate 0.2 --slow-seconds 0.02
+"$ATTN" ingest --repo $REPO --api-url "$API" --data-dir "$TMP/u" --quiet >/dev/null 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 1000 ] && [ "$(sqlite3 "$(db_of "$TMP/u")" "SELECT count(*) FROM ingestion_checkpoints
+        WHERE stage = 'pr_details' AND completed_at IS NOT NULL" 2>/dev/null)" != 1 ]; do
+    sleep 0.01; i=$((i + 1))
+done
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+"$ATTN" contract check --repo $REPO --data-dir "$TMP/u" >"$TMP/out" 2>&1
+check_eq "contract check fails on an unfinished ingest" 1 "$?"
+check_eq "naming the run and the fix" 1 "$(grep -c "FAIL unfinished_ingestion an 'attn ingest' run started .* rerun 'attn ingest'" "$TMP/out")"
+"$ATTN" doctor --repo $REPO --from 2024-01-01 --end-at 2024-07-01 --data-dir "$TMP/u" --json >"$TMP/out" 2>&1
+check_eq "doctor: not ready, ingestion fails" "false fail" \
+    "$(jq -r '[.ready, (.checks[] | select(.name == "ingestion") | .status)] | join(" ")' "$TMP/out")"
+check_fails "eval run refuses the half-written store" 1 "has not completed" \
+    "$ATTN" eval run --repo $REPO --router popularity --from 2024-01-01 --end-at 2024-07-01 --data-dir "$TMP/u"
+check "the rerun completes it" "$ATTN" ingest --repo $REPO --api-url "$API" --data-dir "$TMP/u" --quiet
+check "then contract check passes" "$ATTN" contract check --repo $REPO --data-dir "$TMP/u"
+same_store "and the store is the clean one" "$TMP/u"
 
 # ---- D2: gaps heal ---------------------------------------------------------------------
 # heal NAME FAULTS... : a faulty ingest, then a clean rerun (ingest or $HEAL_CMD)
