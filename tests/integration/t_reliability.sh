@@ -100,6 +100,30 @@ check "the rerun completes it" "$ATTN" ingest --repo $REPO --api-url "$API" --da
 check "then contract check passes" "$ATTN" contract check --repo $REPO --data-dir "$TMP/u"
 same_store "and the store is the clean one" "$TMP/u"
 
+# ---- D3: -o / --out never replaces a special file ---------------------------------------
+mkdir -p "$TMP/o"
+mkfifo "$TMP/o/fifo"
+echo keep >"$TMP/o/target"
+ln -s "$TMP/o/target" "$TMP/o/link"
+mkdir "$TMP/o/dir"
+specials="fifo link dir"
+if mknod "$TMP/o/null" c 1 3 2>/dev/null; then specials="$specials null"; fi
+for f in $specials; do
+    check_fails "synth -o $f refused" 2 "is a" "$ATTN" synth --prs 5 -o "$TMP/o/$f"
+done
+check_fails "cohort create --out a FIFO refused" 2 "is a FIFO" "$ATTN" cohort create --repo $REPO \
+    --from 2024-01-01 --end-at 2024-07-01 --data-dir "$TMP/u" --out "$TMP/o/fifo"
+"$ATTN" cohort create --repo $REPO --from 2024-01-01 --end-at 2024-07-01 --data-dir "$TMP/u" \
+    --out "$TMP/o/cohort.json" >/dev/null 2>&1
+check_fails "experiment init --out a symlink refused" 2 "is a symbolic link" "$ATTN" experiment init \
+    --repo $REPO --cohort "$TMP/o/cohort.json" --router popularity --data-dir "$TMP/u" --out "$TMP/o/link"
+check_eq "the symlink's target is untouched" keep "$(cat "$TMP/o/target")"
+check_eq "the specials are still what they were" "p l d" \
+    "$(for f in fifo link dir; do ls -ld "$TMP/o/$f" | cut -c1; done | tr '\n' ' ' | sed 's/ $//')"
+[ -c "$TMP/o/null" ] || [ ! -e "$TMP/o/null" ] && ok "the device is still a device" || not_ok "device replaced"
+check "a regular file is replaced as before" "$ATTN" synth --prs 5 -o "$TMP/o/target"
+check_eq "no temporary files left" 0 "$(ls "$TMP/o" | grep -c tmp)"
+
 # ---- D2: gaps heal ---------------------------------------------------------------------
 # heal NAME FAULTS... : a faulty ingest, then a clean rerun (ingest or $HEAL_CMD)
 # gives the clean store; every gap row is resolved.
