@@ -26,7 +26,7 @@
 
 enum {
     Q_WM_GET, Q_WM_CURSOR, Q_WM_FINISH, Q_CP_GET, Q_CP_SET, Q_CP_CLEAR, Q_GAP, Q_QA,
-    Q_DIRTY, Q_GAP_PRS, Q_GAP_RESOLVE_PR, Q_GAP_RESOLVE_LIST, Q_GAPS_OPEN, N_Q
+    Q_DIRTY, Q_PR_UPDATED, Q_GAP_PRS, Q_GAP_RESOLVE_PR, Q_GAP_RESOLVE_LIST, Q_GAPS_OPEN, N_Q
 };
 static const char *const SQL[N_Q] = {
     [Q_WM_GET] = "SELECT updated_at, etag, last_modified, cursor FROM watermarks"
@@ -54,6 +54,7 @@ static const char *const SQL[N_Q] = {
                 " WHERE resource IN ('pull', 'issue', 'issue_event', 'issue_comment',"
                 " 'review_comment', 'pull_reviews', 'pull_files')"
                 " AND (?1 IS NULL OR fetched_at >= ?1) ORDER BY 1",
+    [Q_PR_UPDATED] = "SELECT updated_at FROM pull_requests WHERE repo_id = ?1 AND number = ?2",
     /* Healing (ingest.h "Gaps heal"). */
     [Q_GAP_PRS] = "SELECT DISTINCT pull_request_number FROM ingestion_gaps WHERE repo_id = ?1"
                   " AND pull_request_number IS NOT NULL AND resolved_at IS NULL ORDER BY 1",
@@ -409,6 +410,32 @@ static int todo_add(json_t *todo, int64_t number)
     return json_array_append_new(todo, json_integer(number));
 }
 
+/* A page URL relative to the API base ("/repos/o/r/pulls?page=3"): resume
+ * cursors are stored so, and an absolute one (older stores, or a Link to
+ * another origin) is rebased, so a rerun with another --api-url asks the
+ * current server, never the old one (issue 18 D8). */
+static void url_rel(const fetcher *f, const char *url, char *out, size_t cap)
+{
+    const char *api = f->o->api_url ? f->o->api_url : "https://api.github.com";
+    const char *p = strstr(url, "://"), *bp = strstr(api, "://");
+    size_t blen;
+    if (!p || strchr(url, '/') < p) {
+        snprintf(out, cap, "%s", url);
+        return;
+    }
+    p = strchr(p + 3, '/');
+    if (!p)
+        p = "/";
+    /* the API base's own path (enterprise: /api/v3) is the client's prefix */
+    bp = bp ? strchr(bp + 3, '/') : NULL;
+    blen = bp ? strlen(bp) : 0;
+    while (blen && bp[blen - 1] == '/')
+        blen--;
+    if (blen && !strncmp(p, bp, blen) && (p[blen] == '/' || p[blen] == '?'))
+        p += blen;
+    snprintf(out, cap, "%s", p);
+}
+
 static json_t *cursor_json(const char *next, int64_t page, int64_t hw, const char *etag,
                            const char *lm, int gap, int64_t last)
 {
@@ -421,6 +448,24 @@ static json_t *cursor_json(const char *next, int64_t page, int64_t hw, const cha
     json_object_set_new(c, "gap", json_integer(gap));
     json_object_set_new(c, "last", json_integer(last));
     return c;
+}
+
+/* A listed PR whose object changed needs its reviews and files again only
+ * when its updated_at moved: a body that differs in something irrelevant
+ * (the host in its URLs) must not cost two requests per PR (issue 18 D11). */
+static int pr_moved(fetcher *f, const json_t *pr, int64_t updated)
+{
+    sqlite3_stmt *st = f->q[Q_PR_UPDATED];
+    int moved = 1;
+    if (updated == ATTN_NULL_I64)
+        return 1;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, f->repo_id);
+    sqlite3_bind_int64(st, 2, attn_json_i64(pr, "number", -1));
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+        moved = sqlite3_column_int64(st, 0) != updated;
+    sqlite3_reset(st);
+    return moved;
 }
 
 static int run_walk(fetcher *f, const walk *w, json_t *todo, attn_error *err)
@@ -438,7 +483,7 @@ static int run_walk(fetcher *f, const walk *w, json_t *todo, attn_error *err)
     if (wm.cursor) {
         json_t *c = json_loads(wm.cursor, 0, NULL);
         if (c && attn_json_str(c, "next")) {
-            snprintf(next, sizeof(next), "%s", attn_json_str(c, "next"));
+            url_rel(f, attn_json_str(c, "next"), next, sizeof(next));
             page = attn_json_i64(c, "page", 1);
             hw = attn_json_i64(c, "hw", ATTN_NULL_I64);
             gap = (int)attn_json_i64(c, "gap", 0);
@@ -547,7 +592,7 @@ static int run_walk(fetcher *f, const walk *w, json_t *todo, attn_error *err)
                 hw = t;
             if (w->collect_prs) {
                 f->rep->prs_listed++;
-                if ((changed || f->flow == ATTN_INGEST_WINDOW) &&
+                if ((f->flow == ATTN_INGEST_WINDOW || (changed && pr_moved(f, v, t))) &&
                     todo_add(todo, attn_json_i64(v, "number", -1)))
                     rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
             }
@@ -559,7 +604,9 @@ static int run_walk(fetcher *f, const walk *w, json_t *todo, attn_error *err)
         if (!rc && w->collect_prs)
             rc = cp_set(f, "pr_todo", 0, todo, err);
         if (!rc && !finished) {
-            json_t *c = cursor_json(follow, page + 1, hw, etag, lm, gap, last);
+            char rel[2048];
+            url_rel(f, follow, rel, sizeof(rel));
+            json_t *c = cursor_json(rel, page + 1, hw, etag, lm, gap, last);
             char *text = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
             rc = exec_q(f, err, Q_WM_CURSOR, "itt", f->repo_id, w->stage, text);
             free(text);
@@ -587,7 +634,7 @@ static int run_walk(fetcher *f, const walk *w, json_t *todo, attn_error *err)
         attn_gh_response_free(&r);
         if (rc || finished)
             break;
-        snprintf(next, sizeof(next), "%s", follow);
+        url_rel(f, follow, next, sizeof(next));
         page++;
     }
     wm_free(&wm);
