@@ -2,6 +2,7 @@
  * cli.c - option handling shared by every command front end.
  */
 #include "cmd/cmd.h"
+#include "store/lock.h"
 #include "store/store.h"
 #include "util/fs.h"
 #include "util/path.h"
@@ -24,6 +25,7 @@ int attn_cli_common(attn_cli *cli, int opt, const char *arg)
     case OPT_REPO: cli->repo = arg; return 1;
     case OPT_JSON: cli->json = 1; return 1;
     case OPT_QUIET: cli->quiet = 1; return 1;
+    case OPT_WAIT: cli->wait = arg; return 1;
     }
     return 0;
 }
@@ -111,4 +113,25 @@ int attn_cli_open_store(const attn_cli *cli, attn_store **s, char *path, size_t 
     if (path && (size_t)snprintf(path, cap, "%s", db) >= cap)
         return attn_error_set(err, ATTN_EINVAL, "data directory path is too long");
     return attn_store_open(db, s, err);
+}
+
+int attn_cli_lock_store(const attn_cli *cli, const char *command, attn_store_lock **lock,
+                        attn_error *err)
+{
+    char dir[4096], db[4200], *end;
+    long long wait_s = 0;
+    int rc;
+    *lock = NULL;
+    if (cli->wait) {
+        wait_s = strtoll(cli->wait, &end, 10);
+        if (!*cli->wait || *end || wait_s < -1 || wait_s > 86400)
+            return attn_error_set(err, ATTN_EINVAL,
+                                  "--wait takes whole seconds from -1 (forever) to 86400, not '%s'",
+                                  cli->wait);
+    }
+    if ((rc = attn_path_repo_dir(cli->data_dir, cli->repo, dir, sizeof(dir), err)) ||
+        (rc = attn_cli_db_path(cli, db, sizeof(db), err)) || (rc = attn_fs_mkdirs(dir, err)))
+        return rc;
+    return attn_store_lock_acquire(db, command, wait_s < 0 ? -1 : (int)(wait_s * 1000), lock,
+                                   err);
 }

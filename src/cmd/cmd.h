@@ -18,10 +18,17 @@ typedef struct {
     const char *repo;       /* --repo O/R */
     int json;               /* --json */
     int quiet;              /* --quiet */
+    const char *wait;       /* --wait S of writer commands (NULL: fail at once) */
 } attn_cli;
 
 /* getopt_long ids for the common options; command-specific ids start at 300. */
-enum { OPT_DATA_DIR = 256, OPT_REPO, OPT_JSON, OPT_QUIET, OPT_HELP };
+enum { OPT_DATA_DIR = 256, OPT_REPO, OPT_JSON, OPT_QUIET, OPT_HELP, OPT_WAIT };
+
+/* Writer commands (ingest, incremental, pull-requests, renormalize, load, pin)
+ * add this to their longopts: --wait S waits up to S seconds for the store's
+ * writer lock instead of failing at once. */
+#define ATTN_WRITER_LONGOPTS {"wait", required_argument, NULL, OPT_WAIT}
+
 
 #define ATTN_COMMON_LONGOPTS                                   \
     {"data-dir", required_argument, NULL, OPT_DATA_DIR},       \
@@ -68,6 +75,13 @@ int attn_cli_db_path(const attn_cli *cli, char *out, size_t cap, attn_error *err
  * migrating) its history store; the DB path goes to path (may be NULL). */
 typedef struct attn_store attn_store;
 int attn_cli_open_store(const attn_cli *cli, attn_store **s, char *path, size_t cap,
+                        attn_error *err);
+
+/* Take the exclusive writer lock of the repo's store (store/lock.h), creating
+ * the repo's data directory if needed, honouring --wait. Readers never call
+ * this. Returns ATTN_ECONFLICT naming the holder, ATTN_EINVAL for a bad --wait. */
+typedef struct attn_store_lock attn_store_lock;
+int attn_cli_lock_store(const attn_cli *cli, const char *command, attn_store_lock **lock,
                         attn_error *err);
 
 int cmd_build_artifacts(int argc, char **argv);

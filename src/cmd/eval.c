@@ -238,6 +238,17 @@ static int run(int argc, char **argv, int artifacts_only)
         attn_path_repo_dir(cli.data_dir, cli.repo, repo_dir, sizeof(repo_dir), &err) ||
         attn_store_open_readonly(path, &s, &err))
         return attn_cli_fail(&err);
+    {
+        /* Never an evaluation of a half-written store (SPEC §13). */
+        char msg[400];
+        int unfinished = 0;
+        if ((rc = attn_store_unfinished_ingest(s, ATTN_NULL_I64, &unfinished, msg, sizeof(msg),
+                                               &err)) ||
+            (unfinished && (rc = attn_error_set(&err, ATTN_ECONFLICT, "%s: %s", path, msg)))) {
+            attn_store_close(s);
+            return attn_cli_fail(&err);
+        }
+    }
     eo.store = s;
     eo.repo_dir = repo_dir;
     if (o.n_prs) {

@@ -258,6 +258,15 @@ static int run(int argc, char **argv)
         (rc = attn_store_open_readonly(db, &s, &err)) ||
         (rc = open_registry(&cli, &reg, repo_dir, sizeof(repo_dir), &err)))
         goto out;
+    {
+        /* Never an experiment on a half-written store (SPEC §13). */
+        char msg[400];
+        int unfinished = 0;
+        if ((rc = attn_store_unfinished_ingest(s, ATTN_NULL_I64, &unfinished, msg, sizeof(msg),
+                                               &err)) ||
+            (unfinished && (rc = attn_error_set(&err, ATTN_ECONFLICT, "%s: %s", db, msg))))
+            goto out;
+    }
     memset(&eo, 0, sizeof(eo));
     eo.store = s;
     eo.registry = reg;

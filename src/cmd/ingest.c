@@ -16,6 +16,7 @@
  */
 #include "cmd/cmd.h"
 #include "ingest/ingest.h"
+#include "store/lock.h"
 #include "store/store.h"
 #include "util/fs.h"
 #include "util/path.h"
@@ -37,23 +38,26 @@ static void print_report(const attn_cli *cli, const char *verb, const attn_inges
     if (cli->quiet)
         return;
     if (cli->json) {
-        json_t *o = json_pack("{s:s, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "repo",
+        json_t *o = json_pack("{s:s, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "repo",
                               cli->repo, "requests", (json_int_t)r->requests, "requests_per_pr",
                               per_pr, "prs", (json_int_t)r->prs_listed, "not_modified",
                               (json_int_t)r->not_modified, "gaps", (json_int_t)r->gaps,
                               "events_inserted", (json_int_t)r->norm.events_inserted,
                               "objects_changed", (json_int_t)r->objects_changed,
-                              "prs_fetched", (json_int_t)r->prs_fetched, "intervals",
+                              "prs_fetched", (json_int_t)r->prs_fetched, "gaps_healed",
+                              (json_int_t)r->gaps_resolved, "intervals",
                               (json_int_t)r->rebuild.intervals_written, "duration_s",
                               r->duration_s);
         attn_cli_print_json(o);
         return;
     }
-    printf("%s %s: %lld requests (%.2f per PR, %lld PRs), %lld 304s, %lld gaps, "
-           "%lld events inserted, %lld objects changed, %.1fs\n",
-           verb, cli->repo, (long long)r->requests, per_pr, (long long)r->prs_listed,
-           (long long)r->not_modified, (long long)r->gaps, (long long)r->norm.events_inserted,
-           (long long)r->objects_changed, r->duration_s);
+    printf("%s %s: %lld requests (%.2f per PR, %lld PRs), %lld 304s, %lld gaps, ", verb,
+           cli->repo, (long long)r->requests, per_pr, (long long)r->prs_listed,
+           (long long)r->not_modified, (long long)r->gaps);
+    if (r->gaps_resolved)
+        printf("%lld earlier gaps healed, ", (long long)r->gaps_resolved);
+    printf("%lld events inserted, %lld objects changed, %.1fs\n",
+           (long long)r->norm.events_inserted, (long long)r->objects_changed, r->duration_s);
 }
 
 static int open_store(const attn_cli *cli, int create, attn_store **s, attn_error *err)
@@ -88,10 +92,20 @@ static int ingest_opt(void *ctx, int opt, const char *arg)
     return -1;
 }
 
+static const char *verb_command(const char *verb)
+{
+    if (!strcmp(verb, "ingest"))
+        return "attn ingest";
+    if (!strcmp(verb, "incremental"))
+        return "attn incremental";
+    return "attn pull-requests";
+}
+
 static int run(int argc, char **argv, attn_ingest_flow flow, const char *usage, const char *verb)
 {
     static const struct option longopts[] = {
         ATTN_COMMON_LONGOPTS,
+        ATTN_WRITER_LONGOPTS,
         {"since", required_argument, NULL, OPT_SINCE},
         {"api-url", required_argument, NULL, OPT_API_URL},
         {"token-env", required_argument, NULL, OPT_TOKEN_ENV},
@@ -105,6 +119,7 @@ static int run(int argc, char **argv, attn_ingest_flow flow, const char *usage, 
     attn_ingest_options o;
     attn_ingest_report rep;
     attn_store *s = NULL;
+    attn_store_lock *lock = NULL;
     struct ingest_args a = {&o, "GITHUB_TOKEN", NULL, NULL, NULL, NULL};
     const char *token_env, *since, *from, *end_at, *max_wait;
     int rc;
@@ -153,10 +168,17 @@ static int run(int argc, char **argv, attn_ingest_flow flow, const char *usage, 
     o.repo = cli.repo;
     o.quiet = cli.quiet;
     o.progress = isatty(2);
-    if ((rc = open_store(&cli, 1, &s, &err)))
+    /* One writer at a time (SPEC §13): two interleaved runs share checkpoints
+     * and cursors, and each would clear the other's work. */
+    if ((rc = attn_cli_lock_store(&cli, verb_command(verb), &lock, &err)))
         return attn_cli_fail(&err);
+    if ((rc = open_store(&cli, 1, &s, &err))) {
+        attn_store_lock_release(lock);
+        return attn_cli_fail(&err);
+    }
     rc = attn_ingest_run(s, flow, &o, &rep, &err);
     attn_store_close(s);
+    attn_store_lock_release(lock);
     if (rc) {
         if (o.progress && !o.quiet)
             fputc('\n', stderr);
@@ -171,7 +193,7 @@ int cmd_ingest(int argc, char **argv)
 {
     return run(argc, argv, ATTN_INGEST_FULL,
                "attn ingest --repo O/R [--since T] [--api-url URL] [--token-env NAME] "
-               "[--max-wait S] [--quiet] [--json] [--data-dir D]",
+               "[--max-wait S] [--wait S] [--quiet] [--json] [--data-dir D]",
                "ingest");
 }
 
@@ -179,7 +201,7 @@ int cmd_incremental(int argc, char **argv)
 {
     return run(argc, argv, ATTN_INGEST_INCREMENTAL,
                "attn incremental --repo O/R [--api-url URL] [--token-env NAME] [--max-wait S] "
-               "[--quiet] [--json] [--data-dir D]",
+               "[--wait S] [--quiet] [--json] [--data-dir D]",
                "incremental");
 }
 
@@ -187,18 +209,21 @@ int cmd_pull_requests(int argc, char **argv)
 {
     return run(argc, argv, ATTN_INGEST_WINDOW,
                "attn pull-requests --repo O/R --from T --end-at T [--with-truth] [--api-url URL] "
-               "[--token-env NAME] [--max-wait S] [--quiet] [--json] [--data-dir D]",
+               "[--token-env NAME] [--max-wait S] [--wait S] [--quiet] [--json] [--data-dir D]",
                "pull-requests");
 }
 
 int cmd_renormalize(int argc, char **argv)
 {
-    static const char USAGE[] = "attn renormalize --repo O/R [--quiet] [--json] [--data-dir D]";
-    static const struct option longopts[] = {ATTN_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
+    static const char USAGE[] = "attn renormalize --repo O/R [--wait S] [--quiet] [--json] [--data-dir D]";
+    static const struct option longopts[] = {ATTN_COMMON_LONGOPTS, ATTN_WRITER_LONGOPTS,
+                                             {NULL, 0, NULL, 0}};
     attn_cli cli;
     attn_error err;
     attn_ingest_report rep;
     attn_store *s = NULL;
+    attn_store_lock *lock = NULL;
+    char path[4200];
     int rc;
 
     attn_error_clear(&err);
@@ -206,10 +231,21 @@ int cmd_renormalize(int argc, char **argv)
         return rc;
     if (!cli.repo)
         return attn_cli_usage(USAGE, "--repo OWNER/NAME is required");
-    if ((rc = open_store(&cli, 0, &s, &err)))
+    if ((rc = attn_cli_db_path(&cli, path, sizeof(path), &err)))
         return attn_cli_fail(&err);
+    if (!attn_fs_exists(path)) {
+        attn_error_set(&err, ATTN_EINVAL, "no history store at %s (run attn ingest first)", path);
+        return attn_cli_fail(&err);
+    }
+    if ((rc = attn_cli_lock_store(&cli, "attn renormalize", &lock, &err)))
+        return attn_cli_fail(&err);
+    if ((rc = open_store(&cli, 0, &s, &err))) {
+        attn_store_lock_release(lock);
+        return attn_cli_fail(&err);
+    }
     rc = attn_ingest_renormalize(s, cli.repo, &rep, &err);
     attn_store_close(s);
+    attn_store_lock_release(lock);
     if (rc)
         return attn_cli_fail(&err);
     if (!cli.quiet)

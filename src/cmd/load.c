@@ -13,6 +13,7 @@
 #include "cmd/cmd.h"
 #include "ingest/bundle.h"
 #include "ingest/pin.h"
+#include "store/lock.h"
 #include "store/store.h"
 #include "util/fs.h"
 #include "util/path.h"
@@ -22,7 +23,7 @@
 #include <string.h>
 
 static const char USAGE[] =
-    "attn load --repo OWNER/NAME --bundle FILE [--data-dir DIR] [--quiet] [--json]";
+    "attn load --repo OWNER/NAME --bundle FILE [--wait S] [--data-dir DIR] [--quiet] [--json]";
 
 enum { OPT_BUNDLE = 300 };
 
@@ -57,10 +58,11 @@ static void print_summary(const attn_cli *cli, const char *bundle, const attn_bu
 int cmd_load(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        ATTN_COMMON_LONGOPTS, {"bundle", required_argument, NULL, OPT_BUNDLE}, {NULL, 0, NULL, 0}};
+        ATTN_COMMON_LONGOPTS, ATTN_WRITER_LONGOPTS, {"bundle", required_argument, NULL, OPT_BUNDLE}, {NULL, 0, NULL, 0}};
     attn_cli cli;
     attn_error err;
     attn_store *s = NULL;
+    attn_store_lock *lock = NULL;
     attn_bundle_stats st;
     json_t *bundle = NULL;
     const char *bundle_path = NULL;
@@ -92,7 +94,10 @@ int cmd_load(int argc, char **argv)
         attn_error_wrap(&err, "%s", bundle_path);
         return attn_cli_fail(&err);
     }
-    if ((rc = attn_cli_open_store(&cli, &s, NULL, 0, &err))) {
+    /* One writer at a time (SPEC §13); readers are never blocked. */
+    if ((rc = attn_cli_lock_store(&cli, "attn load", &lock, &err)) ||
+        (rc = attn_cli_open_store(&cli, &s, NULL, 0, &err))) {
+        attn_store_lock_release(lock);
         json_decref(bundle);
         return attn_cli_fail(&err);
     }
@@ -101,6 +106,7 @@ int cmd_load(int argc, char **argv)
         rc = attn_pin_bundle_apply(dir, bundle, &pinned, &err);
     json_decref(bundle);
     attn_store_close(s);
+    attn_store_lock_release(lock);
     if (rc) {
         attn_error_wrap(&err, "loading %s", bundle_path);
         return attn_cli_fail(&err);

@@ -7,6 +7,7 @@
  * on stderr. This command reads no store and needs no --repo.
  */
 #include "cmd/cmd.h"
+#include "util/safe.h"
 #include "ownership/codeowners.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -204,8 +205,11 @@ int cmd_owners(int argc, char **argv)
     if (!rc && !cli.json && !cli.quiet) {
         for (size_t i = 0; i < attn_codeowners_invalid_count(co); i++) {
             const attn_codeowners_invalid *iv = attn_codeowners_invalid_at(co, i);
-            fprintf(stderr, "attn: %s:%d: skipped invalid line (%s): %s\n", file, iv->line,
-                    iv->reason, iv->text);
+            char ftext[1024], ltext[1024], rtext[1024];
+            fprintf(stderr, "attn: %s:%d: skipped invalid line (%s): %s\n",
+                    attn_safe_text(file, ftext, sizeof(ftext)), iv->line,
+                    attn_safe_text(iv->reason, rtext, sizeof(rtext)),
+                    attn_safe_text(iv->text, ltext, sizeof(ltext)));
         }
     }
     if (!rc && fflush(stdout) != 0)

@@ -14,6 +14,7 @@
  */
 #include "cmd/cmd.h"
 #include "ingest/pin.h"
+#include "store/lock.h"
 #include "store/pinned.h"
 #include "store/store.h"
 #include "util/fs.h"
@@ -29,7 +30,7 @@
 
 static const char USAGE[] =
     "attn pin --repo O/R [--git-dir PATH] [--pr N]... [--path P]... [--api-url URL] "
-    "[--token-env NAME] [--max-retries N] [--json] [--quiet] [--data-dir D]";
+    "[--token-env NAME] [--max-retries N] [--wait S] [--json] [--quiet] [--data-dir D]";
 
 enum { OPT_GIT_DIR = 300, OPT_PR, OPT_PATH, OPT_API_URL, OPT_TOKEN_ENV, OPT_MAX_RETRIES };
 
@@ -92,6 +93,7 @@ int cmd_pin(int argc, char **argv)
 {
     static const struct option longopts[] = {
         ATTN_COMMON_LONGOPTS,
+        ATTN_WRITER_LONGOPTS,
         {"git-dir", required_argument, NULL, OPT_GIT_DIR},
         {"pr", required_argument, NULL, OPT_PR},
         {"path", required_argument, NULL, OPT_PATH},
@@ -104,6 +106,7 @@ int cmd_pin(int argc, char **argv)
     attn_pin_options o;
     attn_pin_report rep;
     attn_store *s = NULL;
+    attn_store_lock *lock = NULL;
     struct pin_args a;
     char dir[4096], db[4200];
     int rc;
@@ -174,12 +177,15 @@ int cmd_pin(int argc, char **argv)
     o.repo_dir = dir;
     o.quiet = cli.quiet;
     o.progress = isatty(2);
-    if (attn_store_open(db, &s, &err)) {
+    /* One writer at a time (SPEC §13); readers are never blocked. */
+    if (attn_cli_lock_store(&cli, "attn pin", &lock, &err) || attn_store_open(db, &s, &err)) {
+        attn_store_lock_release(lock);
         rc = attn_cli_fail(&err);
         goto done;
     }
     rc = attn_pin_run(s, &o, &rep, &err);
     attn_store_close(s);
+    attn_store_lock_release(lock);
     if (rc) {
         if (rep.pinned)
             attn_error_wrap(&err, "pin %s stopped after pinning %lld base SHAs (rerun to resume)",

@@ -19,9 +19,11 @@
  */
 #include "cmd/cmd.h"
 #include "exp/registry.h"
+#include "exp/runlock.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/path.h"
+#include "util/safe.h"
 #include "util/time.h"
 
 #include <errno.h>
@@ -109,9 +111,12 @@ static int print_rows(const attn_cli *cli, json_t *rows)
         char tags[512] = "";
         size_t j, len = 0;
         json_t *t;
-        json_array_foreach(json_object_get(r, "tags"), j, t)
+        json_array_foreach(json_object_get(r, "tags"), j, t) {
+            char tag[256];   /* a hand-written spec's tag may hold ESC sequences */
             len += (size_t)snprintf(tags + len, len < sizeof(tags) ? sizeof(tags) - len : 0,
-                                    "%s%s", j ? "," : "", json_string_value(t));
+                                    "%s%s", j ? "," : "",
+                                    attn_safe_text(json_string_value(t), tag, sizeof(tag)));
+        }
         printf("%-28s %-13s %-10s %-9s %-21s %s\n", attn_json_str(r, "run_id"),
                attn_json_str(r, "kind"), attn_json_str(r, "status"),
                attn_json_str(r, "lifecycle"), attn_json_str(r, "started_at"), tags);
@@ -253,6 +258,9 @@ int cmd_runs(int argc, char **argv)
         return attn_cli_fail(&err);
     snprintf(path, sizeof(path), "%s/runs.sqlite", repo_dir);
     if ((rc = attn_registry_open(path, &reg, &err)) || (rc = now_s(&now, &err)))
+        goto out;
+    /* A "running" row whose process died is failed from now on (D7). */
+    if ((rc = attn_runlock_reap(reg, repo_dir, now, NULL, &err)))
         goto out;
 
     if (!strcmp(sub, "list")) {

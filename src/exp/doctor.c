@@ -102,8 +102,8 @@ int attn_doctor_run(const attn_doctor_opts *o, json_t **out, attn_error *err)
     int64_t repo_id, horizon, last_run, n_qa;
     size_t n_missing = 0, n_no_cutoff = 0, n_stale = 0, n_no_base = 0, n_eval = 0;
     size_t n_window_in = 0, n_unknown = 0, n_gap_prs = 0;
-    char ts[ATTN_TIME_BUFSZ], msg[512], nums[128];
-    int rc;
+    char ts[ATTN_TIME_BUFSZ], msg[512], nums[128], umsg[400];
+    int rc, unfinished = 0;
 
     *out = NULL;
     if ((rc = attn_cutoff_policy_parse(o->cutoff_policy ? o->cutoff_policy : "created_at", &cpol,
@@ -130,7 +130,13 @@ int attn_doctor_run(const attn_doctor_opts *o, json_t **out, attn_error *err)
                           "json_extract(summary_json, '$.flow') IN ('ingest', 'incremental')",
                           repo_id);
     n_qa = scalar_i64(db, "SELECT count(*) FROM qa_reports WHERE repo_id = ?", repo_id);
-    if (last_run != ATTN_NULL_I64)
+    if ((rc = attn_store_unfinished_ingest(o->store, repo_id, &unfinished, umsg, sizeof(umsg),
+                                           err)))
+        goto out;
+    if (unfinished)
+        add(&R, "ingestion", "fail", json_string(umsg),
+            "rerun the ingestion command named above; it resumes at its checkpoint", NULL);
+    else if (last_run != ATTN_NULL_I64)
         add(&R, "ingestion", "ok",
             json_sprintf("last whole-repository ingestion run finished %s",
                          attn_time_format(last_run, ts)),

@@ -7,6 +7,7 @@
  * the registry only).
  */
 #include "exp/experiment.h"
+#include "exp/runlock.h"
 #include "eval/run.h"
 #include "exp/quality.h"
 #include "util/json.h"
@@ -108,6 +109,7 @@ int attn_experiment_run(const attn_experiment_opts *o, json_t **summary, attn_er
     post_ctx pc;
     json_t *extra = NULL, *sum = NULL;
     char run_id[160], run_dir[4400];
+    attn_store_lock *lock = NULL;
     size_t n = attn_cohort_size(o->cohort);
     int64_t t0 = now_ms(), started = t0 / 1000;
     int rc;
@@ -147,8 +149,14 @@ int attn_experiment_run(const attn_experiment_opts *o, json_t **summary, attn_er
     st.run_dir = run_dir;
     st.tags = json_object_get(sp->doc, "tags");
     st.started_at = started;
-    if ((rc = attn_registry_start(o->registry, &st, err)))
+    /* One process per run id (D6), held until the outcome is recorded, so a
+     * "running" row without a live holder is a dead run (runlock.h, D7). */
+    if ((rc = attn_runlock_acquire(o->repo_dir, run_id, &lock, err)))
         return rc;
+    if ((rc = attn_registry_start(o->registry, &st, err))) {
+        attn_store_lock_release(lock);
+        return rc;
+    }
 
     memset(&pc, 0, sizeof(pc));
     pc.spec = sp;
@@ -232,5 +240,6 @@ out:
     json_decref(pc.router_hashes);
     json_decref(pc.truth_hashes);
     free(prs);
+    attn_store_lock_release(lock);
     return rc;
 }

@@ -124,6 +124,19 @@ static int run_sql(attn_registry *r, int *changes, const char *sql, const char *
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
+static int current_version(attn_registry *r, int *version, attn_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(r->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return db_err(r, "reading the schema version", err);
+    }
+    *version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
 int attn_registry_open(const char *path, attn_registry **out, attn_error *err)
 {
     attn_registry *r;
@@ -165,6 +178,18 @@ int attn_registry_open(const char *path, attn_registry **out, attn_error *err)
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
         if ((rc = exec(r, "BEGIN IMMEDIATE", err)))
             goto fail;
+        /* Another process may have migrated meanwhile (two runs on a new
+         * repository, D6): read the version again under the write lock. */
+        if ((rc = current_version(r, &version, err))) {
+            exec(r, "ROLLBACK", NULL);
+            goto fail;
+        }
+        if (version > v) {
+            if ((rc = exec(r, "COMMIT", err)))
+                goto fail;
+            v = version - 1;
+            continue;
+        }
         if ((rc = exec(r, MIGRATIONS[v], err)) || (rc = exec(r, pragma, err))) {
             exec(r, "ROLLBACK", NULL);
             attn_error_wrap(err, "migrating to version %d", v + 1);

@@ -316,6 +316,23 @@ int attn_gh_client_new(const attn_gh_options *opts, attn_gh_client **out, attn_e
         return attn_error_set(err, ATTN_EINVAL,
                               "API URL '%s' is not http(s)://...; pass e.g. https://api.github.com",
                               opts->api_url ? opts->api_url : "(null)");
+    {
+        /* Credentials in the URL would be echoed by every error message:
+         * refuse them without repeating the URL (issue 18 D10). */
+        const char *a = strstr(opts->api_url, "://") + 3;
+        size_t alen0 = strcspn(a, "/?#");
+        if (memchr(a, '@', alen0))
+            return attn_error_set(err, ATTN_EINVAL,
+                                  "the API URL carries credentials (user:token@host); remove "
+                                  "them and pass the token in GITHUB_TOKEN or --token-env");
+    }
+    if (opts->token)
+        for (const unsigned char *p = (const unsigned char *)opts->token; *p; p++)
+            if (*p < 0x20 || *p == 0x7f)
+                /* CR/LF would inject request headers */
+                return attn_error_set(err, ATTN_EINVAL,
+                                      "the token holds a control character (CR, LF, ...); "
+                                      "export it without one");
     pthread_once(&curl_once, curl_init_once);
     if (curl_init_rc != CURLE_OK)
         return attn_error_set(err, ATTN_EIO, "libcurl failed to initialise: %s",

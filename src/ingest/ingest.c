@@ -26,7 +26,7 @@
 
 enum {
     Q_WM_GET, Q_WM_CURSOR, Q_WM_FINISH, Q_CP_GET, Q_CP_SET, Q_CP_CLEAR, Q_GAP, Q_QA,
-    Q_DIRTY, N_Q
+    Q_DIRTY, Q_PR_UPDATED, Q_GAP_PRS, Q_GAP_RESOLVE_PR, Q_GAP_RESOLVE_LIST, Q_GAPS_OPEN, N_Q
 };
 static const char *const SQL[N_Q] = {
     [Q_WM_GET] = "SELECT updated_at, etag, last_modified, cursor FROM watermarks"
@@ -54,6 +54,17 @@ static const char *const SQL[N_Q] = {
                 " WHERE resource IN ('pull', 'issue', 'issue_event', 'issue_comment',"
                 " 'review_comment', 'pull_reviews', 'pull_files')"
                 " AND (?1 IS NULL OR fetched_at >= ?1) ORDER BY 1",
+    [Q_PR_UPDATED] = "SELECT updated_at FROM pull_requests WHERE repo_id = ?1 AND number = ?2",
+    /* Healing (ingest.h "Gaps heal"). */
+    [Q_GAP_PRS] = "SELECT DISTINCT pull_request_number FROM ingestion_gaps WHERE repo_id = ?1"
+                  " AND pull_request_number IS NOT NULL AND resolved_at IS NULL ORDER BY 1",
+    [Q_GAP_RESOLVE_PR] = "UPDATE ingestion_gaps SET resolved_at = ?4 WHERE repo_id = ?1"
+                         " AND pull_request_number = ?2 AND resource = ?3 AND resolved_at IS NULL",
+    [Q_GAP_RESOLVE_LIST] = "UPDATE ingestion_gaps SET resolved_at = ?3 WHERE repo_id = ?1"
+                           " AND resource = ?2 AND pull_request_number IS NULL"
+                           " AND resolved_at IS NULL",
+    [Q_GAPS_OPEN] = "SELECT count(*) FROM ingestion_gaps WHERE repo_id = ?1"
+                    " AND (resolved_at IS NULL OR resolved_at >= ?2)",
 };
 
 /* Per-stage counters for the QA report. */
@@ -77,6 +88,7 @@ typedef struct {
     char base[256];             /* /repos/o/r */
     int64_t counts[N_R];
     int tty_progress;
+    int heal;                   /* the store had open gaps when this run started */
     /* Per-PR stage progress, for the ETA on the progress line. */
     int64_t prs_total, prs_done, prs_done_at_start;
     double prs_started;
@@ -234,6 +246,15 @@ static int gap_insert(fetcher *f, const gap_info *g, attn_error *err)
                   wall_now(), g->pr_number);
 }
 
+/* A list walked to its end without a gap: its earlier gaps are healed. */
+static int gaps_resolve_list(fetcher *f, const char *stage, attn_error *err)
+{
+    int rc = exec_q(f, err, Q_GAP_RESOLVE_LIST, "iti", f->repo_id, stage, wall_now());
+    if (!rc)
+        f->rep->gaps_resolved += sqlite3_changes(f->db);
+    return rc;
+}
+
 /* ---- HTTP ------------------------------------------------------------------------- */
 
 static void progress(fetcher *f)
@@ -389,6 +410,32 @@ static int todo_add(json_t *todo, int64_t number)
     return json_array_append_new(todo, json_integer(number));
 }
 
+/* A page URL relative to the API base ("/repos/o/r/pulls?page=3"): resume
+ * cursors are stored so, and an absolute one (older stores, or a Link to
+ * another origin) is rebased, so a rerun with another --api-url asks the
+ * current server, never the old one (issue 18 D8). */
+static void url_rel(const fetcher *f, const char *url, char *out, size_t cap)
+{
+    const char *api = f->o->api_url ? f->o->api_url : "https://api.github.com";
+    const char *p = strstr(url, "://"), *bp = strstr(api, "://");
+    size_t blen;
+    if (!p || strchr(url, '/') < p) {
+        snprintf(out, cap, "%s", url);
+        return;
+    }
+    p = strchr(p + 3, '/');
+    if (!p)
+        p = "/";
+    /* the API base's own path (enterprise: /api/v3) is the client's prefix */
+    bp = bp ? strchr(bp + 3, '/') : NULL;
+    blen = bp ? strlen(bp) : 0;
+    while (blen && bp[blen - 1] == '/')
+        blen--;
+    if (blen && !strncmp(p, bp, blen) && (p[blen] == '/' || p[blen] == '?'))
+        p += blen;
+    snprintf(out, cap, "%s", p);
+}
+
 static json_t *cursor_json(const char *next, int64_t page, int64_t hw, const char *etag,
                            const char *lm, int gap, int64_t last)
 {
@@ -401,6 +448,24 @@ static json_t *cursor_json(const char *next, int64_t page, int64_t hw, const cha
     json_object_set_new(c, "gap", json_integer(gap));
     json_object_set_new(c, "last", json_integer(last));
     return c;
+}
+
+/* A listed PR whose object changed needs its reviews and files again only
+ * when its updated_at moved: a body that differs in something irrelevant
+ * (the host in its URLs) must not cost two requests per PR (issue 18 D11). */
+static int pr_moved(fetcher *f, const json_t *pr, int64_t updated)
+{
+    sqlite3_stmt *st = f->q[Q_PR_UPDATED];
+    int moved = 1;
+    if (updated == ATTN_NULL_I64)
+        return 1;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, f->repo_id);
+    sqlite3_bind_int64(st, 2, attn_json_i64(pr, "number", -1));
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+        moved = sqlite3_column_int64(st, 0) != updated;
+    sqlite3_reset(st);
+    return moved;
 }
 
 static int run_walk(fetcher *f, const walk *w, json_t *todo, attn_error *err)
@@ -418,7 +483,7 @@ static int run_walk(fetcher *f, const walk *w, json_t *todo, attn_error *err)
     if (wm.cursor) {
         json_t *c = json_loads(wm.cursor, 0, NULL);
         if (c && attn_json_str(c, "next")) {
-            snprintf(next, sizeof(next), "%s", attn_json_str(c, "next"));
+            url_rel(f, attn_json_str(c, "next"), next, sizeof(next));
             page = attn_json_i64(c, "page", 1);
             hw = attn_json_i64(c, "hw", ATTN_NULL_I64);
             gap = (int)attn_json_i64(c, "gap", 0);
@@ -457,6 +522,7 @@ static int run_walk(fetcher *f, const walk *w, json_t *todo, attn_error *err)
             attn_gh_response_free(&r);
             if (!(rc = attn_store_begin(f->s, err))) {
                 if ((rc = exec_q(f, err, Q_WM_CURSOR, "itt", f->repo_id, w->stage, (char *)NULL)) ||
+                    (rc = gaps_resolve_list(f, w->stage, err)) ||
                     (rc = cp_set(f, w->stage, 1, NULL, err)) || (rc = attn_store_commit(f->s, err)))
                     attn_store_rollback(f->s);
             }
@@ -526,7 +592,7 @@ static int run_walk(fetcher *f, const walk *w, json_t *todo, attn_error *err)
                 hw = t;
             if (w->collect_prs) {
                 f->rep->prs_listed++;
-                if ((changed || f->flow == ATTN_INGEST_WINDOW) &&
+                if ((f->flow == ATTN_INGEST_WINDOW || (changed && pr_moved(f, v, t))) &&
                     todo_add(todo, attn_json_i64(v, "number", -1)))
                     rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
             }
@@ -538,7 +604,9 @@ static int run_walk(fetcher *f, const walk *w, json_t *todo, attn_error *err)
         if (!rc && w->collect_prs)
             rc = cp_set(f, "pr_todo", 0, todo, err);
         if (!rc && !finished) {
-            json_t *c = cursor_json(follow, page + 1, hw, etag, lm, gap, last);
+            char rel[2048];
+            url_rel(f, follow, rel, sizeof(rel));
+            json_t *c = cursor_json(rel, page + 1, hw, etag, lm, gap, last);
             char *text = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
             rc = exec_q(f, err, Q_WM_CURSOR, "itt", f->repo_id, w->stage, text);
             free(text);
@@ -553,6 +621,8 @@ static int run_walk(fetcher *f, const walk *w, json_t *todo, attn_error *err)
                         gap ? ATTN_NULL_I64 : hw, gap || !etag[0] ? NULL : etag,
                         gap ? NULL : (w->cond == 2 ? (hw != ATTN_NULL_I64 ? hwlm : NULL)
                                                    : (lm[0] ? lm : NULL)));
+            if (!rc && !gap)
+                rc = gaps_resolve_list(f, w->stage, err);
             if (!rc)
                 rc = cp_set(f, w->stage, 1, NULL, err);
         }
@@ -564,7 +634,7 @@ static int run_walk(fetcher *f, const walk *w, json_t *todo, attn_error *err)
         attn_gh_response_free(&r);
         if (rc || finished)
             break;
-        snprintf(next, sizeof(next), "%s", follow);
+        url_rel(f, follow, next, sizeof(next));
         page++;
     }
     wm_free(&wm);
@@ -701,6 +771,15 @@ static int run_pr_details(fetcher *f, attn_error *err)
                 } else {
                     rc = put_items(f, plan[p].kind, plan[p].counter, got[p], err);
                 }
+            }
+            /* A per-PR list fetched whole heals that PR's earlier gap in it. */
+            for (size_t p = 0; p < 5 && !rc; p++) {
+                if (!got[p])
+                    continue;
+                rc = exec_q(f, err, Q_GAP_RESOLVE_PR, "iiti", f->repo_id, n, plan[p].resource,
+                            wall_now());
+                if (!rc)
+                    f->rep->gaps_resolved += sqlite3_changes(f->db);
             }
             for (int g = 0; g < n_gaps && !rc; g++)
                 rc = gap_insert(f, &gaps[g], err);
@@ -926,7 +1005,7 @@ static int apply_catalogue_only(attn_norm_ctx *ctx, const json_t *part, attn_err
 /* Normalize the archived groups of `numbers` (sorted), PART_NUMBERS at a time,
  * each part in one transaction; collect their issue and PR ids for the rebuild. */
 static int normalize_numbers(attn_store *s, attn_archive *ar, int64_t repo_id,
-                             const int64_t *numbers, size_t n, int full,
+                             const int64_t *numbers, size_t n, int full, int heal,
                              attn_ingest_report *rep, attn_error *err)
 {
     static const struct { const char *kind, *key; int map; } kinds[] = {
@@ -950,6 +1029,7 @@ static int normalize_numbers(attn_store *s, attn_archive *ar, int64_t repo_id,
     }
     if ((rc = attn_norm_ctx_init(&ctx, s, repo_id, err)))
         goto out0;
+    ctx.heal = heal;
     /* Team memberships are stamped with the repository's last activity, as
      * `attn load` does, never the wall clock, so two runs give the same rows. */
     if (attn_json_time(repo, "pushed_at", &t1, &e))
@@ -1094,7 +1174,7 @@ int attn_ingest_renormalize(attn_store *s, const char *repo, attn_ingest_report 
     if ((rc = attn_archive_open(s, &ar, err)))
         return rc;
     if (!(rc = dirty_numbers(s, ATTN_NULL_I64, &nums, &n, err)))
-        rc = normalize_numbers(s, ar, repo_id, nums, n, 1, rep, err);
+        rc = normalize_numbers(s, ar, repo_id, nums, n, 1, 1, rep, err);
     free(nums);
     attn_archive_close(ar);
     rep->duration_s = mono_now() - t0;
@@ -1128,6 +1208,37 @@ static int write_qa(fetcher *f, attn_error *err)
     return rc;
 }
 
+static int todo_add_gap_prs(fetcher *f, json_t *todo, attn_error *err)
+{
+    sqlite3_stmt *st = f->q[Q_GAP_PRS];
+    int step, rc = 0;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, f->repo_id);
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+        if (todo_add(todo, sqlite3_column_int64(st, 0)))
+            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    sqlite3_reset(st);
+    if (!rc && step != SQLITE_DONE)
+        rc = attn_error_set(err, ATTN_EDB, "ingestion_gaps: %s", sqlite3_errmsg(f->db));
+    return rc;
+}
+
+/* Gaps open, or healed by this run (so far, across resumes). */
+static int count_open_gaps(fetcher *f, int64_t *n, attn_error *err)
+{
+    sqlite3_stmt *st = f->q[Q_GAPS_OPEN];
+    int step;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, f->repo_id);
+    sqlite3_bind_int64(st, 2, f->run_started);
+    step = sqlite3_step(st);
+    *n = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW)
+        return attn_error_set(err, ATTN_EDB, "ingestion_gaps: %s", sqlite3_errmsg(f->db));
+    return 0;
+}
+
 static int run_stages(fetcher *f, attn_error *err)
 {
     json_t *run = NULL, *todo = NULL;
@@ -1150,8 +1261,14 @@ static int run_stages(fetcher *f, attn_error *err)
     since = attn_json_i64(run, "since", ATTN_NULL_I64);
     if ((rc = cp_get(f, "pr_todo", NULL, &todo, err)))
         goto out;
-    if (!todo)
+    if (!todo) {
         todo = json_array();
+        /* PRs whose per-PR lists were lost earlier are fetched again. */
+        if (f->flow != ATTN_INGEST_WINDOW && (rc = todo_add_gap_prs(f, todo, err)))
+            goto out;
+        if ((rc = cp_set(f, "pr_todo", 0, todo, err)))
+            goto out;
+    }
 
     if (f->flow == ATTN_INGEST_WINDOW) {
         walk w[2] = {
@@ -1281,12 +1398,20 @@ int attn_ingest_run(attn_store *s, attn_ingest_flow flow, const attn_ingest_opti
     }
     if ((rc = run_stages(&f, err)))
         goto out;
+    {
+        /* A store that had gaps: phase 2 corrects what was derived without them. */
+        int64_t open_gaps = 0;
+        if ((rc = count_open_gaps(&f, &open_gaps, err)))
+            goto out;
+        f.heal = open_gaps > 0;
+    }
     if (f.tty_progress)
         fputc('\n', stderr);
 
     /* Phase 2: what this run changed (or everything, for a first backfill). */
     if ((rc = dirty_numbers(s, f.run_started, &nums, &n, err)) ||
-        (rc = normalize_numbers(s, f.ar, f.repo_id, nums, n, flow == ATTN_INGEST_FULL, rep, err)))
+        (rc = normalize_numbers(s, f.ar, f.repo_id, nums, n, flow == ATTN_INGEST_FULL, f.heal,
+                                rep, err)))
         goto out;
     rep->duration_s = mono_now() - t0;
     if ((rc = attn_store_begin(s, err)))

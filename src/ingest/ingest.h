@@ -38,7 +38,12 @@
  * page number, else the list stops there. A list walk with a gap does not
  * advance its watermark, so the next incremental asks again. Gaps do not make
  * the command fail: exit status 0, a warning per gap and "gaps N" in the
- * summary. Errors that would make every later request fail too (401,
+ * summary. Gaps heal: the next run fetches again the per-PR lists of every
+ * PR with an open gap, and a list walked to its end without a gap (or
+ * answered 304) resolves that list's gaps; resolved_at is set. While a store
+ * has open gaps its phase 2 corrects events derived from the incomplete
+ * source (store.h attn_store_correct_event), so after a clean rerun the store
+ * equals one that never had the gap. Errors that would make every later request fail too (401,
  * rate-limit wait over --max-wait, the repository request) stop the run at its
  * checkpoint with exit 1; rerunning resumes.
  *
@@ -82,6 +87,7 @@ typedef struct {
 
 typedef struct {
     int64_t requests, not_modified, pages, objects, objects_changed, gaps;
+    int64_t gaps_resolved;    /* earlier gaps this run healed */
     int64_t prs_listed, prs_fetched, numbers_normalized;
     int64_t rate_remaining;
     double duration_s;

@@ -46,6 +46,7 @@ typedef struct {
     int64_t prs, issues, reviews, comments, files;
     int64_t issue_events;                      /* issue event objects normalized */
     int64_t events_inserted, events_duplicate;
+    int64_t events_corrected;                  /* healing: rows fixed or dropped */
     int64_t skipped;                           /* objects ignored (e.g. pending reviews,
                                                   events naming an unknown PR or label) */
 } attn_norm_stats;
@@ -58,6 +59,10 @@ typedef struct {
     int64_t observed_at;   /* when the objects were fetched (team membership); may be NULL */
     attn_norm_stats stats;
     attn_norm_map *map;    /* private lookup caches, owned by the ctx */
+    int heal;              /* 1: correct stored events that differ from the source
+                              (after an ingestion gap; store.h attn_store_correct_event) */
+    char heal_key[64];     /* healing: the issue event being normalized, and */
+    int heal_key_seen;     /* whether an event was emitted under its own key */
 } attn_norm_ctx;
 
 int attn_norm_ctx_init(attn_norm_ctx *ctx, attn_store *store, int64_t repo_id,

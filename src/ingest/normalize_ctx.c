@@ -450,15 +450,20 @@ int norm_emit(attn_norm_ctx *ctx, norm_event *e, attn_error *err)
     row.commit_sha = e->commit_sha;
     row.payload_json = payload;
     row.event_key = e->key;
+    if (ctx->heal && !strcmp(e->key, ctx->heal_key))
+        ctx->heal_key_seen = 1;
     rc = attn_store_insert_event(ctx->store, &row, &inserted, NULL, err);
-    free(payload);
-    if (rc)
-        return rc;
-    if (inserted)
+    if (!rc && inserted) {
         ctx->stats.events_inserted++;
-    else
+    } else if (!rc) {
+        int corrected = 0;
         ctx->stats.events_duplicate++;
-    return 0;
+        if (ctx->heal)
+            rc = attn_store_correct_event(ctx->store, &row, &corrected, err);
+        ctx->stats.events_corrected += corrected;
+    }
+    free(payload);
+    return rc;
 }
 
 int norm_req_i64(const json_t *obj, const char *key, const char *what, int64_t *out,

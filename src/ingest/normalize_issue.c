@@ -158,6 +158,14 @@ int norm_issue_core(attn_norm_ctx *ctx, const json_t *issue, const json_t *event
                  (long long)row.closed_at);
         if ((rc = norm_emit(ctx, &e, err)))
             return attn_error_wrap(err, "%s", what);
+    } else if (row.closed_at != ATTN_NULL_I64 && norm_earliest_named(events, "closed")) {
+        /* The real close arrived (an events page lost earlier was fetched):
+         * the close synthesized meanwhile goes. */
+        int64_t dropped = 0;
+        if ((rc = attn_store_drop_synthesized(ctx->store, "issue", row.id, "issue.closed",
+                                              &dropped, err)))
+            return attn_error_wrap(err, "%s", what);
+        ctx->stats.events_corrected += dropped;
     }
     return 0;
 }
@@ -361,13 +369,16 @@ int attn_normalize_issue_event(attn_norm_ctx *ctx, const json_t *ev, attn_error 
     is_pr = in.pr_id != ATTN_NULL_I64;
     /* An issue this store has never seen is skipped and counted: taking the
      * id embedded in the event would leave interval rows pointing at a
-     * missing issue, and the interval rebuild of the whole repository would
-     * then fail (found by fuzz_normalize). */
+     * missing issue (its list page lost as a gap), and the interval rebuild
+     * of the whole repository would then fail (found by fuzz_normalize). The
+     * event is normalized again once the issue arrives. */
     if (in.issue_id == ATTN_NULL_I64 && !is_pr)
         return ev_skip(&in);
     if ((rc = norm_user_at(ctx, ev, "actor", &in.actor_id, err)))
         return attn_error_wrap(err, "%s", in.what);
     ctx->stats.issue_events++;
+    snprintf(ctx->heal_key, sizeof(ctx->heal_key), "issue_event:%lld", (long long)in.id);
+    ctx->heal_key_seen = 0;
 
     rc = 0;
     if (!strcmp(in.name, "labeled") || !strcmp(in.name, "unlabeled"))
@@ -432,5 +443,14 @@ int attn_normalize_issue_event(attn_norm_ctx *ctx, const json_t *ev, attn_error 
     }
     if (rc)
         return attn_error_wrap(err, "%s (%s)", in.what, in.name);
+    if (ctx->heal && !ctx->heal_key_seen) {
+        /* No event under its own key now that the PR is known (a merge is the
+         * PR's "pr:N:merged"): what was stored for it while the PR was
+         * missing goes. */
+        int64_t dropped = 0;
+        if ((rc = attn_store_drop_event_key(ctx->store, ctx->heal_key, &dropped, err)))
+            return attn_error_wrap(err, "%s", in.what);
+        ctx->stats.events_corrected += dropped;
+    }
     return 0;
 }

@@ -8,6 +8,7 @@
  * all, so the next run asks again.
  */
 #include "ingest/pin.h"
+#include "util/safe.h"
 #include "github/client.h"
 #include "store/pinned.h"
 #include "util/json.h"
@@ -91,11 +92,12 @@ static void warn(pinner *p, const char *fmt, ...)
         return;
     if (p->tty)
         fputc('\n', stderr);
-    fputs("attn: warning: ", stderr);
+    char raw[2048], safe[4096];
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    /* server text (paths, messages) reaches the terminal escaped */
+    fprintf(stderr, "attn: warning: %s\n", attn_safe_text(raw, safe, sizeof(safe)));
 }
 
 static int gap_insert(pinner *p, const char *url, const char *detail, attn_error *err)

@@ -11,6 +11,7 @@
  * file (a missing table is a finding, not an error).
  */
 #include "store/store_internal.h"
+#include "util/time.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -409,6 +410,42 @@ static void emit_fk(checker *c, const char *unused, sqlite3_stmt *r)
             (const char *)sqlite3_column_text(r, 2));
 }
 
+/* ---- unfinished ingestion runs -------------------------------------------------------- */
+
+int attn_store_unfinished_ingest(attn_store *s, int64_t repo_id, int *found, char *msg,
+                                 size_t cap, attn_error *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+    *found = 0;
+    if (cap)
+        msg[0] = 0;
+    if ((rc = prep(s, "SELECT flow, max(CASE WHEN stage = 'run' THEN"
+                      " json_extract(details_json, '$.started_at') END)"
+                      " FROM ingestion_checkpoints WHERE ?1 IS NULL OR repo_id = ?1"
+                      " GROUP BY flow ORDER BY flow LIMIT 1", &st, err)))
+        return rc;
+    if (repo_id != ATTN_NULL_I64)
+        sqlite3_bind_int64(st, 1, repo_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        char ts[ATTN_TIME_BUFSZ] = "an unknown time";
+        const char *flow = (const char *)sqlite3_column_text(st, 0);
+        if (sqlite3_column_type(st, 1) == SQLITE_INTEGER)
+            attn_time_format(sqlite3_column_int64(st, 1), ts);
+        snprintf(msg, cap,
+                 "an 'attn %s' run started %s has not completed (killed, or still running), so "
+                 "the store is partly written; rerun 'attn %s' to complete it",
+                 flow ? flow : "ingest", ts, flow ? flow : "ingest");
+        *found = 1;
+        rc = SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return attn_store_db_error(s, err, "reading ingestion checkpoints");
+    return 0;
+}
+
 /* ---- driver ------------------------------------------------------------------------ */
 
 int attn_store_contract_check(attn_store *s, int64_t repo_id, attn_contract_report *out,
@@ -458,6 +495,14 @@ int attn_store_contract_check(attn_store *s, int64_t repo_id, attn_contract_repo
     }
     if ((rc = run_rows(s, &c, "", "PRAGMA foreign_key_check", emit_fk, err)))
         goto done;
+    if (table_ok(&c, "ingestion_checkpoints")) {
+        char msg[400];
+        int found;
+        if ((rc = attn_store_unfinished_ingest(s, repo_id, &found, msg, sizeof(msg), err)))
+            goto done;
+        if (found)
+            finding(&c, "FAIL unfinished_ingestion %s", msg);
+    }
     if (c.dropped) {
         /* Room for this line was reserved by finding()'s +2 allocation. */
         char line[128];

@@ -4,7 +4,11 @@
  * Owns inserting events, de-duplicated by event_key (the source's own
  * identity: re-ingesting a page never duplicates a fact, and two distinct
  * facts never share a key). Nothing here may update or delete an event: the
- * log is the ground truth intervals are rebuilt from.
+ * log is the ground truth intervals are rebuilt from. The one exception is
+ * healing after an ingestion gap (store.h): an event derived from an
+ * incomplete source is corrected from the complete one, and a synthesized
+ * close is dropped once the real close is stored, so that a healed store
+ * equals one that never had the gap.
  */
 #include "store/store_internal.h"
 
@@ -75,4 +79,118 @@ int attn_store_insert_event(attn_store *s, const attn_event_row *e, int *inserte
     sqlite3_reset(st);
     snprintf(what, sizeof(what), "looking up event '%.200s'", e->event_key);
     return attn_store_db_error(s, err, what);
+}
+
+static const char SQL_CORRECT_EVENT[] =
+    "UPDATE events SET occurred_at = ?2, actor_id = ?3, subject_type = ?4, subject_id = ?5,"
+    " event_type = ?6, object_type = ?7, object_id = ?8, commit_sha = ?9, payload_json = ?10"
+    " WHERE event_key = ?11 AND repo_id = ?1 AND (occurred_at IS NOT ?2 OR actor_id IS NOT ?3"
+    " OR subject_type IS NOT ?4 OR subject_id IS NOT ?5 OR event_type IS NOT ?6"
+    " OR object_type IS NOT ?7 OR object_id IS NOT ?8 OR commit_sha IS NOT ?9"
+    " OR payload_json IS NOT ?10)";
+
+int attn_store_correct_event(attn_store *s, const attn_event_row *e, int *corrected,
+                             attn_error *err)
+{
+    sqlite3_stmt *st;
+    char what[256];
+    int rc;
+    *corrected = 0;
+    if ((rc = attn_store_stmt(s, ST_CORRECT_EVENT, SQL_CORRECT_EVENT, &st, err)))
+        return rc;
+    attn_store_bind_i64(st, 1, e->repo_id);
+    sqlite3_bind_int64(st, 2, e->occurred_at);
+    attn_store_bind_i64(st, 3, e->actor_id);
+    attn_store_bind_text(st, 4, e->subject_type);
+    attn_store_bind_i64(st, 5, e->subject_id);
+    attn_store_bind_text(st, 6, e->event_type);
+    attn_store_bind_text(st, 7, e->object_type);
+    attn_store_bind_i64(st, 8, e->object_id);
+    attn_store_bind_text(st, 9, e->commit_sha);
+    attn_store_bind_text(st, 10, e->payload_json);
+    attn_store_bind_text(st, 11, e->event_key);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        snprintf(what, sizeof(what), "correcting event '%.200s'", e->event_key);
+        return attn_store_db_error(s, err, what);
+    }
+    *corrected = sqlite3_changes(s->db) > 0;
+    return 0;
+}
+
+static const char SQL_SYNTH_EVENTS[] =
+    "SELECT id FROM events WHERE subject_type = ?1 AND subject_id = ?2 AND event_type = ?3"
+    " AND json_extract(payload_json, '$.synthesized') = 1";
+
+/* Every table whose rows point at events (intervals.c rebuilds them). */
+static const char *const INTERVAL_TABLES[] = {
+    "issue_state_intervals", "issue_content_intervals", "issue_label_intervals",
+    "issue_assignee_intervals", "issue_milestone_intervals", "pull_request_draft_intervals",
+    "pull_request_head_intervals", "pull_request_base_intervals",
+    "pull_request_review_request_intervals", "comment_content_intervals",
+    "review_content_intervals"};
+
+static int drop_event(attn_store *s, int64_t id, attn_error *err)
+{
+    char sql[200];
+    for (size_t i = 0; i < sizeof(INTERVAL_TABLES) / sizeof(INTERVAL_TABLES[0]); i++) {
+        snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE start_event_id = %lld OR end_event_id = %lld",
+                 INTERVAL_TABLES[i], (long long)id, (long long)id);
+        if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            return attn_store_db_error(s, err, "dropping the intervals of a synthesized event");
+    }
+    snprintf(sql, sizeof(sql), "DELETE FROM events WHERE id = %lld", (long long)id);
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return attn_store_db_error(s, err, "dropping a synthesized event");
+    return 0;
+}
+
+int attn_store_drop_synthesized(attn_store *s, const char *subject_type, int64_t subject_id,
+                                const char *event_type, int64_t *dropped, attn_error *err)
+{
+    sqlite3_stmt *st;
+    int64_t ids[16];
+    size_t n = 0;
+    int rc, step;
+    *dropped = 0;
+    if ((rc = attn_store_stmt(s, ST_SYNTH_EVENTS, SQL_SYNTH_EVENTS, &st, err)))
+        return rc;
+    attn_store_bind_text(st, 1, subject_type);
+    sqlite3_bind_int64(st, 2, subject_id);
+    attn_store_bind_text(st, 3, event_type);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && n < sizeof(ids) / sizeof(ids[0]))
+        ids[n++] = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return attn_store_db_error(s, err, "looking up synthesized events");
+    for (size_t i = 0; i < n; i++)
+        if ((rc = drop_event(s, ids[i], err)))
+            return rc;
+    *dropped = (int64_t)n;
+    return 0;
+}
+
+int attn_store_drop_event_key(attn_store *s, const char *key, int64_t *dropped,
+                              attn_error *err)
+{
+    sqlite3_stmt *st;
+    int64_t id = ATTN_NULL_I64;
+    int rc;
+    *dropped = 0;
+    if ((rc = attn_store_stmt(s, ST_EVENT_ID_BY_KEY, SQL_EVENT_ID_BY_KEY, &st, err)))
+        return rc;
+    attn_store_bind_text(st, 1, key);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return attn_store_db_error(s, err, "looking up an event to drop");
+    if (id == ATTN_NULL_I64)
+        return 0;
+    if ((rc = drop_event(s, id, err)))
+        return rc;
+    *dropped = 1;
+    return 0;
 }

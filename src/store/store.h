@@ -196,6 +196,28 @@ typedef struct {
 int attn_store_insert_event(attn_store *s, const attn_event_row *e, int *inserted,
                             int64_t *event_id, attn_error *err);
 
+/*
+ * Healing after an ingestion gap (SPEC §13, issue 18): an event derived while
+ * part of its source was missing (a review comment without its review, a PR's
+ * issue event stored before the PR was known) is corrected in place from the
+ * complete source; *corrected is 1 when the stored row differed. Only
+ * normalization of a store that had gaps, or `attn renormalize`, calls this.
+ */
+int attn_store_correct_event(attn_store *s, const attn_event_row *e, int *corrected,
+                             attn_error *err);
+/*
+ * Drop the events of subject (type, id) and event_type whose payload says
+ * "synthesized" (a close taken from closed_at while the events list was
+ * missing), once the real events are stored, with the interval rows built on
+ * them (the caller rebuilds that subject's intervals). *dropped: rows removed.
+ */
+int attn_store_drop_synthesized(attn_store *s, const char *subject_type, int64_t subject_id,
+                                const char *event_type, int64_t *dropped, attn_error *err);
+/* Healing: drop the event with this key (and the intervals built on it), when
+ * the complete source no longer derives one. *dropped: 0 or 1. */
+int attn_store_drop_event_key(attn_store *s, const char *key, int64_t *dropped,
+                              attn_error *err);
+
 /* ---- intervals ------------------------------------------------------------ */
 
 /* Scope of a rebuild: NULL arrays mean "everything in the repo". The sets name
@@ -246,5 +268,14 @@ typedef struct {
 int attn_store_contract_check(attn_store *s, int64_t repo_id, attn_contract_report *out,
                               attn_error *err);
 void attn_contract_report_free(attn_contract_report *r);
+
+/*
+ * An ingestion run of repo_id (ATTN_NULL_I64: any) that started and has not
+ * completed (its checkpoints are still there: killed, or still running), so
+ * the store is partly written (SPEC §13, issue 18). *found is 1 and msg (cap
+ * bytes) says which run and how to complete it; 0 otherwise.
+ */
+int attn_store_unfinished_ingest(attn_store *s, int64_t repo_id, int *found, char *msg,
+                                 size_t cap, attn_error *err);
 
 #endif

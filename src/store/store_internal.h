@@ -28,6 +28,8 @@ typedef enum {
     ST_UPSERT_RELEASE,
     ST_INSERT_EVENT,
     ST_EVENT_ID_BY_KEY,
+    ST_CORRECT_EVENT,
+    ST_SYNTH_EVENTS,
     ST_REPO_ID_BY_NAME,
     ST_COUNT
 } attn_store_stmt_id;

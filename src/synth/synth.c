@@ -14,6 +14,7 @@
 #include "util/alloc.h"
 #include "synth/emit.h"
 #include "synth/model.h"
+#include "util/fs.h"
 #include "util/path.h"
 #include "util/time.h"
 
@@ -434,6 +435,8 @@ int attn_synth_write_file(const attn_synth_opts *opts, const char *path, attn_er
 
     if (!path || !*path)
         return attn_error_set(err, ATTN_EINVAL, "no output file given");
+    if ((rc = attn_fs_check_output(path, err)))
+        return rc;
     if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
         return attn_error_set(err, ATTN_EINVAL, "output path '%s' is too long", path);
     fd = mkstemp(tmp);
@@ -451,6 +454,8 @@ int attn_synth_write_file(const attn_synth_opts *opts, const char *path, attn_er
         rc = attn_error_set(err, ATTN_EIO, "cannot flush '%s': %s", path, strerror(errno));
     if (fclose(f) == EOF && !rc)
         rc = attn_error_set(err, ATTN_EIO, "cannot close '%s': %s", path, strerror(errno));
+    if (!rc)
+        rc = attn_fs_check_output(path, err);
     if (!rc && rename(tmp, path) < 0)
         rc = attn_error_set(err, ATTN_EIO, "cannot rename into '%s': %s", path, strerror(errno));
     if (rc)

@@ -68,11 +68,38 @@ int attn_fs_write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
+int attn_fs_check_output(const char *path, attn_error *err)
+{
+    struct stat st;
+    const char *what;
+    if (!path || !*path)
+        return attn_error_set(err, ATTN_EINVAL, "no output path given");
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT ? 0
+                               : attn_error_set(err, ATTN_EIO, "cannot inspect output '%s': %s",
+                                                path, strerror(errno));
+    if (S_ISREG(st.st_mode))
+        return 0;
+    what = S_ISLNK(st.st_mode)    ? "a symbolic link"
+           : S_ISDIR(st.st_mode)  ? "a directory"
+           : S_ISCHR(st.st_mode)  ? "a character device"
+           : S_ISBLK(st.st_mode)  ? "a block device"
+           : S_ISFIFO(st.st_mode) ? "a FIFO"
+           : S_ISSOCK(st.st_mode) ? "a socket"
+                                  : "not a regular file";
+    return attn_error_set(err, ATTN_EINVAL,
+                          "output '%s' is %s; attn writes through a temporary file and a rename, "
+                          "which would replace it: give a new path or a regular file",
+                          path, what);
+}
+
 int attn_fs_write_atomic(const char *path, const void *data, size_t len, attn_error *err)
 {
     char dir[4096], tmp[4200];
     int fd, dfd, e;
 
+    if ((e = attn_fs_check_output(path, err)))
+        return e;
     if (parent_dir(path, dir, sizeof(dir)) < 0)
         return attn_error_set(err, ATTN_EINVAL, "path '%s' is too long", path);
     if (attn_fs_mkdirs(dir, err) < 0)
@@ -91,6 +118,11 @@ int attn_fs_write_atomic(const char *path, const void *data, size_t len, attn_er
         e = errno;
         unlink(tmp);
         return attn_error_set(err, ATTN_EIO, "cannot flush '%s': %s", path, strerror(e));
+    }
+    /* Again just before the rename: the path may have changed meanwhile. */
+    if ((e = attn_fs_check_output(path, err))) {
+        unlink(tmp);
+        return e;
     }
     if (rename(tmp, path) < 0) {
         e = errno;

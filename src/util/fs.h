@@ -17,7 +17,14 @@ int attn_fs_mkdirs(const char *dir, attn_error *err);
 /* write(2) all of data to fd, retrying short writes and EINTR: 0, or errno. */
 int attn_fs_write_all(int fd, const void *data, size_t len);
 
-/* Atomically replace path with data (parent directories are created). */
+/* An output path attn may write by temp file + rename: a new path or a
+ * regular file. A device, FIFO, socket, directory or symlink is refused
+ * (ATTN_EINVAL naming it): a rename would replace the special file itself
+ * (as root, --out /dev/null would break the machine; issue 18). */
+int attn_fs_check_output(const char *path, attn_error *err);
+
+/* Atomically replace path with data (parent directories are created);
+ * path must pass attn_fs_check_output. */
 int attn_fs_write_atomic(const char *path, const void *data, size_t len, attn_error *err);
 
 /* Read a whole file into out (appends). */

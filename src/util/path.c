@@ -80,6 +80,10 @@ int attn_path_repo_dir(const char *data_dir, const char *repo, char *out, size_t
     int rc = attn_path_parse_repo(repo, owner, name, err);
     if (rc)
         return rc;
+    if (!data_dir || !*data_dir)   /* "" would make the store /github/... */
+        return attn_error_set(err, ATTN_EINVAL,
+                              "the data directory is empty; give --data-dir DIR (or "
+                              "ATTN_DATA_DIR), e.g. ./data");
     if ((size_t)snprintf(out, cap, "%s/github/%s/%s", data_dir, owner, name) >= cap)
         return attn_error_set(err, ATTN_EINVAL, "data directory path '%s' is too long", data_dir);
     return 0;
