@@ -50,6 +50,7 @@ deps:
 # The pinned @octokit/fixtures-server in build/npm for test_octokit (skips without npm).
 npm-fixtures:
 	@./scripts/install-npm-fixtures
+	@./scripts/install-npm-serve
 
 # ./attn is always a copy of the build just made (phony, so switching between
 # SAN=1 and the release build never leaves the other one in place).

@@ -19,3 +19,8 @@ void attn_page_live(attn_server *s, const attn_req *q, attn_resp *r)
     attn_buf_puts(&r->body, "<h1>Live recommendations</h1><p class=\"muted\">none yet</p>");
     attn_html_foot(&r->body);
 }
+
+void attn_serve_recommend_pr(attn_server *s, const char *repo, int64_t number,
+                             const char *delivery)
+{
+}
