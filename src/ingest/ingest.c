@@ -1315,17 +1315,12 @@ out:
     return rc;
 }
 
-int attn_ingest_normalize_numbers(attn_store *s, int64_t repo_id, const int64_t *numbers,
-                                  size_t n, attn_ingest_report *rep, attn_error *err)
+int attn_ingest_normalize_numbers(attn_store *s, attn_archive *ar, int64_t repo_id,
+                                  const int64_t *numbers, size_t n, attn_ingest_report *rep,
+                                  attn_error *err)
 {
-    attn_archive *ar = NULL;
-    int rc;
     memset(rep, 0, sizeof(*rep));
     if (!n)
         return 0;
-    if ((rc = attn_archive_open(s, &ar, err)))
-        return rc;
-    rc = normalize_numbers(s, ar, repo_id, numbers, n, 0, rep, err);
-    attn_archive_close(ar);
-    return rc;
+    return normalize_numbers(s, ar, repo_id, numbers, n, 0, rep, err);
 }

@@ -388,8 +388,26 @@ void attn_serve_api(attn_server *s, const attn_req *q, attn_resp *r)
             attn_resp_from_err(r, &err);
         else if (attn_serve_list_runs(s, q, repo, &rows, &err))
             attn_resp_from_err(r, &err);
-        else
-            attn_resp_json(r, 200, json_pack("{s:o}", "runs", rows));
+        else {
+            /* Paged (registry order) so a list of thousands of runs stays
+             * small: ?offset= (default 0) and ?limit= (default 200, max 5000). */
+            long off = qnum(q, "offset", 0, 1L << 30), lim = qnum(q, "limit", 200, 5000);
+            json_t *page = json_array();
+            size_t i, total = json_array_size(rows);
+            if (off < 0 || lim < 0) {
+                json_decref(rows);
+                json_decref(page);
+                json_decref(repos);
+                attn_resp_error(r, 400, "bad_request", "offset and limit are whole numbers");
+                return;
+            }
+            for (i = (size_t)off; i < total && i < (size_t)(off + lim); i++)
+                json_array_append(page, json_array_get(rows, i));
+            json_decref(rows);
+            attn_resp_json(r, 200, json_pack("{s:o, s:I, s:I, s:I}", "runs", page, "total",
+                                             (json_int_t)total, "offset", (json_int_t)off, "limit",
+                                             (json_int_t)lim));
+        }
         json_decref(repos);
         return;
     }

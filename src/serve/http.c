@@ -94,14 +94,55 @@ int attn_serve_secret_equal(const char *given, size_t given_len, const char *sec
     return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
 }
 
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    attn_buf *b = cls;
+    attn_buf_printf(b, "&%s=%s", key, value ? value : "");
+    return MHD_YES;
+}
+
+/* GETs whose answer depends only on the registries and run directories. */
+static int cacheable(const attn_req *q)
+{
+    return (!strcmp(q->method, "GET") || !strcmp(q->method, "HEAD")) &&
+           strcmp(q->path, "/webhook") && strcmp(q->path, "/live") &&
+           strcmp(q->path, "/api/recommendations");
+}
+
+static void dispatch_cached(attn_server *s, const attn_req *q, attn_resp *r);
+
 static void dispatch(attn_server *s, const attn_req *q, attn_resp *r)
 {
-    if (!strcmp(q->path, "/webhook"))
+    if (cacheable(q))
+        dispatch_cached(s, q, r);
+    else if (!strcmp(q->path, "/webhook"))
         attn_serve_webhook(s, q, r);
     else if (!strncmp(q->path, "/api/", 5) || !strcmp(q->path, "/api"))
         attn_serve_api(s, q, r);
     else
         attn_serve_page(s, q, r);
+}
+
+static void route(attn_server *s, const attn_req *q, attn_resp *r)
+{
+    if (!strncmp(q->path, "/api/", 5) || !strcmp(q->path, "/api"))
+        attn_serve_api(s, q, r);
+    else
+        attn_serve_page(s, q, r);
+}
+
+static void dispatch_cached(attn_server *s, const attn_req *q, attn_resp *r)
+{
+    attn_buf key = ATTN_BUF_INIT;
+    unsigned long long v = attn_serve_cache_validator(s);
+    attn_buf_puts(&key, q->path);
+    MHD_get_connection_values(q->conn, MHD_GET_ARGUMENT_KIND, add_arg, &key);
+    if (!attn_serve_cache_get(s, attn_buf_cstr(&key), v, r)) {
+        route(s, q, r);
+        attn_serve_cache_put(s, attn_buf_cstr(&key), v, r);
+    }
+    attn_buf_free(&key);
 }
 
 static enum MHD_Result send_resp(struct MHD_Connection *c, attn_resp *r)
@@ -232,6 +273,7 @@ int attn_serve_start(const attn_serve_opts *o, attn_server **out, int *port_out,
     s->opts.push_secret = s->push_secret;
     s->opts.webhook_secret = s->webhook_secret;
     pthread_mutex_init(&s->write_mu, NULL);
+    pthread_mutex_init(&s->cache_mu, NULL);
     s->daemon = MHD_start_daemon(
         MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)o->port, NULL, NULL, handle, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -243,6 +285,7 @@ int attn_serve_start(const attn_serve_opts *o, attn_server **out, int *port_out,
         MHD_OPTION_END);
     if (!s->daemon) {
         pthread_mutex_destroy(&s->write_mu);
+        pthread_mutex_destroy(&s->cache_mu);
         free(s);
         return attn_error_set(err, ATTN_EIO,
                               "cannot listen on %s:%d (in use, or not an address of this "
@@ -261,6 +304,9 @@ void attn_serve_stop(attn_server *s)
     if (!s)
         return;
     MHD_stop_daemon(s->daemon);
+    attn_serve_close_stores(s);
+    attn_serve_cache_free(s);
     pthread_mutex_destroy(&s->write_mu);
+    pthread_mutex_destroy(&s->cache_mu);
     free(s);
 }

@@ -24,6 +24,16 @@ struct attn_server {
     char push_secret[512], webhook_secret[512];
     struct MHD_Daemon *daemon;
     pthread_mutex_t write_mu;    /* one webhook delivery at a time in this process */
+    /* History stores the webhook writer keeps open between deliveries (under
+     * write_mu): opening one per delivery cost more than applying it. */
+    struct attn_serve_wstore {
+        char repo[2 * 101 + 2];
+        struct attn_store *st;
+        struct attn_archive *ar;
+    } wstores[16];
+    int n_wstores;
+    pthread_mutex_t cache_mu;    /* rendered GET responses (cache.c) */
+    struct attn_serve_centry *cache;
 };
 
 typedef struct {
@@ -53,6 +63,15 @@ void attn_resp_error(attn_resp *r, int status, const char *code, const char *fmt
 void attn_resp_from_err(attn_resp *r, const attn_error *err);
 /* Equal in constant time (digests of both, so lengths leak nothing). */
 int attn_serve_secret_equal(const char *given, size_t given_len, const char *secret);
+
+/* ---- cache.c ------------------------------------------------------------------ */
+/* Changes whenever any repository's run registry changes. */
+unsigned long long attn_serve_cache_validator(const attn_server *s);
+/* 1 and r filled when key holds a response built under validator v. */
+int attn_serve_cache_get(attn_server *s, const char *key, unsigned long long v, attn_resp *r);
+void attn_serve_cache_put(attn_server *s, const char *key, unsigned long long v,
+                          const attn_resp *r);
+void attn_serve_cache_free(attn_server *s);
 
 /* ---- data.c: repositories and runs --------------------------------------- */
 /* Sorted array of "owner/name" with a runs.sqlite or history.sqlite. */
@@ -90,5 +109,7 @@ int attn_serve_pr_detail(const json_t *row, int64_t pr, json_t **out, attn_error
 void attn_serve_api(attn_server *s, const attn_req *q, attn_resp *r);       /* /api/... */
 void attn_serve_page(attn_server *s, const attn_req *q, attn_resp *r);      /* HTML */
 void attn_serve_webhook(attn_server *s, const attn_req *q, attn_resp *r);   /* /webhook */
+/* Close the webhook writer's open stores (at stop). */
+void attn_serve_close_stores(attn_server *s);
 
 #endif

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define RUNS_PAGE 100
+
 void attn_page_link(attn_buf *b, const char *page, const char *repo, const char *k1,
                     const char *v1, const char *k2, const char *v2)
 {
@@ -196,12 +198,35 @@ static void runs_page(attn_server *s, const attn_req *q, attn_resp *r)
     attn_buf_printf(b, "<h1>Runs</h1>");
     filter_form(b, q, repos);
     compare_form(b, rows, repo);
-    attn_buf_printf(b, "<p class=\"muted\">%zu run(s)</p><table><tr><th>run</th><th>repo</th>"
+    size_t total = json_array_size(rows), first, last;
+    const char *ps = attn_req_query(q, "page");
+    long page = ps ? strtol(ps, NULL, 10) : 0, pages = (long)((total + RUNS_PAGE - 1) / RUNS_PAGE);
+    if (page < 0 || page >= pages)
+        page = 0;
+    /* newest first: page 0 holds the last RUNS_PAGE rows of the registry order */
+    last = total - (size_t)page * RUNS_PAGE;
+    first = last > RUNS_PAGE ? last - RUNS_PAGE : 0;
+    attn_buf_printf(b, "<p class=\"muted\">%zu run(s)", total);
+    if (pages > 1) {
+        attn_buf_printf(b, ", page %ld of %ld:", page + 1, pages);
+        for (long k = 0; k < pages; k++) {
+            attn_buf_printf(b, " <a href=\"/runs?page=%ld", k);
+            for (int f = 0; f < 5; f++) {
+                static const char *const keys[] = {"repo", "kind", "lifecycle", "tag", "experiment_id"};
+                const char *v = attn_req_query(q, keys[f]);
+                if (v && *v) {
+                    attn_buf_printf(b, "&amp;%s=", keys[f]);
+                    attn_html_url(b, v);
+                }
+            }
+            attn_buf_printf(b, "\">%ld</a>", k + 1);
+        }
+    }
+    attn_buf_puts(b, "</p><table><tr><th>run</th><th>repo</th>"
                        "<th>kind</th><th>status</th><th>lifecycle</th><th>tags</th>"
                        "<th>headline (MRR, hit@1 per router)</th><th>n</th><th>started</th>"
-                       "<th>duration</th><th>cost</th><th>compare</th></tr>",
-                    json_array_size(rows));
-    for (i = json_array_size(rows); i-- > 0;) { /* newest first */
+                       "<th>duration</th><th>cost</th><th>compare</th></tr>");
+    for (i = last; i-- > first;) { /* newest first */
         row = json_array_get(rows, i);
         run_row(b, row, baseline_of(rows, attn_json_str(row, "repo")));
     }

@@ -202,26 +202,22 @@ typedef struct {
     int64_t number;
 } delivery_result;
 
-static int apply(attn_store *st, const char *repo, const json_t *payload, delivery_result *d,
-                 attn_error *err)
+static int apply(attn_store *st, attn_archive *ar, const char *repo, const json_t *payload,
+                 delivery_result *d, attn_error *err)
 {
-    attn_archive *ar = NULL;
     attn_ingest_report rep;
     json_t *old = NULL, *rec;
     const json_t *repo_obj = json_object_get(payload, "repository");
     int64_t now = (int64_t)time(NULL), repo_id;
     int rc;
-    if ((rc = attn_archive_open(st, &ar, err)))
-        return rc;
     if ((rc = attn_store_begin(st, err)))
-        goto out;
+        return rc;
     if ((rc = attn_archive_get(ar, "webhook", d->delivery, &old, err)))
         goto fail;
     if (old) { /* a redelivery: already applied */
         d->duplicate = 1;
         json_decref(old);
-        rc = attn_store_commit(st, err);
-        goto out;
+        return attn_store_commit(st, err);
     }
     rec = json_pack("{s:s, s:s, s:O}", "delivery", d->delivery, "event", d->event, "payload",
                     payload);
@@ -241,15 +237,12 @@ static int apply(attn_store *st, const char *repo, const json_t *payload, delive
         }
         if (rc)
             goto fail;
-        if ((rc = attn_ingest_normalize_numbers(st, repo_id, &d->number, 1, &rep, err)))
+        if ((rc = attn_ingest_normalize_numbers(st, ar, repo_id, &d->number, 1, &rep, err)))
             goto fail;
     }
-    rc = attn_store_commit(st, err);
-    goto out;
+    return attn_store_commit(st, err);
 fail:
     attn_store_rollback(st);
-out:
-    attn_archive_close(ar);
     return rc;
 }
 
@@ -259,6 +252,55 @@ static int supported(const char *event)
            !strcmp(event, "pull_request_review_comment") || !strcmp(event, "issue_comment");
 }
 
+/* The open store of repo (opened on first use); under write_mu. */
+static int cached_store(attn_server *s, const char *repo, const char *db, attn_store **out,
+                        attn_archive **ar, attn_error *err)
+{
+    int i, rc;
+    for (i = 0; i < s->n_wstores; i++)
+        if (!strcmp(s->wstores[i].repo, repo)) {
+            *out = s->wstores[i].st;
+            *ar = s->wstores[i].ar;
+            return 0;
+        }
+    if ((rc = attn_store_open(db, out, err)))
+        return rc;
+    if ((rc = attn_archive_open(*out, ar, err))) {
+        attn_store_close(*out);
+        return rc;
+    }
+    if (s->n_wstores == (int)(sizeof(s->wstores) / sizeof(s->wstores[0]))) {
+        attn_archive_close(s->wstores[0].ar); /* evict the oldest */
+        attn_store_close(s->wstores[0].st);
+        memmove(s->wstores, s->wstores + 1, sizeof(s->wstores[0]) * (size_t)(s->n_wstores - 1));
+        s->n_wstores--;
+    }
+    snprintf(s->wstores[s->n_wstores].repo, sizeof(s->wstores[0].repo), "%s", repo);
+    s->wstores[s->n_wstores].ar = *ar;
+    s->wstores[s->n_wstores++].st = *out;
+    return 0;
+}
+
+static void drop_store(attn_server *s, const char *repo)
+{
+    for (int i = 0; i < s->n_wstores; i++)
+        if (!strcmp(s->wstores[i].repo, repo)) {
+            attn_archive_close(s->wstores[i].ar);
+            attn_store_close(s->wstores[i].st);
+            s->wstores[i] = s->wstores[--s->n_wstores];
+            return;
+        }
+}
+
+void attn_serve_close_stores(attn_server *s)
+{
+    while (s->n_wstores > 0) {
+        s->n_wstores--;
+        attn_archive_close(s->wstores[s->n_wstores].ar);
+        attn_store_close(s->wstores[s->n_wstores].st);
+    }
+}
+
 static void deliver(attn_server *s, const attn_req *q, json_t *payload, delivery_result *d,
                     attn_resp *r)
 {
@@ -266,6 +308,7 @@ static void deliver(attn_server *s, const attn_req *q, json_t *payload, delivery
     char owner[ATTN_NAME_MAX + 1], name[ATTN_NAME_MAX + 1], db[4400];
     attn_store_lock *lock = NULL;
     attn_store *st = NULL;
+    attn_archive *ar = NULL;
     attn_error err;
     int rc;
     attn_error_clear(&err);
@@ -282,9 +325,9 @@ static void deliver(attn_server *s, const attn_req *q, json_t *payload, delivery
     }
     pthread_mutex_lock(&s->write_mu);
     if ((rc = attn_store_lock_acquire(db, "attn serve webhook", LOCK_WAIT_MS, &lock, &err)) == 0 &&
-        (rc = attn_store_open(db, &st, &err)) == 0)
-        rc = apply(st, repo, payload, d, &err);
-    attn_store_close(st);
+        (rc = cached_store(s, repo, db, &st, &ar, &err)) == 0 &&
+        (rc = apply(st, ar, repo, payload, d, &err)) != 0)
+        drop_store(s, repo); /* reopened by the next delivery */
     attn_store_lock_release(lock);
     pthread_mutex_unlock(&s->write_mu);
     if (rc == ATTN_ECONFLICT)
