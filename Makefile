@@ -52,6 +52,7 @@ deps:
 # The pinned @octokit/fixtures-server in build/npm for test_octokit (skips without npm).
 npm-fixtures:
 	@./scripts/install-npm-fixtures
+	@./scripts/install-npm-serve
 
 # ./attn is always a copy of the build just made (phony, so switching between
 # SAN=1 and the release build never leaves the other one in place).
@@ -130,6 +131,7 @@ bench: deps
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
 	@echo "== bench/ingest.sh"; ATTN_BIN=$(CURDIR)/$(BIN) sh bench/ingest.sh
 	@echo "== bench/eval.sh"; ATTN_BIN=$(CURDIR)/$(BIN) sh bench/eval.sh
+	@echo "== bench/serve.sh"; ATTN_BIN=$(CURDIR)/$(BIN) BENCH_SERVE=$(CURDIR)/$(BUILD)/bench/bench_serve sh bench/serve.sh
 
 # Ingestion of the real rust-clippy history (../shared/data/rust-clippy); skips when absent.
 bench-real: deps

@@ -65,3 +65,5 @@ echo "== attn experiment compare $BASE $CAND   (paired bootstrap over the same P
 $ATTN experiment compare $D "$BASE" "$CAND" --pair popularity:hybrid --pair mentions:hybrid \
     --pair popularity:stewards
 echo "(full comparison: $DATA/github/$REPO/eval/_compare/${BASE}__vs__${CAND}/compare.md)"
+echo "== the dashboard: runs, compare, drill-downs (JSON API under /api/); Ctrl-C stops it"
+echo "attn serve --data-dir $DATA    # then open the printed http://127.0.0.1:8080/"

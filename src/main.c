@@ -35,6 +35,7 @@ static const struct command commands[] = {
     {"cohort", cmd_cohort, "create or validate a hashed cohort of PRs with locked cutoffs"},
     {"experiment", cmd_experiment, "experiment specs and runs: init, run (gates, promotion), show, summarize, promote"},
     {"runs", cmd_runs, "the run registry: list, show, tag, archive, restore, delete, cleanup (retention)"},
+    {"serve", cmd_serve, "the dashboard, JSON API and GitHub webhook receiver over HTTP"},
     {"doctor", cmd_doctor, "readiness of the store for an evaluation: horizon, stale cutoffs, pins, truth, gaps"},
     {"owners", cmd_owners, "who owns each path under a CODEOWNERS file (GitHub rules)"},
 };

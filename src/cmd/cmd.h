@@ -103,6 +103,7 @@ int cmd_pull_requests(int argc, char **argv);
 int cmd_renormalize(int argc, char **argv);
 int cmd_route(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 

@@ -543,6 +543,28 @@ int attn_registry_tag(attn_registry *r, const char *run_id, const char *tag, int
     return commit(r, err);
 }
 
+int attn_registry_set_kind(attn_registry *r, const char *run_id, const char *kind, int64_t now,
+                           attn_error *err)
+{
+    json_t *row = NULL;
+    int rc;
+
+    if (!kind || (strcmp(kind, "baseline") && strcmp(kind, "experimental")))
+        return attn_error_set(err, ATTN_EINVAL,
+                              "kind '%s' is not one a person sets (baseline or experimental)",
+                              kind ? kind : "");
+    if ((rc = begin(r, err)))
+        return rc;
+    if ((rc = attn_registry_get(r, run_id, &row, err)))
+        return rollback(r, rc);
+    json_decref(row);
+    if (run_sql(r, NULL, "UPDATE runs SET kind = ?2 WHERE run_id = ?1", "ss", run_id, kind))
+        return rollback(r, db_err(r, "setting a run's kind", err));
+    if ((rc = event(r, run_id, now, "kind", kind, err)))
+        return rollback(r, rc);
+    return commit(r, err);
+}
+
 int attn_registry_set_lifecycle(attn_registry *r, const char *run_id, const char *lifecycle,
                                 int64_t now, const char *detail, attn_error *err)
 {

@@ -95,6 +95,11 @@ int attn_registry_tag(attn_registry *r, const char *run_id, const char *tag, int
 int attn_registry_set_lifecycle(attn_registry *r, const char *run_id, const char *lifecycle,
                                 int64_t now, const char *detail, attn_error *err);
 
+/* Mark a run "baseline" or "experimental" (the dashboard's control); the
+ * change goes to the audit trail as "kind". */
+int attn_registry_set_kind(attn_registry *r, const char *run_id, const char *kind, int64_t now,
+                           attn_error *err);
+
 typedef struct {
     int keep_last;               /* default 10 */
     int64_t archive_after;       /* seconds; default 30 days */

@@ -1082,12 +1082,15 @@ static int normalize_numbers(attn_store *s, attn_archive *ar, int64_t repo_id,
         }
         if (!rc)
             unlink_missing_reviews(part);
-        if (!rc && !(rc = attn_store_begin(s, err))) {
+        /* One transaction per part, or the caller's when one is open (the
+         * webhook writer applies a delivery in a single transaction). */
+        int own = sqlite3_get_autocommit(attn_store_db(s));
+        if (!rc && (!own || !(rc = attn_store_begin(s, err)))) {
             /* No changed number: the catalogue alone (build_groups would be
              * handed an empty list). */
-            if ((rc = cnt ? attn_bundle_apply_part(&ctx, part, err)
-                          : apply_catalogue_only(&ctx, part, err)) ||
-                (rc = attn_store_commit(s, err)))
+            rc = cnt ? attn_bundle_apply_part(&ctx, part, err)
+                     : apply_catalogue_only(&ctx, part, err);
+            if (own && (rc || (rc = attn_store_commit(s, err))))
                 attn_store_rollback(s);
         }
         json_decref(part);
@@ -1435,4 +1438,14 @@ out:
     for (int i = 0; i < N_Q; i++)
         sqlite3_finalize(f.q[i]);
     return rc;
+}
+
+int attn_ingest_normalize_numbers(attn_store *s, attn_archive *ar, int64_t repo_id,
+                                  const int64_t *numbers, size_t n, attn_ingest_report *rep,
+                                  attn_error *err)
+{
+    memset(rep, 0, sizeof(*rep));
+    if (!n)
+        return 0;
+    return normalize_numbers(s, ar, repo_id, numbers, n, 0, rep, err);
 }

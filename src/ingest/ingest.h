@@ -103,4 +103,14 @@ int attn_ingest_run(attn_store *s, attn_ingest_flow flow, const attn_ingest_opti
 int attn_ingest_renormalize(attn_store *s, const char *repo, attn_ingest_report *rep,
                             attn_error *err);
 
+/* Phase 2 for the archived objects of the issue numbers `numbers` (sorted,
+ * distinct) of repository repo_id, with a scoped interval rebuild: what the
+ * webhook writer runs after archiving a delivery (ar: the store's open
+ * archive). Inside the caller's open
+ * transaction when there is one, else one transaction per part. */
+struct attn_archive;
+int attn_ingest_normalize_numbers(attn_store *s, struct attn_archive *ar, int64_t repo_id,
+                                  const int64_t *numbers, size_t n, attn_ingest_report *rep,
+                                  attn_error *err);
+
 #endif
