@@ -23,6 +23,9 @@
 
 static const char USAGE[] =
     "attn prompt list [--dir DIR] | show REF | hash REF [--register] | diff A B  [--json] "
+    "[--data-dir DIR]";
+static const char HELP[] =
+    "attn prompt list [--dir DIR] | show REF | hash REF [--register] | diff A B  [--json] "
     "[--data-dir DIR]\n"
     "  list         bundles under --dir (default ./prompts) and labels recorded under DATA/prompts\n"
     "  show REF     the canonical snapshot of a bundle (pretty JSON with sorted keys)\n"
@@ -240,6 +243,11 @@ int cmd_prompt(int argc, char **argv)
     attn_cli cli;
     struct popts o = {NULL, 0};
     int rc, first;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: %s\n", HELP);
+            return 0;
+        }
     if ((rc = attn_cli_parse(argc, argv, longopts, USAGE, 3, &cli, popt, &o, &first)) >= 0)
         return rc;
     if (first == argc)
