@@ -84,8 +84,9 @@ class Handler(BaseHTTPRequestHandler):
         st = self.server.state
         if self.path == "/_fake/stats":
             with st.lock:
-                self.send(200, json.dumps({"requests": st.requests, "by_status": st.by_status,
-                                           "by_pr": st.by_pr}, sort_keys=True))
+                body = json.dumps({"requests": st.requests, "by_status": st.by_status,
+                                   "by_pr": st.by_pr}, sort_keys=True)
+            self.send(200, body)
         else:
             self.send(404, '{"error": "not found"}')
 
