@@ -173,4 +173,45 @@ ATTN_LLM_CACHE=live check "eval with malformed answers" $EV $PRS --run-id llm2 -
 check_eq "llm_invalid counts every fallback" "12" "$(jq .llm.llm_rerank.llm_invalid "$TMP/out")"
 check_eq "and the fallback equals the base (hybrid, defaults)" "true" \
     "$(jq -s 'map(.routers.llm_rerank.llm.status == "invalid") | all' "$DIR/eval/llm2/per_pr.jsonl")"
+# --- A/B: two prompt versions on one cohort, runs.sqlite, compare with the prompt diff ----------
+from=$(sqlite3 "$DIR/history.sqlite" "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', created_at, 'unixepoch') FROM pull_requests WHERE number = $P1")
+end=$(sqlite3 "$DIR/history.sqlite" "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', created_at + 86400 * 20, 'unixepoch') FROM pull_requests WHERE number = $P1")
+check "a cohort" "$ATTN" cohort create --repo $R --from "$from" --end-at "$end" --limit 15 --seed 2 --out "$TMP/c.json"
+cp -r "$ROOT/prompts/triage" "$TMP/pb"
+sed 's/"1.0.0"/"1.1.0"/' "$ROOT/prompts/triage/bundle.json" >"$TMP/pb/bundle.json"
+echo "Break ties in favour of people with fewer open review requests." >>"$TMP/pb/task.md"
+sed "s#$ROOT/prompts/triage#$TMP/pb#" "$TMP/rr.json" >"$TMP/rr_b.json"
+"$ATTN" experiment init --repo $R --cohort "$TMP/c.json" --router llm_rerank --router hybrid \
+    --config llm_rerank="$TMP/rr.json" --out "$TMP/sa.json" --quiet
+"$ATTN" experiment init --repo $R --cohort "$TMP/c.json" --router llm_rerank --router hybrid \
+    --config llm_rerank="$TMP/rr_b.json" --out "$TMP/sb.json" --quiet
+start_llm
+export ATTN_LLM_BASE_URL=$LLM/v1
+ATTN_LLM_CACHE=record check "experiment ab" "$ATTN" experiment ab --repo $R --control "$TMP/sa.json" \
+    --treatment "$TMP/sb.json" --cohort "$TMP/c.json" --experiment-id abtest --json
+check_eq "two runs under one experiment id" "abtest-control abtest-treatment" \
+    "$(jq -r '"\(.control.run_id) \(.treatment.run_id)"' "$TMP/out")"
+RS=$DIR/runs.sqlite
+check_eq "kinds and experiment id on the run records" "ab_control|abtest ab_treatment|abtest" \
+    "$(sqlite3 "$RS" "SELECT kind || '|' || experiment_id FROM runs WHERE experiment_id = 'abtest' ORDER BY run_id" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "tokens and cost on the run record" "1" \
+    "$(sqlite3 "$RS" "SELECT tokens_in > 0 AND tokens_out > 0 AND cost_usd > 0 FROM runs WHERE run_id = 'abtest-control'")"
+check_eq "the run record's cost is the report's" "$(jq .llm.llm_rerank.cost_usd "$DIR/eval/abtest-control/report.json")" \
+    "$(sqlite3 "$RS" "SELECT cost_usd FROM runs WHERE run_id = 'abtest-control'")"
+check_eq "each run keeps its prompt snapshot, version and hash" "1.0.0|$H1 1.1.0" \
+    "$(sqlite3 "$RS" "SELECT prompt_version || CASE WHEN prompt_version = '1.0.0' THEN '|' || prompt_hash ELSE '' END FROM run_prompts ORDER BY run_id" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "the snapshot's source paths" "1" \
+    "$(sqlite3 "$RS" "SELECT count(*) FROM run_prompts WHERE run_id = 'abtest-treatment' AND source_paths LIKE '%task.md%'")"
+check "compare the pair" "$ATTN" experiment compare abtest-control abtest-treatment --repo $R
+check_eq "compare prints the changed section and line" "2" \
+    "$(grep -c -e '^  section task (changed)' -e '^    +Break ties' "$TMP/out")"
+check "compare --json" "$ATTN" experiment compare abtest-control abtest-treatment --repo $R --json
+CD=$DIR/eval/_compare/abtest-control__vs__abtest-treatment
+check_eq "compare.json holds the prompt diff" '["task"]' "$(jq -c .prompt_diff.changed_sections "$CD/compare.json")"
+check_eq "flips of llm_rerank name the changed sections, as heuristic" "true" \
+    "$(jq '[.pairs[] | select(.a_router == "llm_rerank") | .flips[][][]? | objects | select(.pr_number)] | all(.attribution == "heuristic, not causal" and .prompt_sections_changed == ["task"])' "$CD/compare.json")"
+ATTN_LLM_CACHE=replay check_fails "an experiment run over its cost cap fails" 1 "over --max-cost-usd" \
+    "$ATTN" experiment run --repo $R --spec "$TMP/sa.json" --cohort "$TMP/c.json" --run-id capx --max-cost-usd 0.0001
+check_eq "marked failed in runs.sqlite, no run directory" "failed 0" \
+    "$(sqlite3 "$RS" "SELECT status FROM runs WHERE run_id = 'capx'") $(ls -d "$DIR/eval/capx" 2>/dev/null | wc -l | tr -d ' ')"
 done_testing
