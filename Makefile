@@ -31,7 +31,7 @@ LDLIBS_ALL = $(LDSAN) $(PKG_LIBS) -lm $(LDLIBS)
 
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/store/*.c src/synth/*.c src/github/*.c \
               src/ingest/*.c src/history/*.c src/ownership/*.c src/route/*.c src/eval/*.c \
-              src/exp/*.c src/export/*.c src/serve/*.c))
+              src/exp/*.c src/export/*.c src/serve/*.c src/llm/*.c))
 CMD_SRC  := $(sort $(wildcard src/cmd/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o) $(BUILD)/src/main.o

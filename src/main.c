@@ -37,6 +37,7 @@ static const struct command commands[] = {
     {"runs", cmd_runs, "the run registry: list, show, tag, archive, restore, delete, cleanup (retention)"},
     {"serve", cmd_serve, "the dashboard, JSON API and GitHub webhook receiver over HTTP"},
     {"doctor", cmd_doctor, "readiness of the store for an evaluation: horizon, stale cutoffs, pins, truth, gaps"},
+    {"prompt", cmd_prompt, "prompt bundles: list, show, hash (prompt_hash, label registry), diff by section"},
     {"owners", cmd_owners, "who owns each path under a CODEOWNERS file (GitHub rules)"},
 };
 

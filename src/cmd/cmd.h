@@ -99,6 +99,7 @@ int cmd_init(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_owners(int argc, char **argv);
 int cmd_pin(int argc, char **argv);
+int cmd_prompt(int argc, char **argv);
 int cmd_pull_requests(int argc, char **argv);
 int cmd_renormalize(int argc, char **argv);
 int cmd_route(int argc, char **argv);

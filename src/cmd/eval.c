@@ -32,14 +32,16 @@ static const char USAGE_RUN[] =
     "attn eval run --repo OWNER/NAME --router R... [--config [R=]FILE]... "
     "(--cohort FILE | --from T --end-at T | --pr N...) [--cutoff POLICY] [--truth SPEC]... "
     "[--top-k K] [--ks K,K...] [--bootstrap N] [--seed S] [--run-id ID] [--allow-stale] "
-    "[--hybrid-train-days D] [--json] [--quiet]";
+    "[--hybrid-train-days D] [--max-cost-usd USD (LLM routers; default no cap)] [--json] "
+    "[--quiet]";
 static const char USAGE_ARTIFACTS[] =
     "attn build-artifacts --repo OWNER/NAME --run-id ID (--from T --end-at T | --pr N...) "
     "[--router R]... [--config [R=]FILE]... [--cutoff POLICY] [--json] [--quiet]";
 
 enum {
     OPT_ROUTER = 300, OPT_CONFIG, OPT_COHORT, OPT_FROM, OPT_END_AT, OPT_PR, OPT_CUTOFF, OPT_TRUTH,
-    OPT_TOP_K, OPT_KS, OPT_BOOTSTRAP, OPT_SEED, OPT_RUN_ID, OPT_ALLOW_STALE, OPT_TRAIN_DAYS
+    OPT_TOP_K, OPT_KS, OPT_BOOTSTRAP, OPT_SEED, OPT_RUN_ID, OPT_ALLOW_STALE, OPT_TRAIN_DAYS,
+    OPT_MAX_COST
 };
 
 #define MAX_LIST 64
@@ -48,7 +50,7 @@ struct eval_opts {
     const char *routers[MAX_LIST], *configs[MAX_LIST], *truth[MAX_LIST], *prs[4096];
     size_t n_routers, n_configs, n_truth, n_prs;
     const char *cohort, *from, *end_at, *cutoff, *top_k, *ks, *bootstrap, *seed, *run_id,
-        *train_days;
+        *train_days, *max_cost;
     int allow_stale, overflow;
 };
 
@@ -78,6 +80,7 @@ static int eval_opt(void *ctx, int opt, const char *arg)
     case OPT_SEED: o->seed = arg; return 0;
     case OPT_RUN_ID: o->run_id = arg; return 0;
     case OPT_TRAIN_DAYS: o->train_days = arg; return 0;
+    case OPT_MAX_COST: o->max_cost = arg; return 0;
     case OPT_ALLOW_STALE: o->allow_stale = 1; return 0;
     }
     return -1;
@@ -146,6 +149,7 @@ static int run(int argc, char **argv, int artifacts_only)
         {"run-id", required_argument, NULL, OPT_RUN_ID},
         {"allow-stale", no_argument, NULL, OPT_ALLOW_STALE},
         {"hybrid-train-days", required_argument, NULL, OPT_TRAIN_DAYS},
+        {"max-cost-usd", required_argument, NULL, OPT_MAX_COST},
         {NULL, 0, NULL, 0}};
     const char *usage = artifacts_only ? USAGE_ARTIFACTS : USAGE_RUN;
     struct eval_opts o;
@@ -176,7 +180,8 @@ static int run(int argc, char **argv, int artifacts_only)
         if (!artifacts_only)
             return attn_cli_usage(usage, "name at least one --router (see 'attn route --list')");
         for (size_t i = 0; i < attn_router_count() && i < MAX_LIST; i++)
-            o.routers[o.n_routers++] = attn_router_at(i)->name;
+            if (!attn_router_opt_in(attn_router_at(i)))
+                o.routers[o.n_routers++] = attn_router_at(i)->name;
     }
     if (!!o.cohort + !!(o.from || o.end_at) + !!o.n_prs != 1)
         return attn_cli_usage(usage, artifacts_only ? "give either --from and --end-at, or --pr N..."
@@ -214,6 +219,14 @@ static int run(int argc, char **argv, int artifacts_only)
         if (parse_num(o.seed, "--seed", 0, INT64_MAX, &v, &err))
             return attn_cli_fail(&err);
         eo.seed = (uint64_t)v;
+    }
+    if (o.max_cost) {
+        char *end;
+        double c = strtod(o.max_cost, &end);
+        if (!*o.max_cost || *end || !(c > 0) || c > 1e9)
+            return attn_cli_usage(usage, "--max-cost-usd '%s' is not a positive amount of USD",
+                                  o.max_cost);
+        eo.max_cost_usd = c;
     }
     if (o.train_days) {
         if (parse_num(o.train_days, "--hybrid-train-days", 0, 3650, &v, &err))

@@ -22,6 +22,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/path.h"
+#include "util/sha256.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,14 +34,20 @@ static const char USAGE_INIT[] =
     "[--candidate-router R] --out SPEC.json";
 static const char USAGE_RUN[] =
     "attn experiment run --repo OWNER/NAME --spec SPEC.json --cohort FILE [--run-id ID] "
-    "[--allow-stale] [--json] [--quiet]";
+    "[--allow-stale] [--max-cost-usd USD (LLM routers; default no cap)] [--json] [--quiet]";
+static const char USAGE_AB[] =
+    "attn experiment ab --repo OWNER/NAME --control SPEC_A.json --treatment SPEC_B.json "
+    "--cohort FILE [--experiment-id ID (default ab-<12 hex of both spec hashes>)] "
+    "[--max-cost-usd USD] [--allow-stale] [--json] [--quiet]  (two runs, kinds ab_control and "
+    "ab_treatment, run ids ID-control and ID-treatment)";
 static const char USAGE_SHOW[] = "attn experiment show RUN_ID --repo OWNER/NAME [--json]";
 static const char USAGE_SUMMARIZE[] = "attn experiment summarize --repo OWNER/NAME [--json]";
 static const char USAGE_PROMOTE[] = "attn experiment promote RUN_ID --repo OWNER/NAME [--json]";
 
 enum {
     OPT_COHORT = 300, OPT_ROUTER, OPT_CONFIG, OPT_TRUTH, OPT_KIND, OPT_EXP_ID, OPT_TAG, OPT_NOTES,
-    OPT_OUT, OPT_SPEC, OPT_RUN_ID, OPT_ALLOW_STALE, OPT_BASE, OPT_CAND
+    OPT_OUT, OPT_SPEC, OPT_RUN_ID, OPT_ALLOW_STALE, OPT_BASE, OPT_CAND,
+    OPT_MAX_COST, OPT_CONTROL, OPT_TREATMENT
 };
 
 #define MAX_LIST 32
@@ -48,7 +55,8 @@ enum {
 struct xopts {
     const char *routers[MAX_LIST], *configs[MAX_LIST], *truth[MAX_LIST], *tags[MAX_LIST];
     size_t n_routers, n_configs, n_truth, n_tags;
-    const char *cohort, *kind, *exp_id, *notes, *out, *spec, *run_id, *base, *cand;
+    const char *cohort, *kind, *exp_id, *notes, *out, *spec, *run_id, *base, *cand, *max_cost,
+        *control, *treatment;
     int allow_stale, overflow;
 };
 
@@ -77,6 +85,9 @@ static int xopt(void *ctx, int opt, const char *arg)
     case OPT_RUN_ID: o->run_id = arg; return 0;
     case OPT_BASE: o->base = arg; return 0;
     case OPT_CAND: o->cand = arg; return 0;
+    case OPT_MAX_COST: o->max_cost = arg; return 0;
+    case OPT_CONTROL: o->control = arg; return 0;
+    case OPT_TREATMENT: o->treatment = arg; return 0;
     case OPT_ALLOW_STALE: o->allow_stale = 1; return 0;
     }
     return -1;
@@ -98,6 +109,9 @@ static const struct option LONGOPTS[] = {
     {"allow-stale", no_argument, NULL, OPT_ALLOW_STALE},
     {"baseline-router", required_argument, NULL, OPT_BASE},
     {"candidate-router", required_argument, NULL, OPT_CAND},
+    {"max-cost-usd", required_argument, NULL, OPT_MAX_COST},
+    {"control", required_argument, NULL, OPT_CONTROL},
+    {"treatment", required_argument, NULL, OPT_TREATMENT},
     {NULL, 0, NULL, 0}};
 
 static int open_registry(const attn_cli *cli, attn_registry **reg, char *repo_dir, size_t cap,
@@ -221,6 +235,17 @@ static void print_headline(const json_t *head)
                json_number_value(json_object_get(x, "mrr")));
 }
 
+static int parse_cost(const char *s, double *out, attn_error *err)
+{
+    char *end;
+    double c = strtod(s, &end);
+    if (!*s || *end || !(c > 0) || c > 1e9)
+        return attn_error_set(err, ATTN_EINVAL, "--max-cost-usd '%s' is not a positive amount of USD",
+                              s);
+    *out = c;
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
     struct xopts o;
@@ -277,6 +302,10 @@ static int run(int argc, char **argv)
     eo.run_id = o.run_id;
     eo.allow_stale = o.allow_stale;
     eo.progress = !cli.quiet && !cli.json;
+    if (o.max_cost && parse_cost(o.max_cost, &eo.max_cost_usd, &err)) {
+        rc = err.code;
+        goto out;
+    }
     if ((rc = attn_experiment_run(&eo, &sum, &err)))
         goto out;
     if (cli.json) {
@@ -322,6 +351,95 @@ static int run_file(const json_t *row, const char *name, json_t **out, attn_erro
 }
 
 /* show and promote: one run id positional. */
+/* A/B (seed 004 §4): the same cohort under two specs, as a linked pair. */
+static int ab(int argc, char **argv)
+{
+    struct xopts o;
+    attn_cli cli;
+    attn_error err;
+    attn_spec *spec[2] = {NULL, NULL};
+    attn_cohort *c = NULL;
+    attn_store *s = NULL;
+    attn_registry *reg = NULL;
+    json_t *out = json_object();
+    char db[4400], repo_dir[4200], exp_id[160], run_id[200], h[65];
+    static const char *const kinds[2] = {"ab_control", "ab_treatment"};
+    static const char *const sides[2] = {"control", "treatment"};
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    attn_error_clear(&err);
+    if ((rc = attn_cli_parse(argc, argv, LONGOPTS, USAGE_AB, 0, &cli, xopt, &o, NULL)) >= 0) {
+        json_decref(out);
+        return rc;
+    }
+    if (!cli.repo || !o.control || !o.treatment || !o.cohort) {
+        json_decref(out);
+        return attn_cli_usage(USAGE_AB, "--repo, --control, --treatment and --cohort are required");
+    }
+    if ((rc = attn_spec_load(o.control, cli.repo, &spec[0], &err)) ||
+        (rc = attn_spec_load(o.treatment, cli.repo, &spec[1], &err)) ||
+        (rc = attn_cohort_load(o.cohort, cli.repo, &c, &err)))
+        goto out;
+    if (o.exp_id) {
+        snprintf(exp_id, sizeof(exp_id), "%s", o.exp_id);
+    } else {
+        char both[140];
+        snprintf(both, sizeof(both), "%s:%s", spec[0]->hash, spec[1]->hash);
+        attn_sha256_hex(both, strlen(both), h);
+        snprintf(exp_id, sizeof(exp_id), "ab-%.12s", h);
+    }
+    if ((rc = attn_path_check_id(exp_id, "experiment id", &err)) ||
+        (rc = attn_cli_db_path(&cli, db, sizeof(db), &err)) ||
+        (rc = attn_store_open_readonly(db, &s, &err)) ||
+        (rc = open_registry(&cli, &reg, repo_dir, sizeof(repo_dir), &err)))
+        goto out;
+    json_object_set_new(out, "experiment_id", json_string(exp_id));
+    for (int k = 0; k < 2 && !rc; k++) {
+        attn_experiment_opts eo;
+        json_t *sum = NULL;
+        memset(&eo, 0, sizeof(eo));
+        snprintf(run_id, sizeof(run_id), "%s-%s", exp_id, sides[k]);
+        eo.store = s;
+        eo.registry = reg;
+        eo.repo = cli.repo;
+        eo.repo_dir = repo_dir;
+        eo.spec = spec[k];
+        eo.cohort = c;
+        eo.run_id = run_id;
+        eo.allow_stale = o.allow_stale;
+        eo.progress = !cli.quiet && !cli.json;
+        eo.kind = kinds[k];
+        eo.experiment_id = exp_id;
+        if ((o.max_cost && (rc = parse_cost(o.max_cost, &eo.max_cost_usd, &err))) ||
+            (rc = attn_experiment_run(&eo, &sum, &err)))
+            break;
+        json_object_set_new(out, sides[k],
+                            json_pack("{s:s, s:s, s:O?, s:O?}", "run_id", run_id, "kind", kinds[k],
+                                      "headline", json_object_get(sum, "headline"), "llm",
+                                      json_object_get(sum, "llm")));
+        json_decref(sum);
+    }
+    if (rc)
+        goto out;
+    if (cli.json) {
+        attn_cli_print_json(out);
+        out = NULL;
+    } else if (!cli.quiet) {
+        printf("A/B %s: control %s-control, treatment %s-treatment\n", exp_id, exp_id, exp_id);
+        printf("compare: attn experiment compare %s-control %s-treatment --repo %s\n", exp_id,
+               exp_id, cli.repo);
+    }
+out:
+    json_decref(out);
+    attn_registry_close(reg);
+    attn_store_close(s);
+    attn_cohort_free(c);
+    attn_spec_free(spec[0]);
+    attn_spec_free(spec[1]);
+    return rc ? attn_cli_fail(&err) : 0;
+}
+
 static int one_run(int argc, char **argv, const char *usage, attn_cli *cli, attn_registry **reg,
                    json_t **row, attn_error *err, const char **id)
 {
@@ -521,16 +639,16 @@ int cmd_experiment(int argc, char **argv)
     } subs[] = {{"init", init},           {"run", run},
                 {"show", show},           {"summarize", summarize},
                 {"promote", promote},     {"compare", cmd_experiment_compare},
-                {"index-all", cmd_experiment_index_all}};
+                {"index-all", cmd_experiment_index_all}, {"ab", ab}};
     if (argc >= 2)
         for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
             if (!strcmp(argv[1], subs[i].name))
                 return subs[i].fn(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "--help")) {
-        printf("usage: %s\n       %s\n       %s\n       %s\n       %s\n", USAGE_INIT, USAGE_RUN,
-               USAGE_SHOW, USAGE_SUMMARIZE, USAGE_PROMOTE);
+        printf("usage: %s\n       %s\n       %s\n       %s\n       %s\n       %s\n", USAGE_INIT,
+               USAGE_RUN, USAGE_AB, USAGE_SHOW, USAGE_SUMMARIZE, USAGE_PROMOTE);
         return 0;
     }
-    return attn_cli_usage(USAGE_RUN, "give a subcommand: init, run, show, summarize, promote, "
+    return attn_cli_usage(USAGE_RUN, "give a subcommand: init, run, ab, show, summarize, promote, "
                                      "compare or index-all");
 }

@@ -69,6 +69,29 @@ static long long flips(const json_t *pair, const char *k, const char *dir)
         json_object_get(json_object_get(json_object_get(pair, "flips"), k), dir), "total", 0);
 }
 
+/* The runs' prompt bundles and their diff by section and line (seed 004). */
+static void print_prompt_diff(const json_t *d)
+{
+    const json_t *a = json_object_get(d, "a"), *b = json_object_get(d, "b"), *sec, *l;
+    const char *k;
+    size_t i;
+    if (!d)
+        return;
+    printf("prompt: A %s@%s %.12s -> B %s@%s %.12s: %s\n", attn_json_str(a, "name"),
+           attn_json_str(a, "version"), attn_json_str(a, "prompt_hash"), attn_json_str(b, "name"),
+           attn_json_str(b, "version"), attn_json_str(b, "prompt_hash"),
+           json_is_true(json_object_get(d, "same")) ? "same content" : "changed");
+    json_object_foreach((json_t *)json_object_get(d, "sections"), k, sec) {
+        printf("  section %s (%s)\n", k, attn_json_str(sec, "status"));
+        json_array_foreach(json_object_get(sec, "lines"), i, l)
+            if (json_string_value(l)[0] != ' ')
+                printf("    %s\n", json_string_value(l));
+    }
+    if (!json_is_true(json_object_get(d, "same")))
+        printf("  (flips of LLM routers list these sections: heuristic attribution, not "
+               "causality)\n");
+}
+
 static void print_table(const json_t *doc, const char *out_dir)
 {
     const json_t *p, *w;
@@ -80,6 +103,7 @@ static void print_table(const json_t *doc, const char *out_dir)
            out_dir);
     json_array_foreach(json_object_get(doc, "warnings"), i, w)
         printf("warning: %s\n", json_string_value(w));
+    print_prompt_diff(json_object_get(doc, "prompt_diff"));
     printf("%-32s %5s %7s %7s %26s %9s %11s\n", "pair (A -> B)", "n", "MRR A", "MRR B",
            "MRR delta [95% CI]", "hit@1 d", "flips@1 +/-");
     json_array_foreach(json_object_get(doc, "pairs"), i, p) {

@@ -190,7 +190,8 @@ int cmd_route(int argc, char **argv)
             names[n++] = o.routers[i];
     } else {
         for (size_t i = 0; i < attn_router_count(); i++)
-            names[n++] = attn_router_at(i)->name;
+            if (!attn_router_opt_in(attn_router_at(i)))
+                names[n++] = attn_router_at(i)->name;
     }
     for (size_t i = 0; i < n; i++) {
         const attn_router_def *d;

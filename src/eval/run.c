@@ -79,6 +79,8 @@ typedef struct {
     json_t *fit;                /* hybrid_fit.json content, or NULL */
     sqlite3_stmt *st_user_first;
     int in_txn;
+    json_t *llm;                /* {router: LLM totals} (llm_account), {} when none */
+    double llm_cost;            /* USD so far, for --max-cost-usd */
 } run;
 
 #define OUT(R, p, r, i) ((R)->out[((p) * (R)->nr + (r)) * (R)->n + (i)])
@@ -375,10 +377,15 @@ static json_t *manifest_inputs(run *R)
     attn_error err;
     for (size_t i = 0; i < R->nr; i++) {
         const attn_router_def *d = attn_router_def_of(R->routers[i]);
-        json_array_append_new(routers,
-                              json_pack("{s:s, s:s, s:O, s:s}", "name", d->name, "version",
-                                        d->version, "config", attn_router_config(R->routers[i]),
-                                        "config_hash", attn_router_config_hash(R->routers[i])));
+        json_t *e = json_pack("{s:s, s:s, s:O, s:s}", "name", d->name, "version", d->version,
+                              "config", attn_router_config(R->routers[i]), "config_hash",
+                              attn_router_config_hash(R->routers[i]));
+        json_t *dsc = attn_router_describe(R->routers[i]);
+        /* An LLM router's prompt bundle snapshot, model and endpoint are inputs. */
+        if (e && json_object_get(dsc, "manifest"))
+            json_object_set(e, "llm", json_object_get(dsc, "manifest"));
+        json_decref(dsc);
+        json_array_append_new(routers, e);
     }
     for (size_t p = 0; p < R->np; p++)
         json_array_append_new(policies, json_pack("{s:s, s:s, s:o}", "spec", R->pol[p].spec,
@@ -540,6 +547,88 @@ static int write_route(attn_rundir *dir, int64_t pr, const char *name, const jso
     return rc;
 }
 
+/* An LLM router's per-PR usage ("llm" in its result): onto the PR's line,
+ * into the run's totals, and against --max-cost-usd. Latency is the one
+ * recorded with the answer (live, or in the replay cache), so replays keep
+ * their bytes. */
+static int llm_account(run *R, const char *name, const json_t *res, json_t *line_entry,
+                       int64_t pr, attn_error *err)
+{
+    const json_t *u = json_object_get(res, "llm");
+    json_t *t, *st;
+    const char *status;
+    double cost;
+    if (!json_is_object(u))
+        return 0;
+    json_object_set(line_entry, "llm", (json_t *)u);
+    if (!(t = json_object_get(R->llm, name))) {
+        t = json_pack("{s:i, s:{}, s:i, s:I, s:I, s:f, s:I}", "prs", 0, "status", "llm_invalid",
+                      0, "tokens_in", (json_int_t)0, "tokens_out", (json_int_t)0, "cost_usd", 0.0,
+                      "latency_ms_total", (json_int_t)0);
+        if (!t || json_object_set_new(R->llm, name, t))
+            return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    }
+    status = attn_json_str(u, "status") ? attn_json_str(u, "status") : "unknown";
+    st = json_object_get(t, "status");
+    json_object_set_new(st, status, json_integer(attn_json_i64(st, status, 0) + 1));
+    json_object_set_new(t, "prs", json_integer(attn_json_i64(t, "prs", 0) + 1));
+    if (!strcmp(status, "invalid"))
+        json_object_set_new(t, "llm_invalid", json_integer(attn_json_i64(t, "llm_invalid", 0) + 1));
+    json_object_set_new(t, "tokens_in", json_integer(attn_json_i64(t, "tokens_in", 0) +
+                                                     attn_json_i64(u, "tokens_in", 0)));
+    json_object_set_new(t, "tokens_out", json_integer(attn_json_i64(t, "tokens_out", 0) +
+                                                      attn_json_i64(u, "tokens_out", 0)));
+    json_object_set_new(t, "latency_ms_total",
+                        json_integer(attn_json_i64(t, "latency_ms_total", 0) +
+                                     attn_json_i64(u, "latency_ms", 0)));
+    cost = json_number_value(json_object_get(u, "cost_usd"));
+    json_object_set_new(t, "cost_usd",
+                        json_real(round((json_number_value(json_object_get(t, "cost_usd")) + cost) *
+                                        1e9) / 1e9));
+    R->llm_cost += cost;
+    if (R->o->max_cost_usd > 0 && R->llm_cost > R->o->max_cost_usd)
+        return attn_error_set(err, ATTN_ECONFLICT,
+                              "the LLM cost reached $%.6f at PR #%lld, over --max-cost-usd %g; "
+                              "the run stopped and wrote no run directory",
+                              R->llm_cost, (long long)pr, R->o->max_cost_usd);
+    return 0;
+}
+
+/* Let routers with a prefetch hook (llm_rerank) start the next window's
+ * remote work concurrently; snapshots are read again here, as do_pr frees
+ * its own. */
+#define PREFETCH_WINDOW 256
+static int prefetch_window(run *R, size_t i, attn_error *err)
+{
+    size_t n = R->n - i < PREFETCH_WINDOW ? R->n - i : PREFETCH_WINDOW, k = 0;
+    attn_route_query *qs;
+    json_t **snaps;
+    int rc = 0, any = 0;
+    if (i % PREFETCH_WINDOW)
+        return 0;
+    for (size_t r = 0; r < R->nr; r++)
+        any |= attn_router_has_prefetch(R->routers[r]);
+    if (!any)
+        return 0;
+    qs = calloc(n, sizeof(*qs));
+    snaps = calloc(n, sizeof(*snaps));
+    if (!qs || !snaps)
+        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    for (; k < n && !rc; k++) {
+        const pr_row *row = &R->rows[i + k];
+        rc = attn_asof_reader_pr_snapshot(R->ctx->reader, R->ctx->repo_id, row->number,
+                                          row->cutoff, &snaps[k], err);
+        qs[k] = (attn_route_query){row->number, row->cutoff, R->top_k, snaps[k]};
+    }
+    for (size_t r = 0; r < R->nr && !rc; r++)
+        rc = attn_router_prefetch(R->routers[r], R->ctx, qs, n, err);
+    for (size_t j = 0; snaps && j < k; j++)
+        json_decref(snaps[j]);
+    free(qs);
+    free(snaps);
+    return rc;
+}
+
 static int do_pr(run *R, attn_rundir *dir, size_t i, attn_buf *jsonl, attn_error *err)
 {
     pr_row *row = &R->rows[i];
@@ -635,13 +724,15 @@ static int do_pr(run *R, attn_rundir *dir, size_t i, attn_buf *jsonl, attn_error
                                 OUT(R, p, r, i).rank ? json_integer(OUT(R, p, r, i).rank)
                                                      : json_null());
         }
-        json_object_set_new(line_routers, name,
-                            json_pack("{s:o, s:o, s:s, s:s}", "candidates", top, "rank", ranks,
-                                      "risk", R->risk[r * R->n + i], "confidence",
-                                      attn_json_str(res, "confidence")
-                                          ? attn_json_str(res, "confidence")
-                                          : "unknown"));
+        c = json_pack("{s:o, s:o, s:s, s:s}", "candidates", top, "rank", ranks, "risk",
+                      R->risk[r * R->n + i], "confidence",
+                      attn_json_str(res, "confidence") ? attn_json_str(res, "confidence")
+                                                       : "unknown");
+        json_object_set_new(line_routers, name, c);
+        rc = llm_account(R, name, res, c, row->number, err);
         json_decref(res);
+        if (rc)
+            goto out;
     }
     line = json_pack("{s:I, s:s, s:o, s:o, s:{s:o, s:o}, s:O, s:o, s:b}", "pr_number",
                      (json_int_t)row->number, "cutoff", attn_time_format(row->cutoff, ts),
@@ -872,12 +963,14 @@ out:
         json_decref(routers);
         return NULL;
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:O, s:s}",
+    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:O, s:s,"
+                     " s:O*}",
                      "kind", "eval_report", "version", "attn.eval.v1", "repo", R->o->repo,
                      "run_id", run_id, "n", (json_int_t)R->n, "primary_policy", R->pol[0].spec,
                      "routers", routers, "truth_coverage", coverage, "metrics", metrics, "queue",
                      queue, "workload", work, "gate_correlation", gates, "notes", R->notes,
-                     "headline_slice", "observed");
+                     "headline_slice", "observed", "llm",
+                     json_object_size(R->llm) ? R->llm : NULL);
 }
 
 /* ---- report.md ------------------------------------------------------------- */
@@ -1049,6 +1142,23 @@ static char *report_md(run *R, const json_t *rep, const char *run_id)
             attn_buf_putc(&b, '\n');
         }
     }
+    if (json_object_size(R->llm)) {
+        attn_buf_puts(&b, "\n## LLM usage\n\n| router | PRs | ok | invalid | error | tokens in |"
+                          " tokens out | cost USD | mean latency ms |\n|---|---|---|---|---|---|---|"
+                          "---|---|\n");
+        json_object_foreach(R->llm, k, x) {
+            const json_t *st = json_object_get(x, "status");
+            int64_t prs = attn_json_i64(x, "prs", 0);
+            attn_buf_printf(&b, "| %s | %lld | %lld | %lld | %lld | %lld | %lld | %.6f | %lld |\n",
+                            k, (long long)prs, (long long)attn_json_i64(st, "ok", 0),
+                            (long long)attn_json_i64(st, "invalid", 0),
+                            (long long)attn_json_i64(st, "error", 0),
+                            (long long)attn_json_i64(x, "tokens_in", 0),
+                            (long long)attn_json_i64(x, "tokens_out", 0),
+                            json_number_value(json_object_get(x, "cost_usd")),
+                            (long long)(prs ? attn_json_i64(x, "latency_ms_total", 0) / prs : 0));
+        }
+    }
     if (json_array_size(R->notes)) {
         size_t i;
         attn_buf_puts(&b, "\n## Notes\n\n");
@@ -1128,6 +1238,7 @@ static void free_run(run *R)
     attn_route_env_free(R->env);
     json_decref(R->notes);
     json_decref(R->fit);
+    json_decref(R->llm);
 }
 
 static int sha_of_file(const char *dir, const char *name, char hex[65])
@@ -1158,7 +1269,7 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
     R.o = o;
     if (summary)
         *summary = NULL;
-    if (!(R.notes = json_array()))
+    if (!(R.notes = json_array()) || !(R.llm = json_object()))
         return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     R.top_k = o->top_k > 0 ? o->top_k : 10;
     attn_metrics_options_init(&R.mopt);
@@ -1239,7 +1350,7 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
         goto out;
     for (size_t i = 0; i < R.n; i++) {
         progress(&R, i, 0);
-        if ((rc = do_pr(&R, dir, i, &jsonl, err)))
+        if ((rc = prefetch_window(&R, i, err)) || (rc = do_pr(&R, dir, i, &jsonl, err)))
             goto out;
     }
     progress(&R, R.n, 1);
@@ -1292,6 +1403,8 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
                         run_id, "n", (json_int_t)R.n, "primary_policy", R.pol[0].spec,
                         "inputs_hash", hash, "sha256", hashes, "headline", head,
                         "truth_coverage", json_object_get(rep, "truth_coverage"));
+        if (sum && json_object_size(R.llm))
+            json_object_set(sum, "llm", R.llm);
         if (sum && o->post && (rc = o->post(o->post_ud, dir, rep, sum, err)))
             goto out;
         if (!sum || (rc = attn_rundir_write_json(dir, "run_summary.json", sum, err))) {
@@ -1311,6 +1424,17 @@ commit:
         /* Not in run_summary.json: how the run was computed, not what it found. */
         json_object_set_new(sum, "routes_shared",
                             json_integer((json_int_t)attn_route_memo_hits(R.ctx_shared.memo)));
+        for (size_t r = 0; r < R.nr; r++) {
+            json_t *dsc = attn_router_describe(R.routers[r]);
+            if (json_object_get(dsc, "stats")) {
+                if (!json_object_get(sum, "llm_stats"))
+                    json_object_set_new(sum, "llm_stats", json_object());
+                json_object_set(json_object_get(sum, "llm_stats"),
+                                attn_router_def_of(R.routers[r])->name,
+                                json_object_get(dsc, "stats"));
+            }
+            json_decref(dsc);
+        }
     }
     if (summary) {
         *summary = sum;

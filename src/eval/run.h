@@ -72,6 +72,8 @@ typedef struct {
      * commit or vanish with the run: write them with attn_rundir_write*.
      * report and summary are the run's report.json and run_summary.json
      * objects (summary may be modified: it is written after the hook). */
+    double max_cost_usd;        /* > 0: stop (error, no run directory) once the LLM
+                                   routers' answers cost more than this (USD) */
     int (*post)(void *ud, attn_rundir *dir, const json_t *report, json_t *summary,
                 attn_error *err);
     void *post_ud;

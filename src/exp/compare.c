@@ -8,6 +8,7 @@
  */
 #include "exp/compare.h"
 #include "eval/metrics.h"
+#include "llm/prompt.h"
 #include "util/fs.h"
 #include "util/json.h"
 
@@ -298,7 +299,26 @@ typedef struct {
     const attn_compare_opts *o;
     attn_bootstrap_options boot;
     json_t *common;     /* array of A's rows present in B (borrowed refs) */
+    json_t *prompt_changed; /* sections whose prompt text differs between the runs, or NULL */
 } ctx_t;
+
+/* The first LLM router's prompt bundle snapshot in a run's manifest, or NULL. */
+static const json_t *run_prompt(const run_t *r)
+{
+    size_t i;
+    const json_t *x;
+    json_array_foreach(json_object_get(r->manifest, "routers"), i, x) {
+        const json_t *p = json_object_get(json_object_get(x, "llm"), "prompt");
+        if (p)
+            return p;
+    }
+    return NULL;
+}
+
+static int is_llm_router(const run_t *r, const char *name)
+{
+    return json_object_get(json_object_get(run_router(r, name), "llm"), "prompt") != NULL;
+}
 
 static const json_t *b_row(const ctx_t *c, const json_t *a_row)
 {
@@ -340,6 +360,13 @@ static int flip_item(const ctx_t *c, const json_t *ra, const json_t *rb, const c
                            route_side(c->B, n, br, rank_b, c->o->top_candidates));
     if (!json_equal((json_t *)ta, (json_t *)tb))
         json_object_set(it, "truth_targets_b", (json_t *)tb);
+    /* Seed 004: name the prompt sections that changed beside each flip of an
+     * LLM router, labelled as what it is. */
+    if (it && json_array_size(c->prompt_changed) &&
+        (is_llm_router(c->A, ar) || is_llm_router(c->B, br))) {
+        json_object_set(it, "prompt_sections_changed", c->prompt_changed);
+        json_object_set_new(it, "attribution", json_string("heuristic, not causal"));
+    }
     *out = it;
     return 0;
 }
@@ -555,7 +582,8 @@ int attn_compare_runs(const char *dir_a, const char *dir_b, const attn_compare_o
 {
     run_t A, B;
     ctx_t c;
-    json_t *warnings = json_array(), *pairs = json_array(), *seen = json_object(), *doc = NULL;
+    json_t *warnings = json_array(), *pairs = json_array(), *seen = json_object(), *doc = NULL,
+           *prompt_diff = NULL;
     const json_t *x, *ra;
     const json_t *ca, *cb;
     attn_buf why = ATTN_BUF_INIT;
@@ -603,6 +631,18 @@ int attn_compare_runs(const char *dir_a, const char *dir_b, const attn_compare_o
 
     c.A = &A;
     c.B = &B;
+    if (run_prompt(&A) || run_prompt(&B)) {
+        json_t *nul = json_null();
+        prompt_diff = attn_prompt_diff_snapshots(run_prompt(&A) ? run_prompt(&A) : nul,
+                                                 run_prompt(&B) ? run_prompt(&B) : nul);
+        json_decref(nul);
+        if (prompt_diff) {
+            c.prompt_changed = json_incref(json_object_get(prompt_diff, "changed_sections"));
+            json_object_set_new(prompt_diff, "attribution",
+                                json_string("per-PR flips of LLM routers list the changed "
+                                            "sections: heuristic attribution, not causality"));
+        }
+    }
     c.primary = A.primary;
     c.o = o;
     attn_bootstrap_options_init(&c.boot);
@@ -691,8 +731,12 @@ int attn_compare_runs(const char *dir_a, const char *dir_b, const attn_compare_o
                     pairs, "histograms", histograms(&c));
     if (!doc)
         rc = attn_error_set(err, ATTN_ENOMEM, "out of memory building the comparison");
+    else if (prompt_diff)
+        json_object_set(doc, "prompt_diff", prompt_diff);
     *out = doc;
 out:
+    json_decref(prompt_diff);
+    json_decref(c.prompt_changed);
     attn_buf_free(&why);
     json_decref(warnings);
     json_decref(pairs);

@@ -24,6 +24,8 @@ typedef struct {
     const attn_cohort *cohort;
     int gates_pass, promote;
     json_t *router_hashes, *truth_hashes;
+    json_t *prompts;            /* {router: prompt bundle snapshot} of LLM routers */
+    const char *kind, *experiment_id;
     int64_t horizon;
 } post_ctx;
 
@@ -49,9 +51,13 @@ static int read_manifest(post_ctx *c, const char *dir, attn_error *err)
     snprintf(path, sizeof(path), "%s/manifest.json", dir);
     if ((rc = attn_json_load_file(path, &m, err)))
         return rc;
-    json_array_foreach(json_object_get(m, "routers"), i, x)
+    json_array_foreach(json_object_get(m, "routers"), i, x) {
+        const json_t *pb = json_object_get(json_object_get(x, "llm"), "prompt");
         json_object_set_new(c->router_hashes, attn_json_str(x, "name"),
                             json_string(attn_json_str(x, "config_hash")));
+        if (pb)
+            json_object_set(c->prompts, attn_json_str(x, "name"), (json_t *)pb);
+    }
     json_array_foreach(json_object_get(json_object_get(m, "truth"), "policies"), i, x)
         json_object_set_new(c->truth_hashes, attn_json_str(x, "spec"),
                             json_string(attn_json_str(x, "hash")));
@@ -83,8 +89,8 @@ static int post(void *ud, attn_rundir *dir, const json_t *report, json_t *summar
         goto out;
     json_object_set_new(summary, "experiment",
                         json_pack("{s:s, s:s, s:s?, s:b, s:b}", "spec_hash", c->spec->hash,
-                                  "run_kind", c->spec->run_kind, "experiment_id",
-                                  c->spec->experiment_id, "gates_pass", c->gates_pass, "promote",
+                                  "run_kind", c->kind, "experiment_id",
+                                  c->experiment_id, "gates_pass", c->gates_pass, "promote",
                                   c->promote));
     fault = getenv("ATTN_TEST_FAIL_EXPERIMENT");
     if (fault && !strcmp(fault, "post"))
@@ -140,8 +146,8 @@ int attn_experiment_run(const attn_experiment_opts *o, json_t **summary, attn_er
 
     memset(&st, 0, sizeof(st));
     st.run_id = run_id;
-    st.kind = sp->run_kind;
-    st.experiment_id = sp->experiment_id;
+    st.kind = o->kind ? o->kind : sp->run_kind;
+    st.experiment_id = o->experiment_id ? o->experiment_id : sp->experiment_id;
     st.spec_hash = sp->hash;
     st.cohort_hash = sp->cohort_hash;
     st.code_version = ATTN_VERSION;
@@ -164,9 +170,12 @@ int attn_experiment_run(const attn_experiment_opts *o, json_t **summary, attn_er
     pc.horizon = ATTN_NULL_I64;
     pc.router_hashes = json_object();
     pc.truth_hashes = json_object();
+    pc.prompts = json_object();
+    pc.kind = st.kind;
+    pc.experiment_id = st.experiment_id;
     prs = calloc(n ? n : 1, sizeof(*prs));
     extra = json_pack("{s:{s:s, s:s, s:s?}}", "experiment", "spec_hash", sp->hash, "run_kind",
-                      sp->run_kind, "experiment_id", sp->experiment_id);
+                      st.kind, "experiment_id", st.experiment_id);
     if (!pc.router_hashes || !pc.truth_hashes || !prs || !extra) {
         rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
         goto fail;
@@ -203,6 +212,7 @@ int attn_experiment_run(const attn_experiment_opts *o, json_t **summary, attn_er
     eo.extra = extra;
     eo.post = post;
     eo.post_ud = &pc;
+    eo.max_cost_usd = o->max_cost_usd;
     if ((rc = attn_eval_run(&eo, &sum, err)))
         goto fail;
 
@@ -217,6 +227,8 @@ int attn_experiment_run(const attn_experiment_opts *o, json_t **summary, attn_er
     fin.n_prs = (int64_t)n;
     fin.gates_pass = pc.gates_pass;
     fin.promote = pc.promote;
+    fin.llm = json_object_get(sum, "llm");
+    fin.prompts = pc.prompts;
     if ((rc = attn_registry_complete(o->registry, run_id, &fin, err))) {
         attn_error_wrap(err, "run %s finished in %s but recording it failed", run_id, run_dir);
         goto out;
@@ -239,6 +251,7 @@ out:
     json_decref(extra);
     json_decref(pc.router_hashes);
     json_decref(pc.truth_hashes);
+    json_decref(pc.prompts);
     free(prs);
     attn_store_lock_release(lock);
     return rc;

@@ -50,6 +50,9 @@ typedef struct {
     const char *run_id;          /* NULL: "exp-<spec hash 12>" */
     int allow_stale;
     int progress;
+    double max_cost_usd;         /* > 0: stop once LLM answers cost more (run.h) */
+    const char *kind;            /* NULL: the spec's run_kind (A/B: ab_control|ab_treatment) */
+    const char *experiment_id;   /* NULL: the spec's */
 } attn_experiment_opts;
 
 /* Run, record, and return run_summary.json's object plus "run_dir" in

@@ -11,6 +11,7 @@
 #include "util/json.h"
 #include "util/time.h"
 
+#include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -40,13 +41,27 @@ static const char SQL_V1[] =
     " detail TEXT);"
     "CREATE INDEX ix_events_run ON events(run_id, id);";
 
-static const char *const MIGRATIONS[] = {SQL_V1};
+/* Migration 2: LLM accounting on the run record (issue 12, seed 004): totals
+ * per LLM router, run-wide tokens and cost, and each run's prompt bundle
+ * snapshots (so a run stays reproducible after the prompt files change). */
+static const char SQL_V2_LLM[] =
+    "ALTER TABLE runs ADD COLUMN llm TEXT;"
+    "ALTER TABLE runs ADD COLUMN tokens_in INTEGER;"
+    "ALTER TABLE runs ADD COLUMN tokens_out INTEGER;"
+    "ALTER TABLE runs ADD COLUMN cost_usd REAL;"
+    "CREATE TABLE run_prompts ("
+    " run_id TEXT NOT NULL, router TEXT NOT NULL, prompt_name TEXT NOT NULL,"
+    " prompt_version TEXT NOT NULL, prompt_hash TEXT NOT NULL, source_paths TEXT,"
+    " snapshot TEXT NOT NULL, PRIMARY KEY (run_id, router));";
+
+static const char *const MIGRATIONS[] = {SQL_V1, SQL_V2_LLM};
 #define N_MIGRATIONS ((int)(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0])))
 
 static const char SQL_COLS[] =
     "SELECT run_id, status, kind, lifecycle, experiment_id, spec_hash, cohort_hash, router_hashes,"
     " truth_hashes, inputs_hash, db_horizon, code_version, started_at, finished_at, duration_ms,"
     " n_prs, headline, gates_pass, promote, tags, notes, run_dir, error, archived_at, deleted_at,"
+    " llm, tokens_in, tokens_out, cost_usd,"
     /* Start times are whole seconds; the start event's id orders runs that
      * started within the same second. */
     " (SELECT max(id) FROM events e WHERE e.run_id = runs.run_id"
@@ -301,6 +316,79 @@ static int need_row(attn_registry *r, const char *run_id, attn_error *err)
     return 0;
 }
 
+/* LLM totals and prompt snapshots (migration 2), inside complete's transaction. */
+static int record_llm(attn_registry *r, const char *run_id, const attn_run_finish *f,
+                      attn_error *err)
+{
+    const char *k;
+    json_t *x;
+    int64_t tin = 0, tout = 0;
+    double cost = 0;
+    if (!json_object_size(f->llm) && !json_object_size(f->prompts))
+        return 0;
+    json_object_foreach((json_t *)f->llm, k, x) {
+        tin += attn_json_i64(x, "tokens_in", 0);
+        tout += attn_json_i64(x, "tokens_out", 0);
+        cost += json_number_value(json_object_get(x, "cost_usd"));
+    }
+    {
+        sqlite3_stmt *st = NULL;
+        int ok = sqlite3_prepare_v2(r->db,
+                                    "UPDATE runs SET llm=?2, tokens_in=?3, tokens_out=?4,"
+                                    " cost_usd=?5 WHERE run_id=?1",
+                                    -1, &st, NULL) == SQLITE_OK;
+        char *t = json_dumps(f->llm, JSON_SORT_KEYS | JSON_COMPACT);
+        if (ok) {
+            sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, t ? t : "{}", -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(st, 3, tin);
+            sqlite3_bind_int64(st, 4, tout);
+            sqlite3_bind_double(st, 5, round(cost * 1e9) / 1e9);
+            ok = sqlite3_step(st) == SQLITE_DONE;
+        }
+        free(t);
+        sqlite3_finalize(st);
+        if (!ok)
+            return db_err(r, "recording LLM totals", err);
+    }
+    json_object_foreach((json_t *)f->prompts, k, x) {
+        if (run_sql(r, NULL, "DELETE FROM run_prompts WHERE run_id=?1 AND router=?2", "ss", run_id,
+                    k) ||
+            run_sql(r, NULL,
+                    "INSERT INTO run_prompts (run_id, router, prompt_name, prompt_version,"
+                    " prompt_hash, source_paths, snapshot) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "sssssjj", run_id, k, attn_json_str(x, "name"), attn_json_str(x, "version"),
+                    attn_json_str(x, "prompt_hash"), json_object_get(x, "source_paths"), x))
+            return db_err(r, "recording a prompt snapshot", err);
+    }
+    return 0;
+}
+
+int attn_registry_prompt(attn_registry *r, const char *run_id, const char *router, json_t **out,
+                         attn_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = ATTN_ENOTFOUND;
+    *out = NULL;
+    if (sqlite3_prepare_v2(r->db,
+                           "SELECT snapshot FROM run_prompts WHERE run_id=?1"
+                           " AND (?2 IS NULL OR router=?2) ORDER BY router LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(r, "reading a prompt snapshot", err);
+    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+    if (router)
+        sqlite3_bind_text(st, 2, router, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 2);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *out = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+        rc = *out ? 0 : attn_error_set(err, ATTN_ECORRUPT, "run %s: damaged prompt snapshot",
+                                       run_id);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int attn_registry_complete(attn_registry *r, const char *run_id, const attn_run_finish *f,
                            attn_error *err)
 {
@@ -317,7 +405,8 @@ int attn_registry_complete(attn_registry *r, const char *run_id, const attn_run_
                 f->headline, f->db_horizon, f->finished_at, f->duration_ms, f->n_prs,
                 f->gates_pass, f->promote))
         return rollback(r, db_err(r, "completing a run", err));
-    if ((rc = event(r, run_id, f->finished_at, "complete", NULL, err)))
+    if ((rc = record_llm(r, run_id, f, err)) ||
+        (rc = event(r, run_id, f->finished_at, "complete", NULL, err)))
         return rollback(r, rc);
     return commit(r, err);
 }
@@ -349,7 +438,7 @@ static int is_time_col(const char *c)
 static int is_json_col(const char *c)
 {
     return !strcmp(c, "router_hashes") || !strcmp(c, "truth_hashes") || !strcmp(c, "headline") ||
-           !strcmp(c, "tags");
+           !strcmp(c, "tags") || !strcmp(c, "llm");
 }
 
 static json_t *row_json(sqlite3_stmt *st)
@@ -372,6 +461,8 @@ static json_t *row_json(sqlite3_stmt *st)
             v = json_boolean(sqlite3_column_int(st, c));
         else if (sqlite3_column_type(st, c) == SQLITE_INTEGER)
             v = json_integer(sqlite3_column_int64(st, c));
+        else if (sqlite3_column_type(st, c) == SQLITE_FLOAT)
+            v = json_real(sqlite3_column_double(st, c));
         else
             v = json_string((const char *)sqlite3_column_text(st, c));
         json_object_set_new(o, name, v);

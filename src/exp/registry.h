@@ -65,10 +65,18 @@ typedef struct {
     const json_t *router_hashes, *truth_hashes, *headline;   /* may be NULL */
     int64_t db_horizon, finished_at, duration_ms, n_prs;     /* db_horizon may be ATTN_NULL_I64 */
     int gates_pass, promote;                                  /* -1: unknown */
+    /* LLM routers (migration 2), may be NULL: run_summary's "llm" totals
+     * {router: {tokens_in, tokens_out, cost_usd, ...}} and prompt bundle
+     * snapshots {router: snapshot} (llm/prompt.h). */
+    const json_t *llm, *prompts;
 } attn_run_finish;
 
 int attn_registry_complete(attn_registry *r, const char *run_id, const attn_run_finish *f,
                            attn_error *err);
+/* A run's prompt snapshot (router NULL: the first by router name);
+ * ATTN_ENOTFOUND (no message) when the run has none. */
+int attn_registry_prompt(attn_registry *r, const char *run_id, const char *router, json_t **out,
+                         attn_error *err);
 int attn_registry_fail(attn_registry *r, const char *run_id, const char *error,
                        int64_t finished_at, int64_t duration_ms, attn_error *err);
 

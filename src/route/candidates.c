@@ -40,6 +40,7 @@ struct attn_route_result {
     int have_margins;
     double margin_high, margin_med;
     int oom;
+    json_t *extra;      /* top-level keys a router attached (attn_result_attach) */
 };
 
 attn_route_result *attn_result_new(void)
@@ -75,7 +76,18 @@ void attn_result_free(attn_route_result *res)
     free(res->c);
     free(res->slots);
     json_decref(res->notes);
+    json_decref(res->extra);
     free(res);
+}
+
+int attn_result_attach(attn_route_result *res, const char *key, json_t *v)
+{
+    if (!v || (!res->extra && !(res->extra = json_object())) ||
+        json_object_set_new(res->extra, key, v)) {
+        res->oom = 1;
+        return ATTN_ENOMEM;
+    }
+    return 0;
 }
 
 static char *make_key(const char *type, const char *name)
@@ -421,8 +433,10 @@ int attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx, const 
                   res->confidence ? res->confidence : "unknown", "notes", res->notes, "candidates",
                   cands, "workload", "open_requests", work, "open_requests_total",
                   (json_int_t)open_sum, "candidates_with_open_requests", (json_int_t)with_open);
-    if (!o)
+    if (!o || (res->extra && json_object_update(o, res->extra))) {
+        json_decref(o);
         return attn_error_set(err, ATTN_ENOMEM, "out of memory building the route result");
+    }
     *out = o;
     return 0;
 }

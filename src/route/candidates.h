@@ -55,6 +55,9 @@ void attn_result_set_confidence(attn_route_result *res, const char *confidence);
 /* Append a note (printf-style). */
 int attn_result_note(attn_route_result *res, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Attach a top-level key to the result JSON (an LLM router's "llm" usage,
+ * "_artifacts" for eval: pack.h); v is stolen. 0 or ATTN_ENOMEM. */
+int attn_result_attach(attn_route_result *res, const char *key, json_t *v);
 /* Keep candidates whose score is <= 0 (rule 4 above). */
 void attn_result_keep_zero(attn_route_result *res);
 /* Confidence from the margin between the top two scores divided by the top

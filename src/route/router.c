@@ -186,6 +186,31 @@ void attn_router_free(attn_router *r)
 }
 
 const attn_router_def *attn_router_def_of(const attn_router *r) { return r->def; }
+
+int attn_router_prefetch(attn_router *r, const attn_route_ctx *ctx, const attn_route_query *qs,
+                         size_t n, attn_error *err)
+{
+    const attn_router_hooks *h = attn_router_hooks_of(r->def);
+    return h && h->prefetch ? h->prefetch(r->state, ctx, qs, n, err) : 0;
+}
+
+int attn_router_opt_in(const attn_router_def *def)
+{
+    const attn_router_hooks *h = attn_router_hooks_of(def);
+    return h && h->opt_in;
+}
+
+int attn_router_has_prefetch(const attn_router *r)
+{
+    const attn_router_hooks *h = attn_router_hooks_of(r->def);
+    return h && h->prefetch;
+}
+
+json_t *attn_router_describe(attn_router *r)
+{
+    const attn_router_hooks *h = attn_router_hooks_of(r->def);
+    return h && h->describe ? h->describe(r->state) : NULL;
+}
 const json_t *attn_router_config(const attn_router *r) { return r->config; }
 const char *attn_router_config_hash(const attn_router *r) { return r->hash; }
 

@@ -103,6 +103,32 @@ int attn_router_route(attn_router *r, const attn_route_ctx *ctx, const attn_rout
                       json_t **out, attn_error *err);
 
 /*
+ * Optional hooks of a few routers (kept out of attn_router_def so the other
+ * routers' definitions stay as they are); registry.c lists them.
+ * prefetch: called by eval on a window of upcoming PRs before routing them
+ * one by one, so slow remote work (LLM requests) runs concurrently; route()
+ * must give the same result with or without it. describe: run-level facts
+ * {"manifest": {deterministic inputs, e.g. the prompt bundle},
+ *  "stats": {how the run was computed, e.g. cache hits}}.
+ */
+typedef struct {
+    const attn_router_def *def;
+    int (*prefetch)(void *state, const attn_route_ctx *ctx, const attn_route_query *qs, size_t n,
+                    attn_error *err);
+    json_t *(*describe)(void *state);
+    int opt_in;   /* 1: needs an outside service, so never in "every router" defaults */
+} attn_router_hooks;
+const attn_router_hooks *attn_router_hooks_of(const attn_router_def *def); /* NULL: none */
+extern const attn_router_hooks attn_router_llm_rerank_hooks;
+
+/* The hooks above; a router without them: 0 / NULL. */
+int attn_router_prefetch(attn_router *r, const attn_route_ctx *ctx, const attn_route_query *qs,
+                         size_t n, attn_error *err);
+int attn_router_has_prefetch(const attn_router *r);
+int attn_router_opt_in(const attn_router_def *def);
+json_t *attn_router_describe(attn_router *r);
+
+/*
  * A memo of results for one PR at a time. An evaluation asks the hybrid's
  * components the same question it asks those routers alone: a result depends
  * only on the router, its config (hash), the snapshot and the cutoff, so
@@ -126,5 +152,6 @@ extern const attn_router_def attn_router_popularity;
 extern const attn_router_def attn_router_stewards;
 extern const attn_router_def attn_router_path_similarity;
 extern const attn_router_def attn_router_hybrid;
+extern const attn_router_def attn_router_llm_rerank;
 
 #endif

@@ -1,0 +1,742 @@
+/*
+ * llm_rerank.c - the llm_rerank router: an OpenAI-compatible chat model
+ * reorders the top N candidates of a base router (default hybrid), given the
+ * PR snapshot at the cutoff and the candidates' evidence, under a versioned
+ * prompt bundle (llm/prompt.h).
+ *
+ * Per PR: base result -> request (system + rendered task) -> its key (cache.h)
+ * -> the answer from the prefetched batch, the replay cache, or one live call
+ * -> strict validation (answer.h). A valid ranking puts the ranked candidates
+ * first in the model's order, the rest after in base order (scores are
+ * positions, so the base order is kept exactly); anything else falls back to
+ * the base ranking with a note and llm.status "invalid" (bad answer) or
+ * "error" (no answer after the retries). The result carries "llm" (model,
+ * prompt, status, tokens, cost, latency, key) and "_artifacts" with the
+ * request and the answer.
+ *
+ * Cache mode: $ATTN_LLM_CACHE (live | record | replay | off; default record),
+ * not a config key, so a replay has the recording's config hash and bytes.
+ * Must never: send a request in replay or off mode, rank a login that was not
+ * a candidate, or let the API key reach a file.
+ */
+#include "llm/answer.h"
+#include "llm/cache.h"
+#include "llm/client.h"
+#include "llm/prompt.h"
+#include "route/router.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/json.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char DEFAULTS[] =
+    "{\"base\": \"hybrid\", \"base_config\": {}, \"n\": 10, \"model\": \"gpt-4o-mini\","
+    " \"temperature\": 0, \"max_tokens\": 512, \"prompt\": \"prompts/triage\","
+    " \"base_url\": \"\", \"timeout_ms\": 30000, \"max_retries\": 3, \"retry_base_ms\": 500,"
+    " \"concurrency\": 8, \"prices\": \"\"}";
+
+typedef struct {
+    char key[65];
+    long status, latency_ms;
+    char *body, *error;
+    int from_cache;
+} answer;
+
+typedef struct {
+    int64_t pr, as_of;
+    int top_k;
+    json_t *result;
+} base_memo;
+
+typedef struct {
+    attn_router *base;
+    char *base_name, *model, *base_url, *api_key, *prices_path;
+    attn_prompt *prompt;
+    double temperature, price_in, price_out;
+    int priced;
+    long max_tokens;
+    int n;
+    attn_llm_mode mode;
+    attn_llm_client_opts copts;
+    char cache_dir[4600];
+    answer *mem;
+    size_t nmem, capmem;
+    base_memo *bm;
+    size_t nbm, capbm;
+    long hits, misses, live_calls, prefetched;
+} st;
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static void answer_free(answer *a)
+{
+    free(a->body);
+    free(a->error);
+}
+
+static int mem_find(st *s, const char *key)
+{
+    for (size_t i = 0; i < s->nmem; i++)
+        if (!strcmp(s->mem[i].key, key))
+            return (int)i;
+    return -1;
+}
+
+static int mem_put(st *s, const answer *a)
+{
+    if (s->nmem == s->capmem) {
+        size_t cap = s->capmem ? 2 * s->capmem : 64;
+        answer *g = realloc(s->mem, cap * sizeof(*g));
+        if (!g)
+            return ATTN_ENOMEM;
+        s->mem = g;
+        s->capmem = cap;
+    }
+    s->mem[s->nmem++] = *a;
+    return 0;
+}
+
+/* Take the prefetched answer for key out of memory (0) or ATTN_ENOTFOUND. */
+static int mem_take(st *s, const char *key, answer *out)
+{
+    int i = mem_find(s, key);
+    if (i < 0)
+        return ATTN_ENOTFOUND;
+    *out = s->mem[i];
+    s->mem[i] = s->mem[--s->nmem];
+    return 0;
+}
+
+/* DATA from DATA/github/<o>/<r>. */
+static void data_dir_of(const char *repo_dir, char *out, size_t cap)
+{
+    size_t n = strlen(repo_dir);
+    snprintf(out, cap, "%s", repo_dir);
+    for (int k = 0; k < 3; k++) {
+        while (n > 0 && out[n - 1] == '/')
+            n--;
+        while (n > 0 && out[n - 1] != '/')
+            n--;
+    }
+    while (n > 1 && out[n - 1] == '/')
+        n--;
+    if (n == 0)
+        snprintf(out, cap, ".");
+    else
+        out[n] = '\0';
+}
+
+/* ---- init / free ---------------------------------------------------------------- */
+
+static void rr_free(void *state)
+{
+    st *s = state;
+    if (!s)
+        return;
+    attn_router_free(s->base);
+    attn_prompt_free(s->prompt);
+    free(s->base_name);
+    free(s->model);
+    free(s->base_url);
+    free(s->api_key);
+    free(s->prices_path);
+    for (size_t i = 0; i < s->nmem; i++)
+        answer_free(&s->mem[i]);
+    free(s->mem);
+    for (size_t i = 0; i < s->nbm; i++)
+        json_decref(s->bm[i].result);
+    free(s->bm);
+    free(s);
+}
+
+static int num(const json_t *cfg, const char *k, double lo, double hi, double *out, attn_error *err)
+{
+    double v = json_number_value(json_object_get(cfg, k));
+    if (!(v >= lo && v <= hi))
+        return attn_error_set(err, ATTN_EINVAL, "llm_rerank config: '%s' must be from %g to %g",
+                              k, lo, hi);
+    *out = v;
+    return 0;
+}
+
+static int init_base(st *s, const json_t *cfg, const attn_route_ctx *ctx, attn_error *err)
+{
+    const attn_router_def *def;
+    const json_t *bc = json_object_get(cfg, "base_config");
+    int rc;
+    s->base_name = strdup(attn_json_str(cfg, "base"));
+    if (!strcmp(s->base_name, "llm_rerank"))
+        return attn_error_set(err, ATTN_EINVAL, "llm_rerank config: 'base' cannot be llm_rerank");
+    if ((rc = attn_router_find(s->base_name, &def, err)))
+        return attn_error_wrap(err, "llm_rerank config 'base'");
+    return attn_router_new(def, json_object_size(bc) ? bc : NULL, "llm_rerank base_config", ctx,
+                           &s->base, err);
+}
+
+static int init_llm(st *s, const json_t *cfg, const attn_route_ctx *ctx, attn_error *err)
+{
+    const char *mode = getenv("ATTN_LLM_CACHE"), *url = attn_json_str(cfg, "base_url");
+    const char *key = getenv("ATTN_LLM_API_KEY"), *prices = attn_json_str(cfg, "prices");
+    char data[4400], path[4700];
+    double v = 0;
+    int rc;
+    if ((rc = attn_llm_mode_parse(mode && *mode ? mode : "record", &s->mode, err)))
+        return rc;
+    if (!*url)
+        url = getenv("ATTN_LLM_BASE_URL");
+    if ((!url || !*url) && s->mode != ATTN_LLM_OFF)
+        return attn_error_set(err, ATTN_EINVAL,
+                              "llm_rerank: no endpoint; set ATTN_LLM_BASE_URL (e.g. "
+                              "http://127.0.0.1:11434/v1 for Ollama) or config 'base_url', or "
+                              "ATTN_LLM_CACHE=off");
+    s->base_url = strdup(url ? url : "");
+    for (size_t n = strlen(s->base_url); n > 0 && s->base_url[n - 1] == '/'; n--)
+        s->base_url[n - 1] = '\0';
+    s->api_key = strdup(key ? key : "");
+    attn_llm_client_opts_init(&s->copts);
+    s->copts.base_url = s->base_url;
+    s->copts.api_key = s->api_key;
+    if ((rc = num(cfg, "timeout_ms", 1, 600000, &v, err)))
+        return rc;
+    s->copts.timeout_ms = (long)v;
+    if ((rc = num(cfg, "max_retries", 0, 10, &v, err)))
+        return rc;
+    s->copts.max_retries = (int)v;
+    if ((rc = num(cfg, "retry_base_ms", 0, 60000, &v, err)))
+        return rc;
+    s->copts.retry_base_ms = (long)v;
+    if ((rc = num(cfg, "concurrency", 1, 256, &v, err)))
+        return rc;
+    s->copts.concurrency = (int)v;
+    data_dir_of(ctx->repo_dir, data, sizeof(data));
+    snprintf(s->cache_dir, sizeof(s->cache_dir), "%s/llm-cache", data);
+    if (*prices)
+        snprintf(path, sizeof(path), "%s", prices);
+    else
+        snprintf(path, sizeof(path), "%s/routing/llm_prices.json", ctx->repo_dir);
+    s->prices_path = strdup(path);
+    if ((rc = attn_llm_price_lookup(path, s->model, &s->price_in, &s->price_out, &s->priced, err)))
+        return rc;
+    if ((rc = attn_prompt_load(attn_json_str(cfg, "prompt"), &s->prompt, err)))
+        return attn_error_wrap(err, "llm_rerank config 'prompt'");
+    return attn_prompt_register(data, s->prompt, 0, err);
+}
+
+static int rr_init(const json_t *cfg, const attn_route_ctx *ctx, void **state, attn_error *err)
+{
+    st *s = calloc(1, sizeof(*s));
+    double v = 0;
+    int rc;
+    if (!s)
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    s->model = strdup(attn_json_str(cfg, "model"));
+    if ((rc = num(cfg, "n", 1, 100, &v, err)))
+        goto fail;
+    s->n = (int)v;
+    if ((rc = num(cfg, "temperature", 0, 2, &s->temperature, err)) ||
+        (rc = num(cfg, "max_tokens", 1, 1e6, &v, err)))
+        goto fail;
+    s->max_tokens = (long)v;
+    if (!*s->model) {
+        rc = attn_error_set(err, ATTN_EINVAL, "llm_rerank config: 'model' must not be empty");
+        goto fail;
+    }
+    if ((rc = init_base(s, cfg, ctx, err)) || (rc = init_llm(s, cfg, ctx, err)))
+        goto fail;
+    *state = s;
+    return 0;
+fail:
+    rr_free(s);
+    return rc;
+}
+
+/* ---- the request ------------------------------------------------------------------- */
+
+static const char *cand_id(const json_t *c, attn_buf *b)
+{
+    const json_t *t = json_object_get(c, "target");
+    attn_buf_clear(b);
+    if (!strcmp(attn_json_str(t, "type"), "team"))
+        attn_buf_puts(b, "team:");
+    attn_buf_puts(b, attn_json_str(t, "name"));
+    return attn_buf_cstr(b);
+}
+
+/* Evidence for the model: small data as is, large data cut to 400 bytes. */
+static json_t *evidence_for_model(const json_t *ev)
+{
+    json_t *out = json_array(), *e;
+    size_t i;
+    json_array_foreach(ev, i, e) {
+        attn_buf b = ATTN_BUF_INIT;
+        attn_error err;
+        const json_t *d = json_object_get(e, "data");
+        if (attn_json_canonical(d ? d : json_null(), &b, &err) == 0 && b.len <= 400)
+            json_array_append_new(out, json_pack("{s:s?, s:O?}", "kind", attn_json_str(e, "kind"),
+                                                 "data", (json_t *)d));
+        else
+            json_array_append_new(out, json_pack("{s:s?, s:s#}", "kind", attn_json_str(e, "kind"),
+                                                 "data_truncated", attn_buf_cstr(&b),
+                                                 (int)(b.len < 400 ? b.len : 400)));
+        attn_buf_free(&b);
+    }
+    return out;
+}
+
+static json_t *pr_for_model(const attn_route_query *q)
+{
+    const json_t *snap = q->snapshot, *f;
+    const char *body = attn_json_str(snap, "body");
+    json_t *files = json_array();
+    size_t i, blen = body ? strlen(body) : 0;
+    json_array_foreach(json_object_get(snap, "changed_files"), i, f) {
+        const char *p = json_is_string(f) ? json_string_value(f) : attn_json_str(f, "path");
+        if (i >= 100)
+            break;
+        if (p)
+            json_array_append_new(files, json_string(p));
+    }
+    return json_pack("{s:I, s:s?, s:s#, s:s?, s:o, s:O?}", "number", (json_int_t)q->pr_number,
+                     "title", attn_json_str(snap, "title"), "body", body ? body : "",
+                     (int)(blen < 4000 ? blen : 4000), "author", attn_json_str(snap, "author"),
+                     "files", files, "leak_risk", json_object_get(snap, "leak_risk"));
+}
+
+static void replace_all(attn_buf *out, const char *text, const char *pat, const char *with)
+{
+    size_t pl = strlen(pat);
+    const char *p;
+    while ((p = strstr(text, pat))) {
+        attn_buf_put(out, text, (size_t)(p - text));
+        attn_buf_puts(out, with);
+        text = p + pl;
+    }
+    attn_buf_puts(out, text);
+}
+
+/* The request body and its cache key for one base result; NULL body when
+ * the base has no candidates (nothing to ask). */
+static int build_request(st *s, const attn_route_query *q, const json_t *base, json_t **body,
+                         char key[65], attn_error *err)
+{
+    const json_t *cands = json_object_get(base, "candidates"), *c;
+    json_t *list = json_array(), *input, *k;
+    attn_buf id = ATTN_BUF_INIT, in = ATTN_BUF_INIT, sch = ATTN_BUF_INIT, ex = ATTN_BUF_INIT,
+             t1 = ATTN_BUF_INIT, t2 = ATTN_BUF_INIT, task = ATTN_BUF_INIT, sys = ATTN_BUF_INIT;
+    size_t i;
+    int rc;
+    *body = NULL;
+    json_array_foreach(cands, i, c) {
+        if ((int)i >= s->n)
+            break;
+        json_array_append_new(list, json_pack("{s:s, s:I, s:O?, s:o}", "login", cand_id(c, &id),
+                                              "base_rank", (json_int_t)(i + 1), "base_score",
+                                              json_object_get(c, "score"), "evidence",
+                                              evidence_for_model(json_object_get(c, "evidence"))));
+    }
+    attn_buf_free(&id);
+    if (!json_array_size(list)) {
+        json_decref(list);
+        return 0;
+    }
+    input = json_pack("{s:o, s:o}", "pull_request", pr_for_model(q), "candidates", list);
+    if ((rc = attn_json_canonical(input, &in, err)) ||
+        (rc = attn_prompt_section_text(s->prompt, "output_schema", &sch, err)) ||
+        (rc = attn_prompt_section_text(s->prompt, "examples", &ex, err)) ||
+        (rc = attn_prompt_section_text(s->prompt, "system", &sys, err)) ||
+        (rc = attn_prompt_section_text(s->prompt, "task", &t1, err)))
+        goto out;
+    replace_all(&t2, attn_buf_cstr(&t1), "{{output_schema}}", attn_buf_cstr(&sch));
+    replace_all(&task, attn_buf_cstr(&t2), "{{examples}}", attn_buf_cstr(&ex));
+    attn_buf_clear(&t1);
+    if (!strstr(attn_buf_cstr(&task), "{{input}}"))
+        attn_buf_puts(&task, "\n\n{{input}}");
+    replace_all(&t1, attn_buf_cstr(&task), "{{input}}", attn_buf_cstr(&in));
+    *body = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:f, s:I}", "model", s->model,
+                      "messages", "role", "system", "content", attn_buf_cstr(&sys), "role", "user",
+                      "content", attn_buf_cstr(&t1), "temperature", s->temperature, "max_tokens",
+                      (json_int_t)s->max_tokens);
+    k = *body ? json_pack("{s:s, s:s, s:s, s:O, s:{s:f, s:I}}", "base_url", s->base_url, "model",
+                          s->model, "prompt_hash", s->prompt->hash, "messages",
+                          json_object_get(*body, "messages"), "params", "temperature",
+                          s->temperature, "max_tokens", (json_int_t)s->max_tokens)
+              : NULL;
+    rc = k ? attn_json_hash(k, key, err) : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    json_decref(k);
+out:
+    json_decref(input);
+    attn_buf_free(&in);
+    attn_buf_free(&sch);
+    attn_buf_free(&ex);
+    attn_buf_free(&t1);
+    attn_buf_free(&t2);
+    attn_buf_free(&task);
+    attn_buf_free(&sys);
+    if (rc) {
+        json_decref(*body);
+        *body = NULL;
+    }
+    return rc;
+}
+
+/* ---- base results (computed once when prefetched) ----------------------------------- */
+
+static int base_result(st *s, const attn_route_ctx *ctx, const attn_route_query *q, int keep,
+                       json_t **out, attn_error *err)
+{
+    attn_route_query bq = *q;
+    attn_route_ctx c = *ctx;
+    int rc;
+    if (bq.top_k < s->n)
+        bq.top_k = s->n;
+    for (size_t i = 0; i < s->nbm; i++)
+        if (s->bm[i].pr == q->pr_number && s->bm[i].as_of == q->as_of &&
+            s->bm[i].top_k == bq.top_k) {
+            *out = s->bm[i].result;
+            s->bm[i] = s->bm[--s->nbm];
+            return 0;
+        }
+    if (keep)
+        c.memo = NULL; /* prefetch snapshots are not the ones eval's memo keys on */
+    if ((rc = attn_router_route(s->base, keep ? &c : ctx, &bq, out, err)))
+        return rc;
+    if (keep) {
+        if (s->nbm == s->capbm) {
+            size_t cap = s->capbm ? 2 * s->capbm : 64;
+            base_memo *g = realloc(s->bm, cap * sizeof(*g));
+            if (!g)
+                return 0;
+            s->bm = g;
+            s->capbm = cap;
+        }
+        s->bm[s->nbm++] = (base_memo){q->pr_number, q->as_of, bq.top_k, json_incref(*out)};
+    }
+    return 0;
+}
+
+/* ---- answers ------------------------------------------------------------------------- */
+
+static int from_cache(st *s, const char *key, answer *a, attn_error *err)
+{
+    json_t *e = NULL;
+    int rc = attn_llm_cache_get(s->cache_dir, key, &e, err);
+    if (rc)
+        return rc;
+    memset(a, 0, sizeof(*a));
+    memcpy(a->key, key, 65);
+    a->status = (long)attn_json_i64(e, "status", 0);
+    a->latency_ms = (long)attn_json_i64(e, "latency_ms", 0);
+    a->body = strdup(attn_json_str(e, "body") ? attn_json_str(e, "body") : "");
+    a->from_cache = 1;
+    json_decref(e);
+    return 0;
+}
+
+/* Live calls for bodies[i] (keys[i]); answers go to memory, and to the cache
+ * in record mode when the status is 200. */
+static int call_live(st *s, char **bodies, char (*keys)[65], size_t n, attn_error *err)
+{
+    attn_llm_call *calls = calloc(n ? n : 1, sizeof(*calls));
+    int rc;
+    if (!calls)
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        calls[i].body = bodies[i];
+    rc = attn_llm_call_batch(&s->copts, calls, n, err);
+    s->live_calls += (long)n;
+    for (size_t i = 0; i < n && !rc; i++) {
+        answer a;
+        memset(&a, 0, sizeof(a));
+        memcpy(a.key, keys[i], 65);
+        a.status = calls[i].status;
+        a.latency_ms = calls[i].latency_ms;
+        a.body = strdup(attn_buf_cstr(&calls[i].response));
+        a.error = calls[i].error[0] ? strdup(calls[i].error) : NULL;
+        if (a.status == 200 && s->mode == ATTN_LLM_RECORD) {
+            json_t *e = json_pack("{s:s, s:I, s:s, s:I}", "key", keys[i], "status", (json_int_t)200,
+                                  "body", a.body, "latency_ms", (json_int_t)a.latency_ms);
+            rc = e ? attn_llm_cache_put(s->cache_dir, keys[i], e, err)
+                   : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+            json_decref(e);
+        }
+        if (rc || mem_put(s, &a)) {
+            answer_free(&a);
+            rc = rc ? rc : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        attn_buf_free(&calls[i].response);
+    free(calls);
+    return rc;
+}
+
+static int get_answer(st *s, const char *key, const json_t *body, int64_t pr, answer *a,
+                      attn_error *err)
+{
+    int rc;
+    char *text;
+    char keys[1][65];
+    if (mem_take(s, key, a) == 0)
+        return 0;
+    if (s->mode == ATTN_LLM_RECORD || s->mode == ATTN_LLM_REPLAY) {
+        rc = from_cache(s, key, a, err);
+        if (rc == 0) {
+            s->hits++;
+            return 0;
+        }
+        if (rc != ATTN_ENOTFOUND)
+            return rc;
+        s->misses++;
+        if (s->mode == ATTN_LLM_REPLAY)
+            return attn_error_set(err, ATTN_ENOTFOUND,
+                                  "llm_rerank replay: no recorded answer for PR #%lld (key %s in "
+                                  "%s); record it first with ATTN_LLM_CACHE=record",
+                                  (long long)pr, key, s->cache_dir);
+    }
+    if (!(text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS)))
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    memcpy(keys[0], key, 65);
+    rc = call_live(s, &text, keys, 1, err);
+    free(text);
+    return rc ? rc : mem_take(s, key, a);
+}
+
+/* ---- result --------------------------------------------------------------------------- */
+
+static int add_cand(attn_route_result *res, const json_t *c, double score, json_t *llm_ev)
+{
+    const json_t *t = json_object_get(c, "target"), *e;
+    attn_cand *rc = attn_result_cand(res, attn_json_str(t, "type"), attn_json_str(t, "name"));
+    size_t i;
+    if (!rc) {
+        json_decref(llm_ev);
+        return ATTN_ENOMEM;
+    }
+    attn_cand_set_score(rc, score);
+    json_array_foreach(json_object_get(c, "evidence"), i, e)
+        if (attn_cand_evidence(rc, attn_json_str(e, "kind"),
+                               json_deep_copy(json_object_get(e, "data"))))
+            return ATTN_ENOMEM;
+    return llm_ev ? attn_cand_evidence(rc, "llm", llm_ev) : 0;
+}
+
+/* Ranked candidates first (model order), the rest in base order. */
+static int fill(attn_route_result *res, const json_t *base, const json_t *ranking)
+{
+    const json_t *cands = json_object_get(base, "candidates"), *c, *r;
+    size_t total = json_array_size(cands), pos = 0, i, j;
+    attn_buf id = ATTN_BUF_INIT;
+    char *used = calloc(total ? total : 1, 1);
+    int rc = used ? 0 : ATTN_ENOMEM;
+    json_array_foreach(ranking, j, r) json_array_foreach(cands, i, c) {
+        if (rc || used[i] || strcmp(cand_id(c, &id), attn_json_str(r, "login")))
+            continue;
+        used[i] = 1;
+        rc = add_cand(res, c, (double)(total - pos++),
+                      json_pack("{s:I, s:I, s:O}", "rank", (json_int_t)(j + 1), "base_rank",
+                                (json_int_t)(i + 1), "reason", json_object_get(r, "reason")));
+    }
+    json_array_foreach(cands, i, c) if (!rc && !used[i])
+        rc = add_cand(res, c, (double)(total - pos++), NULL);
+    free(used);
+    attn_buf_free(&id);
+    return rc;
+}
+
+/* The result keeps risk and confidence as pointers: static strings only, as
+ * the base result is released before the result is built. */
+static const char *static_word(const char *w, const char *dflt)
+{
+    static const char *const words[] = {"low", "medium", "high", "unknown"};
+    for (size_t i = 0; w && i < 4; i++)
+        if (!strcmp(w, words[i]))
+            return words[i];
+    return dflt;
+}
+
+static double round9(double x) { return round(x * 1e9) / 1e9; }
+
+static int finish(st *s, attn_route_result *res, const json_t *base, const json_t *body,
+                  const char *key, const answer *a, const char *status, const char *why,
+                  long tin, long tout)
+{
+    const json_t *n;
+    size_t i;
+    double cost = s->priced ? round9((tin * s->price_in + tout * s->price_out) / 1e6) : 0;
+    json_array_foreach(json_object_get(base, "notes"), i, n)
+        attn_result_note(res, "base %s: %s", s->base_name, json_string_value(n));
+    if (why)
+        attn_result_note(res, "llm %s: %s; base ranking kept", status, why);
+    attn_result_set_risk(res, static_word(attn_json_str(base, "risk"), "low"));
+    attn_result_set_confidence(res, static_word(attn_json_str(base, "confidence"), "unknown"));
+    if (attn_result_attach(res, "llm",
+                           json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I, s:I, s:f, s:I}", "model",
+                                     s->model, "prompt_hash", s->prompt->hash, "prompt_version",
+                                     s->prompt->version, "status", status, "key", key,
+                                     "tokens_in", (json_int_t)tin, "tokens_out", (json_int_t)tout,
+                                     "cost_usd", cost, "latency_ms",
+                                     (json_int_t)(a ? a->latency_ms : 0))))
+        return ATTN_ENOMEM;
+    if (!body)
+        return 0;
+    return attn_result_attach(
+        res, "_artifacts",
+        json_pack("{s:{s:s, s:O}, s:{s:s, s:I, s:s?, s:I, s:s, s:s?}}", "llm/llm_rerank/request",
+                  "key", key, "body", (json_t *)body, "llm/llm_rerank/response", "key", key,
+                  "http_status", (json_int_t)(a ? a->status : 0), "body", a ? a->body : NULL,
+                  "latency_ms", (json_int_t)(a ? a->latency_ms : 0), "status", status,
+                  "reason", why));
+}
+
+static int rr_route(void *state, const attn_route_ctx *ctx, const attn_route_query *q,
+                    attn_route_result *res, attn_error *err)
+{
+    st *s = state;
+    json_t *base = NULL, *body = NULL, *ranking = NULL;
+    char key[65] = "";
+    answer a;
+    attn_error why;
+    const char **ids = NULL;
+    long tin = 0, tout = 0;
+    int rc, have = 0;
+    memset(&a, 0, sizeof(a));
+    if ((rc = base_result(s, ctx, q, 0, &base, err)) ||
+        (rc = build_request(s, q, base, &body, key, err)))
+        goto out;
+    if (!body || s->mode == ATTN_LLM_OFF) {
+        rc = fill(res, base, NULL);
+        if (!rc)
+            rc = finish(s, res, base, NULL, NULL, NULL, body ? "off" : "skipped",
+                        body ? "ATTN_LLM_CACHE=off" : "no base candidates, nothing to rank", 0, 0);
+        goto out;
+    }
+    if ((rc = get_answer(s, key, body, q->pr_number, &a, err)))
+        goto out;
+    have = 1;
+    if (a.status != 200) {
+        rc = fill(res, base, NULL);
+        if (!rc)
+            rc = finish(s, res, base, body, key, &a, "error", a.error ? a.error : "no answer", 0, 0);
+        goto out;
+    }
+    {
+        const json_t *cands = json_object_get(base, "candidates"), *c;
+        attn_buf *idb = calloc(json_array_size(cands) + 1, sizeof(*idb));
+        size_t i, n = 0;
+        ids = calloc(json_array_size(cands) + 1, sizeof(*ids));
+        if (!idb || !ids) {
+            free(idb);
+            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+            goto out;
+        }
+        json_array_foreach(cands, i, c) if ((int)i < s->n) ids[n++] = cand_id(c, &idb[i]);
+        attn_error_clear(&why);
+        if (attn_llm_answer_parse(a.body, strlen(a.body), ids, n, &ranking, &tin, &tout, &why)) {
+            rc = fill(res, base, NULL);
+            if (!rc)
+                rc = finish(s, res, base, body, key, &a, "invalid", why.msg, tin, tout);
+        } else {
+            rc = fill(res, base, ranking);
+            if (!rc)
+                rc = finish(s, res, base, body, key, &a, "ok", NULL, tin, tout);
+        }
+        for (i = 0; i <= json_array_size(cands); i++)
+            attn_buf_free(&idb[i]);
+        free(idb);
+    }
+    if (rc > 0 || rc == ATTN_ENOMEM)
+        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+out:
+    free(ids);
+    if (have)
+        answer_free(&a);
+    json_decref(ranking);
+    json_decref(body);
+    json_decref(base);
+    return rc;
+}
+
+/* ---- prefetch and describe ------------------------------------------------------------ */
+
+static int rr_prefetch(void *state, const attn_route_ctx *ctx, const attn_route_query *qs,
+                       size_t n, attn_error *err)
+{
+    st *s = state;
+    char **bodies = calloc(n ? n : 1, sizeof(*bodies));
+    char(*keys)[65] = calloc(n ? n : 1, sizeof(*keys));
+    size_t m = 0;
+    int rc = 0;
+    if (!bodies || !keys) {
+        free(bodies);
+        free(keys);
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
+        json_t *base = NULL, *body = NULL;
+        char key[65];
+        int dup = 0;
+        if ((rc = base_result(s, ctx, &qs[i], 1, &base, err)) ||
+            (rc = build_request(s, &qs[i], base, &body, key, err)) || !body ||
+            s->mode == ATTN_LLM_OFF || s->mode == ATTN_LLM_REPLAY || mem_find(s, key) >= 0) {
+            json_decref(base);
+            json_decref(body);
+            continue;
+        }
+        for (size_t j = 0; j < m; j++)
+            dup |= !strcmp(keys[j], key);
+        if (!dup && s->mode == ATTN_LLM_RECORD) {
+            char path[4800];
+            snprintf(path, sizeof(path), "%s/%.2s/%s.json.zst", s->cache_dir, key, key);
+            dup = attn_fs_exists(path);
+        }
+        if (!dup) {
+            memcpy(keys[m], key, 65);
+            if (!(bodies[m++] = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS)))
+                rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        }
+        json_decref(base);
+        json_decref(body);
+    }
+    if (!rc && m) {
+        rc = call_live(s, bodies, keys, m, err);
+        s->prefetched += (long)m;
+        /* Counted once here; route() then takes them from memory. */
+        if (s->mode == ATTN_LLM_RECORD)
+            s->misses += (long)m;
+    }
+    for (size_t j = 0; j < m; j++)
+        free(bodies[j]);
+    free(bodies);
+    free(keys);
+    return rc;
+}
+
+static json_t *rr_describe(void *state)
+{
+    st *s = state;
+    return json_pack("{s:{s:o, s:s, s:s, s:s, s:o}, s:{s:s, s:I, s:I, s:I}}", "manifest",
+                     "prompt", attn_prompt_snapshot(s->prompt), "model", s->model, "base",
+                     s->base_name, "base_url", s->base_url, "prices",
+                     s->priced ? json_pack("{s:f, s:f}", "input_usd_per_mtok", s->price_in,
+                                           "output_usd_per_mtok", s->price_out)
+                               : json_null(),
+                     "stats", "cache_mode", attn_llm_mode_name(s->mode), "cache_hits",
+                     (json_int_t)s->hits, "cache_misses", (json_int_t)s->misses, "live_calls",
+                     (json_int_t)s->live_calls);
+}
+
+const attn_router_def attn_router_llm_rerank = {
+    "llm_rerank",
+    "llm_rerank.v1",
+    "an OpenAI-compatible chat model reorders a base router's top N (prompt bundle, replay cache)",
+    DEFAULTS,
+    rr_init,
+    rr_route,
+    rr_free,
+};
+
+const attn_router_hooks attn_router_llm_rerank_hooks = {&attn_router_llm_rerank, rr_prefetch,
+                                                        rr_describe, 1};
