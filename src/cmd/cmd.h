@@ -90,6 +90,7 @@ int cmd_renormalize(int argc, char **argv);
 int cmd_route(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_artifacts(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 
 #endif

@@ -417,6 +417,8 @@ static json_t *manifest_inputs(run *R)
                   R->horizon == ATTN_NULL_I64 ? json_null()
                                               : json_string(attn_time_format(R->horizon, ts)),
                   "allow_stale", o->allow_stale);
+    if (m)
+        json_object_set_new(m, "candidate_gen_version", json_string(ATTN_CANDIDATE_GEN_VERSION));
     if (m && o->extra)
         json_object_set(m, "extra", (json_t *)o->extra);
     if (m && R->fit)
@@ -548,7 +550,17 @@ static int write_route(attn_rundir *dir, int64_t pr, const char *name, const jso
         if (rc)
             break;
         snprintf(rel, sizeof(rel), "prs/%lld/%s.json", (long long)pr, entry);
-        rc = attn_rundir_write_json(dir, rel, v, err);
+        if (!strncmp(entry, "features/", 9) && json_is_object(v) &&
+            !json_object_get(v, "candidate_gen_version")) {
+            /* Feature values depend on the candidates they were computed for. */
+            json_t *f = json_copy(v);
+            json_object_set_new(f, "candidate_gen_version",
+                                json_string(ATTN_CANDIDATE_GEN_VERSION));
+            rc = attn_rundir_write_json(dir, rel, f, err);
+            json_decref(f);
+        } else {
+            rc = attn_rundir_write_json(dir, rel, v, err);
+        }
     }
     return rc;
 }
@@ -1256,6 +1268,8 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
             goto out;
     }
     progress(&R, R.n, 1);
+    if ((rc = attn_rundir_entries_done(dir, err)))
+        goto out;
     if (o->artifacts_only) {
         json_object_set_new(manifest, "kind", json_string("artifacts_manifest"));
         if ((rc = attn_rundir_write_json(dir, "manifest.json", manifest, err)))

@@ -8,7 +8,8 @@
  *   report.md          the same for a person
  *   per_pr.jsonl       one line per PR (cutoff order): truth, ranks, queue
  *   run_summary.json   headline figures and the SHA-256 of each file above
- *   prs/<n>/snapshot.json, inputs.json, truth.json, routes/<router>.json
+ *   artifacts.sqlite   the per-PR entries snapshot, inputs, truth, routes/<router>
+ *                      (and features/, llm/ from routers), read with eval/pack.h
  *   hybrid_fit.json    when a hybrid router's weights were fitted
  *
  * Determinism: no wall-clock value is written anywhere; the same store,

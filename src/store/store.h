@@ -20,7 +20,7 @@
 #include "util/error.h"
 #include "util/time.h"
 
-#define ATTN_CONTRACT_VERSION "attn.contract.v1"
+#define ATTN_CONTRACT_VERSION "attn.contract.v2"
 
 typedef struct attn_store attn_store;
 
