@@ -31,15 +31,16 @@
 static const char USAGE_RUN[] =
     "attn eval run --repo OWNER/NAME --router R... [--config [R=]FILE]... "
     "(--cohort FILE | --from T --end-at T | --pr N...) [--cutoff POLICY] [--truth SPEC]... "
-    "[--top-k K] [--ks K,K...] [--bootstrap N] [--seed S] [--run-id ID] [--allow-stale] "
-    "[--hybrid-train-days D] [--json] [--quiet]";
+    "[--top-k K] [--ks K,K...] [--bootstrap N] [--seed S] [--run-id ID [--force]] [--allow-stale] "
+    "[--hybrid-train-days D] [--jobs N (default: one per core)] [--json] [--quiet]";
 static const char USAGE_ARTIFACTS[] =
     "attn build-artifacts --repo OWNER/NAME --run-id ID (--from T --end-at T | --pr N...) "
-    "[--router R]... [--config [R=]FILE]... [--cutoff POLICY] [--json] [--quiet]";
+    "[--router R]... [--config [R=]FILE]... [--cutoff POLICY] [--force] [--jobs N] [--json] [--quiet]";
 
 enum {
     OPT_ROUTER = 300, OPT_CONFIG, OPT_COHORT, OPT_FROM, OPT_END_AT, OPT_PR, OPT_CUTOFF, OPT_TRUTH,
-    OPT_TOP_K, OPT_KS, OPT_BOOTSTRAP, OPT_SEED, OPT_RUN_ID, OPT_ALLOW_STALE, OPT_TRAIN_DAYS
+    OPT_TOP_K, OPT_KS, OPT_BOOTSTRAP, OPT_SEED, OPT_RUN_ID, OPT_ALLOW_STALE, OPT_TRAIN_DAYS,
+    OPT_JOBS, OPT_FORCE
 };
 
 #define MAX_LIST 64
@@ -48,8 +49,8 @@ struct eval_opts {
     const char *routers[MAX_LIST], *configs[MAX_LIST], *truth[MAX_LIST], *prs[4096];
     size_t n_routers, n_configs, n_truth, n_prs;
     const char *cohort, *from, *end_at, *cutoff, *top_k, *ks, *bootstrap, *seed, *run_id,
-        *train_days;
-    int allow_stale, overflow;
+        *train_days, *jobs;
+    int allow_stale, overflow, force;
 };
 
 static void push(const char **arr, size_t *n, size_t cap, const char *v, int *overflow)
@@ -79,6 +80,8 @@ static int eval_opt(void *ctx, int opt, const char *arg)
     case OPT_RUN_ID: o->run_id = arg; return 0;
     case OPT_TRAIN_DAYS: o->train_days = arg; return 0;
     case OPT_ALLOW_STALE: o->allow_stale = 1; return 0;
+    case OPT_JOBS: o->jobs = arg; return 0;
+    case OPT_FORCE: o->force = 1; return 0;
     }
     return -1;
 }
@@ -146,6 +149,8 @@ static int run(int argc, char **argv, int artifacts_only)
         {"run-id", required_argument, NULL, OPT_RUN_ID},
         {"allow-stale", no_argument, NULL, OPT_ALLOW_STALE},
         {"hybrid-train-days", required_argument, NULL, OPT_TRAIN_DAYS},
+        {"jobs", required_argument, NULL, OPT_JOBS},
+        {"force", no_argument, NULL, OPT_FORCE},
         {NULL, 0, NULL, 0}};
     const char *usage = artifacts_only ? USAGE_ARTIFACTS : USAGE_RUN;
     struct eval_opts o;
@@ -214,6 +219,12 @@ static int run(int argc, char **argv, int artifacts_only)
         if (parse_num(o.seed, "--seed", 0, INT64_MAX, &v, &err))
             return attn_cli_fail(&err);
         eo.seed = (uint64_t)v;
+    }
+    eo.force = o.force;
+    if (o.jobs) {
+        if (parse_num(o.jobs, "--jobs", 1, 64, &v, &err))
+            return attn_cli_fail(&err);
+        eo.jobs = (int)v;
     }
     if (o.train_days) {
         if (parse_num(o.train_days, "--hybrid-train-days", 0, 3650, &v, &err))

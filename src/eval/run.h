@@ -65,6 +65,10 @@ typedef struct {
     int hybrid_train_days;      /* fit hybrid weights on PRs this many days before
                                    the cohort (default 90; 0 = use configured weights) */
     int progress;               /* TTY progress on stderr */
+    int jobs;                   /* worker threads routing and labelling PRs (0: one per
+                                   core); the run directory is the same for any value */
+    int force;                  /* replace a run id that belongs to another run or is
+                                   reserved (the caller records the replacement) */
     const json_t *extra;        /* recorded under manifest.extra (experiments), or NULL */
     int artifacts_only;         /* build-artifacts: snapshots, inputs and routes only
                                    (no truth, metrics or report) */

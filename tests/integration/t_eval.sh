@@ -94,6 +94,20 @@ check "the same eval again" "$ATTN" eval run --repo $R --cohort "$TMP/c1.json" \
 check_eq "same run id" "$run" "$(jq -r .run_id "$TMP/out")"
 check_eq "byte-identical run directories" "" "$(diff -r "$TMP/run1" "$rd" 2>&1 | head -3)"
 check_eq "no temporary directories left" "0" "$(ls -A "$DIR/eval" | grep -c '^\.')"
+# --jobs: PRs are routed and labelled by a pool of threads and merged in PR
+# order, so any thread count writes the same run directory, byte for byte.
+all="--router codeowners --router hybrid --router mentions --router path_similarity --router popularity --router review_requests --router stewards"
+# shellcheck disable=SC2086
+check "every router, --jobs 1" "$ATTN" eval run --repo $R --cohort "$TMP/c1.json" $all --bootstrap 50 --jobs 1 --quiet --json
+jrun=$(jq -r .run_dir "$TMP/out")
+shared1=$(jq .routes_shared "$TMP/out")
+rm -rf "$TMP/jobs1"; cp -r "$jrun" "$TMP/jobs1"
+# shellcheck disable=SC2086
+check "every router, --jobs 4" "$ATTN" eval run --repo $R --cohort "$TMP/c1.json" $all --bootstrap 50 --jobs 4 --quiet --json
+check_eq "--jobs 4 writes the run directory of --jobs 1" "" "$(diff -r "$TMP/jobs1" "$jrun" 2>&1 | head -3)"
+check_eq "and shares as many answers" "$shared1" "$(jq .routes_shared "$TMP/out")"
+check_fails "--jobs 0 is refused" 2 "jobs" "$ATTN" eval run --repo $R --router popularity --pr 300 --jobs 0
+
 check "a different bootstrap seed is another run" "$ATTN" eval run --repo $R --cohort "$TMP/c1.json" \
     --router popularity --bootstrap 50 --seed 7 --quiet --json
 check_eq "distinct run id" "1" "$([ "$(jq -r .run_id "$TMP/out")" != "$run" ] && echo 1)"
