@@ -17,6 +17,8 @@
 #include "cmd/cmd.h"
 #include "eval/run.h"
 #include "exp/cohort.h"
+#include "exp/registry.h"
+#include "util/fs.h"
 #include "route/router.h"
 #include "store/store.h"
 #include "util/json.h"
@@ -26,6 +28,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char USAGE_RUN[] =
@@ -130,6 +133,39 @@ static int fill_routers(const struct eval_opts *o, attn_eval_router *out, attn_e
     return 0;
 }
 
+/* A run id the registry knows (an experiment run) is refused unless --force;
+ * with --force, *reg stays open so the replacement can be recorded. */
+static int registry_check(const char *repo_dir, const char *run_id, int force,
+                          attn_registry **reg, attn_error *err)
+{
+    char path[4400];
+    json_t *row = NULL;
+    int rc;
+    *reg = NULL;
+    snprintf(path, sizeof(path), "%s/runs.sqlite", repo_dir);
+    if (!run_id || !attn_fs_exists(path))
+        return 0;
+    if ((rc = attn_registry_open(path, reg, err)))
+        return rc;
+    rc = attn_registry_get(*reg, run_id, &row, err);
+    if (rc == ATTN_ENOTFOUND) {
+        attn_error_clear(err);
+        rc = 0;
+    } else if (!rc && !force) {
+        rc = attn_error_set(err, ATTN_ECONFLICT,
+                            "run id '%s' belongs to a registered run (%s, %s); choose another "
+                            "--run-id, or pass --force to replace it (runs.sqlite records it)",
+                            run_id, attn_json_str(row, "kind") ? attn_json_str(row, "kind") : "?",
+                            attn_json_str(row, "status") ? attn_json_str(row, "status") : "?");
+    }
+    json_decref(row);
+    if (rc || !force) {
+        attn_registry_close(*reg);
+        *reg = NULL;
+    }
+    return rc;
+}
+
 static int run(int argc, char **argv, int artifacts_only)
 {
     static const struct option longopts[] = {
@@ -163,6 +199,7 @@ static int run(int argc, char **argv, int artifacts_only)
     size_t n_prs = 0;
     attn_store *s = NULL;
     json_t *summary = NULL;
+    attn_registry *reg = NULL;
     char path[4200], repo_dir[4200];
     long long v;
     int rc;
@@ -301,8 +338,18 @@ static int run(int argc, char **argv, int artifacts_only)
     }
     eo.prs = prs;
     eo.n_prs = n_prs;
-    if ((rc = attn_eval_run(&eo, &summary, &err)))
+    if ((rc = registry_check(repo_dir, o.run_id, o.force, &reg, &err)) ||
+        (rc = attn_eval_run(&eo, &summary, &err)))
         goto out;
+    if (reg) {
+        char detail[512];
+        snprintf(detail, sizeof(detail), "replaced by `attn %s --run-id %s --force` (inputs %s)",
+                 artifacts_only ? "build-artifacts" : "eval run", o.run_id,
+                 attn_json_str(summary, "inputs_hash") ? attn_json_str(summary, "inputs_hash")
+                                                       : "?");
+        if ((rc = attn_registry_replaced(reg, o.run_id, detail, (int64_t)time(NULL), &err)))
+            goto out;
+    }
     if (cli.json) {
         attn_cli_print_json(summary);
         summary = NULL;
@@ -325,6 +372,7 @@ static int run(int argc, char **argv, int artifacts_only)
         }
     }
 out:
+    attn_registry_close(reg);
     json_decref(summary);
     attn_cohort_free(cohort);
     free(prs);

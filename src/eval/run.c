@@ -1391,6 +1391,41 @@ static void free_run(run *R)
     json_decref(R->fit);
 }
 
+/* A run id names one run (issue 18 defect 4): an existing directory under
+ * the id is replaced only by a rerun of the same inputs (same inputs_hash),
+ * or with force. Ids starting with '_' are attn's own (eval/_compare) and
+ * need force; ids starting with '.' are temporary trees (rundir.c) and are
+ * never accepted. */
+static int check_run_id(const char *eval_dir, const char *run_id, const char *hash, int force,
+                        attn_error *err)
+{
+    char path[4800];
+    json_t *m = NULL;
+    int same = 0;
+    if (run_id[0] == '.')
+        return attn_error_set(err, ATTN_EINVAL, "run id '%s' is reserved for temporary trees; "
+                              "choose another --run-id", run_id);
+    if (run_id[0] == '_' && !force)
+        return attn_error_set(err, ATTN_EINVAL,
+                              "run id '%s' is reserved (ids starting with '_' are attn's own, "
+                              "like _compare); choose another --run-id, or pass --force", run_id);
+    snprintf(path, sizeof(path), "%s/%s", eval_dir, run_id);
+    if (!attn_fs_exists(path))
+        return 0;
+    snprintf(path, sizeof(path), "%s/%s/manifest.json", eval_dir, run_id);
+    if (attn_fs_exists(path) && !attn_json_load_file(path, &m, NULL)) {
+        const char *h = attn_json_str(m, "inputs_hash");
+        same = h && !strcmp(h, hash);
+    }
+    json_decref(m);
+    if (same || force)
+        return 0;
+    return attn_error_set(err, ATTN_ECONFLICT,
+                          "run id '%s' belongs to another run (%s/%s was made from other "
+                          "inputs); choose another --run-id, or pass --force to replace it",
+                          run_id, eval_dir, run_id);
+}
+
 static int sha_of_file(const char *dir, const char *name, char hex[65])
 {
     attn_buf b = ATTN_BUF_INIT;
@@ -1495,7 +1530,8 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
         snprintf(run_id, sizeof(run_id), "eval-%.12s", hash);
     json_object_set_new(manifest, "run_id", json_string(run_id));
     snprintf(eval_dir, sizeof(eval_dir), "%s/eval", o->repo_dir);
-    if ((rc = attn_rundir_begin(eval_dir, run_id, &dir, err)))
+    if ((rc = check_run_id(eval_dir, run_id, hash, o->force, err)) ||
+        (rc = attn_rundir_begin(eval_dir, run_id, &dir, err)))
         goto out;
     if (R.fit && (rc = attn_rundir_write_json(dir, "hybrid_fit.json", R.fit, err)))
         goto out;
