@@ -34,6 +34,7 @@ static const struct command commands[] = {
     {"build-artifacts", cmd_build_artifacts, "write per-PR snapshots, inputs and routes for a window or PRs"},
     {"cohort", cmd_cohort, "create or validate a hashed cohort of PRs with locked cutoffs"},
     {"experiment", cmd_experiment, "experiment specs and runs: init, run (gates, promotion), show, summarize, promote"},
+    {"artifacts", cmd_artifacts, "a run's packed per-PR entries: show one PR's, or unpack the prs/ tree"},
     {"runs", cmd_runs, "the run registry: list, show, tag, archive, restore, delete, cleanup (retention)"},
     {"serve", cmd_serve, "the dashboard, JSON API and GitHub webhook receiver over HTTP"},
     {"doctor", cmd_doctor, "readiness of the store for an evaluation: horizon, stale cutoffs, pins, truth, gaps"},

@@ -106,6 +106,7 @@ int cmd_route(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_artifacts(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 
 #endif

@@ -2,7 +2,7 @@
  * contract.c - `attn contract check --repo O/R [--data-dir D] [--json]`.
  *
  * Opens the repository's store read-only and prints one line per finding,
- * then "contract attn.contract.v1: OK (...)" or "... FAILED (K findings)".
+ * then "contract attn.contract.v2: OK (...)" or "... FAILED (K findings)".
  * Exit 0 when every invariant holds, 1 when one fails or the store cannot be
  * read, 2 on bad usage. It never modifies the store.
  */

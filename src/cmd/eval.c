@@ -17,6 +17,8 @@
 #include "cmd/cmd.h"
 #include "eval/run.h"
 #include "exp/cohort.h"
+#include "exp/registry.h"
+#include "util/fs.h"
 #include "route/router.h"
 #include "store/store.h"
 #include "util/json.h"
@@ -26,22 +28,23 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char USAGE_RUN[] =
     "attn eval run --repo OWNER/NAME --router R... [--config [R=]FILE]... "
     "(--cohort FILE | --from T --end-at T | --pr N...) [--cutoff POLICY] [--truth SPEC]... "
-    "[--top-k K] [--ks K,K...] [--bootstrap N] [--seed S] [--run-id ID] [--allow-stale] "
-    "[--hybrid-train-days D] [--max-cost-usd USD (LLM routers; default no cap)] [--json] "
-    "[--quiet]";
+    "[--top-k K] [--ks K,K...] [--bootstrap N] [--seed S] [--run-id ID [--force]] [--allow-stale] "
+    "[--hybrid-train-days D] [--jobs N (default: one per core)] "
+    "[--max-cost-usd USD (LLM routers; default no cap)] [--json] [--quiet]";
 static const char USAGE_ARTIFACTS[] =
     "attn build-artifacts --repo OWNER/NAME --run-id ID (--from T --end-at T | --pr N...) "
-    "[--router R]... [--config [R=]FILE]... [--cutoff POLICY] [--json] [--quiet]";
+    "[--router R]... [--config [R=]FILE]... [--cutoff POLICY] [--force] [--jobs N] [--json] [--quiet]";
 
 enum {
     OPT_ROUTER = 300, OPT_CONFIG, OPT_COHORT, OPT_FROM, OPT_END_AT, OPT_PR, OPT_CUTOFF, OPT_TRUTH,
     OPT_TOP_K, OPT_KS, OPT_BOOTSTRAP, OPT_SEED, OPT_RUN_ID, OPT_ALLOW_STALE, OPT_TRAIN_DAYS,
-    OPT_MAX_COST
+    OPT_MAX_COST, OPT_JOBS, OPT_FORCE
 };
 
 #define MAX_LIST 64
@@ -50,8 +53,8 @@ struct eval_opts {
     const char *routers[MAX_LIST], *configs[MAX_LIST], *truth[MAX_LIST], *prs[4096];
     size_t n_routers, n_configs, n_truth, n_prs;
     const char *cohort, *from, *end_at, *cutoff, *top_k, *ks, *bootstrap, *seed, *run_id,
-        *train_days, *max_cost;
-    int allow_stale, overflow;
+        *train_days, *max_cost, *jobs;
+    int allow_stale, overflow, force;
 };
 
 static void push(const char **arr, size_t *n, size_t cap, const char *v, int *overflow)
@@ -82,6 +85,8 @@ static int eval_opt(void *ctx, int opt, const char *arg)
     case OPT_TRAIN_DAYS: o->train_days = arg; return 0;
     case OPT_MAX_COST: o->max_cost = arg; return 0;
     case OPT_ALLOW_STALE: o->allow_stale = 1; return 0;
+    case OPT_JOBS: o->jobs = arg; return 0;
+    case OPT_FORCE: o->force = 1; return 0;
     }
     return -1;
 }
@@ -130,6 +135,39 @@ static int fill_routers(const struct eval_opts *o, attn_eval_router *out, attn_e
     return 0;
 }
 
+/* A run id the registry knows (an experiment run) is refused unless --force;
+ * with --force, *reg stays open so the replacement can be recorded. */
+static int registry_check(const char *repo_dir, const char *run_id, int force,
+                          attn_registry **reg, attn_error *err)
+{
+    char path[4400];
+    json_t *row = NULL;
+    int rc;
+    *reg = NULL;
+    snprintf(path, sizeof(path), "%s/runs.sqlite", repo_dir);
+    if (!run_id || !attn_fs_exists(path))
+        return 0;
+    if ((rc = attn_registry_open(path, reg, err)))
+        return rc;
+    rc = attn_registry_get(*reg, run_id, &row, err);
+    if (rc == ATTN_ENOTFOUND) {
+        attn_error_clear(err);
+        rc = 0;
+    } else if (!rc && !force) {
+        rc = attn_error_set(err, ATTN_ECONFLICT,
+                            "run id '%s' belongs to a registered run (%s, %s); choose another "
+                            "--run-id, or pass --force to replace it (runs.sqlite records it)",
+                            run_id, attn_json_str(row, "kind") ? attn_json_str(row, "kind") : "?",
+                            attn_json_str(row, "status") ? attn_json_str(row, "status") : "?");
+    }
+    json_decref(row);
+    if (rc || !force) {
+        attn_registry_close(*reg);
+        *reg = NULL;
+    }
+    return rc;
+}
+
 static int run(int argc, char **argv, int artifacts_only)
 {
     static const struct option longopts[] = {
@@ -150,6 +188,8 @@ static int run(int argc, char **argv, int artifacts_only)
         {"allow-stale", no_argument, NULL, OPT_ALLOW_STALE},
         {"hybrid-train-days", required_argument, NULL, OPT_TRAIN_DAYS},
         {"max-cost-usd", required_argument, NULL, OPT_MAX_COST},
+        {"jobs", required_argument, NULL, OPT_JOBS},
+        {"force", no_argument, NULL, OPT_FORCE},
         {NULL, 0, NULL, 0}};
     const char *usage = artifacts_only ? USAGE_ARTIFACTS : USAGE_RUN;
     struct eval_opts o;
@@ -162,6 +202,7 @@ static int run(int argc, char **argv, int artifacts_only)
     size_t n_prs = 0;
     attn_store *s = NULL;
     json_t *summary = NULL;
+    attn_registry *reg = NULL;
     char path[4200], repo_dir[4200];
     long long v;
     int rc;
@@ -227,6 +268,12 @@ static int run(int argc, char **argv, int artifacts_only)
             return attn_cli_usage(usage, "--max-cost-usd '%s' is not a positive amount of USD",
                                   o.max_cost);
         eo.max_cost_usd = c;
+    }
+    eo.force = o.force;
+    if (o.jobs) {
+        if (parse_num(o.jobs, "--jobs", 1, 64, &v, &err))
+            return attn_cli_fail(&err);
+        eo.jobs = (int)v;
     }
     if (o.train_days) {
         if (parse_num(o.train_days, "--hybrid-train-days", 0, 3650, &v, &err))
@@ -314,8 +361,18 @@ static int run(int argc, char **argv, int artifacts_only)
     }
     eo.prs = prs;
     eo.n_prs = n_prs;
-    if ((rc = attn_eval_run(&eo, &summary, &err)))
+    if ((rc = registry_check(repo_dir, o.run_id, o.force, &reg, &err)) ||
+        (rc = attn_eval_run(&eo, &summary, &err)))
         goto out;
+    if (reg) {
+        char detail[512];
+        snprintf(detail, sizeof(detail), "replaced by `attn %s --run-id %s --force` (inputs %s)",
+                 artifacts_only ? "build-artifacts" : "eval run", o.run_id,
+                 attn_json_str(summary, "inputs_hash") ? attn_json_str(summary, "inputs_hash")
+                                                       : "?");
+        if ((rc = attn_registry_replaced(reg, o.run_id, detail, (int64_t)time(NULL), &err)))
+            goto out;
+    }
     if (cli.json) {
         attn_cli_print_json(summary);
         summary = NULL;
@@ -338,6 +395,7 @@ static int run(int argc, char **argv, int artifacts_only)
         }
     }
 out:
+    attn_registry_close(reg);
     json_decref(summary);
     attn_cohort_free(cohort);
     free(prs);

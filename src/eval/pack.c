@@ -2,13 +2,16 @@
  * pack.c - per-PR entries of a run directory (see pack.h).
  *
  * Owns: the mapping from (run, PR, entry) to stored bytes.
- * Must never: write; a reader never changes a run.
+ * Must never: write; a reader never changes a run (the pack is opened
+ * read-only and immutable).
  *
- * This version reads the per-PR tree prs/<n>/<entry>.json.
+ * A run with ATTN_PACK_FILE is read from it; an older run from its per-PR
+ * tree prs/<n>/<entry>.json.
  */
 #include "eval/pack.h"
 
 #include <dirent.h>
+#include <sqlite3.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,15 +45,12 @@ static int entry_ok(const char *e)
     }
 }
 
-int attn_pack_get(const char *run_dir, int64_t pr, const char *entry, json_t **out,
-                  attn_error *err)
+static int tree_get(const char *run_dir, int64_t pr, const char *entry, json_t **out,
+                    attn_error *err)
 {
     char path[PATH_MAX];
     attn_buf b = ATTN_BUF_INIT;
     json_error_t je;
-    *out = NULL;
-    if (!entry_ok(entry))
-        return attn_error_set(err, ATTN_EINVAL, "bad entry name '%s'", entry ? entry : "");
     if (snprintf(path, sizeof(path), "%s/prs/%lld/%s.json", run_dir, (long long)pr, entry) >=
         (int)sizeof(path))
         return attn_error_set(err, ATTN_EINVAL, "path too long for run %s", run_dir);
@@ -103,7 +103,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
 }
 
-int attn_pack_list(const char *run_dir, int64_t pr, json_t **out, attn_error *err)
+static int tree_list(const char *run_dir, int64_t pr, json_t **out, attn_error *err)
 {
     char root[PATH_MAX];
     json_t *arr = json_array(), *sorted;
@@ -126,4 +126,204 @@ int attn_pack_list(const char *run_dir, int64_t pr, json_t **out, attn_error *er
     json_decref(arr);
     *out = sorted;
     return 0;
+}
+
+struct attn_pack {
+    char dir[PATH_MAX];
+    sqlite3 *db;          /* NULL: the old per-PR tree */
+    sqlite3_stmt *get, *list, *prs;
+};
+
+int attn_pack_is_packed(const attn_pack *p) { return p->db != NULL; }
+
+void attn_pack_close(attn_pack *p)
+{
+    if (!p)
+        return;
+    sqlite3_finalize(p->get);
+    sqlite3_finalize(p->list);
+    sqlite3_finalize(p->prs);
+    sqlite3_close(p->db);
+    free(p);
+}
+
+static int db_fail(attn_pack *p, attn_error *err)
+{
+    return attn_error_set(err, ATTN_ECORRUPT, "%s/%s: %s", p->dir, ATTN_PACK_FILE,
+                          p->db ? sqlite3_errmsg(p->db) : "cannot open");
+}
+
+int attn_pack_open(const char *run_dir, attn_pack **out, attn_error *err)
+{
+    attn_pack *p;
+    char path[PATH_MAX + 64], uri[2 * PATH_MAX + 64];
+    struct stat st;
+    *out = NULL;
+    if (stat(run_dir, &st) || !S_ISDIR(st.st_mode))
+        return attn_error_set(err, ATTN_ENOTFOUND, "no run directory %s", run_dir);
+    if (!(p = calloc(1, sizeof(*p))))
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    snprintf(p->dir, sizeof(p->dir), "%s", run_dir);
+    snprintf(path, sizeof(path), "%s/%s", run_dir, ATTN_PACK_FILE);
+    if (attn_fs_exists(path)) {
+        /* URI form so immutable=1 applies: a finished run never changes, and
+         * SQLite then takes no locks and writes nothing beside it. */
+        size_t o = 0;
+        o += (size_t)snprintf(uri, sizeof(uri), "file:");
+        for (const char *c = path; *c && o + 4 < sizeof(uri); c++) {
+            if (*c == '%' || *c == '?' || *c == '#')
+                o += (size_t)snprintf(uri + o, sizeof(uri) - o, "%%%02X", (unsigned char)*c);
+            else
+                uri[o++] = *c;
+        }
+        snprintf(uri + o, sizeof(uri) - o, "?immutable=1");
+        if (sqlite3_open_v2(uri, &p->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) !=
+                SQLITE_OK ||
+            sqlite3_prepare_v2(p->db, "SELECT json FROM entries WHERE pr = ? AND entry = ?", -1,
+                               &p->get, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(p->db, "SELECT entry FROM entries WHERE pr = ? ORDER BY entry",
+                               -1, &p->list, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(p->db, "SELECT DISTINCT pr FROM entries ORDER BY pr", -1,
+                               &p->prs, NULL) != SQLITE_OK) {
+            int rc = db_fail(p, err);
+            attn_pack_close(p);
+            return rc;
+        }
+    }
+    *out = p;
+    return 0;
+}
+
+int attn_pack_read(attn_pack *p, int64_t pr, const char *entry, json_t **out, attn_error *err)
+{
+    json_error_t je;
+    int rc;
+    *out = NULL;
+    if (!entry_ok(entry))
+        return attn_error_set(err, ATTN_EINVAL, "bad entry name '%s'", entry ? entry : "");
+    if (!p->db)
+        return tree_get(p->dir, pr, entry, out, err);
+    sqlite3_reset(p->get);
+    sqlite3_bind_int64(p->get, 1, pr);
+    sqlite3_bind_text(p->get, 2, entry, -1, SQLITE_STATIC);
+    rc = sqlite3_step(p->get);
+    if (rc == SQLITE_DONE)
+        return attn_error_set(err, ATTN_ENOTFOUND, "run %s has no entry %s for PR #%lld",
+                              p->dir, entry, (long long)pr);
+    if (rc != SQLITE_ROW)
+        return db_fail(p, err);
+    *out = json_loadb((const char *)sqlite3_column_text(p->get, 0),
+                      (size_t)sqlite3_column_bytes(p->get, 0), 0, &je);
+    sqlite3_reset(p->get);
+    if (!*out)
+        return attn_error_set(err, ATTN_ECORRUPT, "%s/%s: entry %s of PR #%lld: bad JSON: %s",
+                              p->dir, ATTN_PACK_FILE, entry, (long long)pr, je.text);
+    return 0;
+}
+
+int attn_pack_entries(attn_pack *p, int64_t pr, json_t **out, attn_error *err)
+{
+    json_t *arr;
+    int rc;
+    if (!p->db)
+        return tree_list(p->dir, pr, out, err);
+    if (!(arr = json_array()))
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    sqlite3_reset(p->list);
+    sqlite3_bind_int64(p->list, 1, pr);
+    while ((rc = sqlite3_step(p->list)) == SQLITE_ROW)
+        json_array_append_new(arr, json_string((const char *)sqlite3_column_text(p->list, 0)));
+    sqlite3_reset(p->list);
+    if (rc != SQLITE_DONE) {
+        json_decref(arr);
+        return db_fail(p, err);
+    }
+    *out = arr;
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int tree_prs(attn_pack *p, json_t *arr)
+{
+    char path[PATH_MAX + 8];
+    DIR *d;
+    struct dirent *de;
+    int64_t *v = NULL;
+    size_t n = 0, cap = 0;
+    snprintf(path, sizeof(path), "%s/prs", p->dir);
+    if (!(d = opendir(path)))
+        return 0;
+    while ((de = readdir(d))) {
+        char *end;
+        long long x = strtoll(de->d_name, &end, 10);
+        if (de->d_name[0] < '0' || de->d_name[0] > '9' || *end)
+            continue;
+        if (n == cap) {
+            int64_t *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+            if (!nv)
+                break;
+            v = nv;
+        }
+        v[n++] = x;
+    }
+    closedir(d);
+    if (n)
+        qsort(v, n, sizeof(*v), cmp_i64);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_integer(v[i]));
+    free(v);
+    return 0;
+}
+
+int attn_pack_prs(attn_pack *p, json_t **out, attn_error *err)
+{
+    json_t *arr = json_array();
+    int rc;
+    if (!arr)
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    if (!p->db) {
+        tree_prs(p, arr);
+        *out = arr;
+        return 0;
+    }
+    sqlite3_reset(p->prs);
+    while ((rc = sqlite3_step(p->prs)) == SQLITE_ROW)
+        json_array_append_new(arr, json_integer(sqlite3_column_int64(p->prs, 0)));
+    sqlite3_reset(p->prs);
+    if (rc != SQLITE_DONE) {
+        json_decref(arr);
+        return db_fail(p, err);
+    }
+    *out = arr;
+    return 0;
+}
+
+int attn_pack_get(const char *run_dir, int64_t pr, const char *entry, json_t **out,
+                  attn_error *err)
+{
+    attn_pack *p;
+    int rc;
+    *out = NULL;
+    if ((rc = attn_pack_open(run_dir, &p, err)))
+        return rc;
+    rc = attn_pack_read(p, pr, entry, out, err);
+    attn_pack_close(p);
+    return rc;
+}
+
+int attn_pack_list(const char *run_dir, int64_t pr, json_t **out, attn_error *err)
+{
+    attn_pack *p;
+    int rc;
+    *out = NULL;
+    if ((rc = attn_pack_open(run_dir, &p, err)))
+        return rc;
+    rc = attn_pack_entries(p, pr, out, err);
+    attn_pack_close(p);
+    return rc;
 }

@@ -12,6 +12,12 @@
  * "prs/<n>/<entry>.json", ...); the run directory decides where it lands.
  * A router adds optional entries by putting an object "_artifacts"
  * {entry: json} in its result (see run.c); it never reaches routes/<router>.
+ *
+ * Storage: a run keeps its entries in one packed file, ATTN_PACK_FILE, a
+ * SQLite database with a table entries (pr, entry, json) keyed by (pr, entry)
+ * holding each entry's canonical JSON. Runs written before the pack (contract
+ * v1) keep the tree prs/<n>/<entry>.json; this API reads either.
+ * `attn artifacts show|unpack` print or rebuild the tree.
  */
 #ifndef ATTN_EVAL_PACK_H
 #define ATTN_EVAL_PACK_H
@@ -28,5 +34,20 @@ int attn_pack_get(const char *run_dir, int64_t pr, const char *entry, json_t **o
 /* The entry names of PR pr, sorted bytewise: a new JSON array of strings
  * (empty when the run holds nothing for that PR). */
 int attn_pack_list(const char *run_dir, int64_t pr, json_t **out, attn_error *err);
+
+#define ATTN_PACK_FILE "artifacts.sqlite"
+#define ATTN_PACK_FORMAT "attn.pack.v1"
+
+/* An open run, for many reads (the one-shot calls above open and close it
+ * each time). ATTN_ENOTFOUND when run_dir is not a directory. */
+typedef struct attn_pack attn_pack;
+int attn_pack_open(const char *run_dir, attn_pack **out, attn_error *err);
+int attn_pack_read(attn_pack *p, int64_t pr, const char *entry, json_t **out, attn_error *err);
+int attn_pack_entries(attn_pack *p, int64_t pr, json_t **out, attn_error *err);
+/* The PR numbers with at least one entry, ascending: a new JSON array. */
+int attn_pack_prs(attn_pack *p, json_t **out, attn_error *err);
+/* 1 when the run keeps a packed file, 0 when it is an old tree. */
+int attn_pack_is_packed(const attn_pack *p);
+void attn_pack_close(attn_pack *p);
 
 #endif

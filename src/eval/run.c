@@ -33,6 +33,7 @@
 #include "util/version.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,24 @@ typedef struct {
 } run;
 
 #define OUT(R, p, r, i) ((R)->out[((p) * (R)->nr + (r)) * (R)->n + (i)])
+
+/* What routing and labelling one PR needs that is not safe to share between
+ * threads: a store connection (its statements), the routing context (the
+ * activity index keeps caches, the memo is per PR), the routers (per-router
+ * caches), the truth context and the gate parser. Worker 0 borrows the run's
+ * own; the others own theirs (pool.c-like code below). */
+typedef struct {
+    const attn_route_ctx *ctx;
+    attn_router **routers;
+    attn_truth_ctx *truth;
+    attn_gate_parser *gates;
+    sqlite3_stmt *st_user_first;
+    /* owned by workers 1..N-1 */
+    attn_store *store;
+    attn_route_env *env;
+    attn_route_ctx ctx_own;
+    int owned;
+} worker;
 
 void attn_eval_opts_init(attn_eval_opts *o)
 {
@@ -411,6 +430,8 @@ static json_t *manifest_inputs(run *R)
                   R->horizon == ATTN_NULL_I64 ? json_null()
                                               : json_string(attn_time_format(R->horizon, ts)),
                   "allow_stale", o->allow_stale);
+    if (m)
+        json_object_set_new(m, "candidate_gen_version", json_string(ATTN_CANDIDATE_GEN_VERSION));
     if (m && o->extra)
         json_object_set(m, "extra", (json_t *)o->extra);
     if (m && R->fit)
@@ -456,20 +477,22 @@ static const char SQL_USER_FIRST[] =
     "  AND user_id = ?3 AND created_at > ?4)";
 
 /* Seconds from the cutoff until login first acted on the PR; -1 never. */
-static int64_t user_first_action(run *R, const json_t *snap, const char *login, int64_t cutoff)
+static int64_t user_first_action(worker *W, const json_t *snap, const char *login,
+                                 int64_t cutoff)
 {
-    long u = attn_activity_find_login(R->ctx->activity, login);
+    long u = attn_activity_find_login(W->ctx->activity, login);
     int64_t t = -1;
-    if (u < 0 || !R->st_user_first)
+    if (u < 0 || !W->st_user_first)
         return -1;
-    sqlite3_reset(R->st_user_first);
-    sqlite3_bind_int64(R->st_user_first, 1, attn_json_i64(snap, "pull_request_id", -1));
-    sqlite3_bind_int64(R->st_user_first, 2, attn_json_i64(snap, "issue_id", -1));
-    sqlite3_bind_int64(R->st_user_first, 3, attn_activity_user_id(R->ctx->activity, (size_t)u));
-    sqlite3_bind_int64(R->st_user_first, 4, cutoff);
-    if (sqlite3_step(R->st_user_first) == SQLITE_ROW &&
-        sqlite3_column_type(R->st_user_first, 0) != SQLITE_NULL)
-        t = sqlite3_column_int64(R->st_user_first, 0) - cutoff;
+    sqlite3_reset(W->st_user_first);
+    sqlite3_bind_int64(W->st_user_first, 1, attn_json_i64(snap, "pull_request_id", -1));
+    sqlite3_bind_int64(W->st_user_first, 2, attn_json_i64(snap, "issue_id", -1));
+    sqlite3_bind_int64(W->st_user_first, 3, attn_activity_user_id(W->ctx->activity, (size_t)u));
+    sqlite3_bind_int64(W->st_user_first, 4, cutoff);
+    if (sqlite3_step(W->st_user_first) == SQLITE_ROW &&
+        sqlite3_column_type(W->st_user_first, 0) != SQLITE_NULL)
+        t = sqlite3_column_int64(W->st_user_first, 0) - cutoff;
+    sqlite3_reset(W->st_user_first);
     return t;
 }
 
@@ -486,7 +509,7 @@ static json_t *target_names(const json_t *targets)
     return a;
 }
 
-static json_t *inputs_json(run *R, const json_t *snap, int64_t cutoff)
+static json_t *inputs_json(run *R, worker *W, const json_t *snap, int64_t cutoff)
 {
     json_t *areas = json_array(), *f, *routers = json_array();
     attn_buf canon = ATTN_BUF_INIT;
@@ -494,7 +517,7 @@ static json_t *inputs_json(run *R, const json_t *snap, int64_t cutoff)
     size_t i;
     attn_error err;
     json_array_foreach(json_object_get(snap, "changed_files"), i, f) {
-        const char *a = attn_activity_area_of(R->ctx->activity, attn_json_str(f, "path"));
+        const char *a = attn_activity_area_of(W->ctx->activity, attn_json_str(f, "path"));
         size_t j;
         json_t *x;
         int seen = 0;
@@ -508,8 +531,8 @@ static json_t *inputs_json(run *R, const json_t *snap, int64_t cutoff)
     for (size_t r = 0; r < R->nr; r++)
         json_array_append_new(routers,
                               json_pack("{s:s, s:s}", "name",
-                                        attn_router_def_of(R->routers[r])->name, "config_hash",
-                                        attn_router_config_hash(R->routers[r])));
+                                        attn_router_def_of(W->routers[r])->name, "config_hash",
+                                        attn_router_config_hash(W->routers[r])));
     return json_pack("{s:s, s:I, s:s, s:s, s:s, s:o, s:O, s:o, s:I}", "repo", R->o->repo,
                      "pr_number", (json_int_t)attn_json_i64(snap, "number", 0), "cutoff",
                      attn_time_format(cutoff, ts), "cutoff_policy", R->cutoff.id,
@@ -542,7 +565,17 @@ static int write_route(attn_rundir *dir, int64_t pr, const char *name, const jso
         if (rc)
             break;
         snprintf(rel, sizeof(rel), "prs/%lld/%s.json", (long long)pr, entry);
-        rc = attn_rundir_write_json(dir, rel, v, err);
+        if (!strncmp(entry, "features/", 9) && json_is_object(v) &&
+            !json_object_get(v, "candidate_gen_version")) {
+            /* Feature values depend on the candidates they were computed for. */
+            json_t *f = json_copy(v);
+            json_object_set_new(f, "candidate_gen_version",
+                                json_string(ATTN_CANDIDATE_GEN_VERSION));
+            rc = attn_rundir_write_json(dir, rel, f, err);
+            json_decref(f);
+        } else {
+            rc = attn_rundir_write_json(dir, rel, v, err);
+        }
     }
     return rc;
 }
@@ -629,7 +662,8 @@ static int prefetch_window(run *R, size_t i, attn_error *err)
     return rc;
 }
 
-static int do_pr(run *R, attn_rundir *dir, size_t i, attn_buf *jsonl, attn_error *err)
+static int do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
+                 attn_error *err)
 {
     pr_row *row = &R->rows[i];
     json_t *snap = NULL, *truth = json_object(), *line_truth = json_object(),
@@ -638,14 +672,14 @@ static int do_pr(run *R, attn_rundir *dir, size_t i, attn_buf *jsonl, attn_error
     char rel[512], ts[32];
     int rc;
 
-    if ((rc = attn_asof_reader_pr_snapshot(R->ctx->reader, R->ctx->repo_id, row->number,
+    if ((rc = attn_asof_reader_pr_snapshot(W->ctx->reader, W->ctx->repo_id, row->number,
                                            row->cutoff, &snap, err)))
         goto out;
     snprintf(rel, sizeof(rel), "prs/%lld/snapshot.json", (long long)row->number);
     if ((rc = attn_rundir_write_json(dir, rel, snap, err)))
         goto out;
     {
-        json_t *inputs = inputs_json(R, snap, row->cutoff);
+        json_t *inputs = inputs_json(R, W, snap, row->cutoff);
         snprintf(rel, sizeof(rel), "prs/%lld/inputs.json", (long long)row->number);
         rc = inputs ? attn_rundir_write_json(dir, rel, inputs, err)
                     : attn_error_set(err, ATTN_ENOMEM, "out of memory");
@@ -655,7 +689,7 @@ static int do_pr(run *R, attn_rundir *dir, size_t i, attn_buf *jsonl, attn_error
     }
     for (size_t p = 0; p < R->np && !R->o->artifacts_only; p++) {
         json_t *t;
-        if ((rc = attn_truth_eval(R->truth, row->number, row->cutoff, &R->pol[p], &t, err)))
+        if ((rc = attn_truth_eval(W->truth, row->number, row->cutoff, &R->pol[p], &t, err)))
             goto out;
         row->status[p] = status_code(json_string_value(json_object_get(t, "status")));
         targets[p] = json_incref(json_object_get(t, "targets"));
@@ -667,14 +701,14 @@ static int do_pr(run *R, attn_rundir *dir, size_t i, attn_buf *jsonl, attn_error
     if (!R->o->artifacts_only) {
         snprintf(rel, sizeof(rel), "prs/%lld/truth.json", (long long)row->number);
         if ((rc = attn_rundir_write_json(dir, rel, truth, err)) ||
-            (rc = attn_truth_pr_facts_get(R->truth, row->number, row->cutoff, &facts, err)))
+            (rc = attn_truth_pr_facts_get(W->truth, row->number, row->cutoff, &facts, err)))
             goto out;
         row->ttfr = facts.first_response_at == ATTN_NULL_I64 ? -1
                                                               : facts.first_response_at - row->cutoff;
         row->ttfrev = facts.first_review_at == ATTN_NULL_I64 ? -1
                                                               : facts.first_review_at - row->cutoff;
         row->merged = facts.merged_at != ATTN_NULL_I64;
-        if ((rc = attn_gate_parse(R->gates, attn_json_str(snap, "body"), &row->gates, err)))
+        if ((rc = attn_gate_parse(W->gates, attn_json_str(snap, "body"), &row->gates, err)))
             goto out;
     } else {
         row->ttfr = row->ttfrev = -1;
@@ -682,10 +716,10 @@ static int do_pr(run *R, attn_rundir *dir, size_t i, attn_buf *jsonl, attn_error
 
     for (size_t r = 0; r < R->nr; r++) {
         attn_route_query q = {row->number, row->cutoff, R->top_k, snap};
-        const char *name = attn_router_def_of(R->routers[r])->name;
+        const char *name = attn_router_def_of(W->routers[r])->name;
         json_t *res, *cands, *ranks = json_object(), *top = json_array(), *c;
         size_t j;
-        if ((rc = attn_router_route(R->routers[r], R->ctx, &q, &res, err)))
+        if ((rc = attn_router_route(W->routers[r], W->ctx, &q, &res, err)))
             goto out;
         if ((rc = write_route(dir, row->number, name, res, err))) {
             json_decref(res);
@@ -705,7 +739,7 @@ static int do_pr(run *R, attn_rundir *dir, size_t i, attn_buf *jsonl, attn_error
             if (!strcmp(attn_json_str(t, "type"), "user")) {
                 R->top1[r * R->n + i] = strdup(attn_json_str(t, "name"));
                 R->top1_resp[r * R->n + i] =
-                    user_first_action(R, snap, attn_json_str(t, "name"), row->cutoff);
+                    user_first_action(W, snap, attn_json_str(t, "name"), row->cutoff);
             } else {
                 R->top1[r * R->n + i] = NULL;
                 R->top1_resp[r * R->n + i] = -1;
@@ -761,7 +795,7 @@ out:
     json_decref(line_truth);
     json_decref(line_routers);
     json_decref(truth);
-    attn_route_memo_clear(R->ctx->memo);
+    attn_route_memo_clear(W->ctx->memo);
     json_decref(snap);
     if (rc)
         attn_error_wrap(err, "PR #%lld at %s", (long long)row->number,
@@ -1212,6 +1246,220 @@ static void progress(const run *R, size_t i, int done)
         fprintf(stderr, "\reval: PR %zu/%zu%s", i, R->n, done ? "\n" : "");
 }
 
+
+/* ---- workers ------------------------------------------------------------------ */
+
+/* Worker w >= 1: its own read-only connection on the same store (one read
+ * transaction, like the run's), routing context, routers built from the run's
+ * final configs (after any hybrid fit, so config hashes are equal), truth
+ * context and gate parser. */
+static int worker_open(run *R, worker *W, attn_error *err)
+{
+    const attn_eval_opts *o = R->o;
+    int rc;
+    memset(W, 0, sizeof(*W));
+    W->owned = 1;
+    if ((rc = attn_store_open_readonly(attn_store_path(o->store), &W->store, err)))
+        return rc;
+    sqlite3_exec(attn_store_db(W->store), "BEGIN", NULL, NULL, NULL);
+    if ((rc = attn_route_env_open(W->store, o->repo, o->repo_dir, &W->env, err)))
+        return rc;
+    W->ctx_own = *attn_route_env_ctx(W->env);
+    if (!(W->ctx_own.memo = attn_route_memo_new()) ||
+        !(W->routers = calloc(R->nr, sizeof(*W->routers))))
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory starting a worker");
+    W->ctx = &W->ctx_own;
+    for (size_t r = 0; r < R->nr; r++)
+        if ((rc = attn_router_new(attn_router_def_of(R->routers[r]),
+                                  attn_router_config(R->routers[r]), "inline", W->ctx,
+                                  &W->routers[r], err)))
+            return rc;
+    if ((!o->artifacts_only &&
+         (rc = attn_truth_ctx_open(W->store, W->ctx->repo_id, &W->truth, err))) ||
+        (rc = attn_gate_parser_new(&W->gates, err)))
+        return rc;
+    if (sqlite3_prepare_v2(attn_store_db(W->store), SQL_USER_FIRST, -1, &W->st_user_first,
+                           NULL) != SQLITE_OK)
+        return attn_error_set(err, ATTN_EDB, "preparing the queue query: %s",
+                              sqlite3_errmsg(attn_store_db(W->store)));
+    return 0;
+}
+
+static void worker_close(run *R, worker *W)
+{
+    if (!W->owned)
+        return;
+    for (size_t r = 0; W->routers && r < R->nr; r++)
+        attn_router_free(W->routers[r]);
+    free(W->routers);
+    attn_route_memo_free(W->ctx_own.memo);
+    sqlite3_finalize(W->st_user_first);
+    attn_truth_ctx_free(W->truth);
+    attn_gate_parser_free(W->gates);
+    attn_route_env_free(W->env);
+    if (W->store) {
+        sqlite3_exec(attn_store_db(W->store), "COMMIT", NULL, NULL, NULL);
+        attn_store_close(W->store);
+    }
+    memset(W, 0, sizeof(*W));
+}
+
+/* One PR's output, kept until it is merged in PR order. */
+typedef struct {
+    attn_rundir *buf;
+    attn_buf line;
+    attn_error err;
+    int done, rc;
+} pr_slot;
+
+typedef struct {
+    run *R;
+    pr_slot *slots;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t next;     /* the next PR to take */
+    size_t merged;   /* PRs merged so far */
+    size_t window;   /* at most this many PRs taken ahead of the merge */
+    int stop;
+} pool;
+
+typedef struct {
+    pool *P;
+    worker W;
+    int w;           /* 0 borrows the run's context */
+    size_t memo_hits;
+} pool_thread;
+
+static void slot_finish(pool *P, size_t i, int rc)
+{
+    pthread_mutex_lock(&P->mu);
+    P->slots[i].rc = rc;
+    P->slots[i].done = 1;
+    if (rc)
+        P->stop = 1;
+    pthread_cond_broadcast(&P->cv);
+    pthread_mutex_unlock(&P->mu);
+}
+
+static void *pool_main(void *arg)
+{
+    pool_thread *T = arg;
+    pool *P = T->P;
+    run *R = P->R;
+    attn_error setup_err;
+    int rc = 0;
+    if (T->w && (rc = worker_open(R, &T->W, &setup_err)))
+        attn_error_wrap(&setup_err, "starting eval worker %d", T->w);
+    for (;;) {
+        size_t i;
+        pr_slot *s;
+        pthread_mutex_lock(&P->mu);
+        while (!P->stop && P->next < R->n && P->next >= P->merged + P->window)
+            pthread_cond_wait(&P->cv, &P->mu);
+        if (P->stop || P->next >= R->n) {
+            pthread_mutex_unlock(&P->mu);
+            break;
+        }
+        i = P->next++;
+        pthread_mutex_unlock(&P->mu);
+        s = &P->slots[i];
+        attn_error_clear(&s->err);
+        if (rc) {
+            s->err = setup_err;
+            slot_finish(P, i, rc);
+            break;
+        }
+        if (!(rc = attn_rundir_buffer_new(&s->buf, &s->err)))
+            rc = do_pr(R, &T->W, s->buf, i, &s->line, &s->err);
+        slot_finish(P, i, rc);
+        if (rc)
+            break;
+    }
+    T->memo_hits = T->W.ctx && T->W.ctx->memo ? attn_route_memo_hits(T->W.ctx->memo) : 0;
+    worker_close(R, &T->W);
+    return NULL;
+}
+
+/* Route and label every PR with `jobs` threads; each PR's entries and per_pr
+ * line are merged in PR order, so the run is the same as a single thread's. */
+static int run_pool(run *R, worker *W0, int jobs, attn_rundir *dir, attn_buf *jsonl,
+                    size_t *extra_hits, attn_error *err)
+{
+    pool P;
+    pool_thread *T = calloc((size_t)jobs, sizeof(*T));
+    pthread_t *tid = calloc((size_t)jobs, sizeof(*tid));
+    int started = 0, rc = 0;
+    memset(&P, 0, sizeof(P));
+    P.R = R;
+    P.window = (size_t)jobs * 32;
+    P.slots = calloc(R->n, sizeof(*P.slots));
+    if (!T || !tid || !P.slots) {
+        free(T);
+        free(tid);
+        free(P.slots);
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory starting %d workers", jobs);
+    }
+    pthread_mutex_init(&P.mu, NULL);
+    pthread_cond_init(&P.cv, NULL);
+    for (int w = 0; w < jobs; w++) {
+        T[w].P = &P;
+        T[w].w = w;
+        if (!w)
+            T[w].W = *W0;
+        if (pthread_create(&tid[w], NULL, pool_main, &T[w])) {
+            rc = attn_error_set(err, ATTN_EIO, "cannot start eval worker %d", w);
+            break;
+        }
+        started++;
+    }
+    for (size_t i = 0; !rc && i < R->n; i++) {
+        pr_slot *s = &P.slots[i];
+        pthread_mutex_lock(&P.mu);
+        while (!s->done && !(P.stop && i >= P.next))
+            pthread_cond_wait(&P.cv, &P.mu);
+        pthread_mutex_unlock(&P.mu);
+        if (!s->done) {
+            rc = attn_error_set(err, ATTN_EIO, "eval workers stopped before PR %zu", i);
+            break;
+        }
+        if (s->rc) {
+            *err = s->err;
+            rc = s->rc;
+            break;
+        }
+        rc = attn_rundir_buffer_flush(s->buf, dir, err);
+        attn_buf_put(jsonl, s->line.ptr ? s->line.ptr : "", s->line.len);
+        attn_rundir_abort(s->buf);
+        s->buf = NULL;
+        attn_buf_free(&s->line);
+        pthread_mutex_lock(&P.mu);
+        P.merged = i + 1;
+        pthread_cond_broadcast(&P.cv);
+        pthread_mutex_unlock(&P.mu);
+        progress(R, i + 1, 0);
+    }
+    pthread_mutex_lock(&P.mu);
+    P.stop = 1;
+    pthread_cond_broadcast(&P.cv);
+    pthread_mutex_unlock(&P.mu);
+    *extra_hits = 0;
+    for (int w = 0; w < started; w++) {
+        pthread_join(tid[w], NULL);
+        if (w)
+            *extra_hits += T[w].memo_hits;
+    }
+    for (size_t i = 0; i < R->n; i++) {
+        attn_rundir_abort(P.slots[i].buf);
+        attn_buf_free(&P.slots[i].line);
+    }
+    pthread_cond_destroy(&P.cv);
+    pthread_mutex_destroy(&P.mu);
+    free(P.slots);
+    free(T);
+    free(tid);
+    return rc;
+}
+
 static void free_run(run *R)
 {
     for (size_t r = 0; r < R->nr; r++)
@@ -1241,6 +1489,41 @@ static void free_run(run *R)
     json_decref(R->llm);
 }
 
+/* A run id names one run (issue 18 defect 4): an existing directory under
+ * the id is replaced only by a rerun of the same inputs (same inputs_hash),
+ * or with force. Ids starting with '_' are attn's own (eval/_compare) and
+ * need force; ids starting with '.' are temporary trees (rundir.c) and are
+ * never accepted. */
+static int check_run_id(const char *eval_dir, const char *run_id, const char *hash, int force,
+                        attn_error *err)
+{
+    char path[4800];
+    json_t *m = NULL;
+    int same = 0;
+    if (run_id[0] == '.')
+        return attn_error_set(err, ATTN_EINVAL, "run id '%s' is reserved for temporary trees; "
+                              "choose another --run-id", run_id);
+    if (run_id[0] == '_' && !force)
+        return attn_error_set(err, ATTN_EINVAL,
+                              "run id '%s' is reserved (ids starting with '_' are attn's own, "
+                              "like _compare); choose another --run-id, or pass --force", run_id);
+    snprintf(path, sizeof(path), "%s/%s", eval_dir, run_id);
+    if (!attn_fs_exists(path))
+        return 0;
+    snprintf(path, sizeof(path), "%s/%s/manifest.json", eval_dir, run_id);
+    if (attn_fs_exists(path) && !attn_json_load_file(path, &m, NULL)) {
+        const char *h = attn_json_str(m, "inputs_hash");
+        same = h && !strcmp(h, hash);
+    }
+    json_decref(m);
+    if (same || force)
+        return 0;
+    return attn_error_set(err, ATTN_ECONFLICT,
+                          "run id '%s' belongs to another run (%s/%s was made from other "
+                          "inputs); choose another --run-id, or pass --force to replace it",
+                          run_id, eval_dir, run_id);
+}
+
 static int sha_of_file(const char *dir, const char *name, char hex[65])
 {
     attn_buf b = ATTN_BUF_INIT;
@@ -1263,6 +1546,7 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
     json_t *manifest = NULL, *rep = NULL, *sum = NULL;
     char eval_dir[4400], run_id[160], hash[65];
     char *md = NULL;
+    size_t extra_hits = 0;
     int rc;
 
     memset(&R, 0, sizeof(R));
@@ -1344,16 +1628,38 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
         snprintf(run_id, sizeof(run_id), "eval-%.12s", hash);
     json_object_set_new(manifest, "run_id", json_string(run_id));
     snprintf(eval_dir, sizeof(eval_dir), "%s/eval", o->repo_dir);
-    if ((rc = attn_rundir_begin(eval_dir, run_id, &dir, err)))
+    if ((rc = check_run_id(eval_dir, run_id, hash, o->force, err)) ||
+        (rc = attn_rundir_begin(eval_dir, run_id, &dir, err)))
         goto out;
     if (R.fit && (rc = attn_rundir_write_json(dir, "hybrid_fit.json", R.fit, err)))
         goto out;
-    for (size_t i = 0; i < R.n; i++) {
-        progress(&R, i, 0);
-        if ((rc = prefetch_window(&R, i, err)) || (rc = do_pr(&R, dir, i, &jsonl, err)))
+    {
+        worker W0 = {R.ctx, R.routers, R.truth, R.gates, R.st_user_first, NULL, NULL, {0}, 0};
+        int jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+        if (jobs > 64)
+            jobs = 64;
+        if ((size_t)jobs > R.n)
+            jobs = (int)R.n;
+        /* An LLM router overlaps its requests itself (prefetch, curl multi)
+         * and its cost cap is checked in PR order: such runs stay on one
+         * thread, which keeps them byte-identical whatever --jobs says. */
+        for (size_t r = 0; r < R.nr; r++)
+            if (attn_router_has_prefetch(R.routers[r]))
+                jobs = 1;
+        if (jobs <= 1) {
+            for (size_t i = 0; i < R.n; i++) {
+                progress(&R, i, 0);
+                if ((rc = prefetch_window(&R, i, err)) ||
+                    (rc = do_pr(&R, &W0, dir, i, &jsonl, err)))
+                    goto out;
+            }
+        } else if ((rc = run_pool(&R, &W0, jobs, dir, &jsonl, &extra_hits, err))) {
             goto out;
+        }
     }
     progress(&R, R.n, 1);
+    if ((rc = attn_rundir_entries_done(dir, err)))
+        goto out;
     if (o->artifacts_only) {
         json_object_set_new(manifest, "kind", json_string("artifacts_manifest"));
         if ((rc = attn_rundir_write_json(dir, "manifest.json", manifest, err)))
@@ -1423,7 +1729,8 @@ commit:
         json_object_set_new(sum, "run_dir", json_string(final));
         /* Not in run_summary.json: how the run was computed, not what it found. */
         json_object_set_new(sum, "routes_shared",
-                            json_integer((json_int_t)attn_route_memo_hits(R.ctx_shared.memo)));
+                            json_integer((json_int_t)(attn_route_memo_hits(R.ctx_shared.memo) +
+                                                      extra_hits)));
         for (size_t r = 0; r < R.nr; r++) {
             json_t *dsc = attn_router_describe(R.routers[r]);
             if (json_object_get(dsc, "stats")) {

@@ -8,7 +8,8 @@
  *   report.md          the same for a person
  *   per_pr.jsonl       one line per PR (cutoff order): truth, ranks, queue
  *   run_summary.json   headline figures and the SHA-256 of each file above
- *   prs/<n>/snapshot.json, inputs.json, truth.json, routes/<router>.json
+ *   artifacts.sqlite   the per-PR entries snapshot, inputs, truth, routes/<router>
+ *                      (and features/, llm/ from routers), read with eval/pack.h
  *   hybrid_fit.json    when a hybrid router's weights were fitted
  *
  * Determinism: no wall-clock value is written anywhere; the same store,
@@ -64,6 +65,10 @@ typedef struct {
     int hybrid_train_days;      /* fit hybrid weights on PRs this many days before
                                    the cohort (default 90; 0 = use configured weights) */
     int progress;               /* TTY progress on stderr */
+    int jobs;                   /* worker threads routing and labelling PRs (0: one per
+                                   core); the run directory is the same for any value */
+    int force;                  /* replace a run id that belongs to another run or is
+                                   reserved (the caller records the replacement) */
     const json_t *extra;        /* recorded under manifest.extra (experiments), or NULL */
     int artifacts_only;         /* build-artifacts: snapshots, inputs and routes only
                                    (no truth, metrics or report) */

@@ -1,13 +1,23 @@
 /*
  * rundir.c - run directories written to a temporary name and renamed into
- * place (rundir.h). Owns: naming and cleaning temporary trees, and the
- * replace-by-rename. Must never: write into a final run directory in place.
+ * place (rundir.h). Owns: naming and cleaning temporary trees, the
+ * replace-by-rename, and the packed per-PR file (pack.h): a write to
+ * "prs/<n>/<entry>.json" lands as one row of ATTN_PACK_FILE, not as a file.
+ * Must never: write into a final run directory in place.
+ *
+ * The pack is a SQLite file written in one transaction with no journal (the
+ * whole tree is renamed into place only after it is complete and synced, so
+ * a journal would protect nothing). Rows go in the order they are written,
+ * so the same writes give the same bytes.
  */
 #define _GNU_SOURCE /* syncfs */
 #include "eval/rundir.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "eval/pack.h"
 #include "util/path.h"
+
+#include <sqlite3.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,6 +34,10 @@ struct attn_rundir {
     char final[4400];
     attn_buf scratch;
     char last_dir[8600];   /* the last directory created (most writes go to the same one) */
+    sqlite3 *pack;         /* the packed per-PR entries, opened at the first one */
+    sqlite3_stmt *ins;
+    int buffered;          /* attn_rundir_buffer_new: writes are kept in `log` */
+    attn_buf log;          /* records: u32 rel length, rel, u64 data length, data */
 };
 
 /* Remove .tmp-*-<pid> and .old-*-<pid> trees whose process is gone. */
@@ -79,14 +93,115 @@ int attn_rundir_begin(const char *parent, const char *run_id, attn_rundir **out,
 const char *attn_rundir_tmp(const attn_rundir *d) { return d->tmp; }
 const char *attn_rundir_final(const attn_rundir *d) { return d->final; }
 
+/* "prs/<n>/<entry>.json" -> n and entry (entry without ".json", in buf);
+ * 0 when rel is not a per-PR entry. */
+static int pr_entry(const char *rel, int64_t *pr, char *buf, size_t cap)
+{
+    const char *p = rel + 4, *slash;
+    char *end;
+    long long n;
+    size_t len;
+    if (strncmp(rel, "prs/", 4) || *p < '0' || *p > '9')
+        return 0;
+    n = strtoll(p, &end, 10);
+    if (*end != '/' || n < 0)
+        return 0;
+    slash = end + 1;
+    len = strlen(slash);
+    if (len <= 5 || strcmp(slash + len - 5, ".json") || len - 5 >= cap)
+        return 0;
+    memcpy(buf, slash, len - 5);
+    buf[len - 5] = 0;
+    *pr = n;
+    return 1;
+}
+
+static int pack_fail(attn_rundir *d, const char *what, attn_error *err)
+{
+    return attn_error_set(err, ATTN_EIO, "%s the packed entries of %s: %s (disk full?)", what,
+                          d->tmp, d->pack ? sqlite3_errmsg(d->pack) : "cannot open");
+}
+
+static int pack_open(attn_rundir *d, attn_error *err)
+{
+    char path[8600];
+    snprintf(path, sizeof(path), "%s/%s", d->tmp, ATTN_PACK_FILE);
+    if (sqlite3_open_v2(path, &d->pack, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+            SQLITE_OK ||
+        sqlite3_exec(d->pack,
+                     "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+                     " PRAGMA locking_mode = EXCLUSIVE; BEGIN;"
+                     " CREATE TABLE pack_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+                     " WITHOUT ROWID;"
+                     " INSERT INTO pack_meta VALUES ('format', '" ATTN_PACK_FORMAT "');"
+                     " CREATE TABLE entries (pr INTEGER NOT NULL, entry TEXT NOT NULL,"
+                     " json TEXT NOT NULL, PRIMARY KEY (pr, entry)) WITHOUT ROWID;",
+                     NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(d->pack, "INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", -1,
+                           &d->ins, NULL) != SQLITE_OK)
+        return pack_fail(d, "cannot create", err);
+    return 0;
+}
+
+static int pack_put(attn_rundir *d, int64_t pr, const char *entry, const void *data, size_t len,
+                    attn_error *err)
+{
+    int rc;
+    if (!d->pack && (rc = pack_open(d, err)))
+        return rc;
+    sqlite3_reset(d->ins);
+    sqlite3_bind_int64(d->ins, 1, pr);
+    sqlite3_bind_text(d->ins, 2, entry, -1, SQLITE_STATIC);
+    sqlite3_bind_text(d->ins, 3, len ? data : "", (int)len, SQLITE_STATIC);
+    if (sqlite3_step(d->ins) != SQLITE_DONE)
+        return pack_fail(d, "cannot write", err);
+    return 0;
+}
+
+/* Finish the pack (0 when there is none). */
+static int pack_close(attn_rundir *d, int keep, attn_error *err)
+{
+    int rc = 0;
+    if (!d->pack)
+        return 0;
+    sqlite3_finalize(d->ins);
+    d->ins = NULL;
+    if (keep && sqlite3_exec(d->pack, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = pack_fail(d, "cannot finish", err);
+    sqlite3_close(d->pack);
+    d->pack = NULL;
+    return rc;
+}
+
+int attn_rundir_entries_done(attn_rundir *d, attn_error *err)
+{
+    return d->buffered ? 0 : pack_close(d, 1, err);
+}
+
+static int log_put(attn_rundir *d, const char *rel, const void *data, size_t len,
+                   attn_error *err)
+{
+    uint32_t rl = (uint32_t)strlen(rel);
+    uint64_t dl = len;
+    if (attn_buf_put(&d->log, &rl, sizeof(rl)) || attn_buf_put(&d->log, rel, rl) ||
+        attn_buf_put(&d->log, &dl, sizeof(dl)) || attn_buf_put(&d->log, data, len))
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory keeping %s", rel);
+    return 0;
+}
+
 int attn_rundir_write(attn_rundir *d, const char *rel, const void *data, size_t len,
                       attn_error *err)
 {
     char path[8600], dir[8600];
     char *slash;
     int fd, e, rc;
+    int64_t pr;
     if ((rc = attn_path_check_relative(rel, err)))
         return rc;
+    if (d->buffered)
+        return log_put(d, rel, data, len, err);
+    if (pr_entry(rel, &pr, dir, sizeof(dir)))
+        return pack_put(d, pr, dir, data, len, err);
     snprintf(path, sizeof(path), "%s/%s", d->tmp, rel);
     snprintf(dir, sizeof(dir), "%s", path);
     if ((slash = strrchr(dir, '/')) && slash > dir + strlen(d->tmp)) {
@@ -98,9 +213,7 @@ int attn_rundir_write(attn_rundir *d, const char *rel, const void *data, size_t 
         }
     }
     /* The tree is renamed into place as a whole, so files need no rename of
-     * their own; commit syncs them all at once. Plain write(2): a run writes
-     * about ten files per PR, and stdio's buffer per file was a measurable
-     * share of the run. */
+     * their own; commit syncs them all at once. */
     if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
         return attn_error_set(err, ATTN_EIO, "cannot create %s: %s", path, strerror(errno));
     e = attn_fs_write_all(fd, data, len);
@@ -114,10 +227,51 @@ int attn_rundir_write(attn_rundir *d, const char *rel, const void *data, size_t 
 
 int attn_rundir_write_json(attn_rundir *d, const char *rel, const json_t *v, attn_error *err)
 {
+    int64_t pr;
+    char entry[512];
     attn_buf_clear(&d->scratch);
-    if (attn_json_dump_pretty(v, &d->scratch))
+    /* Packed entries are stored compact (the canonical form); `attn artifacts`
+     * prints them pretty, byte for byte what the file used to hold. */
+    if (pr_entry(rel, &pr, entry, sizeof(entry))) {
+        int rc = attn_json_canonical(v, &d->scratch, err);
+        if (rc) {
+            attn_error_wrap(err, "writing %s", rel);
+            return rc;
+        }
+    } else if (attn_json_dump_pretty(v, &d->scratch)) {
         return attn_error_set(err, ATTN_ENOMEM, "out of memory writing %s", rel);
-    return attn_rundir_write(d, rel, d->scratch.ptr, d->scratch.len, err);
+    }
+    return attn_rundir_write(d, rel, d->scratch.ptr ? d->scratch.ptr : "", d->scratch.len, err);
+}
+
+int attn_rundir_buffer_new(attn_rundir **out, attn_error *err)
+{
+    if (!(*out = calloc(1, sizeof(**out))))
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    (*out)->buffered = 1;
+    return 0;
+}
+
+int attn_rundir_buffer_flush(attn_rundir *buf, attn_rundir *d, attn_error *err)
+{
+    size_t at = 0;
+    int rc = 0;
+    char rel[4096];
+    while (!rc && at + sizeof(uint32_t) <= buf->log.len) {
+        uint32_t rl;
+        uint64_t dl;
+        memcpy(&rl, buf->log.ptr + at, sizeof(rl));
+        at += sizeof(rl);
+        memcpy(rel, buf->log.ptr + at, rl < sizeof(rel) ? rl : sizeof(rel) - 1);
+        rel[rl < sizeof(rel) ? rl : sizeof(rel) - 1] = 0;
+        at += rl;
+        memcpy(&dl, buf->log.ptr + at, sizeof(dl));
+        at += sizeof(dl);
+        rc = attn_rundir_write(d, rel, buf->log.ptr + at, (size_t)dl, err);
+        at += (size_t)dl;
+    }
+    attn_buf_clear(&buf->log);
+    return rc;
 }
 
 static void sync_dir(const char *path)
@@ -135,6 +289,8 @@ int attn_rundir_commit(attn_rundir *d, attn_error *err)
     char old[4500];
     int had_old = 0, rc = 0;
 
+    if ((rc = pack_close(d, 1, err)))
+        goto out;
     sync_dir(d->tmp);
     snprintf(old, sizeof(old), "%s/.old-%s-%ld", d->parent, strrchr(d->final, '/') + 1,
              (long)getpid());
@@ -157,9 +313,12 @@ int attn_rundir_commit(attn_rundir *d, attn_error *err)
     if (had_old)
         attn_fs_remove_tree(old, err);
 out:
-    if (rc)
+    if (rc) {
+        pack_close(d, 0, NULL);
         attn_fs_remove_tree(d->tmp, NULL);
+    }
     attn_buf_free(&d->scratch);
+    attn_buf_free(&d->log);
     free(d);
     return rc;
 }
@@ -168,7 +327,10 @@ void attn_rundir_abort(attn_rundir *d)
 {
     if (!d)
         return;
-    attn_fs_remove_tree(d->tmp, NULL);
+    pack_close(d, 0, NULL);
+    if (!d->buffered)
+        attn_fs_remove_tree(d->tmp, NULL);
     attn_buf_free(&d->scratch);
+    attn_buf_free(&d->log);
     free(d);
 }

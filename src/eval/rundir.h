@@ -7,6 +7,9 @@
  * removed after, so a crash leaves either the old or the new run, never a
  * mix and never an appended one). Begin removes temporary trees left by
  * processes that no longer exist.
+ *
+ * Per-PR entries ("prs/<n>/<entry>.json") are not files: they go into the
+ * run's packed file (pack.h), read back with attn_pack_get.
  */
 #ifndef ATTN_EVAL_RUNDIR_H
 #define ATTN_EVAL_RUNDIR_H
@@ -27,9 +30,18 @@ int attn_rundir_write(attn_rundir *d, const char *rel, const void *data, size_t 
 const char *attn_rundir_tmp(const attn_rundir *d);
 /* Final path PARENT/<run_id>. */
 const char *attn_rundir_final(const attn_rundir *d);
+/* The per-PR entries are complete: the pack is finished, so readers of the
+ * temporary tree (pack.h) see it. No per-PR entry may be written after. */
+int attn_rundir_entries_done(attn_rundir *d, attn_error *err);
 /* Rename into place; frees d whatever happens. */
 int attn_rundir_commit(attn_rundir *d, attn_error *err);
 /* Remove the temporary tree; frees d. */
 void attn_rundir_abort(attn_rundir *d);
+
+/* A run directory that keeps its writes in memory (a worker thread's): flush
+ * replays them, in the order written, into d and empties buf. Free buf with
+ * attn_rundir_abort. */
+int attn_rundir_buffer_new(attn_rundir **out, attn_error *err);
+int attn_rundir_buffer_flush(attn_rundir *buf, attn_rundir *d, attn_error *err);
 
 #endif

@@ -9,6 +9,7 @@
 #include "exp/compare.h"
 #include "eval/metrics.h"
 #include "llm/prompt.h"
+#include "eval/pack.h"
 #include "util/fs.h"
 #include "util/json.h"
 
@@ -54,6 +55,7 @@ typedef struct {
     json_t *by_num;     /* "number" -> row */
     const char *run_id, *primary;
     char cutoffs_hash[65];
+    attn_pack *pack;    /* the run's per-PR entries */
 } run_t;
 
 static void run_free(run_t *r)
@@ -61,6 +63,7 @@ static void run_free(run_t *r)
     json_decref(r->manifest);
     json_decref(r->rows);
     json_decref(r->by_num);
+    attn_pack_close(r->pack);
 }
 
 static int run_load(const char *dir, run_t *r, attn_error *err)
@@ -78,7 +81,8 @@ static int run_load(const char *dir, run_t *r, attn_error *err)
                               "%s is not an evaluation run directory (no manifest.json); "
                               "list runs under the repository's eval/ directory",
                               dir);
-    if ((rc = attn_json_load_file(path, &r->manifest, err)))
+    if ((rc = attn_pack_open(dir, &r->pack, err)) ||
+        (rc = attn_json_load_file(path, &r->manifest, err)))
         return rc;
     r->run_id = attn_json_str(r->manifest, "run_id");
     r->primary = attn_json_str(json_object_get(r->manifest, "truth"), "primary");
@@ -255,14 +259,14 @@ static int observed(const json_t *row, const char *primary)
     return s && !strcmp(s, "observed");
 }
 
-/* Route file of PR n for router (NULL when absent or unreadable). */
+/* Route of PR n for router (NULL when absent or unreadable). */
 static json_t *load_route(const run_t *r, long long n, const char *router)
 {
-    char path[4400];
+    char entry[512];
     json_t *v = NULL;
     attn_error e;
-    snprintf(path, sizeof(path), "%s/prs/%lld/routes/%s.json", r->dir, n, router);
-    if (!attn_fs_exists(path) || attn_json_load_file(path, &v, &e))
+    snprintf(entry, sizeof(entry), "routes/%s", router);
+    if (attn_pack_read(r->pack, n, entry, &v, &e))
         return NULL;
     return v;
 }

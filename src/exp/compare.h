@@ -3,7 +3,7 @@
  * issue 6 `attn experiment compare`).
  *
  * Owns: reading two committed run directories (manifest.json, per_pr.jsonl,
- * prs/<n>/routes/<router>.json), deciding whether they are comparable, and
+ * the per-PR routes/<router> entries, eval/pack.h), deciding whether they are comparable, and
  * building the comparison document; writing compare.json / compare.md.
  * Must never: modify a run directory, read the wall clock, or compare runs
  * whose cohort, cutoffs or primary truth policy differ without being told to

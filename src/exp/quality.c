@@ -6,6 +6,7 @@
  */
 #include "exp/quality.h"
 #include "eval/metrics.h"
+#include "eval/pack.h"
 #include "eval/truth.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -69,6 +70,7 @@ int attn_quality_gates(const char *dir, const json_t *per_pr, const json_t *repo
     size_t g1_ok = 0, g1_n = 0, g2_ok = 0, g2_n = 0, owners_ok = 0, missing = 0, slots = 0;
     int has_codeowners = 0, has_hybrid = 0, all = 1, rc = 0;
     json_t *hybrid_hashes = json_object();
+    attn_pack *pack = NULL;
     const char *k;
     json_t *x;
 
@@ -81,13 +83,13 @@ int attn_quality_gates(const char *dir, const json_t *per_pr, const json_t *repo
         has_codeowners |= !strcmp(spec->routers[r].name, "codeowners");
         has_hybrid |= !strcmp(spec->routers[r].name, "hybrid");
     }
-    /* G1, G2: the full labels in prs/<n>/truth.json. */
+    if ((rc = attn_pack_open(dir, &pack, err)))
+        goto out;
+    /* G1, G2: the full labels in each PR's truth entry. */
     json_array_foreach(per_pr, i, line) {
-        char path[4400];
         json_t *truth = NULL;
         json_int_t num = json_integer_value(json_object_get(line, "pr_number"));
-        snprintf(path, sizeof(path), "%s/prs/%lld/truth.json", dir, (long long)num);
-        if (attn_json_load_file(path, &truth, err))
+        if (attn_pack_read(pack, num, "truth", &truth, err))
             truth = NULL;
         for (size_t p = 0; p < spec->n_truth; p++) {
             attn_truth_policy pol;
@@ -111,8 +113,7 @@ int attn_quality_gates(const char *dir, const json_t *per_pr, const json_t *repo
         /* G6: config hash of every hybrid route. */
         if (has_hybrid) {
             json_t *route = NULL;
-            snprintf(path, sizeof(path), "%s/prs/%lld/routes/hybrid.json", dir, (long long)num);
-            if (!attn_json_load_file(path, &route, NULL)) {
+            if (!attn_pack_read(pack, num, "routes/hybrid", &route, NULL)) {
                 const char *h = attn_json_str(route, "config_hash");
                 json_object_set_new(hybrid_hashes, h ? h : "(none)", json_true());
                 json_decref(route);
@@ -201,6 +202,7 @@ int attn_quality_gates(const char *dir, const json_t *per_pr, const json_t *repo
     if (!*out)
         rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
 out:
+    attn_pack_close(pack);
     json_decref(gates);
     json_decref(empty_rates);
     json_decref(hybrid_hashes);

@@ -2,8 +2,8 @@
  * quality.h - quality gates and promotion of an experiment run
  * (reference §7.6-7.7, with the defects of §15.16 fixed).
  *
- * Both read only the run's own artifacts (per_pr.jsonl, prs/<n>/truth.json,
- * prs/<n>/routes/<router>.json under dir, and report.json's object), so they
+ * Both read only the run's own artifacts (per_pr.jsonl, the per-PR truth and
+ * routes/<router> entries through eval/pack.h, and report.json's object), so they
  * can be recomputed from a finished run directory and they cannot see
  * anything the evaluation did not record.
  *
@@ -25,7 +25,7 @@
  *       unavailable_max. Also reports empty_candidates_rate per router
  *       (an empty route is an answer, not an outage).
  *   G6_deterministic_reproducibility  every hybrid router used one config
- *       hash for every PR (prs/<n>/routes/hybrid.json); value = the number of
+ *       hash for every PR (its routes/hybrid entry); value = the number of
  *       distinct hashes (null when hybrid is not routed); pass when <= 1.
  * Thresholds come from the spec, never from router names.
  *

@@ -429,6 +429,22 @@ int attn_registry_fail(attn_registry *r, const char *run_id, const char *error,
     return commit(r, err);
 }
 
+int attn_registry_replaced(attn_registry *r, const char *run_id, const char *detail, int64_t at,
+                           attn_error *err)
+{
+    int rc;
+    if ((rc = begin(r, err)))
+        return rc;
+    if ((rc = need_row(r, run_id, err)))
+        return rollback(r, rc);
+    if (run_sql(r, NULL, "UPDATE runs SET status='failed', error=?2 WHERE run_id=?1", "ss",
+                run_id, detail))
+        return rollback(r, db_err(r, "recording a replaced run", err));
+    if ((rc = event(r, run_id, at, "replaced", detail, err)))
+        return rollback(r, rc);
+    return commit(r, err);
+}
+
 static int is_time_col(const char *c)
 {
     return !strcmp(c, "db_horizon") || !strcmp(c, "started_at") || !strcmp(c, "finished_at") ||

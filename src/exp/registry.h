@@ -82,6 +82,12 @@ int attn_registry_fail(attn_registry *r, const char *run_id, const char *error,
 
 /* The row as JSON (keys as the columns; JSON columns parsed; instants as
  * text; NULL as null). ATTN_ENOTFOUND naming the id when absent. */
+/* The run's directory was replaced by another run under the same id (`attn
+ * eval run --run-id ID --force`): the row no longer describes what is on
+ * disk, so it becomes failed with error = detail, and a "replaced" event is
+ * appended. ATTN_ENOTFOUND when there is no such row. */
+int attn_registry_replaced(attn_registry *r, const char *run_id, const char *detail, int64_t at,
+                           attn_error *err);
 int attn_registry_get(attn_registry *r, const char *run_id, json_t **out, attn_error *err);
 
 typedef struct {

@@ -5,11 +5,16 @@
  *   1. catalogue: repo, users, teams (+ members), labels, milestones
  *   2. per issue number, ascending: the PR group (issue, PR, its issue events,
  *      reviews, files) or the issue with its events; then its review comments
- *      and issue comments. Groups are batched into transactions.
+ *      and issue comments.
  *   3. issue events whose number has no issue or PR (counted as skipped)
  *   4. a full interval rebuild
+ * The whole load, interval rebuild included, is one transaction: a bundle
+ * that fails anywhere leaves the store as it was. A first load (no events
+ * yet) takes the bulk path: events indexes built once, after the inserts.
  * Must never: normalize a PR without its events (the initial title, draft
- * and head depend on them), or commit a partial group.
+ * and head depend on them), commit part of a bundle, or store a PR or issue
+ * it cannot keep faithfully (a number <= 0, a duplicate id, a non-string
+ * title): those are refused, naming the entry.
  */
 #include "ingest/bundle.h"
 #include "ingest/normalize_internal.h"
@@ -124,6 +129,77 @@ static int append(json_t **arr, json_t *v)
     return json_array_append(*arr, v);
 }
 
+/* A PR or issue the normalizers can store faithfully (issue 18 defect 9):
+ * a positive integer number, an integer id, and a string (or absent) title.
+ * Anything else is refused by name before the store is touched, never
+ * merged, dropped or stored as NULL. */
+static int check_item(const json_t *v, const char *list, size_t i, int64_t *number,
+                      attn_error *err)
+{
+    const json_t *n = json_object_get(v, "number"), *t = json_object_get(v, "title");
+    if (!json_is_object(v))
+        return attn_error_set(err, ATTN_EINVAL, "bundle: %s[%zu] is not an object", list, i);
+    if (!json_is_integer(n))
+        return attn_error_set(err, ATTN_EINVAL, "bundle: %s[%zu] has no integer 'number'", list,
+                              i);
+    *number = json_integer_value(n);
+    if (*number <= 0)
+        return attn_error_set(err, ATTN_EINVAL,
+                              "bundle: %s[%zu] has number %lld; numbers are positive integers",
+                              list, i, (long long)*number);
+    if (!json_is_integer(json_object_get(v, "id")))
+        return attn_error_set(err, ATTN_EINVAL, "bundle: %s[%zu] (#%lld) has no integer 'id'",
+                              list, i, (long long)*number);
+    if (t && !json_is_string(t) && !json_is_null(t))
+        return attn_error_set(err, ATTN_EINVAL,
+                              "bundle: %s[%zu] (#%lld) has a title that is not a string", list,
+                              i, (long long)*number);
+    return 0;
+}
+
+typedef struct {
+    int64_t id;
+    size_t at;
+} id_at;
+
+static int cmp_id_at(const void *a, const void *b)
+{
+    const id_at *x = a, *y = b;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* Two entries of one list with the same id would be stored as one row. */
+static int unique_ids(const json_t *list, const char *name, attn_error *err)
+{
+    size_t n = json_array_size(list), i;
+    id_at *v;
+    const json_t *x;
+    int rc = 0;
+    if (n < 2)
+        return 0;
+    if (!(v = malloc(n * sizeof(*v))))
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    json_array_foreach(list, i, x) {
+        v[i].id = json_integer_value(json_object_get(x, "id"));
+        v[i].at = i;
+    }
+    qsort(v, n, sizeof(*v), cmp_id_at);
+    for (i = 1; i < n && !rc; i++)
+        if (v[i].id == v[i - 1].id)
+            rc = attn_error_set(err, ATTN_EINVAL,
+                                "bundle: %s[%zu] and %s[%zu] have the same id %lld (#%lld and "
+                                "#%lld)",
+                                name, v[i - 1].at, name, v[i].at, (long long)v[i].id,
+                                (long long)attn_json_i64(json_array_get(list, v[i - 1].at),
+                                                         "number", 0),
+                                (long long)attn_json_i64(json_array_get(list, v[i].at),
+                                                         "number", 0));
+    free(v);
+    return rc;
+}
+
 static int build_groups(const json_t *bundle, groups *gs, attn_error *err)
 {
     const json_t *pulls, *issues, *events, *rc_list, *ic_list, *reviews, *files, *v;
@@ -145,21 +221,21 @@ static int build_groups(const json_t *bundle, groups *gs, attn_error *err)
 
     /* One group per number, from pulls and issues. */
     json_array_foreach(pulls, i, v) {
-        int64_t n = attn_json_i64(v, "number", ATTN_NULL_I64);
-        if (n == ATTN_NULL_I64)
-            return attn_error_set(err, ATTN_EINVAL, "bundle: pulls[%zu] has no integer 'number'",
-                                  i);
+        int64_t n;
+        if ((rc = check_item(v, "pulls", i, &n, err)))
+            return rc;
         gs->g[gs->n].number = n;
         gs->g[gs->n++].pr = v;
     }
     json_array_foreach(issues, i, v) {
-        int64_t n = attn_json_i64(v, "number", ATTN_NULL_I64);
-        if (n == ATTN_NULL_I64)
-            return attn_error_set(err, ATTN_EINVAL,
-                                  "bundle: issues[%zu] has no integer 'number'", i);
+        int64_t n;
+        if ((rc = check_item(v, "issues", i, &n, err)))
+            return rc;
         gs->g[gs->n].number = n;
         gs->g[gs->n++].issue = v;
     }
+    if ((rc = unique_ids(pulls, "pulls", err)) || (rc = unique_ids(issues, "issues", err)))
+        return rc;
     if (gs->n > 1) /* qsort's pointer must not be NULL, even for zero items */
         qsort(gs->g, gs->n, sizeof(group), cmp_group);
     /* Merge the PR and issue entries of one number. */
@@ -299,13 +375,6 @@ static int apply_group(attn_norm_ctx *ctx, const group *g, attn_error *err)
     return 0;
 }
 
-static size_t group_weight(const group *g)
-{
-    return 1 + json_array_size(g->events) + json_array_size(g->reviews) +
-           json_array_size(g->files) + json_array_size(g->review_comments) +
-           json_array_size(g->issue_comments);
-}
-
 /* When team memberships were seen: the bundle's own stamp, else the repo's
  * last update (never the wall clock, so two loads give the same rows). */
 static int64_t bundle_observed_at(const json_t *bundle)
@@ -356,8 +425,8 @@ int attn_bundle_apply(attn_store *s, const json_t *bundle, attn_bundle_stats *st
     attn_norm_ctx ctx;
     groups gs;
     int64_t repo_id;
-    size_t i, weight = 0;
-    int in_tx = 0, committed = 0, rc;
+    size_t i;
+    int in_tx = 0, bulk = 0, rc;
 
     memset(stats, 0, sizeof(*stats));
     if ((rc = attn_bundle_check(bundle, "bundle", NULL, err)))
@@ -375,45 +444,27 @@ int attn_bundle_apply(attn_store *s, const json_t *bundle, attn_bundle_stats *st
     }
     ctx.observed_at = bundle_observed_at(bundle);
 
+    /* One transaction, intervals included: a bundle that fails anywhere
+     * leaves the store exactly as it was (SPEC §13; issue 18 defect 8). */
     if ((rc = attn_store_begin(s, err)))
         goto out;
     in_tx = 1;
-    if ((rc = apply_catalogue(&ctx, bundle, err)) || (rc = attn_store_commit(s, err)))
+    if ((rc = attn_store_bulk_begin(s, &bulk, err)) || (rc = apply_catalogue(&ctx, bundle, err)))
         goto out;
-    in_tx = 0;
-    committed = 1;
-    for (i = 0; i < gs.n; i++) {
-        if (!in_tx) {
-            if ((rc = attn_store_begin(s, err)))
-                goto out;
-            in_tx = 1;
-        }
+    for (i = 0; i < gs.n; i++)
         if ((rc = apply_group(&ctx, &gs.g[i], err)))
             goto out;
-        weight += group_weight(&gs.g[i]);
-        if (weight >= ATTN_BUNDLE_BATCH || i + 1 == gs.n) {
-            if ((rc = attn_store_commit(s, err)))
-                goto out;
-            in_tx = 0;
-            weight = 0;
-        }
-    }
-    if ((rc = attn_store_begin(s, err)))
-        goto out;
-    in_tx = 1;
-    if ((rc = count_unplaced(&ctx, bundle, &gs, err)) || (rc = attn_store_commit(s, err)))
+    if ((rc = count_unplaced(&ctx, bundle, &gs, err)) ||
+        (bulk && (rc = attn_store_bulk_end(s, err))) ||
+        (rc = attn_store_rebuild_intervals(s, repo_id, NULL, &stats->rebuild, err)) ||
+        (rc = attn_store_commit(s, err)))
         goto out;
     in_tx = 0;
-    rc = attn_store_rebuild_intervals(s, repo_id, NULL, &stats->rebuild, err);
 
 out:
-    if (rc && in_tx)
+    if (rc && in_tx) {
         attn_store_rollback(s);
-    if (rc && committed) {
-        /* Earlier batches are in: bring the intervals in line with them, so
-         * the store stays consistent; the first error is the one reported. */
-        attn_error ignored;
-        attn_store_rebuild_intervals(s, repo_id, NULL, &stats->rebuild, &ignored);
+        memset(&stats->rebuild, 0, sizeof(stats->rebuild));
     }
     stats->repo_id = repo_id;
     stats->norm = ctx.stats;

@@ -3,9 +3,9 @@
  *
  * Owns: reading and checking a bundle file, grouping its lists by issue
  * number so each PR is normalized with its issue, issue events, reviews and
- * files (see normalize.h for why), the transaction boundaries of a load, and
- * the final interval rebuild. Must never: leave a half-applied group (each
- * batch of groups is one transaction), or accept a bundle for another repo.
+ * files (see normalize.h for why), the transaction of a load (one, interval
+ * rebuild included), and the final interval rebuild. Must never: leave part
+ * of a bundle applied, or accept a bundle for another repo.
  */
 #ifndef ATTN_INGEST_BUNDLE_H
 #define ATTN_INGEST_BUNDLE_H
@@ -33,11 +33,11 @@ int attn_bundle_check(const json_t *bundle, const char *what, const char *repo,
                       attn_error *err);
 
 /* Normalize everything in the bundle into s, then rebuild the repo's
- * intervals. Objects go in transactions of about ATTN_BUNDLE_BATCH objects
- * (whole PR groups); a failure rolls back the open batch, rebuilds the
- * intervals of what earlier batches committed, and stops. Reloading the same
- * bundle after fixing it completes the load without duplicates. */
-#define ATTN_BUNDLE_BATCH 500
+ * intervals, all in one transaction: any failure rolls the whole load back,
+ * so the store is as it was. Reloading the same bundle inserts nothing new.
+ * A PR or issue with a number <= 0, a non-integer id, an id another entry of
+ * its list has, or a title that is not a string is refused (ATTN_EINVAL,
+ * naming the entry). */
 int attn_bundle_apply(attn_store *s, const json_t *bundle, attn_bundle_stats *stats,
                       attn_error *err);
 

@@ -1447,5 +1447,5 @@ int attn_ingest_normalize_numbers(attn_store *s, attn_archive *ar, int64_t repo_
     memset(rep, 0, sizeof(*rep));
     if (!n)
         return 0;
-    return normalize_numbers(s, ar, repo_id, numbers, n, 0, rep, err);
+    return normalize_numbers(s, ar, repo_id, numbers, n, 0, 0, rep, err);
 }

@@ -584,6 +584,8 @@ static long entry_set(ps_cache *c, size_t i)
 /* ---- similarity -------------------------------------------------------------- */
 
 /* The comparisons of one pair of paths (component ids), added to acc[NM]. */
+#define SMALL_PATH 64   /* components: paths this short use the fused tables */
+
 static void compare(ps_cache *c, const int32_t *a, uint32_t m, const int32_t *b, uint32_t n,
                     double *acc)
 {
@@ -599,6 +601,48 @@ static void compare(ps_cache *c, const int32_t *a, uint32_t m, const int32_t *b,
         for (k = 0; k < m && k < n && a[m - 1 - k] == b[n - 1 - k]; k++)
             ;
         acc[M_LCSUFFIX] += (double)k / mx;
+    }
+    if (!(c->w[M_LCSUBSTR] > 0) && !(c->w[M_LCSUBSEQ] > 0))
+        return;
+    if (m == n && !memcmp(a, b, m * sizeof(*a))) {
+        /* The same path (a common case: files touched again and again):
+         * every method is m / m = 1, without the two tables. */
+        if (c->w[M_LCSUBSTR] > 0)
+            acc[M_LCSUBSTR] += 1.0;
+        if (c->w[M_LCSUBSEQ] > 0)
+            acc[M_LCSUBSEQ] += 1.0;
+        return;
+    }
+    if (n < SMALL_PATH) {
+        /* Both tables in one pass over the pairs, on the stack (profile: this
+         * function was 42% of a 4-router eval of rust-clippy). */
+        uint32_t r0[SMALL_PATH], r1[SMALL_PATH], q0[SMALL_PATH], q1[SMALL_PATH];
+        uint32_t *sp = r0, *sc = r1, *qp = q0, *qc = q1, *t;
+        best = 0;
+        memset(r0, 0, (n + 1) * sizeof(*r0));
+        memset(q0, 0, (n + 1) * sizeof(*q0));
+        for (uint32_t i = 1; i <= m; i++) {
+            const int32_t ai = a[i - 1];
+            sc[0] = qc[0] = 0;
+            for (uint32_t j = 1; j <= n; j++) {
+                if (ai == b[j - 1]) {
+                    sc[j] = sp[j - 1] + 1;
+                    qc[j] = qp[j - 1] + 1;
+                    if (sc[j] > best)
+                        best = sc[j];
+                } else {
+                    sc[j] = 0;
+                    qc[j] = qp[j] > qc[j - 1] ? qp[j] : qc[j - 1];
+                }
+            }
+            t = sp, sp = sc, sc = t;
+            t = qp, qp = qc, qc = t;
+        }
+        if (c->w[M_LCSUBSTR] > 0)
+            acc[M_LCSUBSTR] += (double)best / mx;
+        if (c->w[M_LCSUBSEQ] > 0)
+            acc[M_LCSUBSEQ] += (double)qp[n] / mx;
+        return;
     }
     if (c->w[M_LCSUBSTR] > 0) {
         uint32_t *prev = c->dp[0], *cur = c->dp[1], *t;

@@ -19,6 +19,7 @@
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/time.h"
+#include "util/version.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -318,7 +319,9 @@ int attn_router_route(attn_router *r, const attn_route_ctx *ctx, const attn_rout
     }
     if (json_object_set_new(*out, "router", json_string(r->def->name)) ||
         json_object_set_new(*out, "router_version", json_string(r->def->version)) ||
-        json_object_set_new(*out, "config_hash", json_string(r->hash))) {
+        json_object_set_new(*out, "config_hash", json_string(r->hash)) ||
+        json_object_set_new(*out, "candidate_gen_version",
+                            json_string(ATTN_CANDIDATE_GEN_VERSION))) {
         json_decref(*out);
         *out = NULL;
         return attn_error_set(err, ATTN_ENOMEM, "out of memory routing #%lld",

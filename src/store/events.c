@@ -194,3 +194,38 @@ int attn_store_drop_event_key(attn_store *s, const char *key, int64_t *dropped,
     *dropped = 1;
     return 0;
 }
+
+/* The events table's secondary indexes, as schema.c creates them (the
+ * contract check verifies their presence and shape after a bulk load). */
+static const char SQL_DROP_EVENT_INDEXES[] =
+    "DROP INDEX IF EXISTS ix_events_subject; DROP INDEX IF EXISTS ix_events_repo_time;";
+static const char SQL_CREATE_EVENT_INDEXES[] =
+    "CREATE INDEX IF NOT EXISTS ix_events_subject ON events(subject_type, subject_id,"
+    " occurred_at);"
+    "CREATE INDEX IF NOT EXISTS ix_events_repo_time ON events(repo_id, occurred_at, id);";
+
+int attn_store_bulk_begin(attn_store *s, int *bulk, attn_error *err)
+{
+    sqlite3_stmt *st;
+    int empty = 0;
+    *bulk = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT NOT EXISTS (SELECT 1 FROM events)", -1, &st, NULL) !=
+        SQLITE_OK)
+        return attn_store_db_error(s, err, "checking for a first load");
+    if (sqlite3_step(st) == SQLITE_ROW)
+        empty = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (!empty)
+        return 0;
+    if (sqlite3_exec(s->db, SQL_DROP_EVENT_INDEXES, NULL, NULL, NULL) != SQLITE_OK)
+        return attn_store_db_error(s, err, "dropping the events indexes for a bulk load");
+    *bulk = 1;
+    return 0;
+}
+
+int attn_store_bulk_end(attn_store *s, attn_error *err)
+{
+    if (sqlite3_exec(s->db, SQL_CREATE_EVENT_INDEXES, NULL, NULL, NULL) != SQLITE_OK)
+        return attn_store_db_error(s, err, "building the events indexes after a bulk load");
+    return 0;
+}

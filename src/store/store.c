@@ -203,6 +203,10 @@ static int open_common(const char *path, int readonly, int target, attn_store **
                               "PRAGMA wal_autocheckpoint=16384;",
                               "configuring the connection", err)))
         goto fail;
+    /* Readers map the file instead of copying each page through pread(2):
+     * an evaluation reads the same pages from every worker thread. */
+    if (readonly)
+        sqlite3_exec(s->db, "PRAGMA mmap_size=1073741824", NULL, NULL, NULL); /* best effort */
     if (!readonly) {
         for (int i = 0; i < attn_store_n_migrations; i++) {
             const attn_store_migration *m = &attn_store_migrations[i];

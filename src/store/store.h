@@ -20,7 +20,7 @@
 #include "util/error.h"
 #include "util/time.h"
 
-#define ATTN_CONTRACT_VERSION "attn.contract.v1"
+#define ATTN_CONTRACT_VERSION "attn.contract.v2"
 
 typedef struct attn_store attn_store;
 
@@ -193,6 +193,14 @@ typedef struct {
 
 /* Insert unless event_key exists. *inserted (may be NULL) is 1 if a row was added.
  * *event_id (may be NULL) receives the id of the new or existing row. */
+/* Bulk path for a first backfill: when the store holds no event yet, drop
+ * the events table's secondary indexes (*bulk = 1), so inserts maintain only
+ * the event_key index; attn_store_bulk_end builds them once, after the load
+ * and before anything reads events by subject or time (the interval
+ * rebuild). Call both inside the load's transaction, so a failed load rolls
+ * the indexes back with it. Otherwise *bulk = 0 and nothing changes. */
+int attn_store_bulk_begin(attn_store *s, int *bulk, attn_error *err);
+int attn_store_bulk_end(attn_store *s, attn_error *err);
 int attn_store_insert_event(attn_store *s, const attn_event_row *e, int *inserted,
                             int64_t *event_id, attn_error *err);
 

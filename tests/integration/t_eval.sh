@@ -66,9 +66,26 @@ for f in manifest.json report.json report.md per_pr.jsonl run_summary.json; do
 done
 check_eq "one per_pr line per PR" "120" "$(wc -l <"$rd/per_pr.jsonl" | tr -d ' ')"
 n=$(jq -r '.prs[0].number' "$TMP/c1.json")
-for f in snapshot.json inputs.json truth.json routes/stewards.json routes/popularity.json; do
-    check_eq "prs/$n/$f written" "1" "$([ -s "$rd/prs/$n/$f" ] && echo 1)"
+check_eq "per-PR entries are packed, not a tree" "1" "$([ -s "$rd/artifacts.sqlite" ] && [ ! -e "$rd/prs" ] && echo 1)"
+for f in snapshot inputs truth routes/stewards routes/popularity; do
+    "$ATTN" artifacts show "$run" --repo $R --pr "$n" --entry $f >"$TMP/entry" 2>&1
+    check_eq "entry $f of PR $n is in the pack" "object" "$(jq -r type "$TMP/entry")"
 done
+check "artifacts show --router" "$ATTN" artifacts show "$run" --repo $R --pr "$n" --router stewards
+check_eq "show --router prints only that router's entries" '["routes/stewards"]' "$(jq -c 'keys' "$TMP/out")"
+check "artifacts show (every entry)" "$ATTN" artifacts show "$run" --repo $R --pr "$n"
+check_eq "every entry of the PR" '["inputs","routes/mentions","routes/popularity","routes/stewards","snapshot","truth"]' "$(jq -c 'keys' "$TMP/out")"
+check_fails "show of an unknown run" 1 "no run nosuch" "$ATTN" artifacts show nosuch --repo $R --pr "$n"
+check_fails "show of a PR outside the run" 1 "no entries for PR #99999" "$ATTN" artifacts show "$run" --repo $R --pr 99999
+check_fails "show without --pr" 2 "needs --pr" "$ATTN" artifacts show "$run" --repo $R
+check_fails "a bad entry name" 2 "bad entry name" "$ATTN" artifacts show "$run" --repo $R --pr "$n" --entry ../x
+check "artifacts unpack" "$ATTN" artifacts unpack "$run" --repo $R --out "$TMP/tree" --quiet
+check_eq "unpack writes every PR's tree" "120" "$(ls "$TMP/tree" | wc -l | tr -d ' ')"
+"$ATTN" artifacts show "$run" --repo $R --pr "$n" --entry routes/stewards >"$TMP/shown"
+check_eq "unpacked files are what show prints" "" "$(cmp "$TMP/shown" "$TMP/tree/$n/routes/stewards.json")"
+check_eq "an unpacked route is pretty JSON" '  "as_of":' "$(sed -n 2p "$TMP/tree/$n/routes/stewards.json" | cut -c1-10)"
+check_fails "unpack refuses an existing path" 1 "already exists" "$ATTN" artifacts unpack "$run" --repo $R --out "$TMP/tree"
+check_eq "every route carries candidate_gen_version" "$(jq -r .candidate_gen_version "$rd/manifest.json")" "$(jq -r .candidate_gen_version "$TMP/tree/$n/routes/stewards.json")"
 check_eq "the manifest records the cohort hash" "$(jq -r .hash "$TMP/c1.json")" "$(jq -r .cohort.hash "$rd/manifest.json")"
 check_eq "no wall-clock field in the artifacts" "0" "$(grep -rlE 'generated_at|created_at_wall' "$rd" | wc -l | tr -d ' ')"
 cp -r "$rd" "$TMP/run1"
@@ -77,6 +94,20 @@ check "the same eval again" "$ATTN" eval run --repo $R --cohort "$TMP/c1.json" \
 check_eq "same run id" "$run" "$(jq -r .run_id "$TMP/out")"
 check_eq "byte-identical run directories" "" "$(diff -r "$TMP/run1" "$rd" 2>&1 | head -3)"
 check_eq "no temporary directories left" "0" "$(ls -A "$DIR/eval" | grep -c '^\.')"
+# --jobs: PRs are routed and labelled by a pool of threads and merged in PR
+# order, so any thread count writes the same run directory, byte for byte.
+all="--router codeowners --router hybrid --router mentions --router path_similarity --router popularity --router review_requests --router stewards"
+# shellcheck disable=SC2086
+check "every router, --jobs 1" "$ATTN" eval run --repo $R --cohort "$TMP/c1.json" $all --bootstrap 50 --jobs 1 --quiet --json
+jrun=$(jq -r .run_dir "$TMP/out")
+shared1=$(jq .routes_shared "$TMP/out")
+rm -rf "$TMP/jobs1"; cp -r "$jrun" "$TMP/jobs1"
+# shellcheck disable=SC2086
+check "every router, --jobs 4" "$ATTN" eval run --repo $R --cohort "$TMP/c1.json" $all --bootstrap 50 --jobs 4 --quiet --json
+check_eq "--jobs 4 writes the run directory of --jobs 1" "" "$(diff -r "$TMP/jobs1" "$jrun" 2>&1 | head -3)"
+check_eq "and shares as many answers" "$shared1" "$(jq .routes_shared "$TMP/out")"
+check_fails "--jobs 0 is refused" 2 "jobs" "$ATTN" eval run --repo $R --router popularity --pr 300 --jobs 0
+
 check "a different bootstrap seed is another run" "$ATTN" eval run --repo $R --cohort "$TMP/c1.json" \
     --router popularity --bootstrap 50 --seed 7 --quiet --json
 check_eq "distinct run id" "1" "$([ "$(jq -r .run_id "$TMP/out")" != "$run" ] && echo 1)"
@@ -91,6 +122,8 @@ check_eq "stewards and path_similarity are computed once per PR" "240" "$(jq .ro
 for r in hybrid stewards; do
     "$ATTN" eval run --repo $R --cohort "$TMP/c1.json" --router $r --hybrid-train-days 0 \
         --bootstrap 20 --run-id alone-$r --quiet >/dev/null 2>&1
+    [ -d "$DIR/eval/shared/prs" ] || "$ATTN" artifacts unpack shared --repo $R --quiet
+    "$ATTN" artifacts unpack alone-$r --repo $R --quiet
     same=1
     for d in "$DIR"/eval/shared/prs/*; do
         cmp -s "$d/routes/$r.json" "$DIR/eval/alone-$r/prs/${d##*/}/routes/$r.json" || same=0
@@ -111,5 +144,5 @@ check_fails "eval with two PR sources" 2 "exactly one" "$ATTN" eval run --repo $
 check_fails "a bad truth policy" 2 "nosuch" "$ATTN" eval run --repo $R --router popularity --pr 300 --truth nosuch
 check_fails "a k beyond top-k" 2 "k = 20" "$ATTN" eval run --repo $R --router popularity --pr 300 --ks 1,20
 check "build-artifacts for two PRs" "$ATTN" build-artifacts --repo $R --run-id arts --pr 300 --pr 301 --quiet
-check_eq "artifacts written" "1" "$([ -s "$DIR/eval/arts/prs/301/routes/stewards.json" ] && echo 1)"
+check_eq "artifacts written" "stewards" "$("$ATTN" artifacts show arts --repo $R --pr 301 --entry routes/stewards | jq -r .router)"
 done_testing

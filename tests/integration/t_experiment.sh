@@ -130,4 +130,25 @@ check_eq "the baseline survives cleanup" "active 1" \
 check_fails "a deleted run cannot be restored" 1 "was deleted" "$ATTN" runs restore moved --repo $R
 check "runs list --lifecycle deleted" "$ATTN" runs list --repo $R --lifecycle deleted --json
 check_eq "two deleted runs" "crashed moved" "$(jq -r '[.[].run_id] | sort | join(" ")' "$TMP/out")"
+
+# --- a run id names one run (issue 18, defect 4) -------------------------------------
+sum_before=$(sha256sum "$DIR/eval/$base/manifest.json" | cut -d' ' -f1)
+check_fails "eval run refuses the id of an experiment run" 1 "belongs to" \
+    "$ATTN" eval run --repo $R --cohort "$TMP/c.json" --router popularity --run-id "$base" --quiet
+check_eq "and leaves that run as it was" "$sum_before completed" \
+    "$(sha256sum "$DIR/eval/$base/manifest.json" | cut -d' ' -f1) $(sqlite3 "$reg" "SELECT status FROM runs WHERE run_id='$base'")"
+rm -rf "$TMP/gone" && mv "$DIR/eval/$base" "$TMP/gone"
+check_fails "a registered id is refused even when its directory is gone" 1 "registered run" \
+    "$ATTN" eval run --repo $R --cohort "$TMP/c.json" --router popularity --run-id "$base" --quiet
+mv "$TMP/gone" "$DIR/eval/$base"
+check_fails "_compare is reserved" 2 "reserved" \
+    "$ATTN" eval run --repo $R --cohort "$TMP/c.json" --router popularity --run-id _compare --quiet
+check_fails "so is a temporary-tree name" 2 "reserved" \
+    "$ATTN" eval run --repo $R --cohort "$TMP/c.json" --router popularity --run-id .tmp-x-1 --quiet
+check "--force replaces it" "$ATTN" eval run --repo $R --cohort "$TMP/c.json" --router popularity \
+    --run-id "$base" --force --quiet
+check_eq "the registry records the replacement" "failed replaced" \
+    "$(sqlite3 "$reg" "SELECT status, (SELECT action FROM events WHERE run_id='$base' ORDER BY id DESC LIMIT 1) FROM runs WHERE run_id='$base'" | tr '|' ' ')"
+check_eq "naming what replaced it" "1" \
+    "$(sqlite3 "$reg" "SELECT error LIKE '%replaced by%--force%' FROM runs WHERE run_id='$base'")"
 done_testing

@@ -66,6 +66,28 @@ if "$ATTN" synth --prs 40 --seed 7 -o "$TMP/synth.json" >/dev/null 2>&1; then
     SDB=$ATTN_DATA_DIR/github/synth/sample/history.sqlite
     check_eq "one merge event per merged PR, each with an actor" "0|0" \
         "$(sqlite3 "$SDB" "SELECT (SELECT count(*) FROM pull_requests WHERE merged_at IS NOT NULL) - (SELECT count(*) FROM events WHERE event_type = 'pull_request.merged'), (SELECT count(*) FROM pull_requests p WHERE p.merged_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_key = 'pr:' || p.id || ':merged' AND e.actor_id IS NOT NULL))")"
+
+    # All or nothing (issue 18 defect 8): a bundle that fails on its last PR
+    # leaves the store as it was, the user rename in its catalogue included.
+    dump() { sqlite3 "$SDB" .dump | sha256sum | cut -d' ' -f1; }
+    before=$(dump)
+    jq '.users[0].login = "renamed-user" | .pulls[-1].created_at = "garbage"' "$TMP/synth.json" >"$TMP/half.json"
+    check_fails "a bundle failing on its last PR is refused" 2 "invalid instant 'garbage'" \
+        "$ATTN" load --repo synth/sample --bundle "$TMP/half.json"
+    check_eq "and leaves the store as it was" "$before" "$(dump)"
+    # Bad data is refused by name, never merged, dropped or NULLed (defect 9).
+    while IFS='|' read -r what edit pat; do
+        [ -n "$what" ] || continue
+        jq "$edit" "$TMP/synth.json" >"$TMP/bad.json"
+        check_fails "$what is refused" 2 "$pat" "$ATTN" load --repo synth/sample --bundle "$TMP/bad.json"
+        check_eq "$what: the store is unchanged" "$before" "$(dump)"
+    done <<'CASES'
+a duplicate PR id|.pulls[1].id = .pulls[0].id|pulls\[0\] and pulls\[1\] have the same id
+PR number 0|.pulls[0].number = 0|pulls\[0\] has number 0
+PR number -5|.pulls[0].number = -5|pulls\[0\] has number -5
+an integer title|.pulls[0].title = 42|title that is not a string
+a duplicate issue id|.issues[1].id = .issues[0].id|have the same id
+CASES
     first=$(sqlite3 "$SDB" "SELECT min(number) FROM pull_requests")
     check "snapshot of a synthetic PR" "$ATTN" snapshot --repo synth/sample --pr "$first"
 else

@@ -8,7 +8,7 @@ check_eq "init prints the path" "$DB" "$(cat "$TMP/out")"
 check "init is idempotent" "$ATTN" init --repo octo/demo --quiet
 check_eq "--quiet prints nothing" "" "$(cat "$TMP/out")"
 check "contract check passes on a fresh store" "$ATTN" contract check --repo octo/demo
-check_eq "summary line" "contract attn.contract.v1: OK (31 tables, 0 intervals checked)" "$(cat "$TMP/out")"
+check_eq "summary line" "contract attn.contract.v2: OK (31 tables, 0 intervals checked)" "$(cat "$TMP/out")"
 check "contract check --json" "$ATTN" contract check --repo octo/demo --json
 if grep -q '"ok": true' "$TMP/out" && grep -q '"schema_version": 2' "$TMP/out"; then ok "json report"; else not_ok "json report"; fi
 check_fails "missing store names the path and attn init" 1 "octo/none/history.sqlite.*attn init" \

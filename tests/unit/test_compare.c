@@ -1,11 +1,14 @@
 /*
  * test_compare.c - exp/compare.h on a constructed pair of run directories:
- * hand-written manifest.json, per_pr.jsonl and a few routes/<router>.json. Checks
+ * hand-written manifest.json, per_pr.jsonl and a few routes/<router> entries
+ * (run A keeps them packed, as eval run writes them; run B in the old
+ * prs/<n>/ tree, which pack.h still reads). Checks
  * the flips exactly, the deltas against hand arithmetic, the config diff,
  * pairing rules, incompatibility refusal and --force, and determinism.
  */
 #include "testutil.h"
 #include "exp/compare.h"
+#include "eval/rundir.h"
 #include "util/fs.h"
 #include "util/json.h"
 
@@ -22,6 +25,19 @@ static void put(const char *dir, const char *rel, const char *text)
     attn_error err;
     snprintf(path, sizeof(path), "%s/%s", dir, rel);
     assert_int_equal(attn_fs_write_atomic(path, text, strlen(text), &err), 0);
+}
+
+/* A run directory parent/run_id whose only content is one packed entry. */
+static void packed(const char *parent, const char *run_id, const char *rel, const char *text)
+{
+    attn_rundir *d;
+    attn_error err;
+    json_t *v = json_loads(text, 0, NULL);
+    assert_non_null(v);
+    assert_int_equal(attn_rundir_begin(parent, run_id, &d, &err), 0);
+    assert_int_equal(attn_rundir_write_json(d, rel, v, &err), 0);
+    assert_int_equal(attn_rundir_commit(d, &err), 0);
+    json_decref(v);
 }
 
 #define CUTOFFS "{\"1\":\"2024-01-01T00:00:00Z\",\"2\":\"2024-01-02T00:00:00Z\"," \
@@ -100,13 +116,13 @@ static int setup(void **state)
     snprintf(f->b, sizeof(f->b), "%s/runB", f->root);
     snprintf(f->c, sizeof(f->c), "%s/runC", f->root);
     snprintf(f->d, sizeof(f->d), "%s/runD", f->root);
+    packed(f->root, "runA", "prs/2/routes/r1.json",
+           "{\"candidates\":[{\"target\":{\"type\":\"user\",\"name\":\"t2\"},\"score\":4.0,"
+           "\"evidence\":[{\"kind\":\"activity\",\"data\":{\"n\":3}}]}]}");
     manifest(f->a, "runA", "C1", "first_response:window=2d", ROUTERS_A);
     per_pr(f->a, RA, "only_a");
     manifest(f->b, "runB", "C1", "first_response:window=2d", ROUTERS_B);
     per_pr(f->b, RB, "only_b");
-    put(f->a, "prs/2/routes/r1.json",
-        "{\"candidates\":[{\"target\":{\"type\":\"user\",\"name\":\"t2\"},\"score\":4.0,"
-        "\"evidence\":[{\"kind\":\"activity\",\"data\":{\"n\":3}}]}]}");
     put(f->b, "prs/2/routes/r1.json",
         "{\"candidates\":[{\"target\":{\"type\":\"user\",\"name\":\"zed\"},\"score\":8.0,"
         "\"evidence\":[{\"kind\":\"mention\",\"data\":{}}]},{\"target\":{\"type\":\"user\","
