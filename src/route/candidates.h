@@ -55,6 +55,10 @@ void attn_result_set_confidence(attn_route_result *res, const char *confidence);
 /* Append a note (printf-style). */
 int attn_result_note(attn_route_result *res, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Attach an optional per-PR entry ("features/<router>", pack.h): the result
+ * JSON gets "_artifacts": {entry: v}, which evaluations write as their own
+ * entry and strip from the route. v is stolen. 0 or ATTN_ENOMEM. */
+int attn_result_artifact(attn_route_result *res, const char *entry, json_t *v);
 /* Keep candidates whose score is <= 0 (rule 4 above). */
 void attn_result_keep_zero(attn_route_result *res);
 /* Confidence from the margin between the top two scores divided by the top

@@ -124,5 +124,6 @@ extern const attn_router_def attn_router_popularity;
 extern const attn_router_def attn_router_stewards;
 extern const attn_router_def attn_router_path_similarity;
 extern const attn_router_def attn_router_hybrid;
+extern const attn_router_def attn_router_learned;
 
 #endif
