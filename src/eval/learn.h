@@ -43,4 +43,41 @@ void attn_learn_opts_init(attn_learn_opts *o);
 int attn_learn_train(const attn_route_ctx *ctx, attn_truth_ctx *truth, const attn_learn_opts *o,
                      json_t **file, attn_error *err);
 
+/* Features and labels of PRs kept across several trainings (walk-forward
+ * blocks): a PR's example does not depend on the block, only whether the
+ * training-window rule admits it. */
+typedef struct attn_learn_cache attn_learn_cache;
+int attn_learn_cache_new(const attn_route_ctx *ctx, int max_candidates, attn_learn_cache **out,
+                         attn_error *err);
+void attn_learn_cache_free(attn_learn_cache *c);
+/* attn_learn_train with a cache (o->max_candidates must be the cache's). */
+int attn_learn_train_cached(const attn_route_ctx *ctx, attn_truth_ctx *truth,
+                            attn_learn_cache *c, const attn_learn_opts *o, json_t **file,
+                            attn_error *err);
+
+/*
+ * Walk-forward training for an evaluation: blocks start at first, then every
+ * retrain_days (0: one block) while the start is <= last; each block's model
+ * is trained on the PRs created in [start - train_days, start) under the
+ * training-window rule (until = start), written to
+ * <repo_dir>/models/learned-<hash16>.json, and serves the cutoffs from its
+ * start. A block with no example is skipped (recorded), the previous model
+ * serving on. *config is base_config with "models" set (the learned
+ * router's schedule, hashes included, so the config hash names the models);
+ * *record is {router, train_days, retrain_days, policy, blocks: [{from, path,
+ * hash, training, importance} | {from, trained_from, skipped}]}.
+ */
+typedef struct {
+    int64_t first, last;
+    int train_days, retrain_days;
+    const attn_truth_policy *truth;
+    const attn_cutoff_policy *cutoff;
+    int progress;
+} attn_learn_wf;
+/* The "train" object of a learned config into XGBoost params (NULL: defaults). */
+int attn_learn_params_from_json(const json_t *t, attn_lmodel_params *p, attn_error *err);
+int attn_learn_walk_forward(const attn_route_ctx *ctx, attn_truth_ctx *truth,
+                            const attn_learn_wf *w, const json_t *base_config, json_t **config,
+                            json_t **record, attn_error *err);
+
 #endif
