@@ -92,10 +92,11 @@ static int load_one(const attn_route_ctx *ctx, const char *path, const char *wan
     if ((rc = attn_lmodel_load(full, out, err)))
         return rc;
     if (want_hash && strcmp(want_hash, attn_lmodel_hash(*out))) {
+        rc = attn_error_set(err, ATTN_EINVAL, "learned: model %s has hash %.12s, not %.12s",
+                            full, attn_lmodel_hash(*out), want_hash);
         attn_lmodel_free(*out);
         *out = NULL;
-        return attn_error_set(err, ATTN_EINVAL, "learned: model %s has hash %.12s, not %.12s",
-                              full, attn_lmodel_hash(*out), want_hash);
+        return rc;
     }
     return 0;
 }
