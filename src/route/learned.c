@@ -20,8 +20,8 @@
  *   max_candidates  30    >= 1, <= 200: the candidate pool (features.h)
  *   explain_top     3     0..ATTN_FEAT_N: contributions listed per candidate
  *   confidence.high 0.3, confidence.medium 0.1: margins (top1 - top2) / top1
- *   train           {objective "rank:pairwise" | "rank:ndcg", rounds 200, eta 0.05,
- *                   max_depth 4, min_child_weight 1, seed 0}: the XGBoost
+ *   train           {objective "rank:pairwise" | "rank:ndcg", rounds 100, eta 0.1,
+ *                   max_depth 2, min_child_weight 10, seed 0}: the XGBoost
  *                   parameters when an evaluation trains the model (eval/learn.h);
  *                   not read for scoring
  * Without a model the router ranks by the pop_hl30 feature (a popularity
@@ -48,8 +48,8 @@
 
 static const char DEFAULT_CONFIG[] =
     "{\"model\": null, \"models\": [], \"max_candidates\": 30, \"explain_top\": 3,"
-    " \"train\": {\"objective\": \"rank:pairwise\", \"rounds\": 200, \"eta\": 0.05,"
-    " \"max_depth\": 4, \"min_child_weight\": 1, \"seed\": 0},"
+    " \"train\": {\"objective\": \"rank:pairwise\", \"rounds\": 100, \"eta\": 0.1,"
+    " \"max_depth\": 2, \"min_child_weight\": 10, \"seed\": 0},"
     " \"confidence\": {\"high\": 0.3, \"medium\": 0.1}}";
 
 #define MAX_CANDS_LIMIT 200

@@ -17,19 +17,32 @@
 #include <string.h>
 #include <xgboost/c_api.h>
 
+/* One regression tree of the model, evaluated here: XGBoost's own predict
+ * costs a matrix and a thread pool per call, about 1 ms per PR. */
+typedef struct {
+    int n;
+    int *left, *right, *feat;
+    unsigned char *dleft;
+    float *cond;             /* split value; the leaf value at leaves */
+    double *mean;            /* node mean value (approximate contributions) */
+} lm_tree;
+
 struct attn_lmodel {
     BoosterHandle b;
     json_t *file;
     char hash[65];
+    lm_tree *trees;
+    size_t n_trees;
+    double base_score;
 };
 
 void attn_lmodel_params_init(attn_lmodel_params *p)
 {
     p->objective = "rank:pairwise";
-    p->rounds = 200;
-    p->eta = 0.05;
-    p->max_depth = 4;
-    p->min_child_weight = 1;
+    p->rounds = 100;
+    p->eta = 0.1;
+    p->max_depth = 2;
+    p->min_child_weight = 10;
     p->seed = 0;
 }
 
@@ -60,7 +73,7 @@ static int set_params(BoosterHandle b, const attn_lmodel_params *p, attn_error *
     SETP("min_child_weight", "%.17g", p->min_child_weight);
     SETP("seed", "%llu", (unsigned long long)p->seed);
     SETP("nthread", "%d", 1);
-    SETP("tree_method", "%s", "exact");
+    SETP("tree_method", "%s", "hist");
     SETP("eval_metric", "%s", "ndcg@5");
 #undef SETP
     for (size_t i = 0; i < n; i++)
@@ -74,7 +87,7 @@ static json_t *params_json(const attn_lmodel_params *p)
     return json_pack("{s:s, s:i, s:f, s:i, s:f, s:I, s:i, s:s}", "objective", p->objective,
                      "rounds", p->rounds, "eta", p->eta, "max_depth", p->max_depth,
                      "min_child_weight", p->min_child_weight, "seed", (json_int_t)p->seed,
-                     "nthread", 1, "tree_method", "exact");
+                     "nthread", 1, "tree_method", "hist");
 }
 
 /* Total gain per feature, as shares of the sum (6 significant digits). */
@@ -139,7 +152,7 @@ int attn_lmodel_train(const attn_lmodel_data *d, const attn_lmodel_params *p,
                               "no training rows with a reviewer among the candidates (%zu rows); "
                               "widen the training window",
                               d->n_rows);
-    if (XGDMatrixCreateFromMat(d->x, d->n_rows, ATTN_FEAT_N, NAN, &dm) ||
+    if (XGDMatrixCreateFromMat_omp(d->x, d->n_rows, ATTN_FEAT_N, NAN, &dm, 1) ||
         XGDMatrixSetFloatInfo(dm, "label", d->y, d->n_rows) ||
         XGDMatrixSetUIntInfo(dm, "group", d->group, d->n_groups)) {
         rc = xgb_fail(err, "building the training matrix");
@@ -199,10 +212,97 @@ int attn_lmodel_write(const char *path, const json_t *file, attn_error *err)
     return rc;
 }
 
+static void trees_free(attn_lmodel *m)
+{
+    for (size_t i = 0; i < m->n_trees; i++) {
+        lm_tree *t = &m->trees[i];
+        free(t->left);
+        free(t->right);
+        free(t->feat);
+        free(t->dleft);
+        free(t->cond);
+        free(t->mean);
+    }
+    free(m->trees);
+}
+
+/* Node mean values as XGBoost computes them for approximate contributions:
+ * a leaf's value, else the hessian-weighted mean of the children. */
+static double fill_mean(lm_tree *t, const json_t *hess, int nid, int depth)
+{
+    double l, r, hl, hr, h;
+    if (t->left[nid] < 0 || depth > 64)
+        return t->mean[nid] = t->cond[nid];
+    l = fill_mean(t, hess, t->left[nid], depth + 1);
+    r = fill_mean(t, hess, t->right[nid], depth + 1);
+    hl = json_number_value(json_array_get(hess, (size_t)t->left[nid]));
+    hr = json_number_value(json_array_get(hess, (size_t)t->right[nid]));
+    h = json_number_value(json_array_get(hess, (size_t)nid));
+    return t->mean[nid] = h > 0 ? (l * hl + r * hr) / h : 0;
+}
+
+static int parse_tree(const json_t *jt, lm_tree *t)
+{
+    const json_t *L = json_object_get(jt, "left_children"), *R = json_object_get(jt, "right_children");
+    const json_t *F = json_object_get(jt, "split_indices"), *C = json_object_get(jt, "split_conditions");
+    const json_t *DL = json_object_get(jt, "default_left"), *H = json_object_get(jt, "sum_hessian");
+    size_t n = json_array_size(L);
+    if (!n || json_array_size(R) != n || json_array_size(F) != n || json_array_size(C) != n ||
+        json_array_size(DL) != n || json_array_size(H) != n || n > 1u << 20)
+        return -1;
+    t->n = (int)n;
+    t->left = malloc(n * sizeof(int));
+    t->right = malloc(n * sizeof(int));
+    t->feat = malloc(n * sizeof(int));
+    t->dleft = malloc(n);
+    t->cond = malloc(n * sizeof(float));
+    t->mean = malloc(n * sizeof(double));
+    if (!t->left || !t->right || !t->feat || !t->dleft || !t->cond || !t->mean)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        t->left[i] = (int)json_integer_value(json_array_get(L, i));
+        t->right[i] = (int)json_integer_value(json_array_get(R, i));
+        t->feat[i] = (int)json_integer_value(json_array_get(F, i));
+        t->dleft[i] = (unsigned char)json_integer_value(json_array_get(DL, i));
+        t->cond[i] = (float)json_number_value(json_array_get(C, i));
+        if (t->left[i] >= (int)n || t->right[i] >= (int)n ||
+            (t->left[i] >= 0 && (t->right[i] < 0 || t->feat[i] < 0 || t->feat[i] >= ATTN_FEAT_N)))
+            return -1;
+    }
+    fill_mean(t, H, 0, 0);
+    return 0;
+}
+
+static int parse_trees(attn_lmodel *m, const char *raw, const char *label, attn_error *err)
+{
+    json_error_t je;
+    json_t *x = json_loads(raw, 0, &je), *trees;
+    const json_t *learner = json_object_get(x, "learner");
+    const char *bs = attn_json_str(json_object_get(learner, "learner_model_param"), "base_score");
+    int rc = 0;
+    trees = json_object_get(json_object_get(json_object_get(learner, "gradient_booster"), "model"),
+                            "trees");
+    if (!x || !bs || !json_is_array(trees) ||
+        !(m->trees = calloc(json_array_size(trees) + 1, sizeof(*m->trees)))) {
+        json_decref(x);
+        return attn_error_set(err, ATTN_EINVAL, "%s: the xgboost model has no trees to read", label);
+    }
+    m->base_score = strtod(bs, NULL);
+    for (size_t i = 0; i < json_array_size(trees) && !rc; i++) {
+        m->n_trees = i + 1;
+        if (parse_tree(json_array_get(trees, i), &m->trees[i]))
+            rc = attn_error_set(err, ATTN_EINVAL, "%s: tree %zu of the xgboost model is malformed",
+                                label, i);
+    }
+    json_decref(x);
+    return rc;
+}
+
 void attn_lmodel_free(attn_lmodel *m)
 {
     if (!m)
         return;
+    trees_free(m);
     if (m->b)
         XGBoosterFree(m->b);
     json_decref(m->file);
@@ -268,6 +368,8 @@ int attn_lmodel_from_json(const json_t *file, const char *label, attn_lmodel **o
         rc = xgb_fail(err, label);
         goto fail;
     }
+    if ((rc = parse_trees(m, raw, label, err)))
+        goto fail;
     m->file = json_incref((json_t *)file);
     *out = m;
     return 0;
@@ -289,6 +391,42 @@ int attn_lmodel_load(const char *path, attn_lmodel **out, attn_error *err)
 int attn_lmodel_predict(attn_lmodel *m, const float *x, size_t n, double *score, float *contrib,
                         attn_error *err)
 {
+    (void)err;
+    for (size_t i = 0; i < n; i++) {
+        const float *xi = x + i * ATTN_FEAT_N;
+        double *c = NULL, cbuf[ATTN_FEAT_N + 1];
+        double s = m->base_score;
+        if (contrib) {
+            memset(cbuf, 0, sizeof(cbuf));
+            c = cbuf;
+            c[ATTN_FEAT_N] = m->base_score;
+        }
+        for (size_t k = 0; k < m->n_trees; k++) {
+            const lm_tree *t = &m->trees[k];
+            int nid = 0;
+            if (c)
+                c[ATTN_FEAT_N] += t->mean[0];
+            while (t->left[nid] >= 0) {
+                int f = t->feat[nid], next;
+                float v = xi[f];
+                next = isnan(v) ? (t->dleft[nid] ? t->left[nid] : t->right[nid])
+                                : v < t->cond[nid] ? t->left[nid] : t->right[nid];
+                if (c)
+                    c[f] += t->mean[next] - t->mean[nid];
+                nid = next;
+            }
+            s += t->cond[nid];
+        }
+        score[i] = s;
+        for (size_t k = 0; c && k <= ATTN_FEAT_N; k++)
+            contrib[i * (ATTN_FEAT_N + 1) + k] = (float)c[k];
+    }
+    return 0;
+}
+
+int attn_lmodel_predict_xgboost(attn_lmodel *m, const float *x, size_t n, double *score,
+                                float *contrib, attn_error *err)
+{
     DMatrixHandle dm = NULL;
     const bst_ulong *shape;
     bst_ulong dim;
@@ -296,7 +434,7 @@ int attn_lmodel_predict(attn_lmodel *m, const float *x, size_t n, double *score,
     int rc = 0;
     if (!n)
         return 0;
-    if (XGDMatrixCreateFromMat(x, n, ATTN_FEAT_N, NAN, &dm))
+    if (XGDMatrixCreateFromMat_omp(x, n, ATTN_FEAT_N, NAN, &dm, 1))
         return xgb_fail(err, "building the prediction matrix");
     if (XGBoosterPredictFromDMatrix(m->b, dm,
                                     "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, "
@@ -309,7 +447,7 @@ int attn_lmodel_predict(attn_lmodel *m, const float *x, size_t n, double *score,
         score[i] = res[i];
     if (contrib) {
         if (XGBoosterPredictFromDMatrix(m->b, dm,
-                                        "{\"type\": 2, \"training\": false, \"iteration_begin\": 0, "
+                                        "{\"type\": 3, \"training\": false, \"iteration_begin\": 0, "
                                         "\"iteration_end\": 0, \"strict_shape\": false}",
                                         &shape, &dim, &res)) {
             rc = xgb_fail(err, "predicting contributions");

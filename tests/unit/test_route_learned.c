@@ -276,6 +276,39 @@ static void test_model_deterministic_and_checked(void **state)
     assert_string_equal(attn_buf_cstr(&ca), attn_buf_cstr(&cb));
     assert_int_equal(strlen(attn_json_str(a, "hash")), 64);
     assert_int_equal(attn_lmodel_from_json(a, "a", &m, &err), 0);
+    {
+        /* The tree evaluator agrees with XGBoost's predict and approx contribs. */
+        static const char *const d[] = {"docs/a.md", NULL};
+        json_t *snap = rfx_snapshot("alice", d);
+        attn_features *fe;
+        attn_feat_set fs;
+        attn_asof_reader *reader = NULL;
+        attn_route_query q = {999, T + 12 * D, 10, snap};
+        double s1[64], s2[64];
+        float c1[64 * (ATTN_FEAT_N + 1)], c2[64 * (ATTN_FEAT_N + 1)];
+        json_object_set_new(snap, "author_id", json_integer(1));
+        assert_int_equal(attn_asof_reader_open(f.s, &reader, &err), 0);
+        f.ctx.reader = reader;
+        assert_int_equal(attn_features_new(&f.ctx, 30, &fe, &err), 0);
+        assert_int_equal(attn_features_compute(fe, &f.ctx, &q, &fs, &err), 0);
+        assert_true(fs.n >= 2 && fs.n <= 64);
+        assert_int_equal(attn_lmodel_predict(m, fs.x, fs.n, s1, c1, &err), 0);
+        assert_int_equal(attn_lmodel_predict_xgboost(m, fs.x, fs.n, s2, c2, &err), 0);
+        for (size_t i = 0; i < fs.n; i++) {
+            double sum = 0;
+            assert_true(fabs(s1[i] - s2[i]) < 1e-4);
+            for (size_t k = 0; k <= ATTN_FEAT_N; k++) {
+                assert_true(fabs(c1[i * (ATTN_FEAT_N + 1) + k] - c2[i * (ATTN_FEAT_N + 1) + k]) < 1e-4);
+                sum += c1[i * (ATTN_FEAT_N + 1) + k];
+            }
+            assert_true(fabs(sum - s1[i]) < 1e-4);
+        }
+        attn_feat_set_free(&fs);
+        attn_features_free(fe);
+        f.ctx.reader = NULL;
+        attn_asof_reader_free(reader);
+        json_decref(snap);
+    }
     attn_lmodel_free(m);
     /* An edited file fails its hash. */
     bad = json_deep_copy(a);
