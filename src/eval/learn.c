@@ -351,6 +351,9 @@ int attn_learn_params_from_json(const json_t *t, attn_lmodel_params *p, attn_err
         return attn_error_set(err, ATTN_EINVAL, "learned: train.eta must be in (0, 1]");
     if (v)
         p->eta = json_number_value(v);
+    if ((v = json_object_get(t, "min_examples")) &&
+        (!json_is_integer(v) || json_integer_value(v) < 1))
+        return attn_error_set(err, ATTN_EINVAL, "learned: train.min_examples must be >= 1");
     if ((v = json_object_get(t, "min_child_weight")) && !(json_number_value(v) >= 0))
         return attn_error_set(err, ATTN_EINVAL, "learned: train.min_child_weight must be >= 0");
     if (v)
@@ -399,6 +402,14 @@ static int wf_block(const attn_route_ctx *ctx, attn_truth_ctx *truth, attn_learn
         attn_error_clear(err);
         return 0;
     }
+    if (!rc && attn_json_i64(json_object_get(file, "training"), "examples", 0) < w->min_examples) {
+        json_array_append_new(blocks, json_pack("{s:s, s:s, s:s, s:O}", "from",
+                                                attn_time_format(start, t0), "trained_from",
+                                                attn_time_format(o.from, t1), "skipped",
+                                                "fewer examples than train.min_examples",
+                                                "training", json_object_get(file, "training")));
+        goto out;
+    }
     if (rc || (rc = save_model(ctx, file, rel, sizeof(rel), err)))
         goto out;
     json_array_append_new(models, json_pack("{s:s, s:s, s:s}", "from", attn_time_format(start, t0),
@@ -420,6 +431,7 @@ int attn_learn_walk_forward(const attn_route_ctx *ctx, attn_truth_ctx *truth,
                             json_t **record, attn_error *err)
 {
     const attn_learn_wf *w = w_in;
+    attn_learn_wf w2;
     attn_lmodel_params params;
     attn_learn_cache *c = NULL;
     json_t *models = json_array(), *blocks = json_array();
@@ -437,6 +449,12 @@ int attn_learn_walk_forward(const attn_route_ctx *ctx, attn_truth_ctx *truth,
         goto out;
     if ((rc = attn_learn_params_from_json(json_object_get(base_config, "train"), &params, err)))
         goto out;
+    {
+        const json_t *me = json_object_get(json_object_get(base_config, "train"), "min_examples");
+        w2 = *w_in;
+        w2.min_examples = json_is_integer(me) ? (int)json_integer_value(me) : 0;
+        w = &w2;
+    }
     for (int64_t start = w->first;; start += step) {
         if ((rc = wf_block(ctx, truth, c, w, &params, start, models, blocks, err)))
             goto out;

@@ -73,6 +73,7 @@ typedef struct {
     const attn_truth_policy *truth;
     const attn_cutoff_policy *cutoff;
     int progress;
+    int min_examples;   /* set from base_config's train.min_examples */
 } attn_learn_wf;
 /* The "train" object of a learned config into XGBoost params (NULL: defaults). */
 int attn_learn_params_from_json(const json_t *t, attn_lmodel_params *p, attn_error *err);

@@ -365,7 +365,7 @@ static int fit_learned(run *R, const attn_eval_pr *prs, size_t n, attn_error *er
         return 0;
     {
         attn_learn_wf w = {prs[0].cutoff, prs[n - 1].cutoff, R->o->learned_train_days,
-                           R->o->learned_retrain_days, &R->pol[0], &R->cutoff, R->o->progress};
+                           R->o->learned_retrain_days, &R->pol[0], &R->cutoff, R->o->progress, 0};
         if ((rc = attn_learn_walk_forward(R->ctx, R->truth, &w, cfg, &config, &R->learned_fit,
                                           err)) ||
             (rc = attn_router_new(attn_router_def_of(R->routers[lr]), config, "trained", R->ctx,

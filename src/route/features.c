@@ -22,13 +22,14 @@ static const char *const NAMES[ATTN_FEAT_N] = {
     "author_review_share", "path_sim_score", "path_sim_rr", "stewards_score", "stewards_rr",
     "file_activity", "area_activity", "codeowners_rr", "mentioned", "requested",
     "open_requests", "hour_fit", "weekday_fit", "pop_rr", "review_share_30d",
-    "reviews_since_last"};
+    "reviews_since_last", "author_prs_365d", "reviewers_30d", "active_days_30d"};
 
 enum {
     F_POP7, F_POP30, F_POP180, F_REV7, F_REV30, F_REV180, F_SINCE_REVIEW, F_SINCE_ACTIVE,
     F_AUTHOR_AFF, F_AUTHOR_LAST, F_AUTHOR_SHARE, F_PATH_SCORE, F_PATH_RR, F_STEW_SCORE,
     F_STEW_RR, F_FILE_ACT, F_AREA_ACT, F_OWNERS_RR, F_MENTIONED, F_REQUESTED, F_OPEN_REQ,
-    F_HOUR_FIT, F_WEEKDAY_FIT, F_POP_RR, F_SHARE30, F_SINCE_LAST
+    F_HOUR_FIT, F_WEEKDAY_FIT, F_POP_RR, F_SHARE30, F_SINCE_LAST, F_AUTHOR_PRS, F_REVIEWERS30,
+    F_ACTIVE_DAYS
 };
 
 /* The component routers, in the order their ranks break pool ties. */
@@ -37,15 +38,18 @@ static const char *const COMPONENTS[NC] = {"popularity", "path_similarity", "ste
                                            "codeowners", "mentions", "review_requests"};
 
 typedef struct {
-    int64_t pr_id, author_id;
+    int64_t pr_id, author_id, created_at;
 } pr_author;
 
 struct attn_features {
     int max_cands;
     attn_router *comp[NC];
     pr_author *authors;      /* sorted by pr_id */
+    pr_author *by_author;    /* the same rows sorted by (author_id, created_at) */
     size_t n_authors;
     long *slot;              /* per activity user: candidate slot or -1 */
+    unsigned *stamp;         /* per activity user: last scan that counted them */
+    unsigned gen;
     size_t n_users;
 };
 
@@ -69,9 +73,13 @@ void attn_features_free(attn_features *f)
     for (int c = 0; c < NC; c++)
         attn_router_free(f->comp[c]);
     free(f->authors);
+    free(f->by_author);
     free(f->slot);
+    free(f->stamp);
     free(f);
 }
+
+static int ba_cmp(const void *a, const void *b);
 
 static int pa_cmp(const void *a, const void *b)
 {
@@ -86,7 +94,8 @@ static int load_authors(attn_features *f, const attn_route_ctx *ctx, attn_error 
     sqlite3_stmt *st;
     size_t cap = 0;
     if (sqlite3_prepare_v2(attn_store_db(ctx->store),
-                           "SELECT id, user_id FROM pull_requests WHERE repo_id = ? ORDER BY id",
+                           "SELECT id, user_id, created_at FROM pull_requests WHERE repo_id = ? "
+                           "ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK)
         return attn_error_set(err, ATTN_EDB, "reading PR authors: %s",
                               sqlite3_errmsg(attn_store_db(ctx->store)));
@@ -106,16 +115,59 @@ static int load_authors(attn_features *f, const attn_route_ctx *ctx, attn_error 
         f->authors[f->n_authors].author_id = sqlite3_column_type(st, 1) == SQLITE_NULL
                                                  ? ATTN_NULL_I64
                                                  : sqlite3_column_int64(st, 1);
+        f->authors[f->n_authors].created_at = sqlite3_column_int64(st, 2);
         f->n_authors++;
     }
     sqlite3_finalize(st);
     qsort(f->authors, f->n_authors, sizeof(*f->authors), pa_cmp);
+    if (!(f->by_author = malloc((f->n_authors ? f->n_authors : 1) * sizeof(*f->by_author))))
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory reading PR authors");
+    if (f->n_authors)
+        memcpy(f->by_author, f->authors, f->n_authors * sizeof(*f->authors));
+    qsort(f->by_author, f->n_authors, sizeof(*f->by_author), ba_cmp);
     return 0;
+}
+
+/* PRs by author created in (from, to]: created_at never changes, and a PR
+ * created after the cutoff is outside the range. */
+static size_t prs_by(const attn_features *f, int64_t author, int64_t from, int64_t to)
+{
+    size_t lo = 0, hi = f->n_authors, a, b;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const pr_author *p = &f->by_author[mid];
+        if (p->author_id < author || (p->author_id == author && p->created_at <= from))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    a = lo;
+    hi = f->n_authors;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const pr_author *p = &f->by_author[mid];
+        if (p->author_id < author || (p->author_id == author && p->created_at <= to))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    b = lo;
+    return b - a;
+}
+
+static int ba_cmp(const void *a, const void *b)
+{
+    const pr_author *x = a, *y = b;
+    if (x->author_id != y->author_id)
+        return x->author_id < y->author_id ? -1 : 1;
+    if (x->created_at != y->created_at)
+        return x->created_at < y->created_at ? -1 : 1;
+    return x->pr_id < y->pr_id ? -1 : x->pr_id > y->pr_id;
 }
 
 static int64_t author_of(const attn_features *f, int64_t pr_id)
 {
-    pr_author key = {pr_id, 0}, *hit;
+    pr_author key = {pr_id, 0, 0}, *hit;
     hit = bsearch(&key, f->authors, f->n_authors, sizeof(key), pa_cmp);
     return hit ? hit->author_id : ATTN_NULL_I64;
 }
@@ -142,7 +194,8 @@ int attn_features_new(const attn_route_ctx *ctx, int max_candidates, attn_featur
     if ((rc = load_authors(f, ctx, err)))
         goto fail;
     f->n_users = attn_activity_user_count(ctx->activity);
-    if (!(f->slot = malloc((f->n_users ? f->n_users : 1) * sizeof(*f->slot)))) {
+    if (!(f->slot = malloc((f->n_users ? f->n_users : 1) * sizeof(*f->slot))) ||
+        !(f->stamp = calloc(f->n_users ? f->n_users : 1, sizeof(*f->stamp)))) {
         rc = attn_error_set(err, ATTN_ENOMEM, "out of memory creating the feature extractor");
         goto fail;
     }
@@ -215,8 +268,8 @@ static int pool_add(pool_item **items, size_t *n, size_t *cap, const char *login
 /* ---- the features ----------------------------------------------------------- */
 
 typedef struct {
-    int64_t last_review, last_active;
-    size_t rev7, rev30, rev180, facts, hour_ok, wday_ok, author_reviews, since_last;
+    int64_t last_review, last_active, last_day;
+    size_t rev7, rev30, rev180, facts, hour_ok, wday_ok, author_reviews, since_last, days30;
     int seen_review;
 } scan_acc;
 
@@ -226,14 +279,19 @@ static int wday_of(int64_t t) { return (int)((((t / DAY) + 4) % 7 + 7) % 7); } /
 /* One backward pass over the facts in [as_of - 365 d, as_of]. */
 static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_query *q,
                  int64_t author_id, scan_acc *acc, size_t n, long *last_author_reviewer,
-                 size_t *author_total, size_t *reviews30_total, size_t *reviews_total)
+                 size_t *author_total, size_t *reviews30_total, size_t *reviews_total,
+                 size_t *reviewers30)
 {
     size_t first, last, n_entries, reviews_seen = 0;
     const attn_act_entry *e = attn_activity_entries(ctx->activity, &n_entries);
     int h0 = hour_of(q->as_of), w0 = wday_of(q->as_of);
     attn_activity_slice(ctx->activity, q->as_of - 365 * (int64_t)DAY, q->as_of, &first, &last);
     *last_author_reviewer = -1;
-    *author_total = *reviews30_total = 0;
+    *author_total = *reviews30_total = *reviewers30 = 0;
+    if (++f->gen == 0) {
+        memset(f->stamp, 0, f->n_users * sizeof(*f->stamp));
+        f->gen = 1;
+    }
     for (size_t i = last; i-- > first;) {
         const attn_act_entry *x = &e[i];
         long s = x->user >= 0 && (size_t)x->user < f->n_users ? f->slot[x->user] : -1;
@@ -246,14 +304,23 @@ static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_q
             if (*last_author_reviewer < 0)
                 *last_author_reviewer = x->user;
         }
-        if (review && x->t > q->as_of - 30 * (int64_t)DAY)
+        if (review && x->t > q->as_of - 30 * (int64_t)DAY) {
             (*reviews30_total)++;
+            if (x->user >= 0 && (size_t)x->user < f->n_users && f->stamp[x->user] != f->gen) {
+                f->stamp[x->user] = f->gen;
+                (*reviewers30)++;
+            }
+        }
         if (s >= 0 && (size_t)s < n) {
             scan_acc *a = &acc[s];
             int dh = abs(hour_of(x->t) - h0);
             if (a->last_active == ATTN_NULL_I64)
                 a->last_active = x->t;
             a->facts++;
+            if (x->t > q->as_of - 30 * (int64_t)DAY && x->t / DAY != a->last_day) {
+                a->last_day = x->t / DAY;
+                a->days30++;
+            }
             a->hour_ok += dh <= 2 || dh >= 22;
             a->wday_ok += wday_of(x->t) == w0;
             if (review) {
@@ -333,7 +400,7 @@ static int route_components(attn_features *f, const attn_route_ctx *ctx,
 
 static void fill_row(attn_features *f, const attn_route_ctx *ctx, const attn_route_query *q,
                      const pool_item *it, long u, const scan_acc *a, float *x, long last_author,
-                     size_t author_total, size_t rev30_total, size_t rev_total)
+                     size_t author_total, size_t rev30_total, size_t rev_total, size_t reviewers30)
 {
     attn_activity *act = ctx->activity;
     int64_t author_id = attn_json_i64(q->snapshot, "author_id", ATTN_NULL_I64);
@@ -348,8 +415,12 @@ static void fill_row(attn_features *f, const attn_route_ctx *ctx, const attn_rou
     x[F_SINCE_ACTIVE] = 3650;
     x[F_SINCE_REVIEW] = 365;
     x[F_SINCE_LAST] = (float)rev_total;
+    x[F_REVIEWERS30] = (float)reviewers30;
+    if (author_id != ATTN_NULL_I64)
+        x[F_AUTHOR_PRS] = (float)prs_by(f, author_id, q->as_of - 365 * (int64_t)DAY, q->as_of);
     if (u < 0)
         return;
+    x[F_ACTIVE_DAYS] = (float)a->days30;
     x[F_POP7] = (float)decayed(act, (size_t)u, q->as_of, 7, 365, 1);
     x[F_POP30] = (float)decayed(act, (size_t)u, q->as_of, 30, 365, 1);
     x[F_POP180] = (float)decayed(act, (size_t)u, q->as_of, 180, 365, 1);
@@ -416,7 +487,7 @@ int attn_features_compute(attn_features *f, const attn_route_ctx *ctx, const att
     pool_item *items = NULL;
     scan_acc *acc = NULL;
     long *users = NULL, last_author;
-    size_t n = 0, author_total, rev30_total, rev_total;
+    size_t n = 0, author_total, rev30_total, rev_total, reviewers30;
     int64_t author_id = attn_json_i64(q->snapshot, "author_id", ATTN_NULL_I64);
     int rc;
 
@@ -437,15 +508,17 @@ int attn_features_compute(attn_features *f, const attn_route_ctx *ctx, const att
         out->n = i + 1;
         users[i] = attn_activity_find_login(ctx->activity, items[i].login);
         acc[i].last_active = acc[i].last_review = ATTN_NULL_I64;
+        acc[i].last_day = INT64_MIN;
         if (users[i] >= 0 && (size_t)users[i] < f->n_users)
             f->slot[users[i]] = (long)i;
     }
-    scan(f, ctx, q, author_id, acc, n, &last_author, &author_total, &rev30_total, &rev_total);
+    scan(f, ctx, q, author_id, acc, n, &last_author, &author_total, &rev30_total, &rev_total,
+         &reviewers30);
     for (size_t i = 0; i < n; i++) {
         if (users[i] >= 0 && (size_t)users[i] < f->n_users)
             f->slot[users[i]] = -1;
         fill_row(f, ctx, q, &items[i], users[i], &acc[i], out->x + i * ATTN_FEAT_N, last_author,
-                 author_total, rev30_total, rev_total);
+                 author_total, rev30_total, rev_total, reviewers30);
     }
     goto out;
 oom:

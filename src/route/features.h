@@ -18,7 +18,7 @@
  * components, then login, and cut at max_candidates. The author and bots
  * never appear (the components drop them).
  *
- * Features (version "learned-features.v1"; "window" = [as_of - W, as_of],
+ * Features (version "learned-features.v2"; "window" = [as_of - W, as_of],
  * reviews = submitted reviews; "facts" = reviews, diff comments and PR
  * comments; hl = decay half-life):
  *   0  pop_hl7            decayed reviews, hl 7 d, 365 d window
@@ -53,6 +53,14 @@
  *  24  review_share_30d   the candidate's share of all reviews in the 30 d window
  *  25  reviews_since_last reviews by anyone after the candidate's last review
  *                         (365 d window; every review in it when they have none)
+ * Added in v2 (review rotation and the author's standing):
+ *  26  author_prs_365d    PRs by this PR's author created in (as_of - 365 d,
+ *                         as_of], this PR included (pull_requests.created_at
+ *                         and user_id never change)
+ *  27  reviewers_30d      distinct users with a review in the 30 d window (the
+ *                         size of the rotation; the same for every candidate)
+ *  28  active_days_30d    distinct UTC days with a fact of the candidate in
+ *                         the 30 d window
  */
 #ifndef ATTN_ROUTE_FEATURES_H
 #define ATTN_ROUTE_FEATURES_H
@@ -62,8 +70,8 @@
 #include "route/router.h"
 #include "util/error.h"
 
-#define ATTN_FEAT_VERSION "learned-features.v1"
-#define ATTN_FEAT_N 26
+#define ATTN_FEAT_VERSION "learned-features.v2"
+#define ATTN_FEAT_N 29
 
 /* The feature names, in column order. */
 const char *attn_feat_name(size_t i);

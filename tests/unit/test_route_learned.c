@@ -124,6 +124,13 @@ static void test_features_at_exact_cutoffs(void **state)
         {"bob", "reviews_since_last", 0, 2},
         {"bob", "reviews_since_last", 1, 1},
         {"carol", "codeowners_rr", 0, 0},
+        {"carol", "author_prs_365d", 0, 3},
+        {"bob", "author_prs_365d", 1, 2},
+        {"carol", "reviewers_30d", 0, 1},
+        {"bob", "reviewers_30d", 1, 1},
+        {"carol", "active_days_30d", 0, 2},
+        {"carol", "active_days_30d", 1, 1},
+        {"bob", "active_days_30d", 0, 1},
     };
     rfx f;
     attn_features *fe;
@@ -163,7 +170,7 @@ static void test_feature_list_is_versioned(void **state)
     json_t *names = attn_feat_names_json();
     (void)state;
     assert_int_equal(json_array_size(names), ATTN_FEAT_N);
-    assert_string_equal(ATTN_FEAT_VERSION, "learned-features.v1");
+    assert_string_equal(ATTN_FEAT_VERSION, "learned-features.v2");
     assert_null(attn_feat_name(ATTN_FEAT_N));
     json_decref(names);
 }
