@@ -17,7 +17,11 @@
 #include <string.h>
 
 static const char USAGE[] =
-    "attn model train --repo OWNER/NAME --until T [--from T0] --out MODEL [options]\n"
+    "attn model train --repo OWNER/NAME --until T [--from T0] --out MODEL [options] "
+    "(see attn model train --help)";
+
+static const char HELP[] =
+    "usage: attn model train --repo OWNER/NAME --until T [--from T0] --out MODEL [options]\n"
     "\n"
     "Train the learned router's ranking model (XGBoost) on the PRs created in [T0, T) whose\n"
     "truth label was final by T: observed, with the truth window ending at or before T.\n"
@@ -147,6 +151,11 @@ static int train(int argc, char **argv)
 
     attn_error_clear(&err);
     attn_learn_opts_init(&o);
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            puts(HELP);
+            return 0;
+        }
     if ((rc = attn_cli_parse(argc, argv, longopts, USAGE, 0, &cli, attn_cli_str_opts, so, NULL)) >= 0)
         return rc;
     if (!cli.repo || !a.until || !a.out)
@@ -191,10 +200,11 @@ out:
 
 int cmd_model(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        FILE *f = argc < 2 ? stderr : stdout;
-        fprintf(f, "usage: %s\n", USAGE);
-        return argc < 2 ? 2 : 0;
+    if (argc < 2)
+        return attn_cli_usage(USAGE, "name a subcommand (known: train)");
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        puts(HELP);
+        return 0;
     }
     if (!strcmp(argv[1], "train"))
         return train(argc - 1, argv + 1);
