@@ -479,3 +479,42 @@ out:
     json_decref(blocks);
     return rc;
 }
+
+/* "name share, ..." of the top features by total-gain share, averaged over
+ * the record's trained blocks (a feature a model never split on counts 0). */
+static int imp_cmp(const void *a, const void *b)
+{
+    const double *x = a, *y = b;
+    if (x[0] != y[0])
+        return x[0] > y[0] ? -1 : 1;
+    return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+json_t *attn_learn_importance_note(const json_t *record, int top)
+{
+    double agg[ATTN_FEAT_N][2];
+    const json_t *b;
+    size_t i, models = 0;
+    char buf[1024] = "";
+    size_t len = 0;
+    for (size_t k = 0; k < ATTN_FEAT_N; k++) {
+        agg[k][0] = 0;
+        agg[k][1] = (double)k;
+    }
+    json_array_foreach(json_object_get(record, "blocks"), i, b) {
+        const json_t *imp = json_object_get(b, "importance");
+        if (!json_is_object(imp))
+            continue;
+        models++;
+        for (size_t k = 0; k < ATTN_FEAT_N; k++)
+            agg[k][0] += json_number_value(json_object_get(imp, attn_feat_name(k)));
+    }
+    if (!models)
+        return NULL;
+    qsort(agg, ATTN_FEAT_N, sizeof(agg[0]), imp_cmp);
+    for (int k = 0; k < top && k < ATTN_FEAT_N && agg[k][0] > 0; k++)
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s %.3f", k ? ", " : "",
+                                attn_feat_name((size_t)agg[k][1]), agg[k][0] / (double)models);
+    return json_sprintf("learned: feature importance (total gain share, mean over %zu models): %s",
+                        models, buf);
+}

@@ -80,5 +80,8 @@ int attn_learn_params_from_json(const json_t *t, attn_lmodel_params *p, attn_err
 int attn_learn_walk_forward(const attn_route_ctx *ctx, attn_truth_ctx *truth,
                             const attn_learn_wf *w, const json_t *base_config, json_t **config,
                             json_t **record, attn_error *err);
+/* A note naming the top features by total-gain share averaged over the
+ * record's models (NULL when none was trained). */
+json_t *attn_learn_importance_note(const json_t *record, int top);
 
 #endif

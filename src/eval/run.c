@@ -381,6 +381,11 @@ static int fit_learned(run *R, const attn_eval_pr *prs, size_t n, attn_error *er
                                                  "before each block (see learned_fit.json)",
                                                  json_array_size(json_object_get(attn_router_config(nr), "models")),
                                                  R->o->learned_train_days));
+    {
+        json_t *imp = attn_learn_importance_note(R->learned_fit, 8);
+        if (imp)
+            json_array_append_new(R->notes, imp);
+    }
     return 0;
 }
 

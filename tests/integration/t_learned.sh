@@ -67,6 +67,8 @@ check_eq "each block trained before its start" "1" \
     "$(jq '[.blocks[] | select(.hash) | .training.until == .from] | all | if . then 1 else 0 end' "$run/learned_fit.json")"
 check_eq "the config names the models by hash" "3" \
     "$(jq '[.routers[] | select(.name == "learned") | .config.models[].hash] | length' "$run/manifest.json")"
+check_eq "the report shows the global feature importance" "1" \
+    "$(grep -c '^- learned: feature importance (total gain share, mean over 3 models): ' "$run/report.md")"
 check_eq "the models are stored by hash" "3" "$(ls "$DIR/models" | grep -c '^learned-')"
 "$ATTN" eval run --repo $R --router popularity --router learned --config learned="$TMP/lcfg.json" \
     --from 2023-05-01T00:00:00Z --end-at 2023-07-01T00:00:00Z --learned-retrain-days 30 \
