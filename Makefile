@@ -10,7 +10,7 @@
 #   make coverage   the test suite under gcov; a per-file line coverage summary (lcov)
 
 CC      ?= cc
-PKGS    := sqlite3 jansson libcurl libcrypto libpcre2-8 libgit2 libmicrohttpd libzstd
+PKGS    := sqlite3 jansson libcurl libcrypto libpcre2-8 libgit2 libmicrohttpd libzstd xgboost
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)

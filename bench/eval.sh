@@ -32,13 +32,17 @@ end=$(sqlite3 "$DB" "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', max(created_at) - 3 *
 ROUTERS=$("$ATTN" route --list --json | jq -r '.[].name')
 J=""
 [ -n "${JOBS:-}" ] && J="--jobs $JOBS"
+# The learned router trains on the PRs before the cohort (730 days by
+# default: most of this history); 30 days keeps this a routing benchmark.
+# bench_learned measures its training.
+LEARNED="--learned-train-days 30"
 all=""
 for r in $ROUTERS; do
     all="$all --router $r"
     [ "${ALONE:-1}" = 0 ] && continue
     # shellcheck disable=SC2086
     /usr/bin/time -v "$ATTN" eval run $J --repo $R --data-dir "$DATA" --cohort "$TMP/cohort.json" \
-        --router "$r" --quiet --json >"$TMP/out" 2>"$TMP/time" || { cat "$TMP/time" | head; exit 1; }
+        --router "$r" $LEARNED --quiet --json >"$TMP/out" 2>"$TMP/time" || { cat "$TMP/time" | head; exit 1; }
     wall=$(grep 'Elapsed (wall clock)' "$TMP/time" | awk '{print $NF}')
     secs=$(echo "$wall" | awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
     rss=$(grep 'Maximum resident set size' "$TMP/time" | awk '{printf "%.0f", $NF / 1024}')
@@ -47,7 +51,7 @@ for r in $ROUTERS; do
         "$(jq -r --arg r "$r" '.headline[$r].mrr' "$TMP/out")"
 done
 # shellcheck disable=SC2086
-/usr/bin/time -v "$ATTN" eval run $J --repo $R --data-dir "$DATA" --cohort "$TMP/cohort.json" $all \
+/usr/bin/time -v "$ATTN" eval run $J --repo $R --data-dir "$DATA" --cohort "$TMP/cohort.json" $all $LEARNED \
     --quiet --json >"$TMP/out" 2>"$TMP/time" || { cat "$TMP/time" | head; exit 1; }
 wall=$(grep 'Elapsed (wall clock)' "$TMP/time" | awk '{print $NF}')
 rss=$(grep 'Maximum resident set size' "$TMP/time" | awk '{printf "%.0f", $NF / 1024}')

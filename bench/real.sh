@@ -88,18 +88,24 @@ grep '^contract ' "$TMP/contract" | tail -1
 # popularity-heavy weights), so its figures are optimistic by that much. The data set's README reference:
 # popularity hit@1 0.208 / MRR 0.423, a path-overlap blend hit@1 0.240 / MRR 0.446.
 echo "== routers and eval on $REPO (2021-01-01 .. 2024-12-01)"
-ROUTERS="--router popularity --router stewards --router path_similarity --router hybrid --router codeowners --router mentions --router review_requests"
+# The learned router (issue 15) is trained by the eval itself, walk-forward:
+# a new model every 90 days of cutoffs, each on the PRs created in the 730
+# days before its block whose truth was final by the block's start. Its
+# features and parameters were chosen on the PRs of 2019-2020 only
+# (validation, see README "learned router"); this period was run once.
+ROUTERS="--router popularity --router stewards --router path_similarity --router hybrid --router codeowners --router mentions --router review_requests --router learned"
 t0=$(date +%s.%N)
 # shellcheck disable=SC2086
 /usr/bin/time -v "$ATTN" eval run --repo "$REPO" --data-dir "$TMP/data" $ROUTERS \
     --from 2021-01-01T00:00:00Z --end-at 2024-12-01T00:00:00Z \
     --truth reviewers_until_close:window=3650d --truth first_approval:window=3650d \
     --config hybrid="$ROOT/bench/clippy_hybrid.json" --hybrid-train-days 0 \
+    --learned-retrain-days 90 \
     --quiet --json >"$TMP/eval.json" 2>"$TMP/eval.time" \
     || { echo "bench-real: attn eval run failed"; cat "$TMP/eval.time" | head; exit 1; }
 t1=$(date +%s.%N)
 RUN_DIR=$(jq -r .run_dir "$TMP/eval.json")
-echo "eval: $(jq .n "$TMP/eval.json") PRs, 7 routers, $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s, peak RSS $(grep 'Maximum resident' "$TMP/eval.time" | awk '{printf "%.0f", $NF / 1024}') MB"
+echo "eval: $(jq .n "$TMP/eval.json") PRs, 8 routers, $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s, peak RSS $(grep 'Maximum resident' "$TMP/eval.time" | awk '{printf "%.0f", $NF / 1024}') MB"
 echo "truth: $(jq -c '.truth_coverage' "$RUN_DIR/run_summary.json")"
 printf '%-16s %6s  %-22s %-22s %-22s %-22s\n' router n "hit@1 [95% CI]" "hit@3" "hit@5" "MRR"
 jq -r --arg p "reviewers_until_close:window=3650d" '.metrics[$p] | to_entries[] | .value.observed as $o |
@@ -111,3 +117,8 @@ jq -r --arg p "reviewers_until_close:window=3650d" '.metrics[$p] | to_entries[] 
     "$RUN_DIR/report.json" | awk -F'\t' '{ printf "%-16s %6s  %-22s %-22s %-22s %-22s\n", $1, $2, $3, $4, $5, $6 }'
 echo "reference (data set README): popularity hit@1 0.208 hit@3 0.502 hit@5 0.741 MRR 0.423; path-overlap blend hit@1 0.240 MRR 0.446 (2,812 PRs)"
 echo "hybrid config (bench/clippy_hybrid.json): $(jq -c . "$ROOT/bench/clippy_hybrid.json")"
+echo "learned: $(jq '[.blocks[] | select(.hash)] | length' "$RUN_DIR/learned_fit.json") models (walk-forward, 90 days); feature importance (total gain share, mean over the models):"
+jq -r '([.blocks[] | select(.hash)] | length) as $n |
+    [.blocks[] | select(.hash) | .importance | to_entries[]] | group_by(.key) |
+    map({k: .[0].key, v: (map(.value) | add / $n)}) | sort_by(-.v) | .[:10][] |
+    "  \(.k) \(.v * 1000 | round / 1000)"' "$RUN_DIR/learned_fit.json"

@@ -39,6 +39,7 @@ static const struct command commands[] = {
     {"serve", cmd_serve, "the dashboard, JSON API and GitHub webhook receiver over HTTP"},
     {"doctor", cmd_doctor, "readiness of the store for an evaluation: horizon, stale cutoffs, pins, truth, gaps"},
     {"prompt", cmd_prompt, "prompt bundles: list, show, hash (prompt_hash, label registry), diff by section"},
+    {"model", cmd_model, "train the learned router's ranking model on PRs before a time (XGBoost)"},
     {"owners", cmd_owners, "who owns each path under a CODEOWNERS file (GitHub rules)"},
 };
 

@@ -97,6 +97,7 @@ int cmd_incremental(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_load(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 int cmd_owners(int argc, char **argv);
 int cmd_pin(int argc, char **argv);
 int cmd_prompt(int argc, char **argv);

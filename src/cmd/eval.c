@@ -5,7 +5,8 @@
  *                 (--cohort FILE | --from T --end-at T | --pr N...)
  *                 [--cutoff POLICY] [--truth SPEC]... [--top-k K] [--ks 1,3,5,10]
  *                 [--bootstrap N] [--seed S] [--run-id ID] [--allow-stale]
- *                 [--hybrid-train-days D] [--json] [--quiet]
+ *                 [--hybrid-train-days D] [--learned-train-days D]
+ *                 [--learned-retrain-days M] [--json] [--quiet]
  *   attn build-artifacts --repo O/R --run-id ID (--from T --end-at T | --pr N...)
  *                 [--router R]... [--cutoff POLICY]
  *
@@ -36,7 +37,8 @@ static const char USAGE_RUN[] =
     "(--cohort FILE | --from T --end-at T | --pr N...) [--cutoff POLICY] [--truth SPEC]... "
     "[--top-k K] [--ks K,K...] [--bootstrap N] [--seed S] [--run-id ID [--force]] [--allow-stale] "
     "[--hybrid-train-days D] [--jobs N (default: one per core)] "
-    "[--max-cost-usd USD (LLM routers; default no cap)] [--json] [--quiet]";
+    "[--max-cost-usd USD (LLM routers; default no cap)] [--learned-train-days D (730)] "
+    "[--learned-retrain-days M (0: one model)] [--json] [--quiet]";
 static const char USAGE_ARTIFACTS[] =
     "attn build-artifacts --repo OWNER/NAME --run-id ID (--from T --end-at T | --pr N...) "
     "[--router R]... [--config [R=]FILE]... [--cutoff POLICY] [--force] [--jobs N] [--json] [--quiet]";
@@ -44,7 +46,7 @@ static const char USAGE_ARTIFACTS[] =
 enum {
     OPT_ROUTER = 300, OPT_CONFIG, OPT_COHORT, OPT_FROM, OPT_END_AT, OPT_PR, OPT_CUTOFF, OPT_TRUTH,
     OPT_TOP_K, OPT_KS, OPT_BOOTSTRAP, OPT_SEED, OPT_RUN_ID, OPT_ALLOW_STALE, OPT_TRAIN_DAYS,
-    OPT_MAX_COST, OPT_JOBS, OPT_FORCE
+    OPT_MAX_COST, OPT_JOBS, OPT_FORCE, OPT_LEARNED_DAYS, OPT_LEARNED_RETRAIN
 };
 
 #define MAX_LIST 64
@@ -53,7 +55,7 @@ struct eval_opts {
     const char *routers[MAX_LIST], *configs[MAX_LIST], *truth[MAX_LIST], *prs[4096];
     size_t n_routers, n_configs, n_truth, n_prs;
     const char *cohort, *from, *end_at, *cutoff, *top_k, *ks, *bootstrap, *seed, *run_id,
-        *train_days, *max_cost, *jobs;
+        *train_days, *max_cost, *jobs, *learned_days, *learned_retrain;
     int allow_stale, overflow, force;
 };
 
@@ -84,6 +86,8 @@ static int eval_opt(void *ctx, int opt, const char *arg)
     case OPT_RUN_ID: o->run_id = arg; return 0;
     case OPT_TRAIN_DAYS: o->train_days = arg; return 0;
     case OPT_MAX_COST: o->max_cost = arg; return 0;
+    case OPT_LEARNED_DAYS: o->learned_days = arg; return 0;
+    case OPT_LEARNED_RETRAIN: o->learned_retrain = arg; return 0;
     case OPT_ALLOW_STALE: o->allow_stale = 1; return 0;
     case OPT_JOBS: o->jobs = arg; return 0;
     case OPT_FORCE: o->force = 1; return 0;
@@ -190,6 +194,8 @@ static int run(int argc, char **argv, int artifacts_only)
         {"max-cost-usd", required_argument, NULL, OPT_MAX_COST},
         {"jobs", required_argument, NULL, OPT_JOBS},
         {"force", no_argument, NULL, OPT_FORCE},
+        {"learned-train-days", required_argument, NULL, OPT_LEARNED_DAYS},
+        {"learned-retrain-days", required_argument, NULL, OPT_LEARNED_RETRAIN},
         {NULL, 0, NULL, 0}};
     const char *usage = artifacts_only ? USAGE_ARTIFACTS : USAGE_RUN;
     struct eval_opts o;
@@ -279,6 +285,16 @@ static int run(int argc, char **argv, int artifacts_only)
         if (parse_num(o.train_days, "--hybrid-train-days", 0, 3650, &v, &err))
             return attn_cli_fail(&err);
         eo.hybrid_train_days = (int)v;
+    }
+    if (o.learned_days) {
+        if (parse_num(o.learned_days, "--learned-train-days", 0, 3650, &v, &err))
+            return attn_cli_fail(&err);
+        eo.learned_train_days = (int)v;
+    }
+    if (o.learned_retrain) {
+        if (parse_num(o.learned_retrain, "--learned-retrain-days", 0, 3650, &v, &err))
+            return attn_cli_fail(&err);
+        eo.learned_retrain_days = (int)v;
     }
     if (o.ks) {
         char buf[256], *tok, *save = NULL;

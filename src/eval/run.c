@@ -16,6 +16,7 @@
  */
 #include "eval/run.h"
 #include "eval/horizon.h"
+#include "eval/learn.h"
 #include "eval/cutoff.h"
 #include "eval/gates.h"
 #include "eval/metrics.h"
@@ -78,6 +79,7 @@ typedef struct {
     int64_t horizon;
     json_t *notes;
     json_t *fit;                /* hybrid_fit.json content, or NULL */
+    json_t *learned_fit;        /* learned_fit.json content, or NULL */
     sqlite3_stmt *st_user_first;
     int in_txn;
     json_t *llm;                /* {router: LLM totals} (llm_account), {} when none */
@@ -111,6 +113,7 @@ void attn_eval_opts_init(attn_eval_opts *o)
     o->bootstrap = 1000;
     o->seed = 42;
     o->hybrid_train_days = 90;
+    o->learned_train_days = 730;
 }
 
 static int status_code(const char *s)
@@ -350,6 +353,50 @@ out:
     return rc;
 }
 
+/* The learned router trained only on the past (eval/learn.h): walk-forward
+ * blocks from the first cutoff, each on the PRs before the block. A config
+ * that names a model is used as given. */
+static int fit_learned(run *R, const attn_eval_pr *prs, size_t n, attn_error *err)
+{
+    const json_t *cfg;
+    json_t *config = NULL;
+    attn_router *nr = NULL;
+    size_t lr;
+    int rc;
+    for (lr = 0; lr < R->nr; lr++)
+        if (!strcmp(attn_router_def_of(R->routers[lr])->name, "learned"))
+            break;
+    if (lr == R->nr || R->o->learned_train_days <= 0 || R->o->artifacts_only)
+        return 0;
+    cfg = attn_router_config(R->routers[lr]);
+    if (!json_is_null(json_object_get(cfg, "model")) || json_array_size(json_object_get(cfg, "models")))
+        return 0;
+    {
+        attn_learn_wf w = {prs[0].cutoff, prs[n - 1].cutoff, R->o->learned_train_days,
+                           R->o->learned_retrain_days, &R->pol[0], &R->cutoff, R->o->progress, 0};
+        if ((rc = attn_learn_walk_forward(R->ctx, R->truth, &w, cfg, &config, &R->learned_fit,
+                                          err)) ||
+            (rc = attn_router_new(attn_router_def_of(R->routers[lr]), config, "trained", R->ctx,
+                                  &nr, err))) {
+            json_decref(config);
+            return attn_error_wrap(err, "training the learned router"), rc;
+        }
+    }
+    json_decref(config);
+    attn_router_free(R->routers[lr]);
+    R->routers[lr] = nr;
+    json_array_append_new(R->notes, json_sprintf("learned: %zu model(s) trained on the %d days "
+                                                 "before each block (see learned_fit.json)",
+                                                 json_array_size(json_object_get(attn_router_config(nr), "models")),
+                                                 R->o->learned_train_days));
+    {
+        json_t *imp = attn_learn_importance_note(R->learned_fit, 8);
+        if (imp)
+            json_array_append_new(R->notes, imp);
+    }
+    return 0;
+}
+
 /* Strict streaming: every cutoff must be inside the ingested history. */
 static int check_stale(run *R, const attn_eval_pr *prs, size_t n, attn_error *err)
 {
@@ -436,6 +483,8 @@ static json_t *manifest_inputs(run *R)
         json_object_set(m, "extra", (json_t *)o->extra);
     if (m && R->fit)
         json_object_set(m, "hybrid_fit", R->fit);
+    if (m && R->learned_fit)
+        json_object_set(m, "learned_fit", R->learned_fit);
     return m;
 }
 
@@ -1487,6 +1536,7 @@ static void free_run(run *R)
     json_decref(R->notes);
     json_decref(R->fit);
     json_decref(R->llm);
+    json_decref(R->learned_fit);
 }
 
 /* A run id names one run (issue 18 defect 4): an existing directory under
@@ -1588,7 +1638,8 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
         (rc = resolve_cutoffs(&R, &prs, &R.n, err)) || (rc = check_stale(&R, prs, R.n, err)) ||
         (rc = make_routers(&R, err)) ||
         (!o->artifacts_only && (rc = attn_truth_ctx_open(o->store, R.ctx->repo_id, &R.truth, err))) ||
-        (rc = attn_gate_parser_new(&R.gates, err)) || (rc = fit_hybrid(&R, prs, R.n, err)))
+        (rc = attn_gate_parser_new(&R.gates, err)) || (rc = fit_hybrid(&R, prs, R.n, err)) ||
+        (rc = fit_learned(&R, prs, R.n, err)))
         goto out;
     R.ctx_shared = *R.ctx;
     if (!(R.ctx_shared.memo = attn_route_memo_new())) {
@@ -1632,6 +1683,8 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
         (rc = attn_rundir_begin(eval_dir, run_id, &dir, err)))
         goto out;
     if (R.fit && (rc = attn_rundir_write_json(dir, "hybrid_fit.json", R.fit, err)))
+        goto out;
+    if (R.learned_fit && (rc = attn_rundir_write_json(dir, "learned_fit.json", R.learned_fit, err)))
         goto out;
     {
         worker W0 = {R.ctx, R.routers, R.truth, R.gates, R.st_user_first, NULL, NULL, {0}, 0};

@@ -11,6 +11,7 @@
  *   artifacts.sqlite   the per-PR entries snapshot, inputs, truth, routes/<router>
  *                      (and features/, llm/ from routers), read with eval/pack.h
  *   hybrid_fit.json    when a hybrid router's weights were fitted
+ *   learned_fit.json   when the learned router was trained (eval/learn.h)
  *
  * Determinism: no wall-clock value is written anywhere; the same store,
  * cohort, routers, configs and policies give byte-identical trees. The run id
@@ -64,6 +65,11 @@ typedef struct {
     int allow_stale;
     int hybrid_train_days;      /* fit hybrid weights on PRs this many days before
                                    the cohort (default 90; 0 = use configured weights) */
+    int learned_train_days;     /* train the learned router (when its config names no
+                                   model) on PRs this many days before each block
+                                   (default 730; 0 = no training: its fallback) */
+    int learned_retrain_days;   /* walk-forward: a new model every M days of
+                                   cutoffs (default 0: one model for the cohort) */
     int progress;               /* TTY progress on stderr */
     int jobs;                   /* worker threads routing and labelling PRs (0: one per
                                    core); the run directory is the same for any value */

@@ -36,6 +36,7 @@ struct attn_route_result {
     size_t nslots;
     const char *risk, *confidence;
     json_t *notes;
+    json_t *artifacts;  /* NULL, or {entry: json} for eval's per-PR entries */
     int keep_zero;
     int have_margins;
     double margin_high, margin_med;
@@ -77,6 +78,7 @@ void attn_result_free(attn_route_result *res)
     free(res->slots);
     json_decref(res->notes);
     json_decref(res->extra);
+    json_decref(res->artifacts);
     free(res);
 }
 
@@ -437,6 +439,21 @@ int attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx, const 
         json_decref(o);
         return attn_error_set(err, ATTN_ENOMEM, "out of memory building the route result");
     }
+    if (res->artifacts && json_object_set(o, "_artifacts", res->artifacts)) {
+        json_decref(o);
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory building the route result");
+    }
     *out = o;
     return 0;
+}
+
+int attn_result_artifact(attn_route_result *res, const char *entry, json_t *v)
+{
+    if (!v)
+        return ATTN_ENOMEM;
+    if (!res->artifacts && !(res->artifacts = json_object())) {
+        json_decref(v);
+        return ATTN_ENOMEM;
+    }
+    return json_object_set_new(res->artifacts, entry, v) ? ATTN_ENOMEM : 0;
 }

@@ -58,6 +58,10 @@ int attn_result_note(attn_route_result *res, const char *fmt, ...)
 /* Attach a top-level key to the result JSON (an LLM router's "llm" usage,
  * "_artifacts" for eval: pack.h); v is stolen. 0 or ATTN_ENOMEM. */
 int attn_result_attach(attn_route_result *res, const char *key, json_t *v);
+/* Attach an optional per-PR entry ("features/<router>", pack.h): the result
+ * JSON gets "_artifacts": {entry: v}, which evaluations write as their own
+ * entry and strip from the route. v is stolen. 0 or ATTN_ENOMEM. */
+int attn_result_artifact(attn_route_result *res, const char *entry, json_t *v);
 /* Keep candidates whose score is <= 0 (rule 4 above). */
 void attn_result_keep_zero(attn_route_result *res);
 /* Confidence from the margin between the top two scores divided by the top

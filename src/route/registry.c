@@ -11,6 +11,7 @@ static const attn_router_def *const BUILTINS[] = {
     &attn_router_codeowners,
     &attn_router_hybrid,
     &attn_router_llm_rerank,
+    &attn_router_learned,
     &attn_router_mentions,
     &attn_router_path_similarity,
     &attn_router_popularity,

@@ -153,5 +153,6 @@ extern const attn_router_def attn_router_stewards;
 extern const attn_router_def attn_router_path_similarity;
 extern const attn_router_def attn_router_hybrid;
 extern const attn_router_def attn_router_llm_rerank;
+extern const attn_router_def attn_router_learned;
 
 #endif

@@ -12,11 +12,11 @@ check "load a 400-PR synthetic history" "$ATTN" load --repo $R --bundle "$TMP/b.
 
 # --- route ------------------------------------------------------------------
 check "route --list" "$ATTN" route --list
-for r in codeowners hybrid mentions path_similarity popularity review_requests stewards; do
+for r in codeowners hybrid learned mentions path_similarity popularity review_requests stewards; do
     check_eq "router $r is listed" "1" "$(grep -c "^$r " "$TMP/out")"
 done
 check "route one PR with every router" "$ATTN" route --repo $R --pr 300 --json
-check_eq "seven results" "7" "$(jq 'length' "$TMP/out")"
+check_eq "eight results" "8" "$(jq 'length' "$TMP/out")"
 check_eq "every result is for PR 300 at its created_at" "1" \
     "$(jq '[.[] | [.pr_number, .as_of]] | unique | length' "$TMP/out")"
 author=$("$ATTN" snapshot --repo $R --pr 300 | jq -r .author)
