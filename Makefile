@@ -29,9 +29,9 @@ LDLIBS_ALL = $(LDSAN) $(PKG_LIBS) -lm $(LDLIBS)
 
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/store/*.c src/synth/*.c src/github/*.c \
               src/ingest/*.c src/history/*.c src/ownership/*.c src/route/*.c src/eval/*.c \
-              src/exp/*.c src/export/*.c src/serve/*.c))
+              src/exp/*.c src/export/*.c src/serve/*.c src/classify/*.c))
 CMD_SRC  := $(sort $(wildcard src/cmd/*.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/classify_builtin.o
 CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o) $(BUILD)/src/main.o
 LIB      := $(BUILD)/libattn.a
 BIN      := $(BUILD)/attn
@@ -58,6 +58,17 @@ attn: $(BIN)
 
 $(BUILD)/%.o: %.c $(wildcard src/*/*.h src/*.h)
 	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# Built-in classification configs (attn classify --patterns NAME): the JSON
+# files under patterns/ embedded as NUL-terminated C strings.
+$(BUILD)/gen/classify_builtin.c: patterns/datadecide.json
+	@mkdir -p $(dir $@)
+	@{ echo '/* generated from patterns/datadecide.json by the Makefile; do not edit */'; \
+	  echo 'const char attn_classify_builtin_datadecide[] = {'; \
+	  od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0x00};'; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/classify_builtin.o: $(BUILD)/gen/classify_builtin.c
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)

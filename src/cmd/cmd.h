@@ -71,6 +71,7 @@ int attn_cli_open_store(const attn_cli *cli, attn_store **s, char *path, size_t 
                         attn_error *err);
 
 int cmd_build_artifacts(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
 int cmd_cohort(int argc, char **argv);
 int cmd_contract(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
