@@ -187,14 +187,14 @@ static int parse_pattern(const json_t *frags, const json_t *o, size_t i, pattern
     snprintf(where, sizeof where, "pattern %zu", i + 1);
     if (!json_is_object(o))
         return attn_error_set(err, ATTN_EINVAL, "%s: must be an object {name, run_type, components}", where);
-    int rc = check_keys(o, keys, where, err);
-    if (rc < 0)
-        return rc;
     const json_t *name = json_object_get(o, "name"), *type = json_object_get(o, "run_type"),
                  *comps = json_object_get(o, "components");
     if (!json_is_string(name) || !*json_string_value(name))
         return attn_error_set(err, ATTN_EINVAL, "%s: \"name\" must be a non-empty string", where);
     snprintf(where, sizeof where, "pattern '%.200s'", json_string_value(name));
+    int rc = check_keys(o, keys, where, err);
+    if (rc < 0)
+        return rc;
     if (!json_is_string(type) || !*json_string_value(type))
         return attn_error_set(err, ATTN_EINVAL, "%s: \"run_type\" must be a non-empty string", where);
     if (!is_string_array(comps) || json_array_size(comps) == 0)
