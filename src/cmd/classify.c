@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char USAGE[] =
+static const char HELP[] =
     "attn classify --patterns NAME|FILE (--in FILE.jsonl | RUN_ID...) [--json] [--group DIR] "
     "[--all-types]\n"
     "       attn classify --patterns NAME|FILE --check CORPUS.jsonl [--json]\n"
@@ -37,6 +37,17 @@ static const char USAGE[] =
     "  --quiet               no summary line on stderr\n"
     "example: attn classify --patterns datadecide 250912-172812_match_150M_c4_finetune_"
     "100Mtx1_DD-d17-530M-6250-2";
+
+static const char USAGE[] = "attn classify --patterns NAME|FILE (--in FILE.jsonl | RUN_ID... | --check CORPUS.jsonl) [--json] [--group DIR] [--all-types] [--quiet] (--help: every flag)";
+
+/* --help / -h anywhere: the full text (usage errors show the one-line USAGE). */
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return 1;
+    return 0;
+}
 
 enum { OPT_PATTERNS = 300, OPT_IN, OPT_GROUP, OPT_CHECK, OPT_ALL_TYPES };
 
@@ -235,6 +246,10 @@ int cmd_classify(int argc, char **argv)
     int first, rc;
     attn_error err;
     attn_error_clear(&err);
+    if (wants_help(argc, argv)) {
+        printf("usage: %s\n", HELP);
+        return 0;
+    }
     if ((rc = attn_cli_parse(argc, argv, longopts, USAGE, -1, &cli, copt, &o, &first)) >= 0)
         return rc;
     if (!o.patterns)

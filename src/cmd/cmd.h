@@ -90,6 +90,11 @@ int cmd_pull_requests(int argc, char **argv);
 int cmd_renormalize(int argc, char **argv);
 int cmd_route(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
+/* `attn runs import` (runs_import.c); argv[0] is "import". */
+int cmd_runs_import(int argc, char **argv);
+/* The run registry path: DATA/github/<o>/<r>/runs.sqlite with --repo, else
+ * DATA/external/runs.sqlite (imported runs not tied to a repository). */
+int attn_cmd_runs_registry_path(const attn_cli *cli, char *out, size_t cap, attn_error *err);
 int cmd_snapshot(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 
