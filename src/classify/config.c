@@ -18,6 +18,7 @@
 typedef struct {
     char *name, *run_type, *source;
     pcre2_code *re;
+    int jit;                    /* JIT-compiled: matched with pcre2_jit_match */
     uint32_t n_groups;          /* named groups */
     char **group_names;
     uint32_t *group_nums;
@@ -175,7 +176,7 @@ static int compile_pattern(pattern *p, attn_error *err)
                               "pattern '%s': bad regex at offset %zu: %s (composed regex: %.300s)",
                               p->name, (size_t)off, (const char *)msg, p->source);
     }
-    pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
+    p->jit = pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE) == 0; /* else the interpreter */
     return collect_groups(p, err);
 }
 
@@ -473,9 +474,13 @@ void attn_classify_id(attn_classify_matcher *m, const char *id, size_t len,
     const attn_classify_cfg *c = m->cfg;
     r->winner = -1;
     r->n_matches = 0;
-    for (size_t i = 0; i < c->n_pats; i++)
-        if (pcre2_match(c->pats[i].re, (PCRE2_SPTR)id, len, 0, 0, m->md, NULL) >= 0)
+    for (size_t i = 0; i < c->n_pats; i++) {
+        const pattern *p = &c->pats[i];
+        int rc = p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)id, len, 0, 0, m->md, NULL)
+                        : pcre2_match(p->re, (PCRE2_SPTR)id, len, 0, 0, m->md, NULL);
+        if (rc >= 0)
             r->matches[r->n_matches++] = (uint16_t)i;
+    }
     if (r->n_matches) {
         r->winner = r->matches[0];
         r->run_type = c->pats[r->winner].run_type;
