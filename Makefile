@@ -41,7 +41,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all attn deps npm-fixtures test unit bench bench-real demo clean valgrind-demo
+.PHONY: all attn deps npm-fixtures test unit bench bench-real demo clean valgrind-demo fuzz-classify
 all: attn
 
 deps:
@@ -111,6 +111,22 @@ demo: deps
 valgrind-demo: deps
 	@$(MAKE) --no-print-directory attn
 	@DEMO_PRS=250 ATTN_WRAP="valgrind --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite -q" ./scripts/demo.sh
+
+# libFuzzer target for the classification config parser (tests/fuzz/); needs
+# clang with libclang-rt. Self-contained: builds only what it needs under
+# build/fuzz. FUZZ_TIME seconds (default 60).
+FUZZ_CC   ?= clang
+FUZZ_TIME ?= 60
+FUZZ_CLASSIFY_SRC := tests/fuzz/fuzz_classify_config.c $(wildcard src/classify/*.c) \
+                     src/util/buf.c src/util/error.c src/util/fs.c
+fuzz-classify: $(BUILD)/gen/classify_builtin.c
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS) \
+	  $(FUZZ_CLASSIFY_SRC) $(BUILD)/gen/classify_builtin.c -o build/fuzz/fuzz_classify_config \
+	  $(PKG_LIBS) -lm
+	@mkdir -p build/fuzz/corpus_classify
+	build/fuzz/fuzz_classify_config -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+	  build/fuzz/corpus_classify tests/fuzz/corpus/classify_config
 
 clean:
 	rm -rf build attn

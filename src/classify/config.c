@@ -39,6 +39,7 @@ struct attn_classify_matcher {
 };
 
 #define MAX_DEPTH 32
+#define MAX_REGEX 65536 /* composed regex bytes: fragments can fan out exponentially */
 
 static int check_keys(const json_t *o, const char *const *allowed, const char *where,
                       attn_error *err)
@@ -84,6 +85,9 @@ static int compose(const json_t *frags, const char *comp, int depth, const char 
     }
     if (!strncmp(comp, "regex:", 6))
         return attn_buf_puts(b, comp + 6) < 0 ? attn_error_set(err, ATTN_ENOMEM, "out of memory") : 0;
+    if (b->len > MAX_REGEX)
+        return attn_error_set(err, ATTN_EINVAL, "%s: composed regex is longer than %d bytes",
+                              where, MAX_REGEX);
     if (depth > MAX_DEPTH)
         return attn_error_set(err, ATTN_EINVAL,
                               "%s: fragment '%s' nests more than %d deep (a cycle?)", where, comp,
