@@ -179,10 +179,14 @@ static void csv_cell(attn_buf *b, const json_t *v)
         s = num;
     } else if (json_is_real(v)) {
         double d = json_real_value(v);
-        for (int p = 1; p <= 17; p++) {
-            snprintf(num, sizeof num, "%.*g", p, d);
-            if (strtod(num, NULL) == d)
-                break;
+        if (d > -1e15 && d < 1e15 && d == (double)(long long)d) { /* 100000000, not 1e+08 */
+            snprintf(num, sizeof num, "%lld", (long long)d);
+        } else {
+            for (int p = 1; p <= 17; p++) {
+                snprintf(num, sizeof num, "%.*g", p, d);
+                if (strtod(num, NULL) == d)
+                    break;
+            }
         }
         s = num;
     } else if (json_is_boolean(v)) {
