@@ -322,6 +322,33 @@ static void test_reduce_samples(void **state)
     attn_classify_cfg_free(c);
 }
 
+/* Each step on its own, data-driven (tests/data/classify/steps.jsonl). */
+static void test_steps(void **state)
+{
+    (void)state;
+    json_t *cases = load_data("classify/steps.jsonl"), *t;
+    size_t i;
+    json_array_foreach(cases, i, t) {
+        json_t *cfgj = json_pack("{s:[], s:O}", "patterns", "steps", json_object_get(t, "steps"));
+        if (json_object_get(t, "catalogue"))
+            json_object_set(cfgj, "catalogue", json_object_get(t, "catalogue"));
+        char *text = json_dumps(cfgj, 0);
+        attn_classify_cfg *c;
+        attn_error err;
+        if (attn_classify_cfg_parse(text, strlen(text), "steps", &c, &err) < 0)
+            fail_msg("%s: %s", json_string_value(json_object_get(t, "name")), err.msg);
+        json_t *rows = json_deep_copy(json_object_get(t, "in"));
+        assert_int_equal(attn_classify_process(c, "matched", rows, &err), 0);
+        if (!json_equal(rows, json_object_get(t, "out")))
+            fail_msg("%s: got %s", json_string_value(json_object_get(t, "name")), json_dumps(rows, JSON_COMPACT));
+        json_decref(rows);
+        free(text);
+        json_decref(cfgj);
+        attn_classify_cfg_free(c);
+    }
+    json_decref(cases);
+}
+
 static void test_flatten_summary(void **state)
 {
     (void)state;
@@ -344,7 +371,7 @@ int main(void)
         cmocka_unit_test(test_timestamps),      cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_bad_configs),     cmocka_unit_test(test_order_and_anchoring),
         cmocka_unit_test(test_process_fixture), cmocka_unit_test(test_reduce_samples),
-        cmocka_unit_test(test_flatten_summary),
+        cmocka_unit_test(test_flatten_summary), cmocka_unit_test(test_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
