@@ -61,6 +61,8 @@ typedef struct {
     const char *run_type;    /* winner's type, legacy type or fallback (cfg-owned) */
     int winner;              /* pattern index, -1 for legacy/fallback */
     size_t n_matches;
+    int failed;              /* patterns that stopped with an error (PCRE2 match or JIT
+                              * stack limit) instead of a yes/no: counted as no match */
     uint16_t matches[ATTN_CLASSIFY_MAX_PATTERNS]; /* every matching pattern, in order */
 } attn_classify_result;
 

@@ -478,12 +478,15 @@ void attn_classify_id(attn_classify_matcher *m, const char *id, size_t len,
     const attn_classify_cfg *c = m->cfg;
     r->winner = -1;
     r->n_matches = 0;
+    r->failed = 0;
     for (size_t i = 0; i < c->n_pats; i++) {
         const pattern *p = &c->pats[i];
         int rc = p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)id, len, 0, 0, m->md, NULL)
                         : pcre2_match(p->re, (PCRE2_SPTR)id, len, 0, 0, m->md, NULL);
         if (rc >= 0)
             r->matches[r->n_matches++] = (uint16_t)i;
+        else if (rc != PCRE2_ERROR_NOMATCH)
+            r->failed++;
     }
     if (r->n_matches) {
         r->winner = r->matches[0];
@@ -520,9 +523,12 @@ json_t *attn_classify_record(attn_classify_matcher *m, const char *id, size_t le
     json_t *matches = json_array();
     for (size_t i = 0; matches && i < r.n_matches; i++)
         json_array_append_new(matches, json_string(m->cfg->pats[r.matches[i]].name));
-    return json_pack("{s:s%, s:s, s:o, s:o, s:o}", "run_id", id, len, "run_type", r.run_type,
+    json_t *rec = json_pack("{s:s%, s:s, s:o, s:o, s:o}", "run_id", id, len, "run_type", r.run_type,
                      "pattern", r.winner >= 0 ? json_string(m->cfg->pats[r.winner].name) : json_null(),
                      "fields", attn_classify_fields(m, id, len, &r), "matches", matches);
+    if (rec && r.failed) /* only then: a pattern hit a PCRE2 limit and counted as no match */
+        json_object_set_new(rec, "failed_patterns", json_integer(r.failed));
+    return rec;
 }
 
 /* Built-in configs: text generated from patterns/<name>.json by the Makefile. */

@@ -276,9 +276,17 @@ int cmd_classify(int argc, char **argv)
         goto done;
     }
     if (cli.json) {
-        size_t i;
+        size_t i, failed = 0;
         json_t *r;
-        json_array_foreach(runs, i, r) attn_cli_print_json(record(m, json_string_value(json_object_get(r, "run_id"))));
+        json_array_foreach(runs, i, r) {
+            json_t *rec = record(m, json_string_value(json_object_get(r, "run_id")));
+            failed += json_object_get(rec, "failed_patterns") != NULL;
+            attn_cli_print_json(rec);
+        }
+        if (failed)
+            fprintf(stderr, "attn classify: warning: on %zu id(s) a pattern stopped at PCRE2's "
+                            "match limit and counted as no match (see \"failed_patterns\"); "
+                            "simplify its regex\n", failed);
     } else {
         print_table(m, runs);
     }

@@ -234,6 +234,29 @@ static void test_order_and_anchoring(void **state)
     attn_classify_cfg_free(c);
 }
 
+/* A pattern that stops at PCRE2's match limit counts as no match and is
+ * reported as failed, never as a crash or a hang. */
+static void test_match_limit(void **state)
+{
+    (void)state;
+    const char *cfg = "{\"patterns\": [{\"name\": \"bad\", \"run_type\": \"b\", \"components\": [\"regex:(a|aa)+(a|aa)+[^a]\"]},"
+                      "{\"name\": \"ok\", \"run_type\": \"o\", \"components\": [\"regex:a+\"]}]}";
+    attn_classify_cfg *c;
+    attn_classify_matcher *m;
+    attn_error err;
+    assert_int_equal(attn_classify_cfg_parse(cfg, strlen(cfg), "t", &c, &err), 0);
+    assert_int_equal(attn_classify_matcher_new(c, &m, &err), 0);
+    char id[121];
+    memset(id, 'a', 120);
+    id[120] = 0;
+    json_t *rec = attn_classify_record(m, id, 120);
+    assert_string_equal(json_string_value(json_object_get(rec, "run_type")), "o");
+    assert_int_equal(json_integer_value(json_object_get(rec, "failed_patterns")), 1);
+    json_decref(rec);
+    attn_classify_matcher_free(m);
+    attn_classify_cfg_free(c);
+}
+
 static json_t *find_row(json_t *groups, const char *type, const char *prefix)
 {
     size_t i;
@@ -372,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_bad_configs),     cmocka_unit_test(test_order_and_anchoring),
         cmocka_unit_test(test_process_fixture), cmocka_unit_test(test_reduce_samples),
         cmocka_unit_test(test_flatten_summary), cmocka_unit_test(test_steps),
+        cmocka_unit_test(test_match_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
