@@ -13,6 +13,7 @@
 #include "cmd/cmd.h"
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,9 @@ static const char HELP[] =
     "                        default: no files\n"
     "  --all-types           with --group, keep the config's drop_run_types (default: dropped)\n"
     "  --check CORPUS.jsonl  list shadowed patterns: ids that more than one pattern matches\n"
-    "                        (an earlier pattern wins over a later one); exit 0\n"
+    "                        (an earlier pattern wins over a later one), and how many of them\n"
+    "                        the corpus expects for the later one when its lines name a pattern\n"
+    "                        (expected_pattern or expected_fields.pattern_name); exit 0\n"
     "  --quiet               no summary line on stderr\n"
     "example: attn classify --patterns datadecide 250912-172812_match_150M_c4_finetune_"
     "100Mtx1_DD-d17-530M-6250-2";
@@ -175,12 +178,25 @@ static int check(attn_classify_matcher *m, const attn_classify_cfg *c, const jso
                  const attn_cli *cli)
 {
     size_t np = attn_classify_cfg_npatterns(c), n_ids = 0;
-    size_t *count = calloc(np * np + 1, sizeof *count);
+    size_t *count = calloc(np * np + 1, sizeof *count), *meant = calloc(np * np + 1, sizeof *meant);
     const char **example = calloc(np * np + 1, sizeof *example);
     size_t i;
+    int labelled = 0;
     json_t *r;
+    if (!count || !meant || !example) {
+        free(count);
+        free(meant);
+        free(example);
+        fprintf(stderr, "attn: out of memory\n");
+        return 1;
+    }
     json_array_foreach(runs, i, r) {
         const char *id = json_string_value(json_object_get(r, "run_id"));
+        /* A corpus line may say which pattern the id is meant for. */
+        const char *want = attn_json_str(r, "expected_pattern");
+        if (!want)
+            want = attn_json_str(json_object_get(r, "expected_fields"), "pattern_name");
+        labelled |= want != NULL;
         attn_classify_result res;
         attn_classify_id(m, id, strlen(id), &res);
         n_ids += res.n_matches > 1;
@@ -188,30 +204,40 @@ static int check(attn_classify_matcher *m, const attn_classify_cfg *c, const jso
             size_t at = (size_t)res.matches[0] * np + res.matches[k];
             if (!count[at]++)
                 example[at] = id;
+            meant[at] += want && !strcmp(want, attn_classify_cfg_pattern_name(c, res.matches[k]));
         }
     }
     json_t *out = json_array();
     for (size_t a = 0; a < np; a++)
         for (size_t b = 0; b < np; b++)
-            if (count[a * np + b])
-                json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:s}", "pattern",
+            if (count[a * np + b]) {
+                json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "pattern",
                     attn_classify_cfg_pattern_name(c, a), "shadows", attn_classify_cfg_pattern_name(c, b),
-                    "ids", (int)count[a * np + b], "example", example[a * np + b]));
+                    "ids", (int)count[a * np + b], "example", example[a * np + b]);
+                if (labelled) /* ids the corpus says belong to the shadowed pattern */
+                    json_object_set_new(o, "corpus_expects_shadowed", json_integer((json_int_t)meant[a * np + b]));
+                json_array_append_new(out, o);
+            }
     if (cli->json) {
         json_array_foreach(out, i, r) attn_cli_print_json(json_incref(r));
     } else {
-        json_array_foreach(out, i, r)
-            printf("%s shadows %s on %d id(s), e.g. %s\n",
-                   json_string_value(json_object_get(r, "pattern")),
+        json_array_foreach(out, i, r) {
+            const json_t *e = json_object_get(r, "corpus_expects_shadowed");
+            printf("%s shadows %s on %d id(s)", json_string_value(json_object_get(r, "pattern")),
                    json_string_value(json_object_get(r, "shadows")),
-                   (int)json_integer_value(json_object_get(r, "ids")),
-                   json_string_value(json_object_get(r, "example")));
+                   (int)json_integer_value(json_object_get(r, "ids")));
+            if (e)
+                printf(" (the corpus expects %s on %d)", json_string_value(json_object_get(r, "shadows")),
+                       (int)json_integer_value(e));
+            printf(", e.g. %s\n", json_string_value(json_object_get(r, "example")));
+        }
     }
     if (!cli->quiet)
         fprintf(stderr, "attn classify --check: %zu ids, %zu matched by more than one pattern, "
                         "%zu shadowed pair(s)\n", json_array_size(runs), n_ids, json_array_size(out));
     json_decref(out);
     free(count);
+    free(meant);
     free(example);
     return 0;
 }

@@ -72,8 +72,11 @@ fi
 CORPUS="${ATTN_ROOT:-.}/../shared/data/wandb-run-ids/run_ids.jsonl"
 if [ -f "$CORPUS" ]; then
     check "classify --check" "$ATTN" classify --patterns datadecide --check "$CORPUS"
-    check_eq "shadowed pairs listed" "MATCHED8_PATTERN shadows FT6_PATTERN on 4 id(s)|MATCHED3_PATTERN shadows FT7_PATTERN on 1 id(s)" \
+    check_eq "shadowed pairs listed, with the corpus's expectations" "MATCHED8_PATTERN shadows FT6_PATTERN on 4 id(s) (the corpus expects FT6_PATTERN on 4)|MATCHED3_PATTERN shadows FT7_PATTERN on 1 id(s) (the corpus expects FT7_PATTERN on 1)" \
         "$(sed 's/, e\.g\..*//' "$TMP/out" | paste -sd'|')"
+    printf '{"run_id": "%s"}\n' "$ID2" >"$TMP/unlabelled.jsonl"
+    check "classify --check --json on an unlabelled corpus" "$ATTN" classify --patterns datadecide --check "$TMP/unlabelled.jsonl" --json --quiet
+    check_eq "json pair without corpus expectations" '{"example":"'"$ID2"'","ids":1,"pattern":"MATCHED8_PATTERN","shadows":"FT6_PATTERN"}' "$(cat "$TMP/out")"
 else
     ok "# SKIP $CORPUS absent"
 fi
