@@ -370,7 +370,7 @@ int attn_classify_cfg_load(const char *name_or_file, attn_classify_cfg **out, at
     const char *b = attn_classify_builtin(name_or_file);
     if (b)
         return attn_classify_cfg_parse(b, strlen(b), name_or_file, out, err);
-    if (!strchr(name_or_file, '/') && !strchr(name_or_file, '.'))
+    if (!strchr(name_or_file, '/') && !strchr(name_or_file, '.') && !attn_fs_exists(name_or_file))
         return attn_error_set(err, ATTN_EINVAL,
                               "unknown built-in patterns '%s' (built-in: datadecide; or give a "
                               "JSON file path)", name_or_file);
