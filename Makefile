@@ -29,9 +29,11 @@ LDLIBS_ALL = $(LDSAN) $(PKG_LIBS) -lm $(LDLIBS)
 
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/store/*.c src/synth/*.c src/github/*.c \
               src/ingest/*.c src/history/*.c src/ownership/*.c src/route/*.c src/eval/*.c \
-              src/exp/*.c src/export/*.c src/serve/*.c src/classify/*.c))
+              src/exp/*.c src/export/*.c src/serve/*.c))
+LIB_SRC  += $(sort $(wildcard src/classify/*.c))
 CMD_SRC  := $(sort $(wildcard src/cmd/*.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/classify_builtin.o
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  += $(BUILD)/gen/classify_builtin.o
 CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o) $(BUILD)/src/main.o
 LIB      := $(BUILD)/libattn.a
 BIN      := $(BUILD)/attn
@@ -41,7 +43,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all attn deps npm-fixtures test unit bench bench-real demo clean valgrind-demo fuzz-classify
+.PHONY: all attn deps npm-fixtures test unit bench bench-real demo clean valgrind-demo
 all: attn
 
 deps:
@@ -115,6 +117,7 @@ valgrind-demo: deps
 # libFuzzer target for the classification config parser (tests/fuzz/); needs
 # clang with libclang-rt. Self-contained: builds only what it needs under
 # build/fuzz. FUZZ_TIME seconds (default 60).
+.PHONY: fuzz-classify
 FUZZ_CC   ?= clang
 FUZZ_TIME ?= 60
 FUZZ_CLASSIFY_SRC := tests/fuzz/fuzz_classify_config.c $(wildcard src/classify/*.c) \
