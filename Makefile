@@ -32,8 +32,10 @@ LDLIBS_ALL = $(LDSAN) $(PKG_LIBS) -lm -pthread $(LDLIBS)
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/store/*.c src/synth/*.c src/github/*.c \
               src/ingest/*.c src/history/*.c src/ownership/*.c src/route/*.c src/eval/*.c \
               src/exp/*.c src/export/*.c src/serve/*.c src/llm/*.c))
+LIB_SRC  += $(sort $(wildcard src/classify/*.c))
 CMD_SRC  := $(sort $(wildcard src/cmd/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  += $(BUILD)/gen/classify_builtin.o
 CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o) $(BUILD)/src/main.o
 LIB      := $(BUILD)/libattn.a
 BIN      := $(BUILD)/attn
@@ -64,6 +66,17 @@ attn: $(BIN)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+# Built-in classification configs (attn classify --patterns NAME): the JSON
+# files under patterns/ embedded as NUL-terminated C strings.
+$(BUILD)/gen/classify_builtin.c: patterns/datadecide.json
+	@mkdir -p $(dir $@)
+	@{ echo '/* generated from patterns/datadecide.json by the Makefile; do not edit */'; \
+	  echo 'const char attn_classify_builtin_datadecide[] = {'; \
+	  od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0x00};'; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/classify_builtin.o: $(BUILD)/gen/classify_builtin.c
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -146,6 +159,23 @@ demo: deps
 valgrind-demo: deps
 	@$(MAKE) --no-print-directory attn
 	@DEMO_PRS=250 ATTN_WRAP="valgrind --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite -q" ./scripts/demo.sh
+
+# libFuzzer target for the classification config parser (tests/fuzz/); needs
+# clang with libclang-rt. Self-contained: builds only what it needs under
+# build/fuzz. FUZZ_TIME seconds (default 60).
+.PHONY: fuzz-classify
+FUZZ_CC   ?= clang
+FUZZ_TIME ?= 60
+FUZZ_CLASSIFY_SRC := tests/fuzz/fuzz_classify_config.c $(wildcard src/classify/*.c) \
+                     src/util/buf.c src/util/error.c src/util/fs.c
+fuzz-classify: $(BUILD)/gen/classify_builtin.c
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS) \
+	  $(FUZZ_CLASSIFY_SRC) $(BUILD)/gen/classify_builtin.c -o build/fuzz/fuzz_classify_config \
+	  $(PKG_LIBS) -lm
+	@mkdir -p build/fuzz/corpus_classify
+	build/fuzz/fuzz_classify_config -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+	  build/fuzz/corpus_classify tests/fuzz/corpus/classify_config
 
 clean:
 	rm -rf build attn

@@ -40,6 +40,7 @@ static const struct command commands[] = {
     {"doctor", cmd_doctor, "readiness of the store for an evaluation: horizon, stale cutoffs, pins, truth, gaps"},
     {"prompt", cmd_prompt, "prompt bundles: list, show, hash (prompt_hash, label registry), diff by section"},
     {"model", cmd_model, "train the learned router's ranking model on PRs before a time (XGBoost)"},
+    {"classify", cmd_classify, "classify run ids (W&B...) into run types and fields by a pattern registry"},
     {"owners", cmd_owners, "who owns each path under a CODEOWNERS file (GitHub rules)"},
 };
 

@@ -85,6 +85,7 @@ int attn_cli_lock_store(const attn_cli *cli, const char *command, attn_store_loc
                         attn_error *err);
 
 int cmd_build_artifacts(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
 int cmd_cohort(int argc, char **argv);
 int cmd_contract(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
@@ -106,6 +107,11 @@ int cmd_renormalize(int argc, char **argv);
 int cmd_route(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+/* `attn runs import` (runs_import.c); argv[0] is "import". */
+int cmd_runs_import(int argc, char **argv);
+/* The run registry path: DATA/github/<o>/<r>/runs.sqlite with --repo, else
+ * DATA/external/runs.sqlite (imported runs not tied to a repository). */
+int attn_cmd_runs_registry_path(const attn_cli *cli, char *out, size_t cap, attn_error *err);
 int cmd_snapshot(int argc, char **argv);
 int cmd_artifacts(int argc, char **argv);
 int cmd_synth(int argc, char **argv);

@@ -3,6 +3,9 @@
  * over the run registry (SPEC §9, exp/registry.h).
  *
  *   attn runs list --repo O/R [--status S] [--kind K] [--lifecycle L] [--json]
+ *   attn runs import --source wandb FILE.jsonl --patterns NAME|FILE [--repo O/R]
+ *                    (runs_import.c; external runs, listed after attn's own;
+ *                    without --repo list/show read DATA/external/runs.sqlite)
  *   attn runs show RUN_ID --repo O/R              (row + audit trail, JSON)
  *   attn runs tag RUN_ID --repo O/R (--add T | --remove T)
  *   attn runs archive|restore RUN_ID --repo O/R   (lifecycle only; files stay)
@@ -32,7 +35,7 @@
 #include <time.h>
 
 static const char USAGE[] =
-    "attn runs (list [--status S] [--kind K] [--lifecycle L] | show RUN_ID | "
+    "attn runs (import --source wandb FILE.jsonl --patterns NAME|FILE | list [--status S] [--kind K] [--lifecycle L] | show RUN_ID | "
     "tag RUN_ID (--add T | --remove T) | archive RUN_ID | restore RUN_ID | "
     "delete RUN_ID [--force] | cleanup [--dry-run] [--keep-last N] [--archive-after DAYS] "
     "[--delete-after DAYS]) --repo OWNER/NAME [--json]";
@@ -95,6 +98,34 @@ static int now_s(int64_t *out, attn_error *err)
     }
     *out = (int64_t)time(NULL);
     return 0;
+}
+
+/* Append the external rows (kind "external") that pass f's filters. */
+static void add_external(json_t *rows, json_t *ext, const attn_run_filter *f)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(ext, i, r) {
+        const char *st = attn_json_str(r, "status");
+        if ((f->kind && strcmp(f->kind, "external")) || (f->lifecycle && strcmp(f->lifecycle, "active")) ||
+            (f->status && (!st || strcmp(f->status, st))))
+            continue;
+        json_array_append(rows, r);
+    }
+    json_decref(ext);
+}
+
+/* `runs show` of an imported run: the newest source's row, with config and summary. */
+static int external_row(attn_registry *reg, const char *id, json_t **row, attn_error *err)
+{
+    json_t *ext = NULL;
+    int rc = attn_registry_list_external(reg, id, 1, &ext, err);
+    if (!rc && json_array_size(ext) == 0)
+        rc = attn_error_set(err, ATTN_ENOTFOUND, "no run '%s' in the registry; see `attn runs list`", id);
+    if (!rc)
+        *row = json_incref(json_array_get(ext, 0));
+    json_decref(ext);
+    return rc;
 }
 
 static int print_rows(const attn_cli *cli, json_t *rows)
@@ -234,6 +265,8 @@ int cmd_runs(int argc, char **argv)
         return attn_cli_usage(USAGE, "give a subcommand");
     }
     sub = argv[1];
+    if (!strcmp(sub, "import"))
+        return cmd_runs_import(argc - 1, argv + 1);
     takes_id = strcmp(sub, "list") && strcmp(sub, "cleanup");
     if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "tag") &&
         strcmp(sub, "archive") && strcmp(sub, "restore") && strcmp(sub, "delete") &&
@@ -244,7 +277,7 @@ int cmd_runs(int argc, char **argv)
     if ((rc = attn_cli_parse(argc - 1, argv + 1, longopts, USAGE, takes_id ? 1 : 0, &cli, ropt, &o,
                              &first)) >= 0)
         return rc;
-    if (!cli.repo)
+    if (!cli.repo && strcmp(sub, "list") && strcmp(sub, "show"))
         return attn_cli_usage(USAGE, "--repo OWNER/NAME is required");
     if (takes_id) {
         if (first >= argc - 1)
@@ -253,10 +286,10 @@ int cmd_runs(int argc, char **argv)
     }
     if (!strcmp(sub, "tag") && !o.add == !o.remove)
         return attn_cli_usage(USAGE, "runs tag takes one of --add T or --remove T");
-    if ((rc = attn_path_repo_dir(cli.data_dir, cli.repo, repo_dir, sizeof(repo_dir), &err)) ||
-        (rc = attn_fs_mkdirs(repo_dir, &err)))
+    repo_dir[0] = 0;
+    if ((cli.repo && (rc = attn_path_repo_dir(cli.data_dir, cli.repo, repo_dir, sizeof(repo_dir), &err))) ||
+        (rc = attn_cmd_runs_registry_path(&cli, path, sizeof(path), &err)))
         return attn_cli_fail(&err);
-    snprintf(path, sizeof(path), "%s/runs.sqlite", repo_dir);
     if ((rc = attn_registry_open(path, &reg, &err)) || (rc = now_s(&now, &err)))
         goto out;
     /* A "running" row whose process died is failed from now on (D7). */
@@ -269,14 +302,18 @@ int cmd_runs(int argc, char **argv)
         f.status = o.status;
         f.kind = o.kind;
         f.lifecycle = o.lifecycle;
-        if (!(rc = attn_registry_list(reg, &f, &x, &err))) {
+        json_t *ext = NULL;
+        if (!(rc = attn_registry_list(reg, &f, &x, &err)) &&
+            !(rc = attn_registry_list_external(reg, NULL, 0, &ext, &err))) {
+            add_external(x, ext, &f); /* beside attn's own runs */
             print_rows(&cli, x);
             x = NULL;
         }
     } else if (!strcmp(sub, "show")) {
         json_t *ev = NULL;
-        if (!(rc = attn_registry_get(reg, id, &row, &err)) &&
-            !(rc = attn_registry_events(reg, id, &ev, &err))) {
+        if ((rc = attn_registry_get(reg, id, &row, &err)) == ATTN_ENOTFOUND)
+            rc = external_row(reg, id, &row, &err);
+        if (!rc && !(rc = attn_registry_events(reg, id, &ev, &err))) {
             json_object_set_new(row, "events", ev);
             attn_cli_print_json(row);
             row = NULL;

@@ -54,7 +54,20 @@ static const char SQL_V2_LLM[] =
     " prompt_version TEXT NOT NULL, prompt_hash TEXT NOT NULL, source_paths TEXT,"
     " snapshot TEXT NOT NULL, PRIMARY KEY (run_id, router));";
 
-static const char *const MIGRATIONS[] = {SQL_V1, SQL_V2_LLM};
+
+/* Migration 3: runs imported from other trackers (kind "external"; `attn runs
+ * import`), classified by a pattern registry. Kept in their own table so the
+ * runs table's kind CHECK and columns stay as they are. */
+static const char SQL_V3_EXTERNAL[] =
+    "CREATE TABLE external_runs ("
+    " source TEXT NOT NULL, run_id TEXT NOT NULL, name TEXT, state TEXT, project TEXT,"
+    " entity TEXT, created_at TEXT, run_type TEXT NOT NULL, pattern TEXT, patterns_name TEXT,"
+    " fields TEXT NOT NULL, matches TEXT NOT NULL, config TEXT, summary TEXT,"
+    " content_hash TEXT NOT NULL, imported_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    " PRIMARY KEY (source, run_id));"
+    "CREATE INDEX ix_external_created ON external_runs(created_at, run_id);";
+
+static const char *const MIGRATIONS[] = {SQL_V1, SQL_V2_LLM, SQL_V3_EXTERNAL};
 #define N_MIGRATIONS ((int)(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0])))
 
 static const char SQL_COLS[] =
@@ -843,4 +856,131 @@ out:
     free(act);
     json_decref(arr);
     return rc;
+}
+
+/* ---- external runs (migration 2) ------------------------------------------ */
+
+static int import_one(attn_registry *r, const attn_external_run *x, int64_t now, int *outcome,
+                      attn_error *err)
+{
+    json_t *content = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s?, s:s?, s:O, s:O,"
+                                " s:O?, s:O?}",
+                                "source", x->source, "run_id", x->run_id, "name", x->name, "state",
+                                x->state, "project", x->project, "entity", x->entity, "created_at",
+                                x->created_at, "run_type", x->run_type, "pattern", x->pattern,
+                                "patterns_name", x->patterns_name, "fields", x->fields, "matches",
+                                x->matches, "config", x->config, "summary", x->summary);
+    char hash[65], *old = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = content ? attn_json_hash(content, hash, err)
+                     : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    json_decref(content);
+    if (rc)
+        return rc;
+    if (sqlite3_prepare_v2(r->db, "SELECT content_hash FROM external_runs WHERE source = ? AND run_id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(r, "reading an external run", err);
+    sqlite3_bind_text(st, 1, x->source, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, x->run_id, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        old = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    *outcome = !old ? 1 : strcmp(old, hash) ? 2 : 0;
+    free(old);
+    if (*outcome == 0)
+        return 0; /* reimport of the same content: nothing changes, no event */
+    if (run_sql(r, NULL,
+                "INSERT INTO external_runs(source, run_id, name, state, project, entity, created_at,"
+                " run_type, pattern, patterns_name, fields, matches, config, summary, content_hash,"
+                " imported_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(source, run_id) DO UPDATE SET name = excluded.name,"
+                " state = excluded.state, project = excluded.project, entity = excluded.entity,"
+                " created_at = excluded.created_at, run_type = excluded.run_type,"
+                " pattern = excluded.pattern, patterns_name = excluded.patterns_name,"
+                " fields = excluded.fields, matches = excluded.matches, config = excluded.config,"
+                " summary = excluded.summary, content_hash = excluded.content_hash,"
+                " updated_at = excluded.updated_at",
+                "ssssssssssjjjjsii", x->source, x->run_id, x->name, x->state, x->project,
+                x->entity, x->created_at, x->run_type, x->pattern, x->patterns_name, x->fields,
+                x->matches, x->config, x->summary, hash, now, now))
+        return db_err(r, "writing an external run", err);
+    char detail[300];
+    snprintf(detail, sizeof detail, "%s run, type %s", x->source, x->run_type);
+    return event(r, x->run_id, now, *outcome == 1 ? "external-import" : "external-update", detail,
+                 err);
+}
+
+int attn_registry_import_external(attn_registry *r, const attn_external_run *runs, size_t n,
+                                  int64_t now, size_t counts[3], attn_error *err)
+{
+    int rc = begin(r, err);
+    counts[0] = counts[1] = counts[2] = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        int outcome = 0;
+        rc = import_one(r, &runs[i], now, &outcome, err);
+        counts[outcome]++;
+    }
+    return rc ? rollback(r, rc) : commit(r, err);
+}
+
+static int is_external_json_col(const char *c)
+{
+    return !strcmp(c, "fields") || !strcmp(c, "matches") || !strcmp(c, "config") ||
+           !strcmp(c, "summary");
+}
+
+static json_t *external_row(sqlite3_stmt *st)
+{
+    json_t *o = json_object();
+    for (int c = 0; o && c < sqlite3_column_count(st); c++) {
+        const char *name = sqlite3_column_name(st, c);
+        const char *t = (const char *)sqlite3_column_text(st, c);
+        json_t *v;
+        if (!t)
+            v = json_null();
+        else if (!strcmp(name, "imported_at") || !strcmp(name, "updated_at")) {
+            char ts[ATTN_TIME_BUFSZ];
+            v = json_string(attn_time_format(sqlite3_column_int64(st, c), ts));
+        } else if (is_external_json_col(name)) {
+            v = json_loads(t, JSON_DECODE_ANY, NULL);
+            if (!v)
+                v = json_string(t);
+        } else
+            v = json_string(t);
+        json_object_set_new(o, name, v);
+    }
+    /* The shape of a runs row, so lists can hold both. */
+    json_object_set_new(o, "kind", json_string("external"));
+    json_object_set(o, "status", json_object_get(o, "state"));
+    json_object_set_new(o, "lifecycle", json_string("active"));
+    json_object_set(o, "started_at", json_object_get(o, "created_at"));
+    json_object_set_new(o, "tags", json_pack("[s]", json_string_value(json_object_get(o, "run_type"))));
+    return o;
+}
+
+int attn_registry_list_external(attn_registry *r, const char *run_id, int full, json_t **out,
+                                attn_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    char sql[800];
+    int rc;
+    snprintf(sql, sizeof sql,
+             "SELECT source, run_id, name, state, project, entity, created_at, run_type, pattern,"
+             " patterns_name, fields, matches,%s content_hash, imported_at, updated_at"
+             " FROM external_runs WHERE (?1 IS NULL OR run_id = ?1) ORDER BY created_at, run_id, source",
+             full ? " config, summary," : "");
+    *out = NULL;
+    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_err(r, "listing external runs", err);
+    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
+    json_t *arr = json_array();
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(arr, external_row(st));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(arr);
+        return db_err(r, "listing external runs", err);
+    }
+    *out = arr;
+    return 0;
 }

@@ -132,4 +132,24 @@ int attn_retention_from_json(const json_t *v, const char *what, attn_retention *
 int attn_retention_plan(const json_t *rows, const attn_retention *p, int64_t now, json_t **out,
                         attn_error *err);
 
+/* ---- external runs (migration 2; `attn runs import`) -----------------------
+ * Runs kept by another tracker (W&B), imported as kind "external" with the
+ * run type and fields a classification config gave them. Keyed by (source,
+ * run_id); reimporting the same content changes nothing and logs nothing, a
+ * changed run is updated and logged "external-update". */
+typedef struct {
+    const char *source, *run_id, *name, *state, *project, *entity, *created_at, *run_type,
+        *pattern, *patterns_name;
+    const json_t *fields, *matches, *config, *summary;  /* config/summary may be NULL */
+} attn_external_run;
+
+/* One transaction for all n; counts[0] unchanged, [1] inserted, [2] updated. */
+int attn_registry_import_external(attn_registry *r, const attn_external_run *runs, size_t n,
+                                  int64_t now, size_t counts[3], attn_error *err);
+/* External runs (all, or those with run_id) by (created_at, run_id), shaped
+ * like runs rows (kind "external", status = the tracker's state, tags =
+ * [run_type]); with full, also config and summary. */
+int attn_registry_list_external(attn_registry *r, const char *run_id, int full, json_t **out,
+                                attn_error *err);
+
 #endif
