@@ -47,9 +47,11 @@ all: attn
 deps:
 	@./scripts/install-deps
 
-# The pinned @octokit/fixtures-server in build/npm for test_octokit (skips without npm).
+# The pinned @octokit/fixtures-server in build/npm for test_octokit, and @duckdb/node-api
+# for the Parquet checks (both skip without npm).
 npm-fixtures:
 	@./scripts/install-npm-fixtures
+	@./scripts/install-npm-duckdb
 
 # ./attn is always a copy of the build just made (phony, so switching between
 # SAN=1 and the release build never leaves the other one in place).
