@@ -36,6 +36,7 @@ static const struct command commands[] = {
     {"experiment", cmd_experiment, "experiment specs and runs: init, run (gates, promotion), show, summarize, promote"},
     {"runs", cmd_runs, "the run registry: list, show, tag, archive, restore, delete, cleanup (retention)"},
     {"doctor", cmd_doctor, "readiness of the store for an evaluation: horizon, stale cutoffs, pins, truth, gaps"},
+    {"export", cmd_export, "Parquet exports of the history (parquet) and flat tables of a run (run)"},
     {"owners", cmd_owners, "who owns each path under a CODEOWNERS file (GitHub rules)"},
 };
 

@@ -76,6 +76,7 @@ int cmd_contract(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 /* `attn experiment compare` / `index-all` (experiment_compare.c); argv[0] is the subcommand. */
 int cmd_experiment_compare(int argc, char **argv);
 int cmd_experiment_index_all(int argc, char **argv);
