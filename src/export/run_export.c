@@ -56,9 +56,9 @@ typedef struct {
     attn_sink *t[T_N];
     int64_t pr, cutoff_us;   /* the PR being written */
     int has_cutoff;
-} ctx;
+} rx_ctx;
 
-static void put_keys(ctx *c, attn_sink *s)
+static void put_keys(rx_ctx *c, attn_sink *s)
 {
     attn_sink_str(s, 0, c->run_id);
     attn_sink_str(s, 1, c->repo);
@@ -74,7 +74,7 @@ static void put_opt_str(attn_sink *s, size_t col, const json_t *v)
     attn_sink_str(s, col, json_is_string(v) ? json_string_value(v) : NULL);
 }
 
-static int write_truth(ctx *c, const json_t *truth, attn_error *err)
+static int write_truth(rx_ctx *c, const json_t *truth, attn_error *err)
 {
     const char *policy;
     json_t *t;
@@ -94,50 +94,68 @@ static int write_truth(ctx *c, const json_t *truth, attn_error *err)
     return 0;
 }
 
-static int write_route_rows(ctx *c, const char *router, const json_t *r, const json_t *truth,
-                            attn_error *err)
+/* The rows of one router's result r; calls fn per policy. */
+static int each_policy(int64_t pr, int has_cutoff, int64_t cutoff, const char *router, const json_t *r,
+                       const json_t *truth, attn_run_route_fn fn, void *ctx, attn_error *err)
 {
     const json_t *cands = json_object_get(r, "candidates");
     const char *policy;
     json_t *rank;
+    int rc;
     json_object_foreach(json_object_get(r, "rank"), policy, rank) {
-        attn_sink *s = c->t[T_ROUTES];
         const json_t *tp = json_object_get(truth, policy);
-        const char *status = json_string_value(json_object_get(tp, "status"));
-        int observed = status && !strcmp(status, "observed");
-        int64_t k = json_is_integer(rank) ? json_integer_value(rank) : 0;
-        put_keys(c, s);
-        attn_sink_str(s, 4, router);
-        attn_sink_str(s, 5, policy);
-        attn_sink_str(s, 6, status);
-        attn_sink_i64(s, 7, (int64_t)json_array_size(json_object_get(tp, "targets")));
-        if (k > 0)
-            attn_sink_i64(s, 8, k);
-        else
-            attn_sink_null(s, 8);
-        for (int j = 0; j < 3; j++) { /* hit@1/3/5: only meaningful where truth was observed */
-            static const int ks[3] = {1, 3, 5};
-            if (observed)
-                attn_sink_bool(s, 9 + (size_t)j, k > 0 && k <= ks[j]);
-            else
-                attn_sink_null(s, 9 + (size_t)j);
-        }
-        if (observed)
-            attn_sink_f64(s, 12, k > 0 ? 1.0 / (double)k : 0.0);
-        else
-            attn_sink_null(s, 12);
-        put_opt_str(s, 13, json_array_get(cands, 0));
-        attn_sink_i64(s, 14, (int64_t)json_array_size(cands));
-        put_opt_str(s, 15, json_object_get(r, "confidence"));
-        put_opt_str(s, 16, json_object_get(r, "risk"));
-        if (attn_sink_end_row(s, err))
-            return err->code;
+        attn_run_route_row row;
+        memset(&row, 0, sizeof(row));
+        row.pr = pr, row.has_cutoff = has_cutoff, row.cutoff = cutoff;
+        row.router = router, row.policy = policy;
+        row.truth_status = json_string_value(json_object_get(tp, "status"));
+        row.observed = row.truth_status && !strcmp(row.truth_status, "observed");
+        row.n_truth_targets = (int64_t)json_array_size(json_object_get(tp, "targets"));
+        row.first_hit_rank = json_is_integer(rank) && json_integer_value(rank) > 0 ? json_integer_value(rank) : 0;
+        row.top1 = json_string_value(json_array_get(cands, 0));
+        row.n_candidates = (int64_t)json_array_size(cands);
+        row.confidence = json_string_value(json_object_get(r, "confidence"));
+        row.risk = json_string_value(json_object_get(r, "risk"));
+        if ((rc = fn(ctx, &row, err)))
+            return rc;
     }
     return 0;
 }
 
+static int sink_route_row(void *vc, const attn_run_route_row *row, attn_error *err)
+{
+    rx_ctx *c = vc;
+    attn_sink *s = c->t[T_ROUTES];
+    static const int ks[3] = {1, 3, 5};
+    int64_t k = row->first_hit_rank;
+    put_keys(c, s);
+    attn_sink_str(s, 4, row->router);
+    attn_sink_str(s, 5, row->policy);
+    attn_sink_str(s, 6, row->truth_status);
+    attn_sink_i64(s, 7, row->n_truth_targets);
+    if (k > 0)
+        attn_sink_i64(s, 8, k);
+    else
+        attn_sink_null(s, 8);
+    for (int j = 0; j < 3; j++) { /* hit@1/3/5: only meaningful where truth was observed */
+        if (row->observed)
+            attn_sink_bool(s, 9 + (size_t)j, k > 0 && k <= ks[j]);
+        else
+            attn_sink_null(s, 9 + (size_t)j);
+    }
+    if (row->observed)
+        attn_sink_f64(s, 12, k > 0 ? 1.0 / (double)k : 0.0);
+    else
+        attn_sink_null(s, 12);
+    attn_sink_str(s, 13, row->top1);
+    attn_sink_i64(s, 14, row->n_candidates);
+    attn_sink_str(s, 15, row->confidence);
+    attn_sink_str(s, 16, row->risk);
+    return attn_sink_end_row(s, err);
+}
+
 /* Candidates with scores from the pack entry; names only when the run kept no route entry. */
-static int write_candidates(ctx *c, const char *router, const json_t *r, attn_error *err)
+static int write_candidates(rx_ctx *c, const char *router, const json_t *r, attn_error *err)
 {
     char entry[300];
     json_t *route = NULL, *list;
@@ -184,7 +202,7 @@ static int write_candidates(ctx *c, const char *router, const json_t *r, attn_er
     return rc;
 }
 
-static int write_pr(ctx *c, const json_t *line, attn_error *err)
+static int write_pr(rx_ctx *c, const json_t *line, attn_error *err)
 {
     const json_t *truth = json_object_get(line, "truth");
     const char *cutoff = json_string_value(json_object_get(line, "cutoff"));
@@ -199,15 +217,20 @@ static int write_pr(ctx *c, const json_t *line, attn_error *err)
     c->has_cutoff = cutoff && attn_time_parse(cutoff, &t, err) == 0;
     if (cutoff && !c->has_cutoff)
         return attn_error_wrap(err, "run %s: PR %lld: cutoff", c->run_id, (long long)c->pr);
-    c->cutoff_us = c->has_cutoff ? t * 1000000 : 0;
+    if (!c->has_cutoff)
+        t = 0;
+    c->cutoff_us = t * 1000000;
     json_object_foreach(json_object_get(line, "routers"), router, r) {
-        if ((rc = write_route_rows(c, router, r, truth, err)) || (rc = write_candidates(c, router, r, err)))
+        if ((rc = each_policy(c->pr, c->has_cutoff, t, router, r, truth, sink_route_row, c, err)) ||
+            (rc = write_candidates(c, router, r, err)))
             return rc;
     }
     return write_truth(c, truth, err);
 }
 
-static int stream_run(ctx *c, const char *per_pr, attn_error *err)
+typedef int (*line_fn)(void *ctx, const json_t *line, attn_error *err);
+
+static int stream_lines(const char *per_pr, const char *run_id, line_fn fn, void *ctx, attn_error *err)
 {
     FILE *f = fopen(per_pr, "r");
     char *line = NULL;
@@ -217,7 +240,7 @@ static int stream_run(ctx *c, const char *per_pr, attn_error *err)
     int rc = 0;
 
     if (!f)
-        return attn_error_set(err, ATTN_ENOTFOUND, "run %s has no per_pr.jsonl (%s): %s", c->run_id,
+        return attn_error_set(err, ATTN_ENOTFOUND, "run %s has no per_pr.jsonl (%s): %s", run_id,
                               per_pr, strerror(errno));
     while (!rc && (n = getline(&line, &cap, f)) >= 0) {
         json_error_t je;
@@ -229,7 +252,8 @@ static int stream_run(ctx *c, const char *per_pr, attn_error *err)
             rc = attn_error_set(err, ATTN_ECORRUPT, "%s:%ld: %s", per_pr, lineno, je.text);
             break;
         }
-        rc = write_pr(c, j, err);
+        if ((rc = fn(ctx, j, err)))
+            attn_error_wrap(err, "%s:%ld", per_pr, lineno);
         json_decref(j);
     }
     free(line);
@@ -237,7 +261,59 @@ static int stream_run(ctx *c, const char *per_pr, attn_error *err)
     return rc;
 }
 
-static int finish(ctx *c, const char *tmp, const char *ext, json_t *tables, attn_error *err)
+static int write_pr_line(void *c, const json_t *line, attn_error *err)
+{
+    return write_pr(c, line, err);
+}
+
+static int stream_run(rx_ctx *c, const char *per_pr, attn_error *err)
+{
+    return stream_lines(per_pr, c->run_id, write_pr_line, c, err);
+}
+
+typedef struct {
+    const char *run_id;
+    attn_run_route_fn fn;
+    void *ctx;
+} each_ctx;
+
+static int each_line(void *vc, const json_t *line, attn_error *err)
+{
+    each_ctx *e = vc;
+    const json_t *pr = json_object_get(line, "pr_number");
+    const char *cutoff = json_string_value(json_object_get(line, "cutoff"));
+    const json_t *truth = json_object_get(line, "truth");
+    const char *router;
+    json_t *r;
+    int64_t t = 0;
+    int rc, has = 0;
+
+    if (!json_is_integer(pr) || json_integer_value(pr) <= 0)
+        return attn_error_set(err, ATTN_ECORRUPT, "run %s: a line without a valid pr_number", e->run_id);
+    if (cutoff) {
+        if (attn_time_parse(cutoff, &t, err))
+            return attn_error_wrap(err, "cutoff");
+        has = 1;
+    }
+    if (!json_is_object(json_object_get(line, "routers")))
+        return attn_error_set(err, ATTN_ECORRUPT, "run %s: PR %lld has no routers object", e->run_id,
+                              (long long)json_integer_value(pr));
+    json_object_foreach(json_object_get(line, "routers"), router, r)
+        if ((rc = each_policy(json_integer_value(pr), has, t, router, r, truth, e->fn, e->ctx, err)))
+            return rc;
+    return 0;
+}
+
+int attn_run_each_route(const char *run_dir, const char *run_id, attn_run_route_fn fn, void *ctx,
+                        attn_error *err)
+{
+    char path[4600];
+    each_ctx e = {run_id, fn, ctx};
+    snprintf(path, sizeof(path), "%s/per_pr.jsonl", run_dir);
+    return stream_lines(path, run_id, each_line, &e, err);
+}
+
+static int finish(rx_ctx *c, const char *tmp, const char *ext, json_t *tables, attn_error *err)
 {
     int rc = 0;
     for (int i = 0; i < T_N; i++) {
@@ -264,7 +340,7 @@ int attn_run_export(const char *data_dir, const char *repo, const char *run_id, 
     char owner[ATTN_NAME_MAX + 1], name[ATTN_NAME_MAX + 1], run_dir[4400], per_pr[4600], dir[4400],
         tmp[4500];
     const char *ext = csv ? "csv" : "parquet";
-    ctx c;
+    rx_ctx c;
     json_t *m = NULL, *tables;
     attn_buf text = ATTN_BUF_INIT;
     int rc;
