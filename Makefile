@@ -8,7 +8,7 @@
 #   make demo       the main job on the bundled sample
 
 CC      ?= cc
-PKGS    := sqlite3 jansson libcurl libcrypto libpcre2-8 libgit2 libmicrohttpd libzstd
+PKGS    := sqlite3 jansson libcurl libcrypto libpcre2-8 libgit2 libmicrohttpd libzstd libpq
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)

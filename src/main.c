@@ -37,6 +37,7 @@ static const struct command commands[] = {
     {"runs", cmd_runs, "the run registry: list, show, tag, archive, restore, delete, cleanup (retention)"},
     {"doctor", cmd_doctor, "readiness of the store for an evaluation: horizon, stale cutoffs, pins, truth, gaps"},
     {"export", cmd_export, "Parquet exports of the history (parquet) and flat tables of a run (run)"},
+    {"records", cmd_records, "evaluation records in PostgreSQL: sql script, push (libpq), contract check"},
     {"owners", cmd_owners, "who owns each path under a CODEOWNERS file (GitHub rules)"},
 };
 

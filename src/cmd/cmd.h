@@ -87,6 +87,7 @@ int cmd_load(int argc, char **argv);
 int cmd_owners(int argc, char **argv);
 int cmd_pin(int argc, char **argv);
 int cmd_pull_requests(int argc, char **argv);
+int cmd_records(int argc, char **argv);
 int cmd_renormalize(int argc, char **argv);
 int cmd_route(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
