@@ -38,6 +38,7 @@ static const struct command commands[] = {
     {"doctor", cmd_doctor, "readiness of the store for an evaluation: horizon, stale cutoffs, pins, truth, gaps"},
     {"export", cmd_export, "Parquet exports of the history (parquet) and flat tables of a run (run)"},
     {"records", cmd_records, "evaluation records in PostgreSQL: sql script, push (libpq), contract check"},
+    {"boundary", cmd_boundary, "the boundary (area) model as of T: file -> area memberships (build)"},
     {"owners", cmd_owners, "who owns each path under a CODEOWNERS file (GitHub rules)"},
 };
 

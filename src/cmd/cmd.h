@@ -70,6 +70,7 @@ typedef struct attn_store attn_store;
 int attn_cli_open_store(const attn_cli *cli, attn_store **s, char *path, size_t cap,
                         attn_error *err);
 
+int cmd_boundary(int argc, char **argv);
 int cmd_build_artifacts(int argc, char **argv);
 int cmd_cohort(int argc, char **argv);
 int cmd_contract(int argc, char **argv);

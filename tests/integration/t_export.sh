@@ -102,6 +102,20 @@ out=$(python3 "$ROOT/tests/duckdb/compare.py" "$DB" "SELECT 0, 0" \
     "SELECT (SELECT count(*) FROM read_parquet('$EX/empty/prs.parquet')), (SELECT count(*) FROM read_parquet('$EX/empty/pr_files.parquet'))" 2>&1)
 case $? in 0) ok "empty tables read by DuckDB";; 77) ok "# SKIP DuckDB not installed";; *) not_ok "empty tables: $out";; esac
 
+# the boundary model: memberships.parquet read by DuckDB, one primary area per file
+T=$(sqlite3 "$DB" "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', (min(created_at) + max(created_at)) / 2, 'unixepoch') FROM pull_requests")
+check "boundary build" "$ATTN" boundary build --repo $R --as-of "$T" --out "$TMP/bnd"
+check_eq "boundary manifest rows = model memberships" "$(jq .memberships "$TMP/bnd/boundary_model.json")" \
+    "$(jq '.files["memberships.parquet"].rows' "$TMP/bnd/manifest.json")"
+out=$(python3 "$ROOT/tests/duckdb/compare.py" "$DB" "SELECT $(jq .files "$TMP/bnd/boundary_model.json"), 0, 1" \
+    "SELECT count(*) FILTER (WHERE is_primary), count(*) FILTER (WHERE weight <= 0 OR weight > 1),
+     (count(DISTINCT file) = count(*) FILTER (WHERE is_primary))::INT FROM read_parquet('$TMP/bnd/memberships.parquet')" 2>&1)
+case $? in 0) ok "memberships.parquet: one primary area per file, weights in (0, 1]";; 77) ok "# SKIP DuckDB not installed";; *) not_ok "memberships: $out";; esac
+check "boundary build again (same folder, replaced)" "$ATTN" boundary build --repo $R --as-of "$T" --out "$TMP/bnd2"
+check_eq "the model is byte-identical on rebuild" "" "$(cmp "$TMP/bnd/memberships.parquet" "$TMP/bnd2/memberships.parquet")"
+check_fails "boundary needs --as-of" 2 "as-of" "$ATTN" boundary build --repo $R
+check_fails "boundary: a bad --as-of" 2 "as-of" "$ATTN" boundary build --repo $R --as-of yesterday
+
 check_fails "a bad repo name" 2 "repo" "$ATTN" export parquet --repo 'bad name' --export-run-id x
 check_fails "a bad export id" 2 "export-run-id" "$ATTN" export parquet --repo $R --export-run-id ../x
 check_fails "a bad --from" 2 "from" "$ATTN" export parquet --repo $R --export-run-id x --from 2024-13-01
