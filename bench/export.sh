@@ -14,6 +14,7 @@ RUN_PRS=${RUN_PRS:-10000}
 TMP=$(mktemp -d)
 . "$ROOT/tests/integration/pg_lib.sh"
 trap 'stop_pg; rm -rf "$TMP"' EXIT
+trap 'exit 1' INT TERM HUP PIPE
 D=$TMP/data
 
 "$ATTN" synth --prs "$PRS" --seed 11 --repo bench/big -o "$TMP/big.json" >/dev/null 2>&1 || exit 1

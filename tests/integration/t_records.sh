@@ -8,6 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
 trap 'stop_pg; rm -rf "$TMP"' EXIT
+trap 'exit 1' INT TERM HUP PIPE  # a killed test still stops its server (via the EXIT trap)
 R=synth/sample
 DB=$ATTN_DATA_DIR/github/synth/sample/history.sqlite
 EVAL=$ATTN_DATA_DIR/github/synth/sample/eval
