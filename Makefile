@@ -10,7 +10,7 @@
 #   make coverage   the test suite under gcov; a per-file line coverage summary (lcov)
 
 CC      ?= cc
-PKGS    := sqlite3 jansson libcurl libcrypto libpcre2-8 libgit2 libmicrohttpd libzstd xgboost
+PKGS    := sqlite3 jansson libcurl libcrypto libpcre2-8 libgit2 libmicrohttpd libzstd xgboost libpq
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -51,10 +51,12 @@ all: attn
 deps:
 	@./scripts/install-deps
 
-# The pinned @octokit/fixtures-server in build/npm for test_octokit (skips without npm).
+# The pinned @octokit/fixtures-server in build/npm for test_octokit, and @duckdb/node-api
+# for the Parquet checks (both skip without npm).
 npm-fixtures:
 	@./scripts/install-npm-fixtures
 	@./scripts/install-npm-serve
+	@./scripts/install-npm-duckdb
 
 # ./attn is always a copy of the build just made (phony, so switching between
 # SAN=1 and the release build never leaves the other one in place).
@@ -145,6 +147,7 @@ bench: deps
 	@echo "== bench/ingest.sh"; ATTN_BIN=$(CURDIR)/$(BIN) sh bench/ingest.sh
 	@echo "== bench/eval.sh"; ATTN_BIN=$(CURDIR)/$(BIN) sh bench/eval.sh
 	@echo "== bench/serve.sh"; ATTN_BIN=$(CURDIR)/$(BIN) BENCH_SERVE=$(CURDIR)/$(BUILD)/bench/bench_serve sh bench/serve.sh
+	@echo "== bench/export.sh"; ATTN_BIN=$(CURDIR)/$(BIN) sh bench/export.sh
 
 # Ingestion of the real rust-clippy history (../shared/data/rust-clippy); skips when absent.
 bench-real: deps

@@ -84,6 +84,7 @@ typedef struct attn_store_lock attn_store_lock;
 int attn_cli_lock_store(const attn_cli *cli, const char *command, attn_store_lock **lock,
                         attn_error *err);
 
+int cmd_boundary(int argc, char **argv);
 int cmd_build_artifacts(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_cohort(int argc, char **argv);
@@ -91,6 +92,7 @@ int cmd_contract(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 /* `attn experiment compare` / `index-all` (experiment_compare.c); argv[0] is the subcommand. */
 int cmd_experiment_compare(int argc, char **argv);
 int cmd_experiment_index_all(int argc, char **argv);
@@ -103,6 +105,7 @@ int cmd_owners(int argc, char **argv);
 int cmd_pin(int argc, char **argv);
 int cmd_prompt(int argc, char **argv);
 int cmd_pull_requests(int argc, char **argv);
+int cmd_records(int argc, char **argv);
 int cmd_renormalize(int argc, char **argv);
 int cmd_route(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
