@@ -1112,14 +1112,16 @@ static int write_qa(fetcher *f, attn_error *err)
     int64_t used = st->requests - st->not_modified;
     if (f->first_remaining >= 0 && st->rate_remaining >= 0 && f->first_remaining >= st->rate_remaining)
         used = f->first_remaining - st->rate_remaining + 1;
-    sum = json_pack("{s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "flow",
+    sum = json_pack("{s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I}", "flow",
                     f->flow_name, "counts", counts, "gaps", (json_int_t)f->rep->gaps, "requests",
                     (json_int_t)st->requests, "not_modified", (json_int_t)st->not_modified,
                     "rate_limit_used", (json_int_t)used, "rate_remaining",
                     (json_int_t)st->rate_remaining, "prs_fetched",
                     (json_int_t)f->rep->prs_fetched, "events_inserted",
                     (json_int_t)f->rep->norm.events_inserted, "objects_changed",
-                    (json_int_t)f->rep->objects_changed, "duration_s", f->rep->duration_s);
+                    (json_int_t)f->rep->objects_changed, "duration_s", f->rep->duration_s,
+                    /* the run's start, kept across resumes by the "run" checkpoint */
+                    "started_at", (json_int_t)f->run_started);
     char *text = sum ? json_dumps(sum, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     int rc = text ? exec_q(f, err, Q_QA, "iit", f->repo_id, wall_now(), text)
                   : attn_error_set(err, ATTN_ENOMEM, "out of memory");
