@@ -25,7 +25,7 @@ OPT     := -O2 -g
 LDSAN   :=
 endif
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) -Isrc $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS_ALL = $(LDSAN) $(PKG_LIBS) -lm $(LDLIBS)
+LDLIBS_ALL = $(LDSAN) $(PKG_LIBS) -ljq -lm $(LDLIBS)
 
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/store/*.c src/synth/*.c src/github/*.c \
               src/ingest/*.c src/history/*.c src/ownership/*.c src/route/*.c src/eval/*.c \

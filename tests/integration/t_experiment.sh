@@ -101,7 +101,7 @@ check_eq "archiving keeps the files" "1" "$([ -d "$DIR/eval/$exp" ] && echo 1)"
 check "runs restore" "$ATTN" runs restore "$exp" --repo $R
 check_eq "restored" "active" "$(sqlite3 "$reg" "SELECT lifecycle FROM runs WHERE run_id='$exp'")"
 check_fails "a baseline run is protected from delete" 1 "protected" "$ATTN" runs delete "$base" --repo $R
-check "runs show has the audit trail" "$ATTN" runs show "$exp" --repo $R
+check "runs show has the audit trail" "$ATTN" runs show "$exp" --repo $R --json
 check_eq "audit trail" "start,complete,tag,untag,archive,restore" "$(jq -r '[.events[].action] | join(",")' "$TMP/out")"
 
 # --- cleanup ----------------------------------------------------------------------
