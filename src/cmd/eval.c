@@ -197,7 +197,7 @@ static int run(int argc, char **argv, int artifacts_only)
     eo.run_id = o.run_id;
     eo.allow_stale = o.allow_stale;
     eo.artifacts_only = artifacts_only;
-    eo.progress = !cli.quiet && !cli.json;
+    eo.progress = cli.quiet ? 0 : cli.progress;
     if (fill_routers(&o, routers, &err))
         return attn_cli_fail(&err);
     if (o.top_k) {
@@ -328,8 +328,8 @@ out:
 int cmd_eval(int argc, char **argv)
 {
     if (argc < 2 || argv[1][0] == '-') {
-        if (argc >= 2 && !strcmp(argv[1], "--help")) {
-            printf("usage: %s\n", USAGE_RUN);
+        if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+            attn_cli_help(stdout, USAGE_RUN);
             return 0;
         }
         return attn_cli_usage(USAGE_RUN, "missing subcommand 'run'");

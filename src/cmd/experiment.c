@@ -269,7 +269,7 @@ static int run(int argc, char **argv)
     eo.cohort = c;
     eo.run_id = o.run_id;
     eo.allow_stale = o.allow_stale;
-    eo.progress = !cli.quiet && !cli.json;
+    eo.progress = cli.quiet ? 0 : cli.progress;
     if ((rc = attn_experiment_run(&eo, &sum, &err)))
         goto out;
     if (cli.json) {
@@ -514,7 +514,9 @@ int cmd_experiment(int argc, char **argv)
         printf("usage: attn experiment <subcommand> [options]\n\nsubcommands:\n");
         for (size_t i = 0; i < n; i++)
             printf("  %-10s %s\n", subs[i].name, subs[i].summary);
-        printf("\nrun 'attn experiment <subcommand> --help' for its options.\n");
+        printf("\nexamples:\n  attn experiment init --repo o/r --cohort c.json --router popularity "
+               "--router hybrid --out spec.json\n  attn experiment run --repo o/r --spec spec.json "
+               "--cohort c.json\n\nrun 'attn experiment <subcommand> --help' for its options.\n");
         return 0;
     }
     for (size_t i = 0; i < n; i++)

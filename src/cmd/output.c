@@ -115,8 +115,10 @@ static json_t *select_fields(json_t *v)
 static void jq_error(void *ctx, jv msg)
 {
     char *first = ctx;
-    if (!*first && jv_get_kind(msg) == JV_KIND_STRING)
+    if (!*first && jv_get_kind(msg) == JV_KIND_STRING) { /* one line */
         snprintf(first, 512, "%s", jv_string_value(msg));
+        first[strcspn(first, "\n")] = 0;
+    }
     jv_free(msg);
 }
 

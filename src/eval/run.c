@@ -15,6 +15,7 @@
  * for every router of the "all" and "observed" slices (paired).
  */
 #include "eval/run.h"
+#include "util/progress.h"
 #include "eval/cutoff.h"
 #include "eval/gates.h"
 #include "eval/metrics.h"
@@ -78,6 +79,7 @@ typedef struct {
     json_t *fit;                /* hybrid_fit.json content, or NULL */
     sqlite3_stmt *st_user_first;
     int in_txn;
+    attn_progress prog;         /* "eval: PR i/n, ETA" on stderr */
 } run;
 
 #define OUT(R, p, r, i) ((R)->out[((p) * (R)->nr + (r)) * (R)->n + (i)])
@@ -1107,12 +1109,21 @@ int attn_eval_prs_in_window(attn_store *s, int64_t repo_id, int64_t from, int64_
 
 /* ---- driver -------------------------------------------------------------------- */
 
-static void progress(const run *R, size_t i, int done)
+static void progress(run *R, size_t i, int done)
 {
-    if (!R->o->progress || !isatty(2))
+    double el = attn_progress_elapsed(&R->prog);
+    char eta[48] = "";
+    if (R->prog.mode == ATTN_PROGRESS_OFF)
         return;
-    if (done || i % 50 == 0)
-        fprintf(stderr, "\reval: PR %zu/%zu%s", i, R->n, done ? "\n" : "");
+    if (i > 0 && !done) /* the pace so far gives the ETA */
+        snprintf(eta, sizeof(eta), ", ETA %.0f s", el / (double)i * (double)(R->n - i));
+    if (done) {
+        attn_progress_show(&R->prog, R->prog.mode == ATTN_PROGRESS_LIVE, "eval: PR %zu/%zu, %.1f s",
+                           i, R->n, el);
+        attn_progress_break(&R->prog);
+    } else if (R->prog.mode != ATTN_PROGRESS_LIVE || i % 10 == 0) {
+        attn_progress_show(&R->prog, 0, "eval: PR %zu/%zu%s", i, R->n, eta);
+    }
 }
 
 static void free_run(run *R)
@@ -1250,6 +1261,7 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
         goto out;
     if (R.fit && (rc = attn_rundir_write_json(dir, "hybrid_fit.json", R.fit, err)))
         goto out;
+    attn_progress_init(&R.prog, o->progress);
     for (size_t i = 0; i < R.n; i++) {
         progress(&R, i, 0);
         if ((rc = do_pr(&R, dir, i, &jsonl, err)))

@@ -3,7 +3,8 @@
 # API): the leak-risk advice does not send the user back to `attn ingest`,
 # which was just run, and the ingestion line gives the start of the last
 # whole-repository run (the instant the store is complete to), also when
-# that run was interrupted and resumed later.
+# that run was interrupted and resumed later; the resumed run's summary
+# counts the PRs of the whole run.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 REPO=synth/sample
@@ -25,7 +26,8 @@ done
 kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
 sleep 2
 t1=$(date -u +%s)
-check "the resumed ingest completes" "$ATTN" ingest --repo $REPO --api-url "$API" --quiet
+check "the resumed ingest completes" "$ATTN" ingest --repo $REPO --api-url "$API"
+check_eq "its summary counts the PRs of the whole run, not 0" "1" "$(grep -c ', 150 PRs)' "$TMP/out")"
 
 "$ATTN" doctor --repo $REPO --json >"$TMP/doc.json" 2>"$TMP/err"
 check_eq "doctor runs" "1" "$(jq -e .checks "$TMP/doc.json" >/dev/null && echo 1)"
