@@ -190,7 +190,7 @@ static const help_entry HELP[] = {
      "examples:\n  attn experiment index-all --repo o/r\n"},
     {"attn runs",
      "The run registry.\n\n"
-     "subcommands and flags:\n"
+     "subcommands:\n"
      "  list             runs with headline MRR and hit@1 of the first router\n"
      "    --status S     running | completed | failed (default all)\n"
      "    --kind K       baseline | experimental | ab_control | ab_treatment (default all)\n"
@@ -199,7 +199,8 @@ static const help_entry HELP[] = {
      "    --sort KEY     started (default, newest first) | mrr | hit1 | run\n"
      "  show RUN_ID      the row and its audit trail\n"
      "  tag RUN_ID       --add T | --remove T\n"
-     "  archive RUN_ID, restore RUN_ID   lifecycle only; files stay\n"
+     "  archive RUN_ID   lifecycle only; files stay\n"
+     "  restore RUN_ID   back to active\n"
      "  delete RUN_ID    --force for baseline runs\n"
      "  cleanup          retention: --dry-run, --keep-last N (default 10), --archive-after DAYS\n"
      "                   (default 30), --delete-after DAYS (default 90); or routing/retention.json\n\n"
@@ -314,13 +315,14 @@ static size_t subcommands(const char *help, char names[][32], size_t max)
     if (!p)
         return 0;
     p += strlen("\nsubcommands:\n");
-    while (*p == ' ' && p[1] == ' ' && p[2] != ' ' && n < max) {
-        size_t w = strcspn(p + 2, " \n");
-        snprintf(names[n++], 32, "%.*s", (int)(w < 31 ? w : 31), p + 2);
-        p = strchr(p, '\n');
-        if (!p)
-            break;
-        p++;
+    /* up to the blank line; deeper-indented lines are a subcommand's flags */
+    while (*p && *p != '\n' && n < max) {
+        if (p[0] == ' ' && p[1] == ' ' && p[2] != ' ') {
+            size_t w = strcspn(p + 2, " ,\n");
+            snprintf(names[n++], 32, "%.*s", (int)(w < 31 ? w : 31), p + 2);
+        }
+        p += strcspn(p, "\n");
+        p += *p == '\n';
     }
     return n;
 }
@@ -368,8 +370,10 @@ int attn_help_man(const char *const *names, const char *const *summaries,
         roff_block(h ? h : "");
         for (size_t k = 0; k < ns; k++) {
             char *sh = help_of(fns[i], names[i], subs[k]);
-            printf(".SS %s %s\n", names[i], subs[k]);
-            roff_block(sh ? sh : "");
+            if (sh && h && strcmp(sh, h)) { /* runs' subcommands share one help */
+                printf(".SS %s %s\n", names[i], subs[k]);
+                roff_block(sh);
+            }
             free(sh);
         }
         free(h);
