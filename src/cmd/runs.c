@@ -30,7 +30,7 @@
 #include <time.h>
 
 static const char USAGE[] =
-    "attn runs (list [--status S] [--kind K] [--lifecycle L] | show RUN_ID | "
+    "attn runs (list [--status S] [--kind K] [--lifecycle L] [--limit N] [--sort KEY] | show RUN_ID | "
     "tag RUN_ID (--add T | --remove T) | archive RUN_ID | restore RUN_ID | "
     "delete RUN_ID [--force] | cleanup [--dry-run] [--keep-last N] [--archive-after DAYS] "
     "[--delete-after DAYS]) --repo OWNER/NAME [--json]";

@@ -120,6 +120,8 @@ GITHUB_TOKEN=right-token script -qec "'$ATTN' ingest --repo $REPO --api-url '$AP
     /dev/null >"$TMP/tty" 2>&1
 check_eq "a TTY: one live line redrawn in place" "1 1" \
     "$([ "$(tr -cd '\r' <"$TMP/tty" | wc -c)" -gt 3 ] && echo 1) $(grep -c 'ingest synth/sample: .* 60 PRs' "$TMP/tty")"
+script -qec "'$ATTN' load --repo $REPO --bundle '$TMP/b.json' --data-dir '$TMP/p4'" /dev/null >"$TMP/ltty" 2>&1
+check_eq "load: its phases on the live line" "1" "$(grep -c 'load: normalizing 60 PRs' "$TMP/ltty")"
 check_fails "--progress takes none, tty or lines" 2 "none, tty or lines" \
     "$ATTN" ingest --repo $REPO --progress=sometimes
 from=$(sqlite3 "$DB" "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', min(created_at), 'unixepoch') FROM pull_requests")
