@@ -6,12 +6,13 @@
  * then `gh auth token`.
  *
  * Never prints a token and never writes anywhere; the only process it runs
- * is `gh auth token` (no shell), and only when gh is on PATH.
+ * is `gh auth token` (no shell), and only when gh is on PATH. Reads
+ * .git/config itself (a few lines; libgit2's config walk leaks under
+ * LeakSanitizer here).
  */
 #include "cmd/cmd.h"
 
 #include <ctype.h>
-#include <git2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -94,6 +95,67 @@ int attn_cli_repo_normalize(const char *arg, char *out, size_t cap, attn_error *
     return 0;
 }
 
+/* dst = a + b, or -1 when it does not fit (no truncation). */
+static int join(char *dst, size_t cap, const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la + lb + 1 > cap)
+        return -1;
+    memmove(dst, a, la);
+    memcpy(dst + la, b, lb + 1);
+    return 0;
+}
+
+/* The config file of the git repository containing the current directory:
+ * walk up to .git; a worktree's .git file names its gitdir, whose
+ * "commondir" holds the shared config. 0 and path filled, or -1. */
+static int git_config_path(char *path, size_t cap)
+{
+    char dir[4096], buf[4400], git[4200];
+    struct stat st;
+    if (!getcwd(dir, sizeof(dir)))
+        return -1;
+    for (;;) {
+        snprintf(git, sizeof(git), "%s/.git", dir);
+        if (!stat(git, &st))
+            break;
+        char *slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+            return -1;
+        *slash = 0;
+    }
+    if (S_ISREG(st.st_mode)) { /* "gitdir: PATH" (a worktree or submodule) */
+        FILE *f = fopen(git, "r");
+        char *g = f && fgets(buf, sizeof(buf), f) ? buf : NULL;
+        if (f)
+            fclose(f);
+        if (!g || strncmp(g, "gitdir: ", 8))
+            return -1;
+        g += 8;
+        g[strcspn(g, "\r\n")] = 0;
+        if (*g == '/' ? join(git, sizeof(git), g, "") : join(git, sizeof(git), dir, "/") ||
+                                                              join(git + strlen(git),
+                                                                   sizeof(git) - strlen(git), g, ""))
+            return -1;
+        if (join(buf, sizeof(buf), git, "/commondir"))
+            return -1;
+        if ((f = fopen(buf, "r"))) {
+            char common[2048];
+            if (fgets(common, sizeof(common), f)) {
+                common[strcspn(common, "\r\n")] = 0;
+                size_t l = strlen(git);
+                if (*common == '/' ? join(git, sizeof(git), common, "")
+                                   : join(git + l, sizeof(git) - l, "/", common)) {
+                    fclose(f);
+                    return -1;
+                }
+            }
+            fclose(f);
+        }
+    }
+    return join(path, cap, git, "/config");
+}
+
 /* gh's remote order: upstream, github, origin, then the rest. */
 static int remote_rank(const char *name)
 {
@@ -101,29 +163,32 @@ static int remote_rank(const char *name)
            : !strcmp(name, "origin") ? 2 : 3;
 }
 
+/* The best-ranked GitHub remote of .git/config ([remote "NAME"] url = ...). */
 static int from_git_remote(char *out, size_t cap)
 {
-    git_repository *repo = NULL;
-    git_strarray names = {0};
-    int found = -1;
-    git_libgit2_init();
-    if (git_repository_open_ext(&repo, ".", 0, NULL) || git_remote_list(&names, repo))
-        goto out;
-    for (int rank = 0; rank <= 3 && found; rank++)
-        for (size_t i = 0; i < names.count && found; i++) {
-            git_remote *r = NULL;
-            if (remote_rank(names.strings[i]) != rank ||
-                git_remote_lookup(&r, repo, names.strings[i]))
-                continue;
-            if (git_remote_url(r))
-                found = from_url(git_remote_url(r), gh_host(), out, cap);
-            git_remote_free(r);
+    char path[4300], line[4096], name[256] = "", cand[256];
+    int best = 4, in_remote = 0;
+    FILE *f;
+    if (git_config_path(path, sizeof(path)) || !(f = fopen(path, "r")))
+        return -1;
+    while (fgets(line, sizeof(line), f)) {
+        char *p = line + strspn(line, " \t");
+        p[strcspn(p, "\r\n")] = 0;
+        if (*p == '[') {
+            in_remote = sscanf(p, "[remote \"%255[^\"]\"]", name) == 1;
+            continue;
         }
-out:
-    git_strarray_dispose(&names);
-    git_repository_free(repo);
-    git_libgit2_shutdown();
-    return found;
+        if (!in_remote || strncmp(p, "url", 3) || !strchr(p, '='))
+            continue;
+        p = strchr(p, '=') + 1;
+        p += strspn(p, " \t");
+        if (remote_rank(name) < best && !from_url(p, gh_host(), cand, sizeof(cand))) {
+            best = remote_rank(name);
+            snprintf(out, cap, "%s", cand);
+        }
+    }
+    fclose(f);
+    return best < 4 ? 0 : -1;
 }
 
 int attn_cli_repo_default(char *out, size_t cap, const char **source, attn_error *err)

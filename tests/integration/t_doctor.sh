@@ -23,7 +23,9 @@ while [ $i -lt 1500 ] && [ "$(sqlite3 "$DB" "SELECT count(*) FROM ingestion_chec
         WHERE stage = 'pr_details' AND completed_at IS NOT NULL" 2>/dev/null)" != 1 ]; do
     sleep 0.02; i=$((i + 1))
 done
-kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+killed=0
+kill -9 $pid 2>/dev/null && killed=1
+wait $pid 2>/dev/null
 sleep 2
 t1=$(date -u +%s)
 check "the resumed ingest completes" "$ATTN" ingest --repo $REPO --api-url "$API"
@@ -33,8 +35,12 @@ check_eq "its summary counts the PRs of the whole run, not 0" "1" "$(grep -c ', 
 check_eq "doctor runs" "1" "$(jq -e .checks "$TMP/doc.json" >/dev/null && echo 1)"
 last=$(jq -r '.checks[] | select(.name == "ingestion") | .details.last_run' "$TMP/doc.json")
 lt=$(date -u -d "$last" +%s 2>/dev/null || echo 0)
-check_eq "the ingestion instant is the run's start, before the resume ($last)" "1" \
-    "$([ "$lt" -ge "$t0" ] && [ "$lt" -lt "$t1" ] && echo 1)"
+if [ $killed = 1 ]; then
+    check_eq "the ingestion instant is the run's start, before the resume ($last)" "1" \
+        "$([ "$lt" -ge "$t0" ] && [ "$lt" -lt "$t1" ] && echo 1)"
+else
+    ok "# SKIP the first ingest finished before it could be interrupted"
+fi
 check_eq "the ingestion line says what the instant is" "1" \
     "$(jq -r '.checks[] | select(.name == "ingestion") | .message' "$TMP/doc.json" | grep -c 'complete up to')"
 adv=$(jq -r '.checks[] | select(.name == "leak_risk") | .advice // ""' "$TMP/doc.json")

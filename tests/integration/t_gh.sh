@@ -38,6 +38,11 @@ git -C "$TMP/wc" remote add upstream git@github.com:acme/upstream.git
 (cd "$TMP/wc" && "$ATTN" init --quiet)
 check_eq "gh's order: the upstream remote first" "1" \
     "$([ -d "$ATTN_DATA_DIR/github/acme/upstream" ] && echo 1)"
+git -C "$TMP/wc" -c user.name=t -c user.email=t@e commit -q --allow-empty -m x && \
+    git -C "$TMP/wc" worktree add -q "$TMP/wt" 2>/dev/null && mkdir -p "$TMP/wt/sub"
+(cd "$TMP/wt/sub" && "$ATTN" init --data-dir "$TMP/wtdata" --quiet)
+check_eq "a worktree's subdirectory finds the shared remotes" "1" \
+    "$([ -d "$TMP/wtdata/github/acme/upstream" ] && echo 1)"
 mkdir -p "$TMP/ghe" && git -C "$TMP/ghe" init -q && \
     git -C "$TMP/ghe" remote add origin git@ghe.example.com:corp/tool.git
 (cd "$TMP/ghe" && GH_HOST=ghe.example.com "$ATTN" init --quiet)
