@@ -27,7 +27,7 @@ OPT     := -O2 -g
 LDSAN   :=
 endif
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) -Isrc $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS_ALL = $(LDSAN) $(PKG_LIBS) -lm -pthread $(LDLIBS)
+LDLIBS_ALL = $(LDSAN) $(PKG_LIBS) -ljq -lm -pthread $(LDLIBS)
 
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/store/*.c src/synth/*.c src/github/*.c \
               src/ingest/*.c src/history/*.c src/ownership/*.c src/route/*.c src/eval/*.c \
@@ -45,8 +45,23 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all attn deps npm-fixtures test unit bench bench-real demo clean valgrind-demo fuzz coverage
-all: attn
+.PHONY: all attn deps npm-fixtures test unit bench bench-real demo clean valgrind-demo fuzz coverage man install
+all: attn man
+
+# The man page is made from the commands' own --help text (attn help --man),
+# so it covers every command in the table. `make install PREFIX=/usr DESTDIR=stage`.
+PREFIX  ?= /usr/local
+MAN     := $(BUILD)/attn.1
+man: $(MAN)
+$(MAN): $(BIN)
+	$(BIN) help --man >$@.tmp && mv $@.tmp $@
+install: $(BIN) $(MAN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/attn
+	install -m 644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/attn.1
+	install -m 644 contrib/completion/attn.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/attn
+	install -m 644 contrib/completion/_attn $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_attn
 
 deps:
 	@./scripts/install-deps

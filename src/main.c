@@ -51,10 +51,62 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: attn <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\ncommon options: --data-dir DIR (default ./data, env ATTN_DATA_DIR), "
-               "--repo OWNER/NAME, --json, --quiet\n"
-               "run 'attn <command> --help' for a command's options.\n");
+        fprintf(f, "  %-15s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\ncommon options: --repo OWNER/NAME (default $GH_REPO, else the git remote), "
+               "--data-dir DIR (default ./data, env ATTN_DATA_DIR), --json [FIELDS], --jq EXPR, "
+               "--quiet\n"
+               "run 'attn <command> --help' (or 'attn help <command>') for a command's options.\n");
+}
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* The table as arrays, for help.c's man page and completion. */
+static void table(const char **names, const char **summaries, attn_command_fn *fns)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        names[i] = commands[i].name;
+        summaries[i] = commands[i].summary;
+        fns[i] = commands[i].fn;
+    }
+}
+
+static int man_page(void)
+{
+    const char *names[N_COMMANDS], *summaries[N_COMMANDS];
+    attn_command_fn fns[N_COMMANDS];
+    table(names, summaries, fns);
+    return attn_help_man(names, summaries, fns, N_COMMANDS);
+}
+
+static int complete(int argc, char **argv)
+{
+    const char *names[N_COMMANDS], *summaries[N_COMMANDS];
+    attn_command_fn fns[N_COMMANDS];
+    table(names, summaries, fns);
+    return attn_help_complete(names, fns, N_COMMANDS, argc, argv);
+}
+
+static int run(size_t i, int argc, char **argv)
+{
+    int rc = commands[i].fn(argc, argv);
+    /* a bad --json field or --jq expression is found while printing */
+    return attn_cli_output_status() ? attn_cli_output_status() : rc;
+}
+
+static int unknown_command(const char *word)
+{
+    const char *names[sizeof(commands) / sizeof(commands[0]) + 1];
+    const char *hit;
+    size_t n = 0;
+    for (; n < sizeof(commands) / sizeof(commands[0]); n++)
+        names[n] = commands[n].name;
+    names[n++] = "help";
+    if ((hit = attn_cli_suggest(word, names, n)))
+        fprintf(stderr, "attn: unknown command '%s' (did you mean '%s'?); run 'attn --help' for the "
+                        "list\n", word, hit);
+    else
+        fprintf(stderr, "attn: unknown command '%s'; run 'attn --help' for the list\n", word);
+    return 2;
 }
 
 int main(int argc, char **argv)
@@ -63,7 +115,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "attn: missing command; usage: attn <command> [options] (see 'attn --help')\n");
         return 2;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help") || !strcmp(argv[1], "-h")) {
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        (!strcmp(argv[1], "help") && argc == 2)) {
         usage(stdout);
         return 0;
     }
@@ -71,9 +124,20 @@ int main(int argc, char **argv)
         printf("attn %s (%s)\n", ATTN_VERSION, ATTN_CONTRACT);
         return 0;
     }
+    if (!strcmp(argv[1], "__complete"))
+        return complete(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "help")) {
+        /* attn help CMD [SUB]: the command's own --help */
+        char *hargv[4] = {argv[2], argc > 3 ? argv[3] : "--help", "--help", NULL};
+        if (!strcmp(argv[2], "--man"))
+            return man_page();
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+            if (!strcmp(argv[2], commands[i].name))
+                return commands[i].fn(argc > 3 ? 3 : 2, hargv);
+        return unknown_command(argv[2]);
+    }
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (!strcmp(argv[1], commands[i].name))
-            return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "attn: unknown command '%s'; run 'attn --help' for the list\n", argv[1]);
-    return 2;
+            return run(i, argc - 1, argv + 1);
+    return unknown_command(argv[1]);
 }

@@ -10,24 +10,82 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void attn_cli_init(attn_cli *cli)
 {
     const char *env = getenv("ATTN_DATA_DIR");
     memset(cli, 0, sizeof(*cli));
     cli->data_dir = env && *env ? env : "./data";
+    cli->progress = isatty(2) ? ATTN_PROGRESS_TTY : ATTN_PROGRESS_LINES;
 }
 
 int attn_cli_common(attn_cli *cli, int opt, const char *arg)
 {
     switch (opt) {
     case OPT_DATA_DIR: cli->data_dir = arg; return 1;
-    case OPT_REPO: cli->repo = arg; return 1;
-    case OPT_JSON: cli->json = 1; return 1;
+    case OPT_REPO: cli->repo = arg; cli->repo_source = "--repo"; return 1;
+    case OPT_JSON: cli->json = 1; cli->json_fields = arg; return 1;
+    case OPT_JQ: cli->json = 1; cli->jq = arg; return 1;
     case OPT_QUIET: cli->quiet = 1; return 1;
     case OPT_WAIT: cli->wait = arg; return 1;
+    case OPT_VERBOSE: cli->verbose = 1; return 1;
+    case OPT_PROGRESS:
+        cli->progress = !strcmp(arg, "none") ? ATTN_PROGRESS_NONE
+                        : !strcmp(arg, "tty") ? ATTN_PROGRESS_TTY
+                        : !strcmp(arg, "lines") ? ATTN_PROGRESS_LINES : -1;
+        return 1;
     }
     return 0;
+}
+
+/* `--json a,b` (gh's form): the next argument is the field list when it
+ * looks like one and cannot be a positional argument: it has a comma, or
+ * the command takes no positional arguments. Else `--json=FIELD`. */
+static const char *json_fields_arg(int argc, char **argv, int max_args)
+{
+    const char *a = optind < argc ? argv[optind] : NULL;
+    if (!a || !*a || *a == '-' || strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                            "0123456789_,@") != strlen(a))
+        return NULL;
+    if (!strchr(a, ',') && max_args != 0)
+        return NULL;
+    optind++;
+    return a;
+}
+
+/* "unknown option '--tpo-k' (did you mean --top-k?)" */
+static int unknown_option(const char *usage, const struct option *longopts, const char *arg)
+{
+    const char *names[128], *hit;
+    char word[128];
+    size_t n = 0;
+    for (const struct option *o = longopts; o->name && n < 128; o++)
+        names[n++] = o->name;
+    snprintf(word, sizeof(word), "%s", arg + strspn(arg, "-"));
+    word[strcspn(word, "=")] = 0;
+    hit = *word ? attn_cli_suggest(word, names, n) : NULL;
+    if (hit && strcmp(hit, word))
+        return attn_cli_usage(usage, "unknown option '%s' (did you mean --%s?)", arg, hit);
+    return attn_cli_usage(usage, "unknown or incomplete option '%s'", arg);
+}
+
+/* Fill the repository: normalize --repo, else $GH_REPO or the git remote. */
+static int resolve_repo(attn_cli *cli, const char *usage)
+{
+    attn_error err;
+    attn_error_clear(&err);
+    if (cli->repo) {
+        if (attn_cli_repo_normalize(cli->repo, cli->repo_buf, sizeof(cli->repo_buf), &err))
+            return attn_cli_usage(usage, "--repo: %s", err.msg);
+        cli->repo = cli->repo_buf;
+        return -1;
+    }
+    if (!attn_cli_repo_default(cli->repo_buf, sizeof(cli->repo_buf), &cli->repo_source, &err))
+        cli->repo = cli->repo_buf;
+    else if (err.code == ATTN_EINVAL)
+        return attn_cli_usage(usage, "%s", err.msg);
+    return -1;
 }
 
 int attn_cli_str_opts(void *ctx, int opt, const char *arg)
@@ -46,31 +104,38 @@ int attn_cli_parse(int argc, char **argv, const struct option *longopts, const c
     int opt;
 
     attn_cli_init(cli);
+    attn_cli_output_set(NULL, NULL);
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "-h")) {
+            attn_cli_help(stdout, usage);
+            return 0;
+        }
     optind = 1;
     opterr = 0; /* we print our own one-line messages */
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (opt == OPT_HELP) {
-            printf("usage: %s\n", usage);
+            attn_cli_help(stdout, usage);
             return 0;
         }
-        if (attn_cli_common(cli, opt, optarg))
+        if (attn_cli_common(cli, opt, optarg)) {
+            if (opt == OPT_JSON && !optarg)
+                cli->json_fields = json_fields_arg(argc, argv, max_args);
+            if (cli->progress < 0)
+                return attn_cli_usage(usage, "--progress takes none, tty or lines, not '%s'",
+                                      optarg);
             continue;
+        }
         if (opt == '?' || opt == ':' || !fn || fn(ctx, opt, optarg) < 0)
-            return attn_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
+            return unknown_option(usage, longopts, argv[optind - 1]);
     }
     if (max_args >= 0 && argc - optind > max_args)
         return attn_cli_usage(usage, "unexpected argument '%s'", argv[optind + max_args]);
+    if ((opt = resolve_repo(cli, usage)) >= 0)
+        return opt;
+    attn_cli_output_set(cli->json_fields, cli->jq);
     if (first_arg)
         *first_arg = optind;
     return -1;
-}
-
-void attn_cli_print_json(json_t *o)
-{
-    char *text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
-    printf("%s\n", text ? text : "{}");
-    free(text);
-    json_decref(o);
 }
 
 int attn_cli_fail(const attn_error *err)

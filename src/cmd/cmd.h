@@ -19,10 +19,20 @@ typedef struct {
     int json;               /* --json */
     int quiet;              /* --quiet */
     const char *wait;       /* --wait S of writer commands (NULL: fail at once) */
+    const char *json_fields; /* --json FIELD,... (NULL: every field) */
+    const char *jq;         /* --jq EXPR (implies json) */
+    const char *repo_source; /* where repo came from: "--repo", "GH_REPO", "git remote", NULL */
+    int progress;           /* --progress: ATTN_PROGRESS_* (default: tty if stderr is one, else lines) */
+    int verbose;            /* --verbose: log every request */
+    char repo_buf[256];     /* repo, when normalized or defaulted */
 } attn_cli;
 
+/* --progress=none|tty|lines. */
+enum { ATTN_PROGRESS_NONE = 0, ATTN_PROGRESS_TTY, ATTN_PROGRESS_LINES };
+
 /* getopt_long ids for the common options; command-specific ids start at 300. */
-enum { OPT_DATA_DIR = 256, OPT_REPO, OPT_JSON, OPT_QUIET, OPT_HELP, OPT_WAIT };
+enum { OPT_DATA_DIR = 256, OPT_REPO, OPT_JSON, OPT_QUIET, OPT_HELP, OPT_WAIT, OPT_JQ,
+       OPT_PROGRESS, OPT_VERBOSE };
 
 /* Writer commands (ingest, incremental, pull-requests, renormalize, load, pin)
  * add this to their longopts: --wait S waits up to S seconds for the store's
@@ -33,8 +43,11 @@ enum { OPT_DATA_DIR = 256, OPT_REPO, OPT_JSON, OPT_QUIET, OPT_HELP, OPT_WAIT };
 #define ATTN_COMMON_LONGOPTS                                   \
     {"data-dir", required_argument, NULL, OPT_DATA_DIR},       \
     {"repo", required_argument, NULL, OPT_REPO},               \
-    {"json", no_argument, NULL, OPT_JSON},                     \
+    {"json", optional_argument, NULL, OPT_JSON},               \
+    {"jq", required_argument, NULL, OPT_JQ},                   \
     {"quiet", no_argument, NULL, OPT_QUIET},                   \
+    {"progress", required_argument, NULL, OPT_PROGRESS},       \
+    {"verbose", no_argument, NULL, OPT_VERBOSE},               \
     {"help", no_argument, NULL, OPT_HELP}
 
 void attn_cli_init(attn_cli *cli);
@@ -65,6 +78,49 @@ int attn_cli_common(attn_cli *cli, int opt, const char *arg);
 /* Print o as one line of sorted, compact JSON on stdout, then release it
  * (takes the reference; NULL prints {}). */
 void attn_cli_print_json(json_t *o);
+/* output.c: the --json FIELDS / --jq selection attn_cli_parse sets, and
+ * whether printing failed on it (a bad field or expression: 2, else 0). */
+void attn_cli_output_set(const char *fields, const char *jq);
+int attn_cli_output_status(void);
+/* 1 when --json FIELDS or --jq was given (commands with a pretty JSON form
+ * print through attn_cli_print_json then). */
+int attn_cli_json_selected(void);
+/* A metric for a table: fmt of v, or ATTN_CLI_MISSING when v is not a number. */
+#define ATTN_CLI_MISSING "\xe2\x80\x93" /* "–": a missing metric, never 0.000 */
+void attn_cli_metric(char *buf, size_t cap, const json_t *v, const char *fmt);
+/* A right-aligned table cell of width columns: v with prec decimals, or "–"
+ * when v is missing or not a number (e.g. hit@k for a k the run left out). */
+const char *attn_cli_cell(char *buf, size_t cap, const json_t *v, int width, int prec);
+/* The name in names[0..n) nearest to word by edit distance, or NULL when
+ * none is close enough ("did you mean"). */
+const char *attn_cli_suggest(const char *word, const char *const *names, size_t n);
+/* help.c: the long help for a usage line (NULL if none), and the full help
+ * (usage, long help, common flags) as --help prints it. */
+const char *attn_cli_help_text(const char *usage);
+void attn_cli_help(FILE *f, const char *usage);
+/* The man page (roff) and shell completion, both made from the commands'
+ * own --help output (each run in a child), so new commands are covered. */
+typedef int (*attn_command_fn)(int argc, char **argv);
+int attn_help_man(const char *const *names, const char *const *summaries,
+                  const attn_command_fn *fns, size_t n);
+/* argv: the words after "attn", the last one being completed. */
+int attn_help_complete(const char *const *names, const attn_command_fn *fns, size_t n, int argc,
+                       char **argv);
+/* ghrepo.c: normalize a repository argument (O/R, https://github.com/O/R,
+ * git@github.com:O/R.git, github.com/O/R) into out; 0 or ATTN_EINVAL. */
+int attn_cli_repo_normalize(const char *arg, char *out, size_t cap, attn_error *err);
+/* The default repository: $GH_REPO, else the GitHub remote of the git
+ * repository in the current directory (origin first). 0 and out filled,
+ * or ATTN_ENOTFOUND. *source names where it came from. */
+int attn_cli_repo_default(char *out, size_t cap, const char **source, attn_error *err);
+/* The GitHub API root: $GITHUB_API_URL, else https://$GH_HOST/api/v3 for a
+ * host other than github.com, else NULL (the client's default). */
+const char *attn_cli_api_url_default(char *buf, size_t cap);
+/* The token: only $token_env when the user named one (--token-env),
+ * else $GITHUB_TOKEN, $GH_TOKEN, then `gh auth token` when gh is on PATH.
+ * Returns a malloc'd token or NULL; *source names the variable or "gh". */
+char *attn_cli_token(const char *token_env, int named, const char **source);
+
 /* Print "attn: <message>" to stderr and return the exit status for err. */
 int attn_cli_fail(const attn_error *err);
 /* Print a usage error and return 2. */

@@ -151,8 +151,13 @@ int cmd_cohort(int argc, char **argv)
         return create(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "validate"))
         return validate(argc - 1, argv + 1);
-    if (argc >= 2 && !strcmp(argv[1], "--help")) {
-        printf("usage: %s\n       %s\n", USAGE_CREATE, USAGE_VALIDATE);
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: attn cohort <subcommand> [options]\n\nsubcommands:\n"
+               "  create     a hashed cohort of the PRs of a window, with locked cutoffs\n"
+               "  validate   check a cohort file and its hash\n\n"
+               "examples:\n  attn cohort create --repo o/r --from 2024-04-01T00:00:00Z "
+               "--end-at 2024-06-01T00:00:00Z --out cohort.json\n"
+               "\nrun 'attn cohort <subcommand> --help' for its options.\n");
         return 0;
     }
     return attn_cli_usage(USAGE_CREATE, "give a subcommand: create or validate");

@@ -51,7 +51,7 @@ int cmd_contract(int argc, char **argv)
 
     attn_error_clear(&err);
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        printf("usage: %s\n", USAGE);
+        attn_cli_help(stdout, USAGE);
         return 0;
     }
     if (argc < 2 || strcmp(argv[1], "check"))

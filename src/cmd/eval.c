@@ -249,7 +249,7 @@ static int run(int argc, char **argv, int artifacts_only)
     eo.run_id = o.run_id;
     eo.allow_stale = o.allow_stale;
     eo.artifacts_only = artifacts_only;
-    eo.progress = !cli.quiet && !cli.json;
+    eo.progress = cli.quiet ? 0 : cli.progress;
     if (fill_routers(&o, routers, &err))
         return attn_cli_fail(&err);
     if (o.top_k) {
@@ -401,13 +401,15 @@ static int run(int argc, char **argv, int artifacts_only)
         if (head) {
             printf("%s, observed PRs:\n", json_string_value(json_object_get(summary, "primary_policy")));
             printf("%-16s %6s %7s %7s %7s %7s\n", "router", "n", "hit@1", "hit@3", "hit@5", "mrr");
-            json_object_foreach((json_t *)head, k, x)
-                printf("%-16s %6lld %7.3f %7.3f %7.3f %7.3f\n", k,
+            json_object_foreach((json_t *)head, k, x) {
+                char c[4][32]; /* "–", never 0.000, for a k the run left out */
+                printf("%-16s %6lld %s %s %s %s\n", k,
                        (long long)json_integer_value(json_object_get(x, "n")),
-                       json_number_value(json_object_get(x, "hit_at_1")),
-                       json_number_value(json_object_get(x, "hit_at_3")),
-                       json_number_value(json_object_get(x, "hit_at_5")),
-                       json_number_value(json_object_get(x, "mrr")));
+                       attn_cli_cell(c[0], 32, json_object_get(x, "hit_at_1"), 7, 3),
+                       attn_cli_cell(c[1], 32, json_object_get(x, "hit_at_3"), 7, 3),
+                       attn_cli_cell(c[2], 32, json_object_get(x, "hit_at_5"), 7, 3),
+                       attn_cli_cell(c[3], 32, json_object_get(x, "mrr"), 7, 3));
+            }
         }
     }
 out:
@@ -424,8 +426,8 @@ out:
 int cmd_eval(int argc, char **argv)
 {
     if (argc < 2 || argv[1][0] == '-') {
-        if (argc >= 2 && !strcmp(argv[1], "--help")) {
-            printf("usage: %s\n", USAGE_RUN);
+        if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+            attn_cli_help(stdout, USAGE_RUN);
             return 0;
         }
         return attn_cli_usage(USAGE_RUN, "missing subcommand 'run'");

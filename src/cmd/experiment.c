@@ -227,12 +227,14 @@ static void print_headline(const json_t *head)
     const char *k;
     json_t *x;
     printf("%-16s %6s %7s %7s %7s\n", "router", "n", "hit@1", "hit@3", "mrr");
-    json_object_foreach((json_t *)head, k, x)
-        printf("%-16s %6lld %7.3f %7.3f %7.3f\n", k,
+    json_object_foreach((json_t *)head, k, x) {
+        char c[3][32]; /* "–", never 0.000, for a k the run left out */
+        printf("%-16s %6lld %s %s %s\n", k,
                (long long)json_integer_value(json_object_get(x, "n")),
-               json_number_value(json_object_get(x, "hit_at_1")),
-               json_number_value(json_object_get(x, "hit_at_3")),
-               json_number_value(json_object_get(x, "mrr")));
+               attn_cli_cell(c[0], 32, json_object_get(x, "hit_at_1"), 7, 3),
+               attn_cli_cell(c[1], 32, json_object_get(x, "hit_at_3"), 7, 3),
+               attn_cli_cell(c[2], 32, json_object_get(x, "mrr"), 7, 3));
+    }
 }
 
 static int parse_cost(const char *s, double *out, attn_error *err)
@@ -301,7 +303,7 @@ static int run(int argc, char **argv)
     eo.cohort = c;
     eo.run_id = o.run_id;
     eo.allow_stale = o.allow_stale;
-    eo.progress = !cli.quiet && !cli.json;
+    eo.progress = cli.quiet ? 0 : cli.progress;
     if (o.max_cost && parse_cost(o.max_cost, &eo.max_cost_usd, &err)) {
         rc = err.code;
         goto out;
@@ -562,12 +564,13 @@ static int summarize(int argc, char **argv)
                 printf("%-24s %-12s %-9s\n", attn_json_str(row, "run_id"),
                        attn_json_str(row, "kind"), attn_json_str(row, "status"));
             json_object_foreach(json_object_get(row, "routers"), k, x) {
-                printf("%-24s %-12s %-9s %-16s %6lld %7.3f %7.3f\n",
+                char c[2][32];
+                printf("%-24s %-12s %-9s %-16s %6lld %s %s\n",
                        first ? attn_json_str(row, "run_id") : "", first ? attn_json_str(row, "kind") : "",
                        first ? attn_json_str(row, "status") : "", k,
                        (long long)json_integer_value(json_object_get(x, "n")),
-                       json_number_value(json_object_get(x, "mrr")),
-                       json_number_value(json_object_get(x, "hit_at_1")));
+                       attn_cli_cell(c[0], 32, json_object_get(x, "mrr"), 7, 3),
+                       attn_cli_cell(c[1], 32, json_object_get(x, "hit_at_1"), 7, 3));
                 first = 0;
             }
         }
@@ -611,16 +614,19 @@ static int promote(int argc, char **argv)
     }
     if (!json_is_true(json_object_get(p, "eligible")))
         printf("run %s: not eligible for promotion\n", id);
-    else
-        printf("run %s: %s %s over %s (n %lld, delta MRR %.4f, 95%% CI %s%.4f, %.4f%s, "
-               "delta hit@1 %.4f)\n",
+    else {
+        char c[4][32]; /* "–" for a figure the run could not compute */
+        const json_t *ci = json_object_get(p, "ci95");
+        printf("run %s: %s %s over %s (n %lld, delta MRR %s, 95%% CI [%s, %s], "
+               "delta hit@1 %s)\n",
                id, yes ? "PROMOTE" : "do not promote", attn_json_str(p, "candidate_router"),
                attn_json_str(p, "baseline_router"),
                (long long)json_integer_value(json_object_get(p, "n")),
-               json_number_value(json_object_get(p, "delta_mrr")), "[",
-               json_number_value(json_array_get(json_object_get(p, "ci95"), 0)),
-               json_number_value(json_array_get(json_object_get(p, "ci95"), 1)), "]",
-               json_number_value(json_object_get(p, "delta_hit_at_1")));
+               attn_cli_cell(c[0], 32, json_object_get(p, "delta_mrr"), 0, 4),
+               attn_cli_cell(c[1], 32, json_array_get(ci, 0), 0, 4),
+               attn_cli_cell(c[2], 32, json_array_get(ci, 1), 0, 4),
+               attn_cli_cell(c[3], 32, json_object_get(p, "delta_hit_at_1"), 0, 4));
+    }
     {
         size_t i;
         json_t *r;
@@ -636,19 +642,36 @@ int cmd_experiment(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } subs[] = {{"init", init},           {"run", run},
-                {"show", show},           {"summarize", summarize},
-                {"promote", promote},     {"compare", cmd_experiment_compare},
-                {"index-all", cmd_experiment_index_all}, {"ab", ab}};
+        const char *summary;
+    } subs[] = {
+        {"init", init, "write a spec (routers, truth, promotion pair) locked to a cohort"},
+        {"run", run, "run a spec: eval, quality gates, promotion; recorded in the registry"},
+        {"show", show, "one run: registry row, gates, promotion"},
+        {"summarize", summarize, "every run's headline MRR / hit@1 per router"},
+        {"promote", promote, "a run's promotion decision and reasons (exit 0 promote, 1 not)"},
+        {"compare", cmd_experiment_compare, "paired comparison of two runs -> compare.{json,md}"},
+        {"index-all", cmd_experiment_index_all, "examples_index.sqlite over every run"},
+        {"ab", ab, "an A/B pair: control and treatment specs on one cohort, one experiment_id"}};
+    const size_t n = sizeof(subs) / sizeof(subs[0]);
+    const char *names[sizeof(subs) / sizeof(subs[0])], *hit;
     if (argc >= 2)
-        for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+        for (size_t i = 0; i < n; i++)
             if (!strcmp(argv[1], subs[i].name))
                 return subs[i].fn(argc - 1, argv + 1);
-    if (argc >= 2 && !strcmp(argv[1], "--help")) {
-        printf("usage: %s\n       %s\n       %s\n       %s\n       %s\n       %s\n", USAGE_INIT,
-               USAGE_RUN, USAGE_AB, USAGE_SHOW, USAGE_SUMMARIZE, USAGE_PROMOTE);
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: attn experiment <subcommand> [options]\n\nsubcommands:\n");
+        for (size_t i = 0; i < n; i++)
+            printf("  %-10s %s\n", subs[i].name, subs[i].summary);
+        printf("\nexamples:\n  attn experiment init --repo o/r --cohort c.json --router popularity "
+               "--router hybrid --out spec.json\n  attn experiment run --repo o/r --spec spec.json "
+               "--cohort c.json\n\nrun 'attn experiment <subcommand> --help' for its options.\n");
         return 0;
     }
+    for (size_t i = 0; i < n; i++)
+        names[i] = subs[i].name;
+    if (argc >= 2 && argv[1][0] != '-' && (hit = attn_cli_suggest(argv[1], names, n)))
+        return attn_cli_usage("attn experiment <subcommand> [options] (see attn experiment --help)",
+                              "unknown subcommand '%s' (did you mean '%s'?)", argv[1], hit);
     return attn_cli_usage(USAGE_RUN, "give a subcommand: init, run, ab, show, summarize, promote, "
                                      "compare or index-all");
 }

@@ -121,8 +121,9 @@ static int run(int argc, char **argv, attn_ingest_flow flow, const char *usage, 
     attn_store *s = NULL;
     attn_store_lock *lock = NULL;
     struct ingest_args a = {&o, "GITHUB_TOKEN", NULL, NULL, NULL, NULL};
-    const char *token_env, *since, *from, *end_at, *max_wait;
-    int rc;
+    const char *token_env, *since, *from, *end_at, *max_wait, *token_src = NULL;
+    char api_buf[512], *token = NULL;
+    int rc, named;
 
     attn_error_clear(&err);
     memset(&o, 0, sizeof(o));
@@ -156,31 +157,42 @@ static int run(int argc, char **argv, attn_ingest_flow flow, const char *usage, 
     }
     if (flow == ATTN_INGEST_WINDOW && o.from >= o.end_at)
         return attn_cli_usage(usage, "--from must be before --end-at");
-    o.token = getenv(token_env);
-    if (o.token && !*o.token)
-        o.token = NULL;
+    if (!o.api_url) /* gh's variables for GitHub Enterprise */
+        o.api_url = attn_cli_api_url_default(api_buf, sizeof(api_buf));
+    named = strcmp(token_env, "GITHUB_TOKEN") != 0;
+    o.token = token = attn_cli_token(token_env, named, &token_src);
     if (!o.token && (!o.api_url || !strcmp(o.api_url, DEFAULT_API) ||
                      !strcmp(o.api_url, DEFAULT_API "/"))) {
-        fprintf(stderr, "attn: %s is not set; export a GitHub token with read access to %s "
-                        "(or name another variable with --token-env)\n", token_env, cli.repo);
+        fprintf(stderr, "attn: %s is not set%s; export a GitHub token with read access to %s "
+                        "(or name another variable with --token-env)\n", token_env,
+                named ? "" : " (nor GH_TOKEN, and no `gh auth token`)", cli.repo);
         return 2;
     }
+    if (cli.verbose)
+        fprintf(stderr, "attn: repository %s (from %s), API %s, token %s\n", cli.repo,
+                cli.repo_source ? cli.repo_source : "--repo", o.api_url ? o.api_url : DEFAULT_API,
+                token ? token_src : "none");
     o.repo = cli.repo;
     o.quiet = cli.quiet;
-    o.progress = isatty(2);
+    o.progress = cli.progress;
+    o.verbose = cli.verbose;
     /* One writer at a time (SPEC §13): two interleaved runs share checkpoints
      * and cursors, and each would clear the other's work. */
-    if ((rc = attn_cli_lock_store(&cli, verb_command(verb), &lock, &err)))
+    if ((rc = attn_cli_lock_store(&cli, verb_command(verb), &lock, &err))) {
+        free(token);
         return attn_cli_fail(&err);
+    }
     if ((rc = open_store(&cli, 1, &s, &err))) {
         attn_store_lock_release(lock);
+        free(token);
         return attn_cli_fail(&err);
     }
     rc = attn_ingest_run(s, flow, &o, &rep, &err);
+    free(token);
     attn_store_close(s);
     attn_store_lock_release(lock);
     if (rc) {
-        if (o.progress && !o.quiet)
+        if (o.progress == ATTN_PROGRESS_TTY && !o.quiet)
             fputc('\n', stderr);
         attn_error_wrap(&err, "%s %s stopped at its checkpoint (rerun to resume)", verb, cli.repo);
         return attn_cli_fail(&err);

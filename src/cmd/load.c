@@ -11,6 +11,7 @@
  * repo's bundle; a bad codeowners map), 1 for store trouble.
  */
 #include "cmd/cmd.h"
+#include "util/progress.h"
 #include "ingest/bundle.h"
 #include "ingest/pin.h"
 #include "store/lock.h"
@@ -64,6 +65,7 @@ int cmd_load(int argc, char **argv)
     attn_store *s = NULL;
     attn_store_lock *lock = NULL;
     attn_bundle_stats st;
+    attn_progress prog;
     json_t *bundle = NULL;
     const char *bundle_path = NULL;
     char path[4200], dir[4096];
@@ -86,8 +88,13 @@ int cmd_load(int argc, char **argv)
         attn_error_set(&err, ATTN_EINVAL, "bundle file '%s' does not exist", bundle_path);
         return attn_cli_fail(&err);
     }
-    if (attn_bundle_read(bundle_path, cli.repo, &bundle, &err))
+    /* Phases on a live line (a plain line only if one outlasts the period). */
+    attn_progress_init(&prog, cli.quiet ? ATTN_PROGRESS_OFF : cli.progress);
+    attn_progress_show(&prog, 0, "load: reading %s", bundle_path);
+    if (attn_bundle_read(bundle_path, cli.repo, &bundle, &err)) {
+        attn_progress_break(&prog);
         return attn_cli_fail(&err);
+    }
     if (attn_pin_bundle_check(bundle, &err) ||
         attn_path_repo_dir(cli.data_dir, cli.repo, dir, sizeof(dir), &err)) {
         json_decref(bundle);
@@ -101,9 +108,14 @@ int cmd_load(int argc, char **argv)
         json_decref(bundle);
         return attn_cli_fail(&err);
     }
+    attn_progress_show(&prog, 0, "load: normalizing %zu PRs, then events and intervals",
+                       json_array_size(json_object_get(bundle, "pulls")));
     rc = attn_bundle_apply(s, bundle, &st, &err);
+    attn_progress_show(&prog, 0, "load: pinning CODEOWNERS");
     if (!rc)
         rc = attn_pin_bundle_apply(dir, bundle, &pinned, &err);
+    attn_progress_show(&prog, 0, "load: done in %.1f s", attn_progress_elapsed(&prog));
+    attn_progress_break(&prog);
     json_decref(bundle);
     attn_store_close(s);
     attn_store_lock_release(lock);

@@ -108,7 +108,8 @@ int cmd_pin(int argc, char **argv)
     attn_store *s = NULL;
     attn_store_lock *lock = NULL;
     struct pin_args a;
-    char dir[4096], db[4200];
+    char dir[4096], db[4200], api_buf[512], *token = NULL;
+    const char *token_src = NULL;
     int rc;
 
     attn_error_clear(&err);
@@ -151,17 +152,22 @@ int cmd_pin(int argc, char **argv)
     o.paths = a.paths;
     o.prs = o.n_prs ? a.prs : NULL;
     if (!o.git_dir) {
-        o.token = getenv(a.token_env);
-        if (o.token && !*o.token)
-            o.token = NULL;
+        int named = strcmp(a.token_env, "GITHUB_TOKEN") != 0;
+        if (!o.api_url) /* gh's variables for GitHub Enterprise */
+            o.api_url = attn_cli_api_url_default(api_buf, sizeof(api_buf));
+        o.token = token = attn_cli_token(a.token_env, named, &token_src);
         if (!o.token && (!o.api_url || !strcmp(o.api_url, DEFAULT_API) ||
                          !strcmp(o.api_url, DEFAULT_API "/"))) {
-            fprintf(stderr, "attn: %s is not set; export a GitHub token with read access to %s "
+            fprintf(stderr, "attn: %s is not set%s; export a GitHub token with read access to %s "
                             "(or name another variable with --token-env, or use --git-dir)\n",
-                    a.token_env, cli.repo);
+                    a.token_env, named ? "" : " (nor GH_TOKEN, and no `gh auth token`)", cli.repo);
             rc = 2;
             goto done;
         }
+        if (cli.verbose)
+            fprintf(stderr, "attn: repository %s (from %s), API %s, token %s\n", cli.repo,
+                    cli.repo_source ? cli.repo_source : "--repo",
+                    o.api_url ? o.api_url : DEFAULT_API, token ? token_src : "none");
     }
     if (attn_path_repo_dir(cli.data_dir, cli.repo, dir, sizeof(dir), &err) ||
         attn_cli_db_path(&cli, db, sizeof(db), &err)) {
@@ -176,7 +182,8 @@ int cmd_pin(int argc, char **argv)
     }
     o.repo_dir = dir;
     o.quiet = cli.quiet;
-    o.progress = isatty(2);
+    o.progress = cli.progress;
+    o.verbose = cli.verbose;
     /* One writer at a time (SPEC §13); readers are never blocked. */
     if (attn_cli_lock_store(&cli, "attn pin", &lock, &err) || attn_store_open(db, &s, &err)) {
         attn_store_lock_release(lock);
@@ -202,6 +209,7 @@ int cmd_pin(int argc, char **argv)
         rc = 1;
     }
 done:
+    free(token);
     free(a.prs);
     free(a.paths);
     return rc;

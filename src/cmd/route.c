@@ -142,6 +142,60 @@ static int check_config_names(const struct route_opts *o, const char **names, si
     return 0;
 }
 
+/* What an evidence list says, in a few words: the kinds, and for a
+ * fusion ("hybrid") the parts it fused with their weights. */
+static void evidence_text(const json_t *ev, attn_buf *b)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(ev, i, e) {
+        const json_t *parts = json_object_get(json_object_get(e, "data"), "parts");
+        const char *k;
+        json_t *w;
+        if (json_object_size(parts)) {
+            json_object_foreach((json_t *)parts, k, w)
+                attn_buf_printf(b, "%s%s %.3g", b->len ? ", " : "", k, json_number_value(w));
+        } else if (attn_json_str(e, "kind") &&
+                   (!b->len || !strstr(attn_buf_cstr(b), attn_json_str(e, "kind")))) {
+            attn_buf_printf(b, "%s%s", b->len ? ", " : "", attn_json_str(e, "kind"));
+        }
+    }
+}
+
+/* One router's result as a table (the default output; --json for all of it). */
+static void print_table(const json_t *r, int gap)
+{
+    size_t i;
+    json_t *c, *x;
+    printf("%s%s (%s) for %s#%lld as of %s: risk %s, confidence %s\n", gap ? "\n" : "",
+           attn_json_str(r, "router"), attn_json_str(r, "router_version"),
+           attn_json_str(r, "repo"), (long long)attn_json_i64(r, "pr_number", 0),
+           attn_json_str(r, "as_of"), attn_json_str(r, "risk") ? attn_json_str(r, "risk") : "-",
+           attn_json_str(r, "confidence") ? attn_json_str(r, "confidence") : "-");
+    if (!json_array_size(json_object_get(r, "candidates"))) {
+        printf("  (no candidates)\n");
+    } else {
+        printf("%4s  %-24s %9s  %s\n", "rank", "candidate", "score", "evidence");
+        json_array_foreach(json_object_get(r, "candidates"), i, c) {
+            const json_t *t = json_object_get(c, "target");
+            const char *type = attn_json_str(t, "type");
+            attn_buf b = ATTN_BUF_INIT;
+            char name[300], score[32];
+            snprintf(name, sizeof(name), "%s%s%s", attn_json_str(t, "name"),
+                     type && strcmp(type, "user") ? " " : "",
+                     type && strcmp(type, "user") ? type : "");
+            evidence_text(json_object_get(c, "evidence"), &b);
+            printf("%4zu  %-24s %9s  %s\n", i + 1, name,
+                   attn_cli_cell(score, sizeof(score), json_object_get(c, "score"), 9, 3),
+                   b.len ? attn_buf_cstr(&b) : "");
+            attn_buf_free(&b);
+        }
+    }
+    json_array_foreach(json_object_get(r, "notes"), i, x)
+        if (json_is_string(x) && strncmp(json_string_value(x), "weights_hash=", 13))
+            printf("  note: %s\n", json_string_value(x));
+}
+
 int cmd_route(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -239,13 +293,13 @@ int cmd_route(int argc, char **argv)
         json_t *shown = n == 1 ? json_incref(json_array_get(results, 0)) : json_incref(results);
         if (cli.json) {
             attn_cli_print_json(shown);
+        } else if (!cli.quiet) {
+            size_t i;
+            json_t *r;
+            json_array_foreach(results, i, r)
+                print_table(r, i > 0);
+            json_decref(shown);
         } else {
-            attn_buf b = ATTN_BUF_INIT;
-            if (attn_json_dump_pretty(shown, &b))
-                rc = attn_error_set(&err, ATTN_ENOMEM, "out of memory printing the routes");
-            else
-                fputs(attn_buf_cstr(&b), stdout);
-            attn_buf_free(&b);
             json_decref(shown);
         }
     }

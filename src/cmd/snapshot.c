@@ -70,6 +70,56 @@ static int snapshot_opt(void *ctx, int opt, const char *arg)
     return -1;
 }
 
+/* Names of an array of strings or of objects with a "name"/"login", or "–". */
+static void names_text(const json_t *arr, attn_buf *b)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(arr, i, x) {
+        const char *s = json_is_string(x) ? json_string_value(x)
+                        : attn_json_str(x, "name") ? attn_json_str(x, "name")
+                                                    : attn_json_str(x, "login");
+        attn_buf_printf(b, "%s%s", i ? ", " : "", s ? s : "?");
+    }
+    if (!b->len)
+        attn_buf_puts(b, ATTN_CLI_MISSING);
+}
+
+static const char *or_missing(const char *s) { return s && *s ? s : ATTN_CLI_MISSING; }
+
+/* The snapshot as a readable summary (the default; --json for all of it). */
+static void print_table(const json_t *s)
+{
+    static const char *const LISTS[] = {"labels", "assignees", "review_requests", "leak_risk"};
+    static const char *const NAMES[] = {"labels", "assignees", "requested", "leak risk"};
+    size_t i;
+    json_t *f;
+    printf("%s#%lld  %s\n", attn_json_str(s, "repo"), (long long)attn_json_i64(s, "number", 0),
+           or_missing(attn_json_str(s, "title")));
+    printf("%-10s %s%s\n", "state", or_missing(attn_json_str(s, "state")),
+           json_is_true(json_object_get(s, "draft")) ? " (draft)" : "");
+    printf("%-10s %s\n", "author", or_missing(attn_json_str(s, "author")));
+    printf("%-10s %s\n", "created", or_missing(attn_json_str(s, "created_at")));
+    printf("%-10s %s\n", "as of", or_missing(attn_json_str(s, "as_of")));
+    printf("%-10s %s @ %.12s\n", "base", or_missing(attn_json_str(s, "base_ref")),
+           or_missing(attn_json_str(s, "base_sha")));
+    printf("%-10s %s @ %.12s\n", "head", or_missing(attn_json_str(s, "head_ref")),
+           or_missing(attn_json_str(s, "head_sha")));
+    for (i = 0; i < 4; i++) {
+        attn_buf b = ATTN_BUF_INIT;
+        names_text(json_object_get(s, LISTS[i]), &b);
+        printf("%-10s %s\n", NAMES[i], attn_buf_cstr(&b));
+        attn_buf_free(&b);
+    }
+    printf("files (%zu):\n", json_array_size(json_object_get(s, "changed_files")));
+    json_array_foreach(json_object_get(s, "changed_files"), i, f) {
+        const char *st = attn_json_str(f, "status");
+        printf("  %c %+6lld %+6lld  %s\n", st && *st ? (char)(*st - 32) : '?',
+               (long long)attn_json_i64(f, "additions", 0),
+               -(long long)attn_json_i64(f, "deletions", 0), or_missing(attn_json_str(f, "path")));
+    }
+}
+
 int cmd_snapshot(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -127,6 +177,15 @@ int cmd_snapshot(int argc, char **argv)
         rc = refuse_strict(snap, number, &err);
         json_decref(snap);
         return rc;
+    }
+    if (!cli.json && !cli.quiet) {
+        print_table(snap);
+        json_decref(snap);
+        return 0;
+    }
+    if (attn_cli_json_selected()) {
+        attn_cli_print_json(snap);
+        return 0;
     }
     if (attn_json_dump_pretty(snap, &out)) {
         json_decref(snap);

@@ -34,7 +34,7 @@ int cmd_synth(int argc, char **argv)
     attn_error_clear(&err);
     opterr = 0;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":o:", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
         const char *name = NULL;
         switch (opt) {
         case 'o': out = optarg; continue;
@@ -44,6 +44,7 @@ int cmd_synth(int argc, char **argv)
         case OPT_DAYS: name = "days"; break;
         case OPT_USERS: name = "users"; break;
         case OPT_REPO: name = "repo"; break;
+        case 'h':
         case OPT_HELP:
             printf("usage: %s\n"
                    "  --prs N     pull requests (default 200; issues are 30%% of N)\n"

@@ -17,6 +17,7 @@
 #include "eval/run.h"
 #include "eval/horizon.h"
 #include "eval/learn.h"
+#include "util/progress.h"
 #include "eval/cutoff.h"
 #include "eval/gates.h"
 #include "eval/metrics.h"
@@ -84,6 +85,7 @@ typedef struct {
     int in_txn;
     json_t *llm;                /* {router: LLM totals} (llm_account), {} when none */
     double llm_cost;            /* USD so far, for --max-cost-usd */
+    attn_progress prog;         /* "eval: PR i/n, ETA" on stderr */
 } run;
 
 #define OUT(R, p, r, i) ((R)->out[((p) * (R)->nr + (r)) * (R)->n + (i)])
@@ -1287,12 +1289,21 @@ int attn_eval_prs_in_window(attn_store *s, int64_t repo_id, int64_t from, int64_
 
 /* ---- driver -------------------------------------------------------------------- */
 
-static void progress(const run *R, size_t i, int done)
+static void progress(run *R, size_t i, int done)
 {
-    if (!R->o->progress || !isatty(2))
+    double el = attn_progress_elapsed(&R->prog);
+    char eta[48] = "";
+    if (R->prog.mode == ATTN_PROGRESS_OFF)
         return;
-    if (done || i % 50 == 0)
-        fprintf(stderr, "\reval: PR %zu/%zu%s", i, R->n, done ? "\n" : "");
+    if (i > 0 && !done) /* the pace so far gives the ETA */
+        snprintf(eta, sizeof(eta), ", ETA %.0f s", el / (double)i * (double)(R->n - i));
+    if (done) {
+        attn_progress_show(&R->prog, R->prog.mode == ATTN_PROGRESS_LIVE, "eval: PR %zu/%zu, %.1f s",
+                           i, R->n, el);
+        attn_progress_break(&R->prog);
+    } else if (R->prog.mode != ATTN_PROGRESS_LIVE || i % 10 == 0) {
+        attn_progress_show(&R->prog, 0, "eval: PR %zu/%zu%s", i, R->n, eta);
+    }
 }
 
 
@@ -1684,6 +1695,7 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
         goto out;
     if (R.fit && (rc = attn_rundir_write_json(dir, "hybrid_fit.json", R.fit, err)))
         goto out;
+    attn_progress_init(&R.prog, o->progress);
     if (R.learned_fit && (rc = attn_rundir_write_json(dir, "learned_fit.json", R.learned_fit, err)))
         goto out;
     {

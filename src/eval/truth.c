@@ -309,7 +309,9 @@ static int row_run(attn_truth_ctx *c, sqlite3_stmt *st)
         json_t *d = json_object_get(sum, "duration_s");
         double dur = json_is_number(d) ? json_number_value(d) : 0.0;
         int64_t start = sqlite3_column_int64(st, 0);
-        if (dur > 0 && dur < 1e12)
+        if (json_is_integer(json_object_get(sum, "started_at")))
+            start = json_integer_value(json_object_get(sum, "started_at")); /* across resumes */
+        else if (dur > 0 && dur < 1e12)
             start -= (int64_t)ceil(dur);
         if (c->run_horizon == ATTN_NULL_I64 || start > c->run_horizon)
             c->run_horizon = start;

@@ -121,13 +121,19 @@ int attn_doctor_run(const attn_doctor_opts *o, json_t **out, attn_error *err)
     if (horizon == ATTN_NULL_I64)
         add(&R, "horizon", "fail", json_string("the store holds no events for this repository"),
             "load or ingest the repository first (attn load / attn ingest)", NULL);
-    else
-        add(&R, "horizon", "ok",
-            json_sprintf("store horizon %s (latest event)", attn_time_format(horizon, ts)), NULL,
+    else if (attn_time_format(horizon, ts))
+        add(&R, "horizon", "ok", json_sprintf("store horizon %s (latest event)", ts), NULL,
             json_pack("{s:s}", "horizon", ts));
+    /* The instant that matters is when the last whole-repository run
+     * started: the store is complete up to then (truth horizons use it).
+     * Its finish, or the start of the last process of a resumed run, is
+     * later, and printing it overstated how current the store is. */
     last_run = scalar_i64(db,
-                          "SELECT max(created_at) FROM qa_reports WHERE repo_id = ? AND "
-                          "json_extract(summary_json, '$.flow') IN ('ingest', 'incremental')",
+                          "SELECT coalesce(json_extract(summary_json, '$.started_at'),"
+                          " created_at - CAST(coalesce(json_extract(summary_json,"
+                          " '$.duration_s'), 0) + 0.999999 AS INTEGER)) FROM qa_reports WHERE repo_id = ? AND "
+                          "json_extract(summary_json, '$.flow') IN ('ingest', 'incremental') "
+                          "ORDER BY id DESC LIMIT 1",
                           repo_id);
     n_qa = scalar_i64(db, "SELECT count(*) FROM qa_reports WHERE repo_id = ?", repo_id);
     if ((rc = attn_store_unfinished_ingest(o->store, repo_id, &unfinished, umsg, sizeof(umsg),
@@ -136,10 +142,12 @@ int attn_doctor_run(const attn_doctor_opts *o, json_t **out, attn_error *err)
     if (unfinished)
         add(&R, "ingestion", "fail", json_string(umsg),
             "rerun the ingestion command named above; it resumes at its checkpoint", NULL);
-    else if (last_run != ATTN_NULL_I64)
+    else if (last_run != ATTN_NULL_I64 && attn_time_format(last_run, ts))
+        /* ts formatted first: argument evaluation order is unspecified */
         add(&R, "ingestion", "ok",
-            json_sprintf("last whole-repository ingestion run finished %s",
-                         attn_time_format(last_run, ts)),
+            json_sprintf("the store is complete up to %s (start of the last whole-repository "
+                         "ingestion run)",
+                         ts),
             NULL, json_pack("{s:s, s:I}", "last_run", ts, "qa_reports", (json_int_t)n_qa));
     else
         add(&R, "ingestion", "ok",
@@ -396,8 +404,15 @@ int attn_doctor_run(const attn_doctor_opts *o, json_t **out, attn_error *err)
         if (bad)
             add(&R, "leak_risk", "warn",
                 json_sprintf("snapshots at the cutoffs lack data: %s (of %zu PRs)", b.ptr, n_eval),
-                "routers see less than a live reviewer would; ingest with the API (attn ingest) "
-                "to record heads and file lists as they happened",
+                /* After an API ingest, "ingest with the API" is what was just
+                 * done: a backfill sees only each PR's final head and files.
+                 * What helps then is recording them as they change. */
+                last_run != ATTN_NULL_I64
+                    ? "routers see less than a live reviewer would: a backfill sees only each "
+                      "PR's final head and file list; run attn incremental on a schedule so "
+                      "later PRs' heads and files are recorded as they change"
+                    : "routers see less than a live reviewer would; ingest with the API (attn "
+                      "ingest) to record heads and file lists as they happened",
                 json_incref(leaks));
         else
             add(&R, "leak_risk", "ok",

@@ -285,9 +285,22 @@ int attn_quality_promotion(const json_t *per_pr, const attn_spec *spec, int gate
                      pr->min_delta_mrr);
             json_array_append_new(reasons, json_string(why));
         }
-        if (!ci_ok)
-            json_array_append_new(reasons,
-                                  json_string("the 95% interval of delta MRR does not exclude 0"));
+        if (!ci_ok) {
+            /* Say which side of 0 the interval is on: one that lies wholly
+             * below 0 excludes 0 too (the candidate is worse), and calling
+             * it "does not exclude 0" misreports the evidence. */
+            if (!m || isnan(ci.lo))
+                snprintf(why, sizeof(why), "no 95%% interval of delta MRR (no comparable rows)");
+            else if (ci.hi < 0)
+                snprintf(why, sizeof(why),
+                         "the 95%% interval of delta MRR [%.4f, %.4f] lies below 0: the "
+                         "candidate is worse",
+                         ci.lo, ci.hi);
+            else
+                snprintf(why, sizeof(why),
+                         "the 95%% interval of delta MRR [%.4f, %.4f] includes 0", ci.lo, ci.hi);
+            json_array_append_new(reasons, json_string(why));
+        }
         if (!gates_pass)
             json_array_append_new(reasons, json_string("a quality gate failed (gates.json)"));
         if (!h_ok) {

@@ -39,6 +39,38 @@ static int has_router(const attn_spec_params *p, const char *name)
     return 0;
 }
 
+/*
+ * The promotion pair when the spec names none: the candidate is hybrid when
+ * present (else the last router), the baseline popularity when present (else
+ * the first other router). Never hybrid as the default baseline: with routers
+ * "hybrid, stewards" the pair used to come out as hybrid -> stewards, and the
+ * demo then advised against promoting stewards over hybrid, a comparison
+ * nobody asked for. *cand stays NULL when there is no second router.
+ */
+static void default_pair(const attn_spec_params *p, const char **base, const char **cand)
+{
+    if (!*cand && !*base)
+        *cand = has_router(p, "hybrid") ? "hybrid" : p->routers[p->n_routers - 1].name;
+    if (!*base) {
+        if (has_router(p, "popularity") && strcmp(*cand, "popularity"))
+            *base = "popularity";
+        for (size_t i = 0; !*base && i < p->n_routers; i++)
+            if (strcmp(p->routers[i].name, *cand))
+                *base = p->routers[i].name;
+        if (!*base) { /* one router: no pair */
+            *base = *cand;
+            *cand = NULL;
+        }
+        return;
+    }
+    if (!*cand) {
+        if (has_router(p, "hybrid") && strcmp(*base, "hybrid"))
+            *cand = "hybrid";
+        else if (strcmp(p->routers[p->n_routers - 1].name, *base))
+            *cand = p->routers[p->n_routers - 1].name;
+    }
+}
+
 int attn_spec_build(const attn_spec_params *p, json_t **out, attn_error *err)
 {
     json_t *doc, *truth, *routers, *ks, *tags;
@@ -53,14 +85,7 @@ int attn_spec_build(const attn_spec_params *p, json_t **out, attn_error *err)
         return attn_error_set(err, ATTN_EINVAL, "an experiment spec needs a repo and a cohort hash");
     if (!p->n_routers)
         return attn_error_set(err, ATTN_EINVAL, "an experiment spec needs at least one router");
-    if (!base)
-        base = has_router(p, "popularity") ? "popularity" : p->routers[0].name;
-    if (!cand) {
-        if (has_router(p, "hybrid") && strcmp(base, "hybrid"))
-            cand = "hybrid";
-        else if (strcmp(p->routers[p->n_routers - 1].name, base))
-            cand = p->routers[p->n_routers - 1].name;
-    }
+    default_pair(p, &base, &cand);
     truth = json_array();
     routers = json_array();
     ks = json_array();

@@ -139,6 +139,8 @@ static void wait_for(attn_gh_client *c, double s, const char *why, int64_t left)
     if (s <= 0)
         return;
     c->stats.waited_s += s;
+    if (c->o.verbose)
+        fprintf(stderr, "%sattn: wait %.1f s for %s\n", c->o.progress ? "\r\033[K" : "", s, why);
     if (!c->o.progress) {
         do_sleep(c, s);
         return;
@@ -635,11 +637,20 @@ static int get_loop(attn_gh_client *c, const char *url, const char *etag,
                 transient++;
                 continue;
             }
+            if (c->o.verbose)
+                fprintf(stderr, "attn: GET %s -> %s\n", url,
+                        c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
             return attn_error_set(err, ATTN_EHTTP, "GET %s failed after %d attempt%s: %s", url,
                                   attempt + 1, attempt ? "s" : "",
                                   c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
         }
         note_rate(c, resp);
+        if (c->o.verbose) /* the path only: never the host's credentials or the token */
+            fprintf(stderr, "%sattn: GET %s -> %ld (rate limit remaining %lld)\n",
+                    c->o.progress ? "\r\033[K" : "",
+                    strncmp(url, c->o.api_url, strlen(c->o.api_url)) ? url
+                                                                     : url + strlen(c->o.api_url),
+                    resp->status, (long long)resp->rate_remaining);
 
         if ((resp->status >= 200 && resp->status < 300) || resp->status == 304) {
             if (resp->status == 304) {

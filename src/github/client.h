@@ -35,6 +35,7 @@ typedef struct {
     double secondary_base_s;    /* secondary-limit back-off without Retry-After, default 60 */
     uint64_t jitter_seed;       /* PRNG seed for jitter (deterministic tests) */
     int progress;               /* 1: draw a progress/countdown line on stderr */
+    int verbose;                /* 1: log every request (method, path, status, rate left) and wait */
     /* Clock and sleep hooks for tests (NULL = real ones). */
     int64_t (*now)(void *ctx);
     void (*sleep)(void *ctx, double seconds);

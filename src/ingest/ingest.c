@@ -12,6 +12,7 @@
 #include "ingest/bundle.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/progress.h"
 #include "util/time.h"
 
 #include <jansson.h>
@@ -87,7 +88,8 @@ typedef struct {
     int64_t repo_id, run_started, first_remaining;
     char base[256];             /* /repos/o/r */
     int64_t counts[N_R];
-    int tty_progress;
+    int tty_progress;           /* a live line is drawn (the client's countdown too) */
+    attn_progress prog;         /* the progress line: live, periodic or off */
     int heal;                   /* the store had open gaps when this run started */
     /* Per-PR stage progress, for the ETA on the progress line. */
     int64_t prs_total, prs_done, prs_done_at_start;
@@ -233,8 +235,7 @@ static int gap_insert(fetcher *f, const gap_info *g, attn_error *err)
 {
     f->rep->gaps++;
     if (!f->o->quiet) {
-        if (f->tty_progress)
-            fputc('\n', stderr);
+        attn_progress_break(&f->prog);
         if (g->pr_number != ATTN_NULL_I64)
             fprintf(stderr, "attn: warning: gap in %s of PR #%lld (%s): %s\n", g->resource,
                     (long long)g->pr_number, g->url, g->detail);
@@ -259,22 +260,25 @@ static int gaps_resolve_list(fetcher *f, const char *stage, attn_error *err)
 
 static void progress(fetcher *f)
 {
-    if (!f->tty_progress)
+    if (f->prog.mode == ATTN_PROGRESS_OFF)
         return;
     const attn_gh_stats *st = attn_gh_client_stats(f->gh);
-    fprintf(stderr, "\r%s: %lld pages, %lld items, %lld requests (%lld 304), rate left %lld",
-            f->flow_name, (long long)f->rep->pages, (long long)f->rep->objects,
-            (long long)st->requests, (long long)st->not_modified, (long long)st->rate_remaining);
+    char eta[96] = "";
     /* The per-PR stage dominates a backfill; its rate so far gives the ETA. */
     if (f->prs_total > 0) {
         int64_t did = f->prs_done - f->prs_done_at_start;
         double el = mono_now() - f->prs_started;
-        fprintf(stderr, ", PR %lld/%lld", (long long)f->prs_done, (long long)f->prs_total);
-        if (did > 0 && el > 0)
-            fprintf(stderr, ", ETA %.0f s",
-                    el / (double)did * (double)(f->prs_total - f->prs_done));
+        int n = snprintf(eta, sizeof(eta), ", PR %lld/%lld", (long long)f->prs_done,
+                         (long long)f->prs_total);
+        if (did > 0 && el > 0 && n > 0 && (size_t)n < sizeof(eta))
+            snprintf(eta + n, sizeof(eta) - (size_t)n, ", ETA %.0f s",
+                     el / (double)did * (double)(f->prs_total - f->prs_done));
     }
-    fputs("   ", stderr);
+    attn_progress_show(&f->prog, 0,
+                       "%s: %lld pages, %lld items, %lld requests (%lld 304), rate left %lld%s",
+                       f->flow_name, (long long)f->rep->pages, (long long)f->rep->objects,
+                       (long long)st->requests, (long long)st->not_modified,
+                       (long long)st->rate_remaining, eta);
 }
 
 static int gh_get(fetcher *f, const char *url, const char *etag, const char *lm,
@@ -1195,14 +1199,16 @@ static int write_qa(fetcher *f, attn_error *err)
     int64_t used = st->requests - st->not_modified;
     if (f->first_remaining >= 0 && st->rate_remaining >= 0 && f->first_remaining >= st->rate_remaining)
         used = f->first_remaining - st->rate_remaining + 1;
-    sum = json_pack("{s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "flow",
+    sum = json_pack("{s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I}", "flow",
                     f->flow_name, "counts", counts, "gaps", (json_int_t)f->rep->gaps, "requests",
                     (json_int_t)st->requests, "not_modified", (json_int_t)st->not_modified,
                     "rate_limit_used", (json_int_t)used, "rate_remaining",
                     (json_int_t)st->rate_remaining, "prs_fetched",
                     (json_int_t)f->rep->prs_fetched, "events_inserted",
                     (json_int_t)f->rep->norm.events_inserted, "objects_changed",
-                    (json_int_t)f->rep->objects_changed, "duration_s", f->rep->duration_s);
+                    (json_int_t)f->rep->objects_changed, "duration_s", f->rep->duration_s,
+                    /* the run's start, kept across resumes by the "run" checkpoint */
+                    "started_at", (json_int_t)f->run_started);
     char *text = sum ? json_dumps(sum, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     int rc = text ? exec_q(f, err, Q_QA, "iit", f->repo_id, wall_now(), text)
                   : attn_error_set(err, ATTN_ENOMEM, "out of memory");
@@ -1249,10 +1255,11 @@ static int run_stages(fetcher *f, attn_error *err)
     int rc, done;
     int64_t since = ATTN_NULL_I64;
     char sincebuf[ATTN_TIME_BUFSZ], sinceq[80] = "";
-    int incr = f->flow == ATTN_INGEST_INCREMENTAL;
+    int incr = f->flow == ATTN_INGEST_INCREMENTAL, resumed;
 
     if ((rc = cp_get(f, "run", NULL, &run, err)))
         return rc;
+    resumed = run != NULL;
     if (!run) {
         run = json_pack("{s:I}", "started_at", (json_int_t)f->run_started);
         if (f->o->since != ATTN_NULL_I64)
@@ -1336,6 +1343,11 @@ static int run_stages(fetcher *f, attn_error *err)
     }
     if (!rc)
         rc = run_pr_details(f, err);
+    /* A resumed run listed its PRs before the interruption: the summary
+     * counts the PRs of the whole run (its to-do list), not "0 PRs". */
+    if (!rc && resumed && f->flow == ATTN_INGEST_FULL &&
+        (int64_t)json_array_size(todo) > f->rep->prs_listed)
+        f->rep->prs_listed = (int64_t)json_array_size(todo);
     (void)done;
 out:
     json_decref(run);
@@ -1364,7 +1376,8 @@ int attn_ingest_run(attn_store *s, attn_ingest_flow flow, const attn_ingest_opti
     f.flow_name = names[flow];
     f.run_started = wall_now();
     f.first_remaining = -1;
-    f.tty_progress = o->progress && !o->quiet;
+    attn_progress_init(&f.prog, o->quiet ? ATTN_PROGRESS_OFF : o->progress);
+    f.tty_progress = f.prog.mode == ATTN_PROGRESS_LIVE;
     snprintf(f.base, sizeof(f.base), "/repos/%s", o->repo);
     for (int i = 0; i < N_Q; i++) {
         if (sqlite3_prepare_v2(f.db, SQL[i], -1, &f.q[i], NULL)) {
@@ -1379,6 +1392,7 @@ int attn_ingest_run(attn_store *s, attn_ingest_flow flow, const attn_ingest_opti
         go.api_url = o->api_url;
     go.token = o->token;
     go.progress = f.tty_progress;
+    go.verbose = o->verbose;
     if (o->max_wait_s >= 0)
         go.max_wait_s = o->max_wait_s;
     if ((rc = attn_gh_client_new(&go, &f.gh, err)))
@@ -1408,8 +1422,7 @@ int attn_ingest_run(attn_store *s, attn_ingest_flow flow, const attn_ingest_opti
             goto out;
         f.heal = open_gaps > 0;
     }
-    if (f.tty_progress)
-        fputc('\n', stderr);
+    attn_progress_break(&f.prog);
 
     /* Phase 2: what this run changed (or everything, for a first backfill). */
     if ((rc = dirty_numbers(s, f.run_started, &nums, &n, err)) ||

@@ -81,7 +81,8 @@ typedef struct {
     int64_t from, end_at;     /* pull-requests window [from, end_at) */
     int with_truth;
     int64_t max_wait_s;       /* < 0: client default */
-    int progress;             /* draw a progress line on stderr */
+    int progress;             /* 0 none, 1 live line (tty), 2 a line every 10 s (util/progress.h) */
+    int verbose;              /* log every request on stderr (github/client.h) */
     int quiet;                /* no gap warnings */
 } attn_ingest_options;
 

@@ -9,6 +9,7 @@
  */
 #include "ingest/pin.h"
 #include "util/safe.h"
+#include "util/progress.h"
 #include "github/client.h"
 #include "store/pinned.h"
 #include "util/json.h"
@@ -56,7 +57,8 @@ typedef struct {
     char base[256];            /* /repos/o/r */
     const char **allow;        /* the CODEOWNERS three, then the extra paths */
     size_t n_allow;
-    int tty;
+    int tty;                    /* a live line is drawn */
+    attn_progress prog;
     size_t sha_index, sha_total;
 } pinner;
 
@@ -77,11 +79,10 @@ static int db_error(pinner *p, attn_error *err)
 
 static void progress(pinner *p)
 {
-    if (!p->tty)
-        return;
-    fprintf(stderr, "\rpin: base SHA %zu/%zu, %lld pinned, %lld failed, %lld requests   ",
-            p->sha_index, p->sha_total, (long long)p->rep->pinned, (long long)p->rep->failed,
-            (long long)(p->gh ? attn_gh_client_stats(p->gh)->requests : 0));
+    attn_progress_show(&p->prog, 0, "pin: base SHA %zu/%zu, %lld pinned, %lld failed, %lld requests",
+                       p->sha_index, p->sha_total, (long long)p->rep->pinned,
+                       (long long)p->rep->failed,
+                       (long long)(p->gh ? attn_gh_client_stats(p->gh)->requests : 0));
 }
 
 static void warn(pinner *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -90,8 +91,7 @@ static void warn(pinner *p, const char *fmt, ...)
     va_list ap;
     if (p->o->quiet)
         return;
-    if (p->tty)
-        fputc('\n', stderr);
+    attn_progress_break(&p->prog);
     char raw[2048], safe[4096];
     va_start(ap, fmt);
     vsnprintf(raw, sizeof(raw), fmt, ap);
@@ -591,7 +591,8 @@ int attn_pin_run(attn_store *s, const attn_pin_options *o, attn_pin_report *rep,
     p.db = attn_store_db(s);
     p.o = o;
     p.rep = rep;
-    p.tty = o->progress && !o->quiet;
+    attn_progress_init(&p.prog, o->quiet ? ATTN_PROGRESS_OFF : o->progress);
+    p.tty = p.prog.mode == ATTN_PROGRESS_LIVE;
     snprintf(p.base, sizeof(p.base), "/repos/%s", o->repo);
     if ((rc = build_allow(&p, err)))
         goto out;
@@ -621,6 +622,7 @@ int attn_pin_run(attn_store *s, const attn_pin_options *o, attn_pin_report *rep,
             go.api_url = o->api_url;
         go.token = o->token;
         go.progress = p.tty;
+        go.verbose = o->verbose;
         if (o->max_retries >= 0)
             go.max_retries = o->max_retries;
         if ((rc = attn_gh_client_new(&go, &p.gh, err)))
@@ -634,8 +636,7 @@ int attn_pin_run(attn_store *s, const attn_pin_options *o, attn_pin_report *rep,
         rc = pin_one(&p, shas.v[i], err);
         progress(&p);
     }
-    if (p.tty)
-        fputc('\n', stderr);
+    attn_progress_break(&p.prog);
 
 out:
     if (p.gh)

@@ -52,7 +52,8 @@ typedef struct {
     const int64_t *prs;            /* only these PRs' base SHAs; NULL = every PR */
     size_t n_prs;
     int max_retries;               /* client retries for 5xx/transport; < 0: client default */
-    int progress;                  /* draw a progress line on stderr */
+    int progress;                  /* 0 none, 1 live line (tty), 2 a line every 10 s (util/progress.h) */
+    int verbose;              /* log every request on stderr (github/client.h) */
     int quiet;                     /* no per-sha warnings */
 } attn_pin_options;
 

@@ -19,7 +19,7 @@ check "route one PR with every router" "$ATTN" route --repo $R --pr 300 --json
 check_eq "eight results" "8" "$(jq 'length' "$TMP/out")"
 check_eq "every result is for PR 300 at its created_at" "1" \
     "$(jq '[.[] | [.pr_number, .as_of]] | unique | length' "$TMP/out")"
-author=$("$ATTN" snapshot --repo $R --pr 300 | jq -r .author)
+author=$("$ATTN" snapshot --repo $R --pr 300 --json | jq -r .author)
 check_eq "the author is never a candidate" "0" \
     "$(jq --arg a "$author" '[.[].candidates[].target.name | ascii_downcase | select(. == ($a|ascii_downcase))] | length' "$TMP/out")"
 check_eq "no bot is a candidate" "0" \

@@ -97,6 +97,18 @@ check "runs list" "$ATTN" runs list --repo $R --json
 check_eq "four runs listed" "4" "$(jq length "$TMP/out")"
 check "runs list --status failed" "$ATTN" runs list --repo $R --status failed --json
 check_eq "one failed run" "crashed" "$(jq -r '.[].run_id' "$TMP/out")"
+check_fails "an unknown status is a usage error, not an empty table" 2 "did you mean completed" \
+    "$ATTN" runs list --repo $R --status complete
+check "runs list --sort mrr --limit 1" "$ATTN" runs list --repo $R --status completed --sort mrr --limit 1 --json run_id,first_router
+check_eq "the best first router's MRR first, one row" "1" "$(jq length "$TMP/out")"
+"$ATTN" runs list --repo $R --status completed --json >"$TMP/all"
+check_eq "sorted by the first router's MRR" \
+    "$(jq -r 'max_by(.headline[.first_router].mrr) | .headline[.first_router].mrr' "$TMP/all")" \
+    "$(jq -r --arg id "$(jq -r '.[0].run_id' "$TMP/out")" '.[] | select(.run_id == $id) | .headline[.first_router].mrr' "$TMP/all")"
+check "runs list prints metric columns" "$ATTN" runs list --repo $R
+check_eq "the failed run's metrics are –, never 0.000" "1 0" \
+    "$(grep '^crashed ' "$TMP/out" | grep -c '–') $(grep '^crashed ' "$TMP/out" | grep -c '0\.000')"
+check_eq "the baseline's first router is popularity" "1" "$(grep "^$base " "$TMP/out" | grep -c ' popularity ')"
 check "runs tag --add" "$ATTN" runs tag "$exp" --repo $R --add keep-me
 check_eq "tags are sorted" '["first","keep-me"]' "$(sqlite3 "$reg" "SELECT tags FROM runs WHERE run_id='$exp'")"
 check "runs tag --remove" "$ATTN" runs tag "$exp" --repo $R --remove keep-me
@@ -106,7 +118,7 @@ check_eq "archiving keeps the files" "1" "$([ -d "$DIR/eval/$exp" ] && echo 1)"
 check "runs restore" "$ATTN" runs restore "$exp" --repo $R
 check_eq "restored" "active" "$(sqlite3 "$reg" "SELECT lifecycle FROM runs WHERE run_id='$exp'")"
 check_fails "a baseline run is protected from delete" 1 "protected" "$ATTN" runs delete "$base" --repo $R
-check "runs show has the audit trail" "$ATTN" runs show "$exp" --repo $R
+check "runs show has the audit trail" "$ATTN" runs show "$exp" --repo $R --json
 check_eq "audit trail" "start,complete,tag,untag,archive,restore" "$(jq -r '[.events[].action] | join(",")' "$TMP/out")"
 
 # --- cleanup ----------------------------------------------------------------------

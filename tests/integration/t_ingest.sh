@@ -141,7 +141,7 @@ check_eq "summary counts the gap" 1 "$(grep -c '1 gaps' "$TMP/out")"
 # (7) token errors
 stop_fake
 check_fails "no token against api.github.com: exit 2" 2 "GITHUB_TOKEN is not set" \
-    env -u GITHUB_TOKEN "$ATTN" ingest --repo $REPO --data-dir "$TMP/t"
+    env -u GITHUB_TOKEN -u GH_TOKEN PATH=/nonexistent "$ATTN" ingest --repo $REPO --data-dir "$TMP/t"
 start_fake "$SAMPLE" --token right-token
 GITHUB_TOKEN=wrong-token check_fails "bad token: exit 1 naming 401" 1 "401" \
     "$ATTN" ingest --repo $REPO --api-url "$API" --data-dir "$TMP/t"

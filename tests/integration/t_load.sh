@@ -22,22 +22,22 @@ check_eq "--quiet output is empty" "" "$(cat "$TMP/out")"
 check "contract check after load" "$ATTN" contract check --repo acme/widgets
 
 # Snapshots: the title before and at the rename instant (2024-01-02T00:00:00Z).
-check "snapshot at created_at" "$ATTN" snapshot --repo acme/widgets --pr 1
+check "snapshot at created_at" "$ATTN" snapshot --repo acme/widgets --pr 1 --json
 check_eq "title at creation is the rename's from" '"Old title"' "$(jq '.title' "$TMP/out")"
 check_eq "draft at creation from ready_for_review" "true" "$(jq '.draft' "$TMP/out")"
-check "snapshot one second before the rename" "$ATTN" snapshot --repo acme/widgets --pr 1 --as-of 2024-01-01T23:59:59Z
+check "snapshot one second before the rename" "$ATTN" snapshot --repo acme/widgets --pr 1 --as-of 2024-01-01T23:59:59Z --json
 check_eq "old title before the rename" '"Old title"' "$(jq '.title' "$TMP/out")"
-check "snapshot at the rename instant" "$ATTN" snapshot --repo acme/widgets --pr 1 --as-of 2024-01-02T00:00:00Z
+check "snapshot at the rename instant" "$ATTN" snapshot --repo acme/widgets --pr 1 --as-of 2024-01-02T00:00:00Z --json
 check_eq "new title at the rename instant" '"New title"' "$(jq '.title' "$TMP/out")"
 check_eq "labels at the rename instant" '["ui"]' "$(jq -c '.labels' "$TMP/out")"
-check "snapshot of the force-pushed PR" "$ATTN" snapshot --repo acme/widgets --pr 2
+check "snapshot of the force-pushed PR" "$ATTN" snapshot --repo acme/widgets --pr 2 --json
 check_eq "force push: head sha unknown at creation" "null" "$(jq '.head_sha' "$TMP/out")"
 check_eq "force push: leak_risk names it, and no later head's files leak in" "true|[]" \
     "$(jq -r '"\(.leak_risk | index("head_sha_unknown") != null and index("files_unknown_at_cutoff") != null)|\(.changed_files | tostring)"' "$TMP/out")"
-check "--allow-later-files shows the latest head's files" "$ATTN" snapshot --repo acme/widgets --pr 2 --allow-later-files
+check "--allow-later-files shows the latest head's files" "$ATTN" snapshot --repo acme/widgets --pr 2 --allow-later-files --json
 check_eq "flagged files_from_later_head" "true|true" \
     "$(jq -r '"\(.leak_risk | index("files_from_later_head") != null)|\(.changed_files | length > 0)"' "$TMP/out")"
-check "snapshot of the merged PR after the merge" "$ATTN" snapshot --repo acme/widgets --pr 4 --as-of 2024-01-03T00:00:00Z
+check "snapshot of the merged PR after the merge" "$ATTN" snapshot --repo acme/widgets --pr 4 --as-of 2024-01-03T00:00:00Z --json
 check_eq "state merged" '"merged"' "$(jq '.state' "$TMP/out")"
 check "snapshot output has sorted keys" sh -c "jq -S . '$TMP/out' | cmp -s - '$TMP/out'"
 

@@ -16,7 +16,8 @@ db_of() { echo "$(rdir "$1" "$2")/history.sqlite"; }
 j() { jq -r "$1" "$TMP/out"; }
 
 # ---- usage errors (one line, exit 2) ---------------------------------------------------
-check_fails "no --repo" 2 "repo OWNER/NAME is required" "$ATTN" pin --git-dir /x
+check_fails "no --repo" 2 "repo OWNER/NAME is required" \
+    sh -c 'cd "$1" && shift && exec "$@"' _ "$TMP" env -u GH_REPO "$ATTN" pin --git-dir /x
 check_fails "bad --pr" 2 "not a pull request number" "$ATTN" pin --repo $REPO --pr 0x1 --git-dir /x
 check_fails "unsafe --path" 2 "unsafe path" "$ATTN" pin --repo $REPO --path ../etc/passwd --git-dir /x
 check_fails "absolute --path" 2 "unsafe path" "$ATTN" pin --repo $REPO --path /etc/passwd --git-dir /x
@@ -24,7 +25,7 @@ check_fails "reserved --path" 2 "reserved" "$ATTN" pin --repo $REPO --path .pin.
 check_fails "bad --max-retries" 2 "max-retries" "$ATTN" pin --repo $REPO --max-retries x --git-dir /x
 check_fails "unknown option" 2 "unknown or incomplete option" "$ATTN" pin --repo $REPO --bogus
 check_fails "no token against api.github.com" 2 "GITHUB_TOKEN is not set" \
-    env -u GITHUB_TOKEN "$ATTN" pin --repo $REPO
+    env -u GITHUB_TOKEN -u GH_TOKEN PATH=/nonexistent "$ATTN" pin --repo $REPO
 check_fails "no store yet" 2 "no history store" "$ATTN" pin --repo $REPO --git-dir /x --data-dir "$TMP/none"
 check "--help" "$ATTN" pin --help
 
