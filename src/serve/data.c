@@ -38,15 +38,19 @@ json_t *attn_serve_repos(const attn_server *s)
     while ((e = readdir(d))) {
         if (!is_name(e->d_name))
             continue;
-        snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
-        if (!(d2 = opendir(sub)))
+        if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) >= sizeof(sub) ||
+            !(d2 = opendir(sub)))
             continue;
         while ((e2 = readdir(d2))) {
-            if (!is_name(e2->d_name))
+            int has;
+            if (!is_name(e2->d_name) ||
+                (size_t)snprintf(probe, sizeof(probe), "%s/%s/runs.sqlite", sub, e2->d_name) >=
+                    sizeof(probe))
                 continue;
-            snprintf(probe, sizeof(probe), "%s/%s/runs.sqlite", sub, e2->d_name);
-            int has = attn_fs_exists(probe);
-            snprintf(probe, sizeof(probe), "%s/%s/history.sqlite", sub, e2->d_name);
+            has = attn_fs_exists(probe);
+            if ((size_t)snprintf(probe, sizeof(probe), "%s/%s/history.sqlite", sub, e2->d_name) >=
+                sizeof(probe))
+                continue;
             if (has || attn_fs_exists(probe))
                 json_array_append_new(out, json_sprintf("%s/%s", e->d_name, e2->d_name));
         }

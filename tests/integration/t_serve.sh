@@ -77,7 +77,7 @@ CJ="$DIR/eval/_compare/${A}__vs__${B}/compare.json"
 check_eq "GET /api/compare: the same pairs as attn experiment compare" "200 true" \
     "$(req GET "/api/compare?run_a=$A&run_b=$B") $(jq --slurpfile c "$CJ" '.pairs == $c[0].pairs and .histograms == $c[0].histograms' "$TMP/body")"
 check_eq "GET /api/prompts/diff" "200 $A" "$(req GET "/api/prompts/diff?run_a=$A&run_b=$B") $(jq -r .run_a "$TMP/body")"
-check_eq "GET /api/recommendations" "200" "$(req GET "/api/recommendations?pr=$PR")"
+check_eq "GET /api/recommendations?pr=N before any webhook: 404 not_found" "404 not_found" "$(req GET "/api/recommendations?pr=$PR") $(err_code)"
 
 # --- errors -------------------------------------------------------------------
 check_eq "path trick in a run id: 400 invalid_id" "400 invalid_id" "$(req GET '/api/runs/..%2F..%2Fetc%2Fpasswd') $(err_code)"
@@ -179,6 +179,19 @@ check_eq "a slow client is timed out" "closed" "$(cat "$TMP/slow")"
 check_eq "the server still answers after bad input" "200" "$(req GET /api/repos)"
 kill -TERM "$SRV_PID"; wait "$SRV_PID"; rc=$?; SRV_PID=""
 check_eq "SIGTERM stops the server cleanly (exit 0)" "0" "$rc"
+# --- live recommendations: a webhook opens a PR; the baseline run's routers answer ---
+start_srv "$D1" ATTN_WEBHOOK_SECRET=wh
+NPR=$(jq '.pulls[-1].number' "$TMP/b.json")
+jq -c '{action: "opened", number: .pulls[-1].number, pull_request: .pulls[-1], repository: .repo}' "$TMP/b.json" >"$TMP/open.json"
+sig=$(openssl dgst -sha256 -hmac wh -r "$TMP/open.json" | cut -d' ' -f1)
+check_eq "webhook: a pull_request opened delivery" "200" "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'X-GitHub-Event: pull_request' \
+    -H 'X-GitHub-Delivery: live-1' -H "X-Hub-Signature-256: sha256=$sig" --data-binary @"$TMP/open.json" "$URL/webhook")"
+check_eq "GET /api/recommendations?pr=N: routed by the baseline run's routers" "200 $A null mentions,popularity true" \
+    "$(req GET "/api/recommendations?pr=$NPR") $(jq -r '[.baseline_run, .error, (.routes | keys | join(",")), (.routes.popularity.candidates | length > 0)] | map(tostring) | join(" ")' "$TMP/body")"
+check_eq "GET /api/recommendations lists it" "200 $NPR" "$(req GET /api/recommendations) $(jq -r '[.recommendations[].pr] | join(",")' "$TMP/body")"
+check_eq "GET /api/recommendations?pr= of another PR: 404" "404" "$(req GET '/api/recommendations?pr=999999')"
+check_eq "the live page shows it" "200 1" "$(req GET /live) $(grep -c "#$NPR" "$TMP/body")"
+stop_srv
 check_fails "serve: a bad --port is a usage error" 2 "port" "$ATTN" serve --port 70000
 check_fails "serve: a bad --bind is refused" 2 "bind" "$ATTN" serve --bind not-an-ip --port 0
 done_testing
