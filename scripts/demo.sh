@@ -65,5 +65,42 @@ echo "== attn experiment compare $BASE $CAND   (paired bootstrap over the same P
 $ATTN experiment compare $D "$BASE" "$CAND" --pair popularity:hybrid --pair mentions:hybrid \
     --pair popularity:stewards
 echo "(full comparison: $DATA/github/$REPO/eval/_compare/${BASE}__vs__${CAND}/compare.md)"
+
+# llm_rerank (an OpenAI-compatible model reorders the hybrid's top 10) against
+# the fake chat server (tests/fakellm) on loopback: record, then the same run
+# replayed from DATA/llm-cache with the server stopped, compared with the hybrid.
+echo "== attn prompt hash prompts/triage   (the prompt bundle's content hash and label)"
+$ATTN prompt hash prompts/triage --data-dir "$DATA"
+python3 tests/fakellm/fakellm.py --port 0 --port-file "$DATA/fakellm.port" --max-lifetime 900 \
+    2>"$DATA/fakellm.err" &
+LLMFAKE=$!
+trap 'kill $FAKE $LLMFAKE 2>/dev/null || true' EXIT
+i=0
+while [ ! -s "$DATA/fakellm.port" ]; do
+    i=$((i + 1))
+    if [ $i -gt 400 ]; then echo "demo: the fake LLM server did not start" >&2; exit 1; fi
+    sleep 0.05
+done
+export ATTN_LLM_BASE_URL="http://127.0.0.1:$(cat "$DATA/fakellm.port")/v1"
+mkdir -p "$DATA/github/$REPO/routing"
+cp routing/llm_prices.json "$DATA/github/$REPO/routing/"
+$ATTN experiment init $D --cohort "$DATA/cohort.json" --router llm_rerank --router hybrid \
+    --kind experimental --tag demo --out "$DATA/llm.json" --quiet
+echo "== attn experiment run (llm_rerank, ATTN_LLM_CACHE=record)"
+ATTN_LLM_CACHE=record $ATTN experiment run $D --spec "$DATA/llm.json" --cohort "$DATA/cohort.json" \
+    --run-id llm-record --quiet --json | jq -c '{run_id, llm: .llm.llm_rerank}'
+kill $LLMFAKE 2>/dev/null || true
+wait $LLMFAKE 2>/dev/null || true
+echo "== the same run in replay mode, the fake server stopped"
+ATTN_LLM_CACHE=replay $ATTN experiment run $D --spec "$DATA/llm.json" --cohort "$DATA/cohort.json" \
+    --run-id llm-replay --quiet --json | jq -c '{run_id, headline: (.headline | map_values(.mrr))}'
+E="$DATA/github/$REPO/eval"
+if diff -r -x manifest.json -x run_summary.json -x report.json -x report.md "$E/llm-record" "$E/llm-replay" >/dev/null; then
+    echo "replay reproduced the recorded per-PR routes and LLM exchanges byte for byte"
+else
+    echo "demo: the replay differs from the recording" >&2; exit 1
+fi
+echo "== attn experiment compare $CAND llm-replay --pair hybrid:llm_rerank"
+$ATTN experiment compare $D "$CAND" llm-replay --pair hybrid:llm_rerank
 echo "== the dashboard: runs, compare, drill-downs (JSON API under /api/); Ctrl-C stops it"
 echo "attn serve --data-dir $DATA    # then open the printed http://127.0.0.1:8080/"

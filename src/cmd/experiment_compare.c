@@ -77,6 +77,13 @@ static void print_prompt_diff(const json_t *d)
     size_t i;
     if (!d)
         return;
+    if (json_is_null(a) || json_is_null(b)) {
+        const json_t *x = json_is_null(a) ? b : a;
+        printf("prompt: only %s has one (%s@%s %.12s)\n", json_is_null(a) ? "B" : "A",
+               attn_json_str(x, "name"), attn_json_str(x, "version"),
+               attn_json_str(x, "prompt_hash"));
+        return;
+    }
     printf("prompt: A %s@%s %.12s -> B %s@%s %.12s: %s\n", attn_json_str(a, "name"),
            attn_json_str(a, "version"), attn_json_str(a, "prompt_hash"), attn_json_str(b, "name"),
            attn_json_str(b, "version"), attn_json_str(b, "prompt_hash"),

@@ -678,15 +678,14 @@ static int llm_account(run *R, const char *name, const json_t *res, json_t *line
     return 0;
 }
 
-/* Let routers with a prefetch hook (llm_rerank) start the next window's
- * remote work concurrently; snapshots are read again here, as do_pr frees
- * its own. */
-#define PREFETCH_WINDOW 256
+/* Let routers with a prefetch hook (llm_rerank) start remote work for the
+ * window after the one about to be routed, so it runs while this one is
+ * routed (the first window is asked for first). Snapshots are read again
+ * here, as do_pr frees its own. */
+#define PREFETCH_WINDOW 128
+static int prefetch_one(run *R, size_t i, attn_error *err);
 static int prefetch_window(run *R, size_t i, attn_error *err)
 {
-    size_t n = R->n - i < PREFETCH_WINDOW ? R->n - i : PREFETCH_WINDOW, k = 0;
-    attn_route_query *qs;
-    json_t **snaps;
     int rc = 0, any = 0;
     if (i % PREFETCH_WINDOW)
         return 0;
@@ -694,6 +693,19 @@ static int prefetch_window(run *R, size_t i, attn_error *err)
         any |= attn_router_has_prefetch(R->routers[r]);
     if (!any)
         return 0;
+    if (i == 0)
+        rc = prefetch_one(R, 0, err);
+    if (!rc && i + PREFETCH_WINDOW < R->n)
+        rc = prefetch_one(R, i + PREFETCH_WINDOW, err);
+    return rc;
+}
+
+static int prefetch_one(run *R, size_t i, attn_error *err)
+{
+    size_t n = R->n - i < PREFETCH_WINDOW ? R->n - i : PREFETCH_WINDOW, k = 0;
+    attn_route_query *qs;
+    json_t **snaps;
+    int rc = 0;
     qs = calloc(n, sizeof(*qs));
     snaps = calloc(n, sizeof(*snaps));
     if (!qs || !snaps)

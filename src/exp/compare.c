@@ -635,17 +635,25 @@ int attn_compare_runs(const char *dir_a, const char *dir_b, const attn_compare_o
 
     c.A = &A;
     c.B = &B;
-    if (run_prompt(&A) || run_prompt(&B)) {
-        json_t *nul = json_null();
-        prompt_diff = attn_prompt_diff_snapshots(run_prompt(&A) ? run_prompt(&A) : nul,
-                                                 run_prompt(&B) ? run_prompt(&B) : nul);
-        json_decref(nul);
+    if (run_prompt(&A) && run_prompt(&B)) {
+        prompt_diff = attn_prompt_diff_snapshots(run_prompt(&A), run_prompt(&B));
         if (prompt_diff) {
             c.prompt_changed = json_incref(json_object_get(prompt_diff, "changed_sections"));
             json_object_set_new(prompt_diff, "attribution",
                                 json_string("per-PR flips of LLM routers list the changed "
                                             "sections: heuristic attribution, not causality"));
         }
+    } else if (run_prompt(&A) || run_prompt(&B)) {
+        const json_t *p = run_prompt(&A) ? run_prompt(&A) : run_prompt(&B);
+        json_t *side = json_pack("{s:s?, s:s?, s:s?}", "name", attn_json_str(p, "name"), "version",
+                                 attn_json_str(p, "version"), "prompt_hash",
+                                 attn_json_str(p, "prompt_hash"));
+        prompt_diff = json_pack("{s:o, s:o, s:b, s:[], s:{}, s:s}", "a",
+                                run_prompt(&A) ? json_incref(side) : json_null(), "b",
+                                run_prompt(&B) ? json_incref(side) : json_null(), "same", 0,
+                                "changed_sections", "sections", "note",
+                                "only one run has a prompt bundle");
+        json_decref(side);
     }
     c.primary = A.primary;
     c.o = o;

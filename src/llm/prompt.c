@@ -330,7 +330,7 @@ static void split_lines(const char *t, lines *l)
     l->len = malloc(cap * sizeof(*l->len));
     if (!l->s || !l->len)
         return;
-    while (t) {
+    while (t && *t) {
         const char *e = strchr(t, '\n');
         if (l->n == cap) {
             cap *= 2;

@@ -29,6 +29,7 @@
 #include "util/json.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,18 @@ typedef struct {
 } base_memo;
 
 typedef struct {
+    pthread_t th;
+    int running;
+    attn_llm_client_opts opts;
+    attn_llm_call *calls;
+    char **bodies;
+    char (*keys)[65];
+    size_t n;
+    int rc;
+    attn_error err;
+} batch;
+
+typedef struct {
     attn_router *base;
     char *base_name, *model, *base_url, *api_key, *prices_path;
     attn_prompt *prompt;
@@ -67,6 +80,7 @@ typedef struct {
     base_memo *bm;
     size_t nbm, capbm;
     long hits, misses, live_calls, prefetched;
+    batch bg;
 } st;
 
 /* ---- small helpers ---------------------------------------------------------- */
@@ -129,6 +143,8 @@ static void data_dir_of(const char *repo_dir, char *out, size_t cap)
         out[n] = '\0';
 }
 
+static int batch_join(st *s, attn_error *err);
+
 /* ---- init / free ---------------------------------------------------------------- */
 
 static void rr_free(void *state)
@@ -136,6 +152,10 @@ static void rr_free(void *state)
     st *s = state;
     if (!s)
         return;
+    if (s->bg.running) {
+        attn_error e;
+        batch_join(s, &e);
+    }
     attn_router_free(s->base);
     attn_prompt_free(s->prompt);
     free(s->base_name);
@@ -435,17 +455,12 @@ static int from_cache(st *s, const char *key, answer *a, attn_error *err)
     return 0;
 }
 
-/* Live calls for bodies[i] (keys[i]); answers go to memory, and to the cache
- * in record mode when the status is 200. */
-static int call_live(st *s, char **bodies, char (*keys)[65], size_t n, attn_error *err)
+/* Answers of finished calls: into memory, and into the cache in record mode
+ * when the status is 200. */
+static int store_results(st *s, char (*keys)[65], attn_llm_call *calls, size_t n,
+                         attn_error *err)
 {
-    attn_llm_call *calls = calloc(n ? n : 1, sizeof(*calls));
-    int rc;
-    if (!calls)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        calls[i].body = bodies[i];
-    rc = attn_llm_call_batch(&s->copts, calls, n, err);
+    int rc = 0;
     s->live_calls += (long)n;
     for (size_t i = 0; i < n && !rc; i++) {
         answer a;
@@ -467,9 +482,99 @@ static int call_live(st *s, char **bodies, char (*keys)[65], size_t n, attn_erro
             rc = rc ? rc : attn_error_set(err, ATTN_ENOMEM, "out of memory");
         }
     }
-    for (size_t i = 0; i < n; i++)
-        attn_buf_free(&calls[i].response);
+    return rc;
+}
+
+static void free_calls(attn_llm_call *calls, char **bodies, char (*keys)[65], size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (calls)
+            attn_buf_free(&calls[i].response);
+        if (bodies)
+            free(bodies[i]);
+    }
     free(calls);
+    free(bodies);
+    free(keys);
+}
+
+/* Live calls for bodies[i] (keys[i]), now (takes the arrays). */
+static int call_live(st *s, char **bodies, char (*keys)[65], size_t n, attn_error *err)
+{
+    attn_llm_call *calls = calloc(n ? n : 1, sizeof(*calls));
+    int rc;
+    if (!calls) {
+        free_calls(NULL, bodies, keys, n);
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        calls[i].body = bodies[i];
+    rc = attn_llm_call_batch(&s->copts, calls, n, err);
+    if (!rc)
+        rc = store_results(s, keys, calls, n, err);
+    free_calls(calls, bodies, keys, n);
+    return rc;
+}
+
+/* The background batch: one worker thread runs a prefetched window's calls
+ * while eval routes the previous window; only the main thread touches the
+ * router state, at batch_join. At most one batch is in flight, so the
+ * concurrency limit holds. */
+static void *batch_main(void *p)
+{
+    batch *b = p;
+    b->rc = attn_llm_call_batch(&b->opts, b->calls, b->n, &b->err);
+    return NULL;
+}
+
+static int batch_join(st *s, attn_error *err)
+{
+    batch *b = &s->bg;
+    int rc;
+    if (!b->running)
+        return 0;
+    pthread_join(b->th, NULL);
+    b->running = 0;
+    rc = b->rc;
+    if (rc)
+        *err = b->err;
+    else
+        rc = store_results(s, b->keys, b->calls, b->n, err);
+    free_calls(b->calls, b->bodies, b->keys, b->n);
+    memset(b, 0, sizeof(*b));
+    return rc;
+}
+
+/* Start calls in the background (takes the arrays); runs them now when no
+ * thread can be started. */
+static int batch_start(st *s, char **bodies, char (*keys)[65], size_t n, attn_error *err)
+{
+    batch *b = &s->bg;
+    int rc;
+    if ((rc = batch_join(s, err))) {
+        free_calls(NULL, bodies, keys, n);
+        return rc;
+    }
+    if (!(b->calls = calloc(n ? n : 1, sizeof(*b->calls)))) {
+        free_calls(NULL, bodies, keys, n);
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        b->calls[i].body = bodies[i];
+    b->bodies = bodies;
+    b->keys = keys;
+    b->n = n;
+    b->opts = s->copts;
+    attn_error_clear(&b->err);
+    if (pthread_create(&b->th, NULL, batch_main, b) == 0) {
+        b->running = 1;
+        return 0;
+    }
+    batch_main(b);
+    b->running = 0;
+    rc = b->rc ? (*err = b->err, b->rc) : store_results(s, keys, b->calls, n, err);
+    free_calls(b->calls, bodies, keys, n);
+    memset(b, 0, sizeof(*b));
     return rc;
 }
 
@@ -477,10 +582,14 @@ static int get_answer(st *s, const char *key, const json_t *body, int64_t pr, an
                       attn_error *err)
 {
     int rc;
-    char *text;
-    char keys[1][65];
     if (mem_take(s, key, a) == 0)
         return 0;
+    if (s->bg.running) {
+        if ((rc = batch_join(s, err)))
+            return rc;
+        if (mem_take(s, key, a) == 0)
+            return 0;
+    }
     if (s->mode == ATTN_LLM_RECORD || s->mode == ATTN_LLM_REPLAY) {
         rc = from_cache(s, key, a, err);
         if (rc == 0) {
@@ -496,11 +605,16 @@ static int get_answer(st *s, const char *key, const json_t *body, int64_t pr, an
                                   "%s); record it first with ATTN_LLM_CACHE=record",
                                   (long long)pr, key, s->cache_dir);
     }
-    if (!(text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS)))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    memcpy(keys[0], key, 65);
-    rc = call_live(s, &text, keys, 1, err);
-    free(text);
+    {
+        char **bodies = calloc(1, sizeof(*bodies));
+        char(*keys)[65] = calloc(1, sizeof(*keys));
+        if (!bodies || !keys || !(bodies[0] = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS))) {
+            free_calls(NULL, bodies, keys, bodies && keys ? 1 : 0);
+            return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        }
+        memcpy(keys[0], key, 65);
+        rc = call_live(s, bodies, keys, 1, err);
+    }
     return rc ? rc : mem_take(s, key, a);
 }
 
@@ -701,16 +815,13 @@ static int rr_prefetch(void *state, const attn_route_ctx *ctx, const attn_route_
         json_decref(body);
     }
     if (!rc && m) {
-        rc = call_live(s, bodies, keys, m, err);
         s->prefetched += (long)m;
         /* Counted once here; route() then takes them from memory. */
         if (s->mode == ATTN_LLM_RECORD)
             s->misses += (long)m;
+        return batch_start(s, bodies, keys, m, err);
     }
-    for (size_t j = 0; j < m; j++)
-        free(bodies[j]);
-    free(bodies);
-    free(keys);
+    free_calls(NULL, bodies, keys, m);
     return rc;
 }
 

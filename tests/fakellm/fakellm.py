@@ -5,7 +5,8 @@ Python 3 standard library only. Binds 127.0.0.1 and never opens an outgoing conn
 
 POST /v1/chat/completions answers deterministically: it finds the input JSON of attn's
 prompt (the object starting '{"candidates":' in the last user message) and ranks the
-candidates in reverse base order ("reason": "fake: base rank N"), with usage
+candidates in reverse base order ("reason": "fake: base rank N"; in base order when the prompt
+says "keep the base order"), with usage
 prompt_tokens = len(request content) // 4 and completion_tokens = len(answer) // 4.
 
 Modes (--mode for every request, --rule PR=MODE for one PR number, or POST /_fake/mode
@@ -138,8 +139,10 @@ class Handler(BaseHTTPRequestHandler):
             self.send(200, "<html>oops</html>")
             return
         cands = inp.get("candidates", [])
+        # A prompt that says "keep the base order" gets it (so prompt versions differ).
+        order = cands if "keep the base order" in content else list(reversed(cands))
         ranking = [{"login": c["login"], "reason": "fake: base rank %d" % c.get("base_rank", 0)}
-                   for c in reversed(cands)]
+                   for c in order]
         if mode == "hallucinate":
             ranking.insert(1, {"login": "ghost-reviewer", "reason": "made up"})
         answer = json.dumps({"ranking": ranking}, sort_keys=True)

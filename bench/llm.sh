@@ -1,0 +1,47 @@
+#!/bin/sh
+# bench/llm.sh - llm_rerank throughput (issue 12): a 2,000-PR cohort against the
+# fake OpenAI-compatible server (tests/fakellm) answering after 200 ms, with
+# concurrency 8, in record mode (target < 60 s); then the same evaluation in
+# replay mode with the server stopped (target < 3 s). Prints the figures.
+# Env: BENCH_PRS (cohort size, default 2000), BENCH_DELAY_MS (default 200),
+# BENCH_DATA_DIR (default build/bench-llm), ATTN_BIN (default ./attn).
+set -eu
+cd "$(dirname "$0")/.."
+ATTN=${ATTN_BIN:-./attn}
+N=${BENCH_PRS:-2000}
+DELAY=${BENCH_DELAY_MS:-200}
+DATA=${BENCH_DATA_DIR:-build/bench-llm}
+R=synth/sample
+rm -rf "$DATA"
+mkdir -p "$DATA"
+export ATTN_DATA_DIR="$DATA"
+"$ATTN" synth --prs $((N * 13 / 10 + 200)) --seed 11 -o "$DATA/b.json" >/dev/null 2>&1
+"$ATTN" load --repo $R --bundle "$DATA/b.json" --quiet
+DB="$DATA/github/$R/history.sqlite"
+FROM=$(sqlite3 "$DB" "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', min(created_at) + 86400 * 14, 'unixepoch') FROM pull_requests")
+END=$(sqlite3 "$DB" "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', max(created_at), 'unixepoch') FROM pull_requests")
+"$ATTN" cohort create --repo $R --from "$FROM" --end-at "$END" --limit "$N" --seed 1 --out "$DATA/cohort.json" >/dev/null 2>&1
+echo "{\"prompt\": \"$PWD/prompts/triage\", \"concurrency\": 8}" >"$DATA/rr.json"
+mkdir -p "$DATA/github/$R/routing"
+cp routing/llm_prices.json "$DATA/github/$R/routing/llm_prices.json"
+
+python3 tests/fakellm/fakellm.py --port 0 --port-file "$DATA/port" --delay-ms "$DELAY" \
+    --max-lifetime 600 2>"$DATA/fake.err" &
+FAKE=$!
+trap 'kill $FAKE 2>/dev/null || true' EXIT
+i=0; while [ ! -s "$DATA/port" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+export ATTN_LLM_BASE_URL="http://127.0.0.1:$(cat "$DATA/port")/v1"
+EV="$ATTN eval run --repo $R --router llm_rerank --config llm_rerank=$DATA/rr.json --cohort $DATA/cohort.json --bootstrap 0 --quiet --json"
+now() { date +%s.%N; }
+t0=$(now)
+ATTN_LLM_CACHE=record $EV --run-id rec >"$DATA/rec.json"
+t1=$(now)
+kill $FAKE 2>/dev/null || true
+wait $FAKE 2>/dev/null || true
+ATTN_LLM_CACHE=replay $EV --run-id rec >"$DATA/rep.json"
+t2=$(now)
+n=$(jq .n "$DATA/rec.json")
+echo "llm_rerank over $n PRs, fake answers after ${DELAY} ms, concurrency 8:"
+echo "  record (live calls): $(echo "$t1 - $t0" | bc) s  (target < 60 s; ideal $(echo "$n * $DELAY / 8000" | bc) s)"
+echo "  replay (server stopped): $(echo "$t2 - $t1" | bc) s  (target < 3 s)"
+jq -c '{llm: .llm.llm_rerank | {prs, status, tokens_in, tokens_out, cost_usd}, stats: .llm_stats.llm_rerank}' "$DATA/rec.json"
