@@ -130,7 +130,8 @@ static int append(json_t **arr, json_t *v)
 }
 
 /* A PR or issue the normalizers can store faithfully (issue 18 defect 9):
- * a positive integer number, an integer id, and a string (or absent) title.
+ * a positive integer number and a string (or absent) title (a missing id is
+ * the normalizer's error, naming the PR).
  * Anything else is refused by name before the store is touched, never
  * merged, dropped or stored as NULL. */
 static int check_item(const json_t *v, const char *list, size_t i, int64_t *number,
@@ -146,9 +147,6 @@ static int check_item(const json_t *v, const char *list, size_t i, int64_t *numb
     if (*number <= 0)
         return attn_error_set(err, ATTN_EINVAL,
                               "bundle: %s[%zu] has number %lld; numbers are positive integers",
-                              list, i, (long long)*number);
-    if (!json_is_integer(json_object_get(v, "id")))
-        return attn_error_set(err, ATTN_EINVAL, "bundle: %s[%zu] (#%lld) has no integer 'id'",
                               list, i, (long long)*number);
     if (t && !json_is_string(t) && !json_is_null(t))
         return attn_error_set(err, ATTN_EINVAL,
@@ -181,11 +179,15 @@ static int unique_ids(const json_t *list, const char *name, attn_error *err)
         return 0;
     if (!(v = malloc(n * sizeof(*v))))
         return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    n = 0;
     json_array_foreach(list, i, x) {
-        v[i].id = json_integer_value(json_object_get(x, "id"));
-        v[i].at = i;
+        if (!json_is_integer(json_object_get(x, "id")))
+            continue;
+        v[n].id = json_integer_value(json_object_get(x, "id"));
+        v[n++].at = i;
     }
-    qsort(v, n, sizeof(*v), cmp_id_at);
+    if (n > 1)
+        qsort(v, n, sizeof(*v), cmp_id_at);
     for (i = 1; i < n && !rc; i++)
         if (v[i].id == v[i - 1].id)
             rc = attn_error_set(err, ATTN_EINVAL,

@@ -35,8 +35,8 @@ int attn_bundle_check(const json_t *bundle, const char *what, const char *repo,
 /* Normalize everything in the bundle into s, then rebuild the repo's
  * intervals, all in one transaction: any failure rolls the whole load back,
  * so the store is as it was. Reloading the same bundle inserts nothing new.
- * A PR or issue with a number <= 0, a non-integer id, an id another entry of
- * its list has, or a title that is not a string is refused (ATTN_EINVAL,
+ * A PR or issue with a number <= 0, an id another entry of its list has, or
+ * a title that is not a string is refused (ATTN_EINVAL,
  * naming the entry). */
 int attn_bundle_apply(attn_store *s, const json_t *bundle, attn_bundle_stats *stats,
                       attn_error *err);
