@@ -42,6 +42,7 @@ static const struct command commands[] = {
     {"model", cmd_model, "train the learned router's ranking model on PRs before a time (XGBoost)"},
     {"classify", cmd_classify, "classify run ids (W&B...) into run types and fields by a pattern registry"},
     {"export", cmd_export, "Parquet exports of the history (parquet) and flat tables of a run (run)"},
+    {"nightly", cmd_nightly, "daily evaluation: incremental, rolling cohort, experiment run, records push, cleanup"},
     {"records", cmd_records, "evaluation records in PostgreSQL: sql script, push (libpq), contract check"},
     {"boundary", cmd_boundary, "the boundary (area) model as of T: file -> area memberships (build)"},
     {"owners", cmd_owners, "who owns each path under a CODEOWNERS file (GitHub rules)"},

@@ -161,6 +161,7 @@ int cmd_owners(int argc, char **argv);
 int cmd_pin(int argc, char **argv);
 int cmd_prompt(int argc, char **argv);
 int cmd_pull_requests(int argc, char **argv);
+int cmd_nightly(int argc, char **argv);
 int cmd_records(int argc, char **argv);
 int cmd_renormalize(int argc, char **argv);
 int cmd_route(int argc, char **argv);

@@ -206,6 +206,25 @@ static const help_entry HELP[] = {
      "                   (default 30), --delete-after DAYS (default 90); or routing/retention.json\n\n"
      "examples:\n  attn runs list --repo o/r --status completed --sort mrr --limit 5\n"
      "  attn runs show exp-1a2b --repo o/r --json status,kind\n"},
+    {"attn nightly",
+     "The daily evaluation: incremental update, a rolling cohort of the last D days, the\n"
+     "experiment run, the records push and the retention cleanup, stopping at the first step that\n"
+     "fails. Idempotent per day: the day's cohort and spec live in DATA/github/O/R/nightly/DAY/,\n"
+     "the run is nightly-DAY, and a day already evaluated is not evaluated again.\n\n"
+     "flags:\n"
+     "  --spec FILE       experiment spec (attn experiment init); its routers, configs, truth and\n"
+     "                    promotion are kept, its cohort is replaced by the day's (required)\n"
+     "  --days D          cohort window length in days (default 7)\n"
+     "  --lag-days L      the window ends L days before DAY, so truth windows have closed\n"
+     "                    (default 2)\n"
+     "  --date DAY        the day, YYYY-MM-DD (default: today, UTC)\n"
+     "  --pg URL          push the run's records to PostgreSQL (default $ATTN_PG_URL; none: skip)\n"
+     "  --no-incremental  skip the API update (a store kept current by webhooks or another job)\n"
+     "  --api-url URL     passed to attn incremental (default as for attn ingest)\n\n"
+     "examples:\n"
+     "  attn nightly --repo rust-lang/rust-clippy --spec spec.json --days 7\n"
+     "  ATTN_PG_URL=postgresql:///evals attn nightly --repo o/r --spec spec.json --quiet\n"
+     "  (a cron line and a GitHub Actions workflow: docs/nightly.md)\n"},
     {"attn doctor",
      "Is the store ready for an evaluation? Horizon, stale cutoffs, pins, truth, gaps, leak\n"
      "risks (exit 0 ready, 1 not ready).\n\n"
