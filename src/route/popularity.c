@@ -21,9 +21,9 @@
  * Config (default_config below):
  *   lookback_days           window length in days, > 0 and <= 36500
  *   half_life_days          decay half-life in days, >= 0 (0: no decay)
- *   weights.review          weight of a submitted review (any state), >= 0
- *   weights.review_comment  weight of a diff comment, >= 0
- *   weights.comment         weight of a PR conversation comment, >= 0
+ *   weights.review          weight of a submitted review (any state), 0..1e6
+ *   weights.review_comment  weight of a diff comment, 0..1e6
+ *   weights.comment         weight of a PR conversation comment, 0..1e6
  * At least one weight must be > 0. The defaults count reviews only ("review
  * activity"); set the others to count comments too.
  *
@@ -60,6 +60,10 @@ static void pop_free(void *state)
     free(st);
 }
 
+/* A bigger weight buys no ranking power and lets a score overflow to
+ * infinity (1e308 ended as "out of memory"; issue 18 D10). */
+#define MAX_WEIGHT 1e6
+
 static int pop_init(const json_t *config, const attn_route_ctx *ctx, void **state,
                     attn_error *err)
 {
@@ -70,11 +74,11 @@ static int pop_init(const json_t *config, const attn_route_ctx *ctx, void **stat
     if (attn_bl_number(config, NAME, "lookback_days", 0, 1, 36500, &st->lookback_days, err) ||
         attn_bl_number(config, NAME, "half_life_days", 0, 0, INFINITY, &st->half_life_days,
                        err) ||
-        attn_bl_number(config, NAME, "weights.review", 0, 0, INFINITY,
+        attn_bl_number(config, NAME, "weights.review", 0, 0, MAX_WEIGHT,
                        &st->weight[ATTN_ACT_REVIEW], err) ||
-        attn_bl_number(config, NAME, "weights.review_comment", 0, 0, INFINITY,
+        attn_bl_number(config, NAME, "weights.review_comment", 0, 0, MAX_WEIGHT,
                        &st->weight[ATTN_ACT_REVIEW_COMMENT], err) ||
-        attn_bl_number(config, NAME, "weights.comment", 0, 0, INFINITY,
+        attn_bl_number(config, NAME, "weights.comment", 0, 0, MAX_WEIGHT,
                        &st->weight[ATTN_ACT_COMMENT], err)) {
         pop_free(st);
         return ATTN_EINVAL;

@@ -29,4 +29,7 @@ check_fails "credentials in --api-url are refused" 2 "carries credentials" \
 check_eq "and not echoed" 0 "$(grep -c CANARY "$TMP/err")"
 check_fails "--data-dir '' is refused" 2 "data directory is empty" \
     "$ATTN" load --repo $REPO --bundle "$ROOT/sample/sample.json" --data-dir ''
+echo '{"weights": {"review": 1e308}}' >"$TMP/huge.json"
+check_fails "a popularity weight of 1e308 is a config error, not 'out of memory'" 2 "weights.review must be" \
+    "$ATTN" route --repo $REPO --pr 3 --router popularity --config "popularity=$TMP/huge.json"
 done_testing
