@@ -41,7 +41,11 @@ static const help_entry HELP[] = {
      "                   GitHub Enterprise, else https://api.github.com)\n"
      "  --token-env NAME read the token from this variable only (default: $GITHUB_TOKEN, then\n"
      "                   $GH_TOKEN, then `gh auth token` when gh is installed)\n"
-     "  --max-wait S     longest wait for a rate-limit reset, in seconds (default: the client's)\n\n"
+     "  --max-wait S     longest wait for a rate-limit reset, in seconds (default: the client's)\n"
+     "  --deadline S     longest one request may go unanswered across its retries, in seconds\n"
+     "                   (default 300); each retry is announced on stderr\n"
+     "  --wait S         wait up to S seconds for another writer's lock (-1: forever; default:\n"
+     "                   fail at once, naming the holder)\n\n"
      "examples:\n  attn ingest --repo rust-lang/rust-clippy\n"
      "  GH_REPO=rust-lang/rust-clippy attn ingest --since 2024-01-01T00:00:00Z\n"},
     {"attn incremental",
@@ -50,7 +54,9 @@ static const help_entry HELP[] = {
      "flags:\n"
      "  --api-url URL    API root (default as for attn ingest)\n"
      "  --token-env NAME token variable (default $GITHUB_TOKEN, $GH_TOKEN, `gh auth token`)\n"
-     "  --max-wait S     longest wait for a rate-limit reset, in seconds\n\n"
+     "  --max-wait S     longest wait for a rate-limit reset, in seconds\n"
+     "  --deadline S     longest one request may go unanswered across its retries (default 300)\n"
+     "  --wait S         wait up to S seconds for another writer's lock (default: fail at once)\n\n"
      "examples:\n  attn incremental --repo rust-lang/rust-clippy\n"},
     {"attn pull-requests",
      "Backfill the pull requests created in a window (and, with --with-truth, their activity).\n\n"
@@ -58,11 +64,14 @@ static const help_entry HELP[] = {
      "  --from T         start of the window, " T_TIME " (required)\n"
      "  --end-at T       end of the window (required)\n"
      "  --with-truth     also fetch each PR's reviews and comments (default off)\n"
-     "  --api-url URL, --token-env NAME, --max-wait S   as for attn ingest\n\n"
+     "  --api-url URL, --token-env NAME, --max-wait S, --deadline S, --wait S   as for attn\n"
+     "                   ingest\n\n"
      "examples:\n  attn pull-requests --repo o/r --from 2024-05-01T00:00:00Z "
      "--end-at 2024-06-01T00:00:00Z\n"},
     {"attn renormalize",
      "Rebuild entities, events and intervals from the raw archive; makes no requests.\n\n"
+     "flags:\n  --wait S         wait up to S seconds for another writer's lock (default: fail at "
+     "once)\n\n"
      "examples:\n  attn renormalize --repo rust-lang/rust-clippy\n"},
     {"attn snapshot",
      "A PR's state as of a cutoff, read from events and intervals only. Prints a readable\n"

@@ -29,7 +29,7 @@
 
 #define DEFAULT_API "https://api.github.com"
 
-enum { OPT_SINCE = 300, OPT_API_URL, OPT_TOKEN_ENV, OPT_MAX_WAIT, OPT_FROM, OPT_END_AT,
+enum { OPT_SINCE = 300, OPT_API_URL, OPT_TOKEN_ENV, OPT_MAX_WAIT, OPT_DEADLINE, OPT_FROM, OPT_END_AT,
        OPT_WITH_TRUTH };
 
 static void print_report(const attn_cli *cli, const char *verb, const attn_ingest_report *r)
@@ -74,7 +74,7 @@ static int open_store(const attn_cli *cli, int create, attn_store **s, attn_erro
 
 struct ingest_args {
     attn_ingest_options *o;
-    const char *token_env, *since, *from, *end_at, *max_wait;
+    const char *token_env, *since, *from, *end_at, *max_wait, *deadline;
 };
 
 static int ingest_opt(void *ctx, int opt, const char *arg)
@@ -85,6 +85,7 @@ static int ingest_opt(void *ctx, int opt, const char *arg)
     case OPT_API_URL: a->o->api_url = arg; return 0;
     case OPT_TOKEN_ENV: a->token_env = arg; return 0;
     case OPT_MAX_WAIT: a->max_wait = arg; return 0;
+    case OPT_DEADLINE: a->deadline = arg; return 0;
     case OPT_FROM: a->from = arg; return 0;
     case OPT_END_AT: a->end_at = arg; return 0;
     case OPT_WITH_TRUTH: a->o->with_truth = 1; return 0;
@@ -110,6 +111,7 @@ static int run(int argc, char **argv, attn_ingest_flow flow, const char *usage, 
         {"api-url", required_argument, NULL, OPT_API_URL},
         {"token-env", required_argument, NULL, OPT_TOKEN_ENV},
         {"max-wait", required_argument, NULL, OPT_MAX_WAIT},
+        {"deadline", required_argument, NULL, OPT_DEADLINE},
         {"from", required_argument, NULL, OPT_FROM},
         {"end-at", required_argument, NULL, OPT_END_AT},
         {"with-truth", no_argument, NULL, OPT_WITH_TRUTH},
@@ -120,7 +122,7 @@ static int run(int argc, char **argv, attn_ingest_flow flow, const char *usage, 
     attn_ingest_report rep;
     attn_store *s = NULL;
     attn_store_lock *lock = NULL;
-    struct ingest_args a = {&o, "GITHUB_TOKEN", NULL, NULL, NULL, NULL};
+    struct ingest_args a = {&o, "GITHUB_TOKEN", NULL, NULL, NULL, NULL, NULL};
     const char *token_env, *since, *from, *end_at, *max_wait, *token_src = NULL;
     char api_buf[512], *token = NULL;
     int rc, named;
@@ -154,6 +156,14 @@ static int run(int argc, char **argv, attn_ingest_flow flow, const char *usage, 
         if (*end || v < 0)
             return attn_cli_usage(usage, "--max-wait takes whole seconds, not '%s'", max_wait);
         o.max_wait_s = v;
+    }
+    if (a.deadline) {
+        char *end;
+        long long v = strtoll(a.deadline, &end, 10);
+        if (!*a.deadline || *end || v < 1 || v > 86400)
+            return attn_cli_usage(usage, "--deadline takes whole seconds from 1 to 86400, not '%s'",
+                                  a.deadline);
+        o.deadline_s = v;
     }
     if (flow == ATTN_INGEST_WINDOW && o.from >= o.end_at)
         return attn_cli_usage(usage, "--from must be before --end-at");
@@ -205,7 +215,7 @@ int cmd_ingest(int argc, char **argv)
 {
     return run(argc, argv, ATTN_INGEST_FULL,
                "attn ingest --repo O/R [--since T] [--api-url URL] [--token-env NAME] "
-               "[--max-wait S] [--wait S] [--quiet] [--json] [--data-dir D]",
+               "[--max-wait S] [--deadline S] [--wait S] [--quiet] [--json] [--data-dir D]",
                "ingest");
 }
 
@@ -213,7 +223,7 @@ int cmd_incremental(int argc, char **argv)
 {
     return run(argc, argv, ATTN_INGEST_INCREMENTAL,
                "attn incremental --repo O/R [--api-url URL] [--token-env NAME] [--max-wait S] "
-               "[--wait S] [--quiet] [--json] [--data-dir D]",
+               "[--deadline S] [--wait S] [--quiet] [--json] [--data-dir D]",
                "incremental");
 }
 
@@ -221,7 +231,8 @@ int cmd_pull_requests(int argc, char **argv)
 {
     return run(argc, argv, ATTN_INGEST_WINDOW,
                "attn pull-requests --repo O/R --from T --end-at T [--with-truth] [--api-url URL] "
-               "[--token-env NAME] [--max-wait S] [--wait S] [--quiet] [--json] [--data-dir D]",
+               "[--token-env NAME] [--max-wait S] [--deadline S] [--wait S] [--quiet] [--json] "
+               "[--data-dir D]",
                "pull-requests");
 }
 

@@ -81,6 +81,7 @@ void attn_gh_options_init(attn_gh_options *o)
     o->api_url = "https://api.github.com";
     o->user_agent = "attn/" ATTN_VERSION;
     o->timeout_s = 60;
+    o->deadline_s = 300;
     o->connect_timeout_s = 10;
     o->max_retries = 5;
     o->rate_reserve = 50;
@@ -365,6 +366,8 @@ int attn_gh_client_new(const attn_gh_options *opts, attn_gh_client **out, attn_e
         c->o.max_retries = 0;
     if (c->o.timeout_s <= 0)
         c->o.timeout_s = 60;
+    if (c->o.deadline_s <= 0)
+        c->o.deadline_s = 300;
     if (c->o.connect_timeout_s <= 0)
         c->o.connect_timeout_s = 10;
     attn_prng_seed(&c->prng, c->o.jitter_seed);
@@ -575,9 +578,11 @@ static int get_loop(attn_gh_client *c, const char *url, const char *etag,
                     const char *last_modified, attn_gh_response *resp, attn_error *err)
 {
     int transient = 0, secondary = 0, secondary_backoffs = 0, primary = 0, rc;
+    double unanswered = 0;   /* seconds spent on failed attempts and their back-offs */
 
     for (int attempt = 0;; attempt++) {
         struct curl_slist *hdrs;
+        double took = 0, left = (double)c->o.deadline_s - unanswered;
         transfer t = {resp, ATTN_BUF_INIT, -1, 0};
         CURLcode cc;
         long connects = 0;
@@ -600,6 +605,10 @@ static int get_loop(attn_gh_client *c, const char *url, const char *etag,
         resp->rate_limit = resp->rate_remaining = resp->rate_reset = -1;
         c->errbuf[0] = '\0';
         curl_easy_setopt(c->h, CURLOPT_URL, url);
+        /* the last attempt gets only what is left of the deadline */
+        curl_easy_setopt(c->h, CURLOPT_TIMEOUT,
+                         (long)(left < (double)c->o.timeout_s ? (left < 1 ? 1 : left)
+                                                               : (double)c->o.timeout_s));
         curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &t);
         curl_easy_setopt(c->h, CURLOPT_HEADERDATA, &t);
@@ -612,6 +621,7 @@ static int get_loop(attn_gh_client *c, const char *url, const char *etag,
         if (curl_easy_getinfo(c->h, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK)
             c->stats.connects += connects;
         curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &resp->status);
+        curl_easy_getinfo(c->h, CURLINFO_TOTAL_TIME, &took);
 
         if (t.oom) {
             attn_buf_free(&t.link);
@@ -632,8 +642,23 @@ static int get_loop(attn_gh_client *c, const char *url, const char *etag,
         if (cc != CURLE_OK) {
             /* A short read or reset leaves a partial body: never hand it out. */
             attn_buf_clear(&resp->body);
+            unanswered += took;
             if (transient_curl(cc) && transient < c->o.max_retries) {
-                wait_for(c, backoff_delay(c, c->o.backoff_base_s, transient), "a retry", -1);
+                double d = backoff_delay(c, c->o.backoff_base_s, transient);
+                if (unanswered + d >= (double)c->o.deadline_s)
+                    return attn_error_set(err, ATTN_EHTTP,
+                                          "GET %s: no answer within %ld s (%d attempt%s, last: %s); "
+                                          "check the server and --api-url, then rerun (the run "
+                                          "resumes at its checkpoint)",
+                                          url, c->o.deadline_s, attempt + 1, attempt ? "s" : "",
+                                          c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
+                if (c->o.progress || c->o.verbose)
+                    fprintf(stderr, "%sattn: %s did not answer (%s); retry %d of %d in %.0f s\n",
+                            c->o.progress ? "\r\033[K" : "", c->host,
+                            c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc), transient + 1,
+                            c->o.max_retries, ceil(d));
+                wait_for(c, d, "a retry", -1);
+                unanswered += d;
                 transient++;
                 continue;
             }
@@ -716,9 +741,13 @@ static int get_loop(attn_gh_client *c, const char *url, const char *etag,
             return final_error(c, url, resp, err);
         }
         if (resp->status >= 500 && resp->status <= 599 && transient < c->o.max_retries) {
-            wait_for(c, backoff_delay(c, c->o.backoff_base_s, transient), "a retry", -1);
-            transient++;
-            continue;
+            double d = backoff_delay(c, c->o.backoff_base_s, transient);
+            unanswered += took + d;
+            if (unanswered < (double)c->o.deadline_s) {
+                wait_for(c, d, "a retry", -1);
+                transient++;
+                continue;
+            }
         }
         if (resp->status >= 500)
             return attn_error_set(err, ATTN_EHTTP,

@@ -27,6 +27,9 @@ typedef struct {
     const char *token;          /* may be NULL (unauthenticated); never logged */
     const char *user_agent;     /* default "attn/<version>" */
     long timeout_s;             /* whole-request timeout, default 60 */
+    long deadline_s;            /* longest one GET may go unanswered across its retries
+                                 * (transport errors and 5xx; rate-limit waits are
+                                 * max_wait_s's), default 300 */
     long connect_timeout_s;     /* default 10 */
     int max_retries;            /* 5xx/transport retries, default 5 */
     int64_t rate_reserve;       /* wait for reset when remaining < reserve, default 50 */

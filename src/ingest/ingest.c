@@ -1395,6 +1395,8 @@ int attn_ingest_run(attn_store *s, attn_ingest_flow flow, const attn_ingest_opti
     go.verbose = o->verbose;
     if (o->max_wait_s >= 0)
         go.max_wait_s = o->max_wait_s;
+    if (o->deadline_s > 0)
+        go.deadline_s = (long)o->deadline_s;
     if ((rc = attn_gh_client_new(&go, &f.gh, err)))
         goto out;
 

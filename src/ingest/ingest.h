@@ -81,6 +81,7 @@ typedef struct {
     int64_t from, end_at;     /* pull-requests window [from, end_at) */
     int with_truth;
     int64_t max_wait_s;       /* < 0: client default */
+    int64_t deadline_s;       /* <= 0: client default (300 s without an answer per request) */
     int progress;             /* 0 none, 1 live line (tty), 2 a line every 10 s (util/progress.h) */
     int verbose;              /* log every request on stderr (github/client.h) */
     int quiet;                /* no gap warnings */

@@ -32,4 +32,27 @@ check_fails "--data-dir '' is refused" 2 "data directory is empty" \
 echo '{"weights": {"review": 1e308}}' >"$TMP/huge.json"
 check_fails "a popularity weight of 1e308 is a config error, not 'out of memory'" 2 "weights.review must be" \
     "$ATTN" route --repo $REPO --pr 3 --router popularity --config "popularity=$TMP/huge.json"
+
+# A server that accepts and never answers: --deadline bounds the whole request
+# (6 x 60 s before), and each retry is announced.
+python3 -c "
+import socket, sys, time
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(16)
+open(sys.argv[1], 'w').write(str(s.getsockname()[1])); time.sleep(60)
+" "$TMP/mute.port" &
+MUTE=$!
+i=0; while [ ! -s "$TMP/mute.port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+t0=$(date +%s)
+check_fails "a mute server: the deadline ends the request" 1 "no answer within 3 s" \
+    "$ATTN" ingest --repo $REPO --api-url "http://127.0.0.1:$(cat "$TMP/mute.port")" --data-dir "$TMP/m" \
+    --deadline 3 --quiet
+t1=$(date +%s)
+check_eq "within the deadline, not 6 x 60 s" "1" "$([ $((t1 - t0)) -lt 20 ] && echo 1 || echo 0)"
+kill $MUTE 2>/dev/null; wait $MUTE 2>/dev/null
+"$ATTN" ingest --repo $REPO --api-url "http://127.0.0.1:9" --data-dir "$TMP/r" --deadline 4 --verbose \
+    >"$TMP/out" 2>"$TMP/err"
+check_eq "a refused connection is retried, each retry on stderr, then stops" "1 1" \
+    "$([ "$(grep -c 'did not answer.*retry 1 of' "$TMP/err")" -ge 1 ] && echo 1) $(grep -c 'no answer within 4 s' "$TMP/err")"
+check_fails "--deadline must be whole seconds" 2 "--deadline takes whole seconds" \
+    "$ATTN" incremental --repo $REPO --deadline soon
 done_testing
