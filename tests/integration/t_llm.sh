@@ -158,7 +158,8 @@ check_eq "report.json total matches" "true" "$(jq --argjson s "$s" '(.llm.llm_re
 check_eq "report.md has the LLM table" "1" "$(sed -n '/^## LLM usage/,$p' "$RD/report.md" | grep -c '^| llm_rerank | 12 | 12 | 0 | 0 |')"
 check_eq "the manifest holds the prompt bundle snapshot" "$H1 1.0.0" \
     "$(jq -r '.routers[] | select(.name == "llm_rerank") | .llm.prompt | "\(.prompt_hash) \(.version)"' "$RD/manifest.json")"
-check_eq "per-PR request and answer entries" "2" "$(ls "$RD/prs/$P1/llm/llm_rerank" | wc -l | tr -d ' ')"
+check_eq "per-PR request and answer entries" "2" \
+    "$("$ATTN" artifacts show llm1 --repo $R --pr "$P1" --router llm_rerank | jq '[keys[] | select(startswith("llm/llm_rerank/"))] | length')"
 cp -r "$RD" "$TMP/llm1"
 stop_llm
 ATTN_LLM_CACHE=replay check "the same eval in replay, server stopped" $EV $PRS --run-id llm1
