@@ -145,6 +145,7 @@ static int do_parquet(int argc, char **argv)
         return attn_cli_usage(USAGE_PARQUET, "--export-run-id ID is required");
     attn_export_opts_default(&o);
     o.data_dir = cli.data_dir, o.repo = cli.repo, o.export_run_id = po.id, o.quiet = cli.quiet;
+    o.progress = cli.quiet ? 0 : cli.progress;
     o.include_text = po.text, o.include_truth = po.truth;
     rg = (int64_t)o.pq.rg_rows, dict = (int64_t)o.pq.dict_bytes;
     if ((po.from && attn_time_parse(po.from, &o.from, &err) && attn_error_wrap(&err, "--from")) ||

@@ -8,6 +8,7 @@
  * intent window (seconds).
  */
 #include "export/export.h"
+#include "util/progress.h"
 #include "export/table.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -207,9 +208,17 @@ json_t *attn_export_schema_json(const attn_pq_col *cols, const char *const *as_o
     return a;
 }
 
+/* The progress line of one table's export (a live line or periodic lines). */
+typedef struct {
+    attn_progress p;
+    const char *table;
+} table_progress;
+
 static void progress(void *ctx, int64_t rows)
 {
-    fprintf(stderr, "export: %s: %lld rows\n", (const char *)ctx, (long long)rows);
+    table_progress *tp = ctx;
+    attn_progress_show(&tp->p, 0, "export: %s: %lld rows, %.0f rows/s", tp->table,
+                       (long long)rows, rows / (attn_progress_elapsed(&tp->p) + 1e-9));
 }
 
 /* One table: run its statement into dir/<name>.parquet; its manifest entry into tables. */
@@ -236,8 +245,13 @@ static int export_table(sqlite3 *db, const table_spec *t, const int64_t *params,
     }
     snprintf(path, sizeof(path), "%s/%s.parquet", dir, t->name);
     rc = attn_sink_open(path, ATTN_SINK_PARQUET, cols, t->ncols, &o->pq, &sink, err);
-    if (!rc)
-        rc = attn_sink_from_stmt(sink, st, o->quiet ? NULL : progress, (void *)t->name, err);
+    if (!rc) {
+        table_progress tp;
+        attn_progress_init(&tp.p, o->quiet ? ATTN_PROGRESS_OFF : o->progress);
+        tp.table = t->name;
+        rc = attn_sink_from_stmt(sink, st, tp.p.mode ? progress : NULL, &tp, err);
+        attn_progress_break(&tp.p);
+    }
     sqlite3_finalize(st);
     if (rc) {
         attn_sink_abort(sink);

@@ -29,6 +29,7 @@ typedef struct {
     int64_t intent_window_minutes;  /* truth_intent: requests in [cutoff, cutoff + this) (60) */
     attn_pq_opts pq;
     int quiet;
+    int progress;                   /* ATTN_PROGRESS_* (util/progress.h); 0 with quiet */
 } attn_export_opts;
 
 void attn_export_opts_default(attn_export_opts *o);
