@@ -247,7 +247,7 @@ if [ "$rc2" -eq 1 ] && grep -q "run twice is already being run by pid $p1 (attn 
 elif [ "$rc2" -eq 0 ]; then ok "the second ran after the first (no overlap this time)"
 else not_ok "second run: exit $rc2, $(cat "$TMP/e2.err")"; fi
 check_eq "the registry says completed" completed \
-    "$("$ATTN" runs show twice --repo $REPO --data-dir "$D" | jq -r .status)"
+    "$("$ATTN" runs show twice --repo $REPO --data-dir "$D" --json | jq -r .status)"
 check_eq "no eval/.old-* left behind" 0 "$(ls -a "$D/github/synth/sample/eval" | grep -c '^\.old-')"
 # kill -9 mid-run: the row is failed at the next look, delete needs no --force
 "$ATTN" experiment run --repo $REPO --spec "$TMP/spec250.json" --cohort "$TMP/c250.json" --run-id k10 \
@@ -257,11 +257,11 @@ lockf=$D/github/synth/sample/locks/run-k10.lock
 i=0; while [ ! -s "$lockf" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
 kill -9 $p1; wait $p1 2>/dev/null
 check_eq "a killed run is failed, not running" failed \
-    "$("$ATTN" runs list --repo $REPO --data-dir "$D" >/dev/null; "$ATTN" runs show k10 --repo $REPO --data-dir "$D" | jq -r .status)"
-check_eq "with the reason" 1 "$("$ATTN" runs show k10 --repo $REPO --data-dir "$D" | jq -r .error | grep -c 'died before it finished')"
+    "$("$ATTN" runs list --repo $REPO --data-dir "$D" >/dev/null; "$ATTN" runs show k10 --repo $REPO --data-dir "$D" --json | jq -r .status)"
+check_eq "with the reason" 1 "$("$ATTN" runs show k10 --repo $REPO --data-dir "$D" --json | jq -r .error | grep -c 'died before it finished')"
 check "runs delete takes it without --force" "$ATTN" runs delete k10 --repo $REPO --data-dir "$D"
 check_eq "a live run is not reaped" completed \
-    "$("$ATTN" runs show twice --repo $REPO --data-dir "$D" | jq -r .status)"
+    "$("$ATTN" runs show twice --repo $REPO --data-dir "$D" --json | jq -r .status)"
 
 stop_fake
 done_testing

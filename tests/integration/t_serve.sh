@@ -62,7 +62,7 @@ check_eq "GET /api/runs?kind=baseline" "200 $A" "$(req GET "/api/runs?repo=$R&ki
 check_eq "GET /api/runs?tag=cand" "200 $B" "$(req GET "/api/runs?tag=cand") $(jq -r '[.runs[].run_id] | join(",")' "$TMP/body")"
 check_eq "GET /api/runs?experiment_id=e2" "200 1" "$(req GET "/api/runs?experiment_id=e2") $(jq '.runs | length' "$TMP/body")"
 check_eq "GET /api/runs?lifecycle=archived (none yet)" "200 0" "$(req GET "/api/runs?lifecycle=archived") $(jq '.runs | length' "$TMP/body")"
-"$ATTN" runs show "$A" --repo $R >"$TMP/show.json"
+"$ATTN" runs show "$A" --repo $R --json >"$TMP/show.json"
 check_eq "GET /api/runs/ID: the registry row of attn runs show" "200 true" \
     "$(req GET "/api/runs/$A?repo=$R") $(jq --slurpfile s "$TMP/show.json" '(.run) == ($s[0] | del(.events))' "$TMP/body")"
 check_eq "  with its report and manifest" "$A $A" "$(jq -r '[.report.run_id, .manifest.run_id] | join(" ")' "$TMP/body")"
@@ -141,7 +141,7 @@ norm() { "$ATTN" runs list --repo $R --json --data-dir "$1" --lifecycle "$2" | s
 for l in active archived deleted; do
     check_eq "registry rows ($l) equal to attn runs doing the same" "$(norm "$D2" $l)" "$(norm "$D1" $l)"
 done
-ev() { "$ATTN" runs show "$1" --repo $R --data-dir "$2" | jq -c '[.events[] | [.action, .detail, .at]]'; }
+ev() { "$ATTN" runs show "$1" --repo $R --data-dir "$2" --json | jq -c '[.events[] | [.action, .detail, .at]]'; }
 check_eq "audit trail equal to attn runs doing the same" "$(ev "$B" "$D2")" "$(ev "$B" "$D1")"
 check_eq "POST kind baseline" "200 baseline" "$(req POST "/api/runs/$B/kind" '{"kind":"baseline"}' s3cret) $(jq -r .kind "$TMP/body")"
 check_eq "POST kind experimental" "200 experimental" "$(req POST "/api/runs/$B/kind" '{"kind":"experimental"}' s3cret) $(jq -r .kind "$TMP/body")"
