@@ -86,6 +86,7 @@ bench: deps
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
 	@echo "== bench/ingest.sh"; ATTN_BIN=$(CURDIR)/$(BIN) sh bench/ingest.sh
 	@echo "== bench/eval.sh"; ATTN_BIN=$(CURDIR)/$(BIN) sh bench/eval.sh
+	@echo "== bench/llm.sh"; ATTN_BIN=$(CURDIR)/$(BIN) sh bench/llm.sh
 
 # Ingestion of the real rust-clippy history (../shared/data/rust-clippy); skips when absent.
 bench-real: deps
