@@ -163,6 +163,7 @@ bench: deps
 	@echo "== bench/eval.sh"; ATTN_BIN=$(CURDIR)/$(BIN) sh bench/eval.sh
 	@echo "== bench/serve.sh"; ATTN_BIN=$(CURDIR)/$(BIN) BENCH_SERVE=$(CURDIR)/$(BUILD)/bench/bench_serve sh bench/serve.sh
 	@echo "== bench/export.sh"; ATTN_BIN=$(CURDIR)/$(BIN) sh bench/export.sh
+	@echo "== bench/llm.sh"; ATTN_BIN=$(CURDIR)/$(BIN) sh bench/llm.sh
 
 # Ingestion of the real rust-clippy history (../shared/data/rust-clippy); skips when absent.
 bench-real: deps

@@ -42,6 +42,6 @@ ATTN_LLM_CACHE=replay $EV --run-id rec >"$DATA/rep.json"
 t2=$(now)
 n=$(jq .n "$DATA/rec.json")
 echo "llm_rerank over $n PRs, fake answers after ${DELAY} ms, concurrency 8:"
-echo "  record (live calls): $(echo "$t1 - $t0" | bc) s  (target < 60 s; ideal $(echo "$n * $DELAY / 8000" | bc) s)"
-echo "  replay (server stopped): $(echo "$t2 - $t1" | bc) s  (target < 3 s)"
+echo "  record (live calls): $(awk "BEGIN {printf \"%.1f\", $t1 - $t0}") s  (target < 60 s; ideal $(awk "BEGIN {printf \"%.0f\", $n * $DELAY / 8000}") s)"
+echo "  replay (server stopped): $(awk "BEGIN {printf \"%.1f\", $t2 - $t1}") s  (target < 3 s)"
 jq -c '{llm: .llm.llm_rerank | {prs, status, tokens_in, tokens_out, cost_usd}, stats: .llm_stats.llm_rerank}' "$DATA/rec.json"

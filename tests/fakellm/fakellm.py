@@ -93,6 +93,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         st = self.server.state
+        t0 = time.monotonic()
         n = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(n)
         if self.path == "/_fake/mode":
@@ -123,7 +124,8 @@ class Handler(BaseHTTPRequestHandler):
             tries = st.tries[key] = st.tries.get(key, 0) + 1
             mode = st.rules.get(pr, st.mode)
         if st.delay:
-            time.sleep(st.delay)
+            # The answer leaves --delay-ms after the request arrived, parsing included.
+            time.sleep(max(0.0, st.delay - (time.monotonic() - t0)))
         if mode == "timeout":
             time.sleep(st.timeout_sleep)
         if mode == "429" and tries == 1:
@@ -170,7 +172,8 @@ def main():
     p.add_argument("--port-file", help="write the port here (atomically) once listening")
     p.add_argument("--mode", default="ok", help="answer mode for every request (see above)")
     p.add_argument("--rule", action="append", help="PR=MODE: a mode for one PR number")
-    p.add_argument("--delay-ms", type=float, default=0.0, help="delay before every answer")
+    p.add_argument("--delay-ms", type=float, default=0.0,
+                   help="answer this long after the request arrived (parsing included)")
     p.add_argument("--timeout-sleep", type=float, default=5.0, help="sleep of mode timeout (s)")
     p.add_argument("--max-lifetime", type=float, default=600.0, help="exit after this many s")
     args = p.parse_args()

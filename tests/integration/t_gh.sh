@@ -102,7 +102,7 @@ check_eq "experiment --help lists all seven subcommands" "7" \
 for c in $("$ATTN" __complete ""); do
     "$ATTN" help "$c" >"$TMP/h" 2>&1
     check_eq "attn help $c: usage and an example" "1 1" \
-        "$(grep -c '^usage:' "$TMP/h" | tr -d ' ') $(grep -cE '^(examples:|  -o)' "$TMP/h" | awk '{print ($1 > 0)}')"
+        "$(grep -c '^usage:' "$TMP/h" | tr -d ' ') $(grep -ciE '^ *(examples?:|  -o)' "$TMP/h" | awk '{print ($1 > 0)}')"
 done
 check "-h is --help" "$ATTN" route -h
 check_eq "-h prints the flags" "1" "$(grep -c '^  --top-k K' "$TMP/out")"
