@@ -121,11 +121,15 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS   = $(CSTD) $(WARN) -O1 -g -fno-omit-frame-pointer -Isrc $(PKG_CFLAGS)
 FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
-FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/gen/classify_builtin.o
 
 $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/gen/classify_builtin.o: $(BUILD)/gen/classify_builtin.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c $< -o $@
 
 $(FUZZ_BUILD)/libattn.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
@@ -179,22 +183,12 @@ valgrind-demo: deps
 	@$(MAKE) --no-print-directory attn
 	@DEMO_PRS=250 ATTN_WRAP="valgrind --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite -q" ./scripts/demo.sh
 
-# libFuzzer target for the classification config parser (tests/fuzz/); needs
-# clang with libclang-rt. Self-contained: builds only what it needs under
-# build/fuzz. FUZZ_TIME seconds (default 60).
+# The classification config parser alone, for FUZZ_TIME seconds (default 60).
 .PHONY: fuzz-classify
-FUZZ_CC   ?= clang
 FUZZ_TIME ?= 60
-FUZZ_CLASSIFY_SRC := tests/fuzz/fuzz_classify_config.c $(wildcard src/classify/*.c) \
-                     src/util/buf.c src/util/error.c src/util/fs.c
-fuzz-classify: $(BUILD)/gen/classify_builtin.c
-	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS) \
-	  $(FUZZ_CLASSIFY_SRC) $(BUILD)/gen/classify_builtin.c -o build/fuzz/fuzz_classify_config \
-	  $(PKG_LIBS) -lm
-	@mkdir -p build/fuzz/corpus_classify
-	build/fuzz/fuzz_classify_config -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
-	  build/fuzz/corpus_classify tests/fuzz/corpus/classify_config
+fuzz-classify: deps
+	@$(MAKE) --no-print-directory $(FUZZ_BUILD)/fuzz_classify_config
+	@./scripts/fuzz-run $(FUZZ_TIME) $(FUZZ_BUILD)/fuzz_classify_config
 
 clean:
 	rm -rf build attn
