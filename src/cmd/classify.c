@@ -9,6 +9,7 @@
  * Reads no store and needs no --repo. Output files (--group) are written
  * atomically and are byte-identical on rerun.
  */
+#include "export/table.h"
 #include "classify/classify.h"
 #include "cmd/cmd.h"
 #include "util/buf.h"
@@ -16,7 +17,9 @@
 #include "util/json.h"
 
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char HELP[] =
     "attn classify --patterns NAME|FILE (--in FILE.jsonl | RUN_ID...) [--json] [--group DIR] "
@@ -29,7 +32,8 @@ static const char HELP[] =
     "                        default: the RUN_ID arguments\n"
     "  --json                one line per run {run_id, run_type, pattern, fields, matches};\n"
     "                        default: a table\n"
-    "  --group DIR           also write DIR/<run_type>.jsonl and .csv after post-processing, and\n"
+    "  --group DIR           also write DIR/<run_type>.jsonl, .csv and .parquet after\n"
+    "                        post-processing, and\n"
     "                        DIR/classification_log.jsonl (every id, type, pattern, matches);\n"
     "                        default: no files\n"
     "  --all-types           with --group, keep the config's drop_run_types (default: dropped)\n"
@@ -132,6 +136,103 @@ static int append_jsonl(attn_buf *b, const json_t *v)
     return 0;
 }
 
+/* The columns of a type's table: run_id first, then every key in first-seen
+ * order; each typed by its values (all integers: INT64, all numbers: DOUBLE,
+ * all booleans: BOOL, else STRING with objects and arrays as compact JSON). */
+static size_t table_columns(const json_t *rows, json_t *names, attn_pq_type *types, size_t cap)
+{
+    size_t i, j, n;
+    const char *k;
+    json_t *r, *v;
+    json_array_append_new(names, json_string("run_id"));
+    json_array_foreach(rows, i, r) json_object_foreach((json_t *)r, k, v) {
+        int seen = 0;
+        for (j = 0; j < json_array_size(names) && !seen; j++)
+            seen = !strcmp(json_string_value(json_array_get(names, j)), k);
+        if (!seen && json_array_size(names) < cap)
+            json_array_append_new(names, json_string(k));
+    }
+    n = json_array_size(names);
+    for (j = 0; j < n; j++) {
+        const char *name = json_string_value(json_array_get(names, j));
+        int ints = 1, nums = 1, bools = 1, any = 0;
+        json_array_foreach(rows, i, r) {
+            v = json_object_get(r, name);
+            if (!v || json_is_null(v))
+                continue;
+            any = 1;
+            ints &= json_is_integer(v);
+            nums &= json_is_number(v);
+            bools &= json_is_boolean(v);
+        }
+        types[j] = !any ? ATTN_PQ_STRING : ints ? ATTN_PQ_INT64 : nums ? ATTN_PQ_DOUBLE
+                 : bools ? ATTN_PQ_BOOL : ATTN_PQ_STRING;
+    }
+    return n;
+}
+
+/* DIR/<type>.parquet: the same rows as the CSV, typed (written to a temporary
+ * name and renamed, like every artifact). */
+static int write_parquet(const char *dir, const char *type, const json_t *rows, attn_error *err)
+{
+    enum { MAX_COLS = 256 };
+    attn_pq_type types[MAX_COLS];
+    attn_pq_col cols[MAX_COLS];
+    json_t *names = json_array(), *r;
+    char path[4096], tmp[4200];
+    attn_sink *sink = NULL;
+    int64_t nrows = 0;
+    size_t n, i, j;
+    int rc = 0;
+    if ((size_t)snprintf(path, sizeof path, "%s/%s.parquet", dir, type) >= sizeof path)
+        return attn_error_set(err, ATTN_EINVAL, "output path too long under '%s'", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    n = table_columns(rows, names, types, MAX_COLS);
+    for (j = 0; j < n; j++)
+        cols[j] = (attn_pq_col){json_string_value(json_array_get(names, j)), types[j], j != 0};
+    if ((rc = attn_sink_open(tmp, ATTN_SINK_PARQUET, cols, n, NULL, &sink, err))) {
+        json_decref(names);
+        return rc;
+    }
+    json_array_foreach(rows, i, r) {
+        for (j = 0; j < n; j++) {
+            const json_t *v = json_object_get(r, cols[j].name);
+            if (!v || json_is_null(v))
+                attn_sink_null(sink, j);
+            else if (types[j] == ATTN_PQ_INT64)
+                attn_sink_i64(sink, j, (int64_t)json_integer_value(v));
+            else if (types[j] == ATTN_PQ_DOUBLE)
+                attn_sink_f64(sink, j, json_number_value(v));
+            else if (types[j] == ATTN_PQ_BOOL)
+                attn_sink_bool(sink, j, json_is_true(v));
+            else if (json_is_string(v))
+                attn_sink_str(sink, j, json_string_value(v));
+            else {
+                char *t = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+                attn_sink_str(sink, j, t ? t : "");
+                free(t);
+            }
+        }
+        if ((rc = attn_sink_end_row(sink, err)))
+            break;
+    }
+    json_decref(names);
+    if (rc) {
+        attn_sink_abort(sink);
+        unlink(tmp);
+        return rc;
+    }
+    if ((rc = attn_sink_close(sink, &nrows, err))) {
+        unlink(tmp);
+        return rc;
+    }
+    if (rename(tmp, path)) {
+        unlink(tmp);
+        return attn_error_set(err, ATTN_EIO, "cannot write %s: %s", path, strerror(errno));
+    }
+    return 0;
+}
+
 /* DIR/<type>.jsonl and .csv per kept type, and the classification log. */
 static int write_groups(attn_classify_matcher *m, const attn_classify_cfg *c, const json_t *runs,
                         const struct copts *o, attn_error *err)
@@ -154,6 +255,8 @@ static int write_groups(attn_classify_matcher *m, const attn_classify_cfg *c, co
             rc = attn_error_set(err, ATTN_ENOMEM, "out of memory writing CSV");
         if (rc == 0)
             rc = write_text(o->group, type, ".csv", csv, len, err);
+        if (rc == 0)
+            rc = write_parquet(o->group, type, rows, err);
         free(csv);
         attn_buf_free(&jl);
     }

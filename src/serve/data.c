@@ -208,9 +208,24 @@ static int list_one(const attn_server *s, const attn_req *q, const char *repo, j
     if (f.status && !*f.status) f.status = NULL;
     if (f.experiment_id && !*f.experiment_id) f.experiment_id = NULL;
     rc = attn_registry_list(reg, &f, &rows, err);
+    if (!rc) {   /* runs imported from other trackers, beside attn's own (attn runs import) */
+        json_t *ext = NULL;
+        rc = attn_registry_list_external(reg, NULL, 0, &ext, err);
+        json_array_foreach(ext, i, row) {
+            const char *st = attn_json_str(row, "status");
+            if ((f.kind && strcmp(f.kind, "external")) ||
+                (f.lifecycle && strcmp(f.lifecycle, "active")) ||
+                (f.status && (!st || strcmp(f.status, st))) || f.experiment_id)
+                continue;
+            json_array_append(rows, row);
+        }
+        json_decref(ext);
+    }
     attn_registry_close(reg);
-    if (rc)
+    if (rc) {
+        json_decref(rows);
         return rc;
+    }
     json_array_foreach(rows, i, row) {
         if (tag && *tag && !has_tag(row, tag))
             continue;

@@ -37,7 +37,7 @@ SAMPLE="${ATTN_ROOT:-.}/../shared/data/wandb-run-ids/runs_sample.jsonl"
 if [ -f "$SAMPLE" ]; then
     check "classify --group" "$ATTN" classify --patterns datadecide --in "$SAMPLE" --group "$TMP/g1" --quiet
     "$ATTN" classify --patterns datadecide --in "$SAMPLE" --group "$TMP/g2" >/dev/null 2>&1
-    check_eq "group files" "classification_log.jsonl dpo.csv dpo.jsonl matched.csv matched.jsonl simple_ft.csv simple_ft.jsonl simple_ft_vary_tokens.csv simple_ft_vary_tokens.jsonl" \
+    check_eq "group files" "classification_log.jsonl dpo.csv dpo.jsonl dpo.parquet matched.csv matched.jsonl matched.parquet simple_ft.csv simple_ft.jsonl simple_ft.parquet simple_ft_vary_tokens.csv simple_ft_vary_tokens.jsonl simple_ft_vary_tokens.parquet" \
         "$(ls "$TMP/g1" | tr '\n' ' ' | sed 's/ $//')"
     check "group output byte-identical on rerun" diff -r "$TMP/g1" "$TMP/g2"
     check_eq "log holds every id incl. dropped old" "6 old" \
@@ -45,6 +45,19 @@ if [ -f "$SAMPLE" ]; then
     check_eq "matched row processed" "100000000.0 91330008.0 c4 Dolma1.7 2025-09-12T17:28:12" \
         "$(python3 -c "import json; r=json.loads(open('$TMP/g1/matched.jsonl').readline()); print(r['num_finetune_tokens'], r['num_finetuned_tokens_real'], r['comparison_metric'], r['ckpt_data'], r['timestamp'])")"
     check_eq "csv header starts with run_id" "run_id,pattern_name,timestamp" "$(head -1 "$TMP/g1/matched.csv" | cut -d, -f1-3)"
+    # The Parquet tables, read by DuckDB (skipped without it), hold the JSONL rows.
+    if [ -d "${ATTN_ROOT:-.}/build/npm/duckdb/node_modules/@duckdb/node-api" ] && command -v node >/dev/null; then
+        q() { node "${ATTN_ROOT:-.}/tests/duckdb/query.mjs" "$1"; }
+        for t in dpo matched simple_ft simple_ft_vary_tokens; do
+            check_eq "$t.parquet: the JSONL's run ids" \
+                "$(python3 -c "import json; print(sorted(json.loads(l)['run_id'] for l in open('$TMP/g1/$t.jsonl')))")" \
+                "$(q "SELECT run_id FROM '$TMP/g1/$t.parquet' ORDER BY run_id" | python3 -c "import json,sys; print([json.loads(l)[0] for l in sys.stdin])")"
+        done
+        check_eq "matched.parquet: typed values as in the JSONL" "100000000.0 c4 2025-09-12T17:28:12" \
+            "$(q "SELECT num_finetune_tokens, comparison_metric, timestamp FROM '$TMP/g1/matched.parquet'" | python3 -c "import json,sys; r=json.loads(sys.stdin.readline()); print(float(r[0]), r[1], r[2])")"
+    else
+        ok "# SKIP DuckDB not installed (scripts/install-npm-duckdb)"
+    fi
 
     # runs import: kind external, idempotent, listed beside attn's runs.
     check "runs import" "$ATTN" runs import --source wandb "$SAMPLE" --patterns datadecide --repo o/r --json

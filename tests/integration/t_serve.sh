@@ -192,6 +192,21 @@ check_eq "GET /api/recommendations lists it" "200 $NPR" "$(req GET /api/recommen
 check_eq "GET /api/recommendations?pr= of another PR: 404" "404" "$(req GET '/api/recommendations?pr=999999')"
 check_eq "the live page shows it" "200 1" "$(req GET /live) $(grep -c "#$NPR" "$TMP/body")"
 stop_srv
+
+# Runs imported from another tracker (attn runs import) are listed beside attn's own (issue 14).
+WB=${ATTN_ROOT:-.}/../shared/data/wandb-run-ids/runs_sample.jsonl
+if [ -f "$WB" ]; then
+    "$ATTN" runs import --source wandb "$WB" --patterns datadecide --repo $R --quiet
+    start_srv "$D1"
+    check_eq "GET /api/runs?kind=external: the imported runs" "200 6" \
+        "$(req GET '/api/runs?kind=external&limit=100') $(jq '[.runs[] | select(.kind == "external")] | length' "$TMP/body")"
+    check_eq "GET /api/runs: beside attn's own" "true true" \
+        "$(req GET '/api/runs?limit=500' >/dev/null; jq -r '[([.runs[] | select(.kind == "external")] | length == 6), ([.runs[] | select(.kind != "external")] | length > 0)] | map(tostring) | join(" ")' "$TMP/body")"
+    check_eq "the runs page shows them" "200 1" "$(req GET '/runs?kind=external') $(grep -c 'external' "$TMP/body" | awk '{print ($1 > 0)}')"
+    stop_srv
+else
+    ok "# SKIP $WB absent"
+fi
 check_fails "serve: a bad --port is a usage error" 2 "port" "$ATTN" serve --port 70000
 check_fails "serve: a bad --bind is refused" 2 "bind" "$ATTN" serve --bind not-an-ip --port 0
 done_testing
