@@ -101,6 +101,8 @@ else
     echo "demo: the replay differs from the recording" >&2; exit 1
 fi
 echo "== attn experiment compare $CAND llm-replay --pair hybrid:llm_rerank"
+echo "   (the fake chat server reverses the base order on purpose, so the rerank shows as a drop;"
+echo "    pointed at a real model, the same runs measure that model: see README, LLM reranking)"
 $ATTN experiment compare $D "$CAND" llm-replay --pair hybrid:llm_rerank
 echo "== the dashboard: runs, compare, drill-downs (JSON API under /api/); Ctrl-C stops it"
 echo "attn serve --data-dir $DATA    # then open the printed http://127.0.0.1:8080/"
