@@ -84,24 +84,6 @@ static int num(const char *s, const char *what, long *out, attn_error *err)
     return 0;
 }
 
-/* The wall clock, or ATTN_NOW (epoch seconds or an instant) so tests can
- * pin "now" for retention. */
-static int now_s(int64_t *out, attn_error *err)
-{
-    const char *e = getenv("ATTN_NOW");
-    if (e && *e) {
-        char *end;
-        long long v = strtoll(e, &end, 10);
-        if (!*end) {
-            *out = v;
-            return 0;
-        }
-        return attn_time_parse(e, out, err);
-    }
-    *out = (int64_t)time(NULL);
-    return 0;
-}
-
 /* Append the external rows (kind "external") that pass f's filters. */
 static void add_external(json_t *rows, json_t *ext, const attn_run_filter *f)
 {
@@ -394,7 +376,7 @@ static int cleanup(const attn_cli *cli, const struct ropts *o, attn_registry *re
         pol.delete_after = (int64_t)v * 86400;
     }
     memset(&f, 0, sizeof(f));
-    if ((rc = now_s(&now, err)) || (rc = attn_registry_list(reg, &f, &rows, err)) ||
+    if ((rc = attn_registry_now(&now, err)) || (rc = attn_registry_list(reg, &f, &rows, err)) ||
         (rc = attn_retention_plan(rows, &pol, now, &plan, err)))
         goto out;
     json_array_foreach(plan, i, a) {
@@ -489,7 +471,7 @@ int cmd_runs(int argc, char **argv)
     if ((cli.repo && (rc = attn_path_repo_dir(cli.data_dir, cli.repo, repo_dir, sizeof(repo_dir), &err))) ||
         (rc = attn_cmd_runs_registry_path(&cli, path, sizeof(path), &err)))
         return attn_cli_fail(&err);
-    if ((rc = attn_registry_open(path, &reg, &err)) || (rc = now_s(&now, &err)))
+    if ((rc = attn_registry_open(path, &reg, &err)) || (rc = attn_registry_now(&now, &err)))
         goto out;
     /* A "running" row whose process died is failed from now on (D7). */
     if ((rc = attn_runlock_reap(reg, repo_dir, now, NULL, &err)))

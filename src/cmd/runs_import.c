@@ -67,22 +67,6 @@ static const char *str(const json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-static int now_s(int64_t *out, attn_error *err)
-{
-    const char *e = getenv("ATTN_NOW");
-    if (e && *e) {
-        char *end;
-        long long v = strtoll(e, &end, 10);
-        if (!*end) {
-            *out = v;
-            return 0;
-        }
-        return attn_time_parse(e, out, err);
-    }
-    *out = (int64_t)time(NULL);
-    return 0;
-}
-
 static int import_file(const attn_cli *cli, const char *source, const char *file,
                        const char *patterns, size_t counts[3], attn_error *err)
 {
@@ -95,7 +79,7 @@ static int import_file(const attn_cli *cli, const char *source, const char *file
     int64_t now;
     int rc;
     if ((rc = attn_classify_cfg_load(patterns, &c, err)) || (rc = attn_classify_matcher_new(c, &m, err)) ||
-        (rc = attn_classify_read_runs(file, &runs, err)) || (rc = now_s(&now, err)) ||
+        (rc = attn_classify_read_runs(file, &runs, err)) || (rc = attn_registry_now(&now, err)) ||
         (rc = attn_cmd_runs_registry_path(cli, path, sizeof path, err)) ||
         (rc = attn_registry_open(path, &reg, err)))
         goto done;

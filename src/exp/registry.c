@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct attn_registry {
     sqlite3 *db;
@@ -982,5 +983,21 @@ int attn_registry_list_external(attn_registry *r, const char *run_id, int full, 
         return db_err(r, "listing external runs", err);
     }
     *out = arr;
+    return 0;
+}
+
+int attn_registry_now(int64_t *out, attn_error *err)
+{
+    const char *e = getenv("ATTN_NOW");
+    if (e && *e) {
+        char *end;
+        long long v = strtoll(e, &end, 10);
+        if (!*end) {
+            *out = v;
+            return 0;
+        }
+        return attn_time_parse(e, out, err);
+    }
+    *out = (int64_t)time(NULL);
     return 0;
 }

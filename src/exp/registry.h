@@ -46,6 +46,10 @@ typedef struct attn_registry attn_registry;
 
 /* Open (creating and migrating) the registry at path. */
 int attn_registry_open(const char *path, attn_registry **out, attn_error *err);
+/* "now" for lifecycle and retention: the wall clock, or $ATTN_NOW (epoch
+ * seconds or an instant) so tests can pin it. One rule for `attn runs`,
+ * `attn runs import` and the service. */
+int attn_registry_now(int64_t *out, attn_error *err);
 void attn_registry_close(attn_registry *r);
 int attn_registry_schema_version(void);
 

@@ -23,24 +23,6 @@
 
 #define MAX_SEGS 8
 
-/* "now" for the registry: ATTN_NOW (epoch seconds or an instant) pins it for
- * tests, as in `attn runs`. */
-static int now_s(int64_t *out, attn_error *err)
-{
-    const char *e = getenv("ATTN_NOW");
-    if (e && *e) {
-        char *end;
-        long long v = strtoll(e, &end, 10);
-        if (!*end) {
-            *out = v;
-            return 0;
-        }
-        return attn_time_parse(e, out, err);
-    }
-    *out = (int64_t)time(NULL);
-    return 0;
-}
-
 /* Split path into at most MAX_SEGS segments (copies into buf). */
 static int split(const char *path, char *buf, size_t cap, char **segs)
 {
@@ -313,7 +295,7 @@ static void mutation(attn_server *s, const attn_req *q, const char *repo, const 
         attn_resp_error(r, 400, "invalid_id", "%s", err.msg);
         return;
     }
-    if ((rc = now_s(&now, &err)) || (rc = open_reg(s, repo, &reg, &err)))
+    if ((rc = attn_registry_now(&now, &err)) || (rc = open_reg(s, repo, &reg, &err)))
         goto out;
     if (!id)
         rc = cleanup(s, repo, reg, body, now, &out, &err);
