@@ -366,6 +366,13 @@ static void test_buf_and_error(void **state)
     assert_string_equal(err.msg, "loading bundle: cannot open 'x.db'");
     assert_int_equal(attn_error_exit_status(ATTN_EINVAL), 2);
     assert_int_equal(attn_error_exit_status(ATTN_EIO), 1);
+    /* A message is one line whatever it quotes (found by fuzz_classify_config:
+     * a converter name with a newline split the message). */
+    attn_error_set(&err, ATTN_EINVAL, "unknown converter '%s'", "tokens_to\number\t\x1b[2J");
+    assert_string_equal(err.msg, "unknown converter 'tokens_to\\number\\t\\x1b[2J'");
+    attn_error_wrap(&err, "step %s", "7\r");
+    assert_null(strchr(err.msg, '\n'));
+    assert_int_equal(strncmp(err.msg, "step 7\\r: unknown", 17), 0);
 }
 
 int main(void)
