@@ -2,8 +2,9 @@
  * run.c - one evaluation run (run.h): cohort -> cutoffs -> per PR snapshot,
  * truth and routes -> metrics with bootstrap intervals -> run directory.
  *
- * Owns: the order of work, the per-PR rows, aggregation, and the artifact
- * shapes. Must never: hand a router anything but the as-of snapshot and the
+ * Owns: the order of work, the per-PR rows and the artifact shapes (the
+ * worker pool is pool.c, aggregation and reports report.c). Must never: hand
+ * a router anything but the as-of snapshot and the
  * shared context (truth is computed beside the routes, never before them in
  * a way a router could see), write a wall-clock value, or leave a partial
  * run directory (rundir.c).
@@ -14,7 +15,7 @@
  * bootstrapped with the same seed, so the k-th resample draws the same PRs
  * for every router of the "all" and "observed" slices (paired).
  */
-#include "eval/run.h"
+#include "eval/run_internal.h"
 #include "eval/horizon.h"
 #include "eval/learn.h"
 #include "util/progress.h"
@@ -43,70 +44,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define MAX_POLICIES 8
-static const char *const DEFAULT_TRUTH[] = {"first_response", "first_approval"};
 
-
-typedef struct {
-    int64_t number, cutoff;
-    int status[MAX_POLICIES];   /* 0 observed, 1 no_response, 2 unknown */
-    int64_t ttfr, ttfrev;       /* seconds after the cutoff, or -1 */
-    int merged;                 /* merged eventually (gate correlation outcome) */
-    attn_gates gates;           /* of the body as of the cutoff */
-} pr_row;
-
-typedef struct {
-    const attn_eval_opts *o;
-    attn_route_env *env;
-    const attn_route_ctx *ctx;
-    attn_route_ctx ctx_shared;  /* ctx with a memo: the hybrid's components are the
-                                 * routers it runs alone, so each runs once per PR */
-    attn_router **routers;
-    size_t nr;
-    attn_truth_policy pol[MAX_POLICIES];
-    size_t np;
-    attn_cutoff_policy cutoff;
-    attn_truth_ctx *truth;
-    attn_metrics_options mopt;
-    int top_k;
-    pr_row *rows;
-    size_t n;
-    attn_pr_metrics *out;       /* [p][r][i] */
-    attn_gate_parser *gates;
-    char **risk;                /* [r][i]: the router's risk (static strings) */
-    int *nonempty;              /* [r][i] */
-    char **top1;                /* [r][i]: malloc'd login or NULL */
-    int64_t *top1_resp;         /* [r][i]: seconds until the top-1 acted, -1 never */
-    int64_t horizon;
-    json_t *notes;
-    json_t *fit;                /* hybrid_fit.json content, or NULL */
-    json_t *learned_fit;        /* learned_fit.json content, or NULL */
-    sqlite3_stmt *st_user_first;
-    int in_txn;
-    json_t *llm;                /* {router: LLM totals} (llm_account), {} when none */
-    double llm_cost;            /* USD so far, for --max-cost-usd */
-    attn_progress prog;         /* "eval: PR i/n, ETA" on stderr */
-} run;
-
-#define OUT(R, p, r, i) ((R)->out[((p) * (R)->nr + (r)) * (R)->n + (i)])
-
-/* What routing and labelling one PR needs that is not safe to share between
- * threads: a store connection (its statements), the routing context (the
- * activity index keeps caches, the memo is per PR), the routers (per-router
- * caches), the truth context and the gate parser. Worker 0 borrows the run's
- * own; the others own theirs (pool.c-like code below). */
-typedef struct {
-    const attn_route_ctx *ctx;
-    attn_router **routers;
-    attn_truth_ctx *truth;
-    attn_gate_parser *gates;
-    sqlite3_stmt *st_user_first;
-    /* owned by workers 1..N-1 */
-    attn_store *store;
-    attn_route_env *env;
-    attn_route_ctx ctx_own;
-    int owned;
-} worker;
 
 void attn_eval_opts_init(attn_eval_opts *o)
 {
@@ -127,7 +65,7 @@ static int status_code(const char *s)
     return 2;
 }
 
-static const char *status_name(int c)
+const char *eval_status_name(int c)
 {
     return c == 0 ? ATTN_TRUTH_OBSERVED : c == 1 ? ATTN_TRUTH_NO_RESPONSE : ATTN_TRUTH_UNKNOWN;
 }
@@ -520,7 +458,7 @@ static const char *risk_of(const json_t *res)
     return "unknown";
 }
 
-static const char SQL_USER_FIRST[] =
+const char EVAL_SQL_USER_FIRST[] =
     "SELECT min(t) FROM ("
     " SELECT submitted_at AS t FROM reviews WHERE pull_request_id = ?1 AND user_id = ?3"
     "  AND submitted_at > ?4"
@@ -725,7 +663,7 @@ static int prefetch_one(run *R, size_t i, attn_error *err)
     return rc;
 }
 
-static int do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
+int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
                  attn_error *err)
 {
     pr_row *row = &R->rows[i];
@@ -757,7 +695,7 @@ static int do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
         row->status[p] = status_code(json_string_value(json_object_get(t, "status")));
         targets[p] = json_incref(json_object_get(t, "targets"));
         json_object_set_new(line_truth, R->pol[p].spec,
-                            json_pack("{s:s, s:o}", "status", status_name(row->status[p]),
+                            json_pack("{s:s, s:o}", "status", eval_status_name(row->status[p]),
                                       "targets", target_names(targets[p])));
         json_object_set_new(truth, R->pol[p].spec, t);
     }
@@ -866,405 +804,6 @@ out:
     return rc;
 }
 
-/* ---- aggregation ----------------------------------------------------------- */
-
-/* Every router's slices for policy p (metrics.h: bit-identical to one call
- * per router, with the router-independent slices drawn once). */
-static int policy_metrics(run *R, size_t p, const int *observed, json_t *pm, attn_error *err)
-{
-    attn_slice_summary(*sum)[ATTN_SLICE_N] = calloc(R->nr ? R->nr : 1, sizeof(*sum));
-    const attn_pr_metrics **rows = calloc(R->nr ? R->nr : 1, sizeof(*rows));
-    attn_bootstrap_options b;
-    int rc = 0;
-    b.resamples = R->o->bootstrap;
-    b.seed = R->o->seed;
-    if (!sum || !rows)
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    for (size_t r = 0; r < R->nr && !rc; r++)
-        rows[r] = &OUT(R, p, r, 0);
-    if (!rc)
-        rc = attn_metrics_slices_many(&R->mopt, rows, R->nr, observed, R->n,
-                                      R->o->bootstrap > 0 ? &b : NULL, sum, err);
-    for (size_t r = 0; r < R->nr && !rc; r++) {
-        json_t *rm = attn_metrics_slices_json(&R->mopt, sum[r], R->o->bootstrap > 0);
-        if (!rm || json_object_set_new(pm, attn_router_def_of(R->routers[r])->name, rm))
-            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
-    free(sum);
-    free(rows);
-    return rc;
-}
-
-static double round6(double x) { return round(x * 1e6) / 1e6; }
-
-static int dbl_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* {n, responded, mean, median, p90} (seconds) of the non-negative values;
- * quantiles as metrics.h computes them. */
-static json_t *duration_stats(const int64_t *v, size_t n)
-{
-    double *x = malloc((n ? n : 1) * sizeof(double));
-    size_t m = 0;
-    double sum = 0;
-    json_t *o;
-    for (size_t i = 0; i < n; i++)
-        if (v[i] >= 0) {
-            x[m++] = (double)v[i];
-            sum += (double)v[i];
-        }
-    qsort(x, m, sizeof(*x), dbl_cmp);
-    if (!m)
-        o = json_pack("{s:I, s:i, s:n, s:n, s:n}", "n", (json_int_t)n, "responded", 0, "mean",
-                      "median", "p90");
-    else
-        o = json_pack("{s:I, s:I, s:f, s:f, s:f}", "n", (json_int_t)n, "responded",
-                      (json_int_t)m, "mean", round6(sum / (double)m), "median",
-                      round6(attn_quantile(x, m, 0.5)), "p90", round6(attn_quantile(x, m, 0.9)));
-    free(x);
-    return o;
-}
-
-/* Queue metrics by the router's risk (metrics.h), plus what only depends
- * on the router: how soon its first suggestion acted on the PR. */
-static json_t *queue_metrics(run *R, size_t r, attn_error *err)
-{
-    attn_queue_row *rows = calloc(R->n ? R->n : 1, sizeof(*rows));
-    json_t *o = NULL;
-    int64_t *t1 = malloc((R->n ? R->n : 1) * sizeof(int64_t));
-    if (!rows || !t1) {
-        free(rows);
-        free(t1);
-        attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        return NULL;
-    }
-    for (size_t i = 0; i < R->n; i++) {
-        rows[i].bucket = R->risk[r * R->n + i];
-        rows[i].ttfr_seconds = R->rows[i].ttfr < 0 ? ATTN_NULL_I64 : R->rows[i].ttfr;
-        rows[i].ttf_review_seconds = R->rows[i].ttfrev < 0 ? ATTN_NULL_I64 : R->rows[i].ttfrev;
-        t1[i] = R->top1_resp[r * R->n + i];
-    }
-    if (!attn_metrics_queue(rows, R->n, &o, err))
-        o = json_pack("{s:o, s:o}", "by_risk", o, "top1_response", duration_stats(t1, R->n));
-    free(rows);
-    free(t1);
-    return o;
-}
-
-typedef struct {
-    const char *name;
-    size_t n;
-} name_count;
-
-static int nc_cmp(const void *a, const void *b)
-{
-    const name_count *x = a, *y = b;
-    if (x->n != y->n)
-        return x->n > y->n ? -1 : 1;
-    return strcmp(x->name, y->name);
-}
-
-/* How concentrated the top-1 suggestions are (load spread). */
-static json_t *workload(run *R, size_t r)
-{
-    name_count *c = calloc(R->n ? R->n : 1, sizeof(*c));
-    size_t nc = 0, total = 0;
-    json_t *top = json_array();
-    double ent = 0;
-    for (size_t i = 0; i < R->n; i++) {
-        const char *t = R->top1[r * R->n + i];
-        size_t j;
-        if (!t)
-            continue;
-        total++;
-        for (j = 0; j < nc && strcmp(c[j].name, t); j++)
-            ;
-        if (j == nc)
-            c[nc++].name = t;
-        c[j].n++;
-    }
-    qsort(c, nc, sizeof(*c), nc_cmp);
-    for (size_t j = 0; j < nc; j++) {
-        double q = (double)c[j].n / (double)total;
-        ent -= q * log2(q);
-        if (j < 5)
-            json_array_append_new(top, json_pack("{s:s, s:I}", "name", c[j].name, "n",
-                                                 (json_int_t)c[j].n));
-    }
-    {
-        json_t *o = json_pack("{s:I, s:I, s:o, s:f, s:o}", "prs_with_user_top1", (json_int_t)total,
-                              "distinct_top1", (json_int_t)nc, "max_share",
-                              total ? json_real(round6((double)c[0].n / (double)total))
-                                    : json_null(),
-                              "entropy_bits", round6(ent), "most_suggested", top);
-        free(c);
-        return o;
-    }
-}
-
-static json_t *report_json(run *R, const char *run_id, attn_error *err)
-{
-    json_t *metrics = json_object(), *coverage = json_object(), *queue = json_object(),
-           *work = json_object(), *routers = json_array(), *gates = NULL;
-    int *observed = calloc(R->n ? R->n : 1, sizeof(int));
-    attn_gate_row *grows = calloc(R->n ? R->n : 1, sizeof(*grows));
-    int rc = 0;
-    if (!observed || !grows) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t p = 0; p < R->np && !rc; p++) {
-        json_t *pm = json_object(), *cov = json_object();
-        size_t counts[3] = {0, 0, 0};
-        for (size_t i = 0; i < R->n; i++) {
-            counts[R->rows[i].status[p]]++;
-            observed[i] = R->rows[i].status[p] == 0;
-        }
-        for (int st = 0; st < 3; st++)
-            json_object_set_new(cov, status_name(st), json_integer((json_int_t)counts[st]));
-        json_object_set_new(coverage, R->pol[p].spec, cov);
-        rc = policy_metrics(R, p, observed, pm, err);
-        json_object_set_new(metrics, R->pol[p].spec, pm);
-    }
-    for (size_t r = 0; r < R->nr && !rc; r++) {
-        const char *name = attn_router_def_of(R->routers[r])->name;
-        json_t *q = queue_metrics(R, r, err);
-        if (!q) {
-            rc = err->code ? err->code : ATTN_ENOMEM;
-            break;
-        }
-        json_object_set_new(queue, name, q);
-        json_object_set_new(work, name, workload(R, r));
-        json_array_append_new(routers, json_pack("{s:s, s:s, s:s}", "name", name, "version",
-                                                 attn_router_def_of(R->routers[r])->version,
-                                                 "config_hash",
-                                                 attn_router_config_hash(R->routers[r])));
-    }
-    for (size_t i = 0; i < R->n; i++) {
-        grows[i].gates = &R->rows[i].gates;
-        grows[i].merged = R->rows[i].merged;
-    }
-    if (!rc)
-        rc = attn_gate_correlation(grows, R->n, &gates, err);
-out:
-    free(observed);
-    free(grows);
-    if (rc) {
-        json_decref(metrics);
-        json_decref(coverage);
-        json_decref(queue);
-        json_decref(work);
-        json_decref(routers);
-        return NULL;
-    }
-    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:O, s:s,"
-                     " s:O*}",
-                     "kind", "eval_report", "version", "attn.eval.v1", "repo", R->o->repo,
-                     "run_id", run_id, "n", (json_int_t)R->n, "primary_policy", R->pol[0].spec,
-                     "routers", routers, "truth_coverage", coverage, "metrics", metrics, "queue",
-                     queue, "workload", work, "gate_correlation", gates, "notes", R->notes,
-                     "headline_slice", "observed", "llm",
-                     json_object_size(R->llm) ? R->llm : NULL);
-}
-
-/* ---- report.md ------------------------------------------------------------- */
-
-static void md_ci(attn_buf *b, const json_t *slice, const char *metric)
-{
-    const json_t *m = json_object_get(slice, metric);
-    const json_t *ci = json_object_get(json_object_get(slice, "ci95"), metric);
-    if (!json_is_number(m)) {
-        attn_buf_puts(b, " - |");
-        return;
-    }
-    attn_buf_printf(b, " %.3f", json_number_value(m));
-    if (json_is_array(ci))
-        attn_buf_printf(b, " [%.3f, %.3f]", json_number_value(json_array_get(ci, 0)),
-                        json_number_value(json_array_get(ci, 1)));
-    attn_buf_puts(b, " |");
-}
-
-static char *report_md(run *R, const json_t *rep, const char *run_id)
-{
-    attn_buf b = ATTN_BUF_INIT;
-    const json_t *metrics = json_object_get(rep, "metrics");
-    const json_t *cov = json_object_get(rep, "truth_coverage");
-    const json_t *x;
-    const char *k;
-    char ts0[32], ts1[32];
-
-    attn_buf_printf(&b, "# Evaluation %s\n\n", run_id);
-    attn_buf_printf(&b, "- repository: %s\n- PRs: %zu, cutoffs %s to %s (%s)\n", R->o->repo, R->n,
-                    R->n ? attn_time_format(R->rows[0].cutoff, ts0) : "-",
-                    R->n ? attn_time_format(R->rows[R->n - 1].cutoff, ts1) : "-", R->cutoff.id);
-    attn_buf_printf(&b, "- truth: %s (primary)", R->pol[0].spec);
-    for (size_t p = 1; p < R->np; p++)
-        attn_buf_printf(&b, ", %s", R->pol[p].spec);
-    attn_buf_printf(&b, "\n- intervals: 95%% bootstrap, %d resamples, seed %llu\n\n",
-                    R->o->bootstrap, (unsigned long long)R->o->seed);
-    for (size_t p = 0; p < R->np; p++) {
-        const json_t *pm = json_object_get(metrics, R->pol[p].spec), *c;
-        const json_t *pc = json_object_get(cov, R->pol[p].spec);
-        attn_buf_printf(&b, "## %s%s\n\n", R->pol[p].spec, p ? "" : " (primary)");
-        attn_buf_printf(&b,
-                        "Truth: %lld observed, %lld no response, %lld unknown (ingestion gap). "
-                        "Scores over the %lld observed PRs; a PR no router can match still "
-                        "counts as a miss.\n\n",
-                        (long long)json_integer_value(json_object_get(pc, ATTN_TRUTH_OBSERVED)),
-                        (long long)json_integer_value(json_object_get(pc, ATTN_TRUTH_NO_RESPONSE)),
-                        (long long)json_integer_value(json_object_get(pc, ATTN_TRUTH_UNKNOWN)),
-                        (long long)json_integer_value(json_object_get(pc, ATTN_TRUTH_OBSERVED)));
-        attn_buf_puts(&b, "| router | n | coverage |");
-        for (size_t m = 0; m <= R->mopt.n_ks; m++)
-            attn_buf_printf(&b, m < R->mopt.n_ks ? " hit@%d |" : " MRR |",
-                            m < R->mopt.n_ks ? R->mopt.ks[m] : 0);
-        attn_buf_puts(&b, "\n|---|---:|---:|");
-        for (size_t m = 0; m <= R->mopt.n_ks; m++)
-            attn_buf_puts(&b, "---|");
-        attn_buf_putc(&b, '\n');
-        json_object_foreach((json_t *)pm, k, x) {
-            const json_t *s = json_object_get(x, "observed");
-            c = json_object_get(s, "coverage");
-            attn_buf_printf(&b, "| %s | %lld |", k, (long long)json_integer_value(json_object_get(s, "n")));
-            if (json_is_number(c))
-                attn_buf_printf(&b, " %.3f |", json_number_value(c));
-            else
-                attn_buf_puts(&b, " - |");
-            for (size_t m = 0; m <= R->mopt.n_ks; m++) {
-                char name[32];
-                if (m < R->mopt.n_ks)
-                    snprintf(name, sizeof(name), "hit_at_%d", R->mopt.ks[m]);
-                else
-                    snprintf(name, sizeof(name), "mrr");
-                md_ci(&b, s, name);
-            }
-            attn_buf_putc(&b, '\n');
-        }
-        attn_buf_puts(&b, "\nSlices (n, MRR):");
-        json_object_foreach((json_t *)pm, k, x) {
-            attn_buf_printf(&b, "\n- %s:", k);
-            for (int sl = 0; sl < ATTN_SLICE_N; sl++) {
-                const json_t *so = json_object_get(x, attn_slice_name((attn_slice)sl));
-                const json_t *mrr = json_object_get(so, "mrr");
-                attn_buf_printf(&b, " %s %lld", attn_slice_name((attn_slice)sl),
-                                (long long)json_integer_value(json_object_get(so, "n")));
-                if (json_is_number(mrr))
-                    attn_buf_printf(&b, " (%.3f)", json_number_value(mrr));
-                attn_buf_puts(&b, sl + 1 < ATTN_SLICE_N ? ";" : "");
-            }
-        }
-        attn_buf_puts(&b, "\n\n");
-    }
-    attn_buf_puts(&b, "## Queue\n\nHours after the cutoff, median / p90 over the PRs that got one, "
-                      "by the router's risk. The response times do not depend on the router; "
-                      "the top-1 columns do: whether and when the router's first suggestion "
-                      "acted on the PR.\n\n"
-                      "| router | risk | n | first response | first review |\n"
-                      "|---|---|---:|---|---|\n");
-    json_object_foreach(json_object_get((json_t *)rep, "queue"), k, x) {
-        const char *bk;
-        const json_t *q;
-        json_object_foreach(json_object_get(x, "by_risk"), bk, q) {
-            const json_t *arr[2] = {json_object_get(q, "time_to_first_response"),
-                                    json_object_get(q, "time_to_first_review")};
-            attn_buf_printf(&b, "| %s | %s | %lld |", k, bk,
-                            (long long)json_integer_value(json_object_get(q, "n")));
-            for (int z = 0; z < 2; z++) {
-                if (json_is_number(json_object_get(arr[z], "median")))
-                    attn_buf_printf(&b, " %.1f / %.1f |",
-                                    json_number_value(json_object_get(arr[z], "median")) / 3600.0,
-                                    json_number_value(json_object_get(arr[z], "p90")) / 3600.0);
-                else
-                    attn_buf_puts(&b, " - |");
-            }
-            attn_buf_putc(&b, '\n');
-        }
-    }
-    attn_buf_puts(&b, "\n| router | PRs with a user top-1 | top-1 acted | median / p90 hours |\n"
-                      "|---|---:|---:|---|\n");
-    json_object_foreach(json_object_get((json_t *)rep, "queue"), k, x) {
-        const json_t *t1 = json_object_get(x, "top1_response");
-        attn_buf_printf(&b, "| %s | %lld | %lld |", k,
-                        (long long)json_integer_value(json_object_get(t1, "n")),
-                        (long long)json_integer_value(json_object_get(t1, "responded")));
-        if (json_is_number(json_object_get(t1, "median")))
-            attn_buf_printf(&b, " %.1f / %.1f |\n",
-                            json_number_value(json_object_get(t1, "median")) / 3600.0,
-                            json_number_value(json_object_get(t1, "p90")) / 3600.0);
-        else
-            attn_buf_puts(&b, " - |\n");
-    }
-    attn_buf_puts(&b, "\n## Workload spread (top-1 suggestions)\n\n"
-                      "| router | PRs | distinct | max share | entropy (bits) | most suggested |\n"
-                      "|---|---:|---:|---:|---:|---|\n");
-    json_object_foreach(json_object_get((json_t *)rep, "workload"), k, x) {
-        const json_t *ms = json_object_get(x, "most_suggested"), *e;
-        size_t i;
-        attn_buf_printf(&b, "| %s | %lld | %lld |", k,
-                        (long long)json_integer_value(json_object_get(x, "prs_with_user_top1")),
-                        (long long)json_integer_value(json_object_get(x, "distinct_top1")));
-        if (json_is_number(json_object_get(x, "max_share")))
-            attn_buf_printf(&b, " %.3f |", json_number_value(json_object_get(x, "max_share")));
-        else
-            attn_buf_puts(&b, " - |");
-        attn_buf_printf(&b, " %.2f |", json_number_value(json_object_get(x, "entropy_bits")));
-        json_array_foreach(ms, i, e)
-            attn_buf_printf(&b, "%s%s (%lld)", i ? ", " : " ", attn_json_str(e, "name"),
-                            (long long)json_integer_value(json_object_get(e, "n")));
-        attn_buf_puts(&b, " |\n");
-    }
-    {
-        /* PR-body gates (reference §5.3): descriptive only. */
-        static const char *const fields[] = {"issue", "ai_disclosure", "provenance"};
-        const json_t *g = json_object_get((json_t *)rep, "gate_correlation");
-        attn_buf_puts(&b, "\n## PR-body gates\n\nWhat the body said at the cutoff, and how "
-                          "often such PRs were merged eventually (descriptive, not causal).\n\n"
-                          "| field | PRs | missing | merged when missing | merged when present |\n"
-                          "|---|---:|---:|---:|---:|\n");
-        for (size_t f = 0; f < 3; f++) {
-            const json_t *gf = json_object_get(g, fields[f]);
-            const char *keys[3] = {"missing_rate", "merged_rate_missing", "merged_rate_present"};
-            attn_buf_printf(&b, "| %s | %lld |", fields[f],
-                            (long long)json_integer_value(json_object_get(gf, "n")));
-            for (int kk = 0; kk < 3; kk++) {
-                const json_t *v = json_object_get(gf, keys[kk]);
-                if (json_is_number(v))
-                    attn_buf_printf(&b, " %.3f |", json_number_value(v));
-                else
-                    attn_buf_puts(&b, " - |");
-            }
-            attn_buf_putc(&b, '\n');
-        }
-    }
-    if (json_object_size(R->llm)) {
-        attn_buf_puts(&b, "\n## LLM usage\n\n| router | PRs | ok | invalid | error | tokens in |"
-                          " tokens out | cost USD | mean latency ms |\n|---|---|---|---|---|---|---|"
-                          "---|---|\n");
-        json_object_foreach(R->llm, k, x) {
-            const json_t *st = json_object_get(x, "status");
-            int64_t prs = attn_json_i64(x, "prs", 0);
-            attn_buf_printf(&b, "| %s | %lld | %lld | %lld | %lld | %lld | %lld | %.6f | %lld |\n",
-                            k, (long long)prs, (long long)attn_json_i64(st, "ok", 0),
-                            (long long)attn_json_i64(st, "invalid", 0),
-                            (long long)attn_json_i64(st, "error", 0),
-                            (long long)attn_json_i64(x, "tokens_in", 0),
-                            (long long)attn_json_i64(x, "tokens_out", 0),
-                            json_number_value(json_object_get(x, "cost_usd")),
-                            (long long)(prs ? attn_json_i64(x, "latency_ms_total", 0) / prs : 0));
-        }
-    }
-    if (json_array_size(R->notes)) {
-        size_t i;
-        attn_buf_puts(&b, "\n## Notes\n\n");
-        json_array_foreach(R->notes, i, x)
-            attn_buf_printf(&b, "- %s\n", json_string_value(x));
-    }
-    return attn_buf_detach(&b);
-}
-
 int attn_eval_prs_in_window(attn_store *s, int64_t repo_id, int64_t from, int64_t end_at,
                             attn_eval_pr **prs, size_t *n, attn_error *err)
 {
@@ -1301,7 +840,7 @@ int attn_eval_prs_in_window(attn_store *s, int64_t repo_id, int64_t from, int64_
 
 /* ---- driver -------------------------------------------------------------------- */
 
-static void progress(run *R, size_t i, int done)
+void eval_progress(run *R, size_t i, int done)
 {
     double el = attn_progress_elapsed(&R->prog);
     char eta[48] = "";
@@ -1318,219 +857,6 @@ static void progress(run *R, size_t i, int done)
     }
 }
 
-
-/* ---- workers ------------------------------------------------------------------ */
-
-/* Worker w >= 1: its own read-only connection on the same store (one read
- * transaction, like the run's), routing context, routers built from the run's
- * final configs (after any hybrid fit, so config hashes are equal), truth
- * context and gate parser. */
-static int worker_open(run *R, worker *W, attn_error *err)
-{
-    const attn_eval_opts *o = R->o;
-    int rc;
-    memset(W, 0, sizeof(*W));
-    W->owned = 1;
-    if ((rc = attn_store_open_readonly(attn_store_path(o->store), &W->store, err)))
-        return rc;
-    sqlite3_exec(attn_store_db(W->store), "BEGIN", NULL, NULL, NULL);
-    if ((rc = attn_route_env_open(W->store, o->repo, o->repo_dir, &W->env, err)))
-        return rc;
-    W->ctx_own = *attn_route_env_ctx(W->env);
-    if (!(W->ctx_own.memo = attn_route_memo_new()) ||
-        !(W->routers = calloc(R->nr, sizeof(*W->routers))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory starting a worker");
-    W->ctx = &W->ctx_own;
-    for (size_t r = 0; r < R->nr; r++)
-        if ((rc = attn_router_new(attn_router_def_of(R->routers[r]),
-                                  attn_router_config(R->routers[r]), "inline", W->ctx,
-                                  &W->routers[r], err)))
-            return rc;
-    if ((!o->artifacts_only &&
-         (rc = attn_truth_ctx_open(W->store, W->ctx->repo_id, &W->truth, err))) ||
-        (rc = attn_gate_parser_new(&W->gates, err)))
-        return rc;
-    if (sqlite3_prepare_v2(attn_store_db(W->store), SQL_USER_FIRST, -1, &W->st_user_first,
-                           NULL) != SQLITE_OK)
-        return attn_error_set(err, ATTN_EDB, "preparing the queue query: %s",
-                              sqlite3_errmsg(attn_store_db(W->store)));
-    return 0;
-}
-
-static void worker_close(run *R, worker *W)
-{
-    if (!W->owned)
-        return;
-    for (size_t r = 0; W->routers && r < R->nr; r++)
-        attn_router_free(W->routers[r]);
-    free(W->routers);
-    attn_route_memo_free(W->ctx_own.memo);
-    sqlite3_finalize(W->st_user_first);
-    attn_truth_ctx_free(W->truth);
-    attn_gate_parser_free(W->gates);
-    attn_route_env_free(W->env);
-    if (W->store) {
-        sqlite3_exec(attn_store_db(W->store), "COMMIT", NULL, NULL, NULL);
-        attn_store_close(W->store);
-    }
-    memset(W, 0, sizeof(*W));
-}
-
-/* One PR's output, kept until it is merged in PR order. */
-typedef struct {
-    attn_rundir *buf;
-    attn_buf line;
-    attn_error err;
-    int done, rc;
-} pr_slot;
-
-typedef struct {
-    run *R;
-    pr_slot *slots;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    size_t next;     /* the next PR to take */
-    size_t merged;   /* PRs merged so far */
-    size_t window;   /* at most this many PRs taken ahead of the merge */
-    int stop;
-} pool;
-
-typedef struct {
-    pool *P;
-    worker W;
-    int w;           /* 0 borrows the run's context */
-    size_t memo_hits;
-} pool_thread;
-
-static void slot_finish(pool *P, size_t i, int rc)
-{
-    pthread_mutex_lock(&P->mu);
-    P->slots[i].rc = rc;
-    P->slots[i].done = 1;
-    if (rc)
-        P->stop = 1;
-    pthread_cond_broadcast(&P->cv);
-    pthread_mutex_unlock(&P->mu);
-}
-
-static void *pool_main(void *arg)
-{
-    pool_thread *T = arg;
-    pool *P = T->P;
-    run *R = P->R;
-    attn_error setup_err;
-    int rc = 0;
-    if (T->w && (rc = worker_open(R, &T->W, &setup_err)))
-        attn_error_wrap(&setup_err, "starting eval worker %d", T->w);
-    for (;;) {
-        size_t i;
-        pr_slot *s;
-        pthread_mutex_lock(&P->mu);
-        while (!P->stop && P->next < R->n && P->next >= P->merged + P->window)
-            pthread_cond_wait(&P->cv, &P->mu);
-        if (P->stop || P->next >= R->n) {
-            pthread_mutex_unlock(&P->mu);
-            break;
-        }
-        i = P->next++;
-        pthread_mutex_unlock(&P->mu);
-        s = &P->slots[i];
-        attn_error_clear(&s->err);
-        if (rc) {
-            s->err = setup_err;
-            slot_finish(P, i, rc);
-            break;
-        }
-        if (!(rc = attn_rundir_buffer_new(&s->buf, &s->err)))
-            rc = do_pr(R, &T->W, s->buf, i, &s->line, &s->err);
-        slot_finish(P, i, rc);
-        if (rc)
-            break;
-    }
-    T->memo_hits = T->W.ctx && T->W.ctx->memo ? attn_route_memo_hits(T->W.ctx->memo) : 0;
-    worker_close(R, &T->W);
-    return NULL;
-}
-
-/* Route and label every PR with `jobs` threads; each PR's entries and per_pr
- * line are merged in PR order, so the run is the same as a single thread's. */
-static int run_pool(run *R, worker *W0, int jobs, attn_rundir *dir, attn_buf *jsonl,
-                    size_t *extra_hits, attn_error *err)
-{
-    pool P;
-    pool_thread *T = calloc((size_t)jobs, sizeof(*T));
-    pthread_t *tid = calloc((size_t)jobs, sizeof(*tid));
-    int started = 0, rc = 0;
-    memset(&P, 0, sizeof(P));
-    P.R = R;
-    P.window = (size_t)jobs * 32;
-    P.slots = calloc(R->n, sizeof(*P.slots));
-    if (!T || !tid || !P.slots) {
-        free(T);
-        free(tid);
-        free(P.slots);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory starting %d workers", jobs);
-    }
-    pthread_mutex_init(&P.mu, NULL);
-    pthread_cond_init(&P.cv, NULL);
-    for (int w = 0; w < jobs; w++) {
-        T[w].P = &P;
-        T[w].w = w;
-        if (!w)
-            T[w].W = *W0;
-        if (pthread_create(&tid[w], NULL, pool_main, &T[w])) {
-            rc = attn_error_set(err, ATTN_EIO, "cannot start eval worker %d", w);
-            break;
-        }
-        started++;
-    }
-    for (size_t i = 0; !rc && i < R->n; i++) {
-        pr_slot *s = &P.slots[i];
-        pthread_mutex_lock(&P.mu);
-        while (!s->done && !(P.stop && i >= P.next))
-            pthread_cond_wait(&P.cv, &P.mu);
-        pthread_mutex_unlock(&P.mu);
-        if (!s->done) {
-            rc = attn_error_set(err, ATTN_EIO, "eval workers stopped before PR %zu", i);
-            break;
-        }
-        if (s->rc) {
-            *err = s->err;
-            rc = s->rc;
-            break;
-        }
-        rc = attn_rundir_buffer_flush(s->buf, dir, err);
-        attn_buf_put(jsonl, s->line.ptr ? s->line.ptr : "", s->line.len);
-        attn_rundir_abort(s->buf);
-        s->buf = NULL;
-        attn_buf_free(&s->line);
-        pthread_mutex_lock(&P.mu);
-        P.merged = i + 1;
-        pthread_cond_broadcast(&P.cv);
-        pthread_mutex_unlock(&P.mu);
-        progress(R, i + 1, 0);
-    }
-    pthread_mutex_lock(&P.mu);
-    P.stop = 1;
-    pthread_cond_broadcast(&P.cv);
-    pthread_mutex_unlock(&P.mu);
-    *extra_hits = 0;
-    for (int w = 0; w < started; w++) {
-        pthread_join(tid[w], NULL);
-        if (w)
-            *extra_hits += T[w].memo_hits;
-    }
-    for (size_t i = 0; i < R->n; i++) {
-        attn_rundir_abort(P.slots[i].buf);
-        attn_buf_free(&P.slots[i].line);
-    }
-    pthread_cond_destroy(&P.cv);
-    pthread_mutex_destroy(&P.mu);
-    free(P.slots);
-    free(T);
-    free(tid);
-    return rc;
-}
 
 static void free_run(run *R)
 {
@@ -1670,7 +996,7 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
         goto out;
     }
     R.ctx = &R.ctx_shared;
-    if (sqlite3_prepare_v2(attn_store_db(o->store), SQL_USER_FIRST, -1, &R.st_user_first, NULL) !=
+    if (sqlite3_prepare_v2(attn_store_db(o->store), EVAL_SQL_USER_FIRST, -1, &R.st_user_first, NULL) !=
         SQLITE_OK) {
         rc = attn_error_set(err, ATTN_EDB, "preparing the queue query: %s",
                             sqlite3_errmsg(attn_store_db(o->store)));
@@ -1725,16 +1051,16 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
                 jobs = 1;
         if (jobs <= 1) {
             for (size_t i = 0; i < R.n; i++) {
-                progress(&R, i, 0);
+                eval_progress(&R, i, 0);
                 if ((rc = prefetch_window(&R, i, err)) ||
-                    (rc = do_pr(&R, &W0, dir, i, &jsonl, err)))
+                    (rc = eval_do_pr(&R, &W0, dir, i, &jsonl, err)))
                     goto out;
             }
-        } else if ((rc = run_pool(&R, &W0, jobs, dir, &jsonl, &extra_hits, err))) {
+        } else if ((rc = eval_run_pool(&R, &W0, jobs, dir, &jsonl, &extra_hits, err))) {
             goto out;
         }
     }
-    progress(&R, R.n, 1);
+    eval_progress(&R, R.n, 1);
     if ((rc = attn_rundir_entries_done(dir, err)))
         goto out;
     if (o->artifacts_only) {
@@ -1745,11 +1071,11 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
                         "n", (json_int_t)R.n, "inputs_hash", hash);
         goto commit;
     }
-    if (!(rep = report_json(&R, run_id, err))) {
+    if (!(rep = eval_report_json(&R, run_id, err))) {
         rc = err->code ? err->code : attn_error_set(err, ATTN_ENOMEM, "out of memory");
         goto out;
     }
-    if (!(md = report_md(&R, rep, run_id))) {
+    if (!(md = eval_report_md(&R, rep, run_id))) {
         rc = attn_error_set(err, ATTN_ENOMEM, "out of memory writing the report");
         goto out;
     }

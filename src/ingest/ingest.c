@@ -1,12 +1,13 @@
 /*
- * ingest.c - live ingestion: fetch into the raw archive, then normalize
- * (see ingest.h for the design, the request plan and the durability rules).
+ * ingest.c - live ingestion: fetch into the raw archive (phase 1), then
+ * normalize what changed (phase 2, ingest_normalize.c); see ingest.h for the
+ * design, the request plan and the durability rules.
  *
  * Every database write of phase 1 happens inside a page transaction that
  * also moves the cursor; the only exception is the first repository fetch,
  * which must create the repos row before any watermark can point at it.
  */
-#include "ingest/ingest.h"
+#include "ingest/ingest_internal.h"
 #include "github/client.h"
 #include "ingest/archive.h"
 #include "ingest/bundle.h"
@@ -27,7 +28,7 @@
 
 enum {
     Q_WM_GET, Q_WM_CURSOR, Q_WM_FINISH, Q_CP_GET, Q_CP_SET, Q_CP_CLEAR, Q_GAP, Q_QA,
-    Q_DIRTY, Q_PR_UPDATED, Q_GAP_PRS, Q_GAP_RESOLVE_PR, Q_GAP_RESOLVE_LIST, Q_GAPS_OPEN, N_Q
+    Q_PR_UPDATED, Q_GAP_PRS, Q_GAP_RESOLVE_PR, Q_GAP_RESOLVE_LIST, Q_GAPS_OPEN, N_Q
 };
 static const char *const SQL[N_Q] = {
     [Q_WM_GET] = "SELECT updated_at, etag, last_modified, cursor FROM watermarks"
@@ -51,10 +52,6 @@ static const char *const SQL[N_Q] = {
     [Q_GAP] = "INSERT INTO ingestion_gaps (repo_id, resource, url, page, detail, detected_at,"
               " pull_request_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [Q_QA] = "INSERT INTO qa_reports (repo_id, created_at, summary_json) VALUES (?1, ?2, ?3)",
-    [Q_DIRTY] = "SELECT DISTINCT CAST(substr(source_id, 1, 10) AS INTEGER) FROM object_snapshots"
-                " WHERE resource IN ('pull', 'issue', 'issue_event', 'issue_comment',"
-                " 'review_comment', 'pull_reviews', 'pull_files')"
-                " AND (?1 IS NULL OR fetched_at >= ?1) ORDER BY 1",
     [Q_PR_UPDATED] = "SELECT updated_at FROM pull_requests WHERE repo_id = ?1 AND number = ?2",
     /* Healing (ingest.h "Gaps heal"). */
     [Q_GAP_PRS] = "SELECT DISTINCT pull_request_number FROM ingestion_gaps WHERE repo_id = ?1"
@@ -104,7 +101,7 @@ typedef struct {
 
 static int64_t wall_now(void) { return (int64_t)time(NULL); }
 
-static double mono_now(void)
+double ingest_mono_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -267,7 +264,7 @@ static void progress(fetcher *f)
     /* The per-PR stage dominates a backfill; its rate so far gives the ETA. */
     if (f->prs_total > 0) {
         int64_t did = f->prs_done - f->prs_done_at_start;
-        double el = mono_now() - f->prs_started;
+        double el = ingest_mono_now() - f->prs_started;
         int n = snprintf(eta, sizeof(eta), ", PR %lld/%lld", (long long)f->prs_done,
                          (long long)f->prs_total);
         if (did > 0 && el > 0 && n > 0 && (size_t)n < sizeof(eta))
@@ -379,7 +376,7 @@ static void item_source_id(const char *kind, const json_t *v, char *out, size_t 
         attn_archive_num_sub_id(out, cap, n, id);
 }
 
-static int item_time(const json_t *v, const char *key, int64_t *t)
+int ingest_item_time(const json_t *v, const char *key, int64_t *t)
 {
     attn_error e;
     if (attn_json_time(v, key, t, &e))
@@ -573,10 +570,10 @@ static int run_walk(fetcher *f, const walk *w, json_t *todo, attn_error *err)
             int changed = 0;
             if (rc)
                 break;
-            item_time(v, w->time_key, &t);
+            ingest_item_time(v, w->time_key, &t);
             if (w->stop == STOP_WINDOW) {
                 int64_t c = ATTN_NULL_I64;
-                item_time(v, "created_at", &c);
+                ingest_item_time(v, "created_at", &c);
                 if (c != ATTN_NULL_I64 && c >= f->o->end_at)
                     continue;
                 if (c != ATTN_NULL_I64 && c < f->o->from) {
@@ -732,7 +729,7 @@ static int run_pr_details(fetcher *f, attn_error *err)
     k = (size_t)attn_json_i64(state, "done", 0);
     f->prs_total = todo ? (int64_t)json_array_size(todo) : 0;
     f->prs_done = f->prs_done_at_start = (int64_t)k;
-    f->prs_started = mono_now();
+    f->prs_started = ingest_mono_now();
     for (; todo && k < json_array_size(todo); k++) {
         int64_t n = json_integer_value(json_array_get(todo, k));
         struct { const char *resource, *path, *kind; int counter, whole; } plan[] = {
@@ -876,315 +873,6 @@ static int fetch_repo(fetcher *f, attn_error *err)
 out:
     json_decref(repo);
     attn_gh_response_free(&r);
-    return rc;
-}
-
-/* ---- phase 2 ---------------------------------------------------------------------- */
-
-typedef struct {
-    json_t *list;
-    const int64_t *numbers;
-    size_t n;
-    const char *kind;
-    json_t *map;             /* pull_reviews / pull_files: number -> array */
-} collect_ctx;
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int collect_fn(void *vctx, const char *sid, json_t *obj, attn_error *err)
-{
-    collect_ctx *c = vctx;
-    int64_t n = strtoll(sid, NULL, 10);
-    if (!bsearch(&n, c->numbers, c->n, sizeof(int64_t), cmp_i64))
-        return 0;
-    if (c->map) {
-        char key[32];
-        snprintf(key, sizeof(key), "%lld", (long long)n);
-        json_object_set(c->map, key, obj);
-    } else {
-        json_array_append(c->list, obj);
-    }
-    (void)err;
-    return 0;
-}
-
-typedef struct {
-    int64_t t, id;
-    json_t *v;
-} timed;
-
-static int cmp_timed(const void *a, const void *b)
-{
-    const timed *x = a, *y = b;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
-    return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* Bundle order for events and comments: created_at, then id (docs/bundle.md),
- * so rows get the same ids as an `attn load` of the same history. */
-static void sort_by_created(json_t *arr)
-{
-    size_t n = json_array_size(arr), i;
-    timed *t;
-    if (n < 2 || !(t = calloc(n, sizeof(timed))))
-        return;
-    for (i = 0; i < n; i++) {
-        t[i].v = json_incref(json_array_get(arr, i));
-        item_time(t[i].v, "created_at", &t[i].t);
-        t[i].id = attn_json_i64(t[i].v, "id", 0);
-    }
-    qsort(t, n, sizeof(timed), cmp_timed);
-    json_array_clear(arr);
-    for (i = 0; i < n; i++)
-        json_array_append_new(arr, t[i].v);
-    free(t);
-}
-
-static int scan_all(attn_archive *ar, const char *kind, json_t *list, attn_error *err);
-
-static int list_fn(void *vctx, const char *sid, json_t *obj, attn_error *err)
-{
-    (void)sid;
-    (void)err;
-    return json_array_append((json_t *)vctx, obj);
-}
-
-static int scan_all(attn_archive *ar, const char *kind, json_t *list, attn_error *err)
-{
-    return attn_archive_scan(ar, kind, NULL, NULL, list_fn, list, err);
-}
-
-/* A review comment whose review is not in the archive (its PR's review list
- * was lost as a gap) keeps the comment but not the link, which would break the
- * foreign key; the link returns once the reviews are fetched. */
-static void unlink_missing_reviews(json_t *part)
-{
-    json_t *reviews = json_object_get(part, "reviews"), *v, *list;
-    const char *key;
-    size_t i, j;
-    json_array_foreach(json_object_get(part, "review_comments"), i, v) {
-        int64_t rid = attn_json_i64(v, "pull_request_review_id", ATTN_NULL_I64);
-        int found = 0;
-        if (rid == ATTN_NULL_I64)
-            continue;
-        json_object_foreach(reviews, key, list) {
-            json_t *r;
-            json_array_foreach(list, j, r) {
-                if (attn_json_i64(r, "id", -1) == rid) {
-                    found = 1;
-                    break;
-                }
-            }
-            if (found)
-                break;
-        }
-        if (!found)
-            json_object_set_new(v, "pull_request_review_id", json_null());
-    }
-}
-
-static int apply_catalogue_only(attn_norm_ctx *ctx, const json_t *part, attn_error *err)
-{
-    size_t i;
-    json_t *v;
-    int rc = attn_normalize_repo(ctx, json_object_get(part, "repo"), err);
-    json_array_foreach(json_object_get(part, "labels"), i, v) {
-        if (rc || (rc = attn_normalize_label(ctx, v, err)))
-            return rc;
-    }
-    json_array_foreach(json_object_get(part, "milestones"), i, v) {
-        if (rc || (rc = attn_normalize_milestone(ctx, v, err)))
-            return rc;
-    }
-    return rc;
-}
-
-#define PART_NUMBERS 100
-
-/* Normalize the archived groups of `numbers` (sorted), PART_NUMBERS at a time,
- * each part in one transaction; collect their issue and PR ids for the rebuild. */
-static int normalize_numbers(attn_store *s, attn_archive *ar, int64_t repo_id,
-                             const int64_t *numbers, size_t n, int full, int heal,
-                             attn_ingest_report *rep, attn_error *err)
-{
-    static const struct { const char *kind, *key; int map; } kinds[] = {
-        {"pull", "pulls", 0}, {"issue", "issues", 0}, {"issue_event", "issue_events", 0},
-        {"issue_comment", "issue_comments", 0}, {"review_comment", "review_comments", 0},
-        {"pull_reviews", "reviews", 1}, {"pull_files", "files", 1},
-    };
-    attn_norm_ctx ctx;
-    json_t *repo = NULL, *labels = json_array(), *milestones = json_array(), *repos = json_array();
-    int64_t *issue_ids = NULL, *pr_ids = NULL, t1, t2;
-    size_t n_iss = 0, n_pr = 0;
-    attn_error e;
-    int rc;
-
-    if ((rc = scan_all(ar, "repo", repos, err)) || (rc = scan_all(ar, "label", labels, err)) ||
-        (rc = scan_all(ar, "milestone", milestones, err)))
-        goto out0;
-    if (!(repo = json_array_get(repos, 0))) {
-        rc = attn_error_set(err, ATTN_ENOTFOUND, "the raw archive holds no repository object");
-        goto out0;
-    }
-    if ((rc = attn_norm_ctx_init(&ctx, s, repo_id, err)))
-        goto out0;
-    ctx.heal = heal;
-    /* Team memberships are stamped with the repository's last activity, as
-     * `attn load` does, never the wall clock, so two runs give the same rows. */
-    if (attn_json_time(repo, "pushed_at", &t1, &e))
-        t1 = ATTN_NULL_I64;
-    if (attn_json_time(repo, "updated_at", &t2, &e))
-        t2 = ATTN_NULL_I64;
-    ctx.observed_at = t1 > t2 ? t1 : t2;
-    issue_ids = calloc(n + 1, sizeof(int64_t));
-    pr_ids = calloc(n + 1, sizeof(int64_t));
-    if (!issue_ids || !pr_ids) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        goto out;
-    }
-
-    for (size_t start = 0; start < n || start == 0; start += PART_NUMBERS) {
-        size_t cnt = n - start < PART_NUMBERS ? n - start : PART_NUMBERS;
-        const int64_t *nums = numbers + start;
-        json_t *part = json_object();
-        json_object_set_new(part, "format", json_string(ATTN_BUNDLE_FORMAT));
-        json_object_set(part, "repo", repo);
-        if (start == 0) {
-            json_object_set(part, "labels", labels);
-            json_object_set(part, "milestones", milestones);
-        }
-        for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && !rc && cnt; k++) {
-            collect_ctx c = {NULL, nums, cnt, kinds[k].kind, NULL};
-            json_t *holder = kinds[k].map ? json_object() : json_array();
-            if (kinds[k].map)
-                c.map = holder;
-            else
-                c.list = holder;
-            /* A dense run of numbers is one range scan; scattered ones are
-             * scanned one number at a time so a small incremental stays small. */
-            if ((size_t)(nums[cnt - 1] - nums[0]) < 4 * cnt) {
-                char lo[32], hi[32];
-                attn_archive_num_id(lo, sizeof(lo), nums[0]);
-                attn_archive_num_id(hi, sizeof(hi), nums[cnt - 1] + 1);
-                rc = attn_archive_scan(ar, kinds[k].kind, lo, hi, collect_fn, &c, err);
-            } else {
-                for (size_t j = 0; j < cnt && !rc; j++) {
-                    char lo[32], hi[32];
-                    attn_archive_num_id(lo, sizeof(lo), nums[j]);
-                    attn_archive_num_id(hi, sizeof(hi), nums[j] + 1);
-                    rc = attn_archive_scan(ar, kinds[k].kind, lo, hi, collect_fn, &c, err);
-                }
-            }
-            if (!kinds[k].map && k >= 2)
-                sort_by_created(holder);
-            json_object_set_new(part, kinds[k].key, holder);
-        }
-        if (!rc)
-            unlink_missing_reviews(part);
-        /* One transaction per part, or the caller's when one is open (the
-         * webhook writer applies a delivery in a single transaction). */
-        int own = sqlite3_get_autocommit(attn_store_db(s));
-        if (!rc && (!own || !(rc = attn_store_begin(s, err)))) {
-            /* No changed number: the catalogue alone (build_groups would be
-             * handed an empty list). */
-            rc = cnt ? attn_bundle_apply_part(&ctx, part, err)
-                     : apply_catalogue_only(&ctx, part, err);
-            if (own && (rc || (rc = attn_store_commit(s, err))))
-                attn_store_rollback(s);
-        }
-        json_decref(part);
-        if (rc)
-            goto out;
-        rep->numbers_normalized += (int64_t)cnt;
-        if (n == 0)
-            break;
-    }
-    if (!full) {
-        for (size_t j = 0; j < n; j++) {
-            int64_t iid, pid;
-            if ((rc = attn_norm_lookup_number(&ctx, numbers[j], &iid, &pid, err)))
-                goto out;
-            if (iid != ATTN_NULL_I64)
-                issue_ids[n_iss++] = iid;
-            if (pid != ATTN_NULL_I64)
-                pr_ids[n_pr++] = pid;
-        }
-    }
-    if (full) {
-        rc = attn_store_rebuild_intervals(s, repo_id, NULL, &rep->rebuild, err);
-    } else if (n_iss || n_pr) {
-        attn_rebuild_scope scope = {issue_ids, n_iss, pr_ids, n_pr};
-        rc = attn_store_rebuild_intervals(s, repo_id, &scope, &rep->rebuild, err);
-    }
-out:
-    rep->norm = ctx.stats;
-    attn_norm_ctx_free(&ctx);
-out0:
-    free(issue_ids);
-    free(pr_ids);
-    json_decref(repos);
-    json_decref(labels);
-    json_decref(milestones);
-    return rc;
-}
-
-/* Numbers whose archived objects changed at or after since (NULL = all). */
-static int dirty_numbers(attn_store *s, int64_t since, int64_t **out, size_t *n,
-                         attn_error *err)
-{
-    sqlite3_stmt *st;
-    size_t cap = 0;
-    int step;
-    *out = NULL;
-    *n = 0;
-    if (sqlite3_prepare_v2(attn_store_db(s), SQL[Q_DIRTY], -1, &st, NULL))
-        return attn_error_set(err, ATTN_EDB, "%s", sqlite3_errmsg(attn_store_db(s)));
-    if (since != ATTN_NULL_I64)
-        sqlite3_bind_int64(st, 1, since);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 256;
-            int64_t *p = realloc(*out, cap * sizeof(int64_t));
-            if (!p) {
-                sqlite3_finalize(st);
-                return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-            }
-            *out = p;
-        }
-        (*out)[(*n)++] = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    if (step != SQLITE_DONE)
-        return attn_error_set(err, ATTN_EDB, "%s", sqlite3_errmsg(attn_store_db(s)));
-    return 0;
-}
-
-int attn_ingest_renormalize(attn_store *s, const char *repo, attn_ingest_report *rep,
-                            attn_error *err)
-{
-    attn_archive *ar = NULL;
-    int64_t repo_id, *nums = NULL;
-    size_t n = 0;
-    double t0 = mono_now();
-    int rc;
-    memset(rep, 0, sizeof(*rep));
-    if ((rc = attn_store_repo_id(s, repo, &repo_id, err)))
-        return rc;
-    if (repo_id == ATTN_NULL_I64)
-        return attn_error_set(err, ATTN_ENOTFOUND, "no ingested repository '%s' in %s", repo,
-                              attn_store_path(s));
-    if ((rc = attn_archive_open(s, &ar, err)))
-        return rc;
-    if (!(rc = dirty_numbers(s, ATTN_NULL_I64, &nums, &n, err)))
-        rc = normalize_numbers(s, ar, repo_id, nums, n, 1, 1, rep, err);
-    free(nums);
-    attn_archive_close(ar);
-    rep->duration_s = mono_now() - t0;
     return rc;
 }
 
@@ -1361,7 +1049,7 @@ int attn_ingest_run(attn_store *s, attn_ingest_flow flow, const attn_ingest_opti
     static const char *const names[] = {"ingest", "incremental", "pull-requests"};
     fetcher f;
     attn_gh_options go;
-    double t0 = mono_now();
+    double t0 = ingest_mono_now();
     int rc = 0, done = 0;
     int64_t *nums = NULL;
     size_t n = 0;
@@ -1427,11 +1115,11 @@ int attn_ingest_run(attn_store *s, attn_ingest_flow flow, const attn_ingest_opti
     attn_progress_break(&f.prog);
 
     /* Phase 2: what this run changed (or everything, for a first backfill). */
-    if ((rc = dirty_numbers(s, f.run_started, &nums, &n, err)) ||
-        (rc = normalize_numbers(s, f.ar, f.repo_id, nums, n, flow == ATTN_INGEST_FULL, f.heal,
+    if ((rc = ingest_dirty_numbers(s, f.run_started, &nums, &n, err)) ||
+        (rc = ingest_normalize_numbers(s, f.ar, f.repo_id, nums, n, flow == ATTN_INGEST_FULL, f.heal,
                                 rep, err)))
         goto out;
-    rep->duration_s = mono_now() - t0;
+    rep->duration_s = ingest_mono_now() - t0;
     if ((rc = attn_store_begin(s, err)))
         goto out;
     if ((rc = write_qa(&f, err)) ||
@@ -1446,21 +1134,11 @@ out:
         rep->not_modified = st->not_modified;
         rep->rate_remaining = st->rate_remaining;
     }
-    rep->duration_s = mono_now() - t0;
+    rep->duration_s = ingest_mono_now() - t0;
     free(nums);
     attn_gh_client_free(f.gh);
     attn_archive_close(f.ar);
     for (int i = 0; i < N_Q; i++)
         sqlite3_finalize(f.q[i]);
     return rc;
-}
-
-int attn_ingest_normalize_numbers(attn_store *s, attn_archive *ar, int64_t repo_id,
-                                  const int64_t *numbers, size_t n, attn_ingest_report *rep,
-                                  attn_error *err)
-{
-    memset(rep, 0, sizeof(*rep));
-    if (!n)
-        return 0;
-    return normalize_numbers(s, ar, repo_id, numbers, n, 0, 0, rep, err);
 }
