@@ -6,7 +6,7 @@
 #   make bench      benchmarks (figures on stdout)
 #   make bench-real ingestion + every router + eval on ../shared/data/rust-clippy (skips when absent)
 #   make demo       the main job on the bundled sample
-#   make fuzz       libFuzzer targets (clang) on every parser, FUZZ_SECONDS each (default 10)
+#   make fuzz       libFuzzer targets (clang) on every parser, FUZZ_SECONDS each (default 10; FUZZ_SEED=N to replay)
 #   make coverage   the test suite under gcov; a per-file line coverage summary (lcov)
 
 CC      ?= cc
