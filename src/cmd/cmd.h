@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
+#include "exp/registry.h"
 #include "util/error.h"
 
 /* Options every command accepts. */
@@ -169,9 +170,12 @@ int cmd_runs(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 /* `attn runs import` (runs_import.c); argv[0] is "import". */
 int cmd_runs_import(int argc, char **argv);
-/* The run registry path: DATA/github/<o>/<r>/runs.sqlite with --repo, else
- * DATA/external/runs.sqlite (imported runs not tied to a repository). */
-int attn_cmd_runs_registry_path(const attn_cli *cli, char *out, size_t cap, attn_error *err);
+/* The run registry `attn runs` works on, opened (created when new):
+ * DATA/github/<o>/<r>/runs.sqlite with --repo, else DATA/external/runs.sqlite
+ * (imported runs not tied to a repository); *now is the instant its changes
+ * are recorded at (attn_registry_now). */
+int attn_cmd_runs_registry_open(const attn_cli *cli, attn_registry **reg, int64_t *now,
+                                attn_error *err);
 int cmd_snapshot(int argc, char **argv);
 int cmd_artifacts(int argc, char **argv);
 int cmd_synth(int argc, char **argv);

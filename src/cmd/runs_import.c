@@ -45,7 +45,7 @@ static int wants_help(int argc, char **argv)
 
 enum { OPT_SOURCE = 300, OPT_PATTERNS };
 
-int attn_cmd_runs_registry_path(const attn_cli *cli, char *out, size_t cap, attn_error *err)
+static int registry_path(const attn_cli *cli, char *out, size_t cap, attn_error *err)
 {
     char dir[4200];
     int rc;
@@ -62,6 +62,16 @@ int attn_cmd_runs_registry_path(const attn_cli *cli, char *out, size_t cap, attn
     return 0;
 }
 
+int attn_cmd_runs_registry_open(const attn_cli *cli, attn_registry **reg, int64_t *now,
+                                attn_error *err)
+{
+    char path[4400];
+    int rc;
+    if ((rc = attn_registry_now(now, err)) || (rc = registry_path(cli, path, sizeof path, err)))
+        return rc;
+    return attn_registry_open(path, reg, err);
+}
+
 static const char *str(const json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k));
@@ -75,13 +85,11 @@ static int import_file(const attn_cli *cli, const char *source, const char *file
     attn_registry *reg = NULL;
     json_t *runs = NULL, *recs = json_array();
     attn_external_run *x = NULL;
-    char path[4400];
     int64_t now;
     int rc;
     if ((rc = attn_classify_cfg_load(patterns, &c, err)) || (rc = attn_classify_matcher_new(c, &m, err)) ||
-        (rc = attn_classify_read_runs(file, &runs, err)) || (rc = attn_registry_now(&now, err)) ||
-        (rc = attn_cmd_runs_registry_path(cli, path, sizeof path, err)) ||
-        (rc = attn_registry_open(path, &reg, err)))
+        (rc = attn_classify_read_runs(file, &runs, err)) ||
+        (rc = attn_cmd_runs_registry_open(cli, &reg, &now, err)))
         goto done;
     size_t n = json_array_size(runs), i;
     json_t *r;

@@ -1001,3 +1001,17 @@ int attn_registry_now(int64_t *out, attn_error *err)
     *out = (int64_t)time(NULL);
     return 0;
 }
+
+void attn_registry_add_external(json_t *rows, const json_t *ext, const attn_run_filter *f)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(ext, i, r) {
+        const char *st = attn_json_str(r, "status");
+        if ((f->kind && strcmp(f->kind, "external")) ||
+            (f->lifecycle && strcmp(f->lifecycle, "active")) ||
+            (f->status && (!st || strcmp(f->status, st))) || f->experiment_id)
+            continue;
+        json_array_append(rows, r);
+    }
+}
