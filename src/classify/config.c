@@ -8,6 +8,7 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "classify/classify.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/fs.h"
 
@@ -160,8 +161,7 @@ static int collect_groups(pattern *p, attn_error *err)
             at--;
         }
         p->group_nums[at] = num;
-        if (!(p->group_names[at] = strdup((const char *)e + 2)))
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        p->group_names[at] = attn_xstrdup((const char *)e + 2);
         p->n_groups++;
     }
     return 0;
@@ -277,9 +277,7 @@ static int parse_patterns(attn_classify_cfg *c, attn_error *err)
     if (json_array_size(pats) > ATTN_CLASSIFY_MAX_PATTERNS)
         return attn_error_set(err, ATTN_EINVAL, "%zu patterns; at most %d are supported",
                               json_array_size(pats), ATTN_CLASSIFY_MAX_PATTERNS);
-    c->pats = calloc(json_array_size(pats) + 1, sizeof(pattern));
-    if (!c->pats)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    c->pats = attn_xcalloc(json_array_size(pats) + 1, sizeof(pattern));
     for (size_t i = 0; i < json_array_size(pats); i++) {
         if ((rc = parse_pattern(frags, json_array_get(pats, i), i, &c->pats[i], err)) < 0) {
             c->n_pats = i + 1;
@@ -328,8 +326,7 @@ static int parse_root(attn_classify_cfg *c, attn_error *err)
     c->drops = json_object_get(c->root, "drop_run_types");
     if (c->drops && !is_string_array(c->drops))
         return attn_error_set(err, ATTN_EINVAL, "\"drop_run_types\" must be an array of strings");
-    if (!(c->name = strdup(name ? json_string_value(name) : "")))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    c->name = attn_xstrdup(name ? json_string_value(name) : "");
     if ((rc = parse_patterns(c, err)) < 0 || (rc = parse_legacy(c, err)) < 0 ||
         (rc = parse_catalogue(c, err)) < 0 || (rc = parse_steps(c, err)) < 0)
         return rc;
@@ -345,10 +342,8 @@ int attn_classify_cfg_parse(const char *text, size_t len, const char *what,
                             attn_classify_cfg **out, attn_error *err)
 {
     json_error_t je;
-    attn_classify_cfg *c = calloc(1, sizeof *c);
+    attn_classify_cfg *c = attn_xcalloc(1, sizeof *c);
     *out = NULL;
-    if (!c)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     c->root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!c->root) {
         free(c);

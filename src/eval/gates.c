@@ -6,6 +6,7 @@
  * hostile body costs bounded time and yields "missing", never a crash.
  */
 #include "eval/gates.h"
+#include "util/alloc.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -65,10 +66,8 @@ void attn_gate_parser_free(attn_gate_parser *p)
 
 int attn_gate_parser_new(attn_gate_parser **out, attn_error *err)
 {
-    attn_gate_parser *p = calloc(1, sizeof(*p));
+    attn_gate_parser *p = attn_xcalloc(1, sizeof(*p));
     *out = NULL;
-    if (!p)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     for (int i = 0; i < N_P; i++) {
         int ec;
         PCRE2_SIZE off;

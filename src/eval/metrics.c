@@ -2,6 +2,7 @@
  * metrics.c - per-PR metrics, slices, bootstrap, queue (see metrics.h).
  */
 #include "eval/metrics.h"
+#include "util/alloc.h"
 #include "util/prng.h"
 #include "util/time.h"
 
@@ -223,8 +224,7 @@ int attn_bootstrap_mean(const double *x, size_t n, const attn_bootstrap_options 
     if (!b)
         return 0;
     R = (size_t)b->resamples;
-    if (!(means = malloc(R * sizeof(double))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    means = attn_xmalloc(R * sizeof(double));
     attn_prng_seed(&prng, b->seed);
     for (size_t r = 0; r < R; r++) {
         double s = 0;

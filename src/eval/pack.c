@@ -9,6 +9,7 @@
  * tree prs/<n>/<entry>.json.
  */
 #include "eval/pack.h"
+#include "util/alloc.h"
 
 #include <dirent.h>
 #include <sqlite3.h>
@@ -161,8 +162,7 @@ int attn_pack_open(const char *run_dir, attn_pack **out, attn_error *err)
     *out = NULL;
     if (stat(run_dir, &st) || !S_ISDIR(st.st_mode))
         return attn_error_set(err, ATTN_ENOTFOUND, "no run directory %s", run_dir);
-    if (!(p = calloc(1, sizeof(*p))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    p = attn_xcalloc(1, sizeof(*p));
     snprintf(p->dir, sizeof(p->dir), "%s", run_dir);
     snprintf(path, sizeof(path), "%s/%s", run_dir, ATTN_PACK_FILE);
     if (attn_fs_exists(path)) {

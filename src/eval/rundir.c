@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE /* syncfs */
 #include "eval/rundir.h"
+#include "util/alloc.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "eval/pack.h"
@@ -71,8 +72,7 @@ int attn_rundir_begin(const char *parent, const char *run_id, attn_rundir **out,
     *out = NULL;
     if ((rc = attn_path_check_id(run_id, "run id", err)))
         return rc;
-    if (!(d = calloc(1, sizeof(*d))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory starting run %s", run_id);
+    d = attn_xcalloc(1, sizeof(*d));
     snprintf(d->parent, sizeof(d->parent), "%s", parent);
     snprintf(d->tmp, sizeof(d->tmp), "%s/.tmp-%s-%ld", parent, run_id, (long)getpid());
     snprintf(d->final, sizeof(d->final), "%s/%s", parent, run_id);

@@ -5,6 +5,7 @@
  * judges what the run recorded), or fail a gate on 0/0 (reference §15.16).
  */
 #include "exp/quality.h"
+#include "util/alloc.h"
 #include "eval/metrics.h"
 #include "eval/pack.h"
 #include "eval/truth.h"

@@ -8,6 +8,7 @@
  * value into SQL (everything is bound).
  */
 #include "exp/registry.h"
+#include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
 
@@ -173,8 +174,7 @@ int attn_registry_open(const char *path, attn_registry **out, attn_error *err)
     int version = 0, rc;
 
     *out = NULL;
-    if (!(r = calloc(1, sizeof(*r))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    r = attn_xcalloc(1, sizeof(*r));
     snprintf(r->path, sizeof(r->path), "%s", path);
     if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                           SQLITE_OPEN_NOMUTEX,

@@ -22,6 +22,7 @@
  * it, and calling it while another client lives would break that client.
  */
 #include "github/client.h"
+#include "util/alloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -340,9 +341,7 @@ int attn_gh_client_new(const attn_gh_options *opts, attn_gh_client **out, attn_e
     if (curl_init_rc != CURLE_OK)
         return attn_error_set(err, ATTN_EIO, "libcurl failed to initialise: %s",
                               curl_easy_strerror(curl_init_rc));
-    c = calloc(1, sizeof(*c));
-    if (!c)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory creating the GitHub client");
+    c = attn_xcalloc(1, sizeof(*c));
     c->o = *opts;
     c->api_url = strdup(opts->api_url);
     c->token = opts->token && *opts->token ? strdup(opts->token) : NULL;

@@ -6,6 +6,7 @@
  * answers come out in a stable order whatever the file order.
  */
 #include "ownership/roster.h"
+#include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
 
@@ -107,8 +108,7 @@ static int parse_member(const json_t *v, const char *tname, size_t idx, member *
         return attn_error_set(err, ATTN_EINVAL,
                               "team roster: %s member %zu must be a login or {\"login\": ...}",
                               tname, idx);
-    if (!(m->login = strdup(strip_at(login))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory reading the team roster");
+    m->login = attn_xstrdup(strip_at(login));
     return 0;
 }
 

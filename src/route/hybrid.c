@@ -49,6 +49,7 @@
  * with the default components over a 10,000-PR synthetic history.
  */
 #include "route/hybrid.h"
+#include "util/alloc.h"
 #include "route/shortlist.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -828,10 +829,7 @@ int attn_hybrid_fit(const attn_route_ctx *ctx, const json_t *base_config, const 
         if (i == 0 || ex[i].cutoff > to)
             to = ex[i].cutoff;
     }
-    if (!(scratch = malloc(max_c * sizeof(*scratch)))) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "hybrid fit: out of memory");
-        goto done;
-    }
+    scratch = attn_xmalloc(max_c * sizeof(*scratch));
 
     /* Coordinate ascent: components in name order, every grid value, the
      * best MRR wins and ties go to the smaller weight; stop after a pass

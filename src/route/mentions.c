@@ -66,6 +66,7 @@
  *     score below 1/ATTN_MENTIONS_CAP); a note says when the cap was hit.
  */
 #include "route/mentions.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -303,9 +304,7 @@ static int mentions_init(const json_t *config, const attn_route_ctx *ctx, void *
     int code, quotes, html;
     size_t i;
     (void)ctx;
-    st = calloc(1, sizeof(*st));
-    if (!st)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    st = attn_xcalloc(1, sizeof(*st));
     if (!json_is_array(src) || !json_array_size(src)) {
         free(st);
         return attn_error_set(err, ATTN_EINVAL,
