@@ -85,7 +85,7 @@ static int compose(const json_t *frags, const char *comp, int depth, const char 
         return 0;
     }
     if (!strncmp(comp, "regex:", 6))
-        return attn_buf_puts(b, comp + 6) < 0 ? attn_error_set(err, ATTN_ENOMEM, "out of memory") : 0;
+        return attn_buf_puts(b, comp + 6);
     if (b->len > MAX_REGEX)
         return attn_error_set(err, ATTN_EINVAL, "%s: composed regex is longer than %d bytes",
                               where, MAX_REGEX);
@@ -99,8 +99,7 @@ static int compose(const json_t *frags, const char *comp, int depth, const char 
                               "%s: unknown fragment '%s' (define it under \"fragments\", or "
                               "write literal:TEXT or regex:SRC)", where, comp);
     if (json_is_string(f))
-        return attn_buf_puts(b, json_string_value(f)) < 0
-                   ? attn_error_set(err, ATTN_ENOMEM, "out of memory") : 0;
+        return attn_buf_puts(b, json_string_value(f));
     size_t i;
     json_t *v;
     json_array_foreach(f, i, v) {
@@ -146,10 +145,8 @@ static int collect_groups(pattern *p, attn_error *err)
     pcre2_pattern_info(p->re, PCRE2_INFO_NAMECOUNT, &count);
     pcre2_pattern_info(p->re, PCRE2_INFO_NAMEENTRYSIZE, &entry);
     pcre2_pattern_info(p->re, PCRE2_INFO_NAMETABLE, &table);
-    p->group_names = calloc(count + 1, sizeof(char *));
-    p->group_nums = calloc(count + 1, sizeof(uint32_t));
-    if (!p->group_names || !p->group_nums)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    p->group_names = attn_xcalloc(count + 1, sizeof(char *));
+    p->group_nums = attn_xcalloc(count + 1, sizeof(uint32_t));
     /* The name table is sorted by name; keep group-number order, the order
      * the fields appear in the id. */
     for (uint32_t i = 0; i < count; i++) {
@@ -216,11 +213,9 @@ static int parse_pattern(const json_t *frags, const json_t *o, size_t i, pattern
             return rc;
         }
     }
-    p->name = strdup(json_string_value(name));
-    p->run_type = strdup(json_string_value(type));
+    p->name = attn_xstrdup(json_string_value(name));
+    p->run_type = attn_xstrdup(json_string_value(type));
     p->source = attn_buf_detach(&b);
-    if (!p->name || !p->run_type || !p->source)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     return compile_pattern(p, err);
 }
 
@@ -422,7 +417,7 @@ int attn_classify_cfg_drops(const attn_classify_cfg *c, const char *run_type)
 int attn_classify_matcher_new(const attn_classify_cfg *c, attn_classify_matcher **out,
                               attn_error *err)
 {
-    attn_classify_matcher *m = calloc(1, sizeof *m);
+    attn_classify_matcher *m = attn_xcalloc(1, sizeof *m);
     uint32_t max = 1;
     for (size_t i = 0; i < c->n_pats; i++) {
         uint32_t n = 0;
@@ -430,10 +425,7 @@ int attn_classify_matcher_new(const attn_classify_cfg *c, attn_classify_matcher 
         if (n + 1 > max)
             max = n + 1;
     }
-    if (!m || !(m->md = pcre2_match_data_create(max, NULL))) {
-        free(m);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
+    m->md = attn_xcheck(pcre2_match_data_create(max, NULL));
     m->cfg = c;
     *out = m;
     return 0;
