@@ -300,7 +300,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud)
 
 static char *dup_or_null(const char *s)
 {
-    return s ? strdup(s) : NULL;
+    return s ? attn_xstrdup(s) : NULL;
 }
 
 int attn_gh_client_new(const attn_gh_options *opts, attn_gh_client **out, attn_error *err)
@@ -343,13 +343,9 @@ int attn_gh_client_new(const attn_gh_options *opts, attn_gh_client **out, attn_e
                               curl_easy_strerror(curl_init_rc));
     c = attn_xcalloc(1, sizeof(*c));
     c->o = *opts;
-    c->api_url = strdup(opts->api_url);
-    c->token = opts->token && *opts->token ? strdup(opts->token) : NULL;
+    c->api_url = attn_xstrdup(opts->api_url);
+    c->token = opts->token && *opts->token ? attn_xstrdup(opts->token) : NULL;
     c->user_agent = dup_or_null(opts->user_agent ? opts->user_agent : "attn/" ATTN_VERSION);
-    if (!c->api_url || !c->user_agent || (opts->token && *opts->token && !c->token)) {
-        attn_gh_client_free(c);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory creating the GitHub client");
-    }
     /* No trailing slash, so joining "/repos/..." never yields "//". */
     for (size_t n = strlen(c->api_url); n > 0 && c->api_url[n - 1] == '/'; n--)
         c->api_url[n - 1] = '\0';
@@ -813,8 +809,7 @@ int attn_gh_get(attn_gh_client *c, const char *url, const char *etag, const char
     if (!url || !*url)
         return attn_error_set(err, ATTN_EINVAL, "GitHub request with an empty URL");
     if (url[0] == '/') {
-        if (attn_buf_printf(&full, "%s%s", c->api_url, url) != 0)
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory building a URL");
+        attn_buf_printf(&full, "%s%s", c->api_url, url);
         url = full.ptr;
     } else if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
         return attn_error_set(err, ATTN_EINVAL,

@@ -305,10 +305,7 @@ int attn_router_route(attn_router *r, const attn_route_ctx *ctx, const attn_rout
             return 0;
         }
     }
-    res = attn_result_new();
-    if (!res)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory routing #%lld",
-                              (long long)q->pr_number);
+    res = attn_xcheck(attn_result_new());
     rc = r->def->route(r->state, ctx, q, res, err);
     if (!rc)
         rc = attn_result_finish(res, ctx, q, &r->rules, out, err);
