@@ -107,11 +107,9 @@ static int cmp_str(const void *a, const void *b)
 static int tree_list(const char *run_dir, int64_t pr, json_t **out, attn_error *err)
 {
     char root[PATH_MAX];
-    json_t *arr = json_array(), *sorted;
+    json_t *arr = attn_xcheck(json_array()), *sorted;
     size_t n, i;
     json_t **v;
-    if (!arr)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     snprintf(root, sizeof(root), "%s/prs/%lld", run_dir, (long long)pr);
     list_dir(root, "", arr);
     n = json_array_size(arr);
@@ -227,8 +225,7 @@ int attn_pack_entries(attn_pack *p, int64_t pr, json_t **out, attn_error *err)
     int rc;
     if (!p->db)
         return tree_list(p->dir, pr, out, err);
-    if (!(arr = json_array()))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    arr = attn_xcheck(json_array());
     sqlite3_reset(p->list);
     sqlite3_bind_int64(p->list, 1, pr);
     while ((rc = sqlite3_step(p->list)) == SQLITE_ROW)
@@ -282,10 +279,8 @@ static int tree_prs(attn_pack *p, json_t *arr)
 
 int attn_pack_prs(attn_pack *p, json_t **out, attn_error *err)
 {
-    json_t *arr = json_array();
+    json_t *arr = attn_xcheck(json_array());
     int rc;
-    if (!arr)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     if (!p->db) {
         tree_prs(p, arr);
         *out = arr;

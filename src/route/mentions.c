@@ -375,13 +375,11 @@ static int mentions_route(void *state, const attn_route_ctx *ctx, const attn_rou
                           attn_route_result *res, attn_error *err)
 {
     mentions_state *st = state;
-    json_t *list = json_array();
+    json_t *list = attn_xcheck(json_array());
     const json_t *m;
     size_t i, unexpanded = 0;
     int capped = 0, rc = 0;
 
-    if (!list)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     if ((st->title && (rc = scan_field(q->snapshot, "title", st->title_flags, list, &capped,
                                        err))) ||
         (st->body && (rc = scan_field(q->snapshot, "body", st->body_flags, list, &capped, err))))
