@@ -63,11 +63,9 @@ int attn_sink_open(const char *path, attn_sink_format fmt, const attn_pq_col *co
     *out = NULL;
     s->fmt = fmt;
     s->ncols = ncols;
-    if (!(s->path = strdup(path)) || !(s->cols = calloc(ncols ? ncols : 1, sizeof(*cols))) ||
-        !(s->cells = calloc(ncols ? ncols : 1, sizeof(char *)))) {
-        csv_free(s);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory opening %s", path);
-    }
+    s->path = attn_xstrdup(path);
+    s->cols = attn_xcalloc(ncols ? ncols : 1, sizeof(*cols));
+    s->cells = attn_xcalloc(ncols ? ncols : 1, sizeof(char *));
     memcpy(s->cols, cols, ncols * sizeof(*cols));
     if (fmt == ATTN_SINK_PARQUET) {
         int rc = attn_pq_open(path, cols, ncols, opts, &s->pq, err);
