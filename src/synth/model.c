@@ -331,7 +331,7 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 /* Creation instants with a weekday and time-of-day profile, then kinds and authors. */
-static int make_timeline(syn_world *w, attn_prng *r, attn_error *err)
+static void make_timeline(syn_world *w, attn_prng *r)
 {
     int n = w->nitems;
     int64_t win = w->end - w->o.start;
@@ -374,7 +374,6 @@ static int make_timeline(syn_world *w, attn_prng *r, attn_error *err)
     free(ts);
     free(kinds);
     free(wt);
-    return 0;
 }
 
 int syn_world_init(syn_world *w, const attn_synth_opts *o, attn_error *err)
@@ -396,10 +395,7 @@ int syn_world_init(syn_world *w, const attn_synth_opts *o, attn_error *err)
     make_users(w, &r);
     make_revs(w);
     attn_prng_seed_stream(&r, o->seed, ST_TIMELINE);
-    if (make_timeline(w, &r, err)) {
-        syn_world_free(w);
-        return err ? err->code : ATTN_ENOMEM;
-    }
+    make_timeline(w, &r);
     return 0;
 }
 
