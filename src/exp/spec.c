@@ -87,16 +87,11 @@ int attn_spec_build(const attn_spec_params *p, json_t **out, attn_error *err)
     if (!p->n_routers)
         return attn_error_set(err, ATTN_EINVAL, "an experiment spec needs at least one router");
     default_pair(p, &base, &cand);
-    truth = json_array();
-    routers = json_array();
-    ks = json_array();
-    tags = json_array();
-    doc = json_object();
-    if (!truth || !routers || !ks || !tags || !doc) {
-        json_decref(truth), json_decref(routers), json_decref(ks), json_decref(tags);
-        json_decref(doc);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
+    truth = attn_xcheck(json_array());
+    routers = attn_xcheck(json_array());
+    ks = attn_xcheck(json_array());
+    tags = attn_xcheck(json_array());
+    doc = attn_xcheck(json_object());
     json_object_set_new(doc, "truth", truth);
     json_object_set_new(doc, "routers", routers);
     json_object_set_new(doc, "ks", ks);
@@ -176,10 +171,8 @@ int attn_spec_build(const attn_spec_params *p, json_t **out, attn_error *err)
 
 int attn_spec_compute_hash(const json_t *spec, char hex[65], attn_error *err)
 {
-    json_t *copy = json_deep_copy(spec), *c;
+    json_t *copy = attn_xcheck(json_deep_copy(spec)), *c;
     int rc;
-    if (!copy)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     json_object_del(copy, "hash");
     if ((c = json_object_get(copy, "cohort")) && json_is_object(c))
         json_object_del(c, "path");
