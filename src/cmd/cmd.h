@@ -99,6 +99,10 @@ const char *attn_cli_suggest(const char *word, const char *const *names, size_t 
  * (usage, long help, common flags) as --help prints it. */
 const char *attn_cli_help_text(const char *usage);
 void attn_cli_help(FILE *f, const char *usage);
+/* 1 when argv asks for help: -h or --help before "--" (after it, "-h" is a
+ * file or a run id). One rule for attn_cli_parse and the commands that print
+ * their long help before parsing. */
+int attn_cli_wants_help(int argc, char **argv);
 /* The man page (roff) and shell completion, both made from the commands'
  * own --help output (each run in a child), so new commands are covered. */
 typedef int (*attn_command_fn)(int argc, char **argv);

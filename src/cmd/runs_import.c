@@ -34,15 +34,6 @@ static const char HELP[] =
 
 static const char USAGE[] = "attn runs import --source wandb FILE.jsonl --patterns NAME|FILE [--repo OWNER/NAME] [--json] [--quiet] (--help: every flag)";
 
-/* --help / -h anywhere: the full text (usage errors show the one-line USAGE). */
-static int wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-            return 1;
-    return 0;
-}
-
 enum { OPT_SOURCE = 300, OPT_PATTERNS };
 
 static int registry_path(const attn_cli *cli, char *out, size_t cap, attn_error *err)
@@ -132,7 +123,7 @@ int cmd_runs_import(int argc, char **argv)
     int first, rc;
     size_t counts[3];
     attn_error_clear(&err);
-    if (wants_help(argc, argv)) {
+    if (attn_cli_wants_help(argc, argv)) { /* the full text, not the one-line USAGE */
         printf("usage: %s\n", HELP);
         return 0;
     }
