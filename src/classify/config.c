@@ -8,6 +8,7 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "classify/classify.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/fs.h"
 
@@ -84,7 +85,7 @@ static int compose(const json_t *frags, const char *comp, int depth, const char 
         return 0;
     }
     if (!strncmp(comp, "regex:", 6))
-        return attn_buf_puts(b, comp + 6) < 0 ? attn_error_set(err, ATTN_ENOMEM, "out of memory") : 0;
+        return attn_buf_puts(b, comp + 6);
     if (b->len > MAX_REGEX)
         return attn_error_set(err, ATTN_EINVAL, "%s: composed regex is longer than %d bytes",
                               where, MAX_REGEX);
@@ -98,8 +99,7 @@ static int compose(const json_t *frags, const char *comp, int depth, const char 
                               "%s: unknown fragment '%s' (define it under \"fragments\", or "
                               "write literal:TEXT or regex:SRC)", where, comp);
     if (json_is_string(f))
-        return attn_buf_puts(b, json_string_value(f)) < 0
-                   ? attn_error_set(err, ATTN_ENOMEM, "out of memory") : 0;
+        return attn_buf_puts(b, json_string_value(f));
     size_t i;
     json_t *v;
     json_array_foreach(f, i, v) {
@@ -145,10 +145,8 @@ static int collect_groups(pattern *p, attn_error *err)
     pcre2_pattern_info(p->re, PCRE2_INFO_NAMECOUNT, &count);
     pcre2_pattern_info(p->re, PCRE2_INFO_NAMEENTRYSIZE, &entry);
     pcre2_pattern_info(p->re, PCRE2_INFO_NAMETABLE, &table);
-    p->group_names = calloc(count + 1, sizeof(char *));
-    p->group_nums = calloc(count + 1, sizeof(uint32_t));
-    if (!p->group_names || !p->group_nums)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    p->group_names = attn_xcalloc(count + 1, sizeof(char *));
+    p->group_nums = attn_xcalloc(count + 1, sizeof(uint32_t));
     /* The name table is sorted by name; keep group-number order, the order
      * the fields appear in the id. */
     for (uint32_t i = 0; i < count; i++) {
@@ -160,8 +158,7 @@ static int collect_groups(pattern *p, attn_error *err)
             at--;
         }
         p->group_nums[at] = num;
-        if (!(p->group_names[at] = strdup((const char *)e + 2)))
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        p->group_names[at] = attn_xstrdup((const char *)e + 2);
         p->n_groups++;
     }
     return 0;
@@ -216,11 +213,9 @@ static int parse_pattern(const json_t *frags, const json_t *o, size_t i, pattern
             return rc;
         }
     }
-    p->name = strdup(json_string_value(name));
-    p->run_type = strdup(json_string_value(type));
+    p->name = attn_xstrdup(json_string_value(name));
+    p->run_type = attn_xstrdup(json_string_value(type));
     p->source = attn_buf_detach(&b);
-    if (!p->name || !p->run_type || !p->source)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     return compile_pattern(p, err);
 }
 
@@ -277,9 +272,7 @@ static int parse_patterns(attn_classify_cfg *c, attn_error *err)
     if (json_array_size(pats) > ATTN_CLASSIFY_MAX_PATTERNS)
         return attn_error_set(err, ATTN_EINVAL, "%zu patterns; at most %d are supported",
                               json_array_size(pats), ATTN_CLASSIFY_MAX_PATTERNS);
-    c->pats = calloc(json_array_size(pats) + 1, sizeof(pattern));
-    if (!c->pats)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    c->pats = attn_xcalloc(json_array_size(pats) + 1, sizeof(pattern));
     for (size_t i = 0; i < json_array_size(pats); i++) {
         if ((rc = parse_pattern(frags, json_array_get(pats, i), i, &c->pats[i], err)) < 0) {
             c->n_pats = i + 1;
@@ -328,8 +321,7 @@ static int parse_root(attn_classify_cfg *c, attn_error *err)
     c->drops = json_object_get(c->root, "drop_run_types");
     if (c->drops && !is_string_array(c->drops))
         return attn_error_set(err, ATTN_EINVAL, "\"drop_run_types\" must be an array of strings");
-    if (!(c->name = strdup(name ? json_string_value(name) : "")))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    c->name = attn_xstrdup(name ? json_string_value(name) : "");
     if ((rc = parse_patterns(c, err)) < 0 || (rc = parse_legacy(c, err)) < 0 ||
         (rc = parse_catalogue(c, err)) < 0 || (rc = parse_steps(c, err)) < 0)
         return rc;
@@ -345,10 +337,8 @@ int attn_classify_cfg_parse(const char *text, size_t len, const char *what,
                             attn_classify_cfg **out, attn_error *err)
 {
     json_error_t je;
-    attn_classify_cfg *c = calloc(1, sizeof *c);
+    attn_classify_cfg *c = attn_xcalloc(1, sizeof *c);
     *out = NULL;
-    if (!c)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     c->root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!c->root) {
         free(c);
@@ -427,7 +417,7 @@ int attn_classify_cfg_drops(const attn_classify_cfg *c, const char *run_type)
 int attn_classify_matcher_new(const attn_classify_cfg *c, attn_classify_matcher **out,
                               attn_error *err)
 {
-    attn_classify_matcher *m = calloc(1, sizeof *m);
+    attn_classify_matcher *m = attn_xcalloc(1, sizeof *m);
     uint32_t max = 1;
     for (size_t i = 0; i < c->n_pats; i++) {
         uint32_t n = 0;
@@ -435,10 +425,7 @@ int attn_classify_matcher_new(const attn_classify_cfg *c, attn_classify_matcher 
         if (n + 1 > max)
             max = n + 1;
     }
-    if (!m || !(m->md = pcre2_match_data_create(max, NULL))) {
-        free(m);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
+    m->md = attn_xcheck(pcre2_match_data_create(max, NULL));
     m->cfg = c;
     *out = m;
     return 0;

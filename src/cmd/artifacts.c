@@ -14,6 +14,7 @@
  * Must never: change the run itself (unpack only adds the prs/ tree).
  */
 #include "cmd/cmd.h"
+#include "util/alloc.h"
 #include "eval/pack.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -106,10 +107,8 @@ static int show(attn_pack *p, const char *pr_s, const char *router, const char *
             goto out;
         }
     }
-    if (attn_json_dump_pretty(all, &b))
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    else
-        fwrite(b.ptr, 1, b.len, stdout);
+    attn_json_dump_pretty(all, &b);
+    fwrite(b.ptr, 1, b.len, stdout);
 out:
     attn_buf_free(&b);
     json_decref(names);
@@ -137,8 +136,8 @@ static int unpack_pr(attn_pack *p, const char *tmp, int64_t pr, size_t *files, a
         if ((rc = attn_pack_read(p, pr, json_string_value(x), &v, err)))
             break;
         attn_buf_clear(&b);
-        rc = attn_json_dump_pretty(v, &b) ? attn_error_set(err, ATTN_ENOMEM, "out of memory")
-                                          : attn_fs_write_atomic(path, b.ptr, b.len, err);
+        attn_json_dump_pretty(v, &b);
+        rc = attn_fs_write_atomic(path, b.ptr, b.len, err);
         json_decref(v);
         if (rc)
             break;

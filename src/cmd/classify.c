@@ -47,15 +47,6 @@ static const char HELP[] =
 
 static const char USAGE[] = "attn classify --patterns NAME|FILE (--in FILE.jsonl | RUN_ID... | --check CORPUS.jsonl) [--json] [--group DIR] [--all-types] [--quiet] (--help: every flag)";
 
-/* --help / -h anywhere: the full text (usage errors show the one-line USAGE). */
-static int wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-            return 1;
-    return 0;
-}
-
 enum { OPT_PATTERNS = 300, OPT_IN, OPT_GROUP, OPT_CHECK, OPT_ALL_TYPES };
 
 struct copts {
@@ -375,7 +366,7 @@ int cmd_classify(int argc, char **argv)
     int first, rc;
     attn_error err;
     attn_error_clear(&err);
-    if (wants_help(argc, argv)) {
+    if (attn_cli_wants_help(argc, argv)) { /* the full text, not the one-line USAGE */
         printf("usage: %s\n", HELP);
         return 0;
     }

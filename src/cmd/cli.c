@@ -98,6 +98,14 @@ int attn_cli_str_opts(void *ctx, int opt, const char *arg)
     return -1;
 }
 
+int attn_cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+            return 1;
+    return 0;
+}
+
 int attn_cli_parse(int argc, char **argv, const struct option *longopts, const char *usage,
                    int max_args, attn_cli *cli, attn_cli_opt_fn fn, void *ctx, int *first_arg)
 {
@@ -105,11 +113,10 @@ int attn_cli_parse(int argc, char **argv, const struct option *longopts, const c
 
     attn_cli_init(cli);
     attn_cli_output_set(NULL, NULL);
-    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
-        if (!strcmp(argv[i], "-h")) {
-            attn_cli_help(stdout, usage);
-            return 0;
-        }
+    if (attn_cli_wants_help(argc, argv)) {
+        attn_cli_help(stdout, usage);
+        return 0;
+    }
     optind = 1;
     opterr = 0; /* we print our own one-line messages */
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {

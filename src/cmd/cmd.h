@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
+#include "exp/registry.h"
 #include "util/error.h"
 
 /* Options every command accepts. */
@@ -98,6 +99,10 @@ const char *attn_cli_suggest(const char *word, const char *const *names, size_t 
  * (usage, long help, common flags) as --help prints it. */
 const char *attn_cli_help_text(const char *usage);
 void attn_cli_help(FILE *f, const char *usage);
+/* 1 when argv asks for help: -h or --help before "--" (after it, "-h" is a
+ * file or a run id). One rule for attn_cli_parse and the commands that print
+ * their long help before parsing. */
+int attn_cli_wants_help(int argc, char **argv);
 /* The man page (roff) and shell completion, both made from the commands'
  * own --help output (each run in a child), so new commands are covered. */
 typedef int (*attn_command_fn)(int argc, char **argv);
@@ -169,9 +174,12 @@ int cmd_runs(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 /* `attn runs import` (runs_import.c); argv[0] is "import". */
 int cmd_runs_import(int argc, char **argv);
-/* The run registry path: DATA/github/<o>/<r>/runs.sqlite with --repo, else
- * DATA/external/runs.sqlite (imported runs not tied to a repository). */
-int attn_cmd_runs_registry_path(const attn_cli *cli, char *out, size_t cap, attn_error *err);
+/* The run registry `attn runs` works on, opened (created when new):
+ * DATA/github/<o>/<r>/runs.sqlite with --repo, else DATA/external/runs.sqlite
+ * (imported runs not tied to a repository); *now is the instant its changes
+ * are recorded at (attn_registry_now). */
+int attn_cmd_runs_registry_open(const attn_cli *cli, attn_registry **reg, int64_t *now,
+                                attn_error *err);
 int cmd_snapshot(int argc, char **argv);
 int cmd_artifacts(int argc, char **argv);
 int cmd_synth(int argc, char **argv);

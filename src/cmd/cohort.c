@@ -10,6 +10,7 @@
  * a hand edit).
  */
 #include "cmd/cmd.h"
+#include "util/alloc.h"
 #include "exp/cohort.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -97,10 +98,10 @@ static int create(int argc, char **argv)
         return attn_cli_fail(&err);
     rc = attn_cohort_create(s, cli.repo, &f, &doc, &err);
     attn_store_close(s);
-    if (!rc && attn_json_dump_pretty(doc, &b))
-        rc = attn_error_set(&err, ATTN_ENOMEM, "out of memory writing the cohort");
-    if (!rc)
+    if (!rc) {
+        attn_json_dump_pretty(doc, &b);
         rc = attn_fs_write_atomic(outp, b.ptr, b.len, &err);
+    }
     attn_buf_free(&b);
     if (rc) {
         json_decref(doc);

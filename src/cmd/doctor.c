@@ -10,6 +10,7 @@
  * failed, 2 for bad usage.
  */
 #include "cmd/cmd.h"
+#include "util/alloc.h"
 #include "eval/run.h"
 #include "exp/cohort.h"
 #include "exp/doctor.h"
@@ -73,10 +74,7 @@ int cmd_doctor(int argc, char **argv)
         if ((rc = attn_cohort_load(cohort_path, cli.repo, &cohort, &err)))
             goto out;
         n = attn_cohort_size(cohort);
-        if (!(prs = calloc(n ? n : 1, sizeof(*prs)))) {
-            rc = attn_error_set(&err, ATTN_ENOMEM, "out of memory");
-            goto out;
-        }
+        prs = attn_xcalloc(n ? n : 1, sizeof(*prs));
         for (size_t i = 0; i < n; i++)
             attn_cohort_pr(cohort, i, &prs[i].number, &prs[i].cutoff);
         if (!cutoff)
@@ -96,10 +94,7 @@ int cmd_doctor(int argc, char **argv)
         if ((rc = attn_store_repo_id(s, cli.repo, &repo_id, &err)) ||
             (rc = attn_eval_prs_in_window(s, repo_id, from, end, &wprs, &n, &err)))
             goto out;
-        if (!(prs = calloc(n ? n : 1, sizeof(*prs)))) {
-            rc = attn_error_set(&err, ATTN_ENOMEM, "out of memory");
-            goto out;
-        }
+        prs = attn_xcalloc(n ? n : 1, sizeof(*prs));
         for (size_t i = 0; i < n; i++) {
             prs[i].number = wprs[i].number;
             prs[i].cutoff = ATTN_NULL_I64;

@@ -19,6 +19,7 @@
 #include "eval/run.h"
 #include "exp/cohort.h"
 #include "exp/registry.h"
+#include "util/alloc.h"
 #include "util/fs.h"
 #include "route/router.h"
 #include "store/store.h"
@@ -172,31 +173,212 @@ static int registry_check(const char *repo_dir, const char *run_id, int force,
     return rc;
 }
 
+static const struct option RUN_LONGOPTS[] = {
+    ATTN_COMMON_LONGOPTS,
+    {"router", required_argument, NULL, OPT_ROUTER},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"cohort", required_argument, NULL, OPT_COHORT},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"end-at", required_argument, NULL, OPT_END_AT},
+    {"pr", required_argument, NULL, OPT_PR},
+    {"cutoff", required_argument, NULL, OPT_CUTOFF},
+    {"truth", required_argument, NULL, OPT_TRUTH},
+    {"top-k", required_argument, NULL, OPT_TOP_K},
+    {"ks", required_argument, NULL, OPT_KS},
+    {"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"run-id", required_argument, NULL, OPT_RUN_ID},
+    {"allow-stale", no_argument, NULL, OPT_ALLOW_STALE},
+    {"hybrid-train-days", required_argument, NULL, OPT_TRAIN_DAYS},
+    {"max-cost-usd", required_argument, NULL, OPT_MAX_COST},
+    {"jobs", required_argument, NULL, OPT_JOBS},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"learned-train-days", required_argument, NULL, OPT_LEARNED_DAYS},
+    {"learned-retrain-days", required_argument, NULL, OPT_LEARNED_RETRAIN},
+    {NULL, 0, NULL, 0}};
+
+/* Which options go together: 0, or the exit status of the usage error. */
+static int check_usage(struct eval_opts *o, const attn_cli *cli, int artifacts_only,
+                       const char *usage)
+{
+    if (o->overflow)
+        return attn_cli_usage(usage, "too many repeated options");
+    if (!cli->repo)
+        return attn_cli_usage(usage, "--repo OWNER/NAME is required");
+    if (artifacts_only && !o->run_id)
+        return attn_cli_usage(usage, "--run-id ID is required");
+    if (!o->n_routers) {
+        if (!artifacts_only)
+            return attn_cli_usage(usage, "name at least one --router (see 'attn route --list')");
+        for (size_t i = 0; i < attn_router_count() && i < MAX_LIST; i++)
+            if (!attn_router_opt_in(attn_router_at(i)))
+                o->routers[o->n_routers++] = attn_router_at(i)->name;
+    }
+    if (!!o->cohort + !!(o->from || o->end_at) + !!o->n_prs != 1)
+        return attn_cli_usage(usage, artifacts_only ? "give either --from and --end-at, or --pr N..."
+                                                    : "give exactly one of --cohort FILE, "
+                                                      "--from and --end-at, or --pr N...");
+    if ((o->from || o->end_at) && !(o->from && o->end_at))
+        return attn_cli_usage(usage, "--from and --end-at go together");
+    if (artifacts_only && o->cohort)
+        return attn_cli_usage(usage, "build-artifacts takes --from/--end-at or --pr");
+    return 0;
+}
+
+/* An integer option into *dst when given: 0, or the exit status of the error. */
+static int num_opt(const char *arg, const char *what, long long lo, long long hi, int *dst)
+{
+    attn_error err;
+    long long v;
+    if (!arg)
+        return 0;
+    if (parse_num(arg, what, lo, hi, &v, &err))
+        return attn_cli_fail(&err);
+    *dst = (int)v;
+    return 0;
+}
+
+/* The numeric options into eo: 0, or the exit status of the error. */
+static int fill_numbers(const struct eval_opts *o, attn_eval_opts *eo, const char *usage)
+{
+    attn_error err;
+    long long v;
+    int rc;
+
+    if ((rc = num_opt(o->top_k, "--top-k", 1, 1000, &eo->top_k)) ||
+        (rc = num_opt(o->bootstrap, "--bootstrap", 0, 100000, &eo->bootstrap)))
+        return rc;
+    if (o->seed) {
+        if (parse_num(o->seed, "--seed", 0, INT64_MAX, &v, &err))
+            return attn_cli_fail(&err);
+        eo->seed = (uint64_t)v;
+    }
+    if (o->max_cost) {
+        char *end;
+        double c = strtod(o->max_cost, &end);
+        if (!*o->max_cost || *end || !(c > 0) || c > 1e9)
+            return attn_cli_usage(usage, "--max-cost-usd '%s' is not a positive amount of USD",
+                                  o->max_cost);
+        eo->max_cost_usd = c;
+    }
+    if ((rc = num_opt(o->jobs, "--jobs", 1, 64, &eo->jobs)) ||
+        (rc = num_opt(o->train_days, "--hybrid-train-days", 0, 3650, &eo->hybrid_train_days)) ||
+        (rc = num_opt(o->learned_days, "--learned-train-days", 0, 3650,
+                      &eo->learned_train_days)) ||
+        (rc = num_opt(o->learned_retrain, "--learned-retrain-days", 0, 3650,
+                      &eo->learned_retrain_days)))
+        return rc;
+    if (o->ks) {
+        char buf[256], *tok, *save = NULL;
+        snprintf(buf, sizeof(buf), "%s", o->ks);
+        for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            if (eo->n_ks == ATTN_EVAL_MAX_KS)
+                return attn_cli_usage(usage, "--ks: at most %d values", ATTN_EVAL_MAX_KS);
+            if (parse_num(tok, "--ks value", 1, 1000, &v, &err))
+                return attn_cli_fail(&err);
+            eo->ks[eo->n_ks++] = (int)v;
+        }
+        if (!eo->n_ks)
+            return attn_cli_usage(usage, "--ks needs values like 1,3,5");
+    }
+    return 0;
+}
+
+/* The store, read-only, refusing one with an unfinished ingestion: never an
+ * evaluation of a half-written store (SPEC §13). */
+static int open_finished_store(const char *path, attn_store **s, attn_error *err)
+{
+    char msg[400];
+    int rc, unfinished = 0;
+    if ((rc = attn_store_open_readonly(path, s, err)))
+        return rc;
+    if ((rc = attn_store_unfinished_ingest(*s, ATTN_NULL_I64, &unfinished, msg, sizeof(msg),
+                                           err)) ||
+        (unfinished && (rc = attn_error_set(err, ATTN_ECONFLICT, "%s: %s", path, msg)))) {
+        attn_store_close(*s);
+        *s = NULL;
+        return rc;
+    }
+    return 0;
+}
+
+/* The PRs to evaluate, from --pr, --from/--end-at or --cohort, into eo. */
+static int load_prs(const struct eval_opts *o, const char *repo, attn_store *s,
+                    attn_eval_opts *eo, attn_eval_pr **prs, attn_cohort **cohort,
+                    attn_error *err)
+{
+    size_t n_prs = 0;
+    long long v;
+    int rc;
+
+    if (o->n_prs) {
+        *prs = attn_xcalloc(o->n_prs, sizeof(**prs));
+        for (size_t i = 0; i < o->n_prs; i++) {
+            if ((rc = parse_num(o->prs[i], "--pr", 1, INT64_MAX, &v, err)))
+                return rc;
+            (*prs)[i].number = v;
+            (*prs)[i].cutoff = ATTN_NULL_I64;
+        }
+        n_prs = o->n_prs;
+    } else if (o->from) {
+        int64_t from, end, repo_id;
+        if ((rc = attn_time_parse(o->from, &from, err))) {
+            attn_error_wrap(err, "--from");
+            return rc;
+        }
+        if ((rc = attn_time_parse(o->end_at, &end, err))) {
+            attn_error_wrap(err, "--end-at");
+            return rc;
+        }
+        if (end <= from)
+            return attn_error_set(err, ATTN_EINVAL, "--end-at must be after --from");
+        if ((rc = attn_store_repo_id(s, repo, &repo_id, err)) ||
+            (rc = attn_eval_prs_in_window(s, repo_id, from, end, prs, &n_prs, err)))
+            return rc;
+        if (!n_prs)
+            return attn_error_set(err, ATTN_EINVAL, "no PR of %s was created from %s to %s", repo,
+                                  o->from, o->end_at);
+    } else {
+        if ((rc = attn_cohort_load(o->cohort, repo, cohort, err)))
+            return rc;
+        n_prs = attn_cohort_size(*cohort);
+        *prs = attn_xcalloc(n_prs ? n_prs : 1, sizeof(**prs));
+        for (size_t i = 0; i < n_prs; i++)
+            attn_cohort_pr(*cohort, i, &(*prs)[i].number, &(*prs)[i].cutoff);
+        eo->cohort_hash = attn_cohort_hash(*cohort);
+        if (!o->cutoff)
+            eo->cutoff_policy = attn_cohort_cutoff_policy(*cohort);
+    }
+    eo->prs = *prs;
+    eo->n_prs = n_prs;
+    return 0;
+}
+
+/* The human summary: the run and its headline table. */
+static void print_summary(const json_t *summary)
+{
+    const json_t *head = json_object_get(summary, "headline"), *x;
+    const char *k;
+    printf("run %s: %lld PRs -> %s\n", json_string_value(json_object_get(summary, "run_id")),
+           (long long)json_integer_value(json_object_get(summary, "n")),
+           json_string_value(json_object_get(summary, "run_dir")));
+    if (!head)
+        return;
+    printf("%s, observed PRs:\n", json_string_value(json_object_get(summary, "primary_policy")));
+    printf("%-16s %6s %7s %7s %7s %7s\n", "router", "n", "hit@1", "hit@3", "hit@5", "mrr");
+    json_object_foreach((json_t *)head, k, x) {
+        char c[4][32]; /* "–", never 0.000, for a k the run left out */
+        printf("%-16s %6lld %s %s %s %s\n", k,
+               (long long)json_integer_value(json_object_get(x, "n")),
+               attn_cli_cell(c[0], 32, json_object_get(x, "hit_at_1"), 7, 3),
+               attn_cli_cell(c[1], 32, json_object_get(x, "hit_at_3"), 7, 3),
+               attn_cli_cell(c[2], 32, json_object_get(x, "hit_at_5"), 7, 3),
+               attn_cli_cell(c[3], 32, json_object_get(x, "mrr"), 7, 3));
+    }
+}
+
 static int run(int argc, char **argv, int artifacts_only)
 {
-    static const struct option longopts[] = {
-        ATTN_COMMON_LONGOPTS,
-        {"router", required_argument, NULL, OPT_ROUTER},
-        {"config", required_argument, NULL, OPT_CONFIG},
-        {"cohort", required_argument, NULL, OPT_COHORT},
-        {"from", required_argument, NULL, OPT_FROM},
-        {"end-at", required_argument, NULL, OPT_END_AT},
-        {"pr", required_argument, NULL, OPT_PR},
-        {"cutoff", required_argument, NULL, OPT_CUTOFF},
-        {"truth", required_argument, NULL, OPT_TRUTH},
-        {"top-k", required_argument, NULL, OPT_TOP_K},
-        {"ks", required_argument, NULL, OPT_KS},
-        {"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"run-id", required_argument, NULL, OPT_RUN_ID},
-        {"allow-stale", no_argument, NULL, OPT_ALLOW_STALE},
-        {"hybrid-train-days", required_argument, NULL, OPT_TRAIN_DAYS},
-        {"max-cost-usd", required_argument, NULL, OPT_MAX_COST},
-        {"jobs", required_argument, NULL, OPT_JOBS},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"learned-train-days", required_argument, NULL, OPT_LEARNED_DAYS},
-        {"learned-retrain-days", required_argument, NULL, OPT_LEARNED_RETRAIN},
-        {NULL, 0, NULL, 0}};
     const char *usage = artifacts_only ? USAGE_ARTIFACTS : USAGE_RUN;
     struct eval_opts o;
     attn_cli cli;
@@ -205,39 +387,18 @@ static int run(int argc, char **argv, int artifacts_only)
     attn_eval_router routers[MAX_LIST];
     attn_eval_pr *prs = NULL;
     attn_cohort *cohort = NULL;
-    size_t n_prs = 0;
     attn_store *s = NULL;
     json_t *summary = NULL;
     attn_registry *reg = NULL;
     char path[4200], repo_dir[4200];
-    long long v;
     int rc;
 
     memset(&o, 0, sizeof(o));
     attn_error_clear(&err);
-    if ((rc = attn_cli_parse(argc, argv, longopts, usage, 0, &cli, eval_opt, &o, NULL)) >= 0)
+    if ((rc = attn_cli_parse(argc, argv, RUN_LONGOPTS, usage, 0, &cli, eval_opt, &o, NULL)) >= 0)
         return rc;
-    if (o.overflow)
-        return attn_cli_usage(usage, "too many repeated options");
-    if (!cli.repo)
-        return attn_cli_usage(usage, "--repo OWNER/NAME is required");
-    if (artifacts_only && !o.run_id)
-        return attn_cli_usage(usage, "--run-id ID is required");
-    if (!o.n_routers) {
-        if (!artifacts_only)
-            return attn_cli_usage(usage, "name at least one --router (see 'attn route --list')");
-        for (size_t i = 0; i < attn_router_count() && i < MAX_LIST; i++)
-            if (!attn_router_opt_in(attn_router_at(i)))
-                o.routers[o.n_routers++] = attn_router_at(i)->name;
-    }
-    if (!!o.cohort + !!(o.from || o.end_at) + !!o.n_prs != 1)
-        return attn_cli_usage(usage, artifacts_only ? "give either --from and --end-at, or --pr N..."
-                                                    : "give exactly one of --cohort FILE, "
-                                                      "--from and --end-at, or --pr N...");
-    if ((o.from || o.end_at) && !(o.from && o.end_at))
-        return attn_cli_usage(usage, "--from and --end-at go together");
-    if (artifacts_only && o.cohort)
-        return attn_cli_usage(usage, "build-artifacts takes --from/--end-at or --pr");
+    if ((rc = check_usage(&o, &cli, artifacts_only, usage)))
+        return rc;
 
     attn_eval_opts_init(&eo);
     eo.repo = cli.repo;
@@ -250,134 +411,20 @@ static int run(int argc, char **argv, int artifacts_only)
     eo.allow_stale = o.allow_stale;
     eo.artifacts_only = artifacts_only;
     eo.progress = cli.quiet ? 0 : cli.progress;
+    eo.force = o.force;
     if (fill_routers(&o, routers, &err))
         return attn_cli_fail(&err);
-    if (o.top_k) {
-        if (parse_num(o.top_k, "--top-k", 1, 1000, &v, &err))
-            return attn_cli_fail(&err);
-        eo.top_k = (int)v;
-    }
-    if (o.bootstrap) {
-        if (parse_num(o.bootstrap, "--bootstrap", 0, 100000, &v, &err))
-            return attn_cli_fail(&err);
-        eo.bootstrap = (int)v;
-    }
-    if (o.seed) {
-        if (parse_num(o.seed, "--seed", 0, INT64_MAX, &v, &err))
-            return attn_cli_fail(&err);
-        eo.seed = (uint64_t)v;
-    }
-    if (o.max_cost) {
-        char *end;
-        double c = strtod(o.max_cost, &end);
-        if (!*o.max_cost || *end || !(c > 0) || c > 1e9)
-            return attn_cli_usage(usage, "--max-cost-usd '%s' is not a positive amount of USD",
-                                  o.max_cost);
-        eo.max_cost_usd = c;
-    }
-    eo.force = o.force;
-    if (o.jobs) {
-        if (parse_num(o.jobs, "--jobs", 1, 64, &v, &err))
-            return attn_cli_fail(&err);
-        eo.jobs = (int)v;
-    }
-    if (o.train_days) {
-        if (parse_num(o.train_days, "--hybrid-train-days", 0, 3650, &v, &err))
-            return attn_cli_fail(&err);
-        eo.hybrid_train_days = (int)v;
-    }
-    if (o.learned_days) {
-        if (parse_num(o.learned_days, "--learned-train-days", 0, 3650, &v, &err))
-            return attn_cli_fail(&err);
-        eo.learned_train_days = (int)v;
-    }
-    if (o.learned_retrain) {
-        if (parse_num(o.learned_retrain, "--learned-retrain-days", 0, 3650, &v, &err))
-            return attn_cli_fail(&err);
-        eo.learned_retrain_days = (int)v;
-    }
-    if (o.ks) {
-        char buf[256], *tok, *save = NULL;
-        snprintf(buf, sizeof(buf), "%s", o.ks);
-        for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-            if (eo.n_ks == ATTN_EVAL_MAX_KS)
-                return attn_cli_usage(usage, "--ks: at most %d values", ATTN_EVAL_MAX_KS);
-            if (parse_num(tok, "--ks value", 1, 1000, &v, &err))
-                return attn_cli_fail(&err);
-            eo.ks[eo.n_ks++] = (int)v;
-        }
-        if (!eo.n_ks)
-            return attn_cli_usage(usage, "--ks needs values like 1,3,5");
-    }
+    if ((rc = fill_numbers(&o, &eo, usage)))
+        return rc;
 
     if (attn_cli_db_path(&cli, path, sizeof(path), &err) ||
         attn_path_repo_dir(cli.data_dir, cli.repo, repo_dir, sizeof(repo_dir), &err) ||
-        attn_store_open_readonly(path, &s, &err))
+        open_finished_store(path, &s, &err))
         return attn_cli_fail(&err);
-    {
-        /* Never an evaluation of a half-written store (SPEC §13). */
-        char msg[400];
-        int unfinished = 0;
-        if ((rc = attn_store_unfinished_ingest(s, ATTN_NULL_I64, &unfinished, msg, sizeof(msg),
-                                               &err)) ||
-            (unfinished && (rc = attn_error_set(&err, ATTN_ECONFLICT, "%s: %s", path, msg)))) {
-            attn_store_close(s);
-            return attn_cli_fail(&err);
-        }
-    }
     eo.store = s;
     eo.repo_dir = repo_dir;
-    if (o.n_prs) {
-        if (!(prs = calloc(o.n_prs, sizeof(*prs)))) {
-            rc = attn_error_set(&err, ATTN_ENOMEM, "out of memory");
-            goto out;
-        }
-        for (size_t i = 0; i < o.n_prs; i++) {
-            if ((rc = parse_num(o.prs[i], "--pr", 1, INT64_MAX, &v, &err)))
-                goto out;
-            prs[i].number = v;
-            prs[i].cutoff = ATTN_NULL_I64;
-        }
-        n_prs = o.n_prs;
-    } else if (o.from) {
-        int64_t from, end, repo_id;
-        if ((rc = attn_time_parse(o.from, &from, &err))) {
-            attn_error_wrap(&err, "--from");
-            goto out;
-        }
-        if ((rc = attn_time_parse(o.end_at, &end, &err))) {
-            attn_error_wrap(&err, "--end-at");
-            goto out;
-        }
-        if (end <= from) {
-            rc = attn_error_set(&err, ATTN_EINVAL, "--end-at must be after --from");
-            goto out;
-        }
-        if ((rc = attn_store_repo_id(s, cli.repo, &repo_id, &err)) ||
-            (rc = attn_eval_prs_in_window(s, repo_id, from, end, &prs, &n_prs, &err)))
-            goto out;
-        if (!n_prs) {
-            rc = attn_error_set(&err, ATTN_EINVAL, "no PR of %s was created from %s to %s",
-                                cli.repo, o.from, o.end_at);
-            goto out;
-        }
-    } else {
-        if ((rc = attn_cohort_load(o.cohort, cli.repo, &cohort, &err)))
-            goto out;
-        n_prs = attn_cohort_size(cohort);
-        if (!(prs = calloc(n_prs ? n_prs : 1, sizeof(*prs)))) {
-            rc = attn_error_set(&err, ATTN_ENOMEM, "out of memory");
-            goto out;
-        }
-        for (size_t i = 0; i < n_prs; i++)
-            attn_cohort_pr(cohort, i, &prs[i].number, &prs[i].cutoff);
-        eo.cohort_hash = attn_cohort_hash(cohort);
-        if (!o.cutoff)
-            eo.cutoff_policy = attn_cohort_cutoff_policy(cohort);
-    }
-    eo.prs = prs;
-    eo.n_prs = n_prs;
-    if ((rc = registry_check(repo_dir, o.run_id, o.force, &reg, &err)) ||
+    if ((rc = load_prs(&o, cli.repo, s, &eo, &prs, &cohort, &err)) ||
+        (rc = registry_check(repo_dir, o.run_id, o.force, &reg, &err)) ||
         (rc = attn_eval_run(&eo, &summary, &err)))
         goto out;
     if (reg) {
@@ -393,24 +440,7 @@ static int run(int argc, char **argv, int artifacts_only)
         attn_cli_print_json(summary);
         summary = NULL;
     } else if (!cli.quiet) {
-        const json_t *head = json_object_get(summary, "headline"), *x;
-        const char *k;
-        printf("run %s: %lld PRs -> %s\n", json_string_value(json_object_get(summary, "run_id")),
-               (long long)json_integer_value(json_object_get(summary, "n")),
-               json_string_value(json_object_get(summary, "run_dir")));
-        if (head) {
-            printf("%s, observed PRs:\n", json_string_value(json_object_get(summary, "primary_policy")));
-            printf("%-16s %6s %7s %7s %7s %7s\n", "router", "n", "hit@1", "hit@3", "hit@5", "mrr");
-            json_object_foreach((json_t *)head, k, x) {
-                char c[4][32]; /* "–", never 0.000, for a k the run left out */
-                printf("%-16s %6lld %s %s %s %s\n", k,
-                       (long long)json_integer_value(json_object_get(x, "n")),
-                       attn_cli_cell(c[0], 32, json_object_get(x, "hit_at_1"), 7, 3),
-                       attn_cli_cell(c[1], 32, json_object_get(x, "hit_at_3"), 7, 3),
-                       attn_cli_cell(c[2], 32, json_object_get(x, "hit_at_5"), 7, 3),
-                       attn_cli_cell(c[3], 32, json_object_get(x, "mrr"), 7, 3));
-            }
-        }
+        print_summary(summary);
     }
 out:
     attn_registry_close(reg);

@@ -13,6 +13,7 @@
  * Thin front end: parse, call the library, print.
  */
 #include "cmd/cmd.h"
+#include "util/alloc.h"
 #include "exp/cohort.h"
 #include "exp/experiment.h"
 #include "exp/registry.h"
@@ -200,10 +201,7 @@ static int init(int argc, char **argv)
     p.candidate_router = o.cand;
     if ((rc = attn_spec_build(&p, &doc, &err)))
         goto out;
-    if (attn_json_dump_pretty(doc, &b)) {
-        rc = attn_error_set(&err, ATTN_ENOMEM, "out of memory");
-        goto out;
-    }
+    attn_json_dump_pretty(doc, &b);
     if ((rc = attn_fs_write_atomic(o.out, b.ptr, b.len, &err)))
         goto out;
     if (cli.json)

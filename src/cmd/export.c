@@ -219,12 +219,10 @@ static int do_run(int argc, char **argv)
 /* The long help (every flag, defaults, an example) when argv asks for it. */
 static int wants_help(int argc, char **argv, const char *help)
 {
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: %s\n", help);
-            return 1;
-        }
-    return 0;
+    if (!attn_cli_wants_help(argc, argv))
+        return 0;
+    printf("usage: %s\n", help);
+    return 1;
 }
 
 int cmd_export(int argc, char **argv)

@@ -16,6 +16,7 @@
  * (the LAG, default 2 days, keeps 48 h truth windows closed).
  */
 #include "cmd/cmd.h"
+#include "util/alloc.h"
 #include "exp/spec.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -119,10 +120,7 @@ static int day_spec(const char *spec_path, const char *cohort_path, const char *
     if ((rc = attn_spec_compute_hash(spec, hex, err)))
         goto out;
     json_object_set_new(spec, "hash", json_string(hex));
-    if (attn_json_dump_pretty(spec, &b) < 0) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        goto out;
-    }
+    attn_json_dump_pretty(spec, &b);
     rc = attn_fs_write_atomic(out_path, b.ptr, b.len, err);
 out:
     attn_buf_free(&b);

@@ -7,6 +7,7 @@
  * on stderr. This command reads no store and needs no --repo.
  */
 #include "cmd/cmd.h"
+#include "util/alloc.h"
 #include "util/safe.h"
 #include "ownership/codeowners.h"
 #include "util/buf.h"
@@ -27,20 +28,10 @@ struct paths {
     size_t n, cap;
 };
 
-static int paths_add(struct paths *p, const char *s, size_t n)
+static void paths_add(struct paths *p, const char *s, size_t n)
 {
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 64;
-        void *v = realloc(p->v, cap * sizeof(*p->v));
-        if (!v)
-            return -1;
-        p->v = v;
-        p->cap = cap;
-    }
-    if (!(p->v[p->n] = strndup(s, n)))
-        return -1;
-    p->n++;
-    return 0;
+    ATTN_ALLOC_GROW(p->v, p->n + 1, p->cap);
+    p->v[p->n++] = attn_xstrndup(s, n);
 }
 
 static void paths_free(struct paths *p)
@@ -59,10 +50,8 @@ static int read_stdin_paths(struct paths *p, attn_error *err)
     while ((n = getline(&line, &cap, stdin)) >= 0) {
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             n--;
-        if (n > 0 && paths_add(p, line, (size_t)n) < 0) {
-            free(line);
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory reading paths from stdin");
-        }
+        if (n > 0)
+            paths_add(p, line, (size_t)n);
     }
     free(line);
     if (ferror(stdin))
@@ -80,14 +69,11 @@ static json_t *owners_json(const attn_codeowners_rule *r)
 
 static int print_json(const attn_codeowners *co, const struct paths *p, attn_error *err)
 {
-    json_t *root = json_object(), *arr = json_array(), *inv = json_array();
+    json_t *root = attn_xcheck(json_object()), *arr = attn_xcheck(json_array());
+    json_t *inv = attn_xcheck(json_array());
     attn_buf out = ATTN_BUF_INIT;
     int rc = 0;
 
-    if (!root || !arr || !inv) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory building JSON");
-        goto done;
-    }
     for (size_t i = 0; i < p->n; i++) {
         const attn_codeowners_rule *r;
         attn_codeowners_match(co, p->v[i], &r);
@@ -104,8 +90,8 @@ static int print_json(const attn_codeowners *co, const struct paths *p, attn_err
     }
     json_object_set(root, "paths", arr);
     json_object_set(root, "invalid_lines", inv);
-    if (attn_json_dump_pretty(root, &out) < 0) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory writing JSON");
+    if ((rc = attn_json_dump_pretty(root, &out))) {
+        rc = attn_error_set(err, rc, "writing JSON");
         goto done;
     }
     fwrite(out.ptr, 1, out.len, stdout);
@@ -120,15 +106,10 @@ done:
 /* PATH  OWNERS  RULE, columns padded to their widest cell. */
 static int print_table(const attn_codeowners *co, const struct paths *p, attn_error *err)
 {
-    attn_buf *owners = calloc(p->n ? p->n : 1, sizeof(*owners));
-    const attn_codeowners_rule **rules = calloc(p->n ? p->n : 1, sizeof(*rules));
+    attn_buf *owners = attn_xcalloc(p->n ? p->n : 1, sizeof(*owners));
+    const attn_codeowners_rule **rules = attn_xcalloc(p->n ? p->n : 1, sizeof(*rules));
     int wpath = 4, wown = 6;
 
-    if (!owners || !rules) {
-        free(owners);
-        free(rules);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
     for (size_t i = 0; i < p->n; i++) {
         const attn_codeowners_rule *r;
         attn_codeowners_match(co, p->v[i], &r);
@@ -196,8 +177,8 @@ int cmd_owners(int argc, char **argv)
         if (!strcmp(argv[i], "-")) {
             if (!stdin_used++)
                 rc = read_stdin_paths(&paths, &err);
-        } else if (paths_add(&paths, argv[i], strlen(argv[i])) < 0) {
-            rc = attn_error_set(&err, ATTN_ENOMEM, "out of memory");
+        } else {
+            paths_add(&paths, argv[i], strlen(argv[i]));
         }
     }
     if (!rc)

@@ -84,21 +84,6 @@ static int num(const char *s, const char *what, long *out, attn_error *err)
     return 0;
 }
 
-/* Append the external rows (kind "external") that pass f's filters. */
-static void add_external(json_t *rows, json_t *ext, const attn_run_filter *f)
-{
-    size_t i;
-    json_t *r;
-    json_array_foreach(ext, i, r) {
-        const char *st = attn_json_str(r, "status");
-        if ((f->kind && strcmp(f->kind, "external")) || (f->lifecycle && strcmp(f->lifecycle, "active")) ||
-            (f->status && (!st || strcmp(f->status, st))))
-            continue;
-        json_array_append(rows, r);
-    }
-    json_decref(ext);
-}
-
 /* `runs show` of an imported run: the newest source's row, with config and summary. */
 static int external_row(attn_registry *reg, const char *id, json_t **row, attn_error *err)
 {
@@ -425,7 +410,7 @@ int cmd_runs(int argc, char **argv)
     attn_error err;
     attn_registry *reg = NULL;
     json_t *row = NULL, *x = NULL;
-    char repo_dir[4200], path[4400];
+    char repo_dir[4200];
     const char *sub, *id = NULL;
     static const char *const SUBS[] = {"list",    "show",   "tag",    "archive",
                                        "restore", "delete", "cleanup"};
@@ -469,9 +454,7 @@ int cmd_runs(int argc, char **argv)
         return attn_cli_usage(USAGE, "runs tag takes one of --add T or --remove T");
     repo_dir[0] = 0;
     if ((cli.repo && (rc = attn_path_repo_dir(cli.data_dir, cli.repo, repo_dir, sizeof(repo_dir), &err))) ||
-        (rc = attn_cmd_runs_registry_path(&cli, path, sizeof(path), &err)))
-        return attn_cli_fail(&err);
-    if ((rc = attn_registry_open(path, &reg, &err)) || (rc = attn_registry_now(&now, &err)))
+        (rc = attn_cmd_runs_registry_open(&cli, &reg, &now, &err)))
         goto out;
     /* A "running" row whose process died is failed from now on (D7). */
     if ((rc = attn_runlock_reap(reg, repo_dir, now, NULL, &err)))
@@ -486,7 +469,8 @@ int cmd_runs(int argc, char **argv)
         json_t *ext = NULL;
         if (!(rc = attn_registry_list(reg, &f, &x, &err)) &&
             !(rc = attn_registry_list_external(reg, NULL, 0, &ext, &err))) {
-            add_external(x, ext, &f); /* beside attn's own runs */
+            attn_registry_add_external(x, ext, &f); /* beside attn's own runs */
+            json_decref(ext);
             print_rows(&cli, list_sorted(x, o.sort ? o.sort : "started", limit));
             x = NULL;
         }

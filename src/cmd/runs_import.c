@@ -34,18 +34,9 @@ static const char HELP[] =
 
 static const char USAGE[] = "attn runs import --source wandb FILE.jsonl --patterns NAME|FILE [--repo OWNER/NAME] [--json] [--quiet] (--help: every flag)";
 
-/* --help / -h anywhere: the full text (usage errors show the one-line USAGE). */
-static int wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-            return 1;
-    return 0;
-}
-
 enum { OPT_SOURCE = 300, OPT_PATTERNS };
 
-int attn_cmd_runs_registry_path(const attn_cli *cli, char *out, size_t cap, attn_error *err)
+static int registry_path(const attn_cli *cli, char *out, size_t cap, attn_error *err)
 {
     char dir[4200];
     int rc;
@@ -62,6 +53,16 @@ int attn_cmd_runs_registry_path(const attn_cli *cli, char *out, size_t cap, attn
     return 0;
 }
 
+int attn_cmd_runs_registry_open(const attn_cli *cli, attn_registry **reg, int64_t *now,
+                                attn_error *err)
+{
+    char path[4400];
+    int rc;
+    if ((rc = attn_registry_now(now, err)) || (rc = registry_path(cli, path, sizeof path, err)))
+        return rc;
+    return attn_registry_open(path, reg, err);
+}
+
 static const char *str(const json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k));
@@ -75,13 +76,11 @@ static int import_file(const attn_cli *cli, const char *source, const char *file
     attn_registry *reg = NULL;
     json_t *runs = NULL, *recs = json_array();
     attn_external_run *x = NULL;
-    char path[4400];
     int64_t now;
     int rc;
     if ((rc = attn_classify_cfg_load(patterns, &c, err)) || (rc = attn_classify_matcher_new(c, &m, err)) ||
-        (rc = attn_classify_read_runs(file, &runs, err)) || (rc = attn_registry_now(&now, err)) ||
-        (rc = attn_cmd_runs_registry_path(cli, path, sizeof path, err)) ||
-        (rc = attn_registry_open(path, &reg, err)))
+        (rc = attn_classify_read_runs(file, &runs, err)) ||
+        (rc = attn_cmd_runs_registry_open(cli, &reg, &now, err)))
         goto done;
     size_t n = json_array_size(runs), i;
     json_t *r;
@@ -124,7 +123,7 @@ int cmd_runs_import(int argc, char **argv)
     int first, rc;
     size_t counts[3];
     attn_error_clear(&err);
-    if (wants_help(argc, argv)) {
+    if (attn_cli_wants_help(argc, argv)) { /* the full text, not the one-line USAGE */
         printf("usage: %s\n", HELP);
         return 0;
     }

@@ -2,6 +2,7 @@
  * cutoff.c - cutoff policies: parsing and per-PR resolution (see cutoff.h).
  */
 #include "eval/cutoff.h"
+#include "util/alloc.h"
 #include "eval/duration.h"
 #include "history/asof.h"
 #include "util/json.h"
@@ -60,10 +61,8 @@ json_t *attn_cutoff_policy_json(const attn_cutoff_policy *p)
 
 int attn_cutoff_policy_hash(const attn_cutoff_policy *p, char hex[65], attn_error *err)
 {
-    json_t *v = attn_cutoff_policy_json(p);
+    json_t *v = attn_xcheck(attn_cutoff_policy_json(p));
     int rc;
-    if (!v)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     rc = attn_json_hash(v, hex, err);
     json_decref(v);
     return rc;
@@ -79,12 +78,10 @@ struct attn_cutoff_resolver {
 int attn_cutoff_resolver_open(attn_store *s, int64_t repo_id, attn_cutoff_resolver **out,
                               attn_error *err)
 {
-    attn_cutoff_resolver *r = calloc(1, sizeof(*r));
+    attn_cutoff_resolver *r = attn_xcalloc(1, sizeof(*r));
     sqlite3 *db = attn_store_db(s);
     int rc;
     *out = NULL;
-    if (!r)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     r->s = s;
     r->repo_id = repo_id;
     if ((rc = attn_asof_reader_open(s, &r->reader, err))) {

@@ -6,6 +6,7 @@
  * hostile body costs bounded time and yields "missing", never a crash.
  */
 #include "eval/gates.h"
+#include "util/alloc.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -65,10 +66,8 @@ void attn_gate_parser_free(attn_gate_parser *p)
 
 int attn_gate_parser_new(attn_gate_parser **out, attn_error *err)
 {
-    attn_gate_parser *p = calloc(1, sizeof(*p));
+    attn_gate_parser *p = attn_xcalloc(1, sizeof(*p));
     *out = NULL;
-    if (!p)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     for (int i = 0; i < N_P; i++) {
         int ec;
         PCRE2_SIZE off;
@@ -82,12 +81,8 @@ int attn_gate_parser_new(attn_gate_parser **out, attn_error *err)
                                   (size_t)off, (const char *)msg);
         }
     }
-    p->md = pcre2_match_data_create(8, NULL);
-    p->mctx = pcre2_match_context_create(NULL);
-    if (!p->md || !p->mctx) {
-        attn_gate_parser_free(p);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
+    p->md = attn_xcheck(pcre2_match_data_create(8, NULL));
+    p->mctx = attn_xcheck(pcre2_match_context_create(NULL));
     /* Bounded work per body: a pathological body is "missing", not a hang. */
     pcre2_set_match_limit(p->mctx, 1000000);
     *out = p;
@@ -105,12 +100,7 @@ static char *group_dup(attn_gate_parser *p, const char *s, int g)
 {
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->md);
     size_t n = ov[2 * g + 1] - ov[2 * g];
-    char *out = malloc(n + 1);
-    if (out) {
-        memcpy(out, s + ov[2 * g], n);
-        out[n] = 0;
-    }
-    return out;
+    return attn_xstrndup(s + ov[2 * g], n);
 }
 
 static void lower(char *s)
@@ -178,33 +168,27 @@ int attn_gate_parse(attn_gate_parser *p, const char *body, attn_gates *out, attn
     len = strlen(body);
 
     for (int i = P_ISSUE_URL; i <= P_ISSUE_JIRA && !out->issue; i++)
-        if (match(p, i, body, len, 0) && !(out->issue = group_dup(p, body, 0)))
-            goto oom;
+        if (match(p, i, body, len, 0))
+            out->issue = group_dup(p, body, 0);
 
     if (match(p, P_AI_LINE, body, len, 0)) {
         char *ans = group_dup(p, body, 1);
-        if (!ans)
-            goto oom;
         lower(ans);
         v = !strcmp(ans, "yes") || !strcmp(ans, "true") ? "yes" : "no";
         free(ans);
     } else {
         v = first_checkbox(p, body, len, ai_box);
     }
-    if (v && !(out->ai_disclosure = strdup(v)))
-        goto oom;
+    if (v)
+        out->ai_disclosure = attn_xstrdup(v);
 
     if (match(p, P_PROV_LINE, body, len, 0)) {
-        if (!(out->provenance = group_dup(p, body, 1)))
-            goto oom;
+        out->provenance = group_dup(p, body, 1);
         lower(out->provenance);
-    } else if ((v = first_checkbox(p, body, len, prov_box)) && !(out->provenance = strdup(v))) {
-        goto oom;
+    } else if ((v = first_checkbox(p, body, len, prov_box))) {
+        out->provenance = attn_xstrdup(v);
     }
     return 0;
-oom:
-    attn_gates_free(out);
-    return attn_error_set(err, ATTN_ENOMEM, "out of memory");
 }
 
 static json_t *str_or_null(const char *s)

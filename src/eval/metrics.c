@@ -2,6 +2,7 @@
  * metrics.c - per-PR metrics, slices, bootstrap, queue (see metrics.h).
  */
 #include "eval/metrics.h"
+#include "util/alloc.h"
 #include "util/prng.h"
 #include "util/time.h"
 
@@ -105,8 +106,8 @@ int attn_metrics_pr(const attn_metrics_options *o, const attn_target *cands, siz
         (rc = check_targets(truth, n_truth, "truth target", err)))
         return rc;
     out->empty = n_cands == 0;
-    if (n_truth && !(first_hit = calloc(n_truth, sizeof(size_t))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    if (n_truth)
+        first_hit = attn_xcalloc(n_truth, sizeof(size_t));
 
     for (size_t t = 0; t < n_truth; t++) {
         int dup = 0;
@@ -168,8 +169,8 @@ int attn_targets_from_json(const json_t *arr, attn_target **out, size_t *n, attn
     *n = 0;
     if (!json_is_array(arr))
         return attn_error_set(err, ATTN_EINVAL, "targets: expected a JSON array");
-    if (json_array_size(arr) && !(*out = calloc(json_array_size(arr), sizeof(attn_target))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    if (json_array_size(arr))
+        *out = attn_xcalloc(json_array_size(arr), sizeof(attn_target));
     json_array_foreach(arr, i, v) {
         const json_t *t = json_is_object(json_object_get(v, "target")) ? json_object_get(v, "target")
                                                                          : v;
@@ -223,8 +224,7 @@ int attn_bootstrap_mean(const double *x, size_t n, const attn_bootstrap_options 
     if (!b)
         return 0;
     R = (size_t)b->resamples;
-    if (!(means = malloc(R * sizeof(double))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    means = attn_xmalloc(R * sizeof(double));
     attn_prng_seed(&prng, b->seed);
     for (size_t r = 0; r < R; r++) {
         double s = 0;
@@ -244,10 +244,8 @@ int attn_bootstrap_paired_diff(const double *a, const double *b, size_t n,
                                const attn_bootstrap_options *opt, attn_interval *out,
                                attn_error *err)
 {
-    double *d = n ? malloc(n * sizeof(double)) : NULL;
+    double *d = n ? attn_xcalloc(n, sizeof(double)) : NULL;
     int rc;
-    if (n && !d)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++)
         d[i] = b[i] - a[i];
     rc = attn_bootstrap_mean(d, n, opt, out, err);
@@ -341,13 +339,10 @@ static int bootstrap_slice(const double *x, size_t nm, size_t k, const attn_boot
         return attn_error_set(err, ATTN_EINVAL, "bootstrap: resamples must be at least 1, not %d",
                               b->resamples);
     R = (size_t)b->resamples;
-    if (!(means = malloc(R * nm * sizeof(double))) || !(idx = malloc(k * sizeof(size_t))) ||
-        !(xt = malloc(k * nm * sizeof(double))) || !(sums = malloc(nm * sizeof(double)))) {
-        free(means);
-        free(idx);
-        free(xt);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
+    means = attn_xcalloc(attn_st_mult(R, nm), sizeof(double));
+    idx = attn_xcalloc(k, sizeof(size_t));
+    xt = attn_xcalloc(attn_st_mult(k, nm), sizeof(double));
+    sums = attn_xcalloc(nm, sizeof(double));
     /* Row-major copy (item j's metrics side by side): one cache line per
      * draw instead of one per metric; each sum keeps its order of draws. */
     for (size_t m = 0; m < nm; m++)
@@ -386,14 +381,10 @@ int attn_metrics_slices_many(const attn_metrics_options *o, const attn_pr_metric
                              attn_slice_summary (*out)[ATTN_SLICE_N], attn_error *err)
 {
     size_t nm = n_metrics(o);
-    double *x = malloc((n ? n : 1) * nm * (nr ? nr : 1) * sizeof(double));
-    attn_interval **slots = malloc(nm * (nr ? nr : 1) * sizeof(*slots));
+    double *x = attn_xcalloc(attn_st_mult(attn_st_mult(n ? n : 1, nm), nr ? nr : 1),
+                             sizeof(double));
+    attn_interval **slots = attn_xcalloc(attn_st_mult(nm, nr ? nr : 1), sizeof(*slots));
     int rc = 0;
-    if (!x || !slots) {
-        free(x);
-        free(slots);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
     for (int s = 0; s < ATTN_SLICE_N && !rc; s++) {
         /* Slices whose PRs do not depend on the router: one group of all
          * routers, so one pass of draws serves them all. */
@@ -464,12 +455,11 @@ int attn_metrics_compare(const attn_metrics_options *o, const attn_pr_metrics *a
                          const attn_pr_metrics *b, const int *observed, size_t n,
                          const attn_bootstrap_options *boot, json_t **out, attn_error *err)
 {
-    double *xa = n ? malloc(n * sizeof(double)) : NULL, *xb = n ? malloc(n * sizeof(double)) : NULL;
+    double *xa = n ? attn_xcalloc(n, sizeof(double)) : NULL;
+    double *xb = n ? attn_xcalloc(n, sizeof(double)) : NULL;
     json_t *res = json_object();
     int rc = 0;
     *out = NULL;
-    if (n && (!xa || !xb))
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
     for (int s = 0; s < ATTN_SLICE_N && !rc; s++) {
         json_t *sl = json_object();
         size_t k = 0;
@@ -541,17 +531,11 @@ static void bucket_name(const char *b, char *out, size_t cap)
 
 int attn_metrics_queue(const attn_queue_row *rows, size_t n, json_t **out, attn_error *err)
 {
-    double *r = n ? malloc(n * sizeof(double)) : NULL, *v = n ? malloc(n * sizeof(double)) : NULL;
-    char *done = n ? calloc(n, 1) : NULL;
+    double *r = n ? attn_xcalloc(n, sizeof(double)) : NULL;
+    double *v = n ? attn_xcalloc(n, sizeof(double)) : NULL;
+    char *done = n ? attn_xcalloc(n, 1) : NULL;
     json_t *res = json_object();
     *out = NULL;
-    if (n && (!r || !v || !done)) {
-        free(r);
-        free(v);
-        free(done);
-        json_decref(res);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
     /* One bucket at a time, in order of first appearance; the object's keys
      * are sorted when dumped, so the order here does not show. */
     for (size_t i = 0; i < n; i++) {

@@ -9,6 +9,7 @@
  * tree prs/<n>/<entry>.json.
  */
 #include "eval/pack.h"
+#include "util/alloc.h"
 
 #include <dirent.h>
 #include <sqlite3.h>
@@ -106,11 +107,9 @@ static int cmp_str(const void *a, const void *b)
 static int tree_list(const char *run_dir, int64_t pr, json_t **out, attn_error *err)
 {
     char root[PATH_MAX];
-    json_t *arr = json_array(), *sorted;
+    json_t *arr = attn_xcheck(json_array()), *sorted;
     size_t n, i;
     json_t **v;
-    if (!arr)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     snprintf(root, sizeof(root), "%s/prs/%lld", run_dir, (long long)pr);
     list_dir(root, "", arr);
     n = json_array_size(arr);
@@ -161,8 +160,7 @@ int attn_pack_open(const char *run_dir, attn_pack **out, attn_error *err)
     *out = NULL;
     if (stat(run_dir, &st) || !S_ISDIR(st.st_mode))
         return attn_error_set(err, ATTN_ENOTFOUND, "no run directory %s", run_dir);
-    if (!(p = calloc(1, sizeof(*p))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    p = attn_xcalloc(1, sizeof(*p));
     snprintf(p->dir, sizeof(p->dir), "%s", run_dir);
     snprintf(path, sizeof(path), "%s/%s", run_dir, ATTN_PACK_FILE);
     if (attn_fs_exists(path)) {
@@ -227,8 +225,7 @@ int attn_pack_entries(attn_pack *p, int64_t pr, json_t **out, attn_error *err)
     int rc;
     if (!p->db)
         return tree_list(p->dir, pr, out, err);
-    if (!(arr = json_array()))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    arr = attn_xcheck(json_array());
     sqlite3_reset(p->list);
     sqlite3_bind_int64(p->list, 1, pr);
     while ((rc = sqlite3_step(p->list)) == SQLITE_ROW)
@@ -282,10 +279,8 @@ static int tree_prs(attn_pack *p, json_t *arr)
 
 int attn_pack_prs(attn_pack *p, json_t **out, attn_error *err)
 {
-    json_t *arr = json_array();
+    json_t *arr = attn_xcheck(json_array());
     int rc;
-    if (!arr)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     if (!p->db) {
         tree_prs(p, arr);
         *out = arr;

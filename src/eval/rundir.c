@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE /* syncfs */
 #include "eval/rundir.h"
+#include "util/alloc.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "eval/pack.h"
@@ -71,8 +72,7 @@ int attn_rundir_begin(const char *parent, const char *run_id, attn_rundir **out,
     *out = NULL;
     if ((rc = attn_path_check_id(run_id, "run id", err)))
         return rc;
-    if (!(d = calloc(1, sizeof(*d))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory starting run %s", run_id);
+    d = attn_xcalloc(1, sizeof(*d));
     snprintf(d->parent, sizeof(d->parent), "%s", parent);
     snprintf(d->tmp, sizeof(d->tmp), "%s/.tmp-%s-%ld", parent, run_id, (long)getpid());
     snprintf(d->final, sizeof(d->final), "%s/%s", parent, run_id);
@@ -183,9 +183,10 @@ static int log_put(attn_rundir *d, const char *rel, const void *data, size_t len
 {
     uint32_t rl = (uint32_t)strlen(rel);
     uint64_t dl = len;
-    if (attn_buf_put(&d->log, &rl, sizeof(rl)) || attn_buf_put(&d->log, rel, rl) ||
-        attn_buf_put(&d->log, &dl, sizeof(dl)) || attn_buf_put(&d->log, data, len))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory keeping %s", rel);
+    attn_buf_put(&d->log, &rl, sizeof(rl));
+    attn_buf_put(&d->log, rel, rl);
+    attn_buf_put(&d->log, &dl, sizeof(dl));
+    attn_buf_put(&d->log, data, len);
     return 0;
 }
 
@@ -239,15 +240,14 @@ int attn_rundir_write_json(attn_rundir *d, const char *rel, const json_t *v, att
             return rc;
         }
     } else if (attn_json_dump_pretty(v, &d->scratch)) {
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory writing %s", rel);
+        return attn_error_set(err, ATTN_EINVAL, "writing %s: a value JSON cannot hold", rel);
     }
     return attn_rundir_write(d, rel, d->scratch.ptr ? d->scratch.ptr : "", d->scratch.len, err);
 }
 
 int attn_rundir_buffer_new(attn_rundir **out, attn_error *err)
 {
-    if (!(*out = calloc(1, sizeof(**out))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    *out = attn_xcalloc(1, sizeof(**out));
     (*out)->buffered = 1;
     return 0;
 }

@@ -7,6 +7,7 @@
  * order. Nothing here writes to the store.
  */
 #include "eval/truth.h"
+#include "util/alloc.h"
 #include "eval/duration.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -53,10 +54,8 @@ json_t *attn_truth_policy_json(const attn_truth_policy *p)
 static int finish_policy(attn_truth_policy *p, attn_error *err)
 {
     char w[ATTN_EVAL_DURATION_BUFSZ];
-    json_t *v = attn_truth_policy_json(p);
+    json_t *v = attn_xcheck(attn_truth_policy_json(p));
     int rc;
-    if (!v)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     snprintf(p->spec, sizeof(p->spec), "%s:window=%s", attn_truth_policy_id(p->kind),
              attn_eval_duration_format(p->window_seconds, w));
     rc = attn_json_hash(v, p->hash, err);
@@ -270,7 +269,7 @@ static int db_error(attn_truth_ctx *c, attn_error *err, const char *what)
 }
 
 /* A one-off statement with ?1 = repo id; fn sees each row. */
-static int each_row(attn_truth_ctx *c, const char *sql, int (*fn)(attn_truth_ctx *, sqlite3_stmt *),
+static int each_row(attn_truth_ctx *c, const char *sql, void (*fn)(attn_truth_ctx *, sqlite3_stmt *),
                     attn_error *err)
 {
     sqlite3_stmt *st;
@@ -279,30 +278,26 @@ static int each_row(attn_truth_ctx *c, const char *sql, int (*fn)(attn_truth_ctx
         return db_error(c, err, "setup");
     sqlite3_bind_int64(st, 1, c->repo_id);
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
-        if (fn(c, st)) {
-            sqlite3_finalize(st);
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        }
+        fn(c, st);
     sqlite3_finalize(st);
     return step == SQLITE_DONE ? 0 : db_error(c, err, "setup");
 }
 
-static int row_owner(attn_truth_ctx *c, sqlite3_stmt *st)
+static void row_owner(attn_truth_ctx *c, sqlite3_stmt *st)
 {
     const char *o = (const char *)sqlite3_column_text(st, 0);
     free(c->owner);
-    c->owner = strdup(o ? o : "");
-    return c->owner == NULL;
+    c->owner = attn_xstrdup(o ? o : "");
 }
 
 /* Term (a): the start of each completed whole-repository run. */
-static int row_run(attn_truth_ctx *c, sqlite3_stmt *st)
+static void row_run(attn_truth_ctx *c, sqlite3_stmt *st)
 {
     const char *text = (const char *)sqlite3_column_text(st, 1);
     json_t *sum;
     const char *flow;
     if (sqlite3_column_type(st, 0) == SQLITE_NULL || !text)
-        return 0;
+        return;
     sum = json_loads(text, 0, NULL);
     flow = attn_json_str(sum, "flow");
     if (flow && (!strcmp(flow, "ingest") || !strcmp(flow, "incremental"))) {
@@ -317,37 +312,31 @@ static int row_run(attn_truth_ctx *c, sqlite3_stmt *st)
             c->run_horizon = start;
     }
     json_decref(sum);
-    return 0;
 }
 
-static int row_meta(attn_truth_ctx *c, sqlite3_stmt *st)
+static void row_meta(attn_truth_ctx *c, sqlite3_stmt *st)
 {
     c->has_metadata = sqlite3_column_int64(st, 0) > 0;
-    return 0;
 }
 
-static int row_bundle(attn_truth_ctx *c, sqlite3_stmt *st)
+static void row_bundle(attn_truth_ctx *c, sqlite3_stmt *st)
 {
     c->bundle_horizon = sqlite3_column_type(st, 0) == SQLITE_NULL ? ATTN_NULL_I64
                                                                   : sqlite3_column_int64(st, 0);
-    return 0;
 }
 
-static int row_repo_gap(attn_truth_ctx *c, sqlite3_stmt *st)
+static void row_repo_gap(attn_truth_ctx *c, sqlite3_stmt *st)
 {
     const char *r = (const char *)sqlite3_column_text(st, 0);
     if (r)
         c->repo_gaps |= res_bit(r);
-    return 0;
 }
 
 int attn_truth_ctx_open(attn_store *s, int64_t repo_id, attn_truth_ctx **out, attn_error *err)
 {
-    attn_truth_ctx *c = calloc(1, sizeof(*c));
+    attn_truth_ctx *c = attn_xcalloc(1, sizeof(*c));
     int rc = 0;
     *out = NULL;
-    if (!c)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     c->s = s;
     c->db = attn_store_db(s);
     c->repo_id = repo_id;
@@ -435,14 +424,7 @@ static void actions_free(actions *a)
 
 static action *actions_add(actions *a)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 16;
-        action *v = realloc(a->v, cap * sizeof(*v));
-        if (!v)
-            return NULL;
-        a->v = v;
-        a->cap = cap;
-    }
+    ATTN_ALLOC_GROW(a->v, a->n + 1, a->cap);
     memset(&a->v[a->n], 0, sizeof(action));
     return &a->v[a->n++];
 }
@@ -462,12 +444,10 @@ static int user_eligible(sqlite3_stmt *st, int col_id, int col_login, int col_ty
     return 1;
 }
 
-static int dup_name(action *x, const char *name)
+static void dup_name(action *x, const char *name)
 {
-    if (!name)
-        return 0;
-    x->name = strdup(name);
-    return x->name ? 0 : -1;
+    if (name)
+        x->name = attn_xstrdup(name);
 }
 
 typedef struct {
@@ -485,8 +465,7 @@ static int read_responses(attn_truth_ctx *c, const pr_info *pr, int64_t lo, int6
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         action *x = actions_add(out);
-        if (!x || dup_name(x, (const char *)sqlite3_column_text(st, 3)))
-            goto oom;
+        dup_name(x, (const char *)sqlite3_column_text(st, 3));
         x->kind = K_REVIEW;
         x->id = sqlite3_column_int64(st, 0);
         x->at = sqlite3_column_int64(st, 1);
@@ -501,8 +480,7 @@ static int read_responses(attn_truth_ctx *c, const pr_info *pr, int64_t lo, int6
     st = bind4(c, Q_COMMENTS, pr->id, lo, hi, pr->issue_id);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         action *x = actions_add(out);
-        if (!x || dup_name(x, (const char *)sqlite3_column_text(st, 3)))
-            goto oom;
+        dup_name(x, (const char *)sqlite3_column_text(st, 3));
         x->kind = sqlite3_column_int(st, 5) ? K_REVIEW_COMMENT : K_COMMENT;
         x->id = sqlite3_column_int64(st, 0);
         x->at = sqlite3_column_int64(st, 1);
@@ -512,9 +490,6 @@ static int read_responses(attn_truth_ctx *c, const pr_info *pr, int64_t lo, int6
     if (step != SQLITE_DONE)
         return db_error(c, err, "comments");
     return 0;
-oom:
-    sqlite3_reset(st);
-    return attn_error_set(err, ATTN_ENOMEM, "out of memory");
 }
 
 static int cmp_action(const void *pa, const void *pb)
@@ -534,10 +509,7 @@ static int read_merges(attn_truth_ctx *c, const pr_info *pr, int64_t lo, int64_t
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         action *x = actions_add(out);
-        if (!x || dup_name(x, (const char *)sqlite3_column_text(st, 3))) {
-            sqlite3_reset(st);
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        }
+        dup_name(x, (const char *)sqlite3_column_text(st, 3));
         x->kind = K_MERGE;
         x->id = sqlite3_column_int64(st, 0);
         x->at = sqlite3_column_int64(st, 1);
@@ -556,8 +528,6 @@ static int read_requests(attn_truth_ctx *c, const pr_info *pr, int64_t lo, int64
         const char *otype = (const char *)sqlite3_column_text(st, 2);
         const char *payload_name = (const char *)sqlite3_column_text(st, 7);
         action *x = actions_add(out);
-        if (!x)
-            goto oom;
         x->kind = K_REQUEST;
         x->id = sqlite3_column_int64(st, 0);
         x->at = sqlite3_column_int64(st, 1);
@@ -569,14 +539,12 @@ static int read_requests(attn_truth_ctx *c, const pr_info *pr, int64_t lo, int64
             x->eligible = slug && slug[0];
             if (x->eligible) {
                 size_t n = strlen(c->owner) + strlen(slug) + 2;
-                if (!(x->name = malloc(n)))
-                    goto oom;
+                x->name = attn_xmalloc(n);
                 snprintf(x->name, n, "%s/%s", c->owner, slug);
             }
         } else {
             const char *login = (const char *)sqlite3_column_text(st, 4);
-            if (dup_name(x, login ? login : payload_name))
-                goto oom;
+            dup_name(x, login ? login : payload_name);
             /* A user missing from users is named by the payload; the rule
              * still needs a login and a non-author id. */
             x->eligible = x->name && x->name[0] && sqlite3_column_type(st, 3) != SQLITE_NULL &&
@@ -591,9 +559,6 @@ static int read_requests(attn_truth_ctx *c, const pr_info *pr, int64_t lo, int64
     }
     sqlite3_reset(st);
     return step == SQLITE_DONE ? 0 : db_error(c, err, "review requests");
-oom:
-    sqlite3_reset(st);
-    return attn_error_set(err, ATTN_ENOMEM, "out of memory");
 }
 
 /* ---- per-PR facts ------------------------------------------------------------------- */
@@ -717,17 +682,15 @@ static int same_target(const action *a, const action *b)
 
 /* Move qualifying action i of src into o->picked unless its target is
  * already there. -1 when out of memory. */
-static int pick(outcome *o, actions *src, size_t i)
+static void pick(outcome *o, actions *src, size_t i)
 {
     action *x;
     for (size_t j = 0; j < o->picked.n; j++)
         if (same_target(&o->picked.v[j], &src->v[i]))
-            return 0;
-    if (!(x = actions_add(&o->picked)))
-        return -1;
+            return;
+    x = actions_add(&o->picked);
     *x = src->v[i];
     src->v[i].name = NULL;
-    return 0;
 }
 
 static int evaluate(attn_truth_ctx *c, const pr_info *pr, attn_truth_kind kind, int64_t window,
@@ -779,10 +742,8 @@ static int evaluate(attn_truth_ctx *c, const pr_info *pr, attn_truth_kind kind, 
         if (!a.v[i].eligible || (kind == ATTN_TRUTH_FIRST_APPROVAL && !a.v[i].approved))
             continue;
         o->eligible++;
-        if ((set || o->picked.n == 0) && pick(o, &a, i)) {
-            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-            goto out;
-        }
+        if (set || o->picked.n == 0)
+            pick(o, &a, i);
     }
 
     /* The status rules of truth.h. */

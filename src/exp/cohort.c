@@ -6,6 +6,7 @@
  * measures), or recompute cutoffs of a loaded cohort.
  */
 #include "exp/cohort.h"
+#include "util/alloc.h"
 #include "eval/cutoff.h"
 #include "util/json.h"
 #include "util/prng.h"
@@ -78,12 +79,7 @@ int attn_cohort_create(attn_store *s, const char *repo, const attn_cohort_filter
         if (rc)
             goto out;
         if (n == cap) {
-            cand *np = realloc(pool, (cap = cap ? 2 * cap : 256) * sizeof(*np));
-            if (!np) {
-                rc = attn_error_set(err, ATTN_ENOMEM, "out of memory selecting the cohort");
-                goto out;
-            }
-            pool = np;
+            pool = attn_xrealloc(pool, attn_st_mult(cap = cap ? 2 * cap : 256, sizeof(*pool)));
         }
         pool[n++] = c;
     }
@@ -99,15 +95,9 @@ int attn_cohort_create(attn_store *s, const char *repo, const attn_cohort_filter
     }
     keep = f->limit > 0 && (size_t)f->limit < n ? (size_t)f->limit : n;
     if (keep < n && f->has_seed) {
-        int *idx = malloc(n * sizeof(int));
-        cand *picked = malloc(keep * sizeof(*picked));
+        int *idx = attn_xcalloc(n, sizeof(int));
+        cand *picked = attn_xcalloc(keep ? keep : 1, sizeof(*picked));
         attn_prng g;
-        if (!idx || !picked) {
-            free(idx);
-            free(picked);
-            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory sampling the cohort");
-            goto out;
-        }
         for (size_t i = 0; i < n; i++)
             idx[i] = (int)i;
         attn_prng_seed(&g, f->seed);
@@ -179,8 +169,7 @@ int attn_cohort_from_json(const json_t *v, const char *what, const char *repo, a
                               COHORT_VERSION);
     if (!(h = attn_json_str(v, "hash")))
         return attn_error_set(err, ATTN_EINVAL, "%s: the cohort has no hash", what);
-    if (!(copy = json_deep_copy(v)))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory reading %s", what);
+    copy = attn_xcheck(json_deep_copy(v));
     json_object_del(copy, "hash");
     rc = attn_json_hash(copy, actual, err);
     json_decref(copy);
@@ -202,12 +191,9 @@ int attn_cohort_from_json(const json_t *v, const char *what, const char *repo, a
         return attn_error_set(err, ATTN_EINVAL, "%s is a cohort of %s, not %s", what, r, repo);
     if ((rc = attn_cutoff_policy_parse(pol, &cp, err)))
         return attn_error_wrap(err, "%s", what);
-    if (!(c = calloc(1, sizeof(*c))) ||
-        !(c->number = calloc(json_array_size(prs) + 1, sizeof(int64_t))) ||
-        !(c->cutoff = calloc(json_array_size(prs) + 1, sizeof(int64_t)))) {
-        attn_cohort_free(c);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory reading %s", what);
-    }
+    c = attn_xcalloc(1, sizeof(*c));
+    c->number = attn_xcalloc(json_array_size(prs) + 1, sizeof(int64_t));
+    c->cutoff = attn_xcalloc(json_array_size(prs) + 1, sizeof(int64_t));
     json_array_foreach(prs, i, p) {
         json_t *num = json_object_get(p, "number");
         if (!json_is_integer(num) || json_integer_value(num) <= 0 ||

@@ -4,6 +4,7 @@
  * a temporary name and a rename.
  */
 #include "exp/examples_index.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -189,19 +190,8 @@ int attn_examples_index_build(const char *repo_dir, attn_examples_index_stats *s
             snprintf(p, sizeof(p), "%s/%s", eval_dir, e->d_name);
             if (stat(p, &sb) || !S_ISDIR(sb.st_mode))
                 continue;
-            if (n_names == cap) {
-                char **nn = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*names));
-                if (!nn) {
-                    rc = attn_error_set(err, ATTN_ENOMEM, "out of memory listing %s", eval_dir);
-                    break;
-                }
-                names = nn;
-            }
-            if (!(names[n_names] = strdup(e->d_name))) {
-                rc = attn_error_set(err, ATTN_ENOMEM, "out of memory listing %s", eval_dir);
-                break;
-            }
-            n_names++;
+            ATTN_ALLOC_GROW(names, n_names + 1, cap);
+            names[n_names++] = attn_xstrdup(e->d_name);
         }
         closedir(d);
         if (rc)

@@ -5,6 +5,7 @@
  * judges what the run recorded), or fail a gate on 0/0 (reference §15.16).
  */
 #include "exp/quality.h"
+#include "util/alloc.h"
 #include "eval/metrics.h"
 #include "eval/pack.h"
 #include "eval/truth.h"
@@ -28,10 +29,7 @@ int attn_quality_load_per_pr(const char *dir, json_t **out, attn_error *err)
     snprintf(path, sizeof(path), "%s/per_pr.jsonl", dir);
     if ((rc = attn_fs_read_file(path, &b, err)))
         return rc;
-    if (!(arr = json_array())) {
-        attn_buf_free(&b);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
+    arr = attn_xcheck(json_array());
     for (line = b.ptr ? strtok_r(b.ptr, "\n", &save) : NULL; line;
          line = strtok_r(NULL, "\n", &save)) {
         json_t *v;
@@ -65,20 +63,17 @@ static json_t *gate(json_t *value, int pass, const char *note)
 int attn_quality_gates(const char *dir, const json_t *per_pr, const json_t *report,
                        const attn_spec *spec, json_t **out, attn_error *err)
 {
-    json_t *gates = json_object(), *g, *empty_rates = json_object(), *line;
+    json_t *gates = attn_xcheck(json_object()), *g, *empty_rates = attn_xcheck(json_object());
+    json_t *line;
     size_t n = json_array_size(per_pr), i;
     size_t g1_ok = 0, g1_n = 0, g2_ok = 0, g2_n = 0, owners_ok = 0, missing = 0, slots = 0;
     int has_codeowners = 0, has_hybrid = 0, all = 1, rc = 0;
-    json_t *hybrid_hashes = json_object();
+    json_t *hybrid_hashes = attn_xcheck(json_object());
     attn_pack *pack = NULL;
     const char *k;
     json_t *x;
 
     *out = NULL;
-    if (!gates || !empty_rates || !hybrid_hashes) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        goto out;
-    }
     for (size_t r = 0; r < spec->n_routers; r++) {
         has_codeowners |= !strcmp(spec->routers[r].name, "codeowners");
         has_hybrid |= !strcmp(spec->routers[r].name, "hybrid");
@@ -234,10 +229,8 @@ int attn_quality_promotion(const json_t *per_pr, const attn_spec *spec, int gate
                          "reasons", "the spec names no baseline/candidate router pair");
         return *out ? 0 : attn_error_set(err, ATTN_ENOMEM, "out of memory");
     }
-    if (!(a = calloc(n ? n : 1, sizeof(*a))) || !(b = calloc(n ? n : 1, sizeof(*b)))) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        goto out;
-    }
+    a = attn_xcalloc(n ? n : 1, sizeof(*a));
+    b = attn_xcalloc(n ? n : 1, sizeof(*b));
     json_array_foreach(per_pr, i, line) {
         const json_t *t = json_object_get(json_object_get(line, "truth"), pol.spec);
         const json_t *routers = json_object_get(line, "routers");

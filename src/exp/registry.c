@@ -8,6 +8,7 @@
  * value into SQL (everything is bound).
  */
 #include "exp/registry.h"
+#include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
 
@@ -173,8 +174,7 @@ int attn_registry_open(const char *path, attn_registry **out, attn_error *err)
     int version = 0, rc;
 
     *out = NULL;
-    if (!(r = calloc(1, sizeof(*r))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    r = attn_xcalloc(1, sizeof(*r));
     snprintf(r->path, sizeof(r->path), "%s", path);
     if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                           SQLITE_OPEN_NOMUTEX,
@@ -543,10 +543,7 @@ int attn_registry_list(attn_registry *r, const attn_run_filter *f, json_t **out,
     sqlite3_bind_text(st, 3, f ? f->lifecycle : NULL, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 4, f ? f->experiment_id : NULL, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 5, f ? f->include_deleted : 0);
-    if (!(arr = json_array())) {
-        sqlite3_finalize(st);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
+    arr = attn_xcheck(json_array());
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         json_array_append_new(arr, row_json(st));
     sqlite3_finalize(st);
@@ -570,10 +567,7 @@ int attn_registry_events(attn_registry *r, const char *run_id, json_t **out, att
                            -1, &st, NULL) != SQLITE_OK)
         return db_err(r, "reading events", err);
     sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
-    if (!(arr = json_array())) {
-        sqlite3_finalize(st);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
+    arr = attn_xcheck(json_array());
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         char ts[ATTN_TIME_BUFSZ];
         const char *d = (const char *)sqlite3_column_text(st, 3);
@@ -601,14 +595,9 @@ static int cmp_str(const void *a, const void *b)
 static int sorted_tags(const json_t *tags, json_t **out, attn_error *err)
 {
     size_t n = json_array_size(tags), i;
-    const char **v = calloc(n ? n : 1, sizeof(*v));
-    json_t *e, *arr = json_array();
+    const char **v = attn_xcalloc(n ? n : 1, sizeof(*v));
+    json_t *e, *arr = attn_xcheck(json_array());
     *out = NULL;
-    if (!v || !arr) {
-        free(v);
-        json_decref(arr);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
     json_array_foreach(tags, i, e) {
         if (!json_is_string(e)) {
             free(v);
@@ -640,10 +629,7 @@ int attn_registry_tag(attn_registry *r, const char *run_id, const char *tag, int
         return rc;
     if ((rc = attn_registry_get(r, run_id, &row, err)))
         return rollback(r, rc);
-    if (!(tags = json_array())) {
-        json_decref(row);
-        return rollback(r, attn_error_set(err, ATTN_ENOMEM, "out of memory"));
-    }
+    tags = attn_xcheck(json_array());
     json_array_foreach(json_object_get(row, "tags"), i, e)
         if (json_is_string(e) && strcmp(json_string_value(e), tag))
             json_array_append(tags, e);
@@ -795,17 +781,13 @@ int attn_retention_plan(const json_t *rows, const attn_retention *p, int64_t now
                         attn_error *err)
 {
     size_t n = json_array_size(rows), na = 0, i;
-    ret_row *act = calloc(n ? n : 1, sizeof(*act));
-    json_t **acts = calloc(n ? n : 1, sizeof(*acts));
-    json_t *arr = json_array(), *row;
+    ret_row *act = attn_xcalloc(n ? n : 1, sizeof(*act));
+    json_t **acts = attn_xcalloc(n ? n : 1, sizeof(*acts));
+    json_t *arr = attn_xcheck(json_array()), *row;
     char why[160];
     int kept = 0, rc = 0;
 
     *out = NULL;
-    if (!act || !acts || !arr) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        goto out;
-    }
     json_array_foreach(rows, i, row) {
         const char *kind = attn_json_str(row, "kind"), *status = attn_json_str(row, "status"),
                    *life = attn_json_str(row, "lifecycle");
@@ -1000,4 +982,18 @@ int attn_registry_now(int64_t *out, attn_error *err)
     }
     *out = (int64_t)time(NULL);
     return 0;
+}
+
+void attn_registry_add_external(json_t *rows, const json_t *ext, const attn_run_filter *f)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(ext, i, r) {
+        const char *st = attn_json_str(r, "status");
+        if ((f->kind && strcmp(f->kind, "external")) ||
+            (f->lifecycle && strcmp(f->lifecycle, "active")) ||
+            (f->status && (!st || strcmp(f->status, st))) || f->experiment_id)
+            continue;
+        json_array_append(rows, r);
+    }
 }

@@ -155,5 +155,10 @@ int attn_registry_import_external(attn_registry *r, const attn_external_run *run
  * [run_type]); with full, also config and summary. */
 int attn_registry_list_external(attn_registry *r, const char *run_id, int full, json_t **out,
                                 attn_error *err);
+/* Append to rows the runs of ext (attn_registry_list_external) that f lets
+ * through: an external run is kind "external", always active, has the
+ * tracker's status, and belongs to no experiment. One rule for `attn runs
+ * list` and the service. */
+void attn_registry_add_external(json_t *rows, const json_t *ext, const attn_run_filter *f);
 
 #endif

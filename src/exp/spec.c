@@ -9,6 +9,7 @@
 #include "eval/cutoff.h"
 #include "eval/truth.h"
 #include "route/router.h"
+#include "util/alloc.h"
 #include "util/json.h"
 
 #include <math.h>
@@ -86,16 +87,11 @@ int attn_spec_build(const attn_spec_params *p, json_t **out, attn_error *err)
     if (!p->n_routers)
         return attn_error_set(err, ATTN_EINVAL, "an experiment spec needs at least one router");
     default_pair(p, &base, &cand);
-    truth = json_array();
-    routers = json_array();
-    ks = json_array();
-    tags = json_array();
-    doc = json_object();
-    if (!truth || !routers || !ks || !tags || !doc) {
-        json_decref(truth), json_decref(routers), json_decref(ks), json_decref(tags);
-        json_decref(doc);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
+    truth = attn_xcheck(json_array());
+    routers = attn_xcheck(json_array());
+    ks = attn_xcheck(json_array());
+    tags = attn_xcheck(json_array());
+    doc = attn_xcheck(json_object());
     json_object_set_new(doc, "truth", truth);
     json_object_set_new(doc, "routers", routers);
     json_object_set_new(doc, "ks", ks);
@@ -175,10 +171,8 @@ int attn_spec_build(const attn_spec_params *p, json_t **out, attn_error *err)
 
 int attn_spec_compute_hash(const json_t *spec, char hex[65], attn_error *err)
 {
-    json_t *copy = json_deep_copy(spec), *c;
+    json_t *copy = attn_xcheck(json_deep_copy(spec)), *c;
     int rc;
-    if (!copy)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     json_object_del(copy, "hash");
     if ((c = json_object_get(copy, "cohort")) && json_is_object(c))
         json_object_del(c, "path");
@@ -246,28 +240,24 @@ static int spec_router_index(const attn_spec *s, const char *name)
     return -1;
 }
 
-int attn_spec_from_json(const json_t *v, const char *what, const char *repo, attn_spec **out,
-                        attn_error *err)
+/* A field the spec must have, of the given type, or return the error. */
+#define NEED(obj, key, pred, type, where, dst)                                 \
+    do {                                                                       \
+        int rc_ = need(obj, key, pred, type, what, where, &(dst), err);       \
+        if (rc_)                                                               \
+            return rc_;                                                        \
+    } while (0)
+
+/* kind, version, known keys and a hash that matches the content. */
+static int check_header(const json_t *v, const char *what, char actual[65], attn_error *err)
 {
     static const char *const TOP[] = {"kind", "version", "repo", "cohort", "cutoff_policy",
                                       "truth", "routers", "top_k", "ks", "bootstrap",
                                       "hybrid_train_days", "run_kind", "experiment_id", "tags",
                                       "notes", "gates", "promotion", "hash", NULL};
-    static const char *const COHORT[] = {"hash", "path", NULL};
-    static const char *const ROUTER[] = {"name", "config", NULL};
-    static const char *const BOOT[] = {"resamples", "seed", NULL};
-    static const char *const GATES[] = {"unknown_max", "availability_min", "unavailable_max",
-                                        NULL};
-    static const char *const PROMO[] = {"baseline_router", "candidate_router", "min_n",
-                                        "min_delta_mrr", "max_hit1_drop", NULL};
-    const json_t *x = NULL, *y = NULL, *e;
     const char *kind, *version, *h;
-    char actual[65];
-    attn_spec *s;
-    size_t i;
     int rc;
 
-    *out = NULL;
     if (!json_is_object(v))
         return attn_error_set(err, ATTN_EINVAL, "%s: an experiment spec is a JSON object", what);
     kind = attn_json_str(v, "kind");
@@ -291,220 +281,245 @@ int attn_spec_from_json(const json_t *v, const char *what, const char *repo, att
                               "%.12s...): the spec was edited after it was created; recreate it "
                               "with `attn experiment init`",
                               what, h, actual);
-    if (!(s = calloc(1, sizeof(*s))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    s->doc = json_deep_copy(v);
-    if (!s->doc) {
-        free(s);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
-    v = s->doc;
-    snprintf(s->hash, sizeof(s->hash), "%s", h);
+    return 0;
+}
 
-#define NEED(obj, key, pred, type, where, dst)                                 \
-    do {                                                                       \
-        if ((rc = need(obj, key, pred, type, what, where, &(dst), err)))       \
-            goto fail;                                                         \
-    } while (0)
+/* repo, cohort and cutoff_policy: which PRs, and when each is routed. */
+static int parse_cohort(attn_spec *s, const json_t *v, const char *what, const char *repo,
+                        attn_error *err)
+{
+    static const char *const COHORT[] = {"hash", "path", NULL};
+    const json_t *x = NULL, *y = NULL;
+    attn_cutoff_policy cp;
+    int rc;
 
     NEED(v, "repo", is_string, "a string", "spec", x);
     s->repo = json_string_value(x);
-    if (repo && strcmp(repo, s->repo)) {
-        rc = attn_error_set(err, ATTN_EINVAL, "%s: the spec is for %s, not %s", what, s->repo, repo);
-        goto fail;
-    }
+    if (repo && strcmp(repo, s->repo))
+        return attn_error_set(err, ATTN_EINVAL, "%s: the spec is for %s, not %s", what, s->repo,
+                              repo);
     NEED(v, "cohort", is_object, "an object", "spec", x);
     if ((rc = check_keys(x, COHORT, what, "cohort", err)))
-        goto fail;
+        return rc;
     NEED(x, "hash", is_string, "a string", "cohort", y);
     s->cohort_hash = json_string_value(y);
-    if (strlen(s->cohort_hash) != 64) {
-        rc = attn_error_set(err, ATTN_EINVAL, "%s: cohort.hash must be 64 hex digits", what);
-        goto fail;
-    }
+    if (strlen(s->cohort_hash) != 64)
+        return attn_error_set(err, ATTN_EINVAL, "%s: cohort.hash must be 64 hex digits", what);
     s->cohort_path = attn_json_str(x, "path");
     NEED(v, "cutoff_policy", is_string, "a string", "spec", x);
     s->cutoff_policy = json_string_value(x);
-    {
-        attn_cutoff_policy cp;
-        if ((rc = attn_cutoff_policy_parse(s->cutoff_policy, &cp, err))) {
-            attn_error_wrap(err, "%s: cutoff_policy", what);
-            goto fail;
-        }
+    if ((rc = attn_cutoff_policy_parse(s->cutoff_policy, &cp, err))) {
+        attn_error_wrap(err, "%s: cutoff_policy", what);
+        return rc;
     }
+    return 0;
+}
+
+static int parse_truth(attn_spec *s, const json_t *v, const char *what, attn_error *err)
+{
+    const json_t *x = NULL, *e;
+    size_t i;
+    int rc;
+
     NEED(v, "truth", is_array, "a non-empty array of policy specs", "spec", x);
-    if (!json_array_size(x) || json_array_size(x) > ATTN_SPEC_MAX_TRUTH) {
-        rc = attn_error_set(err, ATTN_EINVAL, "%s: truth must list 1 to %d policies", what,
-                            ATTN_SPEC_MAX_TRUTH);
-        goto fail;
-    }
+    if (!json_array_size(x) || json_array_size(x) > ATTN_SPEC_MAX_TRUTH)
+        return attn_error_set(err, ATTN_EINVAL, "%s: truth must list 1 to %d policies", what,
+                              ATTN_SPEC_MAX_TRUTH);
     json_array_foreach(x, i, e) {
         attn_truth_policy pol;
-        if (!json_is_string(e)) {
-            rc = attn_error_set(err, ATTN_EINVAL, "%s: truth[%zu] must be a string", what, i);
-            goto fail;
-        }
+        if (!json_is_string(e))
+            return attn_error_set(err, ATTN_EINVAL, "%s: truth[%zu] must be a string", what, i);
         if ((rc = attn_truth_policy_parse(json_string_value(e), &pol, err))) {
             attn_error_wrap(err, "%s: truth[%zu]", what, i);
-            goto fail;
+            return rc;
         }
         s->truth[s->n_truth++] = json_string_value(e);
     }
+    return 0;
+}
+
+static int parse_routers(attn_spec *s, const json_t *v, const char *what, attn_error *err)
+{
+    static const char *const ROUTER[] = {"name", "config", NULL};
+    const json_t *x = NULL, *y = NULL, *e;
+    size_t i;
+    int rc;
+
     NEED(v, "routers", is_array, "a non-empty array", "spec", x);
-    if (!json_array_size(x) || json_array_size(x) > ATTN_SPEC_MAX_ROUTERS) {
-        rc = attn_error_set(err, ATTN_EINVAL, "%s: routers must list 1 to %d routers", what,
-                            ATTN_SPEC_MAX_ROUTERS);
-        goto fail;
-    }
+    if (!json_array_size(x) || json_array_size(x) > ATTN_SPEC_MAX_ROUTERS)
+        return attn_error_set(err, ATTN_EINVAL, "%s: routers must list 1 to %d routers", what,
+                              ATTN_SPEC_MAX_ROUTERS);
     json_array_foreach(x, i, e) {
         const attn_router_def *def;
         const json_t *cfg;
         char where[64];
         snprintf(where, sizeof(where), "routers[%zu]", i);
-        if (!json_is_object(e)) {
-            rc = attn_error_set(err, ATTN_EINVAL, "%s: %s must be an object", what, where);
-            goto fail;
-        }
+        if (!json_is_object(e))
+            return attn_error_set(err, ATTN_EINVAL, "%s: %s must be an object", what, where);
         if ((rc = check_keys(e, ROUTER, what, where, err)))
-            goto fail;
+            return rc;
         NEED(e, "name", is_string, "a router name", where, y);
         if ((rc = attn_router_find(json_string_value(y), &def, err))) {
             attn_error_wrap(err, "%s: %s", what, where);
-            goto fail;
+            return rc;
         }
         cfg = json_object_get(e, "config");
-        if (cfg && !json_is_object(cfg) && !json_is_null(cfg)) {
-            rc = attn_error_set(err, ATTN_EINVAL, "%s: %s.config must be an object or null", what,
-                                where);
-            goto fail;
-        }
-        if (spec_router_index(s, json_string_value(y)) >= 0) {
-            rc = attn_error_set(err, ATTN_EINVAL, "%s: router '%s' is listed twice", what,
-                                json_string_value(y));
-            goto fail;
-        }
+        if (cfg && !json_is_object(cfg) && !json_is_null(cfg))
+            return attn_error_set(err, ATTN_EINVAL, "%s: %s.config must be an object or null",
+                                  what, where);
+        if (spec_router_index(s, json_string_value(y)) >= 0)
+            return attn_error_set(err, ATTN_EINVAL, "%s: router '%s' is listed twice", what,
+                                  json_string_value(y));
         s->routers[s->n_routers].name = json_string_value(y);
         s->routers[s->n_routers++].config = json_is_object(cfg) ? cfg : NULL;
     }
+    return 0;
+}
+
+/* top_k, ks, bootstrap and hybrid_train_days: how the routers are scored. */
+static int parse_scoring(attn_spec *s, const json_t *v, const char *what, attn_error *err)
+{
+    static const char *const BOOT[] = {"resamples", "seed", NULL};
+    const json_t *x = NULL, *y = NULL, *e;
+    size_t i;
+    int rc;
+
     NEED(v, "top_k", is_integer, "an integer", "spec", x);
-    if (json_integer_value(x) < 1 || json_integer_value(x) > 1000) {
-        rc = attn_error_set(err, ATTN_EINVAL, "%s: top_k must be from 1 to 1000", what);
-        goto fail;
-    }
+    if (json_integer_value(x) < 1 || json_integer_value(x) > 1000)
+        return attn_error_set(err, ATTN_EINVAL, "%s: top_k must be from 1 to 1000", what);
     s->top_k = (int)json_integer_value(x);
     NEED(v, "ks", is_array, "an array of integers", "spec", x);
-    if (!json_array_size(x) || json_array_size(x) > ATTN_SPEC_MAX_KS) {
-        rc = attn_error_set(err, ATTN_EINVAL, "%s: ks must list 1 to %d values", what,
-                            ATTN_SPEC_MAX_KS);
-        goto fail;
-    }
+    if (!json_array_size(x) || json_array_size(x) > ATTN_SPEC_MAX_KS)
+        return attn_error_set(err, ATTN_EINVAL, "%s: ks must list 1 to %d values", what,
+                              ATTN_SPEC_MAX_KS);
     json_array_foreach(x, i, e) {
         if (!json_is_integer(e) || json_integer_value(e) < 1 ||
-            json_integer_value(e) > s->top_k) {
-            rc = attn_error_set(err, ATTN_EINVAL, "%s: ks[%zu] must be an integer from 1 to top_k "
-                                                  "(%d)",
-                                what, i, s->top_k);
-            goto fail;
-        }
+            json_integer_value(e) > s->top_k)
+            return attn_error_set(err, ATTN_EINVAL,
+                                  "%s: ks[%zu] must be an integer from 1 to top_k (%d)", what, i,
+                                  s->top_k);
         s->ks[s->n_ks++] = (int)json_integer_value(e);
     }
     NEED(v, "bootstrap", is_object, "an object", "spec", x);
     if ((rc = check_keys(x, BOOT, what, "bootstrap", err)))
-        goto fail;
+        return rc;
     NEED(x, "resamples", is_integer, "an integer", "bootstrap", y);
-    if (json_integer_value(y) < 0 || json_integer_value(y) > 100000) {
-        rc = attn_error_set(err, ATTN_EINVAL, "%s: bootstrap.resamples must be from 0 to 100000",
-                            what);
-        goto fail;
-    }
+    if (json_integer_value(y) < 0 || json_integer_value(y) > 100000)
+        return attn_error_set(err, ATTN_EINVAL,
+                              "%s: bootstrap.resamples must be from 0 to 100000", what);
     s->resamples = (int)json_integer_value(y);
     NEED(x, "seed", is_integer, "an integer", "bootstrap", y);
-    if (json_integer_value(y) < 0) {
-        rc = attn_error_set(err, ATTN_EINVAL, "%s: bootstrap.seed must be >= 0", what);
-        goto fail;
-    }
+    if (json_integer_value(y) < 0)
+        return attn_error_set(err, ATTN_EINVAL, "%s: bootstrap.seed must be >= 0", what);
     s->seed = (uint64_t)json_integer_value(y);
     NEED(v, "hybrid_train_days", is_integer, "an integer", "spec", x);
-    if (json_integer_value(x) < 0 || json_integer_value(x) > 3650) {
-        rc = attn_error_set(err, ATTN_EINVAL, "%s: hybrid_train_days must be from 0 to 3650", what);
-        goto fail;
-    }
+    if (json_integer_value(x) < 0 || json_integer_value(x) > 3650)
+        return attn_error_set(err, ATTN_EINVAL, "%s: hybrid_train_days must be from 0 to 3650",
+                              what);
     s->hybrid_train_days = (int)json_integer_value(x);
+    return 0;
+}
+
+/* run_kind, experiment_id, tags and notes: what the run is recorded as. */
+static int parse_labels(attn_spec *s, const json_t *v, const char *what, attn_error *err)
+{
+    const json_t *x = NULL, *e;
+    size_t i;
+
     NEED(v, "run_kind", is_string, "a string", "spec", x);
     s->run_kind = json_string_value(x);
-    if (!attn_spec_kind_valid(s->run_kind)) {
-        rc = attn_error_set(err, ATTN_EINVAL,
-                            "%s: run_kind '%s' is not baseline, experimental, ab_control or "
-                            "ab_treatment",
-                            what, s->run_kind);
-        goto fail;
-    }
+    if (!attn_spec_kind_valid(s->run_kind))
+        return attn_error_set(err, ATTN_EINVAL,
+                              "%s: run_kind '%s' is not baseline, experimental, ab_control or "
+                              "ab_treatment",
+                              what, s->run_kind);
     NEED(v, "experiment_id", is_string_or_null, "a string or null", "spec", x);
     s->experiment_id = json_string_value(x);
     if ((!strcmp(s->run_kind, "ab_control") || !strcmp(s->run_kind, "ab_treatment")) &&
-        !s->experiment_id) {
-        rc = attn_error_set(err, ATTN_EINVAL,
-                            "%s: an %s run needs an experiment_id linking it to its pair", what,
-                            s->run_kind);
-        goto fail;
-    }
+        !s->experiment_id)
+        return attn_error_set(err, ATTN_EINVAL,
+                              "%s: an %s run needs an experiment_id linking it to its pair", what,
+                              s->run_kind);
     NEED(v, "tags", is_array, "an array of strings", "spec", x);
-    json_array_foreach(x, i, e) if (!json_is_string(e)) {
-        rc = attn_error_set(err, ATTN_EINVAL, "%s: tags[%zu] must be a string", what, i);
-        goto fail;
-    }
+    json_array_foreach(x, i, e) if (!json_is_string(e))
+        return attn_error_set(err, ATTN_EINVAL, "%s: tags[%zu] must be a string", what, i);
     NEED(v, "notes", is_string, "a string", "spec", x);
     s->notes = json_string_value(x);
+    return 0;
+}
+
+/* gates and promotion: the thresholds a run and a promotion are judged by. */
+static int parse_thresholds(attn_spec *s, const json_t *v, const char *what, attn_error *err)
+{
+    static const char *const GATES[] = {"unknown_max", "availability_min", "unavailable_max",
+                                        NULL};
+    static const char *const PROMO[] = {"baseline_router", "candidate_router", "min_n",
+                                        "min_delta_mrr", "max_hit1_drop", NULL};
+    const json_t *x = NULL, *y = NULL;
+    int rc;
+
     NEED(v, "gates", is_object, "an object", "spec", x);
     if ((rc = check_keys(x, GATES, what, "gates", err)) ||
         (rc = get_rate(x, "unknown_max", what, "gates", &s->gates.unknown_max, err)) ||
         (rc = get_rate(x, "availability_min", what, "gates", &s->gates.availability_min, err)) ||
         (rc = get_rate(x, "unavailable_max", what, "gates", &s->gates.unavailable_max, err)))
-        goto fail;
+        return rc;
     NEED(v, "promotion", is_object, "an object", "spec", x);
     if ((rc = check_keys(x, PROMO, what, "promotion", err)) ||
         (rc = get_rate(x, "min_delta_mrr", what, "promotion", &s->promotion.min_delta_mrr, err)) ||
         (rc = get_rate(x, "max_hit1_drop", what, "promotion", &s->promotion.max_hit1_drop, err)))
-        goto fail;
+        return rc;
     NEED(x, "min_n", is_integer, "an integer", "promotion", y);
-    if (json_integer_value(y) < 1) {
-        rc = attn_error_set(err, ATTN_EINVAL, "%s: promotion.min_n must be >= 1", what);
-        goto fail;
-    }
+    if (json_integer_value(y) < 1)
+        return attn_error_set(err, ATTN_EINVAL, "%s: promotion.min_n must be >= 1", what);
     s->promotion.min_n = (long)json_integer_value(y);
     NEED(x, "baseline_router", is_string_or_null, "a router name or null", "promotion", y);
     s->promotion.baseline_router = json_string_value(y);
     NEED(x, "candidate_router", is_string_or_null, "a router name or null", "promotion", y);
     s->promotion.candidate_router = json_string_value(y);
-    if (!s->promotion.baseline_router != !s->promotion.candidate_router) {
-        rc = attn_error_set(err, ATTN_EINVAL,
-                            "%s: promotion names both baseline_router and candidate_router, or "
-                            "neither",
-                            what);
-        goto fail;
-    }
+    if (!s->promotion.baseline_router != !s->promotion.candidate_router)
+        return attn_error_set(err, ATTN_EINVAL,
+                              "%s: promotion names both baseline_router and candidate_router, or "
+                              "neither",
+                              what);
     if (s->promotion.baseline_router) {
         const char *names[2] = {s->promotion.baseline_router, s->promotion.candidate_router};
         for (int k = 0; k < 2; k++)
-            if (spec_router_index(s, names[k]) < 0) {
-                rc = attn_error_set(err, ATTN_EINVAL,
-                                    "%s: promotion router '%s' is not one of the spec's routers",
-                                    what, names[k]);
-                goto fail;
-            }
-        if (!strcmp(names[0], names[1])) {
-            rc = attn_error_set(err, ATTN_EINVAL,
-                                "%s: promotion compares a router with itself ('%s')", what,
-                                names[0]);
-            goto fail;
-        }
+            if (spec_router_index(s, names[k]) < 0)
+                return attn_error_set(err, ATTN_EINVAL,
+                                      "%s: promotion router '%s' is not one of the spec's routers",
+                                      what, names[k]);
+        if (!strcmp(names[0], names[1]))
+            return attn_error_set(err, ATTN_EINVAL,
+                                  "%s: promotion compares a router with itself ('%s')", what,
+                                  names[0]);
     }
+    return 0;
+}
 #undef NEED
+
+int attn_spec_from_json(const json_t *v, const char *what, const char *repo, attn_spec **out,
+                        attn_error *err)
+{
+    char actual[65];
+    attn_spec *s;
+    int rc;
+
+    *out = NULL;
+    if ((rc = check_header(v, what, actual, err)))
+        return rc;
+    s = attn_xcalloc(1, sizeof(*s));
+    s->doc = attn_xcheck(json_deep_copy(v));
+    v = s->doc;
+    snprintf(s->hash, sizeof(s->hash), "%s", attn_json_str(v, "hash"));
+    if ((rc = parse_cohort(s, v, what, repo, err)) || (rc = parse_truth(s, v, what, err)) ||
+        (rc = parse_routers(s, v, what, err)) || (rc = parse_scoring(s, v, what, err)) ||
+        (rc = parse_labels(s, v, what, err)) || (rc = parse_thresholds(s, v, what, err))) {
+        attn_spec_free(s);
+        return rc;
+    }
     *out = s;
     return 0;
-fail:
-    attn_spec_free(s);
-    return rc;
 }
 
 int attn_spec_load(const char *path, const char *repo, attn_spec **out, attn_error *err)

@@ -8,6 +8,7 @@
  * intent window (seconds).
  */
 #include "export/export.h"
+#include "util/alloc.h"
 #include "util/progress.h"
 #include "export/table.h"
 #include "store/store.h"
@@ -348,9 +349,8 @@ int attn_export_parquet(const attn_export_opts *o, json_t **manifest, attn_error
     m = manifest_head(o);
     rc = export_all(s, o, tmp, m, err);
     attn_store_close(s);
-    if (!rc && attn_json_dump_pretty(m, &text))
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory writing the manifest");
     if (!rc) {
+        attn_json_dump_pretty(m, &text);
         char mp[4500];
         snprintf(mp, sizeof(mp), "%s/export_manifest.json", tmp);
         rc = attn_fs_write_atomic(mp, text.ptr, text.len, err);

@@ -10,6 +10,7 @@
  */
 #include "export/parquet.h"
 #include "export/pqenc.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/version.h"
 
@@ -126,8 +127,7 @@ static int emit_page(attn_pq_writer *w, attn_buf *dst, int type, int32_t nvalues
     if (w->opts.zstd_level > 0) {
         size_t bound = ZSTD_compressBound(w->page.len);
         attn_buf_clear(&w->scratch);
-        if (attn_buf_grow(&w->scratch, bound + 1) < 0)
-            return attn_error_set(err, ATTN_ENOMEM, "parquet %s: out of memory", w->path);
+        attn_buf_grow(&w->scratch, bound + 1);
         size_t n = ZSTD_compressCCtx(w->zc, w->scratch.ptr, bound, body, blen, w->opts.zstd_level);
         if (ZSTD_isError(n))
             return attn_error_set(err, ATTN_EIO, "parquet %s: zstd: %s", w->path, ZSTD_getErrorName(n));
@@ -152,8 +152,10 @@ static int emit_page(attn_pq_writer *w, attn_buf *dst, int type, int32_t nvalues
         attn_tc_struct_end(&t);
     }
     attn_tc_stop(&t);
-    if (t.failed || attn_buf_put(dst, hdr.ptr, hdr.len) < 0 || attn_buf_put(dst, body, blen) < 0)
-        rc = attn_error_set(err, ATTN_ENOMEM, "parquet %s: out of memory", w->path);
+    if (t.failed) /* a thrift struct nested too deep: a bug in this file */
+        rc = attn_error_set(err, ATTN_EINVAL, "parquet %s: a page header nests too deep", w->path);
+    attn_buf_put(dst, hdr.ptr, hdr.len);
+    attn_buf_put(dst, body, blen);
     *uncompressed += (int64_t)(hdr.len + w->page.len);
     attn_buf_free(&hdr);
     return rc;
@@ -169,16 +171,15 @@ static size_t page_estimate(const pq_column *c)
 static int flush_page(attn_pq_writer *w, pq_column *c, attn_error *err)
 {
     int encoding = ENC_PLAIN;
-    int oom = 0;
 
     if (c->page_rows == 0)
         return 0;
     attn_buf_clear(&w->page);
     if (c->def.nullable) {
-        if (attn_rle_finish(&c->defs_rle, &c->defs) < 0 ||
-            attn_pq_plain_i32(&w->page, (int32_t)c->defs.len) < 0 ||
-            (c->defs.len && attn_buf_put(&w->page, c->defs.ptr, c->defs.len) < 0))
-            oom = 1;
+        attn_rle_finish(&c->defs_rle, &c->defs);
+        attn_pq_plain_i32(&w->page, (int32_t)c->defs.len);
+        if (c->defs.len)
+            attn_buf_put(&w->page, c->defs.ptr, c->defs.len);
     }
     if (c->dict_on && c->nidx > 0) {
         /* bit width 0 is legal for a one-entry dictionary but some readers trip on it */
@@ -190,20 +191,18 @@ static int flush_page(attn_pq_writer *w, pq_column *c, attn_error *err)
         wb = (char)width;
         encoding = ENC_PLAIN_DICTIONARY;
         attn_rle_init(&r, width);
-        oom |= attn_buf_put(&w->page, &wb, 1) < 0;
-        for (size_t i = 0; i < c->nidx && !oom; i++)
-            oom |= attn_rle_put(&r, &w->page, c->idx[i]) < 0;
-        oom |= attn_rle_finish(&r, &w->page) < 0;
+        attn_buf_put(&w->page, &wb, 1);
+        for (size_t i = 0; i < c->nidx; i++)
+            attn_rle_put(&r, &w->page, c->idx[i]);
+        attn_rle_finish(&r, &w->page);
         c->used_dict = 1;
     } else {
         if (c->bool_bits > 0)
-            oom |= attn_buf_put(&c->vals, (const char *)&c->bool_acc, 1) < 0;
+            attn_buf_put(&c->vals, (const char *)&c->bool_acc, 1);
         if (c->vals.len)
-            oom |= attn_buf_put(&w->page, c->vals.ptr, c->vals.len) < 0;
+            attn_buf_put(&w->page, c->vals.ptr, c->vals.len);
         c->used_plain = 1;
     }
-    if (oom)
-        return attn_error_set(err, ATTN_ENOMEM, "parquet %s: out of memory", w->path);
     w->rg_bytes += w->page.len;
     if (emit_page(w, &c->chunk, PAGE_DATA, (int32_t)c->page_rows, encoding,
                   &c->chunk_uncompressed, err) < 0)
@@ -230,11 +229,9 @@ static uint64_t hash_bytes(const char *s, size_t n)
     return h;
 }
 
-static int dict_rehash(pq_column *c, size_t nslots)
+static void dict_rehash(pq_column *c, size_t nslots)
 {
-    uint32_t *slots = calloc(nslots, sizeof(*slots));
-    if (!slots)
-        return -1;
+    uint32_t *slots = attn_xcalloc(nslots, sizeof(*slots));
     for (size_t i = 0; i < c->nents; i++) {
         size_t h = hash_bytes(c->dict_data.ptr + c->ents[i].off, c->ents[i].len) & (nslots - 1);
         while (slots[h])
@@ -244,15 +241,14 @@ static int dict_rehash(pq_column *c, size_t nslots)
     free(c->slots);
     c->slots = slots;
     c->nslots = nslots;
-    return 0;
-}
+    }
 
-/* Index of s in the dictionary, adding it: >= 0, -1 out of memory, -2 full. */
+/* Index of s in the dictionary, adding it: >= 0, or -2 when it is full. */
 static long dict_index(pq_column *c, size_t limit, const char *s, size_t n)
 {
     size_t h;
-    if (c->nents * 2 >= c->nslots && dict_rehash(c, c->nslots ? c->nslots * 2 : 1024) < 0)
-        return -1;
+    if (c->nents * 2 >= c->nslots)
+        dict_rehash(c, c->nslots ? c->nslots * 2 : 1024);
     h = hash_bytes(s, n) & (c->nslots - 1);
     while (c->slots[h]) {
         dict_entry *e = &c->ents[c->slots[h] - 1];
@@ -262,16 +258,8 @@ static long dict_index(pq_column *c, size_t limit, const char *s, size_t n)
     }
     if (c->dict_data.len + n + 4 > limit || c->nents >= INT32_MAX / 2)
         return -2;
-    if (c->nents == c->ents_cap) {
-        size_t cap = c->ents_cap ? c->ents_cap * 2 : 256;
-        dict_entry *e = realloc(c->ents, cap * sizeof(*e));
-        if (!e)
-            return -1;
-        c->ents = e;
-        c->ents_cap = cap;
-    }
-    if (attn_pq_plain_bytes(&c->dict_data, s, n) < 0)
-        return -1;
+    ATTN_ALLOC_GROW(c->ents, c->nents + 1, c->ents_cap);
+    attn_pq_plain_bytes(&c->dict_data, s, n);
     c->ents[c->nents].off = (uint32_t)(c->dict_data.len - n);
     c->ents[c->nents].len = (uint32_t)n;
     c->slots[h] = (uint32_t)c->nents + 1;
@@ -313,10 +301,8 @@ static pq_column *begin_value(attn_pq_writer *w, size_t col, int is_null, attn_p
         fail(w, ATTN_EINVAL, "value of the wrong type", c);
         return NULL;
     }
-    if (c->def.nullable && attn_rle_put(&c->defs_rle, &c->defs, is_null ? 0 : 1) < 0) {
-        fail(w, ATTN_ENOMEM, "out of memory", c);
-        return NULL;
-    }
+    if (c->def.nullable)
+        attn_rle_put(&c->defs_rle, &c->defs, is_null ? 0 : 1);
     c->set = 1;
     c->page_rows++;
     c->chunk_values++;
@@ -335,8 +321,7 @@ void attn_pq_i64(attn_pq_writer *w, size_t col, int64_t v)
     pq_column *c = begin_value(w, col, 0, ATTN_PQ_INT64);
     if (!c)
         return;
-    if (attn_pq_plain_i64(&c->vals, v) < 0)
-        fail(w, ATTN_ENOMEM, "out of memory", c);
+    attn_pq_plain_i64(&c->vals, v);
     if (!c->has_minmax || v < c->min_i)
         c->min_i = v;
     if (!c->has_minmax || v > c->max_i)
@@ -349,8 +334,7 @@ void attn_pq_f64(attn_pq_writer *w, size_t col, double v)
     pq_column *c = begin_value(w, col, 0, ATTN_PQ_DOUBLE);
     if (!c)
         return;
-    if (attn_pq_plain_f64(&c->vals, v) < 0)
-        fail(w, ATTN_ENOMEM, "out of memory", c);
+    attn_pq_plain_f64(&c->vals, v);
     if (isnan(v))
         return; /* NaN has no place in min/max */
     if (!c->has_minmax || v < c->min_d)
@@ -369,8 +353,7 @@ void attn_pq_bool(attn_pq_writer *w, size_t col, int v)
     if (b)
         c->bool_acc |= (uint8_t)(1u << c->bool_bits);
     if (++c->bool_bits == 8) {
-        if (attn_buf_put(&c->vals, (const char *)&c->bool_acc, 1) < 0)
-            fail(w, ATTN_ENOMEM, "out of memory", c);
+        attn_buf_put(&c->vals, (const char *)&c->bool_acc, 1);
         c->bool_acc = 0;
         c->bool_bits = 0;
     }
@@ -399,7 +382,6 @@ static int set_buf(attn_buf *b, const char *s, size_t n)
 void attn_pq_str(attn_pq_writer *w, size_t col, const char *s, size_t n)
 {
     pq_column *c;
-    int oom = 0;
     if (!s)
         s = "";
     /* a full dictionary closes the open page (before this row's level is recorded) */
@@ -415,40 +397,23 @@ void attn_pq_str(attn_pq_writer *w, size_t col, const char *s, size_t n)
                 return;
             }
             d->dict_on = 0;
-        } else if (idx == -1) {
-            fail(w, ATTN_ENOMEM, "out of memory", d);
-            return;
         } else {
             if (!(c = begin_value(w, col, 0, ATTN_PQ_STRING)))
                 return;
-            if (c->nidx == c->idx_cap) {
-                size_t cap = c->idx_cap ? c->idx_cap * 2 : 1024;
-                uint32_t *p = realloc(c->idx, cap * sizeof(*p));
-                if (!p) {
-                    fail(w, ATTN_ENOMEM, "out of memory", c);
-                    return;
-                }
-                c->idx = p;
-                c->idx_cap = cap;
-            }
+            ATTN_ALLOC_GROW(c->idx, c->nidx + 1, c->idx_cap);
             c->idx[c->nidx++] = (uint32_t)idx;
             goto stats;
         }
     }
     if (!(c = begin_value(w, col, 0, ATTN_PQ_STRING)))
         return;
-    if (attn_pq_plain_bytes(&c->vals, s, n) < 0) {
-        fail(w, ATTN_ENOMEM, "out of memory", c);
-        return;
-    }
+    attn_pq_plain_bytes(&c->vals, s, n);
 stats:
     if (!c->has_minmax || bytes_cmp(s, n, c->min_s.ptr, c->min_s.len) < 0)
-        oom |= set_buf(&c->min_s, s, n) < 0;
+        set_buf(&c->min_s, s, n);
     if (!c->has_minmax || bytes_cmp(s, n, c->max_s.ptr, c->max_s.len) > 0)
-        oom |= set_buf(&c->max_s, s, n) < 0;
+        set_buf(&c->max_s, s, n);
     c->has_minmax = 1;
-    if (oom)
-        fail(w, ATTN_ENOMEM, "out of memory", c);
 }
 
 /* ---- chunks and row groups ---- */
@@ -509,8 +474,8 @@ static int write_chunk(attn_pq_writer *w, pq_column *c, attn_tc *t, int64_t *unc
     ne = 1 + c->used_plain + c->used_dict;
     if (c->used_dict) {
         attn_buf_clear(&w->page);
-        if (c->dict_data.len && attn_buf_put(&w->page, c->dict_data.ptr, c->dict_data.len) < 0)
-            return attn_error_set(err, ATTN_ENOMEM, "parquet %s: out of memory", w->path);
+        if (c->dict_data.len)
+            attn_buf_put(&w->page, c->dict_data.ptr, c->dict_data.len);
         w->rg_bytes += w->page.len;
         if (emit_page(w, &dict, PAGE_DICTIONARY, (int32_t)c->nents, ENC_PLAIN_DICTIONARY,
                       &c->chunk_uncompressed, err) < 0) {
@@ -585,10 +550,12 @@ static int flush_row_group(attn_pq_writer *w, attn_error *err)
     attn_tc_field(&t, 7, ATTN_TC_I16);
     attn_pq_uvarint(&rg, attn_pq_zigzag((int64_t)w->nrg));
     attn_tc_stop(&t);
-    if (t.failed || attn_buf_put(&w->rg_meta, rg.ptr, rg.len) < 0) {
+    if (t.failed) {
         attn_buf_free(&rg);
-        return attn_error_set(err, ATTN_ENOMEM, "parquet %s: out of memory", w->path);
+        return attn_error_set(err, ATTN_EINVAL, "parquet %s: row group metadata nests too deep",
+                              w->path);
     }
+    attn_buf_put(&w->rg_meta, rg.ptr, rg.len);
     attn_buf_free(&rg);
     w->nrg++;
     w->rg_row_count = 0;
@@ -684,7 +651,7 @@ static int write_footer(attn_pq_writer *w, attn_error *err)
     attn_tc_stop(&t);
     if (t.failed) {
         attn_buf_free(&meta);
-        return attn_error_set(err, ATTN_ENOMEM, "parquet %s: out of memory", w->path);
+        return attn_error_set(err, ATTN_EINVAL, "parquet %s: file metadata nests too deep", w->path);
     }
     tail[0] = (unsigned char)(meta.len), tail[1] = (unsigned char)(meta.len >> 8);
     tail[2] = (unsigned char)(meta.len >> 16), tail[3] = (unsigned char)(meta.len >> 24);
@@ -727,13 +694,11 @@ static void free_writer(attn_pq_writer *w)
 int attn_pq_open(const char *path, const attn_pq_col *cols, size_t ncols, const attn_pq_opts *opts,
                  attn_pq_writer **out, attn_error *err)
 {
-    attn_pq_writer *w = calloc(1, sizeof(*w));
+    attn_pq_writer *w = attn_xcalloc(1, sizeof(*w));
     *out = NULL;
-    if (!w || !(w->path = strdup(path)) || !(w->cols = calloc(ncols ? ncols : 1, sizeof(*w->cols))) ||
-        !(w->zc = ZSTD_createCCtx())) {
-        free_writer(w);
-        return attn_error_set(err, ATTN_ENOMEM, "parquet %s: out of memory", path);
-    }
+    w->path = attn_xstrdup(path);
+    w->cols = attn_xcalloc(ncols ? ncols : 1, sizeof(*w->cols));
+    w->zc = attn_xcheck(ZSTD_createCCtx());
     if (opts)
         w->opts = *opts;
     else
@@ -746,10 +711,7 @@ int attn_pq_open(const char *path, const attn_pq_col *cols, size_t ncols, const 
     for (size_t i = 0; i < ncols; i++) {
         pq_column *c = &w->cols[i];
         c->def = cols[i];
-        if (!(c->name = strdup(cols[i].name))) {
-            free_writer(w);
-            return attn_error_set(err, ATTN_ENOMEM, "parquet %s: out of memory", path);
-        }
+        c->name = attn_xstrdup(cols[i].name);
         c->def.name = c->name;
         attn_rle_init(&c->defs_rle, 1);
         dict_reset(c);

@@ -8,6 +8,7 @@
  * second identical load touches nothing.
  */
 #include "export/records.h"
+#include "util/alloc.h"
 #include "export/run_export.h"
 #include "export/table.h"
 #include "util/buf.h"
@@ -362,12 +363,10 @@ static int script_row(void *vc, const attn_run_route_row *r, attn_error *err)
 int attn_records_sql(const char *data_dir, const char *repo, char *const *run_ids, int n, FILE *out,
                      attn_error *err)
 {
-    run_info *runs = calloc((size_t)(n > 0 ? n : 1), sizeof(*runs));
+    run_info *runs = attn_xcalloc((size_t)(n > 0 ? n : 1), sizeof(*runs));
     attn_buf b = ATTN_BUF_INIT;
     int rc = 0, loaded = 0;
 
-    if (!runs)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     for (; loaded < n && !rc; loaded++) /* everything is validated before a byte is written */
         rc = load_run(data_dir, repo, run_ids[loaded], &runs[loaded], err);
     if (!rc) {
@@ -550,14 +549,12 @@ static int pg_migrate(PGconn *c, attn_error *err)
 int attn_records_push(const char *data_dir, const char *repo, char *const *run_ids, int n,
                       const char *pg_url, int quiet, json_t **summary, attn_error *err)
 {
-    run_info *runs = calloc((size_t)(n > 0 ? n : 1), sizeof(*runs));
+    run_info *runs = attn_xcalloc((size_t)(n > 0 ? n : 1), sizeof(*runs));
     PGconn *c = NULL;
     json_t *list = json_array();
     int rc = 0, loaded = 0;
 
     *summary = NULL;
-    if (!runs)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     for (; loaded < n && !rc; loaded++)
         rc = load_run(data_dir, repo, run_ids[loaded], &runs[loaded], err);
     if (!rc)

@@ -6,6 +6,7 @@
  * pack entry routes/<router>, so memory holds one PR at a time.
  */
 #include "export/run_export.h"
+#include "util/alloc.h"
 #include "eval/pack.h"
 #include "export/export.h"
 #include "export/table.h"
@@ -378,9 +379,8 @@ int attn_run_export(const char *data_dir, const char *repo, const char *run_id, 
         rc = finish(&c, tmp, ext, tables, err);
     for (int i = 0; i < T_N; i++)
         attn_sink_abort(c.t[i]);
-    if (!rc && attn_json_dump_pretty(m, &text))
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory writing the manifest");
     if (!rc) {
+        attn_json_dump_pretty(m, &text);
         char mp[4600];
         snprintf(mp, sizeof(mp), "%s/export_manifest.json", tmp);
         rc = attn_fs_write_atomic(mp, text.ptr, text.len, err);

@@ -3,6 +3,7 @@
  * (see table.h).
  */
 #include "export/table.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/time.h"
 
@@ -58,17 +59,13 @@ static char *csv_quote(const char *v)
 int attn_sink_open(const char *path, attn_sink_format fmt, const attn_pq_col *cols, size_t ncols,
                    const attn_pq_opts *opts, attn_sink **out, attn_error *err)
 {
-    attn_sink *s = calloc(1, sizeof(*s));
+    attn_sink *s = attn_xcalloc(1, sizeof(*s));
     *out = NULL;
-    if (!s)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory opening %s", path);
     s->fmt = fmt;
     s->ncols = ncols;
-    if (!(s->path = strdup(path)) || !(s->cols = calloc(ncols ? ncols : 1, sizeof(*cols))) ||
-        !(s->cells = calloc(ncols ? ncols : 1, sizeof(char *)))) {
-        csv_free(s);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory opening %s", path);
-    }
+    s->path = attn_xstrdup(path);
+    s->cols = attn_xcalloc(ncols ? ncols : 1, sizeof(*cols));
+    s->cells = attn_xcalloc(ncols ? ncols : 1, sizeof(char *));
     memcpy(s->cols, cols, ncols * sizeof(*cols));
     if (fmt == ATTN_SINK_PARQUET) {
         int rc = attn_pq_open(path, cols, ncols, opts, &s->pq, err);

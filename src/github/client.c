@@ -22,6 +22,7 @@
  * it, and calling it while another client lives would break that client.
  */
 #include "github/client.h"
+#include "util/alloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -299,7 +300,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud)
 
 static char *dup_or_null(const char *s)
 {
-    return s ? strdup(s) : NULL;
+    return s ? attn_xstrdup(s) : NULL;
 }
 
 int attn_gh_client_new(const attn_gh_options *opts, attn_gh_client **out, attn_error *err)
@@ -340,17 +341,11 @@ int attn_gh_client_new(const attn_gh_options *opts, attn_gh_client **out, attn_e
     if (curl_init_rc != CURLE_OK)
         return attn_error_set(err, ATTN_EIO, "libcurl failed to initialise: %s",
                               curl_easy_strerror(curl_init_rc));
-    c = calloc(1, sizeof(*c));
-    if (!c)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory creating the GitHub client");
+    c = attn_xcalloc(1, sizeof(*c));
     c->o = *opts;
-    c->api_url = strdup(opts->api_url);
-    c->token = opts->token && *opts->token ? strdup(opts->token) : NULL;
+    c->api_url = attn_xstrdup(opts->api_url);
+    c->token = opts->token && *opts->token ? attn_xstrdup(opts->token) : NULL;
     c->user_agent = dup_or_null(opts->user_agent ? opts->user_agent : "attn/" ATTN_VERSION);
-    if (!c->api_url || !c->user_agent || (opts->token && *opts->token && !c->token)) {
-        attn_gh_client_free(c);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory creating the GitHub client");
-    }
     /* No trailing slash, so joining "/repos/..." never yields "//". */
     for (size_t n = strlen(c->api_url); n > 0 && c->api_url[n - 1] == '/'; n--)
         c->api_url[n - 1] = '\0';
@@ -569,6 +564,194 @@ static int final_error(attn_gh_client *c, const char *url, attn_gh_response *r, 
     return attn_error_set(err, ATTN_EHTTP, "GET %s: HTTP %ld%s%s", url, st, *msg ? " " : "", msg);
 }
 
+/* What a helper of get_loop returns to send the request again. */
+#define RETRY 1
+
+/* The retries one GET has used, per reason. */
+typedef struct {
+    int transient, secondary, secondary_backoffs, primary;
+    double unanswered;   /* seconds spent on failed attempts and their back-offs */
+} tries;
+
+/* Below the reserve: wait for the reset now rather than spend the last requests. */
+static int keep_reserve(attn_gh_client *c, attn_error *err)
+{
+    if (c->rate_remaining >= 0 && c->rate_remaining < c->o.rate_reserve && c->rate_reset > 0) {
+        int rc = wait_primary(c, c->rate_reset, c->rate_remaining, err);
+        if (rc)
+            return rc;
+        c->rate_remaining = -1;   /* unknown until the next answer */
+    }
+    return 0;
+}
+
+/* Send the request once; *cc and *took say how the transfer went, resp and
+ * t hold the answer (the Link header's next and last URLs in resp). */
+static int send_once(attn_gh_client *c, const char *url, const char *etag,
+                     const char *last_modified, double left, int attempt, attn_gh_response *resp,
+                     transfer *t, CURLcode *cc, double *took, attn_error *err)
+{
+    struct curl_slist *hdrs = build_headers(c, url, etag, last_modified);
+    long connects = 0;
+
+    if (!hdrs)
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory building a request to %s", url);
+    attn_buf_clear(&resp->body);
+    resp->status = 0;
+    resp->etag[0] = resp->last_modified[0] = resp->next_url[0] = resp->last_url[0] = '\0';
+    resp->rate_resource[0] = '\0';
+    resp->rate_limit = resp->rate_remaining = resp->rate_reset = -1;
+    c->errbuf[0] = '\0';
+    curl_easy_setopt(c->h, CURLOPT_URL, url);
+    /* the last attempt gets only what is left of the deadline */
+    curl_easy_setopt(c->h, CURLOPT_TIMEOUT,
+                     (long)(left < (double)c->o.timeout_s ? (left < 1 ? 1 : left)
+                                                           : (double)c->o.timeout_s));
+    curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c->h, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(c->h, CURLOPT_HEADERDATA, t);
+    *cc = curl_easy_perform(c->h);
+    curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(hdrs);
+    c->stats.requests++;
+    if (attempt > 0)
+        c->stats.retries++;
+    if (curl_easy_getinfo(c->h, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK)
+        c->stats.connects += connects;
+    curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &resp->status);
+    curl_easy_getinfo(c->h, CURLINFO_TOTAL_TIME, took);
+
+    if (t->oom) {
+        attn_buf_free(&t->link);
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory reading %s", url);
+    }
+    if (*cc == CURLE_OK && t->link.len) {
+        int a = attn_gh_link_find(t->link.ptr, "next", resp->next_url, sizeof(resp->next_url));
+        int b = attn_gh_link_find(t->link.ptr, "last", resp->last_url, sizeof(resp->last_url));
+        if (a < 0 || b < 0) {
+            attn_buf_free(&t->link);
+            return attn_error_set(err, ATTN_EHTTP, "GET %s: a Link URL is longer than %zu bytes",
+                                  url, sizeof(resp->next_url) - 1);
+        }
+    }
+    attn_buf_free(&t->link);
+    return 0;
+}
+
+/* No answer: RETRY after a back-off while the failure is transient and the
+ * deadline allows, else the error. */
+static int on_no_answer(attn_gh_client *c, const char *url, CURLcode cc, double took, int attempt,
+                        tries *n, attn_gh_response *resp, attn_error *err)
+{
+    const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc);
+    /* A short read or reset leaves a partial body: never hand it out. */
+    attn_buf_clear(&resp->body);
+    n->unanswered += took;
+    if (transient_curl(cc) && n->transient < c->o.max_retries) {
+        double d = backoff_delay(c, c->o.backoff_base_s, n->transient);
+        if (n->unanswered + d >= (double)c->o.deadline_s)
+            return attn_error_set(err, ATTN_EHTTP,
+                                  "GET %s: no answer within %ld s (%d attempt%s, last: %s); "
+                                  "check the server and --api-url, then rerun (the run "
+                                  "resumes at its checkpoint)",
+                                  url, c->o.deadline_s, attempt + 1, attempt ? "s" : "", why);
+        if (c->o.progress || c->o.verbose)
+            fprintf(stderr, "%sattn: %s did not answer (%s); retry %d of %d in %.0f s\n",
+                    c->o.progress ? "\r\033[K" : "", c->host, why, n->transient + 1,
+                    c->o.max_retries, ceil(d));
+        wait_for(c, d, "a retry", -1);
+        n->unanswered += d;
+        n->transient++;
+        return RETRY;
+    }
+    if (c->o.verbose)
+        fprintf(stderr, "attn: GET %s -> %s\n", url, why);
+    return attn_error_set(err, ATTN_EHTTP, "GET %s failed after %d attempt%s: %s", url,
+                          attempt + 1, attempt ? "s" : "", why);
+}
+
+/* 403 or 429: RETRY after the wait GitHub asks for, else the error. */
+static int on_rate_limited(attn_gh_client *c, const char *url, const transfer *t, tries *n,
+                           attn_gh_response *resp, attn_error *err)
+{
+    char msg[300];
+    int rc;
+    github_message(&resp->body, msg, sizeof(msg));
+    /* GitHub's documented order: Retry-After first, then Remaining 0 means
+     * wait for the reset, then a message-only secondary limit backs off. */
+    if (t->retry_after >= 0 && n->secondary + n->primary < MAX_SECONDARY_WAITS) {
+        if (t->retry_after > c->o.max_wait_s)
+            return fail_wait_too_long(c, now_s(c) + t->retry_after, err);
+        if (resp->rate_remaining == 0) {
+            c->stats.primary_waits++;
+            n->primary++;
+        } else {
+            c->stats.secondary_waits++;
+            n->secondary++;
+        }
+        wait_for(c, (double)t->retry_after, resp->rate_remaining == 0
+                                                ? "the GitHub rate limit to reset"
+                                                : "a GitHub secondary rate limit",
+                 resp->rate_remaining == 0 ? 0 : -1);
+        c->rate_remaining = -1;
+        return RETRY;
+    }
+    if (resp->rate_remaining == 0 && n->primary < MAX_PRIMARY_WAITS) {
+        int64_t reset = resp->rate_reset > 0 ? resp->rate_reset
+                                             : now_s(c) + (int64_t)c->o.secondary_base_s;
+        int64_t before = now_s(c);
+        if ((rc = wait_primary(c, reset, 0, err)))
+            return rc;
+        if (reset + 1 - before <= 0) {   /* reset already passed: clock skew, pause briefly */
+            c->stats.primary_waits++;
+            wait_for(c, 1.0, "the GitHub rate limit to reset", 0);
+        }
+        c->rate_remaining = -1;
+        n->primary++;
+        return RETRY;
+    }
+    if ((contains_ci(msg, "secondary rate limit") || contains_ci(msg, "abuse detection") ||
+         contains_ci(msg, "rate limit exceeded")) &&
+        n->secondary < MAX_SECONDARY_WAITS) {
+        double d = c->o.secondary_base_s * pow(2.0, n->secondary_backoffs);
+        if (d > (double)c->o.max_wait_s)
+            return fail_wait_too_long(c, now_s(c) + (int64_t)ceil(d), err);
+        c->stats.secondary_waits++;
+        wait_for(c, d, "a GitHub secondary rate limit", -1);
+        n->secondary++;
+        n->secondary_backoffs++;
+        return RETRY;
+    }
+    if (n->secondary >= MAX_SECONDARY_WAITS || n->primary >= MAX_PRIMARY_WAITS)
+        return attn_error_set(err, ATTN_EHTTP,
+                              "GET %s: still rate limited after %d waits (%s); rerun later "
+                              "to resume (nothing is lost)",
+                              url, n->secondary + n->primary, *msg ? msg : "403");
+    return final_error(c, url, resp, err);
+}
+
+/* Any other failing status: RETRY a 5xx after a back-off while the deadline
+ * allows, else the error. */
+static int on_error_status(attn_gh_client *c, const char *url, double took, int attempt,
+                           tries *n, attn_gh_response *resp, attn_error *err)
+{
+    if (resp->status >= 500 && resp->status <= 599 && n->transient < c->o.max_retries) {
+        double d = backoff_delay(c, c->o.backoff_base_s, n->transient);
+        n->unanswered += took + d;
+        if (n->unanswered < (double)c->o.deadline_s) {
+            wait_for(c, d, "a retry", -1);
+            n->transient++;
+            return RETRY;
+        }
+    }
+    if (resp->status >= 500)
+        return attn_error_set(err, ATTN_EHTTP,
+                              "GET %s: HTTP %ld after %d attempts; GitHub is failing, rerun "
+                              "later",
+                              url, resp->status, attempt + 1);
+    return final_error(c, url, resp, err);
+}
+
 /*
  * One GET with every retry it deserves. Each pass of the loop sends one
  * request; the counters bound each reason for coming back separately, so a
@@ -577,184 +760,43 @@ static int final_error(attn_gh_client *c, const char *url, attn_gh_response *r, 
 static int get_loop(attn_gh_client *c, const char *url, const char *etag,
                     const char *last_modified, attn_gh_response *resp, attn_error *err)
 {
-    int transient = 0, secondary = 0, secondary_backoffs = 0, primary = 0, rc;
-    double unanswered = 0;   /* seconds spent on failed attempts and their back-offs */
+    tries n = {0, 0, 0, 0, 0};
+    int rc;
 
     for (int attempt = 0;; attempt++) {
-        struct curl_slist *hdrs;
-        double took = 0, left = (double)c->o.deadline_s - unanswered;
+        double took = 0, left = (double)c->o.deadline_s - n.unanswered;
         transfer t = {resp, ATTN_BUF_INIT, -1, 0};
-        CURLcode cc;
-        long connects = 0;
+        CURLcode cc = CURLE_OK;
 
-        /* Below the reserve: wait for the reset now rather than spend the last requests. */
-        if (c->rate_remaining >= 0 && c->rate_remaining < c->o.rate_reserve && c->rate_reset > 0) {
-            rc = wait_primary(c, c->rate_reset, c->rate_remaining, err);
-            if (rc)
-                return rc;
-            c->rate_remaining = -1;   /* unknown until the next answer */
-        }
-
-        hdrs = build_headers(c, url, etag, last_modified);
-        if (!hdrs)
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory building a request to %s", url);
-        attn_buf_clear(&resp->body);
-        resp->status = 0;
-        resp->etag[0] = resp->last_modified[0] = resp->next_url[0] = resp->last_url[0] = '\0';
-        resp->rate_resource[0] = '\0';
-        resp->rate_limit = resp->rate_remaining = resp->rate_reset = -1;
-        c->errbuf[0] = '\0';
-        curl_easy_setopt(c->h, CURLOPT_URL, url);
-        /* the last attempt gets only what is left of the deadline */
-        curl_easy_setopt(c->h, CURLOPT_TIMEOUT,
-                         (long)(left < (double)c->o.timeout_s ? (left < 1 ? 1 : left)
-                                                               : (double)c->o.timeout_s));
-        curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hdrs);
-        curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &t);
-        curl_easy_setopt(c->h, CURLOPT_HEADERDATA, &t);
-        cc = curl_easy_perform(c->h);
-        curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
-        curl_slist_free_all(hdrs);
-        c->stats.requests++;
-        if (attempt > 0)
-            c->stats.retries++;
-        if (curl_easy_getinfo(c->h, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK)
-            c->stats.connects += connects;
-        curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &resp->status);
-        curl_easy_getinfo(c->h, CURLINFO_TOTAL_TIME, &took);
-
-        if (t.oom) {
-            attn_buf_free(&t.link);
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory reading %s", url);
-        }
-        if (cc == CURLE_OK && t.link.len) {
-            int a = attn_gh_link_find(t.link.ptr, "next", resp->next_url, sizeof(resp->next_url));
-            int b = attn_gh_link_find(t.link.ptr, "last", resp->last_url, sizeof(resp->last_url));
-            if (a < 0 || b < 0) {
-                attn_buf_free(&t.link);
-                return attn_error_set(err, ATTN_EHTTP,
-                                      "GET %s: a Link URL is longer than %zu bytes", url,
-                                      sizeof(resp->next_url) - 1);
-            }
-        }
-        attn_buf_free(&t.link);
-
+        if ((rc = keep_reserve(c, err)) ||
+            (rc = send_once(c, url, etag, last_modified, left, attempt, resp, &t, &cc, &took,
+                            err)))
+            return rc;
         if (cc != CURLE_OK) {
-            /* A short read or reset leaves a partial body: never hand it out. */
-            attn_buf_clear(&resp->body);
-            unanswered += took;
-            if (transient_curl(cc) && transient < c->o.max_retries) {
-                double d = backoff_delay(c, c->o.backoff_base_s, transient);
-                if (unanswered + d >= (double)c->o.deadline_s)
-                    return attn_error_set(err, ATTN_EHTTP,
-                                          "GET %s: no answer within %ld s (%d attempt%s, last: %s); "
-                                          "check the server and --api-url, then rerun (the run "
-                                          "resumes at its checkpoint)",
-                                          url, c->o.deadline_s, attempt + 1, attempt ? "s" : "",
-                                          c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
-                if (c->o.progress || c->o.verbose)
-                    fprintf(stderr, "%sattn: %s did not answer (%s); retry %d of %d in %.0f s\n",
-                            c->o.progress ? "\r\033[K" : "", c->host,
-                            c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc), transient + 1,
-                            c->o.max_retries, ceil(d));
-                wait_for(c, d, "a retry", -1);
-                unanswered += d;
-                transient++;
-                continue;
-            }
-            if (c->o.verbose)
-                fprintf(stderr, "attn: GET %s -> %s\n", url,
-                        c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
-            return attn_error_set(err, ATTN_EHTTP, "GET %s failed after %d attempt%s: %s", url,
-                                  attempt + 1, attempt ? "s" : "",
-                                  c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
-        }
-        note_rate(c, resp);
-        if (c->o.verbose) /* the path only: never the host's credentials or the token */
-            fprintf(stderr, "%sattn: GET %s -> %ld (rate limit remaining %lld)\n",
-                    c->o.progress ? "\r\033[K" : "",
-                    strncmp(url, c->o.api_url, strlen(c->o.api_url)) ? url
-                                                                     : url + strlen(c->o.api_url),
-                    resp->status, (long long)resp->rate_remaining);
-
-        if ((resp->status >= 200 && resp->status < 300) || resp->status == 304) {
-            if (resp->status == 304) {
-                c->stats.not_modified++;
-                attn_buf_clear(&resp->body);
-            }
-            return 0;
-        }
-        if (resp->status == 403 || resp->status == 429) {
-            char msg[300];
-            github_message(&resp->body, msg, sizeof(msg));
-            /* GitHub's documented order: Retry-After first, then Remaining 0 means
-             * wait for the reset, then a message-only secondary limit backs off. */
-            if (t.retry_after >= 0 && secondary + primary < MAX_SECONDARY_WAITS) {
-                if (t.retry_after > c->o.max_wait_s)
-                    return fail_wait_too_long(c, now_s(c) + t.retry_after, err);
-                if (resp->rate_remaining == 0) {
-                    c->stats.primary_waits++;
-                    primary++;
-                } else {
-                    c->stats.secondary_waits++;
-                    secondary++;
+            rc = on_no_answer(c, url, cc, took, attempt, &n, resp, err);
+        } else {
+            note_rate(c, resp);
+            if (c->o.verbose) /* the path only: never the host's credentials or the token */
+                fprintf(stderr, "%sattn: GET %s -> %ld (rate limit remaining %lld)\n",
+                        c->o.progress ? "\r\033[K" : "",
+                        strncmp(url, c->o.api_url, strlen(c->o.api_url))
+                            ? url
+                            : url + strlen(c->o.api_url),
+                        resp->status, (long long)resp->rate_remaining);
+            if ((resp->status >= 200 && resp->status < 300) || resp->status == 304) {
+                if (resp->status == 304) {
+                    c->stats.not_modified++;
+                    attn_buf_clear(&resp->body);
                 }
-                wait_for(c, (double)t.retry_after, resp->rate_remaining == 0
-                                                       ? "the GitHub rate limit to reset"
-                                                       : "a GitHub secondary rate limit",
-                         resp->rate_remaining == 0 ? 0 : -1);
-                c->rate_remaining = -1;
-                continue;
+                return 0;
             }
-            if (resp->rate_remaining == 0 && primary < MAX_PRIMARY_WAITS) {
-                int64_t reset = resp->rate_reset > 0 ? resp->rate_reset
-                                                     : now_s(c) + (int64_t)c->o.secondary_base_s;
-                int64_t before = now_s(c);
-                rc = wait_primary(c, reset, 0, err);
-                if (rc)
-                    return rc;
-                if (reset + 1 - before <= 0) {   /* reset already passed: clock skew, pause briefly */
-                    c->stats.primary_waits++;
-                    wait_for(c, 1.0, "the GitHub rate limit to reset", 0);
-                }
-                c->rate_remaining = -1;
-                primary++;
-                continue;
-            }
-            if ((contains_ci(msg, "secondary rate limit") || contains_ci(msg, "abuse detection") ||
-                 contains_ci(msg, "rate limit exceeded")) &&
-                secondary < MAX_SECONDARY_WAITS) {
-                double d = c->o.secondary_base_s * pow(2.0, secondary_backoffs);
-                if (d > (double)c->o.max_wait_s)
-                    return fail_wait_too_long(c, now_s(c) + (int64_t)ceil(d), err);
-                c->stats.secondary_waits++;
-                wait_for(c, d, "a GitHub secondary rate limit", -1);
-                secondary++;
-                secondary_backoffs++;
-                continue;
-            }
-            if (secondary >= MAX_SECONDARY_WAITS || primary >= MAX_PRIMARY_WAITS)
-                return attn_error_set(err, ATTN_EHTTP,
-                                      "GET %s: still rate limited after %d waits (%s); rerun later "
-                                      "to resume (nothing is lost)",
-                                      url, secondary + primary, *msg ? msg : "403");
-            return final_error(c, url, resp, err);
+            if (resp->status == 403 || resp->status == 429)
+                rc = on_rate_limited(c, url, &t, &n, resp, err);
+            else
+                rc = on_error_status(c, url, took, attempt, &n, resp, err);
         }
-        if (resp->status >= 500 && resp->status <= 599 && transient < c->o.max_retries) {
-            double d = backoff_delay(c, c->o.backoff_base_s, transient);
-            unanswered += took + d;
-            if (unanswered < (double)c->o.deadline_s) {
-                wait_for(c, d, "a retry", -1);
-                transient++;
-                continue;
-            }
-        }
-        if (resp->status >= 500)
-            return attn_error_set(err, ATTN_EHTTP,
-                                  "GET %s: HTTP %ld after %d attempts; GitHub is failing, rerun "
-                                  "later",
-                                  url, resp->status, attempt + 1);
-        return final_error(c, url, resp, err);
+        if (rc != RETRY)
+            return rc;
     }
 }
 
@@ -767,8 +809,7 @@ int attn_gh_get(attn_gh_client *c, const char *url, const char *etag, const char
     if (!url || !*url)
         return attn_error_set(err, ATTN_EINVAL, "GitHub request with an empty URL");
     if (url[0] == '/') {
-        if (attn_buf_printf(&full, "%s%s", c->api_url, url) != 0)
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory building a URL");
+        attn_buf_printf(&full, "%s%s", c->api_url, url);
         url = full.ptr;
     } else if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
         return attn_error_set(err, ATTN_EINVAL,

@@ -8,6 +8,7 @@
  * the head sha active at t, and flagged otherwise.
  */
 #include "history/asof.h"
+#include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
 
@@ -108,9 +109,7 @@ typedef struct {
 
 int attn_asof_reader_open(attn_store *s, attn_asof_reader **out, attn_error *err)
 {
-    *out = calloc(1, sizeof(**out));
-    if (!*out)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    *out = attn_xcalloc(1, sizeof(**out));
     (*out)->s = s;
     (*out)->db = attn_store_db(s);
     return 0;

@@ -6,6 +6,7 @@
  * that a pattern like "src/" + "*" means the same thing in both files.
  */
 #include "ownership/area.h"
+#include "util/alloc.h"
 #include "ownership/codeowners.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -55,10 +56,7 @@ static int add_entry(attn_area_map *m, const char *pattern, const json_t *area, 
                               where, pattern);
     if ((rc = attn_codeowners_pattern_compile(pattern, &e->pattern, err)))
         return attn_error_wrap(err, "area overrides: %s", where);
-    if (!(e->area = strdup(json_string_value(area)))) {
-        attn_codeowners_pattern_free(e->pattern);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory loading area overrides");
-    }
+    e->area = attn_xstrdup(json_string_value(area));
     m->n++;
     return 0;
 }
@@ -79,10 +77,8 @@ int attn_area_map_from_json(const json_t *v, attn_area_map **out, attn_error *er
                               "area overrides: expected an object {pattern: area} or a list of "
                               "{\"pattern\", \"area\"}");
     cap = json_is_object(v) ? json_object_size(v) : json_array_size(v);
-    if (!(m = calloc(1, sizeof(*m))) || !(m->v = calloc(cap ? cap : 1, sizeof(*m->v)))) {
-        free(m);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory loading area overrides");
-    }
+    m = attn_xcalloc(1, sizeof(*m));
+    m->v = attn_xcalloc(cap ? cap : 1, sizeof(*m->v));
     if (json_is_object(v)) {
         const char *key;
         json_t *val;
@@ -145,8 +141,8 @@ int attn_area_default(const char *path, attn_buf *out)
     slash = path ? strchr(path, '/') : NULL;
     /* a top-level file (or nothing at all) belongs to the root area */
     if (!slash || slash == path)
-        return attn_buf_puts(out, ATTN_AREA_ROOT) < 0 ? ATTN_ENOMEM : 0;
-    return attn_buf_put(out, path, (size_t)(slash - path)) < 0 ? ATTN_ENOMEM : 0;
+        return attn_buf_puts(out, ATTN_AREA_ROOT);
+    return attn_buf_put(out, path, (size_t)(slash - path));
 }
 
 int attn_area_of(const attn_area_map *m, const char *path, attn_buf *out)
@@ -154,7 +150,8 @@ int attn_area_of(const attn_area_map *m, const char *path, attn_buf *out)
     for (size_t i = 0; m && path && i < m->n; i++) {
         if (attn_codeowners_pattern_match(m->v[i].pattern, path)) {
             attn_buf_clear(out);
-            return attn_buf_puts(out, m->v[i].area) < 0 ? ATTN_ENOMEM : 1;
+            attn_buf_puts(out, m->v[i].area);
+            return 1;
         }
     }
     return attn_area_default(path, out);

@@ -841,8 +841,7 @@ int attn_codeowners_parse(const char *text, size_t len, attn_codeowners **out, a
                               "CODEOWNERS is %zu bytes; GitHub ignores CODEOWNERS files of 3 MB "
                               "(%zu bytes) or more",
                               len, ATTN_CODEOWNERS_MAX_BYTES);
-    if (!(co = calloc(1, sizeof(*co))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory parsing CODEOWNERS");
+    co = attn_xcalloc(1, sizeof(*co));
     /* Editors on Windows may prepend a byte-order mark; it is not a pattern. */
     if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
         pos = 3;
@@ -1009,8 +1008,7 @@ int attn_codeowners_pattern_compile(const char *pattern, attn_codeowners_pattern
         *out = NULL;
     if (!pattern || !out)
         return attn_error_set(err, ATTN_EINVAL, "attn_codeowners_pattern_compile: no pattern");
-    if (!(p = calloc(1, sizeof(*p))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory compiling pattern '%s'", pattern);
+    p = attn_xcalloc(1, sizeof(*p));
     rc = compile_pattern(&p->arena, pattern, strlen(pattern), &p->c, &why);
     if (rc) {
         attn_codeowners_pattern_free(p);

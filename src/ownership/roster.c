@@ -6,6 +6,7 @@
  * answers come out in a stable order whatever the file order.
  */
 #include "ownership/roster.h"
+#include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
 
@@ -107,8 +108,7 @@ static int parse_member(const json_t *v, const char *tname, size_t idx, member *
         return attn_error_set(err, ATTN_EINVAL,
                               "team roster: %s member %zu must be a login or {\"login\": ...}",
                               tname, idx);
-    if (!(m->login = strdup(strip_at(login))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory reading the team roster");
+    m->login = attn_xstrdup(strip_at(login));
     return 0;
 }
 
@@ -123,11 +123,9 @@ int attn_roster_from_json(const json_t *v, attn_roster **out, attn_error *err)
     if (!json_is_object(v))
         return attn_error_set(err, ATTN_EINVAL,
                               "team roster must be an object mapping \"org/team\" to members");
-    if (!(r = calloc(1, sizeof(*r))) ||
-        (json_object_size(v) && !(r->t = calloc(json_object_size(v), sizeof(*r->t))))) {
-        free(r);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory reading the team roster");
-    }
+    r = attn_xcalloc(1, sizeof(*r));
+    if (json_object_size(v))
+        r->t = attn_xcalloc(json_object_size(v), sizeof(*r->t));
     json_object_foreach((json_t *)v, k, members) {
         team *t = &r->t[r->n];
         size_t i;
@@ -142,13 +140,9 @@ int attn_roster_from_json(const json_t *v, attn_roster **out, attn_error *err)
             rc = attn_error_set(err, ATTN_EINVAL, "team roster: %s must list its members", k);
             break;
         }
-        if (!(t->name = strdup(name)) ||
-            (json_array_size(members) && !(t->m = calloc(json_array_size(members), sizeof(*t->m))))) {
-            free(t->name);
-            t->name = NULL;
-            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory reading the team roster");
-            break;
-        }
+        t->name = attn_xstrdup(name);
+        if (json_array_size(members))
+            t->m = attn_xcalloc(json_array_size(members), sizeof(*t->m));
         r->n++;
         json_array_foreach(members, i, m) {
             if ((rc = parse_member(m, name, i, &t->m[t->n], err)))

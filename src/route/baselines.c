@@ -6,6 +6,7 @@
  * hold state or read anything but its arguments.
  */
 #include "route/baselines.h"
+#include "util/alloc.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -69,11 +70,11 @@ int attn_bl_team_name(const char *repo, const char *team, attn_buf *out)
     if (!strchr(team, '/')) {
         const char *slash = repo ? strchr(repo, '/') : NULL;
         if (slash && slash > repo) {
-            if (attn_buf_put(out, repo, (size_t)(slash - repo)) || attn_buf_putc(out, '/'))
-                return ATTN_ENOMEM;
+            attn_buf_put(out, repo, (size_t)(slash - repo));
+            attn_buf_putc(out, '/');
         }
     }
-    return attn_buf_puts(out, team) ? ATTN_ENOMEM : 0;
+    return attn_buf_puts(out, team);
 }
 
 int attn_bl_team_members(const attn_roster *roster, const char *team, int64_t t,
@@ -87,9 +88,7 @@ int attn_bl_team_members(const attn_roster *roster, const char *team, int64_t t,
     total = attn_roster_members(roster, team, t, NULL, 0);
     if (!total)
         return 0;
-    *out = calloc(total, sizeof(**out));
-    if (!*out)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory expanding team %s", team);
+    *out = attn_xcalloc(total, sizeof(**out));
     got = attn_roster_members(roster, team, t, *out, total);
     *n = got < total ? got : total;
     return 0;

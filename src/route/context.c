@@ -7,6 +7,7 @@
  * dates, so they apply at every cutoff; a roster file with dates wins.
  */
 #include "route/context.h"
+#include "util/alloc.h"
 #include "store/store.h"
 #include "util/json.h"
 
@@ -32,14 +33,12 @@ static const char SQL_TEAM_MEMBERS[] =
 static int roster_from_store(attn_route_env *env, attn_error *err)
 {
     sqlite3_stmt *st = NULL;
-    json_t *obj = json_object();
+    json_t *obj = attn_xcheck(json_object());
     char owner[256];
     const char *slash = strchr(env->repo, '/');
     int rc;
 
     snprintf(owner, sizeof(owner), "%.*s", (int)(slash ? slash - env->repo : 0), env->repo);
-    if (!obj)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory reading team members");
     if (sqlite3_prepare_v2(attn_store_db(env->ctx.store), SQL_TEAM_MEMBERS, -1, &st, NULL) !=
         SQLITE_OK) {
         json_decref(obj);
@@ -78,11 +77,9 @@ int attn_route_env_open(attn_store *store, const char *repo, const char *repo_di
     int rc;
 
     *out = NULL;
-    if (!(env = calloc(1, sizeof(*env))) || !(env->repo = strdup(repo)) ||
-        !(env->repo_dir = strdup(repo_dir))) {
-        attn_route_env_free(env);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory preparing to route");
-    }
+    env = attn_xcalloc(1, sizeof(*env));
+    env->repo = attn_xstrdup(repo);
+    env->repo_dir = attn_xstrdup(repo_dir);
     env->roster_source = "none";
     env->ctx.store = store;
     env->ctx.repo = env->repo;

@@ -49,6 +49,7 @@
  * with the default components over a 10,000-PR synthetic history.
  */
 #include "route/hybrid.h"
+#include "util/alloc.h"
 #include "route/shortlist.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -147,7 +148,7 @@ static int fused_cmp(const void *pa, const void *pb)
 
 /* Collect every (candidate, part) contribution and group them by target.
  * *items is sorted by (key, part, rank); *fused by the final order. */
-static int fuse_core(int rrf, double rrf_k, const attn_hybrid_part *parts, size_t n_parts,
+static void fuse_core(int rrf, double rrf_k, const attn_hybrid_part *parts, size_t n_parts,
                      hy_item **items_out, size_t *n_items_out, hy_fused **fused_out,
                      size_t *n_fused_out)
 {
@@ -178,18 +179,10 @@ static int fuse_core(int rrf, double rrf_k, const attn_hybrid_part *parts, size_
             char *key;
             if (!type || !name || !*name || !(contrib > 0))
                 continue;
-            if (n_items == cap) {
-                size_t nc = cap ? cap * 2 : 64;
-                hy_item *ni = realloc(items, nc * sizeof(*ni));
-                if (!ni)
-                    goto oom;
-                items = ni;
-                cap = nc;
-            }
+            ATTN_ALLOC_GROW(items, n_items + 1, cap);
             lt = strlen(type);
             ln = strlen(name);
-            if (!(key = malloc(lt + ln + 2)))
-                goto oom;
+            key = attn_xmalloc(attn_st_add(lt + ln, 2));
             memcpy(key, type, lt);
             key[lt] = ':';
             for (size_t k = 0; k < ln; k++)
@@ -207,8 +200,7 @@ static int fuse_core(int rrf, double rrf_k, const attn_hybrid_part *parts, size_
     }
     if (n_items)
         qsort(items, n_items, sizeof(*items), item_cmp);
-    if (!(fused = malloc((n_items ? n_items : 1) * sizeof(*fused))))
-        goto oom;
+    fused = attn_xcalloc(n_items ? n_items : 1, sizeof(*fused));
     for (size_t i = 0; i < n_items; i++) {
         if (i == 0 || strcmp(items[i].key, items[i - 1].key)) {
             hy_fused *f = &fused[n_fused++];
@@ -227,11 +219,6 @@ static int fuse_core(int rrf, double rrf_k, const attn_hybrid_part *parts, size_
     *n_items_out = n_items;
     *fused_out = fused;
     *n_fused_out = n_fused;
-    return 0;
-oom:
-    items_free(items, n_items);
-    free(fused);
-    return ATTN_ENOMEM;
 }
 
 static double round6(double x)
@@ -297,12 +284,8 @@ int attn_hybrid_fuse(const char *method, double rrf_k, const attn_hybrid_part *p
     rrf = strcmp(method, "rrf") == 0;
     if (rrf && !(rrf_k > 0))
         return attn_error_set(err, ATTN_EINVAL, "hybrid: rrf_k must be > 0");
-    if (fuse_core(rrf, rrf_k, parts, n, &items, &n_items, &fused, &n_fused) ||
-        !(arr = json_array())) {
-        items_free(items, n_items);
-        free(fused);
-        return attn_error_set(err, ATTN_ENOMEM, "hybrid: out of memory fusing");
-    }
+    fuse_core(rrf, rrf_k, parts, n, &items, &n_items, &fused, &n_fused);
+    arr = attn_xcheck(json_array());
     for (size_t i = 0; i < n_fused; i++) {
         json_t *po, *ko, *o;
         if (fused_detail(items, &fused[i], parts, &po, &ko) ||
@@ -370,7 +353,7 @@ static json_t *component_config(const json_t *user)
 static int hy_setup(const json_t *config, const attn_route_ctx *ctx, int for_fit, hy_state **out,
                     attn_error *err)
 {
-    hy_state *st = calloc(1, sizeof(*st));
+    hy_state *st = attn_xcalloc(1, sizeof(*st));
     const json_t *comps = json_object_get(config, "components");
     const json_t *cconf = json_object_get(config, "component_configs");
     const json_t *v;
@@ -379,8 +362,6 @@ static int hy_setup(const json_t *config, const attn_route_ctx *ctx, int for_fit
     double any = 0;
     int rc = 0;
 
-    if (!st)
-        return attn_error_set(err, ATTN_ENOMEM, "hybrid: out of memory");
     if (!method || (strcmp(method, "linear") && strcmp(method, "rrf"))) {
         rc = attn_error_set(err, ATTN_EINVAL, "hybrid config: method must be \"linear\" or \"rrf\"");
         goto done;
@@ -435,11 +416,8 @@ static int hy_setup(const json_t *config, const attn_route_ctx *ctx, int for_fit
             goto done;
         }
     }
-    if (!(names = malloc(json_object_size(comps) * sizeof(*names))) ||
-        !(st->comps = calloc(json_object_size(comps), sizeof(*st->comps)))) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "hybrid: out of memory");
-        goto done;
-    }
+    names = attn_xcalloc(json_object_size(comps), sizeof(*names));
+    st->comps = attn_xcalloc(json_object_size(comps), sizeof(*st->comps));
     json_object_foreach((json_t *)comps, k, v) {
         double w = json_number_value(v);
         if (!strcmp(k, "hybrid")) {
@@ -550,18 +528,14 @@ static int hy_route(void *state, const attn_route_ctx *ctx, const attn_route_que
                     attn_route_result *res, attn_error *err)
 {
     hy_state *st = state;
-    json_t **results = calloc(st->n ? st->n : 1, sizeof(*results));
-    attn_hybrid_part *parts = calloc(st->n ? st->n : 1, sizeof(*parts));
+    json_t **results = attn_xcalloc(st->n ? st->n : 1, sizeof(*results));
+    attn_hybrid_part *parts = attn_xcalloc(st->n ? st->n : 1, sizeof(*parts));
     hy_item *items = NULL;
     hy_fused *fused = NULL;
     size_t n_items = 0, n_fused = 0, n_emit, need;
     const char *method = st->rrf ? "rrf" : "linear";
     int rc = 0;
 
-    if (!results || !parts) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "hybrid: out of memory");
-        goto done;
-    }
     if ((rc = run_components(st, ctx, q, results, err)))
         goto done;
     for (size_t i = 0; i < st->n; i++) {
@@ -569,10 +543,7 @@ static int hy_route(void *state, const attn_route_ctx *ctx, const attn_route_que
         parts[i].weight = st->comps[i].weight;
         parts[i].result = results[i];
     }
-    if (fuse_core(st->rrf, st->rrf_k, parts, st->n, &items, &n_items, &fused, &n_fused)) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "hybrid: out of memory fusing");
-        goto done;
-    }
+    fuse_core(st->rrf, st->rrf_k, parts, st->n, &items, &n_items, &fused, &n_fused);
     /* Only what router.c can need gets evidence (shortlist.h). */
     need = attn_shortlist_need(q);
     n_emit = n_fused;
@@ -677,8 +648,8 @@ static int name_ord_cmp(const void *pa, const void *pb)
 static int featurize(const hy_state *st, const attn_route_ctx *ctx, const attn_hybrid_example *ex,
                      fit_example *fe, attn_error *err)
 {
-    json_t **results = calloc(st->n ? st->n : 1, sizeof(*results));
-    attn_hybrid_part *parts = calloc(st->n ? st->n : 1, sizeof(*parts));
+    json_t **results = attn_xcalloc(st->n ? st->n : 1, sizeof(*results));
+    attn_hybrid_part *parts = attn_xcalloc(st->n ? st->n : 1, sizeof(*parts));
     attn_route_query q;
     hy_item *items = NULL;
     hy_fused *fused = NULL;
@@ -687,10 +658,6 @@ static int featurize(const hy_state *st, const attn_route_ctx *ctx, const attn_h
     int rc = 0;
 
     memset(fe, 0, sizeof(*fe));
-    if (!results || !parts) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "hybrid fit: out of memory");
-        goto done;
-    }
     q.pr_number = ex->pr_number;
     q.as_of = ex->cutoff;
     q.top_k = st->top_k;
@@ -702,15 +669,13 @@ static int featurize(const hy_state *st, const attn_route_ctx *ctx, const attn_h
         parts[i].weight = 1.0;   /* contributions are the normalized scores */
         parts[i].result = results[i];
     }
-    if (fuse_core(0, 1, parts, st->n, &items, &n_items, &fused, &n_fused))
-        goto oom;
+    fuse_core(0, 1, parts, st->n, &items, &n_items, &fused, &n_fused);
     fe->n = n_fused;
-    fe->feat = calloc((n_fused ? n_fused : 1) * (st->n ? st->n : 1), sizeof(*fe->feat));
-    fe->ord = malloc((n_fused ? n_fused : 1) * sizeof(*fe->ord));
-    fe->truth = calloc(n_fused ? n_fused : 1, 1);
-    no = malloc((n_fused ? n_fused : 1) * sizeof(*no));
-    if (!fe->feat || !fe->ord || !fe->truth || !no)
-        goto oom;
+    fe->feat = attn_xcalloc(attn_st_mult(n_fused ? n_fused : 1, st->n ? st->n : 1),
+                            sizeof(*fe->feat));
+    fe->ord = attn_xcalloc(n_fused ? n_fused : 1, sizeof(*fe->ord));
+    fe->truth = attn_xcalloc(n_fused ? n_fused : 1, 1);
+    no = attn_xcalloc(n_fused ? n_fused : 1, sizeof(*no));
     for (size_t c = 0; c < n_fused; c++) {
         no[c].f = &fused[c];
         no[c].idx = c;
@@ -724,9 +689,6 @@ static int featurize(const hy_state *st, const attn_route_ctx *ctx, const attn_h
     qsort(no, n_fused, sizeof(*no), name_ord_cmp);
     for (size_t c = 0; c < n_fused; c++)
         fe->ord[no[c].idx] = c;
-    goto done;
-oom:
-    rc = attn_error_set(err, ATTN_ENOMEM, "hybrid fit: out of memory");
 done:
     free(no);
     items_free(items, n_items);
@@ -801,16 +763,12 @@ int attn_hybrid_fit(const attn_route_ctx *ctx, const json_t *base_config, const 
     if ((rc = attn_router_new(&attn_router_hybrid, base_config, "hybrid fit base", ctx, &base,
                               err)))
         return rc;
-    cfg = json_deep_copy(attn_router_config(base));
+    cfg = attn_xcheck(json_deep_copy(attn_router_config(base)));
     attn_router_free(base);
-    if (!cfg)
-        return attn_error_set(err, ATTN_ENOMEM, "hybrid fit: out of memory");
     if ((rc = hy_setup(cfg, ctx, 1, &st, err)))
         goto done;
-    if (!(fx = calloc(n, sizeof(*fx))) || !(w = calloc(st->n ? st->n : 1, sizeof(*w)))) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "hybrid fit: out of memory");
-        goto done;
-    }
+    fx = attn_xcalloc(n, sizeof(*fx));
+    w = attn_xcalloc(st->n ? st->n : 1, sizeof(*w));
     for (size_t i = 0; i < n; i++) {
         if (!json_is_object(ex[i].snapshot)) {
             rc = attn_error_set(err, ATTN_EINVAL, "hybrid fit: example %zu (#%lld) has no "
@@ -828,10 +786,7 @@ int attn_hybrid_fit(const attn_route_ctx *ctx, const json_t *base_config, const 
         if (i == 0 || ex[i].cutoff > to)
             to = ex[i].cutoff;
     }
-    if (!(scratch = malloc(max_c * sizeof(*scratch)))) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "hybrid fit: out of memory");
-        goto done;
-    }
+    scratch = attn_xmalloc(max_c * sizeof(*scratch));
 
     /* Coordinate ascent: components in name order, every grid value, the
      * best MRR wins and ties go to the smaller weight; stop after a pass

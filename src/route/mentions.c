@@ -66,6 +66,7 @@
  *     score below 1/ATTN_MENTIONS_CAP); a note says when the cap was hit.
  */
 #include "route/mentions.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -303,9 +304,7 @@ static int mentions_init(const json_t *config, const attn_route_ctx *ctx, void *
     int code, quotes, html;
     size_t i;
     (void)ctx;
-    st = calloc(1, sizeof(*st));
-    if (!st)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    st = attn_xcalloc(1, sizeof(*st));
     if (!json_is_array(src) || !json_array_size(src)) {
         free(st);
         return attn_error_set(err, ATTN_EINVAL,
@@ -376,13 +375,11 @@ static int mentions_route(void *state, const attn_route_ctx *ctx, const attn_rou
                           attn_route_result *res, attn_error *err)
 {
     mentions_state *st = state;
-    json_t *list = json_array();
+    json_t *list = attn_xcheck(json_array());
     const json_t *m;
     size_t i, unexpanded = 0;
     int capped = 0, rc = 0;
 
-    if (!list)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     if ((st->title && (rc = scan_field(q->snapshot, "title", st->title_flags, list, &capped,
                                        err))) ||
         (st->body && (rc = scan_field(q->snapshot, "body", st->body_flags, list, &capped, err))))

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "route/baselines.h"
+#include "util/alloc.h"
 #include "route/router.h"
 #include "route/shortlist.h"
 
@@ -67,10 +68,8 @@ static void pop_free(void *state)
 static int pop_init(const json_t *config, const attn_route_ctx *ctx, void **state,
                     attn_error *err)
 {
-    pop_state *st = calloc(1, sizeof(*st));
+    pop_state *st = attn_xcalloc(1, sizeof(*st));
     (void)ctx;
-    if (!st)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     if (attn_bl_number(config, NAME, "lookback_days", 0, 1, 36500, &st->lookback_days, err) ||
         attn_bl_number(config, NAME, "half_life_days", 0, 0, INFINITY, &st->half_life_days,
                        err) ||
@@ -89,12 +88,8 @@ static int pop_init(const json_t *config, const attn_route_ctx *ctx, void **stat
                               "popularity config: weights: at least one of review,"
                               " review_comment, comment must be > 0");
     }
-    st->lookback_v = json_deep_copy(attn_bl_get(config, "lookback_days"));
-    st->half_life_v = json_deep_copy(attn_bl_get(config, "half_life_days"));
-    if (!st->lookback_v || !st->half_life_v) {
-        pop_free(st);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
+    st->lookback_v = attn_xcheck(json_deep_copy(attn_bl_get(config, "lookback_days")));
+    st->half_life_v = attn_xcheck(json_deep_copy(attn_bl_get(config, "half_life_days")));
     attn_shortlist_rules_read(config, &st->rules);
     *state = st;
     return 0;
@@ -124,14 +119,7 @@ static int pop_route(void *state, const attn_route_ctx *ctx, const attn_route_qu
 
     /* Score every user (one O(log n) sum each), then build evidence only for
      * the best ones router.c can need (shortlist.h): same top_k, far less work. */
-    if (st->cap_rows < attn_activity_user_count(a) + 1) {
-        size_t cap = attn_activity_user_count(a) + 1;
-        attn_shortlist_row *r = realloc(st->rows, cap * sizeof(*r));
-        if (!r)
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory building popularity results");
-        st->rows = r;
-        st->cap_rows = cap;
-    }
+    ATTN_ALLOC_GROW(st->rows, attn_activity_user_count(a) + 1, st->cap_rows);
     for (size_t u = 0; u < attn_activity_user_count(a); u++) {
         const char *login = attn_activity_user_login(a, u);
         double score;

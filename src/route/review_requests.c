@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "route/baselines.h"
+#include "util/alloc.h"
 #include "route/router.h"
 #include "util/buf.h"
 
@@ -45,10 +46,8 @@ static const char *NAME = "review_requests";
 static int rr_init(const json_t *config, const attn_route_ctx *ctx, void **state,
                    attn_error *err)
 {
-    rr_state *st = calloc(1, sizeof(*st));
+    rr_state *st = attn_xcalloc(1, sizeof(*st));
     (void)ctx;
-    if (!st)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     if (attn_bl_bool(config, NAME, "expand_teams", &st->expand_teams, err) ||
         attn_bl_number(config, NAME, "team_member_score", 0, 1, 1, &st->member_score, err)) {
         free(st);

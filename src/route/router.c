@@ -15,6 +15,7 @@
  * router, its config, the snapshot and history up to the cutoff.
  */
 #include "route/router.h"
+#include "util/alloc.h"
 #include "route/result_internal.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -132,8 +133,7 @@ int attn_router_new(const attn_router_def *def, const json_t *config, const char
              config_label ? config_label : "", config_label ? ")" : "");
     if (config && !json_is_object(config))
         return attn_error_set(err, ATTN_EINVAL, "%s: must be a JSON object", what);
-    if (!(r = calloc(1, sizeof(*r))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory creating router %s", def->name);
+    r = attn_xcalloc(1, sizeof(*r));
     r->def = def;
     if ((rc = attn_json_parse(def->default_config, strlen(def->default_config), def->name,
                               &r->config, err)) ||
@@ -305,10 +305,7 @@ int attn_router_route(attn_router *r, const attn_route_ctx *ctx, const attn_rout
             return 0;
         }
     }
-    res = attn_result_new();
-    if (!res)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory routing #%lld",
-                              (long long)q->pr_number);
+    res = attn_xcheck(attn_result_new());
     rc = r->def->route(r->state, ctx, q, res, err);
     if (!rc)
         rc = attn_result_finish(res, ctx, q, &r->rules, out, err);

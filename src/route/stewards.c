@@ -60,6 +60,7 @@
  * about 7,500 PRs/s per core over a 10,000-PR synthetic history.
  */
 #include "route/router.h"
+#include "util/alloc.h"
 #include "route/shortlist.h"
 #include "util/json.h"
 
@@ -158,11 +159,9 @@ static void stewards_free(void *p)
 static int stewards_init(const json_t *config, const attn_route_ctx *ctx, void **state,
                          attn_error *err)
 {
-    stewards_state *st = calloc(1, sizeof(*st));
+    stewards_state *st = attn_xcalloc(1, sizeof(*st));
     int rc;
     (void)ctx;
-    if (!st)
-        return attn_error_set(err, ATTN_ENOMEM, "stewards: out of memory");
     if ((rc = cfg_range(config, "decay", "half_life_days", &st->half_life_days, 1, err)) ||
         (rc = cfg_range(config, "decay", "lookback_days", &st->lookback_days, 1, err)) ||
         (rc = cfg_range(config, "event_weights", "review", &st->event_weight[ATTN_ACT_REVIEW], 0,
@@ -228,21 +227,6 @@ static double round6(double x)
     return strtod(tmp, NULL);
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    size_t n = *cap ? *cap : 16;
-    void *q;
-    if (need <= *cap)
-        return 0;
-    while (n < need)
-        n *= 2;
-    q = realloc(*p, n * elem);
-    if (!q)
-        return ATTN_ENOMEM;
-    *p = q;
-    *cap = n;
-    return 0;
-}
 
 static const char *area_at(const stewards_state *st, size_t i)
 {
@@ -257,8 +241,7 @@ static int collect_pr(stewards_state *st, attn_activity *act, const json_t *snap
 
     st->n_files = st->n_areas = 0;
     attn_buf_clear(&st->area_text);
-    if (grow((void **)&st->files, &st->cap_files, n, sizeof(*st->files)))
-        return ATTN_ENOMEM;
+    ATTN_ALLOC_GROW(st->files, n, st->cap_files);
     json_array_foreach(files, i, f) {
         const char *path = attn_json_str(f, "path"), *area;
         size_t k, off;
@@ -279,14 +262,13 @@ static int collect_pr(stewards_state *st, attn_activity *act, const json_t *snap
             dup = strcmp(area_at(st, k), area) == 0;
         if (dup)
             continue;
-        if (grow((void **)&st->area_off, &st->cap_areas, st->n_areas + 1, sizeof(size_t)))
-            return ATTN_ENOMEM;
+        ATTN_ALLOC_GROW(st->area_off, st->n_areas + 1, st->cap_areas);
         off = st->area_text.len;
-        if (attn_buf_put(&st->area_text, area, strlen(area) + 1))
-            return ATTN_ENOMEM;
+        attn_buf_put(&st->area_text, area, strlen(area) + 1);
         st->area_off[st->n_areas++] = off;
     }
-    return grow((void **)&st->area_sum, &st->cap_area_sum, st->n_areas + 1, sizeof(double));
+    ATTN_ALLOC_GROW(st->area_sum, st->n_areas + 1, st->cap_area_sum);
+    return 0;
 }
 
 /* Evidence for one user: the sums and the PR areas they were most active in. */
@@ -360,13 +342,12 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
     if (!act)
         return attn_error_set(err, ATTN_EINVAL, "stewards: no activity index in the context");
     nu = attn_activity_user_count(act);
-    if (collect_pr(st, act, q->snapshot) ||
-        grow((void **)&st->rows, &st->cap_rows, nu + 1, sizeof(*st->rows)) ||
-        grow((void **)&st->order, &st->cap_order, nu + 1, sizeof(*st->order)) ||
-        grow((void **)&st->floor, &st->cap_floor, attn_shortlist_need(q) + 1,
-             sizeof(*st->floor)) ||
-        grow((void **)&st->sums, &st->cap_sums, nu + 1, sizeof(*st->sums)))
+    if (collect_pr(st, act, q->snapshot))
         return attn_error_set(err, ATTN_ENOMEM, "stewards: out of memory");
+    ATTN_ALLOC_GROW(st->rows, nu + 1, st->cap_rows);
+    ATTN_ALLOC_GROW(st->order, nu + 1, st->cap_order);
+    ATTN_ALLOC_GROW(st->floor, attn_shortlist_need(q) + 1, st->cap_floor);
+    ATTN_ALLOC_GROW(st->sums, nu + 1, st->cap_sums);
     w.from = q->as_of - days_to_seconds(st->lookback_days);
     w.to = q->as_of;
     w.half_life_days = st->half_life_days;

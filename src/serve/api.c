@@ -173,17 +173,6 @@ static void compare(attn_server *s, const attn_req *q, const char *repo, int pro
     json_decref(mb);
 }
 
-static int open_reg(attn_server *s, const char *repo, attn_registry **reg, attn_error *err)
-{
-    char path[4400];
-    int rc = attn_serve_repo_path(s, repo, "runs.sqlite", path, sizeof(path), err);
-    if (rc)
-        return rc;
-    if (!attn_fs_exists(path))
-        return attn_error_set(err, ATTN_ENOTFOUND, "repository %s has no run registry", repo);
-    return attn_registry_open(path, reg, err);
-}
-
 static int delete_run(attn_registry *reg, const json_t *row, int64_t now, const char *detail,
                       attn_error *err)
 {
@@ -295,7 +284,7 @@ static void mutation(attn_server *s, const attn_req *q, const char *repo, const 
         attn_resp_error(r, 400, "invalid_id", "%s", err.msg);
         return;
     }
-    if ((rc = attn_registry_now(&now, &err)) || (rc = open_reg(s, repo, &reg, &err)))
+    if ((rc = attn_registry_now(&now, &err)) || (rc = attn_serve_open_registry(s, repo, &reg, &err)))
         goto out;
     if (!id)
         rc = cleanup(s, repo, reg, body, now, &out, &err);

@@ -108,8 +108,8 @@ int attn_serve_repo_path(const attn_server *s, const char *repo, const char *fil
     return 0;
 }
 
-static int open_registry(const attn_server *s, const char *repo, attn_registry **reg,
-                         attn_error *err)
+int attn_serve_open_registry(const attn_server *s, const char *repo, attn_registry **reg,
+                             attn_error *err)
 {
     char path[4400];
     int rc = attn_serve_repo_path(s, repo, "runs.sqlite", path, sizeof(path), err);
@@ -128,7 +128,7 @@ int attn_serve_run_row(const attn_server *s, const char *repo, const char *run_i
     if (!run_id || attn_path_check_id(run_id, "run id", err))
         return attn_error_set(err, ATTN_EINVAL, "run id '%s' is not a run id ([A-Za-z0-9._-])",
                               run_id ? run_id : "");
-    if ((rc = open_registry(s, repo, &reg, err)))
+    if ((rc = attn_serve_open_registry(s, repo, &reg, err)))
         return rc;
     rc = attn_registry_get(reg, run_id, row, err);
     attn_registry_close(reg);
@@ -196,7 +196,7 @@ static int list_one(const attn_server *s, const attn_req *q, const char *repo, j
     const char *tag = attn_req_query(q, "tag");
     size_t i;
     int rc;
-    if ((rc = open_registry(s, repo, &reg, err)))
+    if ((rc = attn_serve_open_registry(s, repo, &reg, err)))
         return rc == ATTN_ENOTFOUND ? 0 : rc;
     memset(&f, 0, sizeof(f));
     f.kind = attn_req_query(q, "kind");
@@ -211,14 +211,7 @@ static int list_one(const attn_server *s, const attn_req *q, const char *repo, j
     if (!rc) {   /* runs imported from other trackers, beside attn's own (attn runs import) */
         json_t *ext = NULL;
         rc = attn_registry_list_external(reg, NULL, 0, &ext, err);
-        json_array_foreach(ext, i, row) {
-            const char *st = attn_json_str(row, "status");
-            if ((f.kind && strcmp(f.kind, "external")) ||
-                (f.lifecycle && strcmp(f.lifecycle, "active")) ||
-                (f.status && (!st || strcmp(f.status, st))) || f.experiment_id)
-                continue;
-            json_array_append(rows, row);
-        }
+        attn_registry_add_external(rows, ext, &f);
         json_decref(ext);
     }
     attn_registry_close(reg);

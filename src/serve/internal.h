@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <stdint.h>
+#include "exp/registry.h"
 #include "serve/serve.h"
 #include "util/buf.h"
 
@@ -82,6 +83,9 @@ int attn_serve_repo(const attn_server *s, const attn_req *q, const char **repo, 
 /* Paths of one repo: DATA/github/o/r/runs.sqlite, .../history.sqlite. */
 int attn_serve_repo_path(const attn_server *s, const char *repo, const char *file, char *out,
                          size_t cap, attn_error *err);
+/* The registry of repo, opened; ATTN_ENOTFOUND when it has none yet. */
+int attn_serve_open_registry(const attn_server *s, const char *repo, attn_registry **reg,
+                             attn_error *err);
 /* The registry row of run_id (checked as an id); ATTN_ENOTFOUND when absent. */
 int attn_serve_run_row(const attn_server *s, const char *repo, const char *run_id, json_t **row,
                        attn_error *err);

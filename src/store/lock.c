@@ -6,6 +6,7 @@
  * unlinking would let two writers lock two different inodes).
  */
 #include "store/lock.h"
+#include "util/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,10 +68,7 @@ int attn_store_lock_acquire(const char *db_path, const char *command, int wait_m
     if (ftruncate(fd, 0) == 0 && pwrite(fd, line, strlen(line), 0) < 0) {
         /* the holder line is a courtesy for messages; the flock is the lock */
     }
-    if (!(*out = malloc(sizeof(**out)))) {
-        close(fd);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
+    *out = attn_xmalloc(sizeof(**out));
     (*out)->fd = fd;
     return 0;
 }

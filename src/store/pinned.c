@@ -8,6 +8,7 @@
  * manifest, and check every file they return against its blob sha.
  */
 #include "store/pinned.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -229,7 +230,7 @@ static int read_pinned(const char *repo_dir, const char *base_sha, const char *p
     }
     *len = b.len;
     *text = attn_buf_detach(&b);
-    return *text ? 0 : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    return 0;
 }
 
 int attn_pinned_read(const char *repo_dir, const char *base_sha, const char *path, char **text,
@@ -298,7 +299,7 @@ int attn_pinned_codeowners(const char *repo_dir, const char *base_sha, char **te
         }
         *len = b.len;
         *text = attn_buf_detach(&b);
-        return *text ? 0 : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        return 0;
     }
     if (rc)
         return rc;
@@ -437,11 +438,8 @@ int attn_pinned_write(const char *repo_dir, const char *base_sha, const char *so
     if (rc && rc != ATTN_ENOTFOUND)
         return rc;
     attn_error_clear(err);
-    if (!(blobs = calloc(n, sizeof(*blobs))) ||
-        !(merged = old ? json_deep_copy(json_object_get(old, "files")) : json_object())) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        goto out;
-    }
+    blobs = attn_xcalloc(n, sizeof(*blobs));
+    merged = attn_xcheck(old ? json_deep_copy(json_object_get(old, "files")) : json_object());
     for (size_t i = 0; i < n; i++) {
         json_t *v = json_null();
         if (files[i].content) {
@@ -507,10 +505,7 @@ int attn_pinned_write(const char *repo_dir, const char *base_sha, const char *so
     }
     if ((rc = attn_json_canonical(man, &text, err)))
         goto out;
-    if (attn_buf_putc(&text, '\n')) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        goto out;
-    }
+    attn_buf_putc(&text, '\n');
     if ((rc = fmt_path(path, sizeof(path), err, "%s/repo_artifacts/%s/%s", repo_dir, base_sha,
                        MANIFEST)))
         goto out;

@@ -10,6 +10,7 @@
  * with an integer from the migration table.
  */
 #include "store/store_internal.h"
+#include "util/alloc.h"
 #include "util/fs.h"
 
 #include <stdio.h>
@@ -146,11 +147,8 @@ static int apply_migration(attn_store *s, const attn_store_migration *m, attn_er
 
 static int store_alloc(const char *path, attn_store **out, attn_error *err)
 {
-    attn_store *s = calloc(1, sizeof(*s));
-    if (!s || !(s->path = strdup(path))) {
-        free(s);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory opening '%s'", path);
-    }
+    attn_store *s = attn_xcalloc(1, sizeof(*s));
+    s->path = attn_xstrdup(path);
     *out = s;
     return 0;
 }

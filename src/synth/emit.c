@@ -11,6 +11,7 @@
  * omitted.
  */
 #include "synth/emit.h"
+#include "util/alloc.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -191,14 +192,10 @@ int syn_emit_init(syn_emit *e, const syn_world *w, attn_error *err)
     e->w = w;
     snprintf(e->api, sizeof(e->api), "https://api.github.com/repos/%s/%s", w->o.owner, w->o.name);
     snprintf(e->html, sizeof(e->html), "https://github.com/%s/%s", w->o.owner, w->o.name);
-    e->users = calloc((size_t)w->nusers, sizeof(*e->users));
-    e->assoc = calloc((size_t)w->nusers, sizeof(*e->assoc));
-    e->teams = calloc(SYN_NTEAMS, sizeof(*e->teams));
-    e->labels = calloc(SYN_NLABELS, sizeof(*e->labels));
-    if (!e->users || !e->assoc || !e->teams || !e->labels) {
-        syn_emit_free(e);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory preparing synthetic objects");
-    }
+    e->users = attn_xcalloc((size_t)w->nusers, sizeof(*e->users));
+    e->assoc = attn_xcalloc((size_t)w->nusers, sizeof(*e->assoc));
+    e->teams = attn_xcalloc(SYN_NTEAMS, sizeof(*e->teams));
+    e->labels = attn_xcalloc(SYN_NLABELS, sizeof(*e->labels));
     for (int u = 0; u < w->nusers; u++) {
         e->users[u] = make_user(w, u);
         e->assoc[u] = "CONTRIBUTOR";

@@ -7,6 +7,7 @@
  * each output list in its own pass with bounded memory.
  */
 #include "synth/model.h"
+#include "util/alloc.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -330,20 +331,14 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 /* Creation instants with a weekday and time-of-day profile, then kinds and authors. */
-static int make_timeline(syn_world *w, attn_prng *r, attn_error *err)
+static void make_timeline(syn_world *w, attn_prng *r)
 {
     int n = w->nitems;
     int64_t win = w->end - w->o.start;
-    int64_t *ts = malloc(sizeof(*ts) * (size_t)n);
-    int *kinds = malloc(sizeof(*kinds) * (size_t)n);
-    double *wt = malloc(sizeof(*wt) * (size_t)w->nhumans);
+    int64_t *ts = attn_xcalloc((size_t)n, sizeof(*ts));
+    int *kinds = attn_xcalloc((size_t)n, sizeof(*kinds));
+    double *wt = attn_xcalloc((size_t)w->nhumans, sizeof(*wt));
 
-    if (!ts || !kinds || !wt) {
-        free(ts);
-        free(kinds);
-        free(wt);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory building the synthetic timeline");
-    }
     for (int i = 0; i < n; i++) {
         for (;;) {
             double u = attn_prng_double(r);
@@ -379,7 +374,6 @@ static int make_timeline(syn_world *w, attn_prng *r, attn_error *err)
     free(ts);
     free(kinds);
     free(wt);
-    return 0;
 }
 
 int syn_world_init(syn_world *w, const attn_synth_opts *o, attn_error *err)
@@ -395,20 +389,13 @@ int syn_world_init(syn_world *w, const attn_synth_opts *o, attn_error *err)
     w->nweeks = (int)((o->days * 86400 + SYN_WEEK - 1) / SYN_WEEK);
     w->nissues = (int)(o->prs * 3 / 10);
     w->nitems = (int)o->prs + w->nissues;
-    w->users = calloc((size_t)w->nusers, sizeof(*w->users));
-    w->slots = calloc((size_t)(w->nitems ? w->nitems : 1), sizeof(*w->slots));
-    if (!w->users || !w->slots) {
-        syn_world_free(w);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory building the synthetic world");
-    }
+    w->users = attn_xcalloc((size_t)w->nusers, sizeof(*w->users));
+    w->slots = attn_xcalloc((size_t)(w->nitems ? w->nitems : 1), sizeof(*w->slots));
     attn_prng_seed_stream(&r, o->seed, ST_WORLD);
     make_users(w, &r);
     make_revs(w);
     attn_prng_seed_stream(&r, o->seed, ST_TIMELINE);
-    if (make_timeline(w, &r, err)) {
-        syn_world_free(w);
-        return err ? err->code : ATTN_ENOMEM;
-    }
+    make_timeline(w, &r);
     return 0;
 }
 

@@ -340,12 +340,7 @@ int attn_synth_write(const attn_synth_opts *opts, FILE *f, attn_error *err)
         syn_world_free(&w);
         return rc;
     }
-    it = malloc(sizeof(*it));
-    if (!it) {
-        syn_emit_free(&em);
-        syn_world_free(&w);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
+    it = attn_xmalloc(sizeof(*it));
     put(&o, "{");
     put_key(&o, "codeowners", &first);
     codeowners(&w, &o);

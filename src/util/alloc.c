@@ -40,6 +40,15 @@ void *attn_xrealloc(void *p, size_t n)
     return q;
 }
 
+void *attn_xcheck(void *p)
+{
+    if (!p) {
+        fprintf(stderr, "attn: out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+
 char *attn_xstrndup(const char *s, size_t n)
 {
     char *d = attn_xmalloc(attn_st_add(n, 1));

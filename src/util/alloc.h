@@ -20,6 +20,10 @@ void *attn_xcalloc(size_t count, size_t size);
 void *attn_xrealloc(void *p, size_t n);
 char *attn_xstrdup(const char *s);
 char *attn_xstrndup(const char *s, size_t n);
+/* p, or exit with the same one line when an allocator outside attn
+ * (jansson's json_object(), json_deep_copy(), ...) returned NULL for it:
+ *     json_t *o = attn_xcheck(json_object());                              */
+void *attn_xcheck(void *p);
 
 /* a * b, or exit with one line when it overflows size_t. */
 size_t attn_st_mult(size_t a, size_t b);

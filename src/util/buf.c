@@ -1,7 +1,9 @@
 /*
- * buf.c - growable byte buffer (see buf.h). Functions return 0 or ATTN_ENOMEM.
+ * buf.c - growable byte buffer (see buf.h). Memory comes from util/alloc.h:
+ * running out ends the process, so appending never fails.
  */
 #include "util/buf.h"
+#include "util/alloc.h"
 #include "util/error.h"
 
 #include <stdarg.h>
@@ -11,26 +13,21 @@
 
 int attn_buf_grow(attn_buf *b, size_t extra)
 {
-    size_t need = b->len + extra + 1, cap;
-    char *p;
+    size_t need = attn_st_add(attn_st_add(b->len, extra), 1), cap;
 
     if (need <= b->cap)
         return 0;
     cap = b->cap ? b->cap : 64;
     while (cap < need)
-        cap *= 2;
-    p = realloc(b->ptr, cap);
-    if (!p)
-        return ATTN_ENOMEM;
-    b->ptr = p;
+        cap = attn_st_mult(cap, 2);
+    b->ptr = attn_xrealloc(b->ptr, cap);
     b->cap = cap;
     return 0;
 }
 
 int attn_buf_put(attn_buf *b, const void *data, size_t len)
 {
-    if (attn_buf_grow(b, len) < 0)
-        return ATTN_ENOMEM;
+    attn_buf_grow(b, len);
     if (len)
         memcpy(b->ptr + b->len, data, len);
     b->len += len;
@@ -56,8 +53,9 @@ int attn_buf_printf(attn_buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0 || attn_buf_grow(b, (size_t)n) < 0)
-        return ATTN_ENOMEM;
+    if (n < 0) /* an encoding error, not memory */
+        return ATTN_EINVAL;
+    attn_buf_grow(b, (size_t)n);
     va_start(ap, fmt);
     vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -76,7 +74,7 @@ char *attn_buf_detach(attn_buf *b)
 {
     char *p = b->ptr;
     if (!p)
-        p = calloc(1, 1);
+        p = attn_xcalloc(1, 1);
     b->ptr = NULL;
     b->len = b->cap = 0;
     return p;

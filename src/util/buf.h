@@ -1,5 +1,9 @@
 /*
  * buf.h - growable byte buffer, always NUL-terminated.
+ *
+ * Appending never fails for want of memory (util/alloc.h ends the process):
+ * the functions return 0, and attn_buf_printf ATTN_EINVAL only when the C
+ * library cannot encode its arguments. New code need not check them.
  */
 #ifndef ATTN_UTIL_BUF_H
 #define ATTN_UTIL_BUF_H

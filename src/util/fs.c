@@ -3,6 +3,7 @@
  */
 #define _XOPEN_SOURCE 700
 #include "util/fs.h"
+#include "util/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -148,10 +149,7 @@ int attn_fs_read_file(const char *path, attn_buf *out, attn_error *err)
         return attn_error_set(err, errno == ENOENT ? ATTN_ENOTFOUND : ATTN_EIO,
                               "cannot read '%s': %s", path, strerror(errno));
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (attn_buf_put(out, chunk, n) < 0) {
-            fclose(f);
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory reading '%s'", path);
-        }
+        attn_buf_put(out, chunk, n);
     }
     if (ferror(f)) {
         fclose(f);

@@ -2,6 +2,7 @@
  * json.c - jansson helpers and the canonical JSON writer (see json.h).
  */
 #include "util/json.h"
+#include "util/alloc.h"
 #include "util/sha256.h"
 #include "util/time.h"
 
@@ -13,8 +14,7 @@
 static int put_string(attn_buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    if (attn_buf_putc(out, '"') < 0)
-        return ATTN_ENOMEM;
+    attn_buf_putc(out, '"');
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         const char *esc = NULL;
@@ -36,8 +36,10 @@ static int put_string(attn_buf *out, const char *s, size_t len)
                 esc = u;
             }
         }
-        if (esc ? attn_buf_puts(out, esc) : attn_buf_putc(out, (char)c))
-            return ATTN_ENOMEM;
+        if (esc)
+            attn_buf_puts(out, esc);
+        else
+            attn_buf_putc(out, (char)c);
     }
     return attn_buf_putc(out, '"');
 }
@@ -75,8 +77,7 @@ static int put_real(attn_buf *out, double d, attn_error *err)
     /* best is [-]D[.DDD]e(+|-)XX: collect the digits and the exponent. */
     p = best;
     if (*p == '-') {
-        if (attn_buf_putc(out, '-'))
-            return ATTN_ENOMEM;
+        attn_buf_putc(out, '-');
         p++;
     }
     for (; *p != 'e'; p++)
@@ -95,8 +96,7 @@ static int put_real(attn_buf *out, double d, attn_error *err)
     if (exp < 0)
         return attn_buf_printf(out, "0.%.*s%s", -exp - 1, "0000", digits);
     for (int i = 0; i <= exp; i++)
-        if (attn_buf_putc(out, i < nd ? digits[i] : '0'))
-            return ATTN_ENOMEM;
+        attn_buf_putc(out, i < nd ? digits[i] : '0');
     return attn_buf_printf(out, ".%s", nd > exp + 1 ? digits + exp + 1 : "0");
 }
 
@@ -111,16 +111,13 @@ static int cmp_keys(const void *a, const void *b)
  * and shortest round-trip reals, so pretty artifacts and hashes agree. */
 static int write_value(const json_t *v, attn_buf *out, int indent, attn_error *err);
 
-static int newline(attn_buf *out, int indent)
+static void newline(attn_buf *out, int indent)
 {
     if (indent < 0)
-        return 0;
-    if (attn_buf_putc(out, '\n'))
-        return ATTN_ENOMEM;
+        return;
+    attn_buf_putc(out, '\n');
     for (int i = 0; i < indent; i++)
-        if (attn_buf_puts(out, "  "))
-            return ATTN_ENOMEM;
-    return 0;
+        attn_buf_puts(out, "  ");
 }
 
 static int write_value(const json_t *v, attn_buf *out, int indent, attn_error *err)
@@ -137,38 +134,40 @@ static int write_value(const json_t *v, attn_buf *out, int indent, attn_error *e
     case JSON_ARRAY: {
         size_t i;
         const json_t *x;
-        if (attn_buf_putc(out, '['))
-            return ATTN_ENOMEM;
+        attn_buf_putc(out, '[');
         json_array_foreach(v, i, x) {
-            if ((i && attn_buf_putc(out, ',')) || (rc = newline(out, in)) ||
-                (rc = write_value(x, out, in, err)))
-                return rc ? rc : ATTN_ENOMEM;
+            if (i)
+                attn_buf_putc(out, ',');
+            newline(out, in);
+            if ((rc = write_value(x, out, in, err)))
+                return rc;
         }
-        if (json_array_size(v) && (rc = newline(out, indent)))
-            return rc;
+        if (json_array_size(v))
+            newline(out, indent);
         return attn_buf_putc(out, ']');
     }
     case JSON_OBJECT: {
         size_t n = json_object_size(v), i = 0;
-        const char **keys = malloc((n ? n : 1) * sizeof(*keys));
+        const char **keys = attn_xmalloc(attn_st_mult(n ? n : 1, sizeof(*keys)));
         const char *k;
         const json_t *x;
-        if (!keys)
-            return ATTN_ENOMEM;
         json_object_foreach((json_t *)v, k, x) keys[i++] = k;
         qsort(keys, n, sizeof(*keys), cmp_keys);
-        rc = attn_buf_putc(out, '{');
+        attn_buf_putc(out, '{');
         for (i = 0; i < n && !rc; i++) {
-            if ((i && (rc = attn_buf_putc(out, ','))) || (rc = newline(out, in)) ||
-                (rc = put_string(out, keys[i], strlen(keys[i]))) ||
-                (rc = attn_buf_puts(out, indent < 0 ? ":" : ": ")))
-                break;
+            if (i)
+                attn_buf_putc(out, ',');
+            newline(out, in);
+            put_string(out, keys[i], strlen(keys[i]));
+            attn_buf_puts(out, indent < 0 ? ":" : ": ");
             rc = write_value(json_object_get(v, keys[i]), out, in, err);
         }
         free(keys);
-        if (!rc && n)
-            rc = newline(out, indent);
-        return rc ? rc : attn_buf_putc(out, '}');
+        if (rc)
+            return rc;
+        if (n)
+            newline(out, indent);
+        return attn_buf_putc(out, '}');
     }
     }
     return attn_error_set(err, ATTN_EINVAL, "JSON: unknown value type");
@@ -213,9 +212,8 @@ int attn_json_parse(const char *text, size_t len, const char *what, json_t **out
 int attn_json_dump_pretty(const json_t *v, attn_buf *out)
 {
     attn_error err;
-    if (write_value(v, out, 0, &err))
-        return ATTN_ENOMEM;
-    return attn_buf_putc(out, '\n');
+    int rc = write_value(v, out, 0, &err);
+    return rc ? rc : attn_buf_putc(out, '\n');
 }
 
 const char *attn_json_str(const json_t *obj, const char *key)

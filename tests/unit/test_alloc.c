@@ -76,11 +76,26 @@ static void test_overflow_dies_with_one_line(void **state)
     assert_true(!strncmp(line, "attn: ", 6));
 }
 
+static void check_null(void) { (void)attn_xcheck(NULL); }
+
+/* A NULL from an allocator outside attn (jansson, PCRE2, zstd) dies the same
+ * way; anything else passes through. */
+static void test_xcheck(void **state)
+{
+    char line[256];
+    int x = 0;
+    (void)state;
+    assert_ptr_equal(attn_xcheck(&x), &x);
+    assert_int_equal(in_child(check_null, line, sizeof(line)), 1);
+    assert_string_equal(line, "attn: out of memory\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grow),
         cmocka_unit_test(test_overflow_dies_with_one_line),
+        cmocka_unit_test(test_xcheck),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -244,12 +244,42 @@ static void test_retention_plan(void **state)
     json_decref(rows);
 }
 
+/* Which external runs a filter lets through: one rule for `attn runs list`
+ * and the service (an external run is active, kind "external", in no
+ * experiment). */
+static void test_external_filter(void **state)
+{
+    (void)state;
+    json_t *ext = json_pack("[{s:s, s:s}, {s:s, s:s}, {s:s}]", "run_id", "a", "status",
+                            "finished", "run_id", "b", "status", "crashed", "run_id", "c");
+    struct {
+        attn_run_filter f;
+        size_t want;
+    } cases[] = {
+        {{NULL, NULL, NULL, NULL, 0}, 3},
+        {{"finished", NULL, NULL, NULL, 0}, 1},
+        {{NULL, "external", NULL, NULL, 0}, 3},
+        {{NULL, "baseline", NULL, NULL, 0}, 0},
+        {{NULL, NULL, "active", NULL, 0}, 3},
+        {{NULL, NULL, "archived", NULL, 0}, 0},
+        {{NULL, NULL, NULL, "exp-1", 0}, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *rows = json_array();
+        attn_registry_add_external(rows, ext, &cases[i].f);
+        assert_int_equal(json_array_size(rows), cases[i].want);
+        json_decref(rows);
+    }
+    json_decref(ext);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schema_and_transitions),
         cmocka_unit_test(test_list_filters),
         cmocka_unit_test(test_retention_plan),
+        cmocka_unit_test(test_external_filter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
