@@ -415,14 +415,52 @@ int attn_bundle_apply_part(attn_norm_ctx *ctx, const json_t *part, attn_error *e
     return rc;
 }
 
+int attn_bundle_load_tx(attn_store *s, attn_norm_ctx *ctx, attn_bundle_body body, void *arg,
+                        attn_bundle_stats *stats, attn_error *err)
+{
+    int bulk = 0, rc;
+    /* One transaction, intervals included: a bundle that fails anywhere
+     * leaves the store exactly as it was (SPEC §13; issue 18 defect 8). */
+    if ((rc = attn_store_begin(s, err)))
+        return rc;
+    if (!(rc = attn_store_bulk_begin(s, &bulk, err))) {
+        ctx->first_load = bulk;
+        if (!(rc = body(ctx, arg, err)) && !(bulk && (rc = attn_store_bulk_end(s, err))) &&
+            !(rc = attn_store_rebuild_intervals(s, ctx->repo_id, NULL, &stats->rebuild, err)))
+            rc = attn_store_commit(s, err);
+    }
+    if (rc) {
+        attn_store_rollback(s);
+        memset(&stats->rebuild, 0, sizeof(stats->rebuild));
+    }
+    return rc;
+}
+
+typedef struct {
+    const json_t *bundle;
+    groups *gs;
+} tree_load;
+
+static int tree_body(attn_norm_ctx *ctx, void *arg, attn_error *err)
+{
+    tree_load *t = arg;
+    int rc;
+    if ((rc = apply_catalogue(ctx, t->bundle, err)))
+        return rc;
+    for (size_t i = 0; i < t->gs->n; i++)
+        if ((rc = attn_bundle_apply_group(ctx, &t->gs->g[i], err)))
+            return rc;
+    return count_unplaced(ctx, t->bundle, t->gs, err);
+}
+
 int attn_bundle_apply(attn_store *s, const json_t *bundle, attn_bundle_stats *stats,
                       attn_error *err)
 {
     attn_norm_ctx ctx;
     groups gs;
+    tree_load t = {bundle, &gs};
     int64_t repo_id;
-    size_t i;
-    int in_tx = 0, bulk = 0, rc;
+    int rc;
 
     memset(stats, 0, sizeof(*stats));
     if ((rc = attn_bundle_check(bundle, "bundle", NULL, err)))
@@ -434,37 +472,9 @@ int attn_bundle_apply(attn_store *s, const json_t *bundle, attn_bundle_stats *st
         groups_free(&gs);
         return rc;
     }
-    if ((rc = attn_norm_ctx_init(&ctx, s, repo_id, err))) {
-        groups_free(&gs);
-        return rc;
-    }
+    attn_norm_ctx_init(&ctx, s, repo_id, err);
     ctx.observed_at = attn_bundle_observed_at(bundle);
-
-    /* One transaction, intervals included: a bundle that fails anywhere
-     * leaves the store exactly as it was (SPEC §13; issue 18 defect 8). */
-    if ((rc = attn_store_begin(s, err)))
-        goto out;
-    in_tx = 1;
-    if ((rc = attn_store_bulk_begin(s, &bulk, err)))
-        goto out;
-    ctx.first_load = bulk;
-    if ((rc = apply_catalogue(&ctx, bundle, err)))
-        goto out;
-    for (i = 0; i < gs.n; i++)
-        if ((rc = attn_bundle_apply_group(&ctx, &gs.g[i], err)))
-            goto out;
-    if ((rc = count_unplaced(&ctx, bundle, &gs, err)) ||
-        (bulk && (rc = attn_store_bulk_end(s, err))) ||
-        (rc = attn_store_rebuild_intervals(s, repo_id, NULL, &stats->rebuild, err)) ||
-        (rc = attn_store_commit(s, err)))
-        goto out;
-    in_tx = 0;
-
-out:
-    if (rc && in_tx) {
-        attn_store_rollback(s);
-        memset(&stats->rebuild, 0, sizeof(stats->rebuild));
-    }
+    rc = attn_bundle_load_tx(s, &ctx, tree_body, &t, stats, err);
     stats->repo_id = repo_id;
     stats->norm = ctx.stats;
     attn_norm_ctx_free(&ctx);

@@ -30,4 +30,12 @@ int64_t attn_bundle_observed_at(const json_t *bundle);
 /* The number an issue event belongs to: its issue's number, else its URL's. */
 int64_t attn_bundle_event_number(const json_t *ev);
 
+/* The transaction of a load: begin, the bulk path when the store holds no
+ * event yet (ctx->first_load), body, the events indexes, a full interval
+ * rebuild (stats->rebuild), commit; on any failure a rollback, so the store
+ * is as it was. */
+typedef int (*attn_bundle_body)(attn_norm_ctx *ctx, void *arg, attn_error *err);
+int attn_bundle_load_tx(attn_store *s, attn_norm_ctx *ctx, attn_bundle_body body, void *arg,
+                        attn_bundle_stats *stats, attn_error *err);
+
 #endif
