@@ -217,7 +217,7 @@ static int standalone(void)
         attn_run_start s = {id, i % 50 ? "experimental" : "baseline", NULL, "spechash", "cohorthash",
                             "0.2.0", NULL, "/nonexistent", tags, 1700000000 + i * 60};
         attn_run_finish f = {"inputs", NULL, NULL, head, 1700000000, 1700000000 + i * 60 + 30, 30000,
-                             5000, 1, 0};
+                             5000, 1, 0, NULL, NULL};
         if (attn_registry_start(reg, &s, &err) || attn_registry_complete(reg, id, &f, &err)) {
             fprintf(stderr, "bench_serve: %s\n", err.msg);
             return 1;
