@@ -620,11 +620,15 @@ static const char SQL_EVENTS_ALL[] =
     "SELECT id, occurred_at, subject_type, subject_id, event_type, object_type, object_id,"
     " commit_sha, payload_json FROM events WHERE repo_id = ?1 ORDER BY occurred_at, id";
 
+/* CROSS JOIN pins the loop order: scope first, then ix_events_subject, then a
+ * sort of the few rows found. With a plain JOIN the planner (no statistics
+ * on the temp table) walked every event of the repository in time order and
+ * probed the scope, so one webhook delivery cost O(all events). */
 static const char SQL_EVENTS_SCOPED[] =
     "SELECT e.id, e.occurred_at, e.subject_type, e.subject_id, e.event_type, e.object_type,"
     " e.object_id, e.commit_sha, e.payload_json"
     " FROM temp.attn_rebuild_scope sc"
-    " JOIN events e ON e.subject_type = sc.subject_type AND e.subject_id = sc.id"
+    " CROSS JOIN events e ON e.subject_type = sc.subject_type AND e.subject_id = sc.id"
     " WHERE e.repo_id = ?1 ORDER BY e.occurred_at, e.id";
 
 static const char SQL_OTHER_REPOS[] = "SELECT count(*) FROM repos WHERE id <> ?1";
