@@ -48,6 +48,7 @@
 #define ATTN_EXP_COMPARE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 #include "util/buf.h"
 #include "util/error.h"
@@ -88,5 +89,12 @@ int attn_compare_markdown(const json_t *cmp, attn_buf *out, attn_error *err);
 /* Write out_dir/compare.json (pretty canonical) and out_dir/compare.md,
  * each atomically; out_dir is created. */
 int attn_compare_write(const char *out_dir, const json_t *cmp, attn_error *err);
+
+/* The PR numbers and the ranks of router under primary (0 = no match) of
+ * the rows of RUN_DIR/per_pr.jsonl, in file order, read the way
+ * attn_compare_runs reads them (the compare page's per-PR delta table).
+ * *nums and *ranks are malloc'd (the caller frees them). */
+int attn_compare_pr_ranks(const char *run_dir, const char *router, const char *primary,
+                          int64_t **nums, int **ranks, size_t *n, attn_error *err);
 
 #endif

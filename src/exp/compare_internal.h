@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "eval/metrics.h"
 #include "eval/pack.h"
 #include "util/error.h"
 
@@ -46,5 +47,10 @@ json_t *cmp_rows_json(const cmp_rows *r, size_t i);
  * route; exactly what parsing each route with attn_pack_read gives. */
 void cmp_top1_scores(attn_pack *p, const char *run_dir, const char *router, const int64_t *nums,
                      size_t n, double *score, int *state);
+
+/* attn_bootstrap_paired_diff of nm (1..3) metrics (xa[j], xb[j]) over the same
+ * n PRs, in one pass; out[j] is bit for bit what nm separate calls give. */
+int cmp_boot_multi(const attn_bootstrap_options *b, double *const *xa, double *const *xb,
+                   int nm, size_t n, attn_interval *out, attn_error *err);
 
 #endif

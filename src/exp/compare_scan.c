@@ -16,6 +16,7 @@
  * entries(pr, entry, json), pack_meta format ATTN_PACK_FORMAT).
  */
 #include "exp/compare_internal.h"
+#include "exp/compare.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- the skimmer ------------------------------------------------------------ */
 
@@ -451,7 +453,11 @@ int cmp_rows_load(const char *path, const char *primary, cmp_rows *r, attn_error
 {
     attn_buf text = ATTN_BUF_INIT;
     size_t cap = 0;
+    struct stat st;
     int rc;
+    /* One allocation of the file's size, not a doubling copy per 64 KB. */
+    if (!stat(path, &st) && st.st_size > 0)
+        attn_buf_grow(&text, (size_t)st.st_size + 1);
     if ((rc = attn_fs_read_file(path, &text, err)))
         return rc;
     r->text = attn_buf_detach(&text);
@@ -499,6 +505,32 @@ json_t *cmp_rows_json(const cmp_rows *r, size_t i)
 {
     json_error_t je;
     return json_loadb(r->text + r->rows[i].off, r->rows[i].len, JSON_REJECT_DUPLICATES, &je);
+}
+
+int attn_compare_pr_ranks(const char *run_dir, const char *router, const char *primary,
+                          int64_t **nums, int **ranks, size_t *n, attn_error *err)
+{
+    char path[4400];
+    const char *names[1] = {router};
+    cmp_rows r;
+    int rc;
+    memset(&r, 0, sizeof(r));
+    r.names = names;
+    r.n_names = 1;
+    *nums = NULL;
+    *ranks = NULL;
+    *n = 0;
+    snprintf(path, sizeof(path), "%s/per_pr.jsonl", run_dir);
+    if (!(rc = cmp_rows_load(path, primary, &r, err))) {
+        *nums = attn_xcalloc(r.n_rows + 1, sizeof(int64_t));
+        for (size_t i = 0; i < r.n_rows; i++)
+            (*nums)[i] = r.rows[i].number;
+        *ranks = r.rank; /* one router: rank[i] is row i's */
+        r.rank = NULL;
+        *n = r.n_rows;
+    }
+    cmp_rows_free(&r);
+    return rc;
 }
 
 /* ---- routes ------------------------------------------------------------------ */
