@@ -1,7 +1,7 @@
 /*
  * compare_internal.h - what compare.c and compare_scan.c share: the flat
  * per-PR values of a run's per_pr.jsonl and the top-1 scores of its routes.
- * Nothing outside src/exp/compare*.c includes it.
+ * Nothing outside src/exp/compare*.c and tests/unit/test_compare.c includes it.
  */
 #ifndef ATTN_EXP_COMPARE_INTERNAL_H
 #define ATTN_EXP_COMPARE_INTERNAL_H
