@@ -9,7 +9,7 @@
 #   together as one batch). Every figure comes with the server's CPU time
 #   and the load average, since wall time on a shared machine is noisy.
 # Env: ATTN_BIN, BENCH_SERVE (the bench_serve binary), PRS (12000), COHORT (10000),
-#   HOOK_CONNS (8), THREADS (server worker threads, 8).
+#   HOOK_CONNS (16), THREADS (server worker threads, 16).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ATTN=${ATTN_BIN:-$ROOT/attn}
@@ -38,8 +38,8 @@ N=$(wc -l <"$DATA/github/$R/eval/$A/per_pr.jsonl")
 "$ATTN" init --repo bench/hook --data-dir "$DATA" >/dev/null || exit 1
 python3 "$ROOT/tests/serve/deliveries.py" derive "$TMP/h.json" "$TMP/d.json" >/dev/null || exit 1
 
-HOOK_CONNS=${HOOK_CONNS:-8}
-ATTN_WEBHOOK_SECRET=bench "$ATTN" serve --data-dir "$DATA" --port 0 --quiet --threads "${THREADS:-8}" >"$TMP/srv.out" 2>"$TMP/srv.err" &
+HOOK_CONNS=${HOOK_CONNS:-16}
+ATTN_WEBHOOK_SECRET=bench "$ATTN" serve --data-dir "$DATA" --port 0 --quiet --threads "${THREADS:-16}" >"$TMP/srv.out" 2>"$TMP/srv.err" &
 SRV=$!
 i=0; while ! grep -q '^listening on ' "$TMP/srv.out" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 URL=$(head -1 "$TMP/srv.out" | sed 's/^listening on //')
