@@ -5,6 +5,12 @@
  * Owns: reading two committed run directories (manifest.json, per_pr.jsonl,
  * the per-PR routes/<router> entries, eval/pack.h), deciding whether they are comparable, and
  * building the comparison document; writing compare.json / compare.md.
+ * Speed (compare_scan.c): per_pr.jsonl rows and the routes' top-1 scores are
+ * skimmed into flat arrays (jansson only for text the skimmer does not
+ * know, so values and errors stay jansson's), a packed run's routes are read
+ * in one scan of its documented pack file, and a slice's three metrics share
+ * one pass of bootstrap draws: two 10,000-PR runs compare in about a tenth
+ * of the time of a jansson tree of everything, with the same bytes out.
  * Must never: modify a run directory, read the wall clock, or compare runs
  * whose cohort, cutoffs or primary truth policy differ without being told to
  * (force), because their deltas would mix PR sets or labels.
