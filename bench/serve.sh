@@ -53,9 +53,9 @@ for p in "/api/compare?repo=$R&run_a=$A&run_b=$B" "/compare?repo=$R&run_a=$A&run
     printf 'serve compare %s of two %d-PR runs: first %.0f ms (server CPU %d ms, load %s), cached %.1f ms (target < 300 ms)\n' \
         "$(echo "$p" | cut -d'?' -f1)" "$N" "$(echo "$cold * 1000" | bc)" $((c1 - c0)) "$(load)" "$(echo "$warm * 1000" | bc)"
 done
-for kind in "new deliveries" "redeliveries "; do
+for kind in "new deliveries" "redeliveries"; do
     c0=$(cpu_ms)
-    "$CLIENT" --url "$URL" --webhook "$TMP/d.json" --secret bench --conns "$HOOK_CONNS" | sed "s/^serve webhook deliveries /serve webhook $kind/"
+    "$CLIENT" --url "$URL" --webhook "$TMP/d.json" --secret bench --conns "$HOOK_CONNS" | sed "s/^serve webhook deliveries */serve webhook $kind: /"
     c1=$(cpu_ms)
     echo "serve webhook $kind: server CPU $((c1 - c0)) ms for $(jq length "$TMP/d.json") deliveries, load $(load)"
 done
