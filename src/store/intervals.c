@@ -43,6 +43,8 @@
 enum { T_STATE, T_CONTENT, T_LABEL, T_ASSIGNEE, T_MILESTONE, T_DRAFT, T_HEAD, T_BASE,
        T_REVIEW_REQUEST, T_COMMENT, T_REVIEW, T_N };
 
+_Static_assert(T_N == ATTN_INTERVAL_TABLES, "store_internal.h sizes the statement cache");
+
 /* Payload shape of a table: which of (i1, s1, s2) it stores. */
 enum { P_STATE, P_INT, P_TEXT2, P_TEXT1, P_REVIEWER };
 
@@ -593,38 +595,44 @@ static int flush_open(rebuild *r)
 static const char SQL_SCOPE_CREATE[] =
     "CREATE TEMP TABLE IF NOT EXISTS attn_rebuild_scope ("
     " subject_type TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (subject_type, id))"
-    " WITHOUT ROWID;"
-    "DELETE FROM temp.attn_rebuild_scope;";
+    " WITHOUT ROWID";
+
+static const char SQL_SCOPE_CLEAR[] = "DELETE FROM temp.attn_rebuild_scope";
 
 static const char SQL_SCOPE_ADD[] =
     "INSERT OR IGNORE INTO temp.attn_rebuild_scope (subject_type, id) VALUES (?1, ?2)";
 
 /* Close the scope over the links between rows: a PR and its issue share
  * content and labels, and a PR's or issue's reviews and comments belong to it. */
-static const char SQL_SCOPE_CLOSE[] =
+static const char *const SQL_SCOPE_CLOSE[4] = {
     "INSERT OR IGNORE INTO temp.attn_rebuild_scope"
     " SELECT 'issue', issue_id FROM pull_requests WHERE issue_id IS NOT NULL AND id IN"
-    "  (SELECT id FROM temp.attn_rebuild_scope WHERE subject_type = 'pull_request');"
+    "  (SELECT id FROM temp.attn_rebuild_scope WHERE subject_type = 'pull_request')",
     "INSERT OR IGNORE INTO temp.attn_rebuild_scope"
     " SELECT 'pull_request', id FROM pull_requests WHERE issue_id IN"
-    "  (SELECT id FROM temp.attn_rebuild_scope WHERE subject_type = 'issue');"
+    "  (SELECT id FROM temp.attn_rebuild_scope WHERE subject_type = 'issue')",
     "INSERT OR IGNORE INTO temp.attn_rebuild_scope"
     " SELECT 'review', id FROM reviews WHERE pull_request_id IN"
-    "  (SELECT id FROM temp.attn_rebuild_scope WHERE subject_type = 'pull_request');"
+    "  (SELECT id FROM temp.attn_rebuild_scope WHERE subject_type = 'pull_request')",
     "INSERT OR IGNORE INTO temp.attn_rebuild_scope"
     " SELECT 'comment', id FROM comments WHERE pull_request_id IN"
     "  (SELECT id FROM temp.attn_rebuild_scope WHERE subject_type = 'pull_request')"
-    "  OR issue_id IN (SELECT id FROM temp.attn_rebuild_scope WHERE subject_type = 'issue');";
+    "  OR issue_id IN (SELECT id FROM temp.attn_rebuild_scope WHERE subject_type = 'issue')",
+};
 
 static const char SQL_EVENTS_ALL[] =
     "SELECT id, occurred_at, subject_type, subject_id, event_type, object_type, object_id,"
     " commit_sha, payload_json FROM events WHERE repo_id = ?1 ORDER BY occurred_at, id";
 
+/* CROSS JOIN pins the loop order: scope first, then ix_events_subject, then a
+ * sort of the few rows found. With a plain JOIN the planner (no statistics
+ * on the temp table) walked every event of the repository in time order and
+ * probed the scope, so one webhook delivery cost O(all events). */
 static const char SQL_EVENTS_SCOPED[] =
     "SELECT e.id, e.occurred_at, e.subject_type, e.subject_id, e.event_type, e.object_type,"
     " e.object_id, e.commit_sha, e.payload_json"
     " FROM temp.attn_rebuild_scope sc"
-    " JOIN events e ON e.subject_type = sc.subject_type AND e.subject_id = sc.id"
+    " CROSS JOIN events e ON e.subject_type = sc.subject_type AND e.subject_id = sc.id"
     " WHERE e.repo_id = ?1 ORDER BY e.occurred_at, e.id";
 
 static const char SQL_OTHER_REPOS[] = "SELECT count(*) FROM repos WHERE id <> ?1";
@@ -636,31 +644,54 @@ static int prepare(attn_store *s, const char *sql, sqlite3_stmt **st, attn_error
     return 0;
 }
 
+/* Run a cached statement that returns no rows (statements of the scoped
+ * rebuild, prepared once per handle, attn_store_stmt). */
+static int step_cached(attn_store *s, attn_store_stmt_id id, const char *sql, const char *what,
+                       attn_error *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+    if ((rc = attn_store_stmt(s, id, sql, &st, err)))
+        return rc;
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : attn_store_db_error(s, err, what);
+    sqlite3_reset(st);
+    return rc;
+}
+
 static int fill_scope(attn_store *s, const attn_rebuild_scope *scope, attn_error *err)
 {
     sqlite3_stmt *st = NULL;
     int rc;
-    if ((rc = attn_store_exec(s, SQL_SCOPE_CREATE, "preparing the rebuild scope", err)))
+    /* The temp table lives as long as the connection, so it is created
+     * before the first statement naming it is prepared, and again if a
+     * rolled-back transaction took it away. */
+    if (!s->stmts[ST_RB_SCOPE_CLEAR] &&
+        (rc = attn_store_exec(s, SQL_SCOPE_CREATE, "preparing the rebuild scope", err)))
         return rc;
-    if ((rc = prepare(s, SQL_SCOPE_ADD, &st, err)))
+    if (step_cached(s, ST_RB_SCOPE_CLEAR, SQL_SCOPE_CLEAR, "clearing the rebuild scope", err) &&
+        ((rc = attn_store_exec(s, SQL_SCOPE_CREATE, "preparing the rebuild scope", err)) ||
+         (rc = step_cached(s, ST_RB_SCOPE_CLEAR, SQL_SCOPE_CLEAR, "clearing the rebuild scope",
+                           err))))
         return rc;
     for (int pass = 0; pass < 2 && !rc; pass++) {
         const int64_t *ids = pass ? scope->pull_request_ids : scope->issue_ids;
         size_t n = pass ? scope->n_pull_request_ids : scope->n_issue_ids;
         for (size_t i = 0; ids && i < n; i++) {
-            sqlite3_reset(st);
+            if ((rc = attn_store_stmt(s, ST_RB_SCOPE_ADD, SQL_SCOPE_ADD, &st, err)))
+                return rc;
             sqlite3_bind_text(st, 1, pass ? "pull_request" : "issue", -1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 2, ids[i]);
-            if (sqlite3_step(st) != SQLITE_DONE) {
+            if (sqlite3_step(st) != SQLITE_DONE)
                 rc = attn_store_db_error(s, err, "filling the rebuild scope");
-                break;
-            }
+            sqlite3_reset(st);
+            if (rc)
+                return rc;
         }
     }
-    sqlite3_finalize(st);
-    if (rc)
-        return rc;
-    return attn_store_exec(s, SQL_SCOPE_CLOSE, "filling the rebuild scope", err);
+    for (int i = 0; i < 4 && !rc; i++)
+        rc = step_cached(s, (attn_store_stmt_id)(ST_RB_SCOPE_CLOSE + i), SQL_SCOPE_CLOSE[i],
+                         "filling the rebuild scope", err);
+    return rc;
 }
 
 /* Delete the interval rows the rebuild will recreate. Table and column
@@ -682,12 +713,16 @@ static int delete_scope(attn_store *s, int64_t repo_id, int scoped, attn_error *
     }
     for (int t = 0; t < T_N && !rc; t++) {
         const struct itable *it = &TABLES[t];
-        if (scoped)
+        if (scoped) {
             snprintf(sql, sizeof(sql),
                      "DELETE FROM %s WHERE %s IN (SELECT id FROM temp.attn_rebuild_scope"
                      " WHERE subject_type = '%s')",
                      it->name, it->owner_col, it->subject_type);
-        else if (others)
+            rc = step_cached(s, (attn_store_stmt_id)(ST_RB_DELETE + t), sql,
+                             "deleting old intervals", err);
+            continue;
+        }
+        if (others)
             snprintf(sql, sizeof(sql),
                      "DELETE FROM %s WHERE start_event_id IN (SELECT id FROM events"
                      " WHERE repo_id = ?1)",
@@ -716,9 +751,11 @@ static int run_rebuild(attn_store *s, int64_t repo_id, const attn_rebuild_scope 
     if ((rc = delete_scope(s, repo_id, scope != NULL, err)))
         return rc;
     for (int t = 0; t < T_N; t++)
-        if ((rc = prepare(s, TABLES[t].insert_sql, &r->ins[t], err)))
+        if ((rc = attn_store_stmt(s, (attn_store_stmt_id)(ST_RB_INSERT + t), TABLES[t].insert_sql,
+                                  &r->ins[t], err)))
             return rc;
-    if ((rc = prepare(s, scope ? SQL_EVENTS_SCOPED : SQL_EVENTS_ALL, &q, err)))
+    if ((rc = scope ? attn_store_stmt(s, ST_RB_EVENTS_SCOPED, SQL_EVENTS_SCOPED, &q, err)
+                    : prepare(s, SQL_EVENTS_ALL, &q, err)))
         return rc;
     sqlite3_bind_int64(q, 1, repo_id);
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
@@ -728,7 +765,10 @@ static int run_rebuild(attn_store *s, int64_t repo_id, const attn_rebuild_scope 
     }
     if (!rc && step != SQLITE_DONE)
         rc = attn_store_db_error(s, err, "reading events for the interval rebuild");
-    sqlite3_finalize(q);
+    if (scope)
+        sqlite3_reset(q); /* cached (attn_store_stmt) */
+    else
+        sqlite3_finalize(q);
     if (!rc)
         rc = flush_open(r);
     return rc;
@@ -752,8 +792,9 @@ int attn_store_rebuild_intervals(attn_store *s, int64_t repo_id, const attn_rebu
                               "starting the interval rebuild", err)))
         return rc;
     rc = run_rebuild(s, repo_id, scope, &r, err);
-    for (int t = 0; t < T_N; t++)
-        sqlite3_finalize(r.ins[t]);
+    for (int t = 0; t < T_N; t++) /* cached by the store (attn_store_stmt) */
+        if (r.ins[t])
+            sqlite3_reset(r.ins[t]);
     map_free(&r.open);
     if (rc) {
         if (own_tx)
