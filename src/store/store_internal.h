@@ -42,7 +42,8 @@ typedef enum {
     ST_RB_EVENTS_SCOPED = ST_RB_SCOPE_CLOSE + 4,
     ST_RB_DELETE,                                        /* one per interval table */
     ST_RB_INSERT = ST_RB_DELETE + ATTN_INTERVAL_TABLES,  /* one per interval table */
-    ST_COUNT = ST_RB_INSERT + ATTN_INTERVAL_TABLES
+    ST_RB_EVENT_TEXT = ST_RB_INSERT + ATTN_INTERVAL_TABLES,
+    ST_COUNT
 } attn_store_stmt_id;
 
 struct attn_store {
