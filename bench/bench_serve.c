@@ -8,7 +8,8 @@
  * process's peak RSS. Client modes, used by bench/serve.sh against the real
  * binary:
  *   bench_serve --url URL --get PATH [--conns C] [--requests N]
- *   bench_serve --url URL --webhook FILE --secret S   (FILE: deliveries.py derive)
+ *   bench_serve --url URL --webhook FILE --secret S [--conns C]  (FILE: deliveries.py derive;
+ *   C connections at once, default 1)
  */
 #include "exp/registry.h"
 #include "serve/serve.h"
@@ -147,25 +148,27 @@ static int load(int port, const char *path, int conns, int per, const char *labe
     return errors ? 1 : 0;
 }
 
-static int webhook(int port, const char *file, const char *secret)
+typedef struct {
+    int port, conns, t, ok;
+    const json_t *ds;
+    const char *secret;
+} hook_worker;
+
+/* Deliveries t, t + conns, t + 2 conns, ... over one keep-alive connection. */
+static void *hook_thread(void *arg)
 {
-    json_error_t je;
-    json_t *ds = json_load_file(file, 0, &je), *d;
+    hook_worker *w = arg;
     char *buf = malloc(1 << 20), hex[65];
-    size_t i, n = json_array_size(ds);
-    int fd = dial(port), ok = 0;
-    double t0 = now_ms(), wall;
-    if (!ds || fd < 0) {
-        fprintf(stderr, "bench_serve: cannot read %s or connect\n", file);
-        return 1;
-    }
-    json_array_foreach(ds, i, d) {
+    int fd = dial(w->port);
+    for (size_t i = (size_t)w->t; fd >= 0 && i < json_array_size(w->ds); i += (size_t)w->conns) {
+        const json_t *d = json_array_get(w->ds, i);
         const char *body = json_string_value(json_object_get(d, "body"));
         unsigned char md[32];
         unsigned int mdlen = 0;
         size_t blen = strlen(body), hl;
         char *req = malloc(blen + 1024);
-        HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, blen, md, &mdlen);
+        HMAC(EVP_sha256(), w->secret, (int)strlen(w->secret), (const unsigned char *)body, blen,
+             md, &mdlen);
         for (unsigned k = 0; k < 32; k++)
             snprintf(hex + 2 * k, 3, "%02x", md[k]);
         hl = (size_t)snprintf(req, 1024,
@@ -176,14 +179,45 @@ static int webhook(int port, const char *file, const char *secret)
                               json_string_value(json_object_get(d, "delivery")), hex, blen);
         memcpy(req + hl, body, blen);
         if (roundtrip(fd, req, hl + blen, buf, 1 << 20) == 200)
-            ok++;
+            w->ok++;
         free(req);
     }
-    wall = now_ms() - t0;
-    printf("serve webhook deliveries          %zu in %.0f ms: %.0f/s (signature checked, %d applied or "
-           "recognised)\n", n, wall, n / (wall / 1e3), ok);
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     free(buf);
+    return NULL;
+}
+
+/* The deliveries of FILE over `conns` connections at once (GitHub sends a
+ * busy repository's deliveries concurrently; the server commits the ones
+ * that arrive together as one batch). */
+static int webhook(int port, const char *file, const char *secret, int conns)
+{
+    json_error_t je;
+    json_t *ds = json_load_file(file, 0, &je);
+    size_t n = json_array_size(ds);
+    hook_worker *w = calloc((size_t)conns, sizeof(*w));
+    pthread_t *t = calloc((size_t)conns, sizeof(*t));
+    int ok = 0;
+    double t0 = now_ms(), wall;
+    if (!ds) {
+        fprintf(stderr, "bench_serve: cannot read %s\n", file);
+        return 1;
+    }
+    for (int i = 0; i < conns; i++) {
+        w[i] = (hook_worker){port, conns, i, 0, ds, secret};
+        pthread_create(&t[i], NULL, hook_thread, &w[i]);
+    }
+    for (int i = 0; i < conns; i++) {
+        pthread_join(t[i], NULL);
+        ok += w[i].ok;
+    }
+    wall = now_ms() - t0;
+    printf("serve webhook deliveries          %zu in %.0f ms over %d connections: %.0f/s "
+           "(signature checked, %d applied or recognised)\n",
+           n, wall, conns, n / (wall / 1e3), ok);
+    free(w);
+    free(t);
     json_decref(ds);
     return ok == (int)n ? 0 : 1;
 }
@@ -217,7 +251,7 @@ static int standalone(void)
         attn_run_start s = {id, i % 50 ? "experimental" : "baseline", NULL, "spechash", "cohorthash",
                             "0.2.0", NULL, "/nonexistent", tags, 1700000000 + i * 60};
         attn_run_finish f = {"inputs", NULL, NULL, head, 1700000000, 1700000000 + i * 60 + 30, 30000,
-                             5000, 1, 0};
+                             5000, 1, 0, NULL, NULL};
         if (attn_registry_start(reg, &s, &err) || attn_registry_complete(reg, id, &f, &err)) {
             fprintf(stderr, "bench_serve: %s\n", err.msg);
             return 1;
@@ -246,7 +280,7 @@ static int standalone(void)
 int main(int argc, char **argv)
 {
     const char *url = NULL, *get = NULL, *hook = NULL, *secret = "";
-    int conns = 64, requests = 20, port;
+    int conns = 0, requests = 20, port;
     if (argc == 1)
         return standalone();
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -263,7 +297,9 @@ int main(int argc, char **argv)
         return 2;
     }
     port = atoi(strstr(url, "127.0.0.1:") + 10);
+    if (!conns)
+        conns = get ? 64 : 1;
     if (conns < 1 || conns > 256 || requests < 1 || requests > 10000)
         return 2;
-    return get ? load(port, get, conns, requests, get) : webhook(port, hook, secret);
+    return get ? load(port, get, conns, requests, get) : webhook(port, hook, secret, conns);
 }

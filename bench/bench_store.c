@@ -6,13 +6,19 @@
  *
  *   bench_store [N_EVENTS]      default 1,000,000
  *
+ * The events are loaded twice, each time into a fresh store: through the
+ * normal path (every index maintained per row, as an incremental ingest
+ * does) and through the bulk path of a first load (attn_store_bulk_begin:
+ * the events indexes built once after the inserts, as `attn load` does for
+ * a first backfill); the rebuild and the contract check then run on the bulk
+ * store. Each rate is given per wall second and per CPU second (user + sys):
+ * on a shared machine the second is the one that compares across runs.
+ *
  * Knobs for experiments (environment): BENCH_BATCH events per transaction
- * (default 50,000); BENCH_PRAGMA SQL run right after opening (e.g. "PRAGMA
- * cache_size=-400000"); BENCH_POST SQL run and timed after the load;
- * BENCH_INSERT_ONLY stops after the load. BENCH_BULK=0 turns off the bulk
- * path of a first load (attn_store_bulk_begin: events indexes built once
- * after the inserts, timed and reported apart; on by default, as `attn
- * load` does for a first backfill).
+ * (default: the whole load in one, as `attn load`); BENCH_PRAGMA SQL run
+ * right after opening (e.g. "PRAGMA cache_size=-400000"); BENCH_POST SQL run
+ * and timed after the load; BENCH_INSERT_ONLY stops after the loads;
+ * BENCH_BULK=0 / BENCH_NORMAL=0 skip one of the two loads.
  */
 #include "store/store.h"
 
@@ -30,13 +36,32 @@
 #define N_PRS (N_ISSUES / 2)
 #define N_COMMENTS 20000
 #define N_REVIEWS 10000
-#define BATCH (getenv("BENCH_BATCH") ? atol(getenv("BENCH_BATCH")) : 50000)
+#define BATCH (getenv("BENCH_BATCH") ? atol(getenv("BENCH_BATCH")) : n)
 
 static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* user + sys seconds of this process so far */
+static double cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+typedef struct {
+    double wall, cpu;
+} span;
+
+static span since(double w0, double c0)
+{
+    span d = {now() - w0, cpu() - c0};
+    return d;
 }
 
 /* xorshift64*: a fixed sequence, so runs are comparable. */
@@ -182,54 +207,86 @@ static void make_event(uint64_t *seed, long i, attn_event_row *e, char *key, cha
     }
 }
 
-int main(int argc, char **argv)
+/* A fresh store in dir with the catalogue, then n events (bulk path or not),
+ * timed; the bulk path's index build is timed apart. */
+static attn_store *load(const char *dir, int bulk_path, long n)
 {
-    long n = argc > 1 ? atol(argv[1]) : 1000000;
-    char dir[] = "/tmp/attn-bench-XXXXXX", path[256], key[32], payload[256], sha[48];
+    char path[256], key[32], payload[256], sha[48];
     attn_store *s = NULL;
     attn_error err;
     attn_event_row e;
-    attn_rebuild_stats st;
     uint64_t seed = 0x9E3779B97F4A7C15ULL;
-    struct rusage ru;
-    double t0, t1;
+    int bulk = 0;
+    double w0, c0;
+    span ins, idx = {0, 0};
 
-    if (n <= 0 || !mkdtemp(dir)) {
-        fprintf(stderr, "usage: bench_store [N_EVENTS > 0]\n");
-        return 2;
-    }
-    snprintf(path, sizeof(path), "%s/history.sqlite", dir);
+    snprintf(path, sizeof(path), "%s/%s.sqlite", dir, bulk_path ? "bulk" : "normal");
     if (attn_store_open(path, &s, &err))
         die(&err);
     if (getenv("BENCH_PRAGMA"))
         sqlite3_exec(attn_store_db(s), getenv("BENCH_PRAGMA"), NULL, NULL, NULL);
     populate(s);
-
-    int bulk = 0, want_bulk = !getenv("BENCH_BULK") || atoi(getenv("BENCH_BULK"));
-    if (want_bulk && attn_store_bulk_begin(s, &bulk, &err))
-        die(&err);
-    t0 = now();
+    w0 = now();
+    c0 = cpu();
     for (long i = 0; i < n; i++) {
         if (i % BATCH == 0 && attn_store_begin(s, &err))
+            die(&err);
+        /* as attn load: inside the load's transaction, before the first event */
+        if (i == 0 && bulk_path && attn_store_bulk_begin(s, &bulk, &err))
             die(&err);
         make_event(&seed, i, &e, key, payload, sha);
         if (attn_store_insert_event(s, &e, NULL, NULL, &err))
             die(&err);
+        if (i + 1 == n && bulk) {
+            double w1 = now(), c1 = cpu();
+            if (attn_store_bulk_end(s, &err))
+                die(&err);
+            idx = since(w1, c1);
+        }
         if ((i + 1) % BATCH == 0 || i + 1 == n)
             if (attn_store_commit(s, &err))
                 die(&err);
     }
-    t1 = now();
-    printf("store.insert_events%s: %ld events in %.2f s = %.0f events/s\n",
-           bulk ? " (bulk path)" : "", n, t1 - t0, (double)n / (t1 - t0));
-    if (bulk) {
-        double t2;
-        if (attn_store_bulk_end(s, &err))
-            die(&err);
-        t2 = now();
-        printf("store.bulk_index_build: %.2f s; insert + indexes = %.0f events/s\n", t2 - t1,
-               (double)n / (t2 - t0));
+    ins = since(w0, c0);
+    if (!bulk) {
+        printf("store.insert_events (normal path): %ld events in %.2f s wall, %.2f s cpu ="
+               " %.0f events/s wall, %.0f events/s cpu\n",
+               n, ins.wall, ins.cpu, (double)n / ins.wall, (double)n / ins.cpu);
+        return s;
     }
+    printf("store.insert_events (bulk path, indexes built after): %ld events in %.2f s wall,"
+           " %.2f s cpu = %.0f events/s wall, %.0f events/s cpu\n",
+           n, ins.wall, ins.cpu, (double)n / ins.wall, (double)n / ins.cpu);
+    printf("store.bulk_index_build (included above): %.2f s wall, %.2f s cpu\n", idx.wall,
+           idx.cpu);
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    long n = argc > 1 ? atol(argv[1]) : 1000000;
+    char dir[] = "/tmp/attn-bench-XXXXXX";
+    attn_store *s = NULL;
+    attn_error err;
+    attn_rebuild_stats st;
+    struct rusage ru;
+    double t0, t1;
+    int want_bulk = !getenv("BENCH_BULK") || atoi(getenv("BENCH_BULK"));
+    int want_normal = !getenv("BENCH_NORMAL") || atoi(getenv("BENCH_NORMAL"));
+
+    if (n <= 0 || !mkdtemp(dir)) {
+        fprintf(stderr, "usage: bench_store [N_EVENTS > 0]\n");
+        return 2;
+    }
+    if (want_normal) {
+        s = load(dir, 0, n);
+        if (want_bulk) {
+            attn_store_close(s);
+            s = NULL;
+        }
+    }
+    if (want_bulk)
+        s = load(dir, 1, n);
 
     if (getenv("BENCH_POST")) {
         t0 = now();

@@ -2,7 +2,9 @@
 # bench/ingest.sh - `attn ingest` of a synthetic 10,000-PR history served by the
 # fake GitHub API: requests per PR, wall time and peak RSS (targets: <= 2.2
 # requests/PR, < 60 s, < 200 MB). Also times the fake alone (curl over one
-# keep-alive connection) so a slow server is visible in the figures.
+# keep-alive connection) so a slow server is visible in the figures. Then
+# `attn load` of the same bundle into an empty store (the streaming loader and
+# the bulk path: target < 200 MB peak RSS whatever the size).
 # Env: ATTN_BIN (default ./attn), PRS (default 10000).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,6 +34,9 @@ wall=$(grep 'Elapsed (wall clock)' "$TMP/time" | awk '{print $NF}')
 rss=$(grep 'Maximum resident set size' "$TMP/time" | awk '{printf "%.0f", $NF / 1024}')
 echo "ingest $PRS PRs: $reqs requests, $(awk -v r="$reqs" -v p="$PRS" 'BEGIN { printf "%.3f", r / p }') per PR, wall $wall, peak RSS ${rss} MB"
 cat "$TMP/out"
+/usr/bin/time -v "$ATTN" load --repo bench/big --bundle "$TMP/big.json" --data-dir "$TMP/loaded" \
+    >"$TMP/out3" 2>"$TMP/time3" || { cat "$TMP/time3"; exit 1; }
+echo "load $PRS PRs ($(du -m "$TMP/big.json" | cut -f1) MB bundle, empty store): wall $(grep 'Elapsed (wall clock)' "$TMP/time3" | awk '{print $NF}'), user $(grep 'User time' "$TMP/time3" | awk '{print $NF}') s, sys $(grep 'System time' "$TMP/time3" | awk '{print $NF}') s, peak RSS $(grep 'Maximum resident' "$TMP/time3" | awk '{printf "%.0f", $NF / 1024}') MB, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 t0=$(date +%s.%N)
 /usr/bin/time -v "$ATTN" renormalize --repo bench/big --data-dir "$TMP/data" >/dev/null 2>"$TMP/time2"
 t1=$(date +%s.%N)

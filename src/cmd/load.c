@@ -1,7 +1,8 @@
 /*
  * load.c - `attn load --repo O/R --bundle FILE [--data-dir D] [--quiet] [--json]`.
  *
- * Reads a GitHub bundle (docs/bundle.md), checks it is for --repo, opens or
+ * Reads a GitHub bundle (docs/bundle.md) as a stream (ingest/bundle_stream.h:
+ * memory stays flat whatever its size), checks it is for --repo, opens or
  * creates DATA/github/<o>/<r>/history.sqlite, normalizes everything (see
  * ingest/bundle.c), rebuilds intervals and prints a one-line summary. Loading
  * the same bundle again inserts no new events. A bundle's "codeowners" map is
@@ -12,7 +13,7 @@
  */
 #include "cmd/cmd.h"
 #include "util/progress.h"
-#include "ingest/bundle.h"
+#include "ingest/bundle_stream.h"
 #include "ingest/pin.h"
 #include "store/lock.h"
 #include "store/store.h"
@@ -66,7 +67,7 @@ int cmd_load(int argc, char **argv)
     attn_store_lock *lock = NULL;
     attn_bundle_stats st;
     attn_progress prog;
-    json_t *bundle = NULL;
+    attn_bundle_stream *bundle = NULL;
     const char *bundle_path = NULL;
     char path[4200], dir[4096];
     int64_t pinned = 0;
@@ -91,13 +92,15 @@ int cmd_load(int argc, char **argv)
     /* Phases on a live line (a plain line only if one outlasts the period). */
     attn_progress_init(&prog, cli.quiet ? ATTN_PROGRESS_OFF : cli.progress);
     attn_progress_show(&prog, 0, "load: reading %s", bundle_path);
-    if (attn_bundle_read(bundle_path, cli.repo, &bundle, &err)) {
+    /* A first pass reads the whole file (syntax, format, repo) with memory
+     * that does not grow with it; nothing is written before it passes. */
+    if (attn_bundle_stream_open(bundle_path, cli.repo, &bundle, &err)) {
         attn_progress_break(&prog);
         return attn_cli_fail(&err);
     }
-    if (attn_pin_bundle_check(bundle, &err) ||
+    if (attn_pin_bundle_check(attn_bundle_stream_head(bundle), &err) ||
         attn_path_repo_dir(cli.data_dir, cli.repo, dir, sizeof(dir), &err)) {
-        json_decref(bundle);
+        attn_bundle_stream_free(bundle);
         attn_error_wrap(&err, "%s", bundle_path);
         return attn_cli_fail(&err);
     }
@@ -105,18 +108,18 @@ int cmd_load(int argc, char **argv)
     if ((rc = attn_cli_lock_store(&cli, "attn load", &lock, &err)) ||
         (rc = attn_cli_open_store(&cli, &s, NULL, 0, &err))) {
         attn_store_lock_release(lock);
-        json_decref(bundle);
+        attn_bundle_stream_free(bundle);
         return attn_cli_fail(&err);
     }
     attn_progress_show(&prog, 0, "load: normalizing %zu PRs, then events and intervals",
-                       json_array_size(json_object_get(bundle, "pulls")));
-    rc = attn_bundle_apply(s, bundle, &st, &err);
+                       attn_bundle_stream_prs(bundle));
+    rc = attn_bundle_stream_apply(s, bundle, &st, &err);
     attn_progress_show(&prog, 0, "load: pinning CODEOWNERS");
     if (!rc)
-        rc = attn_pin_bundle_apply(dir, bundle, &pinned, &err);
+        rc = attn_pin_bundle_apply(dir, attn_bundle_stream_head(bundle), &pinned, &err);
     attn_progress_show(&prog, 0, "load: done in %.1f s", attn_progress_elapsed(&prog));
     attn_progress_break(&prog);
-    json_decref(bundle);
+    attn_bundle_stream_free(bundle);
     attn_store_close(s);
     attn_store_lock_release(lock);
     if (rc) {

@@ -10,7 +10,11 @@
 #include "eval/metrics.h"
 #include "llm/prompt.h"
 #include "eval/pack.h"
+#include "exp/compare_internal.h"
+#include "util/alloc.h"
 #include "util/fs.h"
+#include "util/hashmap.h"
+#include "util/prng.h"
 #include "util/json.h"
 
 #include <math.h>
@@ -51,8 +55,7 @@ int attn_compare_add_pair(attn_compare_opts *o, const char *text, attn_error *er
 typedef struct {
     const char *dir;
     json_t *manifest;
-    json_t *rows;       /* per_pr.jsonl objects in file order */
-    json_t *by_num;     /* "number" -> row */
+    cmp_rows rows;      /* per_pr.jsonl, flat (compare_scan.c) */
     const char *run_id, *primary;
     char cutoffs_hash[65];
     attn_pack *pack;    /* the run's per-PR entries */
@@ -60,17 +63,34 @@ typedef struct {
 
 static void run_free(run_t *r)
 {
+    cmp_rows_free(&r->rows);
+    free(r->rows.names);
     json_decref(r->manifest);
-    json_decref(r->rows);
-    json_decref(r->by_num);
     attn_pack_close(r->pack);
+}
+
+/* attn_json_load_file (same flags, same message) from one read: jansson's
+ * file loader takes a getc per byte of a 400 KB manifest. */
+static int load_manifest(const char *path, run_t *r, attn_error *err)
+{
+    attn_buf text = ATTN_BUF_INIT;
+    json_error_t je;
+    int rc;
+    if ((rc = attn_fs_read_file(path, &text, err)))
+        return rc;
+    r->manifest = json_loadb(text.ptr ? text.ptr : "", text.len, JSON_REJECT_DUPLICATES, &je);
+    attn_buf_free(&text);
+    if (!r->manifest)
+        return attn_error_set(err, ATTN_EINVAL, "%s:%d:%d: %s", path, je.line, je.column,
+                              je.text);
+    return 0;
 }
 
 static int run_load(const char *dir, run_t *r, attn_error *err)
 {
     char path[4400];
-    attn_buf text = ATTN_BUF_INIT;
-    const json_t *cohort;
+    const json_t *cohort, *x;
+    size_t i;
     int rc;
 
     memset(r, 0, sizeof(*r));
@@ -81,8 +101,7 @@ static int run_load(const char *dir, run_t *r, attn_error *err)
                               "%s is not an evaluation run directory (no manifest.json); "
                               "list runs under the repository's eval/ directory",
                               dir);
-    if ((rc = attn_pack_open(dir, &r->pack, err)) ||
-        (rc = attn_json_load_file(path, &r->manifest, err)))
+    if ((rc = attn_pack_open(dir, &r->pack, err)) || (rc = load_manifest(path, r, err)))
         return rc;
     r->run_id = attn_json_str(r->manifest, "run_id");
     r->primary = attn_json_str(json_object_get(r->manifest, "truth"), "primary");
@@ -103,24 +122,13 @@ static int run_load(const char *dir, run_t *r, attn_error *err)
         return attn_error_set(err, ATTN_ENOTFOUND,
                               "%s has no per_pr.jsonl (an artifacts-only run cannot be compared)",
                               dir);
-    if ((rc = attn_fs_read_file(path, &text, err)))
-        return rc;
-    r->rows = json_array();
-    r->by_num = json_object();
-    for (char *line = text.ptr, *nl; line && *line; line = nl ? nl + 1 : NULL) {
-        json_t *row;
-        char key[32];
-        nl = strchr(line, '\n');
-        if (nl == line)
-            continue;
-        if ((rc = attn_json_parse(line, nl ? (size_t)(nl - line) : strlen(line), path, &row, err)))
-            break;
-        snprintf(key, sizeof(key), "%lld", (long long)attn_json_i64(row, "pr_number", -1));
-        json_object_set(r->by_num, key, row);
-        json_array_append_new(r->rows, row);
-    }
-    attn_buf_free(&text);
-    return rc;
+    /* Only the manifest's routers are ever paired, so only their values are kept. */
+    r->rows.names = attn_xcalloc(json_array_size(json_object_get(r->manifest, "routers")) + 1,
+                                 sizeof(char *));
+    json_array_foreach(json_object_get(r->manifest, "routers"), i, x)
+        if (attn_json_str(x, "name"))
+            r->rows.names[r->rows.n_names++] = attn_json_str(x, "name");
+    return cmp_rows_load(path, r->primary, &r->rows, err);
 }
 
 /* The manifest's router entry called name, or NULL. */
@@ -244,19 +252,12 @@ typedef struct {
     int empty;
 } pr_val;
 
-static void pr_value(const json_t *row, const char *router, const char *primary, pr_val *v)
+/* Router `router` of row i of a run (a router the row lacks: no match, empty). */
+static void pr_value(const run_t *r, size_t i, const char *router, pr_val *v)
 {
-    const json_t *r = json_object_get(json_object_get(row, "routers"), router);
-    const json_t *rk = json_object_get(json_object_get(r, "rank"), primary);
-    v->rank = json_is_integer(rk) ? (int)json_integer_value(rk) : 0;
-    v->empty = json_array_size(json_object_get(r, "candidates")) == 0;
-}
-
-static int observed(const json_t *row, const char *primary)
-{
-    const char *s = attn_json_str(json_object_get(json_object_get(row, "truth"), primary),
-                                  "status");
-    return s && !strcmp(s, "observed");
+    int j = cmp_rows_router(&r->rows, router);
+    v->rank = j < 0 ? 0 : r->rows.rank[i * r->rows.n_names + (size_t)j];
+    v->empty = j < 0 ? 1 : r->rows.empty[i * r->rows.n_names + (size_t)j];
 }
 
 /* Route of PR n for router (NULL when absent or unreadable). */
@@ -302,7 +303,10 @@ typedef struct {
     const char *primary;
     const attn_compare_opts *o;
     attn_bootstrap_options boot;
-    json_t *common;     /* array of A's rows present in B (borrowed refs) */
+    /* The common PRs in A's row order: A's row ca[i], B's row cb[i] (B's
+     * last row of that number), PR number num[i]. */
+    size_t n_common, *ca, *cb;
+    int64_t *num;
     json_t *prompt_changed; /* sections whose prompt text differs between the runs, or NULL */
 } ctx_t;
 
@@ -324,36 +328,128 @@ static int is_llm_router(const run_t *r, const char *name)
     return json_object_get(json_object_get(run_router(r, name), "llm"), "prompt") != NULL;
 }
 
-static const json_t *b_row(const ctx_t *c, const json_t *a_row)
+/* Draws of attn_prng_below(n) from xoshiro256** as prng.h writes it out,
+ * inlined on a copy of the state (a call per draw was half the cost of a
+ * 10,000-PR bootstrap), with the division replaced by a multiply: q
+ * underestimates r / n by at most 2, so at most two subtractions fix
+ * r - q n. test_compare checks the intervals against attn_bootstrap_mean. */
+__extension__ typedef unsigned __int128 u128;
+
+static inline uint64_t rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static inline uint64_t below_fast(uint64_t *s, uint64_t n, uint64_t threshold, uint64_t m)
 {
-    char key[32];
-    snprintf(key, sizeof(key), "%lld", (long long)attn_json_i64(a_row, "pr_number", -1));
-    return json_object_get(c->B->by_num, key);
+    uint64_t r, q, rem, t;
+    do {
+        r = rotl64(s[1] * 5, 7) * 9;
+        t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = rotl64(s[3], 45);
+    } while (r < threshold);
+    q = (uint64_t)(((u128)r * m) >> 64);
+    rem = r - q * n;
+    while (rem >= n)
+        rem -= n;
+    return rem;
 }
 
-/* {"a", "b", "diff", "ci95"} of one metric over the selected PRs. */
-static int metric(const ctx_t *c, const double *xa, const double *xb, size_t n, json_t **out,
-                  attn_error *err)
+static int cmp_double(const void *a, const void *b)
 {
-    attn_interval iv;
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* attn_bootstrap_paired_diff of nm metrics (xa[j], xb[j]) over the same n
+ * PRs, in one pass. The draws depend only on (seed, n), so every metric sees
+ * the same resampled indices it would see in its own call, and each sum is
+ * added in the same order: the intervals are bit for bit the same, for a
+ * third of the draws. */
+int cmp_boot_multi(const attn_bootstrap_options *b, double *const *xa, double *const *xb,
+                   int nm, size_t n, attn_interval *out, attn_error *err)
+{
+    double *d[3], *means[3], sum;
+    size_t R = (size_t)(b->resamples > 0 ? b->resamples : 1), cut;
+    attn_prng prng;
+    for (int j = 0; j < nm; j++) {
+        out[j].n = n;
+        out[j].mean = out[j].lo = out[j].hi = NAN;
+    }
+    if (b->resamples < 1)
+        return attn_error_set(err, ATTN_EINVAL, "bootstrap: resamples must be at least 1, not %d",
+                              b->resamples);
+    for (int j = 0; j < nm; j++) {
+        d[j] = attn_xmalloc(attn_st_mult(n ? n : 1, sizeof(double)));
+        means[j] = attn_xmalloc(attn_st_mult(R, sizeof(double)));
+        sum = 0;
+        for (size_t i = 0; i < n; i++) {
+            d[j][i] = xb[j][i] - xa[j][i];
+            sum += d[j][i];
+        }
+        if (n)
+            out[j].mean = sum / (double)n;
+    }
+    if (n) {
+        uint64_t threshold = (0 - (uint64_t)n) % n, m = UINT64_MAX / n, st[4];
+        attn_prng_seed(&prng, b->seed);
+        memcpy(st, prng.s, sizeof(st));
+        for (size_t r = 0; r < R; r++) {
+            double s0 = 0, s1 = 0, s2 = 0;
+            if (nm == 3)
+                for (size_t i = 0; i < n; i++) {
+                    uint64_t k = below_fast(st, n, threshold, m);
+                    s0 += d[0][k];
+                    s1 += d[1][k];
+                    s2 += d[2][k];
+                }
+            else
+                for (size_t i = 0; i < n; i++) {
+                    uint64_t k = below_fast(st, n, threshold, m);
+                    s0 += d[0][k];
+                    s1 += nm > 1 ? d[1][k] : 0;
+                }
+            means[0][r] = s0 / (double)n;
+            if (nm > 1)
+                means[1][r] = s1 / (double)n;
+            if (nm > 2)
+                means[2][r] = s2 / (double)n;
+        }
+        cut = R / 40;
+        for (int j = 0; j < nm; j++) {
+            qsort(means[j], R, sizeof(double), cmp_double);
+            out[j].lo = means[j][cut];
+            out[j].hi = means[j][R - 1 - cut];
+        }
+    }
+    for (int j = 0; j < nm; j++) {
+        free(d[j]);
+        free(means[j]);
+    }
+    return 0;
+}
+
+/* {"a", "b", "diff", "ci95"} of one metric over n PRs with its interval. */
+static json_t *metric_doc(const double *xa, const double *xb, size_t n, const attn_interval *iv)
+{
     double sa = 0, sb = 0;
-    int rc;
-    if ((rc = attn_bootstrap_paired_diff(xa, xb, n, &c->boot, &iv, err)))
-        return rc;
     for (size_t i = 0; i < n; i++) {
         sa += xa[i];
         sb += xb[i];
     }
-    *out = json_pack("{s:o, s:o, s:o, s:o}", "a", num(n ? sa / n : NAN), "b",
+    return json_pack("{s:o, s:o, s:o, s:o}", "a", num(n ? sa / n : NAN), "b",
                      num(n ? sb / n : NAN), "diff", num(n ? sb / n - sa / n : NAN), "ci95",
-                     isfinite(iv.lo) ? json_pack("[o, o]", num(iv.lo), num(iv.hi)) : json_null());
-    return 0;
+                     isfinite(iv->lo) ? json_pack("[o, o]", num(iv->lo), num(iv->hi))
+                                      : json_null());
 }
 
-static int flip_item(const ctx_t *c, const json_t *ra, const json_t *rb, const char *ar,
-                     const char *br, int rank_a, int rank_b, json_t **out)
+static int flip_item(const ctx_t *c, size_t i, const char *ar, const char *br, int rank_a,
+                     int rank_b, json_t **out)
 {
-    long long n = attn_json_i64(ra, "pr_number", -1);
+    json_t *ra = cmp_rows_json(&c->A->rows, c->ca[i]), *rb = cmp_rows_json(&c->B->rows, c->cb[i]);
+    long long n = c->num[i];
     const json_t *ta = json_object_get(json_object_get(json_object_get(ra, "truth"), c->primary),
                                        "targets");
     const json_t *tb = json_object_get(json_object_get(json_object_get(rb, "truth"), c->primary),
@@ -371,36 +467,29 @@ static int flip_item(const ctx_t *c, const json_t *ra, const json_t *rb, const c
         json_object_set(it, "prompt_sections_changed", c->prompt_changed);
         json_object_set_new(it, "attribution", json_string("heuristic, not causal"));
     }
+    json_decref(ra);
+    json_decref(rb);
     *out = it;
     return 0;
 }
 
-static int pair_doc(const ctx_t *c, const char *ar, const char *br, json_t **out,
-                    attn_error *err)
+/* The slices of a pair: n and mrr, hit@1, hit@k with paired-bootstrap intervals. */
+static int pair_slices(const ctx_t *c, const pr_val *va, const pr_val *vb, const int *obs,
+                       json_t *slices, attn_error *err)
 {
-    size_t n = json_array_size(c->common), m;
-    pr_val *va = calloc(n ? n : 1, sizeof(*va)), *vb = calloc(n ? n : 1, sizeof(*vb));
-    int *obs = calloc(n ? n : 1, sizeof(*obs));
+    size_t n = c->n_common, m;
+    int k = c->o->k, nm = k != 1 ? 3 : 2;
     double *x[6];
-    json_t *slices = json_object(), *flips = json_object();
-    int rc = 0, k = c->o->k;
     char kname[32];
+    static const char *const names[3] = {"mrr", "hit_at_1", NULL};
+    int rc = 0;
 
     for (int j = 0; j < 6; j++)
-        x[j] = calloc(n ? n : 1, sizeof(double));
-    if (!va || !vb || !obs || !x[0] || !x[1] || !x[2] || !x[3] || !x[4] || !x[5]) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory comparing runs");
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const json_t *ra = json_array_get(c->common, i), *rb = b_row(c, ra);
-        pr_value(ra, ar, c->primary, &va[i]);
-        pr_value(rb, br, c->primary, &vb[i]);
-        obs[i] = observed(ra, c->primary) && observed(rb, c->primary);
-    }
+        x[j] = attn_xcalloc(n ? n : 1, sizeof(double));
     snprintf(kname, sizeof(kname), "hit_at_%d", k);
-    for (int s = 0; s < ATTN_SLICE_N; s++) {
-        json_t *sl, *mv;
+    for (int s = 0; s < ATTN_SLICE_N && !rc; s++) {
+        attn_interval iv[3];
+        json_t *sl;
         m = 0;
         for (size_t i = 0; i < n; i++) {
             int nonempty = !va[i].empty && !vb[i].empty;
@@ -416,32 +505,42 @@ static int pair_doc(const ctx_t *c, const char *ar, const char *br, json_t **out
             x[5][m] = vb[i].rank >= 1 && vb[i].rank <= k;
             m++;
         }
-        sl = json_pack("{s:I}", "n", (json_int_t)m);
-        if ((rc = metric(c, x[0], x[1], m, &mv, err)))
-            goto out_sl;
-        json_object_set_new(sl, "mrr", mv);
-        if ((rc = metric(c, x[2], x[3], m, &mv, err)))
-            goto out_sl;
-        json_object_set_new(sl, "hit_at_1", mv);
-        if (k != 1) {
-            if ((rc = metric(c, x[4], x[5], m, &mv, err)))
-                goto out_sl;
-            json_object_set_new(sl, kname, mv);
+        {
+            double *const xa[3] = {x[0], x[2], x[4]}, *const xb[3] = {x[1], x[3], x[5]};
+            if ((rc = cmp_boot_multi(&c->boot, xa, xb, nm, m, iv, err)))
+                break;
+            sl = json_pack("{s:I}", "n", (json_int_t)m);
+            for (int j = 0; j < nm; j++)
+                json_object_set_new(sl, names[j] ? names[j] : kname,
+                                    metric_doc(xa[j], xb[j], m, &iv[j]));
         }
         json_object_set_new(slices, attn_slice_name((attn_slice)s), sl);
-        continue;
-    out_sl:
-        json_decref(sl);
-        goto out;
     }
+    for (int j = 0; j < 6; j++)
+        free(x[j]);
+    return rc;
+}
+
+/* hit_to_miss / miss_to_hit of a pair at hit@1 and hit@k. */
+static json_t *pair_flips(const ctx_t *c, const pr_val *va, const pr_val *vb, const char *ar,
+                          const char *br)
+{
+    json_t *flips = json_object();
+    int k = c->o->k;
+    /* A PR that flips at hit@1 and at hit@k is the same item twice (same
+     * ranks, same routes): built once, shared. */
+    json_t **memo = attn_xcalloc(c->n_common + 1, sizeof(json_t *));
     for (int f = 0; f < 2; f++) {
         int kk = f ? k : 1;
         json_t *dirs[2] = {json_array(), json_array()};
         size_t tot[2] = {0, 0};
         char name[32];
-        if (f && k == 1)
+        if (f && k == 1) {
+            json_decref(dirs[0]);
+            json_decref(dirs[1]);
             break;
-        for (size_t i = 0; i < n; i++) {
+        }
+        for (size_t i = 0; i < c->n_common; i++) {
             int ha = va[i].rank >= 1 && va[i].rank <= kk, hb = vb[i].rank >= 1 && vb[i].rank <= kk;
             int d = ha && !hb ? 0 : !ha && hb ? 1 : -1;
             json_t *it;
@@ -450,9 +549,10 @@ static int pair_doc(const ctx_t *c, const char *ar, const char *br, json_t **out
             tot[d]++;
             if (tot[d] > (size_t)c->o->max_flips)
                 continue;
-            const json_t *ra = json_array_get(c->common, i);
-            flip_item(c, ra, b_row(c, ra), ar, br, va[i].rank, vb[i].rank, &it);
-            json_array_append_new(dirs[d], it);
+            if (!memo[i])
+                flip_item(c, i, ar, br, va[i].rank, vb[i].rank, &memo[i]);
+            it = memo[i];
+            json_array_append(dirs[d], it);
         }
         snprintf(name, sizeof(name), "hit_at_%d", kk);
         json_object_set_new(flips, name,
@@ -460,13 +560,30 @@ static int pair_doc(const ctx_t *c, const char *ar, const char *br, json_t **out
                                       (json_int_t)tot[0], "items", dirs[0], "miss_to_hit",
                                       "total", (json_int_t)tot[1], "items", dirs[1]));
     }
-    *out = json_pack("{s:s, s:s, s:O, s:O}", "a_router", ar, "b_router", br, "slices", slices,
-                     "flips", flips);
-out:
+    for (size_t i = 0; i < c->n_common; i++)
+        json_decref(memo[i]);
+    free(memo);
+    return flips;
+}
+
+static int pair_doc(const ctx_t *c, const char *ar, const char *br, json_t **out,
+                    attn_error *err)
+{
+    size_t n = c->n_common;
+    pr_val *va = attn_xcalloc(n ? n : 1, sizeof(*va)), *vb = attn_xcalloc(n ? n : 1, sizeof(*vb));
+    int *obs = attn_xcalloc(n ? n : 1, sizeof(*obs));
+    json_t *slices = json_object();
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        pr_value(c->A, c->ca[i], ar, &va[i]);
+        pr_value(c->B, c->cb[i], br, &vb[i]);
+        obs[i] = c->A->rows.rows[c->ca[i]].observed && c->B->rows.rows[c->cb[i]].observed;
+    }
+    if (!(rc = pair_slices(c, va, vb, obs, slices, err)))
+        *out = json_pack("{s:s, s:s, s:O, s:o}", "a_router", ar, "b_router", br, "slices", slices,
+                         "flips", pair_flips(c, va, vb, ar, br));
     json_decref(slices);
-    json_decref(flips);
-    for (int j = 0; j < 6; j++)
-        free(x[j]);
     free(va);
     free(vb);
     free(obs);
@@ -479,84 +596,81 @@ static void top1_scores(const ctx_t *c, const run_t *r, const char *router, doub
                         int *state)
 {
     /* state: 0 = score, 1 = empty, 2 = missing route */
-    size_t i;
-    const json_t *ra;
-    json_array_foreach(c->common, i, ra) {
-        long long n = attn_json_i64(ra, "pr_number", -1);
-        json_t *route = load_route(r, n, router);
-        const json_t *c0 = json_array_get(json_object_get(route, "candidates"), 0);
-        state[i] = !route ? 2 : !c0 ? 1 : 0;
-        scores[i] = c0 ? json_number_value(json_object_get(c0, "score")) : 0;
-        json_decref(route);
+    cmp_top1_scores(r->pack, r->dir, router, c->num, c->n_common, scores, state);
+}
+
+/* One router's histogram: counts of both runs over shared edges. */
+static json_t *histogram(const ctx_t *c, const char *name)
+{
+    size_t i, n = c->n_common;
+    int bins = c->o->bins;
+    double *sc[2] = {attn_xcalloc(n ? n : 1, sizeof(double)), attn_xcalloc(n ? n : 1, sizeof(double))};
+    int *st[2] = {attn_xcalloc(n ? n : 1, sizeof(int)), attn_xcalloc(n ? n : 1, sizeof(int))};
+    int has[2] = {run_router(c->A, name) != NULL, run_router(c->B, name) != NULL};
+    double max = 0;
+    json_t *h = json_object(), *edges = json_array();
+    for (int s = 0; s < 2; s++) {
+        if (!has[s])
+            continue;
+        top1_scores(c, s ? c->B : c->A, name, sc[s], st[s]);
+        for (i = 0; i < n; i++)
+            if (!st[s][i] && isfinite(sc[s][i]) && sc[s][i] > max)
+                max = sc[s][i];
     }
+    for (int b = 0; b <= bins; b++)
+        json_array_append_new(edges, json_real(max * b / bins));
+    for (int s = 0; s < 2; s++) {
+        json_t *counts;
+        long long cnt[1024] = {0}, empty = 0, missing = 0, scored = 0;
+        if (!has[s]) {
+            json_object_set_new(h, s ? "b" : "a", json_null());
+            continue;
+        }
+        counts = json_array();
+        for (i = 0; i < n; i++) {
+            int b;
+            if (st[s][i] == 1) {
+                empty++;
+                continue;
+            }
+            if (st[s][i] == 2) {
+                missing++;
+                continue;
+            }
+            scored++;
+            b = max > 0 && sc[s][i] > 0 ? (int)(sc[s][i] / max * bins) : 0;
+            cnt[b >= bins ? bins - 1 : b]++;
+        }
+        for (int b = 0; b < bins; b++)
+            json_array_append_new(counts, json_integer(cnt[b]));
+        json_object_set_new(h, s ? "b" : "a",
+                            json_pack("{s:I, s:I, s:I, s:o}", "n", (json_int_t)scored, "empty",
+                                      (json_int_t)empty, "missing", (json_int_t)missing,
+                                      "counts", counts));
+    }
+    json_object_set_new(h, "max", json_real(max));
+    json_object_set_new(h, "edges", edges);
+    for (int s = 0; s < 2; s++) {
+        free(sc[s]);
+        free(st[s]);
+    }
+    return h;
 }
 
 static json_t *histograms(const ctx_t *c)
 {
     json_t *out = json_object(), *names = json_object();
     const json_t *x;
-    size_t i, n = json_array_size(c->common);
+    size_t i;
     const char *name;
     json_t *dummy;
-    int bins = c->o->bins;
 
     for (int s = 0; s < 2; s++)
         json_array_foreach(json_object_get((s ? c->B : c->A)->manifest, "routers"), i, x)
             if (attn_json_str(x, "name"))
                 json_object_set_new(names, attn_json_str(x, "name"), json_true());
-    json_object_foreach(names, name, dummy) {
-        double *sc[2] = {calloc(n ? n : 1, sizeof(double)), calloc(n ? n : 1, sizeof(double))};
-        int *st[2] = {calloc(n ? n : 1, sizeof(int)), calloc(n ? n : 1, sizeof(int))};
-        int has[2] = {run_router(c->A, name) != NULL, run_router(c->B, name) != NULL};
-        double max = 0;
-        json_t *h = json_object(), *edges = json_array();
-        for (int s = 0; s < 2; s++) {
-            if (!has[s])
-                continue;
-            top1_scores(c, s ? c->B : c->A, name, sc[s], st[s]);
-            for (i = 0; i < n; i++)
-                if (!st[s][i] && isfinite(sc[s][i]) && sc[s][i] > max)
-                    max = sc[s][i];
-        }
-        for (int b = 0; b <= bins; b++)
-            json_array_append_new(edges, json_real(max * b / bins));
-        for (int s = 0; s < 2; s++) {
-            json_t *counts = json_array();
-            long long cnt[1024] = {0}, empty = 0, missing = 0, scored = 0;
-            if (!has[s]) {
-                json_decref(counts);
-                json_object_set_new(h, s ? "b" : "a", json_null());
-                continue;
-            }
-            for (i = 0; i < n; i++) {
-                int b;
-                if (st[s][i] == 1) {
-                    empty++;
-                    continue;
-                }
-                if (st[s][i] == 2) {
-                    missing++;
-                    continue;
-                }
-                scored++;
-                b = max > 0 && sc[s][i] > 0 ? (int)(sc[s][i] / max * bins) : 0;
-                cnt[b >= bins ? bins - 1 : b]++;
-            }
-            for (int b = 0; b < bins; b++)
-                json_array_append_new(counts, json_integer(cnt[b]));
-            json_object_set_new(h, s ? "b" : "a",
-                                json_pack("{s:I, s:I, s:I, s:o}", "n", (json_int_t)scored, "empty",
-                                          (json_int_t)empty, "missing", (json_int_t)missing,
-                                          "counts", counts));
-        }
-        json_object_set_new(h, "max", json_real(max));
-        json_object_set_new(h, "edges", edges);
-        json_object_set_new(out, name, h);
-        for (int s = 0; s < 2; s++) {
-            free(sc[s]);
-            free(st[s]);
-        }
-    }
+    json_object_foreach(names, name, dummy)
+        json_object_set_new(out, name, histogram(c, name));
     json_decref(names);
     return out;
 }
@@ -569,7 +683,7 @@ static json_t *run_ident(const run_t *r)
     return json_pack("{s:s, s:O?, s:O?, s:s, s:s, s:I}", "run_id", r->run_id, "inputs_hash",
                      json_object_get(r->manifest, "inputs_hash"), "cohort_hash",
                      json_object_get(cohort, "hash"), "pr_cutoffs_hash", r->cutoffs_hash,
-                     "primary_policy", r->primary, "n", (json_int_t)json_array_size(r->rows));
+                     "primary_policy", r->primary, "n", (json_int_t)r->rows.n_rows);
 }
 
 static const char *short_val(const json_t *v, char *buf, size_t cap)
@@ -581,80 +695,176 @@ static const char *short_val(const json_t *v, char *buf, size_t cap)
     return buf;
 }
 
+/* Cohort, cutoffs and primary policy: each difference goes to warnings and
+ * to why (empty when the runs are comparable). */
+static void check_compat(const run_t *A, const run_t *B, attn_buf *why, json_t *warnings)
+{
+    const json_t *ca = json_object_get(json_object_get(A->manifest, "cohort"), "hash");
+    const json_t *cb = json_object_get(json_object_get(B->manifest, "cohort"), "hash");
+    if (!json_equal((json_t *)(ca ? ca : json_null()), (json_t *)(cb ? cb : json_null()))) {
+        char s1[24], s2[24];
+        attn_buf_printf(why, "%scohort hash differs (%s vs %s)", why->len ? "; " : "",
+                        short_val(ca, s1, sizeof(s1)), short_val(cb, s2, sizeof(s2)));
+        json_array_append_new(warnings, json_sprintf("cohort hash differs (%s vs %s)",
+                                                     short_val(ca, s1, sizeof(s1)),
+                                                     short_val(cb, s2, sizeof(s2))));
+    }
+    if (strcmp(A->cutoffs_hash, B->cutoffs_hash)) {
+        attn_buf_printf(why, "%spr_cutoffs differ (hash %.16s vs %.16s)", why->len ? "; " : "",
+                        A->cutoffs_hash, B->cutoffs_hash);
+        json_array_append_new(warnings, json_sprintf("pr_cutoffs differ (hash %.16s vs %.16s)",
+                                                     A->cutoffs_hash, B->cutoffs_hash));
+    }
+    if (strcmp(A->primary, B->primary)) {
+        attn_buf_printf(why, "%sprimary truth policy differs (%s vs %s)", why->len ? "; " : "",
+                        A->primary, B->primary);
+        json_array_append_new(warnings, json_sprintf("primary truth policy differs (%s vs %s)",
+                                                     A->primary, B->primary));
+    }
+}
+
+/* The prompt diff panel (NULL when neither run has a prompt bundle); sets
+ * c->prompt_changed when both have one. */
+static json_t *prompt_panel(ctx_t *c)
+{
+    const json_t *pa = run_prompt(c->A), *pb = run_prompt(c->B), *p;
+    json_t *diff, *side;
+    if (pa && pb) {
+        if ((diff = attn_prompt_diff_snapshots(pa, pb))) {
+            c->prompt_changed = json_incref(json_object_get(diff, "changed_sections"));
+            json_object_set_new(diff, "attribution",
+                                json_string("per-PR flips of LLM routers list the changed "
+                                            "sections: heuristic attribution, not causality"));
+        }
+        return diff;
+    }
+    if (!pa && !pb)
+        return NULL;
+    p = pa ? pa : pb;
+    side = json_pack("{s:s?, s:s?, s:s?}", "name", attn_json_str(p, "name"), "version",
+                     attn_json_str(p, "version"), "prompt_hash", attn_json_str(p, "prompt_hash"));
+    diff = json_pack("{s:o, s:o, s:b, s:[], s:{}, s:s}", "a", pa ? json_incref(side) : json_null(),
+                     "b", pb ? json_incref(side) : json_null(), "same", 0, "changed_sections",
+                     "sections", "note", "only one run has a prompt bundle");
+    json_decref(side);
+    return diff;
+}
+
+/* The common PRs (A's rows whose number B has, B's last row of it) and the
+ * warnings about PR sets and top_k. */
+static void build_common(ctx_t *c, const attn_compare_opts *o, json_t *warnings)
+{
+    const cmp_rows *ra = &c->A->rows, *rb = &c->B->rows;
+    attn_map64 bidx = ATTN_MAP64_INIT;
+    int64_t ta = attn_json_i64(c->A->manifest, "top_k", 0);
+    int64_t tb = attn_json_i64(c->B->manifest, "top_k", 0);
+    for (size_t i = 0; i < rb->n_rows; i++) /* a later row of a number wins, as before */
+        attn_map64_put(&bidx, (uint64_t)rb->rows[i].number, (uint32_t)i);
+    c->ca = attn_xcalloc(ra->n_rows + 1, sizeof(size_t));
+    c->cb = attn_xcalloc(ra->n_rows + 1, sizeof(size_t));
+    c->num = attn_xcalloc(ra->n_rows + 1, sizeof(int64_t));
+    for (size_t i = 0; i < ra->n_rows; i++) {
+        uint32_t j = attn_map64_get(&bidx, (uint64_t)ra->rows[i].number);
+        if (j == ATTN_MAP64_NONE)
+            continue;
+        c->ca[c->n_common] = i;
+        c->cb[c->n_common] = j;
+        c->num[c->n_common++] = ra->rows[i].number;
+    }
+    attn_map64_free(&bidx);
+    if (c->n_common != ra->n_rows || c->n_common != rb->n_rows)
+        json_array_append_new(warnings,
+                              json_sprintf("PR sets differ: %zu common, %zu only in A, %zu only in B",
+                                           c->n_common, ra->n_rows - c->n_common,
+                                           rb->n_rows - c->n_common));
+    if ((ta && ta < o->k) || (tb && tb < o->k))
+        json_array_append_new(warnings, json_sprintf("hit@%d counts only the top %lld "
+                                                     "candidates a run kept",
+                                                     o->k, (long long)(ta < tb ? ta : tb)));
+}
+
+/* Pairs: shared routers, explicit pairs, else the cross product; each pair
+ * once, in that order, into pairs. */
+static int build_pairs(const ctx_t *c, const attn_compare_opts *o, json_t *pairs,
+                       attn_error *err)
+{
+    attn_compare_pair_ref list[ATTN_COMPARE_MAX_PAIRS * 4];
+    size_t np = 0, i, cap = sizeof(list) / sizeof(list[0]);
+    const json_t *x, *y;
+    json_t *seen = json_object();
+    char buf[256];
+    int rc = 0, shared;
+    json_array_foreach(json_object_get(c->A->manifest, "routers"), i, x) {
+        const char *nm = attn_json_str(x, "name");
+        if (nm && run_router(c->B, nm) && np < cap)
+            list[np++] = (attn_compare_pair_ref){nm, nm};
+    }
+    shared = np > 0;
+    for (size_t p = 0; p < o->n_pairs; p++) {
+        const json_t *xa = run_router(c->A, o->pairs[p].a_router);
+        const json_t *xb = run_router(c->B, o->pairs[p].b_router);
+        if (!xa || !xb) {
+            rc = attn_error_set(err, ATTN_EINVAL, "--pair %s:%s: run %s has no router '%s'",
+                                o->pairs[p].a_router, o->pairs[p].b_router,
+                                xa ? c->B->run_id : c->A->run_id,
+                                xa ? o->pairs[p].b_router : o->pairs[p].a_router);
+            goto out;
+        }
+        if (np < cap)
+            list[np++] = (attn_compare_pair_ref){attn_json_str(xa, "name"),
+                                                 attn_json_str(xb, "name")};
+    }
+    if (!shared && !o->n_pairs) {
+        size_t j;
+        json_array_foreach(json_object_get(c->A->manifest, "routers"), i, x)
+            json_array_foreach(json_object_get(c->B->manifest, "routers"), j, y)
+                if (attn_json_str(x, "name") && attn_json_str(y, "name") && np < cap)
+                    list[np++] = (attn_compare_pair_ref){attn_json_str(x, "name"),
+                                                         attn_json_str(y, "name")};
+    }
+    for (size_t p = 0; p < np; p++) {
+        json_t *pd = NULL;
+        snprintf(buf, sizeof(buf), "%s:%s", list[p].a_router, list[p].b_router);
+        if (json_object_get(seen, buf))
+            continue;
+        json_object_set_new(seen, buf, json_true());
+        if ((rc = pair_doc(c, list[p].a_router, list[p].b_router, &pd, err)))
+            goto out;
+        json_array_append_new(pairs, pd);
+    }
+out:
+    json_decref(seen);
+    return rc;
+}
+
 int attn_compare_runs(const char *dir_a, const char *dir_b, const attn_compare_opts *o,
                       json_t **out, attn_error *err)
 {
     run_t A, B;
     ctx_t c;
-    json_t *warnings = json_array(), *pairs = json_array(), *seen = json_object(), *doc = NULL,
-           *prompt_diff = NULL;
-    const json_t *x, *ra;
-    const json_t *ca, *cb;
+    json_t *warnings = json_array(), *pairs = json_array(), *doc = NULL, *prompt_diff = NULL;
     attn_buf why = ATTN_BUF_INIT;
-    size_t i;
     int rc;
 
     *out = NULL;
     memset(&c, 0, sizeof(c));
+    memset(&B, 0, sizeof(B));
     if ((rc = run_load(dir_a, &A, err)) || (rc = run_load(dir_b, &B, err)))
         goto out;
     if (o->k < 1 || o->bins < 1 || o->bins > 1000 || o->max_flips < 0) {
         rc = attn_error_set(err, ATTN_EINVAL, "compare: k >= 1, 1 <= bins <= 1000, max_flips >= 0");
         goto out;
     }
-
-    /* Compatibility. */
-    ca = json_object_get(json_object_get(A.manifest, "cohort"), "hash");
-    cb = json_object_get(json_object_get(B.manifest, "cohort"), "hash");
-    if (!json_equal((json_t *)(ca ? ca : json_null()), (json_t *)(cb ? cb : json_null()))) {
-        char s1[24], s2[24];
-        attn_buf_printf(&why, "%scohort hash differs (%s vs %s)", why.len ? "; " : "",
-                        short_val(ca, s1, sizeof(s1)), short_val(cb, s2, sizeof(s2)));
-        json_array_append_new(warnings, json_sprintf("cohort hash differs (%s vs %s)",
-                                                     short_val(ca, s1, sizeof(s1)),
-                                                     short_val(cb, s2, sizeof(s2))));
-    }
-    if (strcmp(A.cutoffs_hash, B.cutoffs_hash)) {
-        attn_buf_printf(&why, "%spr_cutoffs differ (hash %.16s vs %.16s)", why.len ? "; " : "",
-                        A.cutoffs_hash, B.cutoffs_hash);
-        json_array_append_new(warnings, json_sprintf("pr_cutoffs differ (hash %.16s vs %.16s)",
-                                                     A.cutoffs_hash, B.cutoffs_hash));
-    }
-    if (strcmp(A.primary, B.primary)) {
-        attn_buf_printf(&why, "%sprimary truth policy differs (%s vs %s)", why.len ? "; " : "",
-                        A.primary, B.primary);
-        json_array_append_new(warnings, json_sprintf("primary truth policy differs (%s vs %s)",
-                                                     A.primary, B.primary));
-    }
+    check_compat(&A, &B, &why, warnings);
     if (why.len && !o->force) {
         rc = attn_error_set(err, ATTN_ECONFLICT,
                             "runs %s and %s are not comparable: %s; pass --force to compare anyway",
                             A.run_id, B.run_id, why.ptr);
         goto out;
     }
-
     c.A = &A;
     c.B = &B;
-    if (run_prompt(&A) && run_prompt(&B)) {
-        prompt_diff = attn_prompt_diff_snapshots(run_prompt(&A), run_prompt(&B));
-        if (prompt_diff) {
-            c.prompt_changed = json_incref(json_object_get(prompt_diff, "changed_sections"));
-            json_object_set_new(prompt_diff, "attribution",
-                                json_string("per-PR flips of LLM routers list the changed "
-                                            "sections: heuristic attribution, not causality"));
-        }
-    } else if (run_prompt(&A) || run_prompt(&B)) {
-        const json_t *p = run_prompt(&A) ? run_prompt(&A) : run_prompt(&B);
-        json_t *side = json_pack("{s:s?, s:s?, s:s?}", "name", attn_json_str(p, "name"), "version",
-                                 attn_json_str(p, "version"), "prompt_hash",
-                                 attn_json_str(p, "prompt_hash"));
-        prompt_diff = json_pack("{s:o, s:o, s:b, s:[], s:{}, s:s}", "a",
-                                run_prompt(&A) ? json_incref(side) : json_null(), "b",
-                                run_prompt(&B) ? json_incref(side) : json_null(), "same", 0,
-                                "changed_sections", "sections", "note",
-                                "only one run has a prompt bundle");
-        json_decref(side);
-    }
+    prompt_diff = prompt_panel(&c);
     c.primary = A.primary;
     c.o = o;
     attn_bootstrap_options_init(&c.boot);
@@ -664,71 +874,9 @@ int attn_compare_runs(const char *dir_a, const char *dir_b, const attn_compare_o
         c.boot.resamples = rs > 0 && rs <= 1000000 ? (int)rs : 1000;
         c.boot.seed = (uint64_t)attn_json_i64(bo, "seed", 42);
     }
-    c.common = json_array();
-    json_array_foreach(A.rows, i, ra)
-        if (b_row(&c, ra))
-            json_array_append(c.common, (json_t *)ra);
-    if (json_array_size(c.common) != json_array_size(A.rows) ||
-        json_array_size(c.common) != json_array_size(B.rows))
-        json_array_append_new(warnings,
-                              json_sprintf("PR sets differ: %zu common, %zu only in A, %zu only in B",
-                                           json_array_size(c.common),
-                                           json_array_size(A.rows) - json_array_size(c.common),
-                                           json_array_size(B.rows) - json_array_size(c.common)));
-    {
-        int64_t ta = attn_json_i64(A.manifest, "top_k", 0), tb = attn_json_i64(B.manifest, "top_k", 0);
-        if ((ta && ta < o->k) || (tb && tb < o->k))
-            json_array_append_new(warnings, json_sprintf("hit@%d counts only the top %lld "
-                                                         "candidates a run kept",
-                                                         o->k, (long long)(ta < tb ? ta : tb)));
-    }
-
-    /* Pairs: shared routers, explicit pairs, else the cross product. */
-    {
-        attn_compare_pair_ref list[ATTN_COMPARE_MAX_PAIRS * 4];
-        size_t np = 0;
-        char buf[256];
-        json_array_foreach(json_object_get(A.manifest, "routers"), i, x) {
-            const char *nm = attn_json_str(x, "name");
-            if (nm && run_router(&B, nm) && np < sizeof(list) / sizeof(list[0]))
-                list[np++] = (attn_compare_pair_ref){nm, nm};
-        }
-        int shared = np > 0;
-        for (size_t p = 0; p < o->n_pairs; p++) {
-            const json_t *xa = run_router(&A, o->pairs[p].a_router);
-            const json_t *xb = run_router(&B, o->pairs[p].b_router);
-            if (!xa || !xb) {
-                rc = attn_error_set(err, ATTN_EINVAL, "--pair %s:%s: run %s has no router '%s'",
-                                    o->pairs[p].a_router, o->pairs[p].b_router,
-                                    xa ? B.run_id : A.run_id,
-                                    xa ? o->pairs[p].b_router : o->pairs[p].a_router);
-                goto out;
-            }
-            if (np < sizeof(list) / sizeof(list[0]))
-                list[np++] = (attn_compare_pair_ref){attn_json_str(xa, "name"),
-                                                     attn_json_str(xb, "name")};
-        }
-        if (!shared && !o->n_pairs) {
-            const json_t *y;
-            size_t j;
-            json_array_foreach(json_object_get(A.manifest, "routers"), i, x)
-                json_array_foreach(json_object_get(B.manifest, "routers"), j, y)
-                    if (attn_json_str(x, "name") && attn_json_str(y, "name") &&
-                        np < sizeof(list) / sizeof(list[0]))
-                        list[np++] = (attn_compare_pair_ref){attn_json_str(x, "name"),
-                                                         attn_json_str(y, "name")};
-        }
-        for (size_t p = 0; p < np; p++) {
-            json_t *pd = NULL;
-            snprintf(buf, sizeof(buf), "%s:%s", list[p].a_router, list[p].b_router);
-            if (json_object_get(seen, buf))
-                continue;
-            json_object_set_new(seen, buf, json_true());
-            if ((rc = pair_doc(&c, list[p].a_router, list[p].b_router, &pd, err)))
-                goto out;
-            json_array_append_new(pairs, pd);
-        }
-    }
+    build_common(&c, o, warnings);
+    if ((rc = build_pairs(&c, o, pairs, err)))
+        goto out;
 
     doc = json_pack("{s:s, s:s, s:o, s:o, s:b, s:b, s:O, s:o, s:s, s:I, s:{s:i, s:I}, s:I, s:I, "
                     "s:I, s:O, s:o}",
@@ -736,11 +884,10 @@ int attn_compare_runs(const char *dir_a, const char *dir_b, const attn_compare_o
                     run_ident(&B), "compatible", !why.len, "forced", o->force && why.len,
                     "warnings", warnings, "config_diff", config_diff(&A, &B), "primary_policy",
                     A.primary, "k", (json_int_t)o->k, "bootstrap", "resamples", c.boot.resamples,
-                    "seed", (json_int_t)c.boot.seed, "n_common",
-                    (json_int_t)json_array_size(c.common), "only_in_a",
-                    (json_int_t)(json_array_size(A.rows) - json_array_size(c.common)), "only_in_b",
-                    (json_int_t)(json_array_size(B.rows) - json_array_size(c.common)), "pairs",
-                    pairs, "histograms", histograms(&c));
+                    "seed", (json_int_t)c.boot.seed, "n_common", (json_int_t)c.n_common,
+                    "only_in_a", (json_int_t)(A.rows.n_rows - c.n_common), "only_in_b",
+                    (json_int_t)(B.rows.n_rows - c.n_common), "pairs", pairs, "histograms",
+                    histograms(&c));
     if (!doc)
         rc = attn_error_set(err, ATTN_ENOMEM, "out of memory building the comparison");
     else if (prompt_diff)
@@ -752,8 +899,9 @@ out:
     attn_buf_free(&why);
     json_decref(warnings);
     json_decref(pairs);
-    json_decref(seen);
-    json_decref(c.common);
+    free(c.ca);
+    free(c.cb);
+    free(c.num);
     run_free(&A);
     run_free(&B);
     return rc;

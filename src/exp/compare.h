@@ -5,6 +5,12 @@
  * Owns: reading two committed run directories (manifest.json, per_pr.jsonl,
  * the per-PR routes/<router> entries, eval/pack.h), deciding whether they are comparable, and
  * building the comparison document; writing compare.json / compare.md.
+ * Speed (compare_scan.c): per_pr.jsonl rows and the routes' top-1 scores are
+ * skimmed into flat arrays (jansson only for text the skimmer does not
+ * know, so values and errors stay jansson's), a packed run's routes are read
+ * in one scan of its documented pack file, and a slice's three metrics share
+ * one pass of bootstrap draws: two 10,000-PR runs compare in about a tenth
+ * of the time of a jansson tree of everything, with the same bytes out.
  * Must never: modify a run directory, read the wall clock, or compare runs
  * whose cohort, cutoffs or primary truth policy differ without being told to
  * (force), because their deltas would mix PR sets or labels.
@@ -48,6 +54,7 @@
 #define ATTN_EXP_COMPARE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 #include "util/buf.h"
 #include "util/error.h"
@@ -88,5 +95,12 @@ int attn_compare_markdown(const json_t *cmp, attn_buf *out, attn_error *err);
 /* Write out_dir/compare.json (pretty canonical) and out_dir/compare.md,
  * each atomically; out_dir is created. */
 int attn_compare_write(const char *out_dir, const json_t *cmp, attn_error *err);
+
+/* The PR numbers and the ranks of router under primary (0 = no match) of
+ * the rows of RUN_DIR/per_pr.jsonl, in file order, read the way
+ * attn_compare_runs reads them (the compare page's per-PR delta table).
+ * *nums and *ranks are malloc'd (the caller frees them). */
+int attn_compare_pr_ranks(const char *run_dir, const char *router, const char *primary,
+                          int64_t **nums, int **ranks, size_t *n, attn_error *err);
 
 #endif

@@ -16,7 +16,7 @@
  * it cannot keep faithfully (a number <= 0, a duplicate id, a non-string
  * title): those are refused, naming the entry.
  */
-#include "ingest/bundle.h"
+#include "ingest/bundle_internal.h"
 #include "ingest/normalize_internal.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -61,11 +61,7 @@ int attn_bundle_read(const char *path, const char *repo, json_t **out, attn_erro
 
 /* ---- grouping by number ------------------------------------------------------ */
 
-typedef struct {
-    int64_t number;
-    const json_t *pr, *issue, *reviews, *files;
-    json_t *events, *review_comments, *issue_comments;   /* owned arrays */
-} group;
+typedef attn_bundle_group group;
 
 typedef struct {
     group *g;
@@ -122,6 +118,12 @@ static int map_of(const json_t *bundle, const char *key, const json_t **out, att
     return 0;
 }
 
+int64_t attn_bundle_event_number(const json_t *ev)
+{
+    int64_t n = attn_json_i64(json_object_get(ev, "issue"), "number", ATTN_NULL_I64);
+    return n != ATTN_NULL_I64 ? n : attn_norm_url_number(attn_json_str(ev, "issue_url"));
+}
+
 static int append(json_t **arr, json_t *v)
 {
     if (!*arr && !(*arr = json_array()))
@@ -134,8 +136,8 @@ static int append(json_t **arr, json_t *v)
  * the normalizer's error, naming the PR).
  * Anything else is refused by name before the store is touched, never
  * merged, dropped or stored as NULL. */
-static int check_item(const json_t *v, const char *list, size_t i, int64_t *number,
-                      attn_error *err)
+int attn_bundle_check_item(const json_t *v, const char *list, size_t i, int64_t *number,
+                           attn_error *err)
 {
     const json_t *n = json_object_get(v, "number"), *t = json_object_get(v, "title");
     if (!json_is_object(v))
@@ -224,14 +226,14 @@ static int build_groups(const json_t *bundle, groups *gs, attn_error *err)
     /* One group per number, from pulls and issues. */
     json_array_foreach(pulls, i, v) {
         int64_t n;
-        if ((rc = check_item(v, "pulls", i, &n, err)))
+        if ((rc = attn_bundle_check_item(v, "pulls", i, &n, err)))
             return rc;
         gs->g[gs->n].number = n;
         gs->g[gs->n++].pr = v;
     }
     json_array_foreach(issues, i, v) {
         int64_t n;
-        if ((rc = check_item(v, "issues", i, &n, err)))
+        if ((rc = attn_bundle_check_item(v, "issues", i, &n, err)))
             return rc;
         gs->g[gs->n].number = n;
         gs->g[gs->n++].issue = v;
@@ -259,12 +261,8 @@ static int build_groups(const json_t *bundle, groups *gs, attn_error *err)
     gs->n = w;
 
     json_array_foreach(events, i, v) {
-        const json_t *iss = json_object_get(v, "issue");
-        int64_t n = attn_json_i64(iss, "number", ATTN_NULL_I64);
-        group *g;
-        if (n == ATTN_NULL_I64)
-            n = attn_norm_url_number(attn_json_str(v, "issue_url"));
-        if ((g = find_group(gs, n)) && append(&g->events, (json_t *)v))
+        group *g = find_group(gs, attn_bundle_event_number(v));
+        if (g && append(&g->events, (json_t *)v))
             return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     }
     json_array_foreach(rc_list, i, v) {
@@ -299,11 +297,7 @@ static int count_unplaced(attn_norm_ctx *ctx, const json_t *bundle, groups *gs,
     size_t i;
     int rc;
     json_array_foreach(json_object_get(bundle, "issue_events"), i, v) {
-        const json_t *iss = json_object_get(v, "issue");
-        int64_t n = attn_json_i64(iss, "number", ATTN_NULL_I64);
-        if (n == ATTN_NULL_I64)
-            n = attn_norm_url_number(attn_json_str(v, "issue_url"));
-        if (!find_group(gs, n) && (rc = attn_normalize_issue_event(ctx, v, err)))
+        if (!find_group(gs, attn_bundle_event_number(v)) && (rc = attn_normalize_issue_event(ctx, v, err)))
             return rc;
     }
     json_array_foreach(json_object_get(bundle, "issue_comments"), i, v) {
@@ -352,7 +346,7 @@ static int apply_catalogue(attn_norm_ctx *ctx, const json_t *bundle, attn_error 
     return 0;
 }
 
-static int apply_group(attn_norm_ctx *ctx, const group *g, attn_error *err)
+int attn_bundle_apply_group(attn_norm_ctx *ctx, const group *g, attn_error *err)
 {
     const json_t *v;
     size_t i;
@@ -379,7 +373,7 @@ static int apply_group(attn_norm_ctx *ctx, const group *g, attn_error *err)
 
 /* When team memberships were seen: the bundle's own stamp, else the repo's
  * last update (never the wall clock, so two loads give the same rows). */
-static int64_t bundle_observed_at(const json_t *bundle)
+int64_t attn_bundle_observed_at(const json_t *bundle)
 {
     static const char *const keys[] = {"fetched_at", "generated_at"};
     const json_t *repo = json_object_get(bundle, "repo");
@@ -414,11 +408,49 @@ int attn_bundle_apply_part(attn_norm_ctx *ctx, const json_t *part, attn_error *e
         return rc;
     }
     for (size_t i = 0; i < gs.n && !rc; i++)
-        rc = apply_group(ctx, &gs.g[i], err);
+        rc = attn_bundle_apply_group(ctx, &gs.g[i], err);
     if (!rc)
         rc = count_unplaced(ctx, part, &gs, err);
     groups_free(&gs);
     return rc;
+}
+
+int attn_bundle_load_tx(attn_store *s, attn_norm_ctx *ctx, attn_bundle_body body, void *arg,
+                        attn_bundle_stats *stats, attn_error *err)
+{
+    int bulk = 0, rc;
+    /* One transaction, intervals included: a bundle that fails anywhere
+     * leaves the store exactly as it was (SPEC §13; issue 18 defect 8). */
+    if ((rc = attn_store_begin(s, err)))
+        return rc;
+    if (!(rc = attn_store_bulk_begin(s, &bulk, err))) {
+        ctx->first_load = bulk;
+        if (!(rc = body(ctx, arg, err)) && !(bulk && (rc = attn_store_bulk_end(s, err))) &&
+            !(rc = attn_store_rebuild_intervals(s, ctx->repo_id, NULL, &stats->rebuild, err)))
+            rc = attn_store_commit(s, err);
+    }
+    if (rc) {
+        attn_store_rollback(s);
+        memset(&stats->rebuild, 0, sizeof(stats->rebuild));
+    }
+    return rc;
+}
+
+typedef struct {
+    const json_t *bundle;
+    groups *gs;
+} tree_load;
+
+static int tree_body(attn_norm_ctx *ctx, void *arg, attn_error *err)
+{
+    tree_load *t = arg;
+    int rc;
+    if ((rc = apply_catalogue(ctx, t->bundle, err)))
+        return rc;
+    for (size_t i = 0; i < t->gs->n; i++)
+        if ((rc = attn_bundle_apply_group(ctx, &t->gs->g[i], err)))
+            return rc;
+    return count_unplaced(ctx, t->bundle, t->gs, err);
 }
 
 int attn_bundle_apply(attn_store *s, const json_t *bundle, attn_bundle_stats *stats,
@@ -426,9 +458,9 @@ int attn_bundle_apply(attn_store *s, const json_t *bundle, attn_bundle_stats *st
 {
     attn_norm_ctx ctx;
     groups gs;
+    tree_load t = {bundle, &gs};
     int64_t repo_id;
-    size_t i;
-    int in_tx = 0, bulk = 0, rc;
+    int rc;
 
     memset(stats, 0, sizeof(*stats));
     if ((rc = attn_bundle_check(bundle, "bundle", NULL, err)))
@@ -440,34 +472,9 @@ int attn_bundle_apply(attn_store *s, const json_t *bundle, attn_bundle_stats *st
         groups_free(&gs);
         return rc;
     }
-    if ((rc = attn_norm_ctx_init(&ctx, s, repo_id, err))) {
-        groups_free(&gs);
-        return rc;
-    }
-    ctx.observed_at = bundle_observed_at(bundle);
-
-    /* One transaction, intervals included: a bundle that fails anywhere
-     * leaves the store exactly as it was (SPEC §13; issue 18 defect 8). */
-    if ((rc = attn_store_begin(s, err)))
-        goto out;
-    in_tx = 1;
-    if ((rc = attn_store_bulk_begin(s, &bulk, err)) || (rc = apply_catalogue(&ctx, bundle, err)))
-        goto out;
-    for (i = 0; i < gs.n; i++)
-        if ((rc = apply_group(&ctx, &gs.g[i], err)))
-            goto out;
-    if ((rc = count_unplaced(&ctx, bundle, &gs, err)) ||
-        (bulk && (rc = attn_store_bulk_end(s, err))) ||
-        (rc = attn_store_rebuild_intervals(s, repo_id, NULL, &stats->rebuild, err)) ||
-        (rc = attn_store_commit(s, err)))
-        goto out;
-    in_tx = 0;
-
-out:
-    if (rc && in_tx) {
-        attn_store_rollback(s);
-        memset(&stats->rebuild, 0, sizeof(stats->rebuild));
-    }
+    attn_norm_ctx_init(&ctx, s, repo_id, err);
+    ctx.observed_at = attn_bundle_observed_at(bundle);
+    rc = attn_bundle_load_tx(s, &ctx, tree_body, &t, stats, err);
     stats->repo_id = repo_id;
     stats->norm = ctx.stats;
     attn_norm_ctx_free(&ctx);

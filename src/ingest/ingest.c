@@ -469,47 +469,197 @@ static int pr_moved(fetcher *f, const json_t *pr, int64_t updated)
     return moved;
 }
 
+/* Where a walk stands: the page to fetch next and what the walk has seen so
+ * far, saved as the watermark's cursor between pages (and runs). */
+typedef struct {
+    char next[2048], etag[256], lm[64];
+    int64_t page, hw, last;
+    int gap;
+} walk_pos;
+
+/* Resume from a saved cursor, else start at the walk's first page. */
+static void walk_resume(fetcher *f, const walk *w, const watermark *wm, walk_pos *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->page = 1;
+    p->hw = ATTN_NULL_I64;
+    p->last = -1;
+    snprintf(p->next, sizeof(p->next), "%s", w->url);
+    if (wm->cursor) {
+        json_t *c = json_loads(wm->cursor, 0, NULL);
+        if (c && attn_json_str(c, "next")) {
+            url_rel(f, attn_json_str(c, "next"), p->next, sizeof(p->next));
+            p->page = attn_json_i64(c, "page", 1);
+            p->hw = attn_json_i64(c, "hw", ATTN_NULL_I64);
+            p->gap = (int)attn_json_i64(c, "gap", 0);
+            p->last = attn_json_i64(c, "last", -1);
+            snprintf(p->etag, sizeof(p->etag), "%s",
+                     attn_json_str(c, "etag") ? attn_json_str(c, "etag") : "");
+            snprintf(p->lm, sizeof(p->lm), "%s",
+                     attn_json_str(c, "lm") ? attn_json_str(c, "lm") : "");
+        }
+        json_decref(c);
+    }
+}
+
+/* 304 on the first page: unchanged since the last complete walk, so nothing
+ * to store; the list is complete. */
+static int walk_unchanged(fetcher *f, const walk *w, attn_error *err)
+{
+    int rc;
+    if ((rc = attn_store_begin(f->s, err)))
+        return rc;
+    if ((rc = exec_q(f, err, Q_WM_CURSOR, "itt", f->repo_id, w->stage, (char *)NULL)) ||
+        (rc = gaps_resolve_list(f, w->stage, err)) || (rc = cp_set(f, w->stage, 1, NULL, err)) ||
+        (rc = attn_store_commit(f->s, err)))
+        attn_store_rollback(f->s);
+    return rc;
+}
+
+/* Archive one page's items (inside the page's transaction); *stop when the
+ * walk has gone past what it needs. */
+static int walk_store_items(fetcher *f, const walk *w, const attn_gh_response *r,
+                            json_t *items, json_t *todo, walk_pos *p, int *stop,
+                            attn_error *err)
+{
+    size_t i;
+    json_t *v;
+    int rc = 0;
+    json_array_foreach(items, i, v) {
+        char sid[96];
+        int64_t t = ATTN_NULL_I64;
+        int changed = 0;
+        ingest_item_time(v, w->time_key, &t);
+        if (w->stop == STOP_WINDOW) {
+            int64_t c = ATTN_NULL_I64;
+            ingest_item_time(v, "created_at", &c);
+            if (c != ATTN_NULL_I64 && c >= f->o->end_at)
+                continue;
+            if (c != ATTN_NULL_I64 && c < f->o->from) {
+                *stop = 1;
+                break;
+            }
+        }
+        item_source_id(w->kind, v, sid, sizeof(sid));
+        if ((rc = attn_archive_put(f->ar, w->kind, sid, r->etag, wall_now(), v, &changed, err)))
+            break;
+        f->rep->objects++;
+        f->counts[w->counter]++;
+        if (changed)
+            f->rep->objects_changed++;
+        if (t != ATTN_NULL_I64 && (p->hw == ATTN_NULL_I64 || t > p->hw))
+            p->hw = t;
+        if (w->collect_prs) {
+            f->rep->prs_listed++;
+            if ((f->flow == ATTN_INGEST_WINDOW || (changed && pr_moved(f, v, t))) &&
+                todo_add(todo, attn_json_i64(v, "number", -1))) {
+                rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+                break;
+            }
+        }
+        if (w->stop == STOP_OLDER && t != ATTN_NULL_I64 && w->stop_at != ATTN_NULL_I64 &&
+            t < w->stop_at)
+            *stop = 1;
+    }
+    return rc;
+}
+
+/* After a page: save the cursor at `follow`, or, when the walk is finished,
+ * move the high-water mark and keep the validators (unless a page was lost,
+ * in which case the next run must ask again). */
+static int walk_save(fetcher *f, const walk *w, const walk_pos *p, const char *follow,
+                     int finished, attn_error *err)
+{
+    char hwlm[64] = "";
+    int rc;
+    if (!finished) {
+        char rel[2048];
+        url_rel(f, follow, rel, sizeof(rel));
+        json_t *c = cursor_json(rel, p->page + 1, p->hw, p->etag, p->lm, p->gap, p->last);
+        char *text = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
+        rc = exec_q(f, err, Q_WM_CURSOR, "itt", f->repo_id, w->stage, text);
+        free(text);
+        json_decref(c);
+        return rc;
+    }
+    if (p->hw != ATTN_NULL_I64)
+        http_date(p->hw, hwlm, sizeof(hwlm));
+    rc = exec_q(f, err, Q_WM_FINISH, "ititt", f->repo_id, w->stage,
+                p->gap ? ATTN_NULL_I64 : p->hw, p->gap || !p->etag[0] ? NULL : p->etag,
+                p->gap ? NULL
+                       : (w->cond == 2 ? (p->hw != ATTN_NULL_I64 ? hwlm : NULL)
+                                       : (p->lm[0] ? p->lm : NULL)));
+    if (!rc && !p->gap)
+        rc = gaps_resolve_list(f, w->stage, err);
+    if (!rc)
+        rc = cp_set(f, w->stage, 1, NULL, err);
+    return rc;
+}
+
+/* One page in one transaction: the gap it left (why), its items, the pr
+ * todo list and the cursor or the finished watermark. */
+static int walk_commit_page(fetcher *f, const walk *w, const attn_gh_response *r,
+                            json_t *items, json_t *todo, walk_pos *p, const char *why,
+                            const char *follow, int *finished, attn_error *err)
+{
+    int stop = 0, rc;
+    if ((rc = attn_store_begin(f->s, err)))
+        return rc;
+    if (why[0]) {
+        gap_info g = {w->stage, p->next, p->page, ATTN_NULL_I64, ""};
+        snprintf(g.detail, sizeof(g.detail), "%s", why);
+        rc = gap_insert(f, &g, err);
+    }
+    if (!rc)
+        rc = walk_store_items(f, w, r, items, todo, p, &stop, err);
+    *finished = stop || !follow[0];
+    if (!rc && w->collect_prs)
+        rc = cp_set(f, "pr_todo", 0, todo, err);
+    if (!rc)
+        rc = walk_save(f, w, p, follow, *finished, err);
+    if (!rc)
+        rc = attn_store_commit(f->s, err);
+    else
+        attn_store_rollback(f->s);
+    return rc;
+}
+
+/* The conditional headers of a walk's first page (none on later pages or
+ * when resuming from a cursor). */
+static void walk_validators(const walk *w, const watermark *wm, const walk_pos *p, char *ims,
+                            size_t cap, const char **etag, const char **lm)
+{
+    *etag = *lm = NULL;
+    if (p->page == 1 && w->cond == 1 && wm->etag && !wm->cursor)
+        *etag = wm->etag, *lm = wm->last_modified;
+    if (p->page == 1 && w->cond == 2 && wm->updated_at != ATTN_NULL_I64 && wm->last_modified &&
+        !wm->cursor) {
+        http_date(wm->updated_at, ims, cap);
+        *lm = ims;
+    }
+}
+
 static int run_walk(fetcher *f, const walk *w, json_t *todo, attn_error *err)
 {
     watermark wm;
-    char next[2048], etag[256] = "", lm[64] = "";
-    int64_t page = 1, hw = ATTN_NULL_I64, last = -1;
-    int gap = 0, rc, done;
+    walk_pos p;
+    int rc, done;
 
     if ((rc = cp_get(f, w->stage, &done, NULL, err)) || done)
         return rc;
     if ((rc = wm_get(f, w->stage, &wm, err)))
         return rc;
-    snprintf(next, sizeof(next), "%s", w->url);
-    if (wm.cursor) {
-        json_t *c = json_loads(wm.cursor, 0, NULL);
-        if (c && attn_json_str(c, "next")) {
-            url_rel(f, attn_json_str(c, "next"), next, sizeof(next));
-            page = attn_json_i64(c, "page", 1);
-            hw = attn_json_i64(c, "hw", ATTN_NULL_I64);
-            gap = (int)attn_json_i64(c, "gap", 0);
-            last = attn_json_i64(c, "last", -1);
-            snprintf(etag, sizeof(etag), "%s", attn_json_str(c, "etag") ? attn_json_str(c, "etag") : "");
-            snprintf(lm, sizeof(lm), "%s", attn_json_str(c, "lm") ? attn_json_str(c, "lm") : "");
-        }
-        json_decref(c);
-    }
+    walk_resume(f, w, &wm, &p);
 
     for (;;) {
         attn_gh_response r;
-        const char *send_etag = NULL, *send_lm = NULL;
+        const char *send_etag, *send_lm;
         char ims[64], why[1100] = "", follow[2048] = "";
         json_t *items = NULL;
-        int stop = 0, finished;
+        int finished = 0;
 
-        if (page == 1 && w->cond == 1 && wm.etag && !wm.cursor)
-            send_etag = wm.etag, send_lm = wm.last_modified;
-        if (page == 1 && w->cond == 2 && wm.updated_at != ATTN_NULL_I64 && wm.last_modified &&
-            !wm.cursor) {
-            http_date(wm.updated_at, ims, sizeof(ims));
-            send_lm = ims;
-        }
-        rc = gh_get(f, next, send_etag, send_lm, &r, err);
+        walk_validators(w, &wm, &p, ims, sizeof(ims), &send_etag, &send_lm);
+        rc = gh_get(f, p.next, send_etag, send_lm, &r, err);
         if (rc) {
             if (attn_gh_error_stops_run(&r, err)) {
                 attn_gh_response_free(&r);
@@ -519,124 +669,40 @@ static int run_walk(fetcher *f, const walk *w, json_t *todo, attn_error *err)
             attn_error_clear(err);
             rc = 0;
         } else if (r.status == 304) {
-            /* Unchanged since the last complete walk: nothing to store. */
             attn_gh_response_free(&r);
-            if (!(rc = attn_store_begin(f->s, err))) {
-                if ((rc = exec_q(f, err, Q_WM_CURSOR, "itt", f->repo_id, w->stage, (char *)NULL)) ||
-                    (rc = gaps_resolve_list(f, w->stage, err)) ||
-                    (rc = cp_set(f, w->stage, 1, NULL, err)) || (rc = attn_store_commit(f->s, err)))
-                    attn_store_rollback(f->s);
-            }
+            rc = walk_unchanged(f, w, err);
             break;
         } else if (parse_body(&r, 1, &items, why, sizeof(why))) {
             /* why is set */
         } else if (json_array_size(items) == 0 && r.next_url[0]) {
             snprintf(why, sizeof(why), "empty page with next link");
         }
-        if (page == 1 && !why[0]) {
-            snprintf(etag, sizeof(etag), "%s", r.etag);
-            snprintf(lm, sizeof(lm), "%s", r.last_modified);
+        if (p.page == 1 && !why[0]) {
+            snprintf(p.etag, sizeof(p.etag), "%s", r.etag);
+            snprintf(p.lm, sizeof(p.lm), "%s", r.last_modified);
             if (r.last_url[0])
-                last = url_page(r.last_url);
+                p.last = url_page(r.last_url);
         }
 
         if (why[0]) {
             /* A page lost for good: note it and go on at the next page when the
              * URL says which that is, else end this list here. */
-            gap = 1;
+            p.gap = 1;
             if (r.next_url[0])
                 snprintf(follow, sizeof(follow), "%s", r.next_url);
-            else if (url_page(next) > 0 && url_page(next) < last)
-                url_with_page(next, url_page(next) + 1, follow, sizeof(follow));
+            else if (url_page(p.next) > 0 && url_page(p.next) < p.last)
+                url_with_page(p.next, url_page(p.next) + 1, follow, sizeof(follow));
         } else if (r.next_url[0]) {
             snprintf(follow, sizeof(follow), "%s", r.next_url);
         }
 
-        if ((rc = attn_store_begin(f->s, err))) {
-            json_decref(items);
-            attn_gh_response_free(&r);
-            break;
-        }
-        if (why[0]) {
-            gap_info g = {w->stage, next, page, ATTN_NULL_I64, ""};
-            snprintf(g.detail, sizeof(g.detail), "%s", why);
-            rc = gap_insert(f, &g, err);
-        }
-        size_t i;
-        json_t *v;
-        json_array_foreach(items, i, v) {
-            char sid[96];
-            int64_t t = ATTN_NULL_I64;
-            int changed = 0;
-            if (rc)
-                break;
-            ingest_item_time(v, w->time_key, &t);
-            if (w->stop == STOP_WINDOW) {
-                int64_t c = ATTN_NULL_I64;
-                ingest_item_time(v, "created_at", &c);
-                if (c != ATTN_NULL_I64 && c >= f->o->end_at)
-                    continue;
-                if (c != ATTN_NULL_I64 && c < f->o->from) {
-                    stop = 1;
-                    break;
-                }
-            }
-            item_source_id(w->kind, v, sid, sizeof(sid));
-            if ((rc = attn_archive_put(f->ar, w->kind, sid, r.etag, wall_now(), v, &changed,
-                                       err)))
-                break;
-            f->rep->objects++;
-            f->counts[w->counter]++;
-            if (changed)
-                f->rep->objects_changed++;
-            if (t != ATTN_NULL_I64 && (hw == ATTN_NULL_I64 || t > hw))
-                hw = t;
-            if (w->collect_prs) {
-                f->rep->prs_listed++;
-                if ((f->flow == ATTN_INGEST_WINDOW || (changed && pr_moved(f, v, t))) &&
-                    todo_add(todo, attn_json_i64(v, "number", -1)))
-                    rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-            }
-            if (w->stop == STOP_OLDER && t != ATTN_NULL_I64 && w->stop_at != ATTN_NULL_I64 &&
-                t < w->stop_at)
-                stop = 1;
-        }
-        finished = stop || !follow[0];
-        if (!rc && w->collect_prs)
-            rc = cp_set(f, "pr_todo", 0, todo, err);
-        if (!rc && !finished) {
-            char rel[2048];
-            url_rel(f, follow, rel, sizeof(rel));
-            json_t *c = cursor_json(rel, page + 1, hw, etag, lm, gap, last);
-            char *text = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
-            rc = exec_q(f, err, Q_WM_CURSOR, "itt", f->repo_id, w->stage, text);
-            free(text);
-            json_decref(c);
-        } else if (!rc) {
-            /* Complete: move the high-water mark and keep the validators, unless
-             * a page was lost, in which case the next run must ask again. */
-            char hwlm[64] = "";
-            if (hw != ATTN_NULL_I64)
-                http_date(hw, hwlm, sizeof(hwlm));
-            rc = exec_q(f, err, Q_WM_FINISH, "ititt", f->repo_id, w->stage,
-                        gap ? ATTN_NULL_I64 : hw, gap || !etag[0] ? NULL : etag,
-                        gap ? NULL : (w->cond == 2 ? (hw != ATTN_NULL_I64 ? hwlm : NULL)
-                                                   : (lm[0] ? lm : NULL)));
-            if (!rc && !gap)
-                rc = gaps_resolve_list(f, w->stage, err);
-            if (!rc)
-                rc = cp_set(f, w->stage, 1, NULL, err);
-        }
-        if (!rc)
-            rc = attn_store_commit(f->s, err);
-        else
-            attn_store_rollback(f->s);
+        rc = walk_commit_page(f, w, &r, items, todo, &p, why, follow, &finished, err);
         json_decref(items);
         attn_gh_response_free(&r);
         if (rc || finished)
             break;
-        url_rel(f, follow, next, sizeof(next));
-        page++;
+        url_rel(f, follow, p.next, sizeof(p.next));
+        p.page++;
     }
     wm_free(&wm);
     return rc;

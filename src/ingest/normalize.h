@@ -63,6 +63,8 @@ typedef struct {
                               (after an ingestion gap; store.h attn_store_correct_event) */
     char heal_key[64];     /* healing: the issue event being normalized, and */
     int heal_key_seen;     /* whether an event was emitted under its own key */
+    int first_load;        /* 1: the store held no event when this load began (the
+                              bulk path: events indexes are built after it) */
 } attn_norm_ctx;
 
 int attn_norm_ctx_init(attn_norm_ctx *ctx, attn_store *store, int64_t repo_id,

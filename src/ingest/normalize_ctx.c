@@ -8,6 +8,8 @@
  * globals), or write an event without a key.
  */
 #include "ingest/normalize_internal.h"
+#include "util/alloc.h"
+#include "util/hashmap.h"
 #include "util/time.h"
 
 #include <stdlib.h>
@@ -16,7 +18,6 @@
 typedef struct {
     int64_t number, issue_id, pr_id;
     char *head_sha, *head_ref;
-    int used;
 } num_slot;
 
 typedef struct {
@@ -24,17 +25,20 @@ typedef struct {
     int64_t id;
 } name_slot;
 
+/* name -> id: the entries, indexed by their names' hashes. */
 typedef struct {
-    name_slot *slots;
-    size_t cap, n;
+    name_slot *v;
+    size_t n, cap;
+    attn_imap index;
 } name_table;
 
 struct attn_norm_map {
-    num_slot *nums;
-    size_t ncap, nn;
+    num_slot *nums;          /* one per number seen, indexed by number in by_number */
+    size_t nn, ncap;
+    attn_map64 by_number;
     name_table labels, milestones;
-    int64_t *users;          /* set of user ids upserted through this ctx (0 = empty) */
-    size_t ucap, un;
+    attn_map64 users;        /* user ids upserted through this ctx */
+    attn_map64 synth_closed; /* first load: issue ids given a synthesized close */
     sqlite3_stmt *q_pr, *q_issue, *q_label, *q_milestone;
 };
 
@@ -47,41 +51,24 @@ static const char *SQL_LABEL_BY_NAME =
 static const char *SQL_MILESTONE_BY_TITLE =
     "SELECT id FROM milestones WHERE repo_id = ?1 AND title = ?2";
 
-static uint64_t hash_i64(int64_t k)
-{
-    uint64_t x = (uint64_t)k;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
-}
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 int attn_norm_ctx_init(attn_norm_ctx *ctx, attn_store *store, int64_t repo_id,
                        attn_error *err)
 {
+    (void)err;
     memset(ctx, 0, sizeof(*ctx));
     ctx->store = store;
     ctx->repo_id = repo_id;
     ctx->observed_at = ATTN_NULL_I64;
-    ctx->map = calloc(1, sizeof(*ctx->map));
-    if (!ctx->map)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    ctx->map = attn_xcalloc(1, sizeof(*ctx->map));
     return 0;
 }
 
 static void name_table_free(name_table *t)
 {
-    for (size_t i = 0; i < t->cap; i++)
-        free(t->slots[i].name);
-    free(t->slots);
+    for (size_t i = 0; i < t->n; i++)
+        free(t->v[i].name);
+    free(t->v);
+    attn_imap_free(&t->index);
 }
 
 void attn_norm_ctx_free(attn_norm_ctx *ctx)
@@ -89,10 +76,12 @@ void attn_norm_ctx_free(attn_norm_ctx *ctx)
     attn_norm_map *m = ctx ? ctx->map : NULL;
     if (!m)
         return;
-    for (size_t i = 0; i < m->ncap; i++)
+    for (size_t i = 0; i < m->nn; i++)
         free(m->nums[i].head_sha), free(m->nums[i].head_ref);
     free(m->nums);
-    free(m->users);
+    attn_map64_free(&m->by_number);
+    attn_map64_free(&m->users);
+    attn_map64_free(&m->synth_closed);
     name_table_free(&m->labels);
     name_table_free(&m->milestones);
     sqlite3_finalize(m->q_pr);
@@ -107,14 +96,8 @@ void attn_norm_ctx_free(attn_norm_ctx *ctx)
 
 static num_slot *num_find(attn_norm_map *m, int64_t number)
 {
-    if (!m->ncap)
-        return NULL;
-    for (size_t i = hash_i64(number) & (m->ncap - 1);; i = (i + 1) & (m->ncap - 1)) {
-        if (!m->nums[i].used)
-            return NULL;
-        if (m->nums[i].number == number)
-            return &m->nums[i];
-    }
+    uint32_t i = attn_map64_get(&m->by_number, (uint64_t)number);
+    return i == ATTN_MAP64_NONE ? NULL : &m->nums[i];
 }
 
 static num_slot *num_insert(attn_norm_map *m, int64_t number)
@@ -122,50 +105,30 @@ static num_slot *num_insert(attn_norm_map *m, int64_t number)
     num_slot *s = num_find(m, number);
     if (s)
         return s;
-    if ((m->nn + 1) * 2 > m->ncap) {
-        size_t ncap = m->ncap ? m->ncap * 2 : 64;
-        num_slot *nums = calloc(ncap, sizeof(*nums));
-        if (!nums)
-            return NULL;
-        for (size_t i = 0; i < m->ncap; i++) {
-            if (!m->nums[i].used)
-                continue;
-            size_t j = hash_i64(m->nums[i].number) & (ncap - 1);
-            while (nums[j].used)
-                j = (j + 1) & (ncap - 1);
-            nums[j] = m->nums[i];
-        }
-        free(m->nums);
-        m->nums = nums;
-        m->ncap = ncap;
-    }
-    size_t j = hash_i64(number) & (m->ncap - 1);
-    while (m->nums[j].used)
-        j = (j + 1) & (m->ncap - 1);
-    m->nums[j].used = 1;
-    m->nums[j].number = number;
-    m->nums[j].issue_id = ATTN_NULL_I64;
-    m->nums[j].pr_id = ATTN_NULL_I64;
-    m->nn++;
-    return &m->nums[j];
+    if (m->nn >= ATTN_MAP64_NONE - 1)
+        attn_st_mult(SIZE_MAX, 2);   /* dies with one line: more numbers than ids */
+    ATTN_ALLOC_GROW(m->nums, m->nn + 1, m->ncap);
+    s = &m->nums[m->nn];
+    memset(s, 0, sizeof(*s));
+    s->number = number;
+    s->issue_id = ATTN_NULL_I64;
+    s->pr_id = ATTN_NULL_I64;
+    attn_map64_put(&m->by_number, (uint64_t)number, (uint32_t)m->nn++);
+    return s;
 }
 
-static int set_str(char **slot, const char *v)
+static void set_str(char **slot, const char *v)
 {
-    char *c;
     if (!v)
-        return 0;
-    if (!(c = strdup(v)))
-        return ATTN_ENOMEM;
+        return;
     free(*slot);
-    *slot = c;
-    return 0;
+    *slot = attn_xstrdup(v);
 }
 
 int norm_map_note_head_ref(attn_norm_ctx *ctx, int64_t number, const char *head_ref)
 {
-    num_slot *s = num_insert(ctx->map, number);
-    return s ? set_str(&s->head_ref, head_ref) : ATTN_ENOMEM;
+    set_str(&num_insert(ctx->map, number)->head_ref, head_ref);
+    return 0;
 }
 
 const char *norm_map_head_ref(attn_norm_ctx *ctx, int64_t number)
@@ -178,13 +141,12 @@ int norm_map_note_number(attn_norm_ctx *ctx, int64_t number, int64_t issue_id,
                          int64_t pull_request_id, const char *head_sha)
 {
     num_slot *s = num_insert(ctx->map, number);
-    if (!s)
-        return ATTN_ENOMEM;
     if (issue_id != ATTN_NULL_I64)
         s->issue_id = issue_id;
     if (pull_request_id != ATTN_NULL_I64)
         s->pr_id = pull_request_id;
-    return set_str(&s->head_sha, head_sha);
+    set_str(&s->head_sha, head_sha);
+    return 0;
 }
 
 static int prep(attn_norm_ctx *ctx, sqlite3_stmt **st, const char *sql, attn_error *err)
@@ -227,8 +189,8 @@ static int num_resolve(attn_norm_ctx *ctx, int64_t number, num_slot **out, attn_
         pr_id = col_i64(m->q_pr, 0);
         issue_id = col_i64(m->q_pr, 1);
         head = (const char *)sqlite3_column_text(m->q_pr, 2);
-        if (head && !(head_copy = strdup(head)))
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        if (head)
+            head_copy = attn_xstrdup(head);
     }
     sqlite3_reset(m->q_pr);
     if (issue_id == ATTN_NULL_I64) {
@@ -247,13 +209,11 @@ static int num_resolve(attn_norm_ctx *ctx, int64_t number, num_slot **out, attn_
         *out = NULL;
         return 0;
     }
-    rc = norm_map_note_number(ctx, number, s && s->issue_id != ATTN_NULL_I64 ? ATTN_NULL_I64
-                                                                              : issue_id,
-                              s && s->pr_id != ATTN_NULL_I64 ? ATTN_NULL_I64 : pr_id,
-                              s && s->head_sha ? NULL : head_copy);
+    norm_map_note_number(ctx, number, s && s->issue_id != ATTN_NULL_I64 ? ATTN_NULL_I64
+                                                                         : issue_id,
+                         s && s->pr_id != ATTN_NULL_I64 ? ATTN_NULL_I64 : pr_id,
+                         s && s->head_sha ? NULL : head_copy);
     free(head_copy);
-    if (rc)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     *out = num_find(m, number);
     return 0;
 }
@@ -284,50 +244,44 @@ int norm_map_pr_head(attn_norm_ctx *ctx, int64_t number, const char **head_sha,
 int norm_map_user_seen(attn_norm_ctx *ctx, int64_t id)
 {
     attn_norm_map *m = ctx->map;
-    uint64_t key = (uint64_t)id + 1;   /* 0 marks an empty slot */
-    if (m->ucap) {
-        for (size_t i = hash_i64(id) & (m->ucap - 1); m->users[i];
-             i = (i + 1) & (m->ucap - 1))
-            if ((uint64_t)m->users[i] == key)
-                return 1;
-    }
-    if ((m->un + 1) * 2 > m->ucap) {
-        size_t ncap = m->ucap ? m->ucap * 2 : 256;
-        int64_t *u = calloc(ncap, sizeof(*u));
-        if (!u)
-            return -1;
-        for (size_t i = 0; i < m->ucap; i++) {
-            if (!m->users[i])
-                continue;
-            size_t j = hash_i64((int64_t)((uint64_t)m->users[i] - 1)) & (ncap - 1);
-            while (u[j])
-                j = (j + 1) & (ncap - 1);
-            u[j] = m->users[i];
-        }
-        free(m->users);
-        m->users = u;
-        m->ucap = ncap;
-    }
-    size_t j = hash_i64(id) & (m->ucap - 1);
-    while (m->users[j])
-        j = (j + 1) & (m->ucap - 1);
-    m->users[j] = (int64_t)key;
-    m->un++;
+    if (attn_map64_get(&m->users, (uint64_t)id) != ATTN_MAP64_NONE)
+        return 1;
+    attn_map64_put(&m->users, (uint64_t)id, 1);
     return 0;
+}
+
+/* ---- synthesized closes of a first load ---------------------------------- */
+
+void norm_map_note_synth_close(attn_norm_ctx *ctx, int64_t issue_id)
+{
+    if (ctx->first_load)
+        attn_map64_put(&ctx->map->synth_closed, (uint64_t)issue_id, 1);
+}
+
+int norm_map_may_have_synth_close(attn_norm_ctx *ctx, int64_t issue_id)
+{
+    return !ctx->first_load ||
+           attn_map64_get(&ctx->map->synth_closed, (uint64_t)issue_id) != ATTN_MAP64_NONE;
 }
 
 /* ---- name caches -------------------------------------------------------- */
 
+typedef struct {
+    const name_table *t;
+    const char *name;
+} name_key;
+
+static int name_eq(const void *k, size_t i)
+{
+    const name_key *nk = k;
+    return !strcmp(nk->t->v[i].name, nk->name);
+}
+
 static name_slot *name_find(name_table *t, const char *name)
 {
-    if (!t->cap)
-        return NULL;
-    for (size_t i = hash_str(name) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
-        if (!t->slots[i].name)
-            return NULL;
-        if (!strcmp(t->slots[i].name, name))
-            return &t->slots[i];
-    }
+    name_key k = {t, name};
+    size_t i = attn_imap_find(&t->index, attn_hash_str(name), name_eq, &k);
+    return i == ATTN_IMAP_NONE ? NULL : &t->v[i];
 }
 
 static int name_put(name_table *t, const char *name, int64_t id)
@@ -337,30 +291,10 @@ static int name_put(name_table *t, const char *name, int64_t id)
         s->id = id;
         return 0;
     }
-    if ((t->n + 1) * 2 > t->cap) {
-        size_t ncap = t->cap ? t->cap * 2 : 32;
-        name_slot *slots = calloc(ncap, sizeof(*slots));
-        if (!slots)
-            return ATTN_ENOMEM;
-        for (size_t i = 0; i < t->cap; i++) {
-            if (!t->slots[i].name)
-                continue;
-            size_t j = hash_str(t->slots[i].name) & (ncap - 1);
-            while (slots[j].name)
-                j = (j + 1) & (ncap - 1);
-            slots[j] = t->slots[i];
-        }
-        free(t->slots);
-        t->slots = slots;
-        t->cap = ncap;
-    }
-    size_t j = hash_str(name) & (t->cap - 1);
-    while (t->slots[j].name)
-        j = (j + 1) & (t->cap - 1);
-    if (!(t->slots[j].name = strdup(name)))
-        return ATTN_ENOMEM;
-    t->slots[j].id = id;
-    t->n++;
+    ATTN_ALLOC_GROW(t->v, t->n + 1, t->cap);
+    t->v[t->n].name = attn_xstrdup(name);
+    t->v[t->n].id = id;
+    attn_imap_add(&t->index, attn_hash_str(name), t->n++);
     return 0;
 }
 
@@ -381,8 +315,8 @@ static int name_lookup(attn_norm_ctx *ctx, name_table *t, sqlite3_stmt **st,
     if (sqlite3_step(*st) == SQLITE_ROW)
         *id = col_i64(*st, 0);
     sqlite3_reset(*st);
-    if (*id != ATTN_NULL_I64 && name_put(t, name, *id))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    if (*id != ATTN_NULL_I64)
+        name_put(t, name, *id);
     return 0;
 }
 

@@ -54,8 +54,13 @@ int norm_map_milestone_id(attn_norm_ctx *ctx, const char *title, int64_t *id,
                           attn_error *err);
 
 /* 1 if user id was already upserted through ctx, else records it and returns 0
- * (-1 on allocation failure). */
+ * (memory runs out only by exiting, util/alloc.h). */
 int norm_map_user_seen(attn_norm_ctx *ctx, int64_t id);
+/* A first load (ctx->first_load) remembers which issues it gave a synthesized
+ * close, so dropping one (when the real close arrives) needs no search of an
+ * events table whose subject index is not built yet: no other can exist. */
+void norm_map_note_synth_close(attn_norm_ctx *ctx, int64_t issue_id);
+int norm_map_may_have_synth_close(attn_norm_ctx *ctx, int64_t issue_id);
 
 /* Issue events: ordering by (created_at, id), earliest event of a name. */
 int norm_event_earlier(const json_t *a, const json_t *b);

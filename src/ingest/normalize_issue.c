@@ -158,7 +158,9 @@ int norm_issue_core(attn_norm_ctx *ctx, const json_t *issue, const json_t *event
                  (long long)row.closed_at);
         if ((rc = norm_emit(ctx, &e, err)))
             return attn_error_wrap(err, "%s", what);
-    } else if (row.closed_at != ATTN_NULL_I64 && norm_earliest_named(events, "closed")) {
+        norm_map_note_synth_close(ctx, row.id);
+    } else if (row.closed_at != ATTN_NULL_I64 && norm_earliest_named(events, "closed") &&
+               norm_map_may_have_synth_close(ctx, row.id)) {
         /* The real close arrived (an events page lost earlier was fetched):
          * the close synthesized meanwhile goes. */
         int64_t dropped = 0;

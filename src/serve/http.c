@@ -274,6 +274,9 @@ int attn_serve_start(const attn_serve_opts *o, attn_server **out, int *port_out,
     s->opts.webhook_secret = s->webhook_secret;
     pthread_mutex_init(&s->write_mu, NULL);
     pthread_mutex_init(&s->cache_mu, NULL);
+    pthread_mutex_init(&s->q_mu, NULL);
+    pthread_cond_init(&s->q_cv, NULL);
+    s->q_tail = &s->q_head;
     s->daemon = MHD_start_daemon(
         MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)o->port, NULL, NULL, handle, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -286,6 +289,8 @@ int attn_serve_start(const attn_serve_opts *o, attn_server **out, int *port_out,
     if (!s->daemon) {
         pthread_mutex_destroy(&s->write_mu);
         pthread_mutex_destroy(&s->cache_mu);
+        pthread_mutex_destroy(&s->q_mu);
+        pthread_cond_destroy(&s->q_cv);
         free(s);
         return attn_error_set(err, ATTN_EIO,
                               "cannot listen on %s:%d (in use, or not an address of this "
@@ -308,5 +313,7 @@ void attn_serve_stop(attn_server *s)
     attn_serve_cache_free(s);
     pthread_mutex_destroy(&s->write_mu);
     pthread_mutex_destroy(&s->cache_mu);
+    pthread_mutex_destroy(&s->q_mu);
+    pthread_cond_destroy(&s->q_cv);
     free(s);
 }

@@ -24,7 +24,14 @@ struct attn_server {
     char data_dir[4096];
     char push_secret[512], webhook_secret[512];
     struct MHD_Daemon *daemon;
-    pthread_mutex_t write_mu;    /* one webhook delivery at a time in this process */
+    pthread_mutex_t write_mu;    /* one webhook batch at a time in this process */
+    /* Deliveries waiting for the writer (webhook.c): the first waiting thread
+     * takes every queued one and applies them as one transaction (group
+     * commit); the others sleep on q_cv until theirs is done. */
+    pthread_mutex_t q_mu;
+    pthread_cond_t q_cv;
+    struct attn_serve_job *q_head, **q_tail;
+    int q_busy;
     /* History stores the webhook writer keeps open between deliveries (under
      * write_mu): opening one per delivery cost more than applying it. */
     struct attn_serve_wstore {

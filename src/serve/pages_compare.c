@@ -8,6 +8,8 @@
 #include "serve/internal.h"
 #include "serve/html.h"
 #include "serve/pages.h"
+#include "exp/compare.h"
+#include "util/alloc.h"
 #include "util/json.h"
 
 #include <math.h>
@@ -21,13 +23,6 @@ typedef struct {
     int rank_a, rank_b;
     double d;
 } pr_delta;
-
-static int rank_of(const json_t *e, const char *router, const char *primary)
-{
-    json_t *rk = json_object_get(
-        json_object_get(json_object_get(json_object_get(e, "routers"), router), "rank"), primary);
-    return json_is_integer(rk) ? (int)json_integer_value(rk) : 0;
-}
 
 static int by_pr(const void *x, const void *y)
 {
@@ -44,31 +39,46 @@ static int by_loss(const void *x, const void *y)
     return by_gain(y, x);
 }
 
-/* Per-PR deltas of rr (B - A) for one router pair over the PRs of both runs. */
-static pr_delta *deltas(const json_t *pa, const json_t *pb, const char *ra, const char *rb,
+/* Per-PR deltas of rr (B - A) for one router pair over the PRs of both runs,
+ * from the flat ranks compare reads (a jansson tree of two 10,000-line
+ * per_pr.jsonl files cost more than the comparison itself). */
+static pr_delta *deltas(const char *dir_a, const char *dir_b, const char *ra, const char *rb,
                         const char *primary, size_t *n)
 {
-    size_t na = json_array_size(pa), nb = json_array_size(pb), i, k = 0;
-    pr_delta *bs = calloc(nb + 1, sizeof(*bs)), *out = calloc(na + 1, sizeof(*out)), key;
+    int64_t *num_a = NULL, *num_b = NULL;
+    int *rank_a = NULL, *rank_b = NULL;
+    size_t na = 0, nb = 0, i, k = 0;
+    pr_delta *bs = NULL, *out = NULL, key;
+    attn_error err;
+    *n = 0;
+    if (attn_compare_pr_ranks(dir_a, ra, primary, &num_a, &rank_a, &na, &err) ||
+        attn_compare_pr_ranks(dir_b, rb, primary, &num_b, &rank_b, &nb, &err))
+        goto out;
+    bs = attn_xcalloc(nb + 1, sizeof(*bs));
+    out = attn_xcalloc(na + 1, sizeof(*out));
     for (i = 0; i < nb; i++) {
-        bs[i].pr = attn_json_i64(json_array_get(pb, i), "pr_number", 0);
-        bs[i].rank_b = rank_of(json_array_get(pb, i), rb, primary);
+        bs[i].pr = num_b[i];
+        bs[i].rank_b = rank_b[i];
     }
     qsort(bs, nb, sizeof(*bs), by_pr);
     for (i = 0; i < na; i++) {
-        const json_t *e = json_array_get(pa, i);
         pr_delta *hit;
-        key.pr = attn_json_i64(e, "pr_number", 0);
+        key.pr = num_a[i];
         if (!nb || !(hit = bsearch(&key, bs, nb, sizeof(*bs), by_pr)))
             continue;
         out[k].pr = key.pr;
-        out[k].rank_a = rank_of(e, ra, primary);
+        out[k].rank_a = rank_a[i];
         out[k].rank_b = hit->rank_b;
         out[k].d = (out[k].rank_b ? 1.0 / out[k].rank_b : 0) - (out[k].rank_a ? 1.0 / out[k].rank_a : 0);
         k++;
     }
-    free(bs);
     *n = k;
+out:
+    free(bs);
+    free(num_a);
+    free(num_b);
+    free(rank_a);
+    free(rank_b);
     return out;
 }
 
@@ -129,17 +139,18 @@ static void histograms(attn_buf *b, const json_t *cmp)
 static void delta_table(attn_buf *b, const attn_req *q, const char *repo, const json_t *cmp,
                         const json_t *ra, const json_t *rb)
 {
-    json_t *pa = NULL, *pb = NULL, *pair = json_array_get(json_object_get(cmp, "pairs"), 0);
+    json_t *pair = json_array_get(json_object_get(cmp, "pairs"), 0);
     const char *sort = attn_req_query(q, "sort"), *primary = attn_json_str(cmp, "primary_policy");
     const char *a = attn_json_str(ra, "run_id"), *bid = attn_json_str(rb, "run_id");
-    attn_error err;
     pr_delta *d;
     size_t n, i;
     char num[32];
-    if (!pair || attn_serve_per_pr(ra, &pa, &err) || attn_serve_per_pr(rb, &pb, &err))
-        goto out;
-    d = deltas(pa, pb, attn_json_str(pair, "a_router"), attn_json_str(pair, "b_router"),
-               primary ? primary : "", &n);
+    if (!pair || !attn_json_str(ra, "run_dir") || !attn_json_str(rb, "run_dir") ||
+        !attn_json_str(pair, "a_router") || !attn_json_str(pair, "b_router") ||
+        !(d = deltas(attn_json_str(ra, "run_dir"), attn_json_str(rb, "run_dir"),
+                     attn_json_str(pair, "a_router"), attn_json_str(pair, "b_router"),
+                     primary ? primary : "", &n)))
+        return;
     sort = sort ? sort : "gain";
     qsort(d, n, sizeof(*d), !strcmp(sort, "loss") ? by_loss : !strcmp(sort, "pr") ? by_pr : by_gain);
     attn_buf_puts(b, "<h2>Per-PR deltas: ");
@@ -180,9 +191,6 @@ static void delta_table(attn_buf *b, const attn_req *q, const char *repo, const 
     }
     attn_buf_puts(b, "</table>");
     free(d);
-out:
-    json_decref(pa);
-    json_decref(pb);
 }
 
 static void top_cands(attn_buf *b, const json_t *side)

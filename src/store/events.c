@@ -22,6 +22,24 @@ static const char SQL_INSERT_EVENT[] =
 
 static const char SQL_EVENT_ID_BY_KEY[] = "SELECT id FROM events WHERE event_key = ?1";
 
+/* The eleven columns of an event, bound as ?1..?11 in the order of
+ * SQL_INSERT_EVENT (SQL_CORRECT_EVENT uses the same numbering, so an event
+ * is inserted and corrected from one binding). */
+static void bind_event(sqlite3_stmt *st, const attn_event_row *e)
+{
+    attn_store_bind_i64(st, 1, e->repo_id);
+    sqlite3_bind_int64(st, 2, e->occurred_at);
+    attn_store_bind_i64(st, 3, e->actor_id);
+    attn_store_bind_text(st, 4, e->subject_type);
+    attn_store_bind_i64(st, 5, e->subject_id);
+    attn_store_bind_text(st, 6, e->event_type);
+    attn_store_bind_text(st, 7, e->object_type);
+    attn_store_bind_i64(st, 8, e->object_id);
+    attn_store_bind_text(st, 9, e->commit_sha);
+    attn_store_bind_text(st, 10, e->payload_json);
+    attn_store_bind_text(st, 11, e->event_key);
+}
+
 int attn_store_insert_event(attn_store *s, const attn_event_row *e, int *inserted,
                             int64_t *event_id, attn_error *err)
 {
@@ -40,17 +58,7 @@ int attn_store_insert_event(attn_store *s, const attn_event_row *e, int *inserte
                               e->event_key);
     if ((rc = attn_store_stmt(s, ST_INSERT_EVENT, SQL_INSERT_EVENT, &st, err)))
         return rc;
-    attn_store_bind_i64(st, 1, e->repo_id);
-    sqlite3_bind_int64(st, 2, e->occurred_at);
-    attn_store_bind_i64(st, 3, e->actor_id);
-    attn_store_bind_text(st, 4, e->subject_type);
-    attn_store_bind_i64(st, 5, e->subject_id);
-    attn_store_bind_text(st, 6, e->event_type);
-    attn_store_bind_text(st, 7, e->object_type);
-    attn_store_bind_i64(st, 8, e->object_id);
-    attn_store_bind_text(st, 9, e->commit_sha);
-    attn_store_bind_text(st, 10, e->payload_json);
-    attn_store_bind_text(st, 11, e->event_key);
+    bind_event(st, e);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
@@ -98,17 +106,7 @@ int attn_store_correct_event(attn_store *s, const attn_event_row *e, int *correc
     *corrected = 0;
     if ((rc = attn_store_stmt(s, ST_CORRECT_EVENT, SQL_CORRECT_EVENT, &st, err)))
         return rc;
-    attn_store_bind_i64(st, 1, e->repo_id);
-    sqlite3_bind_int64(st, 2, e->occurred_at);
-    attn_store_bind_i64(st, 3, e->actor_id);
-    attn_store_bind_text(st, 4, e->subject_type);
-    attn_store_bind_i64(st, 5, e->subject_id);
-    attn_store_bind_text(st, 6, e->event_type);
-    attn_store_bind_text(st, 7, e->object_type);
-    attn_store_bind_i64(st, 8, e->object_id);
-    attn_store_bind_text(st, 9, e->commit_sha);
-    attn_store_bind_text(st, 10, e->payload_json);
-    attn_store_bind_text(st, 11, e->event_key);
+    bind_event(st, e);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {

@@ -10,6 +10,9 @@
 
 #include "store/store.h"
 
+/* The interval tables intervals.c rebuilds (its TABLES; checked there). */
+#define ATTN_INTERVAL_TABLES 11
+
 /* Every statement the store prepares once per handle and keeps until close. */
 typedef enum {
     ST_UPSERT_REPO,
@@ -31,6 +34,15 @@ typedef enum {
     ST_CORRECT_EVENT,
     ST_SYNTH_EVENTS,
     ST_REPO_ID_BY_NAME,
+    /* intervals.c: the scoped rebuild runs once per webhook batch, and
+     * compiling its ~30 statements each time cost more than running them. */
+    ST_RB_SCOPE_CLEAR,
+    ST_RB_SCOPE_ADD,
+    ST_RB_SCOPE_CLOSE,                                   /* 4 statements */
+    ST_RB_EVENTS_SCOPED = ST_RB_SCOPE_CLOSE + 4,
+    ST_RB_DELETE,                                        /* one per interval table */
+    ST_RB_INSERT = ST_RB_DELETE + ATTN_INTERVAL_TABLES,  /* one per interval table */
+    ST_RB_EVENT_TEXT = ST_RB_INSERT + ATTN_INTERVAL_TABLES,
     ST_COUNT
 } attn_store_stmt_id;
 

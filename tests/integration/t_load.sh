@@ -88,6 +88,28 @@ PR number -5|.pulls[0].number = -5|pulls\[0\] has number -5
 an integer title|.pulls[0].title = 42|title that is not a string
 a duplicate issue id|.issues[1].id = .issues[0].id|have the same id
 CASES
+    # The loader reads the bundle as a stream (ingest/bundle_stream.c): the
+    # order of its members and its layout change nothing in the store.
+    jq --indent 3 'to_entries | reverse | from_entries' "$TMP/synth.json" >"$TMP/reordered.json"
+    check "load the synthetic bundle into an empty store" \
+        "$ATTN" load --repo synth/sample --bundle "$TMP/synth.json" --data-dir "$TMP/s1"
+    check "load it with its members in reverse order, pretty-printed" \
+        "$ATTN" load --repo synth/sample --bundle "$TMP/reordered.json" --data-dir "$TMP/s2"
+    check_eq "both stores hold the same rows, ids included" \
+        "$(sqlite3 "$TMP/s1/github/synth/sample/history.sqlite" .dump | sha256sum)" \
+        "$(sqlite3 "$TMP/s2/github/synth/sample/history.sqlite" .dump | sha256sum)"
+    check "contract check after a first (bulk) load" \
+        "$ATTN" contract check --repo synth/sample --data-dir "$TMP/s2"
+    # Syntax errors inside a list element, and repeated keys, are named by the
+    # file's line and column, as a whole-file parse named them.
+    printf '{"format": "attn.github_bundle.v1",\n "repo": {"id": 1, "full_name": "acme/widgets"},\n "pulls": [{"id": 1, "number": 1},\n   {"id": 2 "number": 2}]}\n' >"$TMP/bad_el.json"
+    check_fails "a broken list element names its line and column" 2 "bad_el.json:4:20: '}' expected" \
+        "$ATTN" load --repo acme/widgets --bundle "$TMP/bad_el.json" --data-dir "$TMP/s3"
+    printf '{"format": "attn.github_bundle.v1", "repo": {"id": 1, "full_name": "acme/widgets"},\n "pulls": [], "pulls": []}\n' >"$TMP/dup_key.json"
+    check_fails "a repeated member is refused" 2 "dup_key.json:2:21: duplicate object key" \
+        "$ATTN" load --repo acme/widgets --bundle "$TMP/dup_key.json" --data-dir "$TMP/s3"
+    check_eq "and no store was created for either" "no" \
+        "$([ -e "$TMP/s3/github/acme/widgets/history.sqlite" ] && echo yes || echo no)"
     first=$(sqlite3 "$SDB" "SELECT min(number) FROM pull_requests")
     check "snapshot of a synthetic PR" "$ATTN" snapshot --repo synth/sample --pr "$first"
 else

@@ -101,6 +101,20 @@ check_eq "shuffled deliveries: 200" "200 $N" "$(cat "$TMP/s3")"
 check_eq "shuffled deliveries converge to the same store" "$C1|$K1" "$(counts "$O")|$(keys "$O")"
 stop_srv
 
+# Concurrent: 8 connections at once, so deliveries that arrive together are
+# committed as one batch (group commit); the store is the same.
+G=$TMP/g
+"$ATTN" init --repo $R --data-dir "$G" >/dev/null
+start_srv "$G" ATTN_WEBHOOK_SECRET=$SECRET
+$DEL send "$URL" "$SECRET" "$TMP/d.json" --conns 8 >"$TMP/s4" 2>/dev/null
+check_eq "concurrent deliveries: 200" "200 $N" "$(cat "$TMP/s4")"
+check_eq "concurrent deliveries converge to the same store" "$C1|$K1" "$(counts "$G")|$(keys "$G")"
+$DEL send "$URL" "$SECRET" "$TMP/d.json" --conns 8 >"$TMP/s5" 2>/dev/null
+check_eq "concurrent redeliveries: 200, and the store does not change" "200 $N|$C1|$K1" \
+    "$(cat "$TMP/s5")|$(counts "$G")|$(keys "$G")"
+check "contract check of the concurrently fed store" "$ATTN" contract check --repo $R --data-dir "$G"
+stop_srv
+
 # GitHub's example payloads.
 EX=$ROOT/build/npm/node_modules/@octokit/webhooks-examples
 if [ -f "$EX/api.github.com/index.json" ]; then

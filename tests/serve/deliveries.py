@@ -9,13 +9,13 @@
                          created. OUT: JSON list of {event, delivery, body}.
   examples DIR OUT       GitHub's example payloads (@octokit/webhooks-examples
                          api.github.com/index.json) of the events attn handles.
-  send URL SECRET FILE [--shuffle SEED] [--bad-signature] [--repeat N]
+  send URL SECRET FILE [--shuffle SEED] [--bad-signature] [--repeat N] [--conns C]
                          POST each delivery with X-Hub-Signature-256 (HMAC
                          SHA-256 of the exact body), X-GitHub-Event and
                          X-GitHub-Delivery; prints "status count" lines and
                          the rate. Loopback only; bounded by the file's size.
 """
-import hashlib, hmac, json, random, sys, time, urllib.request, urllib.error
+import hashlib, hmac, json, random, sys, threading, time, urllib.request, urllib.error
 
 
 def iso_key(o, *keys):
@@ -77,29 +77,44 @@ def examples(root, out_path):
     print(len(out))
 
 
-def send(url, secret, path, shuffle=None, bad=False, repeat=1):
+def send(url, secret, path, shuffle=None, bad=False, repeat=1, conns=1):
     ds = json.load(open(path))
     if shuffle is not None:
         random.Random(shuffle).shuffle(ds)
     counts = {}
+    lock = threading.Lock()
+
+    def post(d):
+        body = d["body"].encode()
+        sig = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        if bad:
+            sig = ("0" if sig[0] != "0" else "1") + sig[1:]
+        req = urllib.request.Request(url + "/webhook", data=body, method="POST", headers={
+            "Content-Type": "application/json", "X-GitHub-Event": d["event"],
+            "X-GitHub-Delivery": d["delivery"], "X-Hub-Signature-256": "sha256=" + sig})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                st = r.status
+                r.read()
+        except urllib.error.HTTPError as e:
+            st = e.code
+            e.read()
+        with lock:
+            counts[st] = counts.get(st, 0) + 1
+
+    # conns > 1: deliveries t, t + conns, ... from thread t, all at once, as
+    # GitHub sends a busy repository's events (the server batches them).
+    def worker(t):
+        for i in range(t, len(ds), conns):
+            post(ds[i])
+
     t0 = time.time()
     for _ in range(repeat):
-        for d in ds:
-            body = d["body"].encode()
-            sig = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-            if bad:
-                sig = ("0" if sig[0] != "0" else "1") + sig[1:]
-            req = urllib.request.Request(url + "/webhook", data=body, method="POST", headers={
-                "Content-Type": "application/json", "X-GitHub-Event": d["event"],
-                "X-GitHub-Delivery": d["delivery"], "X-Hub-Signature-256": "sha256=" + sig})
-            try:
-                with urllib.request.urlopen(req, timeout=30) as r:
-                    st = r.status
-                    r.read()
-            except urllib.error.HTTPError as e:
-                st = e.code
-                e.read()
-            counts[st] = counts.get(st, 0) + 1
+        threads = [threading.Thread(target=worker, args=(t,)) for t in range(conns)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
     dt = time.time() - t0
     for k in sorted(counts):
         print(k, counts[k])
@@ -117,6 +132,7 @@ if __name__ == "__main__":
         opt = a[4:]
         shuffle = int(opt[opt.index("--shuffle") + 1]) if "--shuffle" in opt else None
         repeat = int(opt[opt.index("--repeat") + 1]) if "--repeat" in opt else 1
-        send(a[1], a[2], a[3], shuffle, "--bad-signature" in opt, repeat)
+        conns = int(opt[opt.index("--conns") + 1]) if "--conns" in opt else 1
+        send(a[1], a[2], a[3], shuffle, "--bad-signature" in opt, repeat, conns)
     else:
         sys.exit(__doc__)

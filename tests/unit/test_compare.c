@@ -5,9 +5,15 @@
  * prs/<n>/ tree, which pack.h still reads). Checks
  * the flips exactly, the deltas against hand arithmetic, the config diff,
  * pairing rules, incompatibility refusal and --force, and determinism.
+ * The fast paths of compare_scan.c and the one-pass bootstrap are checked
+ * against what they replace: jansson's values and errors on awkward lines
+ * and routes, and attn_bootstrap_paired_diff bit for bit.
  */
 #include "testutil.h"
 #include "exp/compare.h"
+#include "exp/compare_internal.h"
+#include "eval/metrics.h"
+#include "util/prng.h"
 #include "eval/rundir.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -403,6 +409,166 @@ static void test_write_deterministic(void **state)
     attn_buf_free(&md);
 }
 
+/* cmp_boot_multi = one attn_bootstrap_paired_diff per metric, bit for bit. */
+static void test_boot_multi_exact(void **state)
+{
+    static const size_t ns[] = {0, 1, 2, 3, 7, 100, 1001, 9999};
+    static const uint64_t seeds[] = {0, 42, 0x8000000000000005ULL};
+    static const int rs[] = {1, 40, 201};
+    attn_prng g;
+    (void)state;
+    attn_prng_seed(&g, 99);
+    for (size_t a = 0; a < sizeof(ns) / sizeof(ns[0]); a++)
+        for (size_t b = 0; b < 3; b++)
+            for (size_t c = 0; c < 3; c++) {
+                size_t n = ns[a];
+                double *x[6];
+                attn_bootstrap_options o = {rs[c], seeds[b]};
+                attn_interval got[3], want;
+                attn_error err;
+                for (int j = 0; j < 6; j++) {
+                    x[j] = calloc(n + 1, sizeof(double));
+                    for (size_t i = 0; i < n; i++) /* rr-like and 0/1 values */
+                        x[j][i] = j < 2 ? 1.0 / (double)(1 + attn_prng_below(&g, 7)) *
+                                              (double)attn_prng_below(&g, 2)
+                                        : (double)attn_prng_below(&g, 2);
+                }
+                double *const xa[3] = {x[0], x[2], x[4]}, *const xb[3] = {x[1], x[3], x[5]};
+                for (int nm = 1; nm <= 3; nm++) {
+                    assert_int_equal(cmp_boot_multi(&o, xa, xb, nm, n, got, &err), 0);
+                    for (int j = 0; j < nm; j++) {
+                        assert_int_equal(attn_bootstrap_paired_diff(xa[j], xb[j], n, &o, &want,
+                                                                    &err), 0);
+                        assert_memory_equal(&got[j].mean, &want.mean, sizeof(double));
+                        assert_memory_equal(&got[j].lo, &want.lo, sizeof(double));
+                        assert_memory_equal(&got[j].hi, &want.hi, sizeof(double));
+                    }
+                }
+                for (int j = 0; j < 6; j++)
+                    free(x[j]);
+            }
+}
+
+/* Lines the skimmer must hand to jansson, or read exactly as jansson does. */
+static void test_rows_skim(void **state)
+{
+    fx *f = *state;
+    static const char *const lines[] = {
+        "{\"pr_number\":1,\"routers\":{\"r\":{\"rank\":{\"p\":2},\"candidates\":[\"a\"]}},"
+        "\"truth\":{\"p\":{\"status\":\"observed\"}}}",
+        "{\"pr_number\":2,\"routers\":{\"r\":{\"rank\":{\"p\":2.0},\"candidates\":[]}},"
+        "\"truth\":{\"p\":{\"status\":\"obs\\u0065rved\"}}}",
+        " { \"truth\" : { \"p\" : { \"status\" : \"observed\" } } , \"pr_number\" : -3 ,"
+        " \"routers\" : { \"x\" : 1 , \"r\" : { \"rank\" : { \"q\" : 1 , \"p\" : null } ,"
+        " \"candidates\" : { } } } } \r",
+        "{\"pr_number\":4.5,\"routers\":{\"r\":{\"rank\":{\"p\":1e2},\"candidates\":[1,[2],{}]}},"
+        "\"note\":\"caf\xc3\xa9\"}",
+        "{\"pr_number\":5,\"routers\":{\"r\":{\"rank\":{\"p\":3},\"candidates\":[true,false,null]}},"
+        "\"truth\":{\"p\":[1]}}",
+        "{\"pr_number\":123456789012345678,\"routers\":\"none\",\"truth\":{\"p\":{\"status\":1}}}",
+        "[1,2]",
+    };
+    const char *names[2] = {"r", "zz"};
+    char path[1024];
+    attn_buf text = ATTN_BUF_INIT;
+    attn_error err;
+    cmp_rows r;
+    snprintf(path, sizeof(path), "%s/rows.jsonl", f->root);
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        attn_buf_printf(&text, "%s\n%s", lines[i], i == 2 ? "\n" : "");
+    assert_int_equal(attn_fs_write_atomic(path, text.ptr, text.len, &err), 0);
+    memset(&r, 0, sizeof(r));
+    r.names = names;
+    r.n_names = 2;
+    assert_int_equal(cmp_rows_load(path, "p", &r, &err), 0);
+    assert_int_equal(r.n_rows, sizeof(lines) / sizeof(lines[0]));
+    for (size_t i = 0; i < r.n_rows; i++) {
+        json_t *row = json_loads(lines[i], JSON_REJECT_DUPLICATES, NULL), *rt;
+        const char *st;
+        assert_non_null(row);
+        assert_int_equal(r.rows[i].number, attn_json_i64(row, "pr_number", -1));
+        st = attn_json_str(json_object_get(json_object_get(row, "truth"), "p"), "status");
+        assert_int_equal(r.rows[i].observed, st && !strcmp(st, "observed"));
+        for (size_t j = 0; j < 2; j++) {
+            const json_t *rk;
+            rt = json_object_get(json_object_get(row, "routers"), names[j]);
+            rk = json_object_get(json_object_get(rt, "rank"), "p");
+            assert_int_equal(r.rank[i * 2 + j], json_is_integer(rk) ? (int)json_integer_value(rk) : 0);
+            assert_int_equal(r.empty[i * 2 + j],
+                             json_array_size(json_object_get(rt, "candidates")) == 0);
+        }
+        json_decref(row);
+    }
+    cmp_rows_free(&r);
+    /* A duplicate key deep inside a line fails as attn_json_parse fails. */
+    attn_buf_clear(&text);
+    attn_buf_puts(&text, "{\"pr_number\":1,\"routers\":{\"r\":{\"rank\":{\"p\":1,\"p\":2}}}}\n");
+    assert_int_equal(attn_fs_write_atomic(path, text.ptr, text.len, &err), 0);
+    memset(&r, 0, sizeof(r));
+    r.names = names;
+    r.n_names = 2;
+    assert_int_equal(cmp_rows_load(path, "p", &r, &err), ATTN_EINVAL);
+    assert_non_null(strstr(err.msg, "duplicate"));
+    cmp_rows_free(&r);
+    attn_buf_free(&text);
+}
+
+/* Top-1 scores from the packed routes = attn_pack_read's, awkward routes included. */
+static void test_top1_skim(void **state)
+{
+    fx *f = *state;
+    static const char *const routes[] = {
+        "{\"candidates\":[{\"score\":2.5,\"target\":{\"name\":\"a\"}},{\"score\":9}]}",
+        "{\"candidates\":[]}",
+        "{\"candidates\":[{\"target\":\"x\"}]}",
+        "{\"candidates\":[{\"score\":\"high\"}]}",
+        "{\"candidates\":[7]}",
+        "{\"candidates\":{\"score\":1}}",
+        "{\"as_of\":\"t\",\"candidates\":[{\"evidence\":[{\"w\":1e-5}],\"score\":12}]}",
+        "{\"candidates\":[{\"score\":1.7976931348623157e308,\"n\":\"\\u00e9\"}]}",
+        "{\"candidates\":[{\"score\":3}],\"candidates\":[{\"score\":4}]}",
+        "[{\"score\":1}]",
+    };
+    size_t n = sizeof(routes) / sizeof(routes[0]);
+    int64_t nums[12];
+    double score[12];
+    int state_[12];
+    attn_rundir *d;
+    attn_pack *p;
+    attn_error err;
+    char rel[64];
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_loads(routes[i], 0, NULL);
+        assert_non_null(v);
+        if (i == 0)
+            assert_int_equal(attn_rundir_begin(f->root, "toprun", &d, &err), 0);
+        snprintf(rel, sizeof(rel), "prs/%zu/routes/r.json", i + 1);
+        assert_int_equal(attn_rundir_write_json(d, rel, v, &err), 0);
+        json_decref(v);
+        nums[i] = (int64_t)i + 1;
+    }
+    assert_int_equal(attn_rundir_commit(d, &err), 0);
+    nums[n] = 99; /* no route */
+    nums[n + 1] = 1; /* listed twice */
+    snprintf(rel, sizeof(rel), "%s/toprun", f->root);
+    assert_int_equal(attn_pack_open(rel, &p, &err), 0);
+    cmp_top1_scores(p, rel, "r", nums, n + 2, score, state_);
+    for (size_t i = 0; i < n + 2; i++) {
+        json_t *route = NULL;
+        const json_t *c0;
+        if (attn_pack_read(p, nums[i], "routes/r", &route, &err))
+            route = NULL;
+        c0 = json_array_get(json_object_get(route, "candidates"), 0);
+        assert_int_equal(state_[i], !route ? 2 : !c0 ? 1 : 0);
+        if (c0) {
+            double want = json_number_value(json_object_get(c0, "score"));
+            assert_memory_equal(&score[i], &want, sizeof(double));
+        }
+        json_decref(route);
+    }
+    attn_pack_close(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +579,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cross_product, setup, teardown),
         cmocka_unit_test_setup_teardown(test_incompatible, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_deterministic, setup, teardown),
+        cmocka_unit_test(test_boot_multi_exact),
+        cmocka_unit_test_setup_teardown(test_rows_skim, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_top1_skim, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

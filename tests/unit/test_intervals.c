@@ -387,7 +387,7 @@ static void test_rebuild_inside_caller_transaction(void **state)
 
 static void test_many_owners_hash_map(void **state)
 {
-    /* Enough open intervals to make the map grow and shift entries on delete. */
+    /* Enough keys to make the index grow, half of them closed and kept. */
     attn_store *s = fresh();
     attn_error err;
     attn_rebuild_stats st;

@@ -1,0 +1,56 @@
+/*
+ * compare_internal.h - what compare.c and compare_scan.c share: the flat
+ * per-PR values of a run's per_pr.jsonl and the top-1 scores of its routes.
+ * Nothing outside src/exp/compare*.c and tests/unit/test_compare.c includes it.
+ */
+#ifndef ATTN_EXP_COMPARE_INTERNAL_H
+#define ATTN_EXP_COMPARE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "eval/metrics.h"
+#include "eval/pack.h"
+#include "util/error.h"
+
+/* One line of per_pr.jsonl: the values the summary needs, and where the line
+ * is (flips parse it again for cutoff and truth targets). */
+typedef struct {
+    int64_t number;       /* pr_number, -1 when absent or not an integer */
+    size_t off, len;      /* the line within the file's text */
+    int observed;         /* truth[primary].status == "observed" */
+} cmp_row;
+
+/* The values of every router of a run's manifest, row-major:
+ * rank[row * n_names + router] (0 = no match) and empty (no candidate). */
+typedef struct {
+    cmp_row *rows;
+    size_t n_rows;
+    const char **names;   /* the manifest's router names (borrowed) */
+    size_t n_names;
+    int *rank;
+    unsigned char *empty;
+    char *text;           /* per_pr.jsonl, owned */
+} cmp_rows;
+
+/* Read per_pr.jsonl at path into r (names and primary set by the caller).
+ * A line is parsed as attn_json_parse would (same errors, same values). */
+int cmp_rows_load(const char *path, const char *primary, cmp_rows *r, attn_error *err);
+void cmp_rows_free(cmp_rows *r);
+/* The index of a router name in r->names, or -1. */
+int cmp_rows_router(const cmp_rows *r, const char *name);
+/* Row i parsed as a JSON object (new reference; NULL on out of memory). */
+json_t *cmp_rows_json(const cmp_rows *r, size_t i);
+
+/* Top-1 scores of router's routes for the PR numbers nums[0..n): state[i]
+ * 0 = scored (score[i]), 1 = the route has no candidate, 2 = no readable
+ * route; exactly what parsing each route with attn_pack_read gives. */
+void cmp_top1_scores(attn_pack *p, const char *run_dir, const char *router, const int64_t *nums,
+                     size_t n, double *score, int *state);
+
+/* attn_bootstrap_paired_diff of nm (1..3) metrics (xa[j], xb[j]) over the same
+ * n PRs, in one pass; out[j] is bit for bit what nm separate calls give. */
+int cmp_boot_multi(const attn_bootstrap_options *b, double *const *xa, double *const *xb,
+                   int nm, size_t n, attn_interval *out, attn_error *err);
+
+#endif
