@@ -6,7 +6,10 @@
  * routers obey the same rule (router.h).
  */
 #include "route/features.h"
+#include "route/result_internal.h"
+#include "util/alloc.h"
 #include "util/json.h"
+#include "util/user.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -41,9 +44,23 @@ typedef struct {
     int64_t pr_id, author_id, created_at;
 } pr_author;
 
+/* A component router driven directly: its own scoring (def->route) without
+ * router.c's result JSON, which the features never needed (see comp_route). */
+typedef struct {
+    const attn_router_def *def;
+    json_t *config;          /* merged defaults; kept alive: init may borrow from it */
+    void *state;
+} comp_router;
+
 struct attn_features {
     int max_cands;
-    attn_router *comp[NC];
+    comp_router comp[NC];
+    /* Per activity entry, computed once (the entries never change): the
+     * author of its PR, and its UTC hour, weekday and day number, so the
+     * per-PR scan does no search and no division. */
+    int64_t *e_author, *e_day;
+    uint8_t *e_hour, *e_wday;
+    size_t n_entries;
     pr_author *authors;      /* sorted by pr_id */
     pr_author *by_author;    /* the same rows sorted by (author_id, created_at) */
     size_t n_authors;
@@ -52,6 +69,9 @@ struct attn_features {
     unsigned gen;
     size_t n_users;
 };
+
+static int hour_of(int64_t t) { return (int)(((t % DAY) + DAY) % DAY / 3600); }
+static int wday_of(int64_t t) { return (int)((((t / DAY) + 4) % 7 + 7) % 7); } /* 1970-01-01: Thu */
 
 const char *attn_feat_name(size_t i) { return i < ATTN_FEAT_N ? NAMES[i] : NULL; }
 
@@ -70,8 +90,15 @@ void attn_features_free(attn_features *f)
 {
     if (!f)
         return;
-    for (int c = 0; c < NC; c++)
-        attn_router_free(f->comp[c]);
+    for (int c = 0; c < NC; c++) {
+        if (f->comp[c].state && f->comp[c].def->free)
+            f->comp[c].def->free(f->comp[c].state);
+        json_decref(f->comp[c].config);
+    }
+    free(f->e_author);
+    free(f->e_day);
+    free(f->e_hour);
+    free(f->e_wday);
     free(f->authors);
     free(f->by_author);
     free(f->slot);
@@ -172,6 +199,50 @@ static int64_t author_of(const attn_features *f, int64_t pr_id)
     return hit ? hit->author_id : ATTN_NULL_I64;
 }
 
+/* router.c's common rules (availability, load), off: what attn_router_new
+ * merges under every router's defaults, so a component driven directly gets
+ * the config it would get from attn_router_new(def, NULL). */
+static const char COMMON_OFF[] =
+    "{\"availability\": {\"inactive_days\": 0, \"factor\": 0.5},"
+    " \"load\": {\"max_open_requests\": 0}}";
+
+static int comp_init(comp_router *c, const char *name, const attn_route_ctx *ctx, attn_error *err)
+{
+    json_t *common = NULL;
+    int rc;
+    if ((rc = attn_router_find(name, &c->def, err)) ||
+        (rc = attn_json_parse(c->def->default_config, strlen(c->def->default_config), name,
+                              &c->config, err)) ||
+        (rc = attn_json_parse(COMMON_OFF, strlen(COMMON_OFF), "common", &common, err)))
+        goto out;
+    if (json_object_update_missing(c->config, common)) {
+        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory creating the feature extractor");
+        goto out;
+    }
+    if (c->def->init && (rc = c->def->init(c->config, ctx, &c->state, err)))
+        attn_error_wrap(err, "learned features: %s", name);
+out:
+    json_decref(common);
+    return rc;
+}
+
+/* The per-entry columns of the scan (see struct attn_features). */
+static void index_entries(attn_features *f, const attn_route_ctx *ctx)
+{
+    const attn_act_entry *e = attn_activity_entries(ctx->activity, &f->n_entries);
+    size_t n = f->n_entries ? f->n_entries : 1;
+    f->e_author = attn_xmalloc(attn_st_mult(n, sizeof(*f->e_author)));
+    f->e_day = attn_xmalloc(attn_st_mult(n, sizeof(*f->e_day)));
+    f->e_hour = attn_xmalloc(n);
+    f->e_wday = attn_xmalloc(n);
+    for (size_t i = 0; i < f->n_entries; i++) {
+        f->e_author[i] = author_of(f, e[i].pr_id);
+        f->e_day[i] = e[i].t / DAY;
+        f->e_hour[i] = (uint8_t)hour_of(e[i].t);
+        f->e_wday[i] = (uint8_t)wday_of(e[i].t);
+    }
+}
+
 int attn_features_new(const attn_route_ctx *ctx, int max_candidates, attn_features **out,
                       attn_error *err)
 {
@@ -182,23 +253,17 @@ int attn_features_new(const attn_route_ctx *ctx, int max_candidates, attn_featur
         return attn_error_set(err, ATTN_EINVAL, "max_candidates must be >= 1");
     if (!ctx->activity)
         return attn_error_set(err, ATTN_EINVAL, "the learned features need the activity index");
-    if (!(f = calloc(1, sizeof(*f))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory creating the feature extractor");
+    f = attn_xcalloc(1, sizeof(*f));
     f->max_cands = max_candidates;
-    for (int c = 0; c < NC; c++) {
-        const attn_router_def *d;
-        if ((rc = attn_router_find(COMPONENTS[c], &d, err)) ||
-            (rc = attn_router_new(d, NULL, "learned features", ctx, &f->comp[c], err)))
+    for (int c = 0; c < NC; c++)
+        if ((rc = comp_init(&f->comp[c], COMPONENTS[c], ctx, err)))
             goto fail;
-    }
     if ((rc = load_authors(f, ctx, err)))
         goto fail;
+    index_entries(f, ctx);
     f->n_users = attn_activity_user_count(ctx->activity);
-    if (!(f->slot = malloc((f->n_users ? f->n_users : 1) * sizeof(*f->slot))) ||
-        !(f->stamp = calloc(f->n_users ? f->n_users : 1, sizeof(*f->stamp)))) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory creating the feature extractor");
-        goto fail;
-    }
+    f->slot = attn_xmalloc(attn_st_mult(f->n_users ? f->n_users : 1, sizeof(*f->slot)));
+    f->stamp = attn_xcalloc(f->n_users ? f->n_users : 1, sizeof(*f->stamp));
     for (size_t u = 0; u < f->n_users; u++)
         f->slot[u] = -1;
     *out = f;
@@ -215,6 +280,93 @@ void attn_feat_set_free(attn_feat_set *s)
     free(s->login);
     free(s->x);
     memset(s, 0, sizeof(*s));
+}
+
+/* ---- the components' rankings ------------------------------------------------ */
+
+/* One candidate of a component, after router.c's rules. */
+typedef struct {
+    const char *name;        /* borrowed from the component's result */
+    double score;
+    int team;
+} comp_cand;
+
+/* router.c's order (candidates.h rule 5): score desc, team before user, then
+ * the name case-insensitively, then bytewise. */
+static int comp_cmp(const void *a, const void *b)
+{
+    const comp_cand *x = a, *y = b;
+    int c;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    if (x->team != y->team)
+        return x->team ? -1 : 1;
+    if ((c = strcasecmp(x->name, y->name)))
+        return c;
+    return strcmp(x->name, y->name);
+}
+
+/* candidates.c's round_score: results compare scores printed with 12
+ * significant digits. */
+static double round12(double x)
+{
+    char b[64];
+    if (!isfinite(x))
+        return 0.0;
+    snprintf(b, sizeof(b), "%.12g", x);
+    return strtod(b, NULL);
+}
+
+static int is_bot_login(const attn_route_ctx *ctx, const char *name)
+{
+    long u;
+    if (attn_is_bot(name, NULL))
+        return 1;
+    u = attn_activity_find_login(ctx->activity, name);
+    return u >= 0 && attn_activity_user_is_bot(ctx->activity, (size_t)u);
+}
+
+/*
+ * What attn_result_finish would list for a component's result, without its
+ * JSON: rule 1 (author and bots out), rule 4 (scores <= 0 out), scores
+ * rounded to 12 digits, rule 5's order, cut at top_k. Rules 2 and 3 are off
+ * (COMMON_OFF) and no component keeps zero scores. Rounding is monotone, so
+ * sorting by the raw score first and rounding only the top top_k plus any
+ * that round to the same value as the last of them gives the same list as
+ * rounding all.
+ */
+static size_t comp_finish(attn_route_result *res, const attn_route_ctx *ctx, const char *author,
+                          size_t top_k, comp_cand **buf, size_t *cap)
+{
+    size_t n = 0, m, count = attn_result_count(res);
+    ATTN_ALLOC_GROW(*buf, count + 1, *cap);
+    for (size_t i = 0; i < count; i++) {
+        attn_cand *c = attn_result_at(res, i);
+        const char *name = attn_cand_name(c);
+        int team = strcmp(attn_cand_type(c), "user") != 0;
+        double score = attn_cand_score(c);
+        if (!team && ((author && !strcasecmp(name, author)) || is_bot_login(ctx, name)))
+            continue;
+        if (!(score > 0))
+            continue;
+        (*buf)[n].name = name;
+        (*buf)[n].score = score;
+        (*buf)[n++].team = team;
+    }
+    if (n > 1)
+        qsort(*buf, n, sizeof(**buf), comp_cmp);
+    m = n < top_k ? n : top_k;
+    for (size_t i = 0; i < m; i++)
+        (*buf)[i].score = round12((*buf)[i].score);
+    while (m && m < n) {
+        double r = round12((*buf)[m].score);
+        if (r != (*buf)[m - 1].score)
+            break;
+        (*buf)[m++].score = r;
+    }
+    if (m > 1)
+        qsort(*buf, m, sizeof(**buf), comp_cmp);
+    return m < top_k ? m : top_k;
 }
 
 /* ---- the candidate pool ----------------------------------------------------- */
@@ -236,32 +388,64 @@ static int pool_cmp(const void *a, const void *b)
     return strcmp(x->login, y->login);
 }
 
-static int pool_add(pool_item **items, size_t *n, size_t *cap, const char *login, int comp,
-                    size_t rank, double score)
+/* Per-PR scratch, reused across PRs. */
+typedef struct {
+    attn_route_result *res[NC];
+    comp_cand *cands;
+    size_t cap_cands;
+    pool_item *items;
+    size_t n, cap_items;
+} pr_work;
+
+static void pool_add(pr_work *w, const char *login, int comp, size_t rank, double score)
 {
     size_t i;
-    for (i = 0; i < *n; i++)
-        if (!strcasecmp((*items)[i].login, login))
+    pool_item *it;
+    for (i = 0; i < w->n; i++)
+        if (!strcasecmp(w->items[i].login, login))
             break;
-    if (i == *n) {
-        if (*n == *cap) {
-            size_t nc = *cap ? *cap * 2 : 64;
-            pool_item *ni = realloc(*items, nc * sizeof(*ni));
-            if (!ni)
-                return ATTN_ENOMEM;
-            *items = ni;
-            *cap = nc;
+    if (i == w->n) {
+        ATTN_ALLOC_GROW(w->items, w->n + 1, w->cap_items);
+        memset(&w->items[i], 0, sizeof(pool_item));
+        w->items[i].login = login;
+        w->n++;
+    }
+    it = &w->items[i];
+    if (it->rr[comp] == 0) {
+        it->rr[comp] = 1.0 / (double)rank;
+        it->score[comp] = score;
+        if (it->rr[comp] > it->best_rr)
+            it->best_rr = it->rr[comp];
+    }
+}
+
+/* Route every component for q and gather the pool (features.h: best
+ * reciprocal rank, then login; cut at max_candidates). */
+static int build_pool(attn_features *f, const attn_route_ctx *ctx, const attn_route_query *q,
+                      pr_work *w, attn_error *err)
+{
+    attn_route_query cq = *q;
+    const char *author = attn_json_str(q->snapshot, "author");
+    cq.top_k = f->max_cands;
+    w->n = 0;
+    for (int c = 0; c < NC; c++) {
+        size_t m, rank = 0;
+        int rc;
+        if (!(w->res[c] = attn_result_new()))
+            return attn_error_set(err, ATTN_ENOMEM, "out of memory computing the learned features");
+        if ((rc = f->comp[c].def->route(f->comp[c].state, ctx, &cq, w->res[c], err))) {
+            attn_error_wrap(err, "learned features: %s", COMPONENTS[c]);
+            return rc;
         }
-        memset(&(*items)[i], 0, sizeof(pool_item));
-        (*items)[i].login = login;
-        (*n)++;
+        m = comp_finish(w->res[c], ctx, author, (size_t)f->max_cands, &w->cands, &w->cap_cands);
+        for (size_t j = 0; j < m; j++)
+            if (!w->cands[j].team)
+                pool_add(w, w->cands[j].name, c, ++rank, w->cands[j].score);
     }
-    if ((*items)[i].rr[comp] == 0) {
-        (*items)[i].rr[comp] = 1.0 / (double)rank;
-        (*items)[i].score[comp] = score;
-        if ((*items)[i].rr[comp] > (*items)[i].best_rr)
-            (*items)[i].best_rr = (*items)[i].rr[comp];
-    }
+    if (w->n)
+        qsort(w->items, w->n, sizeof(*w->items), pool_cmp);
+    if (w->n > (size_t)f->max_cands)
+        w->n = (size_t)f->max_cands;
     return 0;
 }
 
@@ -273,71 +457,80 @@ typedef struct {
     int seen_review;
 } scan_acc;
 
-static int hour_of(int64_t t) { return (int)(((t % DAY) + DAY) % DAY / 3600); }
-static int wday_of(int64_t t) { return (int)((((t / DAY) + 4) % 7 + 7) % 7); } /* 1970-01-01: Thu */
+/* What one PR shares across its candidates. */
+typedef struct {
+    int64_t author_id;
+    long last_author;        /* user of the latest review on the author's PRs, or -1 */
+    size_t author_total, rev30_total, rev_total, reviewers30;
+    float author_prs;
+    const char **paths;      /* the changed files' paths, in snapshot order (borrowed) */
+    size_t n_paths;
+    char *areas[64];         /* their distinct areas, first seen first (owned) */
+    size_t n_areas;
+} pr_shared;
 
 /* One backward pass over the facts in [as_of - 365 d, as_of]. */
 static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_query *q,
-                 int64_t author_id, scan_acc *acc, size_t n, long *last_author_reviewer,
-                 size_t *author_total, size_t *reviews30_total, size_t *reviews_total,
-                 size_t *reviewers30)
+                 scan_acc *acc, size_t n, pr_shared *p)
 {
-    size_t first, last, n_entries, reviews_seen = 0;
-    const attn_act_entry *e = attn_activity_entries(ctx->activity, &n_entries);
+    size_t first, last, reviews_seen = 0;
+    const attn_act_entry *e = attn_activity_entries(ctx->activity, &first);
     int h0 = hour_of(q->as_of), w0 = wday_of(q->as_of);
+    int64_t author_id = p->author_id, t7 = q->as_of - 7 * (int64_t)DAY,
+            t30 = q->as_of - 30 * (int64_t)DAY, t180 = q->as_of - 180 * (int64_t)DAY;
     attn_activity_slice(ctx->activity, q->as_of - 365 * (int64_t)DAY, q->as_of, &first, &last);
-    *last_author_reviewer = -1;
-    *author_total = *reviews30_total = *reviewers30 = 0;
+    p->last_author = -1;
+    p->author_total = p->rev30_total = p->reviewers30 = 0;
     if (++f->gen == 0) {
         memset(f->stamp, 0, f->n_users * sizeof(*f->stamp));
         f->gen = 1;
     }
     for (size_t i = last; i-- > first;) {
         const attn_act_entry *x = &e[i];
-        long s = x->user >= 0 && (size_t)x->user < f->n_users ? f->slot[x->user] : -1;
-        int review = x->kind == ATTN_ACT_REVIEW;
-        int64_t pa = review && author_id != ATTN_NULL_I64 ? author_of(f, x->pr_id) : ATTN_NULL_I64;
-        int on_author = pa != ATTN_NULL_I64 && pa == author_id &&
-                        attn_activity_user_id(ctx->activity, (size_t)x->user) != author_id;
-        if (on_author) {
-            (*author_total)++;
-            if (*last_author_reviewer < 0)
-                *last_author_reviewer = x->user;
+        int in_users = x->user >= 0 && (size_t)x->user < f->n_users;
+        long s = in_users ? f->slot[x->user] : -1;
+        int review = x->kind == ATTN_ACT_REVIEW, on_author = 0;
+        if (review && author_id != ATTN_NULL_I64 && f->e_author[i] == author_id &&
+            attn_activity_user_id(ctx->activity, (size_t)x->user) != author_id) {
+            on_author = 1;
+            p->author_total++;
+            if (p->last_author < 0)
+                p->last_author = x->user;
         }
-        if (review && x->t > q->as_of - 30 * (int64_t)DAY) {
-            (*reviews30_total)++;
-            if (x->user >= 0 && (size_t)x->user < f->n_users && f->stamp[x->user] != f->gen) {
+        if (review && x->t > t30) {
+            p->rev30_total++;
+            if (in_users && f->stamp[x->user] != f->gen) {
                 f->stamp[x->user] = f->gen;
-                (*reviewers30)++;
+                p->reviewers30++;
             }
         }
         if (s >= 0 && (size_t)s < n) {
             scan_acc *a = &acc[s];
-            int dh = abs(hour_of(x->t) - h0);
+            int dh = abs((int)f->e_hour[i] - h0);
             if (a->last_active == ATTN_NULL_I64)
                 a->last_active = x->t;
             a->facts++;
-            if (x->t > q->as_of - 30 * (int64_t)DAY && x->t / DAY != a->last_day) {
-                a->last_day = x->t / DAY;
+            if (x->t > t30 && f->e_day[i] != a->last_day) {
+                a->last_day = f->e_day[i];
                 a->days30++;
             }
             a->hour_ok += dh <= 2 || dh >= 22;
-            a->wday_ok += wday_of(x->t) == w0;
+            a->wday_ok += f->e_wday[i] == w0;
             if (review) {
                 if (!a->seen_review) {
                     a->seen_review = 1;
                     a->last_review = x->t;
                     a->since_last = reviews_seen;
                 }
-                a->rev7 += x->t > q->as_of - 7 * (int64_t)DAY;
-                a->rev30 += x->t > q->as_of - 30 * (int64_t)DAY;
-                a->rev180 += x->t > q->as_of - 180 * (int64_t)DAY;
+                a->rev7 += x->t > t7;
+                a->rev30 += x->t > t30;
+                a->rev180 += x->t > t180;
                 a->author_reviews += on_author;
             }
         }
         reviews_seen += review;
     }
-    *reviews_total = reviews_seen;
+    p->rev_total = reviews_seen;
 }
 
 static double decayed(attn_activity *act, size_t u, int64_t as_of, double hl, double days,
@@ -351,59 +544,40 @@ static double decayed(attn_activity *act, size_t u, int64_t as_of, double hl, do
     return attn_activity_user_sum(act, u, &w);
 }
 
-/* The PR's changed files and their distinct areas (borrowed / copied strings). */
-static double files_and_areas(attn_activity *act, size_t u, const json_t *snapshot, int64_t as_of,
-                              double *area_sum)
+/* The PR's changed files and their distinct areas (at most 64; a path
+ * listed twice counts twice, as it always has). */
+static void pr_files(attn_activity *act, const json_t *snapshot, pr_shared *p)
 {
-    attn_act_window w = {as_of - 730 * (int64_t)DAY, as_of, 180, {1, 1, 1}};
     const json_t *files = json_object_get(snapshot, "changed_files"), *fi;
-    char *seen[64];
-    size_t n_seen = 0, i;
-    double file_sum = 0;
-    *area_sum = 0;
+    size_t i;
+    p->paths = attn_xmalloc(attn_st_mult(json_array_size(files) + 1, sizeof(*p->paths)));
+    p->n_paths = p->n_areas = 0;
     json_array_foreach(files, i, fi) {
         const char *path = attn_json_str(fi, "path"), *area;
         int dup = 0;
         if (!path)
             continue;
-        file_sum += attn_activity_user_path_sum(act, u, path, &w);
+        p->paths[p->n_paths++] = path;
         if (!(area = attn_activity_area_of(act, path)))
             continue;
-        for (size_t k = 0; k < n_seen && !dup; k++)
-            dup = !strcmp(seen[k], area);
-        if (dup || n_seen == 64)
-            continue;
-        if (!(seen[n_seen] = strdup(area)))
-            break;
-        *area_sum += attn_activity_user_area_sum(act, u, seen[n_seen], &w);
-        n_seen++;
+        for (size_t k = 0; k < p->n_areas && !dup; k++)
+            dup = !strcmp(p->areas[k], area);
+        if (!dup && p->n_areas < 64)
+            p->areas[p->n_areas++] = attn_xstrdup(area);
     }
-    for (size_t k = 0; k < n_seen; k++)
-        free(seen[k]);
-    return file_sum;
 }
 
-static int route_components(attn_features *f, const attn_route_ctx *ctx,
-                            const attn_route_query *q, json_t **res, attn_error *err)
+static void pr_shared_free(pr_shared *p)
 {
-    attn_route_query cq = *q;
-    cq.top_k = f->max_cands;
-    for (int c = 0; c < NC; c++) {
-        int rc = attn_router_route(f->comp[c], ctx, &cq, &res[c], err);
-        if (rc) {
-            attn_error_wrap(err, "learned features: %s", COMPONENTS[c]);
-            return rc;
-        }
-    }
-    return 0;
+    for (size_t k = 0; k < p->n_areas; k++)
+        free(p->areas[k]);
+    free(p->paths);
 }
 
-static void fill_row(attn_features *f, const attn_route_ctx *ctx, const attn_route_query *q,
-                     const pool_item *it, long u, const scan_acc *a, float *x, long last_author,
-                     size_t author_total, size_t rev30_total, size_t rev_total, size_t reviewers30)
+static void fill_row(const attn_route_ctx *ctx, const attn_route_query *q, const pr_shared *p,
+                     const pool_item *it, long u, const scan_acc *a, float *x)
 {
     attn_activity *act = ctx->activity;
-    int64_t author_id = attn_json_i64(q->snapshot, "author_id", ATTN_NULL_I64);
     x[F_PATH_SCORE] = (float)it->score[C_PATH];
     x[F_PATH_RR] = (float)it->rr[C_PATH];
     x[F_STEW_SCORE] = (float)it->score[C_STEW];
@@ -414,10 +588,9 @@ static void fill_row(attn_features *f, const attn_route_ctx *ctx, const attn_rou
     x[F_POP_RR] = (float)it->rr[C_POP];
     x[F_SINCE_ACTIVE] = 3650;
     x[F_SINCE_REVIEW] = 365;
-    x[F_SINCE_LAST] = (float)rev_total;
-    x[F_REVIEWERS30] = (float)reviewers30;
-    if (author_id != ATTN_NULL_I64)
-        x[F_AUTHOR_PRS] = (float)prs_by(f, author_id, q->as_of - 365 * (int64_t)DAY, q->as_of);
+    x[F_SINCE_LAST] = (float)p->rev_total;
+    x[F_REVIEWERS30] = (float)p->reviewers30;
+    x[F_AUTHOR_PRS] = p->author_prs;
     if (u < 0)
         return;
     x[F_ACTIVE_DAYS] = (float)a->days30;
@@ -431,20 +604,29 @@ static void fill_row(attn_features *f, const attn_route_ctx *ctx, const attn_rou
         x[F_SINCE_REVIEW] = (float)((double)(q->as_of - a->last_review) / DAY);
         x[F_SINCE_LAST] = (float)a->since_last;
     }
+    /* The scan saw the last fact in the 365 d window; older ones need the index. */
     {
-        int64_t la = attn_activity_user_last_at(act, (size_t)u, q->as_of);
+        int64_t la = a->last_active != ATTN_NULL_I64
+                         ? a->last_active
+                         : attn_activity_user_last_at(act, (size_t)u, q->as_of);
         if (la != ATTN_NULL_I64)
             x[F_SINCE_ACTIVE] = (float)((double)(q->as_of - la) / DAY);
     }
-    if (author_id != ATTN_NULL_I64) {
+    if (p->author_id != ATTN_NULL_I64) {
         attn_act_window w = {q->as_of - 730 * (int64_t)DAY, q->as_of, 180, {1, 1, 1}};
-        x[F_AUTHOR_AFF] = (float)attn_activity_user_author_sum(act, (size_t)u, author_id, &w);
+        x[F_AUTHOR_AFF] = (float)attn_activity_user_author_sum(act, (size_t)u, p->author_id, &w);
     }
-    x[F_AUTHOR_LAST] = last_author == u;
-    x[F_AUTHOR_SHARE] = author_total ? (float)((double)a->author_reviews / (double)author_total) : 0;
+    x[F_AUTHOR_LAST] = p->last_author == u;
+    x[F_AUTHOR_SHARE] =
+        p->author_total ? (float)((double)a->author_reviews / (double)p->author_total) : 0;
     {
-        double area = 0;
-        x[F_FILE_ACT] = (float)files_and_areas(act, (size_t)u, q->snapshot, q->as_of, &area);
+        attn_act_window w = {q->as_of - 730 * (int64_t)DAY, q->as_of, 180, {1, 1, 1}};
+        double file = 0, area = 0;
+        for (size_t k = 0; k < p->n_paths; k++)
+            file += attn_activity_user_path_sum(act, (size_t)u, p->paths[k], &w);
+        for (size_t k = 0; k < p->n_areas; k++)
+            area += attn_activity_user_area_sum(act, (size_t)u, p->areas[k], &w);
+        x[F_FILE_ACT] = (float)file;
         x[F_AREA_ACT] = (float)area;
     }
     x[F_OPEN_REQ] = (float)attn_activity_user_open_requests(act, (size_t)u, q->as_of);
@@ -452,86 +634,56 @@ static void fill_row(attn_features *f, const attn_route_ctx *ctx, const attn_rou
         x[F_HOUR_FIT] = (float)((double)a->hour_ok / (double)a->facts);
         x[F_WEEKDAY_FIT] = (float)((double)a->wday_ok / (double)a->facts);
     }
-    x[F_SHARE30] = rev30_total ? (float)((double)a->rev30 / (double)rev30_total) : 0;
-}
-
-static int build_pool(attn_features *f, json_t **res, pool_item **items, size_t *n)
-{
-    size_t cap = 0;
-    *items = NULL;
-    *n = 0;
-    for (int c = 0; c < NC; c++) {
-        const json_t *cands = json_object_get(res[c], "candidates"), *cd;
-        size_t j, rank = 0;
-        json_array_foreach(cands, j, cd) {
-            const json_t *t = json_object_get(cd, "target");
-            const char *type = attn_json_str(t, "type"), *name = attn_json_str(t, "name");
-            if (!type || strcmp(type, "user") || !name || !*name)
-                continue;
-            if (pool_add(items, n, &cap, name, c, ++rank,
-                         json_number_value(json_object_get(cd, "score"))))
-                return ATTN_ENOMEM;
-        }
-    }
-    if (*n)
-        qsort(*items, *n, sizeof(**items), pool_cmp);
-    if (*n > (size_t)f->max_cands)
-        *n = (size_t)f->max_cands;
-    return 0;
+    x[F_SHARE30] = p->rev30_total ? (float)((double)a->rev30 / (double)p->rev30_total) : 0;
 }
 
 int attn_features_compute(attn_features *f, const attn_route_ctx *ctx, const attn_route_query *q,
                           attn_feat_set *out, attn_error *err)
 {
-    json_t *res[NC] = {0};
-    pool_item *items = NULL;
-    scan_acc *acc = NULL;
-    long *users = NULL, last_author;
-    size_t n = 0, author_total, rev30_total, rev_total, reviewers30;
-    int64_t author_id = attn_json_i64(q->snapshot, "author_id", ATTN_NULL_I64);
+    pr_work w;
+    pr_shared p;
+    scan_acc *acc;
+    long *users;
+    size_t n;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if ((rc = route_components(f, ctx, q, res, err)))
+    memset(&w, 0, sizeof(w));
+    if ((rc = build_pool(f, ctx, q, &w, err)))
         goto out;
-    if (build_pool(f, res, &items, &n))
-        goto oom;
-    out->login = calloc(n ? n : 1, sizeof(*out->login));
-    out->x = calloc((n ? n : 1) * ATTN_FEAT_N, sizeof(*out->x));
-    acc = calloc(n ? n : 1, sizeof(*acc));
-    users = calloc(n ? n : 1, sizeof(*users));
-    if (!out->login || !out->x || !acc || !users)
-        goto oom;
+    n = w.n;
+    out->login = attn_xcalloc(n ? n : 1, sizeof(*out->login));
+    out->x = attn_xcalloc(attn_st_mult(n ? n : 1, ATTN_FEAT_N), sizeof(*out->x));
+    out->n = n;
+    acc = attn_xcalloc(n ? n : 1, sizeof(*acc));
+    users = attn_xcalloc(n ? n : 1, sizeof(*users));
     for (size_t i = 0; i < n; i++) {
-        if (!(out->login[i] = strdup(items[i].login)))
-            goto oom;
-        out->n = i + 1;
-        users[i] = attn_activity_find_login(ctx->activity, items[i].login);
+        out->login[i] = attn_xstrdup(w.items[i].login);
+        users[i] = attn_activity_find_login(ctx->activity, w.items[i].login);
         acc[i].last_active = acc[i].last_review = ATTN_NULL_I64;
         acc[i].last_day = INT64_MIN;
         if (users[i] >= 0 && (size_t)users[i] < f->n_users)
             f->slot[users[i]] = (long)i;
     }
-    scan(f, ctx, q, author_id, acc, n, &last_author, &author_total, &rev30_total, &rev_total,
-         &reviewers30);
+    memset(&p, 0, sizeof(p));
+    p.author_id = attn_json_i64(q->snapshot, "author_id", ATTN_NULL_I64);
+    if (p.author_id != ATTN_NULL_I64)
+        p.author_prs = (float)prs_by(f, p.author_id, q->as_of - 365 * (int64_t)DAY, q->as_of);
+    scan(f, ctx, q, acc, n, &p);
+    pr_files(ctx->activity, q->snapshot, &p);
     for (size_t i = 0; i < n; i++) {
         if (users[i] >= 0 && (size_t)users[i] < f->n_users)
             f->slot[users[i]] = -1;
-        fill_row(f, ctx, q, &items[i], users[i], &acc[i], out->x + i * ATTN_FEAT_N, last_author,
-                 author_total, rev30_total, rev_total, reviewers30);
+        fill_row(ctx, q, &p, &w.items[i], users[i], &acc[i], out->x + i * ATTN_FEAT_N);
     }
-    goto out;
-oom:
-    rc = attn_error_set(err, ATTN_ENOMEM, "out of memory computing the learned features");
-    for (size_t i = 0; users && i < n; i++)
-        if (users[i] >= 0 && (size_t)users[i] < f->n_users)
-            f->slot[users[i]] = -1;
-out:
-    for (int c = 0; c < NC; c++)
-        json_decref(res[c]);
-    free(items);
+    pr_shared_free(&p);
     free(acc);
     free(users);
+out:
+    for (int c = 0; c < NC; c++)
+        attn_result_free(w.res[c]);
+    free(w.cands);
+    free(w.items);
     return rc;
 }
 
