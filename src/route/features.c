@@ -64,6 +64,7 @@ struct attn_features {
     pr_author *authors;      /* sorted by pr_id */
     pr_author *by_author;    /* the same rows sorted by (author_id, created_at) */
     size_t n_authors;
+    uint8_t *bot;            /* per activity user: router.c's bot rule (rule 1) */
     long *slot;              /* per activity user: candidate slot or -1 */
     unsigned *stamp;         /* per activity user: last scan that counted them */
     unsigned gen;
@@ -101,6 +102,7 @@ void attn_features_free(attn_features *f)
     free(f->e_wday);
     free(f->authors);
     free(f->by_author);
+    free(f->bot);
     free(f->slot);
     free(f->stamp);
     free(f);
@@ -255,8 +257,9 @@ int attn_features_new(const attn_route_ctx *ctx, int max_candidates, attn_featur
         return attn_error_set(err, ATTN_EINVAL, "the learned features need the activity index");
     f = attn_xcalloc(1, sizeof(*f));
     f->max_cands = max_candidates;
+    /* popularity and stewards are scored here (pop_rows, stew_rows) */
     for (int c = 0; c < NC; c++)
-        if ((rc = comp_init(&f->comp[c], COMPONENTS[c], ctx, err)))
+        if (c != C_POP && c != C_STEW && (rc = comp_init(&f->comp[c], COMPONENTS[c], ctx, err)))
             goto fail;
     if ((rc = load_authors(f, ctx, err)))
         goto fail;
@@ -264,8 +267,13 @@ int attn_features_new(const attn_route_ctx *ctx, int max_candidates, attn_featur
     f->n_users = attn_activity_user_count(ctx->activity);
     f->slot = attn_xmalloc(attn_st_mult(f->n_users ? f->n_users : 1, sizeof(*f->slot)));
     f->stamp = attn_xcalloc(f->n_users ? f->n_users : 1, sizeof(*f->stamp));
-    for (size_t u = 0; u < f->n_users; u++)
+    f->bot = attn_xmalloc(f->n_users ? f->n_users : 1);
+    for (size_t u = 0; u < f->n_users; u++) {
+        const char *login = attn_activity_user_login(ctx->activity, u);
         f->slot[u] = -1;
+        f->bot[u] = (login && attn_is_bot(login, NULL)) ||
+                    attn_activity_user_is_bot(ctx->activity, u);
+    }
     *out = f;
     return 0;
 fail:
@@ -286,9 +294,10 @@ void attn_feat_set_free(attn_feat_set *s)
 
 /* One candidate of a component, after router.c's rules. */
 typedef struct {
-    const char *name;        /* borrowed from the component's result */
+    const char *name;        /* borrowed from the component's result or the index */
     double score;
     int team;
+    long user;               /* the activity user whose login name is, or -1: unknown */
 } comp_cand;
 
 /* router.c's order (candidates.h rule 5): score desc, team before user, then
@@ -306,16 +315,11 @@ static int comp_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+static double round_sig(double v, int digits);
+
 /* candidates.c's round_score: results compare scores printed with 12
- * significant digits. */
-static double round12(double x)
-{
-    char b[64];
-    if (!isfinite(x))
-        return 0.0;
-    snprintf(b, sizeof(b), "%.12g", x);
-    return strtod(b, NULL);
-}
+ * significant digits (0 for non-finite scores). */
+static double round12(double x) { return isfinite(x) ? round_sig(x, 12) : 0.0; }
 
 static int is_bot_login(const attn_route_ctx *ctx, const char *name)
 {
@@ -327,46 +331,168 @@ static int is_bot_login(const attn_route_ctx *ctx, const char *name)
 }
 
 /*
- * What attn_result_finish would list for a component's result, without its
- * JSON: rule 1 (author and bots out), rule 4 (scores <= 0 out), scores
- * rounded to 12 digits, rule 5's order, cut at top_k. Rules 2 and 3 are off
- * (COMMON_OFF) and no component keeps zero scores. Rounding is monotone, so
- * sorting by the raw score first and rounding only the top top_k plus any
- * that round to the same value as the last of them gives the same list as
- * rounding all.
+ * What attn_result_finish would list of a component's candidates c[0..n),
+ * without its JSON: rule 1 (the author and bots out), rule 4 (scores <= 0
+ * out), scores rounded to 12 digits, rule 5's order, cut at top_k. Rules 2
+ * and 3 are off (COMMON_OFF) and no component keeps zero scores. Rounding is
+ * monotone, so sorting by the raw score first and rounding only the top
+ * top_k, plus any that round to the same value as the last of them, gives
+ * the list rounding all would.
  */
-static size_t comp_finish(attn_route_result *res, const attn_route_ctx *ctx, const char *author,
-                          size_t top_k, comp_cand **buf, size_t *cap)
+static size_t comp_finish(const attn_features *f, comp_cand *c, size_t n_in,
+                          const attn_route_ctx *ctx, const char *author, size_t top_k)
 {
-    size_t n = 0, m, count = attn_result_count(res);
+    size_t n = 0, m;
+    for (size_t i = 0; i < n_in; i++) {
+        if (!c[i].team && ((author && !strcasecmp(c[i].name, author)) ||
+                           (c[i].user >= 0 ? f->bot[c[i].user] : is_bot_login(ctx, c[i].name))))
+            continue;
+        if (!(c[i].score > 0))
+            continue;
+        c[n++] = c[i];
+    }
+    if (n > 1)
+        qsort(c, n, sizeof(*c), comp_cmp);
+    m = n < top_k ? n : top_k;
+    for (size_t i = 0; i < m; i++)
+        c[i].score = round12(c[i].score);
+    while (m && m < n) {
+        double r = round12(c[m].score);
+        if (r != c[m - 1].score)
+            break;
+        c[m++].score = r;
+    }
+    if (m > 1)
+        qsort(c, m, sizeof(*c), comp_cmp);
+    return m < top_k ? m : top_k;
+}
+
+/* The candidates of a component's result (names borrowed from it). */
+static size_t comp_collect(attn_route_result *res, comp_cand **buf, size_t *cap)
+{
+    size_t count = attn_result_count(res);
     ATTN_ALLOC_GROW(*buf, count + 1, *cap);
     for (size_t i = 0; i < count; i++) {
         attn_cand *c = attn_result_at(res, i);
-        const char *name = attn_cand_name(c);
-        int team = strcmp(attn_cand_type(c), "user") != 0;
-        double score = attn_cand_score(c);
-        if (!team && ((author && !strcasecmp(name, author)) || is_bot_login(ctx, name)))
+        (*buf)[i].name = attn_cand_name(c);
+        (*buf)[i].score = attn_cand_score(c);
+        (*buf)[i].team = strcmp(attn_cand_type(c), "user") != 0;
+        (*buf)[i].user = -1;
+    }
+    return count;
+}
+
+/*
+ * popularity with its default config, scored here rather than through the
+ * router: the same sums in the same order (popularity.c), without evidence
+ * the features never read. test_route_learned compares the two.
+ */
+static size_t pop_rows(const attn_route_ctx *ctx, const attn_route_query *q, comp_cand **buf,
+                       size_t *cap)
+{
+    attn_activity *a = ctx->activity;
+    attn_act_window w = {q->as_of - (int64_t)llround(180 * 86400.0), q->as_of, 30, {1, 0, 0}};
+    size_t n = 0, nu = attn_activity_user_count(a);
+    ATTN_ALLOC_GROW(*buf, nu + 1, *cap);
+    for (size_t u = 0; u < nu; u++) {
+        const char *login = attn_activity_user_login(a, u);
+        double score;
+        if (!login || !*login || attn_activity_user_is_bot(a, u))
             continue;
+        if (!((score = attn_activity_user_sum(a, u, &w)) > 0))
+            continue;
+        (*buf)[n].name = login;
+        (*buf)[n].score = score;
+        (*buf)[n].user = (long)u;
+        (*buf)[n++].team = 0;
+    }
+    return n;
+}
+
+/* The PR as stewards sees it: distinct non-empty paths and their distinct areas. */
+typedef struct {
+    const char **paths;      /* borrowed from the snapshot */
+    size_t n_paths;
+    char **areas;
+    size_t n_areas, cap_areas;
+} stew_pr;
+
+static void stew_pr_init(attn_activity *act, const json_t *snapshot, stew_pr *sp)
+{
+    const json_t *files = json_object_get(snapshot, "changed_files"), *fi;
+    size_t i;
+    memset(sp, 0, sizeof(*sp));
+    sp->paths = attn_xmalloc(attn_st_mult(json_array_size(files) + 1, sizeof(*sp->paths)));
+    json_array_foreach(files, i, fi) {
+        const char *path = attn_json_str(fi, "path"), *area;
+        int dup = 0;
+        if (!path || !*path)
+            continue;
+        for (size_t k = 0; k < sp->n_paths && !dup; k++)
+            dup = !strcmp(sp->paths[k], path);
+        if (dup)
+            continue;
+        sp->paths[sp->n_paths++] = path;
+        if (!(area = attn_activity_area_of(act, path)))
+            continue;
+        for (size_t k = 0; k < sp->n_areas && !dup; k++)
+            dup = !strcmp(sp->areas[k], area);
+        if (dup)
+            continue;
+        ATTN_ALLOC_GROW(sp->areas, sp->n_areas + 1, sp->cap_areas);
+        sp->areas[sp->n_areas++] = attn_xstrdup(area);
+    }
+}
+
+static void stew_pr_free(stew_pr *sp)
+{
+    for (size_t k = 0; k < sp->n_areas; k++)
+        free(sp->areas[k]);
+    free(sp->areas);
+    free(sp->paths);
+}
+
+/*
+ * stewards with its default config (stewards.c), scored for every user of
+ * its pool: the router prunes users whose bound cannot reach its top_k,
+ * which by its contract changes nothing in the list router.c keeps; the sums
+ * and the score expression are the router's, term for term.
+ */
+static size_t stew_rows(const attn_route_ctx *ctx, const attn_route_query *q, comp_cand **buf,
+                        size_t *cap)
+{
+    attn_activity *a = ctx->activity;
+    attn_act_window w = {q->as_of - (int64_t)llround(180 * 86400.0), q->as_of, 30, {1.0, 0.4, 0.2}};
+    attn_act_window wa = {q->as_of - (int64_t)llround(365 * 86400.0), q->as_of, 180,
+                          {1.0, 0.4, 0.2}};
+    int64_t author_id = attn_json_i64(q->snapshot, "author_id", ATTN_NULL_I64);
+    size_t n = 0, nu = attn_activity_user_count(a);
+    stew_pr sp;
+    stew_pr_init(a, q->snapshot, &sp);
+    ATTN_ALLOC_GROW(*buf, nu + 1, *cap);
+    for (size_t u = 0; u < nu; u++) {
+        const char *login = attn_activity_user_login(a, u);
+        double total, area = 0, file = 0, author, score;
+        if (attn_activity_user_is_bot(a, u) || !login || !*login)
+            continue;
+        if (!((total = attn_activity_user_sum(a, u, &w)) > 0))
+            continue;
+        for (size_t k = 0; k < sp.n_areas; k++)
+            area += attn_activity_user_area_sum(a, u, sp.areas[k], &w);
+        for (size_t k = 0; k < sp.n_paths; k++)
+            file += attn_activity_user_path_sum(a, u, sp.paths[k], &w);
+        author = author_id != ATTN_NULL_I64 ? attn_activity_user_author_sum(a, u, author_id, &wa)
+                                            : 0;
+        score = 1.0 * area + 0.5 * file + 0.2 * total + 0.5 * author;
         if (!(score > 0))
             continue;
-        (*buf)[n].name = name;
+        (*buf)[n].name = login;
         (*buf)[n].score = score;
-        (*buf)[n++].team = team;
+        (*buf)[n].user = (long)u;
+        (*buf)[n++].team = 0;
     }
-    if (n > 1)
-        qsort(*buf, n, sizeof(**buf), comp_cmp);
-    m = n < top_k ? n : top_k;
-    for (size_t i = 0; i < m; i++)
-        (*buf)[i].score = round12((*buf)[i].score);
-    while (m && m < n) {
-        double r = round12((*buf)[m].score);
-        if (r != (*buf)[m - 1].score)
-            break;
-        (*buf)[m++].score = r;
-    }
-    if (m > 1)
-        qsort(*buf, m, sizeof(**buf), comp_cmp);
-    return m < top_k ? m : top_k;
+    stew_pr_free(&sp);
+    return n;
 }
 
 /* ---- the candidate pool ----------------------------------------------------- */
@@ -431,13 +557,21 @@ static int build_pool(attn_features *f, const attn_route_ctx *ctx, const attn_ro
     for (int c = 0; c < NC; c++) {
         size_t m, rank = 0;
         int rc;
-        if (!(w->res[c] = attn_result_new()))
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory computing the learned features");
-        if ((rc = f->comp[c].def->route(f->comp[c].state, ctx, &cq, w->res[c], err))) {
-            attn_error_wrap(err, "learned features: %s", COMPONENTS[c]);
-            return rc;
+        if (c == C_POP) {
+            m = pop_rows(ctx, q, &w->cands, &w->cap_cands);
+        } else if (c == C_STEW) {
+            m = stew_rows(ctx, q, &w->cands, &w->cap_cands);
+        } else {
+            if (!(w->res[c] = attn_result_new()))
+                return attn_error_set(err, ATTN_ENOMEM,
+                                      "out of memory computing the learned features");
+            if ((rc = f->comp[c].def->route(f->comp[c].state, ctx, &cq, w->res[c], err))) {
+                attn_error_wrap(err, "learned features: %s", COMPONENTS[c]);
+                return rc;
+            }
+            m = comp_collect(w->res[c], &w->cands, &w->cap_cands);
         }
-        m = comp_finish(w->res[c], ctx, author, (size_t)f->max_cands, &w->cands, &w->cap_cands);
+        m = comp_finish(f, w->cands, m, ctx, author, (size_t)f->max_cands);
         for (size_t j = 0; j < m; j++)
             if (!w->cands[j].team)
                 pool_add(w, w->cands[j].name, c, ++rank, w->cands[j].score);
@@ -687,14 +821,55 @@ out:
     return rc;
 }
 
-static double round6(double v)
+/* The value printf("%.<digits>g") then strtod give, the slow way. */
+static double round_printf(double v, int digits)
 {
-    char b[32];
-    if (v == 0 || !isfinite(v))
-        return 0;
-    snprintf(b, sizeof(b), "%.6g", v);
+    char b[48];
+    snprintf(b, sizeof(b), "%.*g", digits, v);
     return strtod(b, NULL);
 }
+
+/*
+ * v rounded to `digits` (6 or 12) significant digits exactly as printf then
+ * strtod would, mostly without printf: every route rounds about a thousand
+ * feature values, contributions and component scores, and printf was most
+ * of the cost. With v's decimal exponent e, the digits are r = the nearest
+ * integer to v * 10^(digits - 1 - e), and the result r / 10^k (or r * 10^-k)
+ * is one correctly rounded operation on exact doubles (r < 2^53, powers of
+ * ten up to 10^22 are exact), which is what strtod returns for the printed
+ * decimal. The product carries one rounding error (relative 2^-53, so below
+ * 10^digits * 1e-14 absolute); when it lies that close to a tie or to the
+ * ends of the digit range, printf decides. test_route_learned compares the
+ * two on random values.
+ */
+static double round_sig(double v, int digits)
+{
+    static const double P10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    double a = fabs(v), lo = P10[digits - 1], hi = P10[digits], tol = hi * 1e-14, scaled, fl,
+           frac;
+    int k;
+    if (v == 0 || !isfinite(v))
+        return 0;
+    if (a < hi && v == floor(v))
+        return v;                       /* an integer of at most `digits` digits */
+    k = digits - 1 - (int)floor(log10(a));
+    if (k < -22 || k > 22)
+        return round_printf(v, digits);
+    scaled = k >= 0 ? a * P10[k] : a / P10[-k];
+    if (!(scaled >= lo + tol && scaled < hi - tol))
+        return round_printf(v, digits); /* the exponent is off by one near a power of ten */
+    fl = floor(scaled);
+    frac = scaled - fl;
+    if (fabs(frac - 0.5) < tol)
+        return round_printf(v, digits); /* too near a tie to trust the product */
+    fl += frac > 0.5;
+    a = k >= 0 ? fl / P10[k] : fl * P10[-k];
+    return v < 0 ? -a : a;
+}
+
+double attn_feat_round6(double v) { return round_sig(v, 6); }
 
 json_t *attn_feat_set_json(const attn_feat_set *s)
 {
@@ -704,7 +879,7 @@ json_t *attn_feat_set_json(const attn_feat_set *s)
     for (size_t i = 0; cands && i < s->n; i++) {
         json_t *x = json_array();
         for (size_t k = 0; x && k < ATTN_FEAT_N; k++)
-            json_array_append_new(x, json_real(round6(s->x[i * ATTN_FEAT_N + k])));
+            json_array_append_new(x, json_real(attn_feat_round6(s->x[i * ATTN_FEAT_N + k])));
         if (!x || json_array_append_new(cands, json_pack("{s:s, s:o}", "login", s->login[i], "x", x))) {
             json_decref(o);
             return NULL;

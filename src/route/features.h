@@ -98,6 +98,10 @@ int attn_features_compute(attn_features *f, const attn_route_ctx *ctx, const att
                           attn_feat_set *out, attn_error *err);
 void attn_feat_set_free(attn_feat_set *s);
 
+/* v rounded to 6 significant digits: exactly strtod(printf("%.6g", v)), but
+ * mostly without printf (0 for 0 and non-finite values). */
+double attn_feat_round6(double v);
+
 /* {"version", "names": [...], "candidates": [{"login", "x": [...]}]} with
  * values rounded to 6 significant digits (new reference; NULL when out of memory). */
 json_t *attn_feat_set_json(const attn_feat_set *s);

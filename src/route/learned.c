@@ -194,15 +194,6 @@ static attn_lmodel *model_for(const lr_state *st, int64_t as_of)
     return m;
 }
 
-static double round6(double v)
-{
-    char b[32];
-    if (v == 0 || !isfinite(v))
-        return 0;
-    snprintf(b, sizeof(b), "%.6g", v);
-    return strtod(b, NULL);
-}
-
 static json_t *explain(const lr_state *st, const attn_lmodel *m, const float *x, const float *c)
 {
     json_t *list = json_array();
@@ -216,8 +207,8 @@ static json_t *explain(const lr_state *st, const attn_lmodel *m, const float *x,
             break;
         used[best] = 1;
         json_array_append_new(list, json_pack("{s:s, s:f, s:f}", "feature", attn_feat_name((size_t)best),
-                                              "value", round6(x[best]), "contribution",
-                                              round6(c[best])));
+                                              "value", attn_feat_round6(x[best]), "contribution",
+                                              attn_feat_round6(c[best])));
     }
     return json_pack("{s:s%, s:o}", "model", attn_lmodel_hash(m), (size_t)12, "contributions", list);
 }
