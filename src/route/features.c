@@ -871,16 +871,40 @@ static double round_sig(double v, int digits)
 
 double attn_feat_round6(double v) { return round_sig(v, 6); }
 
+/* Plain constructors, not json_pack: this runs for every route, about a
+ * thousand values each. */
 json_t *attn_feat_set_json(const attn_feat_set *s)
 {
-    json_t *o = json_pack("{s:s, s:o, s:[]}", "version", ATTN_FEAT_VERSION, "names",
-                          attn_feat_names_json(), "candidates");
-    json_t *cands = o ? json_object_get(o, "candidates") : NULL;
-    for (size_t i = 0; cands && i < s->n; i++) {
-        json_t *x = json_array();
-        for (size_t k = 0; x && k < ATTN_FEAT_N; k++)
-            json_array_append_new(x, json_real(attn_feat_round6(s->x[i * ATTN_FEAT_N + k])));
-        if (!x || json_array_append_new(cands, json_pack("{s:s, s:o}", "login", s->login[i], "x", x))) {
+    json_t *o = json_object(), *names = attn_feat_names_json(), *cands = json_array();
+    if (!o || !names || !cands) {
+        json_decref(o);
+        json_decref(names);
+        json_decref(cands);
+        return NULL;
+    }
+    if (json_object_set_new(o, "version", json_string(ATTN_FEAT_VERSION)) |
+        json_object_set_new(o, "names", names) | json_object_set_new(o, "candidates", cands)) {
+        json_decref(o);
+        return NULL;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        json_t *x = json_array(), *c = json_object();
+        int bad = !x || !c;
+        for (size_t k = 0; !bad && k < ATTN_FEAT_N; k++)
+            bad = json_array_append_new(x, json_real(attn_feat_round6(s->x[i * ATTN_FEAT_N + k])));
+        if (bad || json_object_set_new(c, "login", json_string(s->login[i]))) {
+            json_decref(x);
+            json_decref(c);
+            json_decref(o);
+            return NULL;
+        }
+        /* the _new setters take (and on failure free) their value */
+        if (json_object_set_new(c, "x", x)) {
+            json_decref(c);
+            json_decref(o);
+            return NULL;
+        }
+        if (json_array_append_new(cands, c)) {
             json_decref(o);
             return NULL;
         }
