@@ -44,6 +44,16 @@ typedef struct {
     int64_t pr_id, author_id, created_at;
 } pr_author;
 
+/* One activity entry as the per-PR scan reads it, computed once (entries
+ * never change): its PR's author, whether the actor is that author, its UTC
+ * day, hour and weekday, so the scan does no search and no division and
+ * streams one compact array. */
+typedef struct {
+    int64_t t, author;       /* author: the PR's users.id or ATTN_NULL_I64 */
+    int32_t user, day;
+    uint8_t kind, hour, wday, self;
+} scan_ent;
+
 /* A component router driven directly: its own scoring (def->route) without
  * router.c's result JSON, which the features never needed (see comp_route). */
 typedef struct {
@@ -55,11 +65,7 @@ typedef struct {
 struct attn_features {
     int max_cands;
     comp_router comp[NC];
-    /* Per activity entry, computed once (the entries never change): the
-     * author of its PR, and its UTC hour, weekday and day number, so the
-     * per-PR scan does no search and no division. */
-    int64_t *e_author, *e_day;
-    uint8_t *e_hour, *e_wday;
+    scan_ent *ent;           /* per activity entry (see scan_ent) */
     size_t n_entries;
     pr_author *authors;      /* sorted by pr_id */
     pr_author *by_author;    /* the same rows sorted by (author_id, created_at) */
@@ -96,10 +102,7 @@ void attn_features_free(attn_features *f)
             f->comp[c].def->free(f->comp[c].state);
         json_decref(f->comp[c].config);
     }
-    free(f->e_author);
-    free(f->e_day);
-    free(f->e_hour);
-    free(f->e_wday);
+    free(f->ent);
     free(f->authors);
     free(f->by_author);
     free(f->bot);
@@ -228,20 +231,22 @@ out:
     return rc;
 }
 
-/* The per-entry columns of the scan (see struct attn_features). */
 static void index_entries(attn_features *f, const attn_route_ctx *ctx)
 {
     const attn_act_entry *e = attn_activity_entries(ctx->activity, &f->n_entries);
-    size_t n = f->n_entries ? f->n_entries : 1;
-    f->e_author = attn_xmalloc(attn_st_mult(n, sizeof(*f->e_author)));
-    f->e_day = attn_xmalloc(attn_st_mult(n, sizeof(*f->e_day)));
-    f->e_hour = attn_xmalloc(n);
-    f->e_wday = attn_xmalloc(n);
+    size_t nu = attn_activity_user_count(ctx->activity);
+    f->ent = attn_xcalloc(f->n_entries ? f->n_entries : 1, sizeof(*f->ent));
     for (size_t i = 0; i < f->n_entries; i++) {
-        f->e_author[i] = author_of(f, e[i].pr_id);
-        f->e_day[i] = e[i].t / DAY;
-        f->e_hour[i] = (uint8_t)hour_of(e[i].t);
-        f->e_wday[i] = (uint8_t)wday_of(e[i].t);
+        scan_ent *x = &f->ent[i];
+        x->t = e[i].t;
+        x->author = author_of(f, e[i].pr_id);
+        x->user = e[i].user;
+        x->day = (int32_t)(e[i].t / DAY);
+        x->kind = e[i].kind;
+        x->hour = (uint8_t)hour_of(e[i].t);
+        x->wday = (uint8_t)wday_of(e[i].t);
+        x->self = e[i].user >= 0 && (size_t)e[i].user < nu && x->author != ATTN_NULL_I64 &&
+                  attn_activity_user_id(ctx->activity, (size_t)e[i].user) == x->author;
     }
 }
 
@@ -608,7 +613,6 @@ static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_q
                  scan_acc *acc, size_t n, pr_shared *p)
 {
     size_t first, last, reviews_seen = 0;
-    const attn_act_entry *e = attn_activity_entries(ctx->activity, &first);
     int h0 = hour_of(q->as_of), w0 = wday_of(q->as_of);
     int64_t author_id = p->author_id, t7 = q->as_of - 7 * (int64_t)DAY,
             t30 = q->as_of - 30 * (int64_t)DAY, t180 = q->as_of - 180 * (int64_t)DAY;
@@ -620,12 +624,11 @@ static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_q
         f->gen = 1;
     }
     for (size_t i = last; i-- > first;) {
-        const attn_act_entry *x = &e[i];
+        const scan_ent *x = &f->ent[i];
         int in_users = x->user >= 0 && (size_t)x->user < f->n_users;
         long s = in_users ? f->slot[x->user] : -1;
         int review = x->kind == ATTN_ACT_REVIEW, on_author = 0;
-        if (review && author_id != ATTN_NULL_I64 && f->e_author[i] == author_id &&
-            attn_activity_user_id(ctx->activity, (size_t)x->user) != author_id) {
+        if (review && author_id != ATTN_NULL_I64 && x->author == author_id && !x->self) {
             on_author = 1;
             p->author_total++;
             if (p->last_author < 0)
@@ -640,16 +643,16 @@ static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_q
         }
         if (s >= 0 && (size_t)s < n) {
             scan_acc *a = &acc[s];
-            int dh = abs((int)f->e_hour[i] - h0);
+            int dh = abs((int)x->hour - h0);
             if (a->last_active == ATTN_NULL_I64)
                 a->last_active = x->t;
             a->facts++;
-            if (x->t > t30 && f->e_day[i] != a->last_day) {
-                a->last_day = f->e_day[i];
+            if (x->t > t30 && x->day != a->last_day) {
+                a->last_day = x->day;
                 a->days30++;
             }
             a->hour_ok += dh <= 2 || dh >= 22;
-            a->wday_ok += f->e_wday[i] == w0;
+            a->wday_ok += x->wday == w0;
             if (review) {
                 if (!a->seen_review) {
                     a->seen_review = 1;
