@@ -503,7 +503,7 @@ static size_t stew_rows(const attn_route_ctx *ctx, const attn_route_query *q, co
 /* ---- the candidate pool ----------------------------------------------------- */
 
 typedef struct {
-    const char *login;      /* borrowed from a component result */
+    const char *login;      /* borrowed from a component result or the index */
     double best_rr;
     double rr[NC], score[NC];
 } pool_item;
