@@ -10,7 +10,11 @@
  * thread), so a busy shared machine does not distort them; wall time is
  * printed too. Environment: BENCH_USERS (default 60: a team-sized pool, so
  * most PRs have about 30 candidates), BENCH_DAYS (730), BENCH_SEED (11),
- * BENCH_TRAIN (5000), BENCH_KEEP=1 keeps the temporary directory.
+ * BENCH_TRAIN (5000), BENCH_KEEP=1 keeps the temporary directory,
+ * BENCH_HISTORY=DIR reuses the history a kept directory holds (for profiling:
+ * building it is most of a run; the other settings must match it),
+ * BENCH_DUMP=FILE writes every routed PR's candidates and feature values
+ * (text, exact float bits) so two builds can be compared byte for byte.
  */
 #include "eval/learn.h"
 #include "ingest/bundle.h"
@@ -119,6 +123,7 @@ static void route_rest(const attn_route_ctx *ctx, const char *model, const int64
                             (int)env_long("BENCH_EXPLAIN", 3)), **snaps;
     attn_features *fe = NULL;
     size_t cands = 0, with30 = 0, count = n - first;
+    FILE *dump;
     double c0, w0, c_feat, c_route;
     if (attn_router_new(&attn_router_learned, cfg, "bench", ctx, &r, &err) ||
         attn_features_new(ctx, 30, &fe, &err))
@@ -129,17 +134,26 @@ static void route_rest(const attn_route_ctx *ctx, const char *model, const int64
         if (attn_asof_reader_pr_snapshot(ctx->reader, ctx->repo_id, num[i], created[i],
                                          &snaps[i - first], &err))
             die("snapshot", &err);
+    dump = getenv("BENCH_DUMP") && *getenv("BENCH_DUMP") ? fopen(getenv("BENCH_DUMP"), "w") : NULL;
     c0 = CPU();
     for (size_t i = first; i < n; i++) {
         attn_route_query q = {num[i], created[i], 10, snaps[i - first]};
         attn_feat_set fs;
         if (attn_features_compute(fe, ctx, &q, &fs, &err))
             die("features", &err);
+        for (size_t j = 0; dump && j < fs.n; j++) {
+            fprintf(dump, "#%lld %s", (long long)num[i], fs.login[j]);
+            for (size_t k = 0; k < ATTN_FEAT_N; k++)
+                fprintf(dump, " %a", (double)fs.x[j * ATTN_FEAT_N + k]);
+            fputc('\n', dump);
+        }
         cands += fs.n;
         with30 += fs.n >= 30;
         attn_feat_set_free(&fs);
     }
     c_feat = CPU() - c0;
+    if (dump)
+        fclose(dump);
     c0 = CPU();
     w0 = NOW();
     for (size_t i = first; i < n; i++) {
@@ -181,7 +195,11 @@ int main(int argc, char **argv)
     size_t n;
     double c0, w0;
 
-    if (n_prs <= n_train || !mkdtemp(dir)) {
+    if (getenv("BENCH_HISTORY") && *getenv("BENCH_HISTORY"))
+        snprintf(dir, sizeof(dir), "%s", getenv("BENCH_HISTORY"));
+    else if (n_prs > n_train && !mkdtemp(dir))
+        n_prs = 0;
+    if (n_prs <= n_train) {
         fprintf(stderr, "usage: bench_learned [N_PRS > BENCH_TRAIN (5000)]\n");
         return 2;
     }
@@ -194,7 +212,8 @@ int main(int argc, char **argv)
     snprintf(o.name, sizeof(o.name), "learned");
     snprintf(db, sizeof(db), "%s/history.sqlite", dir);
     snprintf(model, sizeof(model), "%s/model.json", dir);
-    build_history(&o, dir, db);
+    if (!getenv("BENCH_HISTORY") || !*getenv("BENCH_HISTORY"))
+        build_history(&o, dir, db);
     if (attn_store_open(db, &s, &err) || attn_route_env_open(s, "bench/learned", dir, &env, &err) ||
         attn_truth_ctx_open(s, attn_route_env_ctx(env)->repo_id, &truth, &err) ||
         attn_truth_policy_parse("reviewers_until_close", &tp, &err) ||
@@ -229,7 +248,7 @@ int main(int argc, char **argv)
     attn_truth_ctx_free(truth);
     attn_route_env_free(env);
     attn_store_close(s);
-    if (!getenv("BENCH_KEEP")) {
+    if (!getenv("BENCH_KEEP") && !getenv("BENCH_HISTORY")) {
         char cmd[400];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         if (system(cmd) != 0)

@@ -6,7 +6,10 @@
  * routers obey the same rule (router.h).
  */
 #include "route/features.h"
+#include "route/result_internal.h"
+#include "util/alloc.h"
 #include "util/json.h"
+#include "util/user.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -41,17 +44,41 @@ typedef struct {
     int64_t pr_id, author_id, created_at;
 } pr_author;
 
+/* One activity entry as the per-PR scan reads it, computed once (entries
+ * never change): its PR's author, whether the actor is that author, its UTC
+ * day, hour and weekday, so the scan does no search and no division and
+ * streams one compact array. */
+typedef struct {
+    int64_t t, author;       /* author: the PR's users.id or ATTN_NULL_I64 */
+    int32_t user, day;
+    uint8_t kind, hour, wday, self;
+} scan_ent;
+
+/* A component router driven directly: its own scoring (def->route) without
+ * router.c's result JSON, which the features never needed (see comp_route). */
+typedef struct {
+    const attn_router_def *def;
+    json_t *config;          /* merged defaults; kept alive: init may borrow from it */
+    void *state;
+} comp_router;
+
 struct attn_features {
     int max_cands;
-    attn_router *comp[NC];
+    comp_router comp[NC];
+    scan_ent *ent;           /* per activity entry (see scan_ent) */
+    size_t n_entries;
     pr_author *authors;      /* sorted by pr_id */
     pr_author *by_author;    /* the same rows sorted by (author_id, created_at) */
     size_t n_authors;
+    uint8_t *bot;            /* per activity user: router.c's bot rule (rule 1) */
     long *slot;              /* per activity user: candidate slot or -1 */
     unsigned *stamp;         /* per activity user: last scan that counted them */
     unsigned gen;
     size_t n_users;
 };
+
+static int hour_of(int64_t t) { return (int)(((t % DAY) + DAY) % DAY / 3600); }
+static int wday_of(int64_t t) { return (int)((((t / DAY) + 4) % 7 + 7) % 7); } /* 1970-01-01: Thu */
 
 const char *attn_feat_name(size_t i) { return i < ATTN_FEAT_N ? NAMES[i] : NULL; }
 
@@ -70,10 +97,15 @@ void attn_features_free(attn_features *f)
 {
     if (!f)
         return;
-    for (int c = 0; c < NC; c++)
-        attn_router_free(f->comp[c]);
+    for (int c = 0; c < NC; c++) {
+        if (f->comp[c].state && f->comp[c].def->free)
+            f->comp[c].def->free(f->comp[c].state);
+        json_decref(f->comp[c].config);
+    }
+    free(f->ent);
     free(f->authors);
     free(f->by_author);
+    free(f->bot);
     free(f->slot);
     free(f->stamp);
     free(f);
@@ -172,6 +204,52 @@ static int64_t author_of(const attn_features *f, int64_t pr_id)
     return hit ? hit->author_id : ATTN_NULL_I64;
 }
 
+/* router.c's common rules (availability, load), off: what attn_router_new
+ * merges under every router's defaults, so a component driven directly gets
+ * the config it would get from attn_router_new(def, NULL). */
+static const char COMMON_OFF[] =
+    "{\"availability\": {\"inactive_days\": 0, \"factor\": 0.5},"
+    " \"load\": {\"max_open_requests\": 0}}";
+
+static int comp_init(comp_router *c, const char *name, const attn_route_ctx *ctx, attn_error *err)
+{
+    json_t *common = NULL;
+    int rc;
+    if ((rc = attn_router_find(name, &c->def, err)) ||
+        (rc = attn_json_parse(c->def->default_config, strlen(c->def->default_config), name,
+                              &c->config, err)) ||
+        (rc = attn_json_parse(COMMON_OFF, strlen(COMMON_OFF), "common", &common, err)))
+        goto out;
+    if (json_object_update_missing(c->config, common)) {
+        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory creating the feature extractor");
+        goto out;
+    }
+    if (c->def->init && (rc = c->def->init(c->config, ctx, &c->state, err)))
+        attn_error_wrap(err, "learned features: %s", name);
+out:
+    json_decref(common);
+    return rc;
+}
+
+static void index_entries(attn_features *f, const attn_route_ctx *ctx)
+{
+    const attn_act_entry *e = attn_activity_entries(ctx->activity, &f->n_entries);
+    size_t nu = attn_activity_user_count(ctx->activity);
+    f->ent = attn_xcalloc(f->n_entries ? f->n_entries : 1, sizeof(*f->ent));
+    for (size_t i = 0; i < f->n_entries; i++) {
+        scan_ent *x = &f->ent[i];
+        x->t = e[i].t;
+        x->author = author_of(f, e[i].pr_id);
+        x->user = e[i].user;
+        x->day = (int32_t)(e[i].t / DAY);
+        x->kind = e[i].kind;
+        x->hour = (uint8_t)hour_of(e[i].t);
+        x->wday = (uint8_t)wday_of(e[i].t);
+        x->self = e[i].user >= 0 && (size_t)e[i].user < nu && x->author != ATTN_NULL_I64 &&
+                  attn_activity_user_id(ctx->activity, (size_t)e[i].user) == x->author;
+    }
+}
+
 int attn_features_new(const attn_route_ctx *ctx, int max_candidates, attn_features **out,
                       attn_error *err)
 {
@@ -182,25 +260,25 @@ int attn_features_new(const attn_route_ctx *ctx, int max_candidates, attn_featur
         return attn_error_set(err, ATTN_EINVAL, "max_candidates must be >= 1");
     if (!ctx->activity)
         return attn_error_set(err, ATTN_EINVAL, "the learned features need the activity index");
-    if (!(f = calloc(1, sizeof(*f))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory creating the feature extractor");
+    f = attn_xcalloc(1, sizeof(*f));
     f->max_cands = max_candidates;
-    for (int c = 0; c < NC; c++) {
-        const attn_router_def *d;
-        if ((rc = attn_router_find(COMPONENTS[c], &d, err)) ||
-            (rc = attn_router_new(d, NULL, "learned features", ctx, &f->comp[c], err)))
+    /* popularity and stewards are scored here (pop_rows, stew_rows) */
+    for (int c = 0; c < NC; c++)
+        if (c != C_POP && c != C_STEW && (rc = comp_init(&f->comp[c], COMPONENTS[c], ctx, err)))
             goto fail;
-    }
     if ((rc = load_authors(f, ctx, err)))
         goto fail;
+    index_entries(f, ctx);
     f->n_users = attn_activity_user_count(ctx->activity);
-    if (!(f->slot = malloc((f->n_users ? f->n_users : 1) * sizeof(*f->slot))) ||
-        !(f->stamp = calloc(f->n_users ? f->n_users : 1, sizeof(*f->stamp)))) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory creating the feature extractor");
-        goto fail;
-    }
-    for (size_t u = 0; u < f->n_users; u++)
+    f->slot = attn_xmalloc(attn_st_mult(f->n_users ? f->n_users : 1, sizeof(*f->slot)));
+    f->stamp = attn_xcalloc(f->n_users ? f->n_users : 1, sizeof(*f->stamp));
+    f->bot = attn_xmalloc(f->n_users ? f->n_users : 1);
+    for (size_t u = 0; u < f->n_users; u++) {
+        const char *login = attn_activity_user_login(ctx->activity, u);
         f->slot[u] = -1;
+        f->bot[u] = (login && attn_is_bot(login, NULL)) ||
+                    attn_activity_user_is_bot(ctx->activity, u);
+    }
     *out = f;
     return 0;
 fail:
@@ -217,10 +295,215 @@ void attn_feat_set_free(attn_feat_set *s)
     memset(s, 0, sizeof(*s));
 }
 
+/* ---- the components' rankings ------------------------------------------------ */
+
+/* One candidate of a component, after router.c's rules. */
+typedef struct {
+    const char *name;        /* borrowed from the component's result or the index */
+    double score;
+    int team;
+    long user;               /* the activity user whose login name is, or -1: unknown */
+} comp_cand;
+
+/* router.c's order (candidates.h rule 5): score desc, team before user, then
+ * the name case-insensitively, then bytewise. */
+static int comp_cmp(const void *a, const void *b)
+{
+    const comp_cand *x = a, *y = b;
+    int c;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    if (x->team != y->team)
+        return x->team ? -1 : 1;
+    if ((c = strcasecmp(x->name, y->name)))
+        return c;
+    return strcmp(x->name, y->name);
+}
+
+static double round_sig(double v, int digits);
+
+/* candidates.c's round_score: results compare scores printed with 12
+ * significant digits (0 for non-finite scores). */
+static double round12(double x) { return isfinite(x) ? round_sig(x, 12) : 0.0; }
+
+static int is_bot_login(const attn_route_ctx *ctx, const char *name)
+{
+    long u;
+    if (attn_is_bot(name, NULL))
+        return 1;
+    u = attn_activity_find_login(ctx->activity, name);
+    return u >= 0 && attn_activity_user_is_bot(ctx->activity, (size_t)u);
+}
+
+/*
+ * What attn_result_finish would list of a component's candidates c[0..n),
+ * without its JSON: rule 1 (the author and bots out), rule 4 (scores <= 0
+ * out), scores rounded to 12 digits, rule 5's order, cut at top_k. Rules 2
+ * and 3 are off (COMMON_OFF) and no component keeps zero scores. Rounding is
+ * monotone, so sorting by the raw score first and rounding only the top
+ * top_k, plus any that round to the same value as the last of them, gives
+ * the list rounding all would.
+ */
+static size_t comp_finish(const attn_features *f, comp_cand *c, size_t n_in,
+                          const attn_route_ctx *ctx, const char *author, size_t top_k)
+{
+    size_t n = 0, m;
+    for (size_t i = 0; i < n_in; i++) {
+        if (!c[i].team && ((author && !strcasecmp(c[i].name, author)) ||
+                           (c[i].user >= 0 ? f->bot[c[i].user] : is_bot_login(ctx, c[i].name))))
+            continue;
+        if (!(c[i].score > 0))
+            continue;
+        c[n++] = c[i];
+    }
+    if (n > 1)
+        qsort(c, n, sizeof(*c), comp_cmp);
+    m = n < top_k ? n : top_k;
+    for (size_t i = 0; i < m; i++)
+        c[i].score = round12(c[i].score);
+    while (m && m < n) {
+        double r = round12(c[m].score);
+        if (r != c[m - 1].score)
+            break;
+        c[m++].score = r;
+    }
+    if (m > 1)
+        qsort(c, m, sizeof(*c), comp_cmp);
+    return m < top_k ? m : top_k;
+}
+
+/* The candidates of a component's result (names borrowed from it). */
+static size_t comp_collect(attn_route_result *res, comp_cand **buf, size_t *cap)
+{
+    size_t count = attn_result_count(res);
+    ATTN_ALLOC_GROW(*buf, count + 1, *cap);
+    for (size_t i = 0; i < count; i++) {
+        attn_cand *c = attn_result_at(res, i);
+        (*buf)[i].name = attn_cand_name(c);
+        (*buf)[i].score = attn_cand_score(c);
+        (*buf)[i].team = strcmp(attn_cand_type(c), "user") != 0;
+        (*buf)[i].user = -1;
+    }
+    return count;
+}
+
+/*
+ * popularity with its default config, scored here rather than through the
+ * router: the same sums in the same order (popularity.c), without evidence
+ * the features never read. test_route_learned compares the two.
+ */
+static size_t pop_rows(const attn_route_ctx *ctx, const attn_route_query *q, comp_cand **buf,
+                       size_t *cap)
+{
+    attn_activity *a = ctx->activity;
+    attn_act_window w = {q->as_of - (int64_t)llround(180 * 86400.0), q->as_of, 30, {1, 0, 0}};
+    size_t n = 0, nu = attn_activity_user_count(a);
+    ATTN_ALLOC_GROW(*buf, nu + 1, *cap);
+    for (size_t u = 0; u < nu; u++) {
+        const char *login = attn_activity_user_login(a, u);
+        double score;
+        if (!login || !*login || attn_activity_user_is_bot(a, u))
+            continue;
+        if (!((score = attn_activity_user_sum(a, u, &w)) > 0))
+            continue;
+        (*buf)[n].name = login;
+        (*buf)[n].score = score;
+        (*buf)[n].user = (long)u;
+        (*buf)[n++].team = 0;
+    }
+    return n;
+}
+
+/* The PR as stewards sees it: distinct non-empty paths and their distinct areas. */
+typedef struct {
+    const char **paths;      /* borrowed from the snapshot */
+    size_t n_paths;
+    char **areas;
+    size_t n_areas, cap_areas;
+} stew_pr;
+
+static void stew_pr_init(attn_activity *act, const json_t *snapshot, stew_pr *sp)
+{
+    const json_t *files = json_object_get(snapshot, "changed_files"), *fi;
+    size_t i;
+    memset(sp, 0, sizeof(*sp));
+    sp->paths = attn_xmalloc(attn_st_mult(json_array_size(files) + 1, sizeof(*sp->paths)));
+    json_array_foreach(files, i, fi) {
+        const char *path = attn_json_str(fi, "path"), *area;
+        int dup = 0;
+        if (!path || !*path)
+            continue;
+        for (size_t k = 0; k < sp->n_paths && !dup; k++)
+            dup = !strcmp(sp->paths[k], path);
+        if (dup)
+            continue;
+        sp->paths[sp->n_paths++] = path;
+        if (!(area = attn_activity_area_of(act, path)))
+            continue;
+        for (size_t k = 0; k < sp->n_areas && !dup; k++)
+            dup = !strcmp(sp->areas[k], area);
+        if (dup)
+            continue;
+        ATTN_ALLOC_GROW(sp->areas, sp->n_areas + 1, sp->cap_areas);
+        sp->areas[sp->n_areas++] = attn_xstrdup(area);
+    }
+}
+
+static void stew_pr_free(stew_pr *sp)
+{
+    for (size_t k = 0; k < sp->n_areas; k++)
+        free(sp->areas[k]);
+    free(sp->areas);
+    free(sp->paths);
+}
+
+/*
+ * stewards with its default config (stewards.c), scored for every user of
+ * its pool: the router prunes users whose bound cannot reach its top_k,
+ * which by its contract changes nothing in the list router.c keeps; the sums
+ * and the score expression are the router's, term for term.
+ */
+static size_t stew_rows(const attn_route_ctx *ctx, const attn_route_query *q, comp_cand **buf,
+                        size_t *cap)
+{
+    attn_activity *a = ctx->activity;
+    attn_act_window w = {q->as_of - (int64_t)llround(180 * 86400.0), q->as_of, 30, {1.0, 0.4, 0.2}};
+    attn_act_window wa = {q->as_of - (int64_t)llround(365 * 86400.0), q->as_of, 180,
+                          {1.0, 0.4, 0.2}};
+    int64_t author_id = attn_json_i64(q->snapshot, "author_id", ATTN_NULL_I64);
+    size_t n = 0, nu = attn_activity_user_count(a);
+    stew_pr sp;
+    stew_pr_init(a, q->snapshot, &sp);
+    ATTN_ALLOC_GROW(*buf, nu + 1, *cap);
+    for (size_t u = 0; u < nu; u++) {
+        const char *login = attn_activity_user_login(a, u);
+        double total, area = 0, file = 0, author, score;
+        if (attn_activity_user_is_bot(a, u) || !login || !*login)
+            continue;
+        if (!((total = attn_activity_user_sum(a, u, &w)) > 0))
+            continue;
+        for (size_t k = 0; k < sp.n_areas; k++)
+            area += attn_activity_user_area_sum(a, u, sp.areas[k], &w);
+        for (size_t k = 0; k < sp.n_paths; k++)
+            file += attn_activity_user_path_sum(a, u, sp.paths[k], &w);
+        author = author_id != ATTN_NULL_I64 ? attn_activity_user_author_sum(a, u, author_id, &wa)
+                                            : 0;
+        score = 1.0 * area + 0.5 * file + 0.2 * total + 0.5 * author;
+        if (!(score > 0))
+            continue;
+        (*buf)[n].name = login;
+        (*buf)[n].score = score;
+        (*buf)[n].user = (long)u;
+        (*buf)[n++].team = 0;
+    }
+    stew_pr_free(&sp);
+    return n;
+}
+
 /* ---- the candidate pool ----------------------------------------------------- */
 
 typedef struct {
-    const char *login;      /* borrowed from a component result */
+    const char *login;      /* borrowed from a component result or the index */
     double best_rr;
     double rr[NC], score[NC];
 } pool_item;
@@ -236,32 +519,72 @@ static int pool_cmp(const void *a, const void *b)
     return strcmp(x->login, y->login);
 }
 
-static int pool_add(pool_item **items, size_t *n, size_t *cap, const char *login, int comp,
-                    size_t rank, double score)
+/* Per-PR scratch, reused across PRs. */
+typedef struct {
+    attn_route_result *res[NC];
+    comp_cand *cands;
+    size_t cap_cands;
+    pool_item *items;
+    size_t n, cap_items;
+} pr_work;
+
+static void pool_add(pr_work *w, const char *login, int comp, size_t rank, double score)
 {
     size_t i;
-    for (i = 0; i < *n; i++)
-        if (!strcasecmp((*items)[i].login, login))
+    pool_item *it;
+    for (i = 0; i < w->n; i++)
+        if (!strcasecmp(w->items[i].login, login))
             break;
-    if (i == *n) {
-        if (*n == *cap) {
-            size_t nc = *cap ? *cap * 2 : 64;
-            pool_item *ni = realloc(*items, nc * sizeof(*ni));
-            if (!ni)
-                return ATTN_ENOMEM;
-            *items = ni;
-            *cap = nc;
+    if (i == w->n) {
+        ATTN_ALLOC_GROW(w->items, w->n + 1, w->cap_items);
+        memset(&w->items[i], 0, sizeof(pool_item));
+        w->items[i].login = login;
+        w->n++;
+    }
+    it = &w->items[i];
+    if (it->rr[comp] == 0) {
+        it->rr[comp] = 1.0 / (double)rank;
+        it->score[comp] = score;
+        if (it->rr[comp] > it->best_rr)
+            it->best_rr = it->rr[comp];
+    }
+}
+
+/* Route every component for q and gather the pool (features.h: best
+ * reciprocal rank, then login; cut at max_candidates). */
+static int build_pool(attn_features *f, const attn_route_ctx *ctx, const attn_route_query *q,
+                      pr_work *w, attn_error *err)
+{
+    attn_route_query cq = *q;
+    const char *author = attn_json_str(q->snapshot, "author");
+    cq.top_k = f->max_cands;
+    w->n = 0;
+    for (int c = 0; c < NC; c++) {
+        size_t m, rank = 0;
+        int rc;
+        if (c == C_POP) {
+            m = pop_rows(ctx, q, &w->cands, &w->cap_cands);
+        } else if (c == C_STEW) {
+            m = stew_rows(ctx, q, &w->cands, &w->cap_cands);
+        } else {
+            if (!(w->res[c] = attn_result_new()))
+                return attn_error_set(err, ATTN_ENOMEM,
+                                      "out of memory computing the learned features");
+            if ((rc = f->comp[c].def->route(f->comp[c].state, ctx, &cq, w->res[c], err))) {
+                attn_error_wrap(err, "learned features: %s", COMPONENTS[c]);
+                return rc;
+            }
+            m = comp_collect(w->res[c], &w->cands, &w->cap_cands);
         }
-        memset(&(*items)[i], 0, sizeof(pool_item));
-        (*items)[i].login = login;
-        (*n)++;
+        m = comp_finish(f, w->cands, m, ctx, author, (size_t)f->max_cands);
+        for (size_t j = 0; j < m; j++)
+            if (!w->cands[j].team)
+                pool_add(w, w->cands[j].name, c, ++rank, w->cands[j].score);
     }
-    if ((*items)[i].rr[comp] == 0) {
-        (*items)[i].rr[comp] = 1.0 / (double)rank;
-        (*items)[i].score[comp] = score;
-        if ((*items)[i].rr[comp] > (*items)[i].best_rr)
-            (*items)[i].best_rr = (*items)[i].rr[comp];
-    }
+    if (w->n)
+        qsort(w->items, w->n, sizeof(*w->items), pool_cmp);
+    if (w->n > (size_t)f->max_cands)
+        w->n = (size_t)f->max_cands;
     return 0;
 }
 
@@ -273,71 +596,78 @@ typedef struct {
     int seen_review;
 } scan_acc;
 
-static int hour_of(int64_t t) { return (int)(((t % DAY) + DAY) % DAY / 3600); }
-static int wday_of(int64_t t) { return (int)((((t / DAY) + 4) % 7 + 7) % 7); } /* 1970-01-01: Thu */
+/* What one PR shares across its candidates. */
+typedef struct {
+    int64_t author_id;
+    long last_author;        /* user of the latest review on the author's PRs, or -1 */
+    size_t author_total, rev30_total, rev_total, reviewers30;
+    float author_prs;
+    const char **paths;      /* the changed files' paths, in snapshot order (borrowed) */
+    size_t n_paths;
+    char *areas[64];         /* their distinct areas, first seen first (owned) */
+    size_t n_areas;
+} pr_shared;
 
 /* One backward pass over the facts in [as_of - 365 d, as_of]. */
 static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_query *q,
-                 int64_t author_id, scan_acc *acc, size_t n, long *last_author_reviewer,
-                 size_t *author_total, size_t *reviews30_total, size_t *reviews_total,
-                 size_t *reviewers30)
+                 scan_acc *acc, size_t n, pr_shared *p)
 {
-    size_t first, last, n_entries, reviews_seen = 0;
-    const attn_act_entry *e = attn_activity_entries(ctx->activity, &n_entries);
+    size_t first, last, reviews_seen = 0;
     int h0 = hour_of(q->as_of), w0 = wday_of(q->as_of);
+    int64_t author_id = p->author_id, t7 = q->as_of - 7 * (int64_t)DAY,
+            t30 = q->as_of - 30 * (int64_t)DAY, t180 = q->as_of - 180 * (int64_t)DAY;
     attn_activity_slice(ctx->activity, q->as_of - 365 * (int64_t)DAY, q->as_of, &first, &last);
-    *last_author_reviewer = -1;
-    *author_total = *reviews30_total = *reviewers30 = 0;
+    p->last_author = -1;
+    p->author_total = p->rev30_total = p->reviewers30 = 0;
     if (++f->gen == 0) {
         memset(f->stamp, 0, f->n_users * sizeof(*f->stamp));
         f->gen = 1;
     }
     for (size_t i = last; i-- > first;) {
-        const attn_act_entry *x = &e[i];
-        long s = x->user >= 0 && (size_t)x->user < f->n_users ? f->slot[x->user] : -1;
-        int review = x->kind == ATTN_ACT_REVIEW;
-        int64_t pa = review && author_id != ATTN_NULL_I64 ? author_of(f, x->pr_id) : ATTN_NULL_I64;
-        int on_author = pa != ATTN_NULL_I64 && pa == author_id &&
-                        attn_activity_user_id(ctx->activity, (size_t)x->user) != author_id;
-        if (on_author) {
-            (*author_total)++;
-            if (*last_author_reviewer < 0)
-                *last_author_reviewer = x->user;
+        const scan_ent *x = &f->ent[i];
+        int in_users = x->user >= 0 && (size_t)x->user < f->n_users;
+        long s = in_users ? f->slot[x->user] : -1;
+        int review = x->kind == ATTN_ACT_REVIEW, on_author = 0;
+        if (review && author_id != ATTN_NULL_I64 && x->author == author_id && !x->self) {
+            on_author = 1;
+            p->author_total++;
+            if (p->last_author < 0)
+                p->last_author = x->user;
         }
-        if (review && x->t > q->as_of - 30 * (int64_t)DAY) {
-            (*reviews30_total)++;
-            if (x->user >= 0 && (size_t)x->user < f->n_users && f->stamp[x->user] != f->gen) {
+        if (review && x->t > t30) {
+            p->rev30_total++;
+            if (in_users && f->stamp[x->user] != f->gen) {
                 f->stamp[x->user] = f->gen;
-                (*reviewers30)++;
+                p->reviewers30++;
             }
         }
         if (s >= 0 && (size_t)s < n) {
             scan_acc *a = &acc[s];
-            int dh = abs(hour_of(x->t) - h0);
+            int dh = abs((int)x->hour - h0);
             if (a->last_active == ATTN_NULL_I64)
                 a->last_active = x->t;
             a->facts++;
-            if (x->t > q->as_of - 30 * (int64_t)DAY && x->t / DAY != a->last_day) {
-                a->last_day = x->t / DAY;
+            if (x->t > t30 && x->day != a->last_day) {
+                a->last_day = x->day;
                 a->days30++;
             }
             a->hour_ok += dh <= 2 || dh >= 22;
-            a->wday_ok += wday_of(x->t) == w0;
+            a->wday_ok += x->wday == w0;
             if (review) {
                 if (!a->seen_review) {
                     a->seen_review = 1;
                     a->last_review = x->t;
                     a->since_last = reviews_seen;
                 }
-                a->rev7 += x->t > q->as_of - 7 * (int64_t)DAY;
-                a->rev30 += x->t > q->as_of - 30 * (int64_t)DAY;
-                a->rev180 += x->t > q->as_of - 180 * (int64_t)DAY;
+                a->rev7 += x->t > t7;
+                a->rev30 += x->t > t30;
+                a->rev180 += x->t > t180;
                 a->author_reviews += on_author;
             }
         }
         reviews_seen += review;
     }
-    *reviews_total = reviews_seen;
+    p->rev_total = reviews_seen;
 }
 
 static double decayed(attn_activity *act, size_t u, int64_t as_of, double hl, double days,
@@ -351,59 +681,40 @@ static double decayed(attn_activity *act, size_t u, int64_t as_of, double hl, do
     return attn_activity_user_sum(act, u, &w);
 }
 
-/* The PR's changed files and their distinct areas (borrowed / copied strings). */
-static double files_and_areas(attn_activity *act, size_t u, const json_t *snapshot, int64_t as_of,
-                              double *area_sum)
+/* The PR's changed files and their distinct areas (at most 64; a path
+ * listed twice counts twice, as it always has). */
+static void pr_files(attn_activity *act, const json_t *snapshot, pr_shared *p)
 {
-    attn_act_window w = {as_of - 730 * (int64_t)DAY, as_of, 180, {1, 1, 1}};
     const json_t *files = json_object_get(snapshot, "changed_files"), *fi;
-    char *seen[64];
-    size_t n_seen = 0, i;
-    double file_sum = 0;
-    *area_sum = 0;
+    size_t i;
+    p->paths = attn_xmalloc(attn_st_mult(json_array_size(files) + 1, sizeof(*p->paths)));
+    p->n_paths = p->n_areas = 0;
     json_array_foreach(files, i, fi) {
         const char *path = attn_json_str(fi, "path"), *area;
         int dup = 0;
         if (!path)
             continue;
-        file_sum += attn_activity_user_path_sum(act, u, path, &w);
+        p->paths[p->n_paths++] = path;
         if (!(area = attn_activity_area_of(act, path)))
             continue;
-        for (size_t k = 0; k < n_seen && !dup; k++)
-            dup = !strcmp(seen[k], area);
-        if (dup || n_seen == 64)
-            continue;
-        if (!(seen[n_seen] = strdup(area)))
-            break;
-        *area_sum += attn_activity_user_area_sum(act, u, seen[n_seen], &w);
-        n_seen++;
+        for (size_t k = 0; k < p->n_areas && !dup; k++)
+            dup = !strcmp(p->areas[k], area);
+        if (!dup && p->n_areas < 64)
+            p->areas[p->n_areas++] = attn_xstrdup(area);
     }
-    for (size_t k = 0; k < n_seen; k++)
-        free(seen[k]);
-    return file_sum;
 }
 
-static int route_components(attn_features *f, const attn_route_ctx *ctx,
-                            const attn_route_query *q, json_t **res, attn_error *err)
+static void pr_shared_free(pr_shared *p)
 {
-    attn_route_query cq = *q;
-    cq.top_k = f->max_cands;
-    for (int c = 0; c < NC; c++) {
-        int rc = attn_router_route(f->comp[c], ctx, &cq, &res[c], err);
-        if (rc) {
-            attn_error_wrap(err, "learned features: %s", COMPONENTS[c]);
-            return rc;
-        }
-    }
-    return 0;
+    for (size_t k = 0; k < p->n_areas; k++)
+        free(p->areas[k]);
+    free(p->paths);
 }
 
-static void fill_row(attn_features *f, const attn_route_ctx *ctx, const attn_route_query *q,
-                     const pool_item *it, long u, const scan_acc *a, float *x, long last_author,
-                     size_t author_total, size_t rev30_total, size_t rev_total, size_t reviewers30)
+static void fill_row(const attn_route_ctx *ctx, const attn_route_query *q, const pr_shared *p,
+                     const pool_item *it, long u, const scan_acc *a, float *x)
 {
     attn_activity *act = ctx->activity;
-    int64_t author_id = attn_json_i64(q->snapshot, "author_id", ATTN_NULL_I64);
     x[F_PATH_SCORE] = (float)it->score[C_PATH];
     x[F_PATH_RR] = (float)it->rr[C_PATH];
     x[F_STEW_SCORE] = (float)it->score[C_STEW];
@@ -414,10 +725,9 @@ static void fill_row(attn_features *f, const attn_route_ctx *ctx, const attn_rou
     x[F_POP_RR] = (float)it->rr[C_POP];
     x[F_SINCE_ACTIVE] = 3650;
     x[F_SINCE_REVIEW] = 365;
-    x[F_SINCE_LAST] = (float)rev_total;
-    x[F_REVIEWERS30] = (float)reviewers30;
-    if (author_id != ATTN_NULL_I64)
-        x[F_AUTHOR_PRS] = (float)prs_by(f, author_id, q->as_of - 365 * (int64_t)DAY, q->as_of);
+    x[F_SINCE_LAST] = (float)p->rev_total;
+    x[F_REVIEWERS30] = (float)p->reviewers30;
+    x[F_AUTHOR_PRS] = p->author_prs;
     if (u < 0)
         return;
     x[F_ACTIVE_DAYS] = (float)a->days30;
@@ -431,20 +741,29 @@ static void fill_row(attn_features *f, const attn_route_ctx *ctx, const attn_rou
         x[F_SINCE_REVIEW] = (float)((double)(q->as_of - a->last_review) / DAY);
         x[F_SINCE_LAST] = (float)a->since_last;
     }
+    /* The scan saw the last fact in the 365 d window; older ones need the index. */
     {
-        int64_t la = attn_activity_user_last_at(act, (size_t)u, q->as_of);
+        int64_t la = a->last_active != ATTN_NULL_I64
+                         ? a->last_active
+                         : attn_activity_user_last_at(act, (size_t)u, q->as_of);
         if (la != ATTN_NULL_I64)
             x[F_SINCE_ACTIVE] = (float)((double)(q->as_of - la) / DAY);
     }
-    if (author_id != ATTN_NULL_I64) {
+    if (p->author_id != ATTN_NULL_I64) {
         attn_act_window w = {q->as_of - 730 * (int64_t)DAY, q->as_of, 180, {1, 1, 1}};
-        x[F_AUTHOR_AFF] = (float)attn_activity_user_author_sum(act, (size_t)u, author_id, &w);
+        x[F_AUTHOR_AFF] = (float)attn_activity_user_author_sum(act, (size_t)u, p->author_id, &w);
     }
-    x[F_AUTHOR_LAST] = last_author == u;
-    x[F_AUTHOR_SHARE] = author_total ? (float)((double)a->author_reviews / (double)author_total) : 0;
+    x[F_AUTHOR_LAST] = p->last_author == u;
+    x[F_AUTHOR_SHARE] =
+        p->author_total ? (float)((double)a->author_reviews / (double)p->author_total) : 0;
     {
-        double area = 0;
-        x[F_FILE_ACT] = (float)files_and_areas(act, (size_t)u, q->snapshot, q->as_of, &area);
+        attn_act_window w = {q->as_of - 730 * (int64_t)DAY, q->as_of, 180, {1, 1, 1}};
+        double file = 0, area = 0;
+        for (size_t k = 0; k < p->n_paths; k++)
+            file += attn_activity_user_path_sum(act, (size_t)u, p->paths[k], &w);
+        for (size_t k = 0; k < p->n_areas; k++)
+            area += attn_activity_user_area_sum(act, (size_t)u, p->areas[k], &w);
+        x[F_FILE_ACT] = (float)file;
         x[F_AREA_ACT] = (float)area;
     }
     x[F_OPEN_REQ] = (float)attn_activity_user_open_requests(act, (size_t)u, q->as_of);
@@ -452,108 +771,143 @@ static void fill_row(attn_features *f, const attn_route_ctx *ctx, const attn_rou
         x[F_HOUR_FIT] = (float)((double)a->hour_ok / (double)a->facts);
         x[F_WEEKDAY_FIT] = (float)((double)a->wday_ok / (double)a->facts);
     }
-    x[F_SHARE30] = rev30_total ? (float)((double)a->rev30 / (double)rev30_total) : 0;
-}
-
-static int build_pool(attn_features *f, json_t **res, pool_item **items, size_t *n)
-{
-    size_t cap = 0;
-    *items = NULL;
-    *n = 0;
-    for (int c = 0; c < NC; c++) {
-        const json_t *cands = json_object_get(res[c], "candidates"), *cd;
-        size_t j, rank = 0;
-        json_array_foreach(cands, j, cd) {
-            const json_t *t = json_object_get(cd, "target");
-            const char *type = attn_json_str(t, "type"), *name = attn_json_str(t, "name");
-            if (!type || strcmp(type, "user") || !name || !*name)
-                continue;
-            if (pool_add(items, n, &cap, name, c, ++rank,
-                         json_number_value(json_object_get(cd, "score"))))
-                return ATTN_ENOMEM;
-        }
-    }
-    if (*n)
-        qsort(*items, *n, sizeof(**items), pool_cmp);
-    if (*n > (size_t)f->max_cands)
-        *n = (size_t)f->max_cands;
-    return 0;
+    x[F_SHARE30] = p->rev30_total ? (float)((double)a->rev30 / (double)p->rev30_total) : 0;
 }
 
 int attn_features_compute(attn_features *f, const attn_route_ctx *ctx, const attn_route_query *q,
                           attn_feat_set *out, attn_error *err)
 {
-    json_t *res[NC] = {0};
-    pool_item *items = NULL;
-    scan_acc *acc = NULL;
-    long *users = NULL, last_author;
-    size_t n = 0, author_total, rev30_total, rev_total, reviewers30;
-    int64_t author_id = attn_json_i64(q->snapshot, "author_id", ATTN_NULL_I64);
+    pr_work w;
+    pr_shared p;
+    scan_acc *acc;
+    long *users;
+    size_t n;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if ((rc = route_components(f, ctx, q, res, err)))
+    memset(&w, 0, sizeof(w));
+    if ((rc = build_pool(f, ctx, q, &w, err)))
         goto out;
-    if (build_pool(f, res, &items, &n))
-        goto oom;
-    out->login = calloc(n ? n : 1, sizeof(*out->login));
-    out->x = calloc((n ? n : 1) * ATTN_FEAT_N, sizeof(*out->x));
-    acc = calloc(n ? n : 1, sizeof(*acc));
-    users = calloc(n ? n : 1, sizeof(*users));
-    if (!out->login || !out->x || !acc || !users)
-        goto oom;
+    n = w.n;
+    out->login = attn_xcalloc(n ? n : 1, sizeof(*out->login));
+    out->x = attn_xcalloc(attn_st_mult(n ? n : 1, ATTN_FEAT_N), sizeof(*out->x));
+    out->n = n;
+    acc = attn_xcalloc(n ? n : 1, sizeof(*acc));
+    users = attn_xcalloc(n ? n : 1, sizeof(*users));
     for (size_t i = 0; i < n; i++) {
-        if (!(out->login[i] = strdup(items[i].login)))
-            goto oom;
-        out->n = i + 1;
-        users[i] = attn_activity_find_login(ctx->activity, items[i].login);
+        out->login[i] = attn_xstrdup(w.items[i].login);
+        users[i] = attn_activity_find_login(ctx->activity, w.items[i].login);
         acc[i].last_active = acc[i].last_review = ATTN_NULL_I64;
         acc[i].last_day = INT64_MIN;
         if (users[i] >= 0 && (size_t)users[i] < f->n_users)
             f->slot[users[i]] = (long)i;
     }
-    scan(f, ctx, q, author_id, acc, n, &last_author, &author_total, &rev30_total, &rev_total,
-         &reviewers30);
+    memset(&p, 0, sizeof(p));
+    p.author_id = attn_json_i64(q->snapshot, "author_id", ATTN_NULL_I64);
+    if (p.author_id != ATTN_NULL_I64)
+        p.author_prs = (float)prs_by(f, p.author_id, q->as_of - 365 * (int64_t)DAY, q->as_of);
+    scan(f, ctx, q, acc, n, &p);
+    pr_files(ctx->activity, q->snapshot, &p);
     for (size_t i = 0; i < n; i++) {
         if (users[i] >= 0 && (size_t)users[i] < f->n_users)
             f->slot[users[i]] = -1;
-        fill_row(f, ctx, q, &items[i], users[i], &acc[i], out->x + i * ATTN_FEAT_N, last_author,
-                 author_total, rev30_total, rev_total, reviewers30);
+        fill_row(ctx, q, &p, &w.items[i], users[i], &acc[i], out->x + i * ATTN_FEAT_N);
     }
-    goto out;
-oom:
-    rc = attn_error_set(err, ATTN_ENOMEM, "out of memory computing the learned features");
-    for (size_t i = 0; users && i < n; i++)
-        if (users[i] >= 0 && (size_t)users[i] < f->n_users)
-            f->slot[users[i]] = -1;
-out:
-    for (int c = 0; c < NC; c++)
-        json_decref(res[c]);
-    free(items);
+    pr_shared_free(&p);
     free(acc);
     free(users);
+out:
+    for (int c = 0; c < NC; c++)
+        attn_result_free(w.res[c]);
+    free(w.cands);
+    free(w.items);
     return rc;
 }
 
-static double round6(double v)
+/* The value printf("%.<digits>g") then strtod give, the slow way. */
+static double round_printf(double v, int digits)
 {
-    char b[32];
-    if (v == 0 || !isfinite(v))
-        return 0;
-    snprintf(b, sizeof(b), "%.6g", v);
+    char b[48];
+    snprintf(b, sizeof(b), "%.*g", digits, v);
     return strtod(b, NULL);
 }
 
+/*
+ * v rounded to `digits` (6 or 12) significant digits exactly as printf then
+ * strtod would, mostly without printf: every route rounds about a thousand
+ * feature values, contributions and component scores, and printf was most
+ * of the cost. With v's decimal exponent e, the digits are r = the nearest
+ * integer to v * 10^(digits - 1 - e), and the result r / 10^k (or r * 10^-k)
+ * is one correctly rounded operation on exact doubles (r < 2^53, powers of
+ * ten up to 10^22 are exact), which is what strtod returns for the printed
+ * decimal. The product carries one rounding error (relative 2^-53, so below
+ * 10^digits * 1e-14 absolute); when it lies that close to a tie or to the
+ * ends of the digit range, printf decides. test_route_learned compares the
+ * two on random values.
+ */
+static double round_sig(double v, int digits)
+{
+    static const double P10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    double a = fabs(v), lo = P10[digits - 1], hi = P10[digits], tol = hi * 1e-14, scaled, fl,
+           frac;
+    int k;
+    if (v == 0 || !isfinite(v))
+        return 0;
+    if (a < hi && v == floor(v))
+        return v;                       /* an integer of at most `digits` digits */
+    k = digits - 1 - (int)floor(log10(a));
+    if (k < -22 || k > 22)
+        return round_printf(v, digits);
+    scaled = k >= 0 ? a * P10[k] : a / P10[-k];
+    if (!(scaled >= lo + tol && scaled < hi - tol))
+        return round_printf(v, digits); /* the exponent is off by one near a power of ten */
+    fl = floor(scaled);
+    frac = scaled - fl;
+    if (fabs(frac - 0.5) < tol)
+        return round_printf(v, digits); /* too near a tie to trust the product */
+    fl += frac > 0.5;
+    a = k >= 0 ? fl / P10[k] : fl * P10[-k];
+    return v < 0 ? -a : a;
+}
+
+double attn_feat_round6(double v) { return round_sig(v, 6); }
+
+/* Plain constructors, not json_pack: this runs for every route, about a
+ * thousand values each. */
 json_t *attn_feat_set_json(const attn_feat_set *s)
 {
-    json_t *o = json_pack("{s:s, s:o, s:[]}", "version", ATTN_FEAT_VERSION, "names",
-                          attn_feat_names_json(), "candidates");
-    json_t *cands = o ? json_object_get(o, "candidates") : NULL;
-    for (size_t i = 0; cands && i < s->n; i++) {
-        json_t *x = json_array();
-        for (size_t k = 0; x && k < ATTN_FEAT_N; k++)
-            json_array_append_new(x, json_real(round6(s->x[i * ATTN_FEAT_N + k])));
-        if (!x || json_array_append_new(cands, json_pack("{s:s, s:o}", "login", s->login[i], "x", x))) {
+    json_t *o = json_object(), *names = attn_feat_names_json(), *cands = json_array();
+    if (!o || !names || !cands) {
+        json_decref(o);
+        json_decref(names);
+        json_decref(cands);
+        return NULL;
+    }
+    if (json_object_set_new(o, "version", json_string(ATTN_FEAT_VERSION)) |
+        json_object_set_new(o, "names", names) | json_object_set_new(o, "candidates", cands)) {
+        json_decref(o);
+        return NULL;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        json_t *x = json_array(), *c = json_object();
+        int bad = !x || !c;
+        for (size_t k = 0; !bad && k < ATTN_FEAT_N; k++)
+            bad = json_array_append_new(x, json_real(attn_feat_round6(s->x[i * ATTN_FEAT_N + k])));
+        if (bad || json_object_set_new(c, "login", json_string(s->login[i]))) {
+            json_decref(x);
+            json_decref(c);
+            json_decref(o);
+            return NULL;
+        }
+        /* the _new setters take (and on failure free) their value */
+        if (json_object_set_new(c, "x", x)) {
+            json_decref(c);
+            json_decref(o);
+            return NULL;
+        }
+        if (json_array_append_new(cands, c)) {
             json_decref(o);
             return NULL;
         }

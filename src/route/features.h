@@ -18,6 +18,18 @@
  * components, then login, and cut at max_candidates. The author and bots
  * never appear (the components drop them).
  *
+ * How (features.c; the values are the same as when each component was
+ * routed through attn_router_route and its result JSON read back, which
+ * test_route_learned checks on a synthetic history): path_similarity,
+ * codeowners, mentions and review_requests run their own scoring into a
+ * result that is never turned into JSON, and router.c's rules (author and
+ * bots out, scores > 0, 12-digit rounding, order, top_k) are applied to it
+ * directly; popularity and stewards, whose default scoring is a few sums per
+ * user, are scored here term for term. Per PR, one backward scan of the
+ * activity entries (with each entry's PR author, day, hour and weekday
+ * computed once) fills every count-based feature of every candidate, and
+ * the PR's files and areas are collected once for all candidates.
+ *
  * Features (version "learned-features.v2"; "window" = [as_of - W, as_of],
  * reviews = submitted reviews; "facts" = reviews, diff comments and PR
  * comments; hl = decay half-life):
@@ -97,6 +109,10 @@ void attn_features_free(attn_features *f);
 int attn_features_compute(attn_features *f, const attn_route_ctx *ctx, const attn_route_query *q,
                           attn_feat_set *out, attn_error *err);
 void attn_feat_set_free(attn_feat_set *s);
+
+/* v rounded to 6 significant digits: exactly strtod(printf("%.6g", v)), but
+ * mostly without printf (0 for 0 and non-finite values). */
+double attn_feat_round6(double v);
 
 /* {"version", "names": [...], "candidates": [{"login", "x": [...]}]} with
  * values rounded to 6 significant digits (new reference; NULL when out of memory). */

@@ -194,32 +194,38 @@ static attn_lmodel *model_for(const lr_state *st, int64_t as_of)
     return m;
 }
 
-static double round6(double v)
+/* Built with the plain constructors: json_pack's format parsing was a
+ * visible share of a route, and this runs for every candidate. model is
+ * the route's shared "model" value (one reference taken here). */
+static json_t *explain(const lr_state *st, json_t *model, const float *x, const float *c)
 {
-    char b[32];
-    if (v == 0 || !isfinite(v))
-        return 0;
-    snprintf(b, sizeof(b), "%.6g", v);
-    return strtod(b, NULL);
-}
-
-static json_t *explain(const lr_state *st, const attn_lmodel *m, const float *x, const float *c)
-{
-    json_t *list = json_array();
+    json_t *list = json_array(), *o = json_object();
     int used[ATTN_FEAT_N] = {0};
     for (int k = 0; list && k < st->explain_top; k++) {
+        json_t *e = json_object();
         int best = -1;
         for (int j = 0; j < ATTN_FEAT_N; j++)
             if (!used[j] && (best < 0 || fabsf(c[j]) > fabsf(c[best])))
                 best = j;
-        if (best < 0 || c[best] == 0)
+        if (best < 0 || c[best] == 0) {
+            json_decref(e);
             break;
+        }
         used[best] = 1;
-        json_array_append_new(list, json_pack("{s:s, s:f, s:f}", "feature", attn_feat_name((size_t)best),
-                                              "value", round6(x[best]), "contribution",
-                                              round6(c[best])));
+        if (!e || json_object_set_new(e, "feature", json_string(attn_feat_name((size_t)best))) ||
+            json_object_set_new(e, "value", json_real(attn_feat_round6(x[best]))) ||
+            json_object_set_new(e, "contribution", json_real(attn_feat_round6(c[best]))) ||
+            json_array_append_new(list, e)) {
+            json_decref(list);
+            list = NULL;
+        }
     }
-    return json_pack("{s:s%, s:o}", "model", attn_lmodel_hash(m), (size_t)12, "contributions", list);
+    if (!o || !list || json_object_set(o, "model", model) ||
+        json_object_set_new(o, "contributions", list)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 static int lr_route(void *state, const attn_route_ctx *ctx, const attn_route_query *q,
@@ -230,7 +236,7 @@ static int lr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     attn_lmodel *m = model_for(st, q->as_of);
     double *score = NULL;
     float *contrib = NULL;
-    json_t *art;
+    json_t *art, *model = NULL;
     int rc;
 
     if ((rc = attn_features_compute(st->feat, ctx, q, &fs, err)))
@@ -244,6 +250,10 @@ static int lr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
         }
         if ((rc = attn_lmodel_predict(m, fs.x, fs.n, score, contrib, err)))
             goto out;
+        if (!(model = json_stringn(attn_lmodel_hash(m), 12))) {
+            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+            goto out;
+        }
     }
     for (size_t i = 0; i < fs.n; i++) {
         attn_cand *c = attn_result_cand(res, "user", fs.login[i]);
@@ -256,7 +266,7 @@ static int lr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
             attn_cand_set_score(c, 1.0 / (1.0 + exp(-score[i])));
             if (st->explain_top &&
                 (rc = attn_cand_evidence(c, "learned",
-                                         explain(st, m, x, contrib + i * (ATTN_FEAT_N + 1)))))
+                                         explain(st, model, x, contrib + i * (ATTN_FEAT_N + 1)))))
                 goto out;
         } else {
             attn_cand_set_score(c, x[FALLBACK_FEATURE]);
@@ -277,6 +287,7 @@ static int lr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     if ((rc = attn_result_artifact(res, "features/learned", art)))
         rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
 out:
+    json_decref(model);
     attn_feat_set_free(&fs);
     free(score);
     free(contrib);

@@ -14,8 +14,10 @@
 #include "route_fixture.h"
 #include "eval/learn.h"
 #include "route/features.h"
+#include "route/context.h"
 #include "route/learned_model.h"
 #include "util/fs.h"
+#include "util/prng.h"
 
 #include <math.h>
 
@@ -404,6 +406,204 @@ static void test_router_with_model(void **state)
     rfx_close(&f);
 }
 
+
+/* ---- the fast path against the component routers ---------------------------- */
+
+/*
+ * Until learned-features.v2's speed-up the pool and the component features
+ * came from routing the six components through attn_router_route and reading
+ * their result JSON. features.c now drives path_similarity, codeowners,
+ * mentions and review_requests without the JSON and scores popularity and
+ * stewards itself; this is the old reading, kept as the reference.
+ */
+enum { R_POP, R_PATH, R_STEW, R_OWNERS, R_MENTIONS, R_REQUESTS, R_N };
+static const char *const REF_COMPONENTS[R_N] = {"popularity", "path_similarity", "stewards",
+                                                "codeowners", "mentions", "review_requests"};
+
+typedef struct {
+    char login[128];
+    double best_rr, rr[R_N], score[R_N];
+} ref_item;
+
+static int ref_cmp(const void *a, const void *b)
+{
+    const ref_item *x = a, *y = b;
+    int c;
+    if (x->best_rr != y->best_rr)
+        return x->best_rr > y->best_rr ? -1 : 1;
+    if ((c = strcasecmp(x->login, y->login)))
+        return c;
+    return strcmp(x->login, y->login);
+}
+
+static size_t ref_pool(attn_router **r, const attn_route_ctx *ctx, const attn_route_query *q,
+                       ref_item *items, size_t cap)
+{
+    size_t n = 0;
+    attn_error err;
+    for (int c = 0; c < R_N; c++) {
+        json_t *res;
+        const json_t *cd;
+        size_t j, rank = 0;
+        if (attn_router_route(r[c], ctx, q, &res, &err))
+            fail_msg("%s: %s", REF_COMPONENTS[c], err.msg);
+        json_array_foreach(json_object_get(res, "candidates"), j, cd) {
+            const json_t *t = json_object_get(cd, "target");
+            const char *name = attn_json_str(t, "name");
+            size_t i;
+            if (strcmp(attn_json_str(t, "type"), "user"))
+                continue;
+            rank++;
+            for (i = 0; i < n && strcasecmp(items[i].login, name); i++)
+                ;
+            if (i == n) {
+                assert_true(n < cap);
+                memset(&items[n], 0, sizeof(items[n]));
+                snprintf(items[n++].login, sizeof(items[0].login), "%s", name);
+            }
+            if (items[i].rr[c] == 0) {
+                items[i].rr[c] = 1.0 / (double)rank;
+                items[i].score[c] = json_number_value(json_object_get(cd, "score"));
+                if (items[i].rr[c] > items[i].best_rr)
+                    items[i].best_rr = items[i].rr[c];
+            }
+        }
+        json_decref(res);
+    }
+    qsort(items, n, sizeof(*items), ref_cmp);
+    return n < (size_t)q->top_k ? n : (size_t)q->top_k;
+}
+
+static int64_t q_i64(attn_store *s, const char *sql, int64_t *col2)
+{
+    sqlite3_stmt *st;
+    int64_t v = 0;
+    assert_int_equal(sqlite3_prepare_v2(attn_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_int64(st, 0);
+        if (col2)
+            *col2 = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void test_fast_path_equals_component_routers(void **state)
+{
+    char *dir = test_tmpdir(), bpath[700], db[700];
+    attn_synth_opts o;
+    attn_error err;
+    attn_store *s;
+    attn_route_env *env;
+    attn_bundle_stats bst;
+    json_t *bundle;
+    attn_router *r[R_N];
+    attn_features *fe;
+    const attn_route_ctx *ctx;
+    size_t checked = 0, with_path = 0, with_stew = 0;
+    (void)state;
+    attn_synth_opts_init(&o);
+    o.prs = 300;
+    o.seed = 11;
+    o.days = 120;
+    snprintf(bpath, sizeof(bpath), "%s/b.json", dir);
+    snprintf(db, sizeof(db), "%s/history.sqlite", dir);
+    if (attn_synth_write_file(&o, bpath, &err) ||
+        attn_bundle_read(bpath, "synth/sample", &bundle, &err) || attn_store_open(db, &s, &err) ||
+        attn_bundle_apply(s, bundle, &bst, &err) ||
+        attn_route_env_open(s, "synth/sample", dir, &env, &err))
+        fail_msg("history: %s", err.msg);
+    json_decref(bundle);
+    ctx = attn_route_env_ctx(env);
+    for (int c = 0; c < R_N; c++) {
+        const attn_router_def *d;
+        if (attn_router_find(REF_COMPONENTS[c], &d, &err) ||
+            attn_router_new(d, NULL, NULL, ctx, &r[c], &err))
+            fail_msg("%s: %s", REF_COMPONENTS[c], err.msg);
+    }
+    assert_int_equal(attn_features_new(ctx, 30, &fe, &err), 0);
+    for (int64_t number = 100; number <= 300; number += 2) {
+        char sql[200];
+        int64_t created = 0, exists;
+        ref_item items[200];
+        attn_feat_set fs;
+        json_t *snap;
+        size_t n;
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*), created_at FROM pull_requests WHERE number = %lld",
+                 (long long)number);
+        if (!(exists = q_i64(s, sql, &created)))
+            continue;
+        for (int late = 0; late < 2; late++) {
+            /* at creation, and a day later (requests and mentions made by then) */
+            attn_route_query q = {number, created + late * D, 30, NULL};
+            if (attn_asof_reader_pr_snapshot(ctx->reader, ctx->repo_id, number, q.as_of, &snap,
+                                             &err))
+                fail_msg("snapshot #%lld: %s", (long long)number, err.msg);
+            q.snapshot = snap;
+            n = ref_pool(r, ctx, &q, items, 200);
+            assert_int_equal(attn_features_compute(fe, ctx, &q, &fs, &err), 0);
+            assert_int_equal(fs.n, n);
+            for (size_t i = 0; i < n; i++) {
+                const float *x = fs.x + i * ATTN_FEAT_N;
+                assert_string_equal(fs.login[i], items[i].login);
+                assert_true(x[11] == (float)items[i].score[R_PATH]);  /* path_sim_score */
+                assert_true(x[12] == (float)items[i].rr[R_PATH]);
+                assert_true(x[13] == (float)items[i].score[R_STEW]);  /* stewards_score */
+                assert_true(x[14] == (float)items[i].rr[R_STEW]);
+                assert_true(x[17] == (float)items[i].rr[R_OWNERS]);
+                assert_true(x[18] == (items[i].rr[R_MENTIONS] > 0));
+                assert_true(x[19] == (items[i].rr[R_REQUESTS] > 0));
+                assert_true(x[23] == (float)items[i].rr[R_POP]);
+                with_path += x[11] > 0;
+                with_stew += x[13] > 0;
+            }
+            checked += n;
+            attn_feat_set_free(&fs);
+            json_decref(snap);
+        }
+    }
+    /* The history exercises what is compared. */
+    assert_true(checked > 1000);
+    assert_true(with_path > 100);
+    assert_true(with_stew > 100);
+    attn_features_free(fe);
+    for (int c = 0; c < R_N; c++)
+        attn_router_free(r[c]);
+    attn_route_env_free(env);
+    attn_store_close(s);
+    attn_fs_remove_tree(dir, &err);
+    free(dir);
+}
+
+/* attn_feat_round6 is printf("%.6g") then strtod, without printf. */
+static void test_round6_equals_printf(void **state)
+{
+    attn_prng g;
+    (void)state;
+    attn_prng_seed(&g, 15);
+    for (int i = 0; i < 400000; i++) {
+        uint64_t bits = attn_prng_next(&g);
+        double v, want, got;
+        char b[40];
+        float fv;
+        uint32_t fb = (uint32_t)bits;
+        switch (i % 4) {
+        case 0: memcpy(&fv, &fb, sizeof(fv)); v = fv; break;        /* any float */
+        case 1: v = (double)(bits >> 11) / 9007199254740992.0 * pow(10, (int)(bits % 41) - 20); break;
+        case 2: v = (float)((double)(bits % 2000000) / (double)(1 + bits % 997)); break;
+        default: v = (double)(int64_t)(bits % 4000000) - 2000000 + 0.5 * (double)(i % 3); break;
+        }
+        if (!isfinite(v))
+            continue;
+        snprintf(b, sizeof(b), "%.6g", v);
+        want = v == 0 ? 0 : strtod(b, NULL);
+        got = attn_feat_round6(v);
+        if (memcmp(&want, &got, sizeof(want)) && !(want == 0 && got == 0))
+            fail_msg("round6(%.17g) = %.17g, printf gives %.17g", v, got, want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -412,6 +612,8 @@ int main(void)
         cmocka_unit_test(test_training_window_rule),
         cmocka_unit_test(test_model_deterministic_and_checked),
         cmocka_unit_test(test_router_with_model),
+        cmocka_unit_test(test_fast_path_equals_component_routers),
+        cmocka_unit_test(test_round6_equals_printf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
