@@ -32,16 +32,29 @@ trap 'kill $FAKE 2>/dev/null || true' EXIT
 i=0; while [ ! -s "$DATA/port" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
 export ATTN_LLM_BASE_URL="http://127.0.0.1:$(cat "$DATA/port")/v1"
 EV="$ATTN eval run --repo $R --router llm_rerank --config llm_rerank=$DATA/rr.json --cohort $DATA/cohort.json --bootstrap 0 --quiet --json"
-now() { date +%s.%N; }
-t0=$(now)
-ATTN_LLM_CACHE=record $EV --run-id rec >"$DATA/rec.json"
-t1=$(now)
+# Wall, user and sys seconds of one command into $DATA/$1.time (/usr/bin/time
+# when present, so the CPU figures can be read next to the wall time on a
+# shared machine); the load average is printed with them for the same reason.
+timed() {
+    out=$1; shift
+    if [ -x /usr/bin/time ]; then
+        /usr/bin/time -f "%e %U %S" -o "$DATA/$out.time" "$@"
+    else
+        s=$(date +%s.%N); "$@"; e=$(date +%s.%N)
+        echo "$(awk "BEGIN {print $e - $s}") 0 0" >"$DATA/$out.time"
+    fi
+}
+fig() { awk '{printf "%.1f s wall, %.1f s user + %.1f s sys", $1, $2, $3}' "$DATA/$1.time"; }
+load() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?"; }
+l0=$(load)
+ATTN_LLM_CACHE=record timed rec $EV --run-id rec >"$DATA/rec.json"
+l1=$(load)
 kill $FAKE 2>/dev/null || true
 wait $FAKE 2>/dev/null || true
-ATTN_LLM_CACHE=replay $EV --run-id rec >"$DATA/rep.json"
-t2=$(now)
+ATTN_LLM_CACHE=replay timed rep $EV --run-id rec >"$DATA/rep.json"
+l2=$(load)
 n=$(jq .n "$DATA/rec.json")
 echo "llm_rerank over $n PRs, fake answers after ${DELAY} ms, concurrency 8:"
-echo "  record (live calls): $(awk "BEGIN {printf \"%.1f\", $t1 - $t0}") s  (target < 60 s; ideal $(awk "BEGIN {printf \"%.0f\", $n * $DELAY / 8000}") s)"
-echo "  replay (server stopped): $(awk "BEGIN {printf \"%.1f\", $t2 - $t1}") s  (target < 3 s)"
+echo "  record (live calls): $(fig rec)  (target < 60 s; ideal $(awk "BEGIN {printf \"%.0f\", $n * $DELAY / 8000}") s; load $l0 -> $l1)"
+echo "  replay (server stopped): $(fig rep)  (target < 3 s; load $l1 -> $l2)"
 jq -c '{llm: .llm.llm_rerank | {prs, status, tokens_in, tokens_out, cost_usd}, stats: .llm_stats.llm_rerank}' "$DATA/rec.json"
