@@ -5,7 +5,7 @@
  * prompt bundle (llm/prompt.h).
  *
  * Per PR: base result -> request (system + rendered task) -> its key (cache.h)
- * -> the answer from the prefetched batch, the replay cache, or one live call
+ * -> the answer from a prefetched call, the replay cache, or one live call
  * -> strict validation (answer.h). A valid ranking puts the ranked candidates
  * first in the model's order, the rest after in base order (scores are
  * positions, so the base order is kept exactly); anything else falls back to
@@ -25,7 +25,9 @@
 #include "llm/prompt.h"
 #include "route/router.h"
 #include "util/buf.h"
+#include "util/alloc.h"
 #include "util/fs.h"
+#include "util/hashmap.h"
 #include "util/json.h"
 
 #include <math.h>
@@ -46,23 +48,24 @@ typedef struct {
     int from_cache;
 } answer;
 
+/* A PR prepared by prefetch: its base result and request (NULL body: no
+ * candidates), so route() builds neither again. */
 typedef struct {
     int64_t pr, as_of;
     int top_k;
-    json_t *result;
+    json_t *result, *body;
+    char key[65];
 } base_memo;
 
+/* A prefetched request, submitted to the async client; the call borrows
+ * body. Entries stay in the array (the index cannot drop them): a taken one
+ * has freed its body and answer. */
 typedef struct {
-    pthread_t th;
-    int running;
-    attn_llm_client_opts opts;
-    attn_llm_call *calls;
-    char **bodies;
-    char (*keys)[65];
-    size_t n;
-    int rc;
-    attn_error err;
-} batch;
+    char key[65];
+    char *body;
+    attn_llm_call call;
+    int taken;
+} pending;
 
 typedef struct {
     attn_router *base;
@@ -75,12 +78,13 @@ typedef struct {
     attn_llm_mode mode;
     attn_llm_client_opts copts;
     char cache_dir[4600];
-    answer *mem;
-    size_t nmem, capmem;
     base_memo *bm;
     size_t nbm, capbm;
+    pending **pend;            /* pointers: the client holds &pend[i]->call */
+    size_t npend, cappend;
+    attn_imap pend_ix;         /* key -> pend index */
+    attn_llm_async *async;     /* started by the first prefetch */
     long hits, misses, live_calls, prefetched;
-    batch bg;
 } st;
 
 /* ---- small helpers ---------------------------------------------------------- */
@@ -91,38 +95,25 @@ static void answer_free(answer *a)
     free(a->error);
 }
 
-static int mem_find(st *s, const char *key)
+typedef struct {
+    st *s;
+    const char *key;
+} pend_q;
+
+static int pend_eq(const void *ctx, size_t i)
 {
-    for (size_t i = 0; i < s->nmem; i++)
-        if (!strcmp(s->mem[i].key, key))
-            return (int)i;
-    return -1;
+    const pend_q *q = ctx;
+    return !q->s->pend[i]->taken && !strcmp(q->s->pend[i]->key, q->key);
 }
 
-static int mem_put(st *s, const answer *a)
+/* The untaken prefetched request for key, or NULL. */
+static pending *pend_find(st *s, const char *key)
 {
-    if (s->nmem == s->capmem) {
-        size_t cap = s->capmem ? 2 * s->capmem : 64;
-        answer *g = realloc(s->mem, cap * sizeof(*g));
-        if (!g)
-            return ATTN_ENOMEM;
-        s->mem = g;
-        s->capmem = cap;
-    }
-    s->mem[s->nmem++] = *a;
-    return 0;
+    pend_q q = {s, key};
+    size_t i = attn_imap_find(&s->pend_ix, attn_hash_str(key), pend_eq, &q);
+    return i == ATTN_IMAP_NONE ? NULL : s->pend[i];
 }
 
-/* Take the prefetched answer for key out of memory (0) or ATTN_ENOTFOUND. */
-static int mem_take(st *s, const char *key, answer *out)
-{
-    int i = mem_find(s, key);
-    if (i < 0)
-        return ATTN_ENOTFOUND;
-    *out = s->mem[i];
-    s->mem[i] = s->mem[--s->nmem];
-    return 0;
-}
 
 /* DATA from DATA/github/<o>/<r>. */
 static void data_dir_of(const char *repo_dir, char *out, size_t cap)
@@ -143,8 +134,6 @@ static void data_dir_of(const char *repo_dir, char *out, size_t cap)
         out[n] = '\0';
 }
 
-static int batch_join(st *s, attn_error *err);
-
 /* ---- init / free ---------------------------------------------------------------- */
 
 static void rr_free(void *state)
@@ -152,10 +141,8 @@ static void rr_free(void *state)
     st *s = state;
     if (!s)
         return;
-    if (s->bg.running) {
-        attn_error e;
-        batch_join(s, &e);
-    }
+    /* First, so no call still points into a pending entry. */
+    attn_llm_async_stop(s->async);
     attn_router_free(s->base);
     attn_prompt_free(s->prompt);
     free(s->base_name);
@@ -163,11 +150,17 @@ static void rr_free(void *state)
     free(s->base_url);
     free(s->api_key);
     free(s->prices_path);
-    for (size_t i = 0; i < s->nmem; i++)
-        answer_free(&s->mem[i]);
-    free(s->mem);
-    for (size_t i = 0; i < s->nbm; i++)
+    for (size_t i = 0; i < s->npend; i++) {
+        free(s->pend[i]->body);
+        attn_buf_free(&s->pend[i]->call.response);
+        free(s->pend[i]);
+    }
+    free(s->pend);
+    attn_imap_free(&s->pend_ix);
+    for (size_t i = 0; i < s->nbm; i++) {
         json_decref(s->bm[i].result);
+        json_decref(s->bm[i].body);
+    }
     free(s->bm);
     free(s);
 }
@@ -402,37 +395,44 @@ out:
     return rc;
 }
 
-/* ---- base results (computed once when prefetched) ----------------------------------- */
+/* ---- prepared PRs (base result and request, computed once when prefetched) ---------- */
 
-static int base_result(st *s, const attn_route_ctx *ctx, const attn_route_query *q, int keep,
-                       json_t **out, attn_error *err)
+/* The base result, request body (NULL: nothing to ask) and key of q: taken
+ * from the prefetch memo, or computed; keep (prefetch) leaves them in the
+ * memo for route() as well. */
+static int prepare(st *s, const attn_route_ctx *ctx, const attn_route_query *q, int keep,
+                   json_t **base, json_t **body, char key[65], attn_error *err)
 {
     attn_route_query bq = *q;
     attn_route_ctx c = *ctx;
+    base_memo *m;
     int rc;
+    *base = *body = NULL;
     if (bq.top_k < s->n)
         bq.top_k = s->n;
     for (size_t i = 0; i < s->nbm; i++)
         if (s->bm[i].pr == q->pr_number && s->bm[i].as_of == q->as_of &&
             s->bm[i].top_k == bq.top_k) {
-            *out = s->bm[i].result;
+            *base = s->bm[i].result;
+            *body = s->bm[i].body;
+            memcpy(key, s->bm[i].key, 65);
             s->bm[i] = s->bm[--s->nbm];
             return 0;
         }
     if (keep)
         c.memo = NULL; /* prefetch snapshots are not the ones eval's memo keys on */
-    if ((rc = attn_router_route(s->base, keep ? &c : ctx, &bq, out, err)))
+    if ((rc = attn_router_route(s->base, keep ? &c : ctx, &bq, base, err)) ||
+        (rc = build_request(s, q, *base, body, key, err))) {
+        json_decref(*base);
+        *base = NULL;
         return rc;
+    }
     if (keep) {
-        if (s->nbm == s->capbm) {
-            size_t cap = s->capbm ? 2 * s->capbm : 64;
-            base_memo *g = realloc(s->bm, cap * sizeof(*g));
-            if (!g)
-                return 0;
-            s->bm = g;
-            s->capbm = cap;
-        }
-        s->bm[s->nbm++] = (base_memo){q->pr_number, q->as_of, bq.top_k, json_incref(*out)};
+        ATTN_ALLOC_GROW(s->bm, s->nbm + 1, s->capbm);
+        m = &s->bm[s->nbm++];
+        *m = (base_memo){q->pr_number, q->as_of, bq.top_k, json_incref(*base), json_incref(*body),
+                         ""};
+        memcpy(m->key, key, 65);
     }
     return 0;
 }
@@ -449,147 +449,78 @@ static int from_cache(st *s, const char *key, answer *a, attn_error *err)
     memcpy(a->key, key, 65);
     a->status = (long)attn_json_i64(e, "status", 0);
     a->latency_ms = (long)attn_json_i64(e, "latency_ms", 0);
-    a->body = strdup(attn_json_str(e, "body") ? attn_json_str(e, "body") : "");
+    a->body = attn_xstrdup(attn_json_str(e, "body") ? attn_json_str(e, "body") : "");
     a->from_cache = 1;
     json_decref(e);
     return 0;
 }
 
-/* Answers of finished calls: into memory, and into the cache in record mode
- * when the status is 200. */
-static int store_results(st *s, char (*keys)[65], attn_llm_call *calls, size_t n,
-                         attn_error *err)
+/* The answer of a finished live call: into *a, and into the cache in record
+ * mode when the status is 200. */
+static int store_answer(st *s, const char *key, const attn_llm_call *call, answer *a,
+                        attn_error *err)
 {
     int rc = 0;
-    s->live_calls += (long)n;
-    for (size_t i = 0; i < n && !rc; i++) {
-        answer a;
-        memset(&a, 0, sizeof(a));
-        memcpy(a.key, keys[i], 65);
-        a.status = calls[i].status;
-        a.latency_ms = calls[i].latency_ms;
-        a.body = strdup(attn_buf_cstr(&calls[i].response));
-        a.error = calls[i].error[0] ? strdup(calls[i].error) : NULL;
-        if (a.status == 200 && s->mode == ATTN_LLM_RECORD) {
-            json_t *e = json_pack("{s:s, s:I, s:s, s:I}", "key", keys[i], "status", (json_int_t)200,
-                                  "body", a.body, "latency_ms", (json_int_t)a.latency_ms);
-            rc = e ? attn_llm_cache_put(s->cache_dir, keys[i], e, err)
-                   : attn_error_set(err, ATTN_ENOMEM, "out of memory");
-            json_decref(e);
-        }
-        if (rc || mem_put(s, &a)) {
-            answer_free(&a);
-            rc = rc ? rc : attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        }
+    s->live_calls++;
+    memset(a, 0, sizeof(*a));
+    memcpy(a->key, key, 65);
+    a->status = call->status;
+    a->latency_ms = call->latency_ms;
+    a->body = attn_xstrdup(attn_buf_cstr(&call->response));
+    a->error = call->error[0] ? attn_xstrdup(call->error) : NULL;
+    if (a->status == 200 && s->mode == ATTN_LLM_RECORD) {
+        json_t *e = json_pack("{s:s, s:I, s:s, s:I}", "key", key, "status", (json_int_t)200,
+                              "body", a->body, "latency_ms", (json_int_t)a->latency_ms);
+        rc = e ? attn_llm_cache_put(s->cache_dir, key, e, err)
+               : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        json_decref(e);
+    }
+    if (rc) {
+        answer_free(a);
+        memset(a, 0, sizeof(*a));
     }
     return rc;
 }
 
-static void free_calls(attn_llm_call *calls, char **bodies, char (*keys)[65], size_t n)
+/* One live call now (not prefetched: `attn route`, or a key prefetch skipped). */
+static int call_live(st *s, const char *key, const json_t *body, answer *a, attn_error *err)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (calls)
-            attn_buf_free(&calls[i].response);
-        if (bodies)
-            free(bodies[i]);
-    }
-    free(calls);
-    free(bodies);
-    free(keys);
-}
-
-/* Live calls for bodies[i] (keys[i]), now (takes the arrays). */
-static int call_live(st *s, char **bodies, char (*keys)[65], size_t n, attn_error *err)
-{
-    attn_llm_call *calls = calloc(n ? n : 1, sizeof(*calls));
+    attn_llm_call call;
+    char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
     int rc;
-    if (!calls) {
-        free_calls(NULL, bodies, keys, n);
+    if (!text)
         return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++)
-        calls[i].body = bodies[i];
-    rc = attn_llm_call_batch(&s->copts, calls, n, err);
+    memset(&call, 0, sizeof(call));
+    call.body = text;
+    rc = attn_llm_call_batch(&s->copts, &call, 1, err);
     if (!rc)
-        rc = store_results(s, keys, calls, n, err);
-    free_calls(calls, bodies, keys, n);
+        rc = store_answer(s, key, &call, a, err);
+    attn_buf_free(&call.response);
+    free(text);
     return rc;
 }
 
-/* The background batch: one worker thread runs a prefetched window's calls
- * while eval routes the previous window; only the main thread touches the
- * router state, at batch_join. At most one batch is in flight, so the
- * concurrency limit holds. */
-static void *batch_main(void *p)
+/* Wait for a prefetched call and take its answer (the entry keeps only its key). */
+static int take_pending(st *s, pending *p, answer *a, attn_error *err)
 {
-    batch *b = p;
-    b->rc = attn_llm_call_batch(&b->opts, b->calls, b->n, &b->err);
-    return NULL;
-}
-
-static int batch_join(st *s, attn_error *err)
-{
-    batch *b = &s->bg;
     int rc;
-    if (!b->running)
-        return 0;
-    pthread_join(b->th, NULL);
-    b->running = 0;
-    rc = b->rc;
-    if (rc)
-        *err = b->err;
-    else
-        rc = store_results(s, b->keys, b->calls, b->n, err);
-    free_calls(b->calls, b->bodies, b->keys, b->n);
-    memset(b, 0, sizeof(*b));
-    return rc;
-}
-
-/* Start calls in the background (takes the arrays); runs them now when no
- * thread can be started. */
-static int batch_start(st *s, char **bodies, char (*keys)[65], size_t n, attn_error *err)
-{
-    batch *b = &s->bg;
-    int rc;
-    if ((rc = batch_join(s, err))) {
-        free_calls(NULL, bodies, keys, n);
-        return rc;
-    }
-    if (!(b->calls = calloc(n ? n : 1, sizeof(*b->calls)))) {
-        free_calls(NULL, bodies, keys, n);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++)
-        b->calls[i].body = bodies[i];
-    b->bodies = bodies;
-    b->keys = keys;
-    b->n = n;
-    b->opts = s->copts;
-    attn_error_clear(&b->err);
-    if (pthread_create(&b->th, NULL, batch_main, b) == 0) {
-        b->running = 1;
-        return 0;
-    }
-    batch_main(b);
-    b->running = 0;
-    rc = b->rc ? (*err = b->err, b->rc) : store_results(s, keys, b->calls, n, err);
-    free_calls(b->calls, bodies, keys, n);
-    memset(b, 0, sizeof(*b));
+    attn_llm_async_wait(s->async, &p->call);
+    rc = store_answer(s, p->key, &p->call, a, err);
+    p->taken = 1;
+    free(p->body);
+    p->body = NULL;
+    p->call.body = NULL;
+    attn_buf_free(&p->call.response);
     return rc;
 }
 
 static int get_answer(st *s, const char *key, const json_t *body, int64_t pr, answer *a,
                       attn_error *err)
 {
+    pending *p = pend_find(s, key);
     int rc;
-    if (mem_take(s, key, a) == 0)
-        return 0;
-    if (s->bg.running) {
-        if ((rc = batch_join(s, err)))
-            return rc;
-        if (mem_take(s, key, a) == 0)
-            return 0;
-    }
+    if (p)
+        return take_pending(s, p, a, err);
     if (s->mode == ATTN_LLM_RECORD || s->mode == ATTN_LLM_REPLAY) {
         rc = from_cache(s, key, a, err);
         if (rc == 0) {
@@ -605,17 +536,7 @@ static int get_answer(st *s, const char *key, const json_t *body, int64_t pr, an
                                   "%s); record it first with ATTN_LLM_CACHE=record",
                                   (long long)pr, key, s->cache_dir);
     }
-    {
-        char **bodies = calloc(1, sizeof(*bodies));
-        char(*keys)[65] = calloc(1, sizeof(*keys));
-        if (!bodies || !keys || !(bodies[0] = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS))) {
-            free_calls(NULL, bodies, keys, bodies && keys ? 1 : 0);
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        }
-        memcpy(keys[0], key, 65);
-        rc = call_live(s, bodies, keys, 1, err);
-    }
-    return rc ? rc : mem_take(s, key, a);
+    return call_live(s, key, body, a, err);
 }
 
 /* ---- result --------------------------------------------------------------------------- */
@@ -717,8 +638,7 @@ static int rr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     long tin = 0, tout = 0;
     int rc, have = 0;
     memset(&a, 0, sizeof(a));
-    if ((rc = base_result(s, ctx, q, 0, &base, err)) ||
-        (rc = build_request(s, q, base, &body, key, err)))
+    if ((rc = prepare(s, ctx, q, 0, &base, &body, key, err)))
         goto out;
     if (!body || s->mode == ATTN_LLM_OFF) {
         rc = fill(res, base, NULL);
@@ -775,53 +695,60 @@ out:
 
 /* ---- prefetch and describe ------------------------------------------------------------ */
 
+/* Only live calls are worth starting early; a replay reads each answer when
+ * its PR is routed (so eval skips reading snapshots for nothing). */
+static int rr_prefetch_active(void *state)
+{
+    st *s = state;
+    return s->mode == ATTN_LLM_LIVE || s->mode == ATTN_LLM_RECORD;
+}
+
+/* Prepare each PR and submit its request to the async client at once, so
+ * the client always has work queued while eval routes the PRs before. An
+ * answer already pending, or (record) already in the cache, is not asked for. */
 static int rr_prefetch(void *state, const attn_route_ctx *ctx, const attn_route_query *qs,
                        size_t n, attn_error *err)
 {
     st *s = state;
-    char **bodies = calloc(n ? n : 1, sizeof(*bodies));
-    char(*keys)[65] = calloc(n ? n : 1, sizeof(*keys));
-    size_t m = 0;
     int rc = 0;
-    if (!bodies || !keys) {
-        free(bodies);
-        free(keys);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
+    if (!rr_prefetch_active(s))
+        return 0;
     for (size_t i = 0; i < n && !rc; i++) {
         json_t *base = NULL, *body = NULL;
-        char key[65];
-        int dup = 0;
-        if ((rc = base_result(s, ctx, &qs[i], 1, &base, err)) ||
-            (rc = build_request(s, &qs[i], base, &body, key, err)) || !body ||
-            s->mode == ATTN_LLM_OFF || s->mode == ATTN_LLM_REPLAY || mem_find(s, key) >= 0) {
-            json_decref(base);
+        char key[65], path[4800];
+        pending *p;
+        if ((rc = prepare(s, ctx, &qs[i], 1, &base, &body, key, err)))
+            break;
+        /* prepare() kept its own references for route(). */
+        json_decref(base);
+        snprintf(path, sizeof(path), "%s/%.2s/%s.json.zst", s->cache_dir, key, key);
+        if (!body || pend_find(s, key) || (s->mode == ATTN_LLM_RECORD && attn_fs_exists(path))) {
             json_decref(body);
             continue;
         }
-        for (size_t j = 0; j < m; j++)
-            dup |= !strcmp(keys[j], key);
-        if (!dup && s->mode == ATTN_LLM_RECORD) {
-            char path[4800];
-            snprintf(path, sizeof(path), "%s/%.2s/%s.json.zst", s->cache_dir, key, key);
-            dup = attn_fs_exists(path);
+        if (!s->async && (rc = attn_llm_async_start(&s->copts, &s->async, err))) {
+            json_decref(body);
+            break;
         }
-        if (!dup) {
-            memcpy(keys[m], key, 65);
-            if (!(bodies[m++] = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS)))
-                rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        }
-        json_decref(base);
+        p = attn_xcalloc(1, sizeof(*p));
+        memcpy(p->key, key, 65);
+        p->body = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
         json_decref(body);
-    }
-    if (!rc && m) {
-        s->prefetched += (long)m;
-        /* Counted once here; route() then takes them from memory. */
+        if (!p->body) {
+            free(p);
+            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+            break;
+        }
+        p->call.body = p->body;
+        ATTN_ALLOC_GROW(s->pend, s->npend + 1, s->cappend);
+        attn_imap_add(&s->pend_ix, attn_hash_str(key), s->npend);
+        s->pend[s->npend++] = p;
+        attn_llm_async_submit(s->async, &p->call);
+        s->prefetched++;
+        /* Counted once here; route() then takes the answer from the call. */
         if (s->mode == ATTN_LLM_RECORD)
-            s->misses += (long)m;
-        return batch_start(s, bodies, keys, m, err);
+            s->misses++;
     }
-    free_calls(NULL, bodies, keys, m);
     return rc;
 }
 
@@ -849,5 +776,5 @@ const attn_router_def attn_router_llm_rerank = {
     rr_free,
 };
 
-const attn_router_hooks attn_router_llm_rerank_hooks = {&attn_router_llm_rerank, rr_prefetch,
-                                                        rr_describe, 1};
+const attn_router_hooks attn_router_llm_rerank_hooks = {
+    &attn_router_llm_rerank, rr_prefetch, rr_describe, 1, rr_prefetch_active};
