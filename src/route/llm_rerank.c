@@ -23,7 +23,9 @@
 #include "llm/cache.h"
 #include "llm/client.h"
 #include "llm/prompt.h"
+#include "route/context.h"
 #include "route/router.h"
+#include "store/store.h"
 #include "util/buf.h"
 #include "util/alloc.h"
 #include "util/fs.h"
@@ -32,6 +34,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +70,39 @@ typedef struct {
     int taken;
 } pending;
 
+/* A PR handed to the replay look-ahead thread, and what it prepared. */
+typedef struct {
+    int64_t pr, as_of;
+    int top_k;
+    json_t *snap;              /* eval's snapshot (a reference; refcounts are atomic) */
+    json_t *base, *body;       /* as prepare() gives them */
+    char key[65];
+    int rc, cache_rc;          /* prepare's outcome; the cache lookup's (from_cache) */
+    attn_error err, cache_err;
+    answer a;                  /* the recorded answer when cache_rc is 0 */
+    int done;                  /* set by the thread under the lock */
+} rjob;
+
+/* The replay look-ahead: in replay mode there is no network to wait for,
+ * only CPU, so prefetch hands PRs to a thread with its own store connection
+ * and base router (as an eval worker has), which prepares them in PR order
+ * (base result, request, recorded answer) while eval routes and writes the
+ * PRs before on its own thread. Only the thread touches base/env/store; the
+ * router state it reads (prompt, model, cache_dir...) is fixed after init. */
+typedef struct {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    attn_store *store;
+    attn_route_env *env;
+    attn_route_ctx ctx;
+    attn_router *base;
+    rjob **jobs;               /* in PR order; NULL once taken */
+    size_t n, cap, next;       /* next: the first job not prepared yet */
+    attn_imap ix;              /* (pr, as_of, top_k) -> jobs index */
+    int stop;
+} ahead;
+
 typedef struct {
     attn_router *base;
     char *base_name, *model, *base_url, *api_key, *prices_path;
@@ -84,6 +120,8 @@ typedef struct {
     size_t npend, cappend;
     attn_imap pend_ix;         /* key -> pend index */
     attn_llm_async *async;     /* started by the first prefetch */
+    ahead *ra;                 /* replay look-ahead, started by the first prefetch */
+    rjob *pre;                 /* the job route() took for its PR, until get_answer */
     long hits, misses, live_calls, prefetched;
 } st;
 
@@ -134,6 +172,9 @@ static void data_dir_of(const char *repo_dir, char *out, size_t cap)
         out[n] = '\0';
 }
 
+static void ahead_stop(st *s);
+static void rjob_free(rjob *j);
+
 /* ---- init / free ---------------------------------------------------------------- */
 
 static void rr_free(void *state)
@@ -141,8 +182,11 @@ static void rr_free(void *state)
     st *s = state;
     if (!s)
         return;
-    /* First, so no call still points into a pending entry. */
+    /* First, so no call still points into a pending entry and the look-ahead
+     * thread no longer reads this state. */
     attn_llm_async_stop(s->async);
+    ahead_stop(s);
+    rjob_free(s->pre);
     attn_router_free(s->base);
     attn_prompt_free(s->prompt);
     free(s->base_name);
@@ -397,7 +441,10 @@ out:
 
 /* ---- prepared PRs (base result and request, computed once when prefetched) ---------- */
 
+static rjob *ahead_take(st *s, const attn_route_query *q);
+
 /* The base result, request body (NULL: nothing to ask) and key of q: taken
+ * from the replay look-ahead (which also read the recorded answer: s->pre),
  * from the prefetch memo, or computed; keep (prefetch) leaves them in the
  * memo for route() as well. */
 static int prepare(st *s, const attn_route_ctx *ctx, const attn_route_query *q, int keep,
@@ -406,8 +453,23 @@ static int prepare(st *s, const attn_route_ctx *ctx, const attn_route_query *q, 
     attn_route_query bq = *q;
     attn_route_ctx c = *ctx;
     base_memo *m;
+    rjob *m_job;
     int rc;
     *base = *body = NULL;
+    if (!keep && s->ra && (m_job = ahead_take(s, q))) {
+        if ((rc = m_job->rc)) {
+            *err = m_job->err;
+            rjob_free(m_job);
+            return rc;
+        }
+        *base = m_job->base;
+        *body = m_job->body;
+        m_job->base = m_job->body = NULL;
+        memcpy(key, m_job->key, 65);
+        rjob_free(s->pre);
+        s->pre = m_job; /* its recorded answer, for get_answer */
+        return 0;
+    }
     if (bq.top_k < s->n)
         bq.top_k = s->n;
     for (size_t i = 0; i < s->nbm; i++)
@@ -522,7 +584,19 @@ static int get_answer(st *s, const char *key, const json_t *body, int64_t pr, an
     if (p)
         return take_pending(s, p, a, err);
     if (s->mode == ATTN_LLM_RECORD || s->mode == ATTN_LLM_REPLAY) {
-        rc = from_cache(s, key, a, err);
+        if (s->pre && !strcmp(s->pre->key, key)) {
+            /* Read ahead: the same outcome from_cache would give now. */
+            if ((rc = s->pre->cache_rc) == 0) {
+                *a = s->pre->a;
+                memset(&s->pre->a, 0, sizeof(s->pre->a));
+            } else if (rc != ATTN_ENOTFOUND) {
+                *err = s->pre->cache_err;
+            }
+            rjob_free(s->pre);
+            s->pre = NULL;
+        } else {
+            rc = from_cache(s, key, a, err);
+        }
         if (rc == 0) {
             s->hits++;
             return 0;
@@ -537,6 +611,184 @@ static int get_answer(st *s, const char *key, const json_t *body, int64_t pr, an
                                   (long long)pr, key, s->cache_dir);
     }
     return call_live(s, key, body, a, err);
+}
+
+/* ---- the replay look-ahead (ahead, above) --------------------------------------------- */
+
+static void rjob_free(rjob *j)
+{
+    if (!j)
+        return;
+    json_decref(j->snap);
+    json_decref(j->base);
+    json_decref(j->body);
+    answer_free(&j->a);
+    free(j);
+}
+
+static uint64_t rjob_hash(int64_t pr, int64_t as_of, int top_k)
+{
+    return attn_hash_u64((uint64_t)pr * 0x9e3779b97f4a7c15ULL ^ (uint64_t)as_of ^
+                         ((uint64_t)top_k << 48));
+}
+
+typedef struct {
+    const ahead *A;
+    const attn_route_query *q;
+} rjob_q;
+
+static int rjob_eq(const void *ctx, size_t i)
+{
+    const rjob_q *k = ctx;
+    const rjob *j = k->A->jobs[i];
+    return j && j->pr == k->q->pr_number && j->as_of == k->q->as_of && j->top_k == k->q->top_k;
+}
+
+/* On the thread: what prepare() and from_cache() would do for the job on
+ * eval's thread, with the thread's own base router. */
+static void ahead_prepare(st *s, ahead *A, rjob *j)
+{
+    attn_route_query q = {j->pr, j->as_of, j->top_k, j->snap}, bq = q;
+    if (bq.top_k < s->n)
+        bq.top_k = s->n;
+    attn_error_clear(&j->err);
+    attn_error_clear(&j->cache_err);
+    j->rc = attn_router_route(A->base, &A->ctx, &bq, &j->base, &j->err);
+    if (!j->rc)
+        j->rc = build_request(s, &q, j->base, &j->body, j->key, &j->err);
+    if (!j->rc && j->body)
+        j->cache_rc = from_cache(s, j->key, &j->a, &j->cache_err);
+}
+
+static void *ahead_main(void *p)
+{
+    st *s = p;
+    ahead *A = s->ra;
+    for (;;) {
+        rjob *j;
+        pthread_mutex_lock(&A->mu);
+        while (!A->stop && A->next == A->n)
+            pthread_cond_wait(&A->cv, &A->mu);
+        if (A->stop) {
+            pthread_mutex_unlock(&A->mu);
+            return NULL;
+        }
+        j = A->jobs[A->next];
+        pthread_mutex_unlock(&A->mu);
+        ahead_prepare(s, A, j);
+        pthread_mutex_lock(&A->mu);
+        j->done = 1;
+        A->next++;
+        pthread_cond_broadcast(&A->cv);
+        pthread_mutex_unlock(&A->mu);
+    }
+}
+
+static void ahead_free(ahead *A)
+{
+    for (size_t i = 0; i < A->n; i++)
+        rjob_free(A->jobs[i]);
+    free(A->jobs);
+    attn_imap_free(&A->ix);
+    attn_router_free(A->base);
+    attn_route_env_free(A->env);
+    if (A->store) {
+        sqlite3_exec(attn_store_db(A->store), "COMMIT", NULL, NULL, NULL);
+        attn_store_close(A->store);
+    }
+    free(A);
+}
+
+/* Its own read-only connection in one read transaction (like the run's),
+ * routing context without a memo, and base router from the base's final
+ * config, so its results are the ones route() would compute. */
+static int ahead_start(st *s, const attn_route_ctx *ctx, attn_error *err)
+{
+    ahead *A = attn_xcalloc(1, sizeof(*A));
+    int rc;
+    if (!(rc = attn_store_open_readonly(attn_store_path(ctx->store), &A->store, err))) {
+        sqlite3_exec(attn_store_db(A->store), "BEGIN", NULL, NULL, NULL);
+        rc = attn_route_env_open(A->store, ctx->repo, ctx->repo_dir, &A->env, err);
+    }
+    if (!rc) {
+        A->ctx = *attn_route_env_ctx(A->env);
+        A->ctx.memo = NULL;
+        rc = attn_router_new(attn_router_def_of(s->base), attn_router_config(s->base),
+                             "llm_rerank base_config", &A->ctx, &A->base, err);
+    }
+    if (rc) {
+        ahead_free(A);
+        return attn_error_wrap(err, "llm_rerank replay look-ahead");
+    }
+    pthread_mutex_init(&A->mu, NULL);
+    pthread_cond_init(&A->cv, NULL);
+    s->ra = A;
+    if (pthread_create(&A->th, NULL, ahead_main, s)) {
+        s->ra = NULL;
+        pthread_cond_destroy(&A->cv);
+        pthread_mutex_destroy(&A->mu);
+        ahead_free(A);
+        return attn_error_set(err, ATTN_EIO, "cannot start the llm_rerank replay look-ahead");
+    }
+    return 0;
+}
+
+static void ahead_stop(st *s)
+{
+    ahead *A = s->ra;
+    if (!A)
+        return;
+    pthread_mutex_lock(&A->mu);
+    A->stop = 1;
+    pthread_cond_broadcast(&A->cv);
+    pthread_mutex_unlock(&A->mu);
+    pthread_join(A->th, NULL);
+    pthread_cond_destroy(&A->cv);
+    pthread_mutex_destroy(&A->mu);
+    ahead_free(A);
+    s->ra = NULL;
+}
+
+static int ahead_offer(st *s, const attn_route_ctx *ctx, const attn_route_query *qs, size_t n,
+                       attn_error *err)
+{
+    ahead *A;
+    int rc;
+    if (!s->ra && (rc = ahead_start(s, ctx, err)))
+        return rc;
+    A = s->ra;
+    pthread_mutex_lock(&A->mu);
+    for (size_t i = 0; i < n; i++) {
+        rjob *j = attn_xcalloc(1, sizeof(*j));
+        j->pr = qs[i].pr_number;
+        j->as_of = qs[i].as_of;
+        j->top_k = qs[i].top_k;
+        j->snap = json_incref((json_t *)qs[i].snapshot);
+        ATTN_ALLOC_GROW(A->jobs, A->n + 1, A->cap);
+        attn_imap_add(&A->ix, rjob_hash(j->pr, j->as_of, j->top_k), A->n);
+        A->jobs[A->n++] = j;
+    }
+    pthread_cond_broadcast(&A->cv);
+    pthread_mutex_unlock(&A->mu);
+    return 0;
+}
+
+/* The job offered for q, once prepared (NULL: never offered); the caller owns it. */
+static rjob *ahead_take(st *s, const attn_route_query *q)
+{
+    ahead *A = s->ra;
+    rjob_q k = {A, q};
+    size_t i = attn_imap_find(&A->ix, rjob_hash(q->pr_number, q->as_of, q->top_k), rjob_eq, &k);
+    rjob *j;
+    if (i == ATTN_IMAP_NONE)
+        return NULL;
+    pthread_mutex_lock(&A->mu);
+    while (!A->jobs[i]->done)
+        pthread_cond_wait(&A->cv, &A->mu);
+    j = A->jobs[i];
+    A->jobs[i] = NULL;
+    pthread_mutex_unlock(&A->mu);
+    return j;
 }
 
 /* ---- result --------------------------------------------------------------------------- */
@@ -695,22 +947,24 @@ out:
 
 /* ---- prefetch and describe ------------------------------------------------------------ */
 
-/* Only live calls are worth starting early; a replay reads each answer when
- * its PR is routed (so eval skips reading snapshots for nothing). */
+/* Off, there is nothing slow to start early. */
 static int rr_prefetch_active(void *state)
 {
     st *s = state;
-    return s->mode == ATTN_LLM_LIVE || s->mode == ATTN_LLM_RECORD;
+    return s->mode != ATTN_LLM_OFF;
 }
 
-/* Prepare each PR and submit its request to the async client at once, so
- * the client always has work queued while eval routes the PRs before. An
- * answer already pending, or (record) already in the cache, is not asked for. */
+/* Live and record: prepare each PR and submit its request to the async
+ * client at once, so the client always has work queued while eval routes the
+ * PRs before; an answer already pending, or (record) already in the cache,
+ * is not asked for. Replay: hand the PRs to the look-ahead thread. */
 static int rr_prefetch(void *state, const attn_route_ctx *ctx, const attn_route_query *qs,
                        size_t n, attn_error *err)
 {
     st *s = state;
     int rc = 0;
+    if (s->mode == ATTN_LLM_REPLAY)
+        return ahead_offer(s, ctx, qs, n, err);
     if (!rr_prefetch_active(s))
         return 0;
     for (size_t i = 0; i < n && !rc; i++) {
