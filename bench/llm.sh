@@ -51,10 +51,19 @@ ATTN_LLM_CACHE=record timed rec $EV --run-id rec >"$DATA/rec.json"
 l1=$(load)
 kill $FAKE 2>/dev/null || true
 wait $FAKE 2>/dev/null || true
+# The replay has the recording's inputs, so it may replace the run under the
+# same id; keep the recorded run to compare the two byte for byte.
+RUNS="$DATA/github/$R/eval"
+cp -r "$RUNS/rec" "$DATA/rec-run"
 ATTN_LLM_CACHE=replay timed rep $EV --run-id rec >"$DATA/rep.json"
 l2=$(load)
+same=yes
+# The summary's llm_stats say how each run was computed (cache hits, live calls).
+diff -r "$DATA/rec-run" "$RUNS/rec" >/dev/null || same=NO
+[ "$(jq -S 'del(.llm_stats)' "$DATA/rec.json")" = "$(jq -S 'del(.llm_stats)' "$DATA/rep.json")" ] || same=NO
 n=$(jq .n "$DATA/rec.json")
 echo "llm_rerank over $n PRs, fake answers after ${DELAY} ms, concurrency 8:"
 echo "  record (live calls): $(fig rec)  (target < 60 s; ideal $(awk "BEGIN {printf \"%.0f\", $n * $DELAY / 8000}") s; load $l0 -> $l1)"
 echo "  replay (server stopped): $(fig rep)  (target < 3 s; load $l1 -> $l2)"
+echo "  replay run directory byte-identical to the recording's, summary equal but llm_stats: $same"
 jq -c '{llm: .llm.llm_rerank | {prs, status, tokens_in, tokens_out, cost_usd}, stats: .llm_stats.llm_rerank}' "$DATA/rec.json"
