@@ -31,6 +31,7 @@
 #include "util/fs.h"
 #include "util/hashmap.h"
 #include "util/json.h"
+#include "util/sha256.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -120,6 +121,9 @@ typedef struct {
     size_t npend, cappend;
     attn_imap pend_ix;         /* key -> pend index */
     attn_llm_async *async;     /* started by the first prefetch */
+    char **tpl, *sys_text;     /* the rendered task cut at {{input}}; the system text */
+    size_t ntpl, captpl;
+    attn_buf key_pre, key_post;  /* the request key's fixed text around the user message */
     ahead *ra;                 /* replay look-ahead, started by the first prefetch */
     rjob *pre;                 /* the job route() took for its PR, until get_answer */
     long hits, misses, live_calls, prefetched;
@@ -174,6 +178,7 @@ static void data_dir_of(const char *repo_dir, char *out, size_t cap)
 
 static void ahead_stop(st *s);
 static void rjob_free(rjob *j);
+static int render_template(st *s, attn_error *err);
 
 /* ---- init / free ---------------------------------------------------------------- */
 
@@ -194,6 +199,12 @@ static void rr_free(void *state)
     free(s->base_url);
     free(s->api_key);
     free(s->prices_path);
+    for (size_t i = 0; i < s->ntpl; i++)
+        free(s->tpl[i]);
+    free(s->tpl);
+    free(s->sys_text);
+    attn_buf_free(&s->key_pre);
+    attn_buf_free(&s->key_post);
     for (size_t i = 0; i < s->npend; i++) {
         free(s->pend[i]->body);
         attn_buf_free(&s->pend[i]->call.response);
@@ -279,7 +290,9 @@ static int init_llm(st *s, const json_t *cfg, const attn_route_ctx *ctx, attn_er
         return rc;
     if ((rc = attn_prompt_load(attn_json_str(cfg, "prompt"), &s->prompt, err)))
         return attn_error_wrap(err, "llm_rerank config 'prompt'");
-    return attn_prompt_register(data, s->prompt, 0, err);
+    if ((rc = attn_prompt_register(data, s->prompt, 0, err)))
+        return rc;
+    return render_template(s, err);
 }
 
 static int rr_init(const json_t *cfg, const attn_route_ctx *ctx, void **state, attn_error *err)
@@ -322,25 +335,46 @@ static const char *cand_id(const json_t *c, attn_buf *b)
     return attn_buf_cstr(b);
 }
 
-/* Evidence for the model: small data as is, large data cut to 400 bytes. */
-static json_t *evidence_for_model(const json_t *ev)
+/* Evidence for the model, appended to in as canonical JSON: small data as
+ * is, large data cut to 400 bytes ("data_truncated"). Each item's data is
+ * serialized once: that text decides the cut and is the text that goes in.
+ * An item jansson would refuse (a kind or cut that is not UTF-8) is left
+ * out, as it always was. */
+static int evidence_text(const json_t *ev, attn_buf *in, attn_buf *d, attn_error *err)
 {
-    json_t *out = json_array(), *e;
-    size_t i;
+    const json_t *e;
+    size_t i, n = 0;
+    int rc = attn_buf_putc(in, '[');
     json_array_foreach(ev, i, e) {
-        attn_buf b = ATTN_BUF_INIT;
-        attn_error err;
-        const json_t *d = json_object_get(e, "data");
-        if (attn_json_canonical(d ? d : json_null(), &b, &err) == 0 && b.len <= 400)
-            json_array_append_new(out, json_pack("{s:s?, s:O?}", "kind", attn_json_str(e, "kind"),
-                                                 "data", (json_t *)d));
-        else
-            json_array_append_new(out, json_pack("{s:s?, s:s#}", "kind", attn_json_str(e, "kind"),
-                                                 "data_truncated", attn_buf_cstr(&b),
-                                                 (int)(b.len < 400 ? b.len : 400)));
-        attn_buf_free(&b);
+        const json_t *data = json_object_get(e, "data");
+        const char *kind = attn_json_str(e, "kind");
+        json_t *kj = kind ? json_string(kind) : NULL, *t;
+        if (rc || (kind && !kj))
+            continue;
+        attn_buf_clear(d);
+        if (attn_json_canonical(data ? data : json_null(), d, err) == 0 && d->len <= 400) {
+            if (n++)
+                attn_buf_putc(in, ',');
+            attn_buf_putc(in, '{');
+            if (data) {
+                attn_buf_puts(in, "\"data\":");
+                attn_buf_put(in, d->ptr, d->len);
+            }
+            if (kj) {
+                attn_buf_puts(in, data ? ",\"kind\":" : "\"kind\":");
+                rc = attn_json_canonical(kj, in, err);
+            }
+            attn_buf_putc(in, '}');
+        } else if ((t = json_pack("{s:s?, s:s#}", "kind", kind, "data_truncated", attn_buf_cstr(d),
+                                  (int)(d->len < 400 ? d->len : 400)))) {
+            if (n++)
+                attn_buf_putc(in, ',');
+            rc = attn_json_canonical(t, in, err);
+            json_decref(t);
+        }
+        json_decref(kj);
     }
-    return out;
+    return rc ? rc : attn_buf_putc(in, ']');
 }
 
 static json_t *pr_for_model(const attn_route_query *q)
@@ -356,10 +390,60 @@ static json_t *pr_for_model(const attn_route_query *q)
         if (p)
             json_array_append_new(files, json_string(p));
     }
+    /* Cut at 4000 bytes, but not inside a UTF-8 sequence (jansson refuses one). */
+    if (blen > 4000)
+        for (blen = 4000; blen > 0 && ((unsigned char)body[blen] & 0xC0) == 0x80; blen--)
+            ;
     return json_pack("{s:I, s:s?, s:s#, s:s?, s:o, s:O?}", "number", (json_int_t)q->pr_number,
-                     "title", attn_json_str(snap, "title"), "body", body ? body : "",
-                     (int)(blen < 4000 ? blen : 4000), "author", attn_json_str(snap, "author"),
-                     "files", files, "leak_risk", json_object_get(snap, "leak_risk"));
+                     "title", attn_json_str(snap, "title"), "body", body ? body : "", (int)blen,
+                     "author", attn_json_str(snap, "author"), "files", files, "leak_risk",
+                     json_object_get(snap, "leak_risk"));
+}
+
+/* The model's input as canonical JSON, {"candidates": [...], "pull_request":
+ * {...}}, written piece by piece (keys in canonical order) so evidence is
+ * serialized once; *nc: the candidates in it (0: nothing to ask). */
+static int input_text(st *s, const attn_route_query *q, const json_t *cands, attn_buf *in,
+                      size_t *nc, attn_error *err)
+{
+    attn_buf id = ATTN_BUF_INIT, d = ATTN_BUF_INIT;
+    const json_t *c, *score;
+    json_t *pr;
+    size_t i;
+    int rc = 0;
+    *nc = 0;
+    attn_buf_puts(in, "{\"candidates\":[");
+    json_array_foreach(cands, i, c) {
+        json_t *login;
+        if ((int)i >= s->n || rc)
+            break;
+        if (!(login = json_string(cand_id(c, &id))))
+            continue; /* not UTF-8: jansson refused the candidate */
+        if ((*nc)++)
+            attn_buf_putc(in, ',');
+        attn_buf_printf(in, "{\"base_rank\":%zu", i + 1);
+        if ((score = json_object_get(c, "score"))) {
+            attn_buf_puts(in, ",\"base_score\":");
+            rc = attn_json_canonical(score, in, err);
+        }
+        attn_buf_puts(in, ",\"evidence\":");
+        if (!rc)
+            rc = evidence_text(json_object_get(c, "evidence"), in, &d, err);
+        attn_buf_puts(in, ",\"login\":");
+        if (!rc)
+            rc = attn_json_canonical(login, in, err);
+        attn_buf_putc(in, '}');
+        json_decref(login);
+    }
+    attn_buf_free(&id);
+    attn_buf_free(&d);
+    attn_buf_puts(in, "],\"pull_request\":");
+    if (!rc && *nc) {
+        pr = pr_for_model(q);
+        rc = pr ? attn_json_canonical(pr, in, err) : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        json_decref(pr);
+    }
+    return rc ? rc : attn_buf_putc(in, '}');
 }
 
 static void replace_all(attn_buf *out, const char *text, const char *pat, const char *with)
@@ -374,64 +458,117 @@ static void replace_all(attn_buf *out, const char *text, const char *pat, const 
     attn_buf_puts(out, text);
 }
 
+/* A stand-in for the user message while the key's fixed parts are made. */
+static const char KEY_HOLE[] = "\001attn:user-content\001";
+
+/* The request key hashes the canonical JSON of {base_url, model,
+ * prompt_hash, messages, params}; all of it but the user message is the
+ * same for every PR, so its text before and after that message is made
+ * once (left unsplit, key_pre empty, when the stand-in is not found exactly
+ * once: the key is then made whole per request). */
+static int split_key(st *s, attn_error *err)
+{
+    attn_buf all = ATTN_BUF_INIT, hole = ATTN_BUF_INIT;
+    json_t *k = json_pack("{s:s, s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}], s:{s:f, s:I}}", "base_url",
+                          s->base_url, "model", s->model, "prompt_hash", s->prompt->hash,
+                          "messages", "role", "system", "content", s->sys_text, "role", "user",
+                          "content", KEY_HOLE, "params", "temperature", s->temperature,
+                          "max_tokens", (json_int_t)s->max_tokens);
+    json_t *h = json_string(KEY_HOLE);
+    const char *p;
+    int rc = k && h ? 0 : attn_error_set(err, ATTN_EINVAL, "llm_rerank: the prompt is not UTF-8");
+    if (!rc && !(rc = attn_json_canonical(k, &all, err)) &&
+        !(rc = attn_json_canonical(h, &hole, err)) &&
+        (p = strstr(attn_buf_cstr(&all), attn_buf_cstr(&hole))) &&
+        !strstr(p + 1, attn_buf_cstr(&hole))) {
+        attn_buf_put(&s->key_pre, all.ptr, (size_t)(p - all.ptr));
+        attn_buf_puts(&s->key_post, p + hole.len);
+    }
+    json_decref(k);
+    json_decref(h);
+    attn_buf_free(&all);
+    attn_buf_free(&hole);
+    return rc;
+}
+
+/* The task template rendered once: the JSON sections put in, then cut at
+ * each {{input}}, where the input goes (the same text as rendering it per
+ * request: the input is never scanned for placeholders). */
+static int render_template(st *s, attn_error *err)
+{
+    attn_buf sch = ATTN_BUF_INIT, ex = ATTN_BUF_INIT, sys = ATTN_BUF_INIT, t1 = ATTN_BUF_INIT,
+             t2 = ATTN_BUF_INIT, task = ATTN_BUF_INIT;
+    const char *p, *q;
+    int rc;
+    if (!(rc = attn_prompt_section_text(s->prompt, "output_schema", &sch, err)) &&
+        !(rc = attn_prompt_section_text(s->prompt, "examples", &ex, err)) &&
+        !(rc = attn_prompt_section_text(s->prompt, "system", &sys, err)) &&
+        !(rc = attn_prompt_section_text(s->prompt, "task", &t1, err))) {
+        replace_all(&t2, attn_buf_cstr(&t1), "{{output_schema}}", attn_buf_cstr(&sch));
+        replace_all(&task, attn_buf_cstr(&t2), "{{examples}}", attn_buf_cstr(&ex));
+        if (!strstr(attn_buf_cstr(&task), "{{input}}"))
+            attn_buf_puts(&task, "\n\n{{input}}");
+        for (p = attn_buf_cstr(&task);; p = q + strlen("{{input}}")) {
+            q = strstr(p, "{{input}}");
+            ATTN_ALLOC_GROW(s->tpl, s->ntpl + 1, s->captpl);
+            s->tpl[s->ntpl++] = q ? attn_xstrndup(p, (size_t)(q - p)) : attn_xstrdup(p);
+            if (!q)
+                break;
+        }
+        s->sys_text = attn_xstrdup(attn_buf_cstr(&sys));
+        rc = split_key(s, err);
+    }
+    attn_buf_free(&sch);
+    attn_buf_free(&ex);
+    attn_buf_free(&sys);
+    attn_buf_free(&t1);
+    attn_buf_free(&t2);
+    attn_buf_free(&task);
+    return rc;
+}
+
 /* The request body and its cache key for one base result; NULL body when
  * the base has no candidates (nothing to ask). */
 static int build_request(st *s, const attn_route_query *q, const json_t *base, json_t **body,
                          char key[65], attn_error *err)
 {
-    const json_t *cands = json_object_get(base, "candidates"), *c;
-    json_t *list = json_array(), *input, *k;
-    attn_buf id = ATTN_BUF_INIT, in = ATTN_BUF_INIT, sch = ATTN_BUF_INIT, ex = ATTN_BUF_INIT,
-             t1 = ATTN_BUF_INIT, t2 = ATTN_BUF_INIT, task = ATTN_BUF_INIT, sys = ATTN_BUF_INIT;
-    size_t i;
+    attn_buf in = ATTN_BUF_INIT, user = ATTN_BUF_INIT, k = ATTN_BUF_INIT;
+    size_t nc;
     int rc;
     *body = NULL;
-    json_array_foreach(cands, i, c) {
-        if ((int)i >= s->n)
-            break;
-        json_array_append_new(list, json_pack("{s:s, s:I, s:O?, s:o}", "login", cand_id(c, &id),
-                                              "base_rank", (json_int_t)(i + 1), "base_score",
-                                              json_object_get(c, "score"), "evidence",
-                                              evidence_for_model(json_object_get(c, "evidence"))));
-    }
-    attn_buf_free(&id);
-    if (!json_array_size(list)) {
-        json_decref(list);
-        return 0;
-    }
-    input = json_pack("{s:o, s:o}", "pull_request", pr_for_model(q), "candidates", list);
-    if ((rc = attn_json_canonical(input, &in, err)) ||
-        (rc = attn_prompt_section_text(s->prompt, "output_schema", &sch, err)) ||
-        (rc = attn_prompt_section_text(s->prompt, "examples", &ex, err)) ||
-        (rc = attn_prompt_section_text(s->prompt, "system", &sys, err)) ||
-        (rc = attn_prompt_section_text(s->prompt, "task", &t1, err)))
+    if ((rc = input_text(s, q, json_object_get(base, "candidates"), &in, &nc, err)) || !nc)
         goto out;
-    replace_all(&t2, attn_buf_cstr(&t1), "{{output_schema}}", attn_buf_cstr(&sch));
-    replace_all(&task, attn_buf_cstr(&t2), "{{examples}}", attn_buf_cstr(&ex));
-    attn_buf_clear(&t1);
-    if (!strstr(attn_buf_cstr(&task), "{{input}}"))
-        attn_buf_puts(&task, "\n\n{{input}}");
-    replace_all(&t1, attn_buf_cstr(&task), "{{input}}", attn_buf_cstr(&in));
-    *body = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:f, s:I}", "model", s->model,
-                      "messages", "role", "system", "content", attn_buf_cstr(&sys), "role", "user",
-                      "content", attn_buf_cstr(&t1), "temperature", s->temperature, "max_tokens",
-                      (json_int_t)s->max_tokens);
-    k = *body ? json_pack("{s:s, s:s, s:s, s:O, s:{s:f, s:I}}", "base_url", s->base_url, "model",
-                          s->model, "prompt_hash", s->prompt->hash, "messages",
-                          json_object_get(*body, "messages"), "params", "temperature",
-                          s->temperature, "max_tokens", (json_int_t)s->max_tokens)
-              : NULL;
-    rc = k ? attn_json_hash(k, key, err) : attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    json_decref(k);
+    for (size_t i = 0; i < s->ntpl; i++) {
+        if (i)
+            attn_buf_put(&user, in.ptr, in.len);
+        attn_buf_puts(&user, s->tpl[i]);
+    }
+    *body = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s#}], s:f, s:I}", "model", s->model,
+                      "messages", "role", "system", "content", s->sys_text, "role", "user",
+                      "content", attn_buf_cstr(&user), (int)user.len, "temperature",
+                      s->temperature, "max_tokens", (json_int_t)s->max_tokens);
+    if (!*body) {
+        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    } else if (s->key_pre.len) {
+        const json_t *m = json_array_get(json_object_get(*body, "messages"), 1);
+        attn_buf_put(&k, s->key_pre.ptr, s->key_pre.len);
+        if (!(rc = attn_json_canonical(json_object_get(m, "content"), &k, err))) {
+            attn_buf_put(&k, s->key_post.ptr, s->key_post.len);
+            if (attn_sha256_hex(k.ptr, k.len, key) < 0)
+                rc = attn_error_set(err, ATTN_EIO, "SHA-256 failed in libcrypto");
+        }
+    } else {
+        json_t *kj = json_pack("{s:s, s:s, s:s, s:O, s:{s:f, s:I}}", "base_url", s->base_url,
+                               "model", s->model, "prompt_hash", s->prompt->hash, "messages",
+                               json_object_get(*body, "messages"), "params", "temperature",
+                               s->temperature, "max_tokens", (json_int_t)s->max_tokens);
+        rc = kj ? attn_json_hash(kj, key, err) : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        json_decref(kj);
+    }
 out:
-    json_decref(input);
     attn_buf_free(&in);
-    attn_buf_free(&sch);
-    attn_buf_free(&ex);
-    attn_buf_free(&t1);
-    attn_buf_free(&t2);
-    attn_buf_free(&task);
-    attn_buf_free(&sys);
+    attn_buf_free(&user);
+    attn_buf_free(&k);
     if (rc) {
         json_decref(*body);
         *body = NULL;
