@@ -2,7 +2,9 @@
 # bench/llm.sh - llm_rerank throughput (issue 12): a 2,000-PR cohort against the
 # fake OpenAI-compatible server (tests/fakellm) answering after 200 ms, with
 # concurrency 8, in record mode (target < 60 s); then the same evaluation in
-# replay mode with the server stopped (target < 3 s). Prints the figures.
+# replay mode with the server stopped (target < 3 s). Prints wall and CPU
+# time with the load average (the machine may be shared), the hybrid alone
+# for the base's share, and whether the replay is byte-identical.
 # Env: BENCH_PRS (cohort size, default 2000), BENCH_DELAY_MS (default 200),
 # BENCH_DATA_DIR (default build/bench-llm), ATTN_BIN (default ./attn).
 set -eu
@@ -61,9 +63,15 @@ same=yes
 # The summary's llm_stats say how each run was computed (cache hits, live calls).
 diff -r "$DATA/rec-run" "$RUNS/rec" >/dev/null || same=NO
 [ "$(jq -S 'del(.llm_stats)' "$DATA/rec.json")" = "$(jq -S 'del(.llm_stats)' "$DATA/rep.json")" ] || same=NO
+# The base router alone on one thread: the base and eval-loop cost inside
+# the replay (the replay's LLM side runs on a second thread; see llm_rerank.c).
+timed base "$ATTN" eval run --repo $R --router hybrid --cohort "$DATA/cohort.json" --bootstrap 0 \
+    --quiet --json --jobs 1 --run-id base >/dev/null
+l3=$(load)
 n=$(jq .n "$DATA/rec.json")
 echo "llm_rerank over $n PRs, fake answers after ${DELAY} ms, concurrency 8:"
 echo "  record (live calls): $(fig rec)  (target < 60 s; ideal $(awk "BEGIN {printf \"%.0f\", $n * $DELAY / 8000}") s; load $l0 -> $l1)"
 echo "  replay (server stopped): $(fig rep)  (target < 3 s; load $l1 -> $l2)"
+echo "  hybrid alone, --jobs 1 (the base inside the replay): $(fig base)  (load $l2 -> $l3)"
 echo "  replay run directory byte-identical to the recording's, summary equal but llm_stats: $same"
 jq -c '{llm: .llm.llm_rerank | {prs, status, tokens_in, tokens_out, cost_usd}, stats: .llm_stats.llm_rerank}' "$DATA/rec.json"
