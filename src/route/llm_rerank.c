@@ -157,6 +157,18 @@ static pending *pend_find(st *s, const char *key)
 }
 
 
+/* A 200 answer into the replay cache. */
+static int record_answer(st *s, const char *key, const char *body, long latency_ms,
+                         attn_error *err)
+{
+    json_t *e = json_pack("{s:s, s:I, s:s, s:I}", "key", key, "status", (json_int_t)200, "body",
+                          body, "latency_ms", (json_int_t)latency_ms);
+    int rc = e ? attn_llm_cache_put(s->cache_dir, key, e, err)
+               : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    json_decref(e);
+    return rc;
+}
+
 /* DATA from DATA/github/<o>/<r>. */
 static void data_dir_of(const char *repo_dir, char *out, size_t cap)
 {
@@ -206,6 +218,14 @@ static void rr_free(void *state)
     attn_buf_free(&s->key_pre);
     attn_buf_free(&s->key_post);
     for (size_t i = 0; i < s->npend; i++) {
+        pending *p = s->pend[i];
+        /* A run stopped early (--max-cost-usd, an error) leaves answers that
+         * arrived but were not routed: they were paid for, so record them. */
+        if (!p->taken && p->call.done && p->call.status == 200 && s->mode == ATTN_LLM_RECORD) {
+            attn_error e;
+            (void)record_answer(s, p->key, attn_buf_cstr(&p->call.response), p->call.latency_ms,
+                                &e);
+        }
         free(s->pend[i]->body);
         attn_buf_free(&s->pend[i]->call.response);
         free(s->pend[i]);
@@ -667,13 +687,8 @@ static int store_answer(st *s, const char *key, const attn_llm_call *call, answe
     a->latency_ms = call->latency_ms;
     a->body = attn_xstrdup(attn_buf_cstr(&call->response));
     a->error = call->error[0] ? attn_xstrdup(call->error) : NULL;
-    if (a->status == 200 && s->mode == ATTN_LLM_RECORD) {
-        json_t *e = json_pack("{s:s, s:I, s:s, s:I}", "key", key, "status", (json_int_t)200,
-                              "body", a->body, "latency_ms", (json_int_t)a->latency_ms);
-        rc = e ? attn_llm_cache_put(s->cache_dir, key, e, err)
-               : attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        json_decref(e);
-    }
+    if (a->status == 200 && s->mode == ATTN_LLM_RECORD)
+        rc = record_answer(s, key, a->body, a->latency_ms, err);
     if (rc) {
         answer_free(a);
         memset(a, 0, sizeof(*a));
