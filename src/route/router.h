@@ -109,7 +109,7 @@ int attn_router_route(attn_router *r, const attn_route_ctx *ctx, const attn_rout
  * order, each PR once) before routing them one by one, so slow remote work
  * (LLM requests) runs concurrently; route() must give the same result with
  * or without it. prefetch_active (optional): 0 when prefetching would do
- * nothing for this instance (an LLM replay), so eval need not prepare
+ * nothing for this instance (an LLM router with its cache off), so eval need not prepare
  * queries for it; absent means active. describe: run-level facts
  * {"manifest": {deterministic inputs, e.g. the prompt bundle},
  *  "stats": {how the run was computed, e.g. cache hits}}.
