@@ -460,7 +460,8 @@ static int input_text(st *s, const attn_route_query *q, const json_t *cands, att
     attn_buf_puts(in, "],\"pull_request\":");
     if (!rc && *nc) {
         pr = pr_for_model(q);
-        rc = pr ? attn_json_canonical(pr, in, err) : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        rc = pr ? attn_json_canonical(pr, in, err)
+                : attn_error_set(err, ATTN_ENOMEM, "out of memory");
         json_decref(pr);
     }
     return rc ? rc : attn_buf_putc(in, '}');
