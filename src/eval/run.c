@@ -674,10 +674,15 @@ int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
         const char *name = attn_router_def_of(W->routers[r])->name;
         json_t *res, *cands, *ranks = json_object(), *top = json_array(), *c;
         size_t j;
-        if ((rc = attn_router_route(W->routers[r], W->ctx, &q, &res, err)))
+        if ((rc = attn_router_route(W->routers[r], W->ctx, &q, &res, err))) {
+            json_decref(ranks);
+            json_decref(top);
             goto out;
+        }
         if ((rc = write_route(dir, row->number, name, res, err))) {
             json_decref(res);
+            json_decref(ranks);
+            json_decref(top);
             goto out;
         }
         cands = json_object_get(res, "candidates");
