@@ -16,6 +16,7 @@
  * for every router of the "all" and "observed" slices (paired).
  */
 #include "eval/run_internal.h"
+#include "eval/prefetch.h"
 #include "eval/horizon.h"
 #include "eval/learn.h"
 #include "util/progress.h"
@@ -616,53 +617,6 @@ static int llm_account(run *R, const char *name, const json_t *res, json_t *line
     return 0;
 }
 
-/* Let routers with a prefetch hook (llm_rerank) start remote work for the
- * window after the one about to be routed, so it runs while this one is
- * routed (the first window is asked for first). Snapshots are read again
- * here, as do_pr frees its own. */
-#define PREFETCH_WINDOW 128
-static int prefetch_one(run *R, size_t i, attn_error *err);
-static int prefetch_window(run *R, size_t i, attn_error *err)
-{
-    int rc = 0, any = 0;
-    if (i % PREFETCH_WINDOW)
-        return 0;
-    for (size_t r = 0; r < R->nr; r++)
-        any |= attn_router_has_prefetch(R->routers[r]);
-    if (!any)
-        return 0;
-    if (i == 0)
-        rc = prefetch_one(R, 0, err);
-    if (!rc && i + PREFETCH_WINDOW < R->n)
-        rc = prefetch_one(R, i + PREFETCH_WINDOW, err);
-    return rc;
-}
-
-static int prefetch_one(run *R, size_t i, attn_error *err)
-{
-    size_t n = R->n - i < PREFETCH_WINDOW ? R->n - i : PREFETCH_WINDOW, k = 0;
-    attn_route_query *qs;
-    json_t **snaps;
-    int rc = 0;
-    qs = calloc(n, sizeof(*qs));
-    snaps = calloc(n, sizeof(*snaps));
-    if (!qs || !snaps)
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    for (; k < n && !rc; k++) {
-        const pr_row *row = &R->rows[i + k];
-        rc = attn_asof_reader_pr_snapshot(R->ctx->reader, R->ctx->repo_id, row->number,
-                                          row->cutoff, &snaps[k], err);
-        qs[k] = (attn_route_query){row->number, row->cutoff, R->top_k, snaps[k]};
-    }
-    for (size_t r = 0; r < R->nr && !rc; r++)
-        rc = attn_router_prefetch(R->routers[r], R->ctx, qs, n, err);
-    for (size_t j = 0; snaps && j < k; j++)
-        json_decref(snaps[j]);
-    free(qs);
-    free(snaps);
-    return rc;
-}
-
 int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
                  attn_error *err)
 {
@@ -720,10 +674,15 @@ int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
         const char *name = attn_router_def_of(W->routers[r])->name;
         json_t *res, *cands, *ranks = json_object(), *top = json_array(), *c;
         size_t j;
-        if ((rc = attn_router_route(W->routers[r], W->ctx, &q, &res, err)))
+        if ((rc = attn_router_route(W->routers[r], W->ctx, &q, &res, err))) {
+            json_decref(ranks);
+            json_decref(top);
             goto out;
+        }
         if ((rc = write_route(dir, row->number, name, res, err))) {
             json_decref(res);
+            json_decref(ranks);
+            json_decref(top);
             goto out;
         }
         cands = json_object_get(res, "candidates");
@@ -1050,9 +1009,10 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
             if (attn_router_has_prefetch(R.routers[r]))
                 jobs = 1;
         if (jobs <= 1) {
+            size_t offered = 0;
             for (size_t i = 0; i < R.n; i++) {
                 eval_progress(&R, i, 0);
-                if ((rc = prefetch_window(&R, i, err)) ||
+                if ((rc = eval_prefetch(&R, i, &offered, err)) ||
                     (rc = eval_do_pr(&R, &W0, dir, i, &jsonl, err)))
                     goto out;
             }

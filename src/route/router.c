@@ -207,6 +207,12 @@ int attn_router_has_prefetch(const attn_router *r)
     return h && h->prefetch;
 }
 
+int attn_router_prefetch_active(const attn_router *r)
+{
+    const attn_router_hooks *h = attn_router_hooks_of(r->def);
+    return h && h->prefetch && (!h->prefetch_active || h->prefetch_active(r->state));
+}
+
 json_t *attn_router_describe(attn_router *r)
 {
     const attn_router_hooks *h = attn_router_hooks_of(r->def);

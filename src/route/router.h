@@ -105,9 +105,12 @@ int attn_router_route(attn_router *r, const attn_route_ctx *ctx, const attn_rout
 /*
  * Optional hooks of a few routers (kept out of attn_router_def so the other
  * routers' definitions stay as they are); registry.c lists them.
- * prefetch: called by eval on a window of upcoming PRs before routing them
- * one by one, so slow remote work (LLM requests) runs concurrently; route()
- * must give the same result with or without it. describe: run-level facts
+ * prefetch: called by eval on upcoming PRs (a bounded look-ahead, in PR
+ * order, each PR once) before routing them one by one, so slow remote work
+ * (LLM requests) runs concurrently; route() must give the same result with
+ * or without it. prefetch_active (optional): 0 when prefetching would do
+ * nothing for this instance (an LLM router with its cache off), so eval need not prepare
+ * queries for it; absent means active. describe: run-level facts
  * {"manifest": {deterministic inputs, e.g. the prompt bundle},
  *  "stats": {how the run was computed, e.g. cache hits}}.
  */
@@ -117,6 +120,7 @@ typedef struct {
                     attn_error *err);
     json_t *(*describe)(void *state);
     int opt_in;   /* 1: needs an outside service, so never in "every router" defaults */
+    int (*prefetch_active)(void *state);
 } attn_router_hooks;
 const attn_router_hooks *attn_router_hooks_of(const attn_router_def *def); /* NULL: none */
 extern const attn_router_hooks attn_router_llm_rerank_hooks;
@@ -125,6 +129,8 @@ extern const attn_router_hooks attn_router_llm_rerank_hooks;
 int attn_router_prefetch(attn_router *r, const attn_route_ctx *ctx, const attn_route_query *qs,
                          size_t n, attn_error *err);
 int attn_router_has_prefetch(const attn_router *r);
+/* Has a prefetch hook that would do something now (prefetch_active above). */
+int attn_router_prefetch_active(const attn_router *r);
 int attn_router_opt_in(const attn_router_def *def);
 json_t *attn_router_describe(attn_router *r);
 

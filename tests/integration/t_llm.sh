@@ -168,6 +168,20 @@ check_fails "--max-cost-usd stops the run" 1 "over --max-cost-usd" \
     env ATTN_LLM_CACHE=replay $EV $PRS --run-id capped --max-cost-usd 0.0005
 check_eq "no run directory for a stopped run" "0" "$(ls -d "$DIR/eval/capped" 2>/dev/null | wc -l | tr -d ' ')"
 check_fails "a bad --max-cost-usd" 2 "max-cost-usd" $EV $PRS --max-cost-usd -3
+# A replayed eval prepares PRs ahead on a second thread; a miss still stops it at that PR.
+P13=$(sqlite3 "$DIR/history.sqlite" "SELECT number FROM pull_requests WHERE number >= 300 ORDER BY number LIMIT 1 OFFSET 12")
+check_fails "eval replay: a miss is an error naming the PR and the key" 1 \
+    "no recorded answer for PR #$P13 (key [0-9a-f]\{64\}" env ATTN_LLM_CACHE=replay $EV $PRS --pr "$P13" --run-id miss
+# Record and live evals keep 8 requests in flight from a queue; retries happen in it.
+start_llm
+export ATTN_LLM_BASE_URL=$LLM/v1
+curl -s -X POST -d "{\"mode\": \"ok\", \"rules\": {\"$P2\": \"429\", \"$P3\": \"5xx\"}}" "$LLM/_fake/mode" >/dev/null
+ATTN_LLM_CACHE=live check "eval (live) with a 429 and a 5xx in the queue" $EV $PRS --run-id llm4 --json
+check_eq "queue: every PR ok after its retries" "12" "$(jq '.llm.llm_rerank.status.ok' "$TMP/out")"
+check_eq "queue: 12 requests + 1 retry (429) + 2 retries (5xx)" "15" "$(reqs)"
+check_eq "queue: the same rankings and tokens, in PR order, as the recorded run" \
+    "$(jq -c '[.pr_number, .routers.llm_rerank.candidates, .routers.llm_rerank.llm.tokens_in]' "$TMP/llm1/per_pr.jsonl")" \
+    "$(jq -c '[.pr_number, .routers.llm_rerank.candidates, .routers.llm_rerank.llm.tokens_in]' "$DIR/eval/llm4/per_pr.jsonl")"
 start_llm --mode malformed
 export ATTN_LLM_BASE_URL=$LLM/v1
 ATTN_LLM_CACHE=live check "eval with malformed answers" $EV $PRS --run-id llm2 --json

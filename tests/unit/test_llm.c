@@ -2,11 +2,14 @@
  * test_llm.c - llm/answer.h (strict validation of a chat answer, prices) and
  * llm/cache.h (zstd entries, modes): every invalid shape is refused with a
  * reason, a valid one returns the candidates' own spelling, tokens come from
- * usage either way; cache entries round-trip and damaged ones are refused.
+ * usage either way; cache entries round-trip and damaged ones are refused;
+ * the clients (llm/client.h, batch and async) retry a refused connection and
+ * end every call, and stopping the async client ends the queued ones.
  */
 #include "testutil.h"
 #include "llm/answer.h"
 #include "llm/cache.h"
+#include "llm/client.h"
 #include "util/fs.h"
 
 static const char *const CANDS[] = {"alice", "Bob", "team:org/core"};
@@ -144,6 +147,57 @@ static void test_cache(void **state)
     free(d);
 }
 
+/* Nothing listens on loopback port 1: every try is refused at once. */
+static void refused_opts(attn_llm_client_opts *o)
+{
+    attn_llm_client_opts_init(o);
+    o->base_url = "http://127.0.0.1:1/v1";
+    o->timeout_ms = 2000;
+    o->max_retries = 1;
+    o->retry_base_ms = 5;
+    o->concurrency = 2;
+}
+
+static void test_clients(void **state)
+{
+    attn_llm_client_opts o;
+    attn_llm_call calls[8];
+    attn_llm_async *a = NULL;
+    attn_error err;
+    (void)state;
+    refused_opts(&o);
+    memset(calls, 0, sizeof(calls));
+    for (int i = 0; i < 8; i++)
+        calls[i].body = "{}";
+    assert_int_equal(attn_llm_call_batch(&o, calls, 3, &err), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_true(calls[i].done);
+        assert_int_equal(calls[i].status, 0);
+        assert_int_equal(calls[i].attempts, 2);
+        assert_non_null(strstr(calls[i].error, "after 2 tries"));
+    }
+    assert_int_equal(attn_llm_async_start(&o, &a, &err), 0);
+    for (int i = 0; i < 5; i++)
+        attn_llm_async_submit(a, &calls[i]);
+    for (int i = 0; i < 5; i++) {
+        attn_llm_async_wait(a, &calls[i]);
+        assert_true(calls[i].done);
+        assert_int_equal(calls[i].attempts, 2);
+        assert_non_null(strstr(calls[i].error, "after 2 tries"));
+    }
+    /* Stopped with calls queued or running: each ends, done, without an answer. */
+    for (int i = 5; i < 8; i++)
+        attn_llm_async_submit(a, &calls[i]);
+    attn_llm_async_stop(a);
+    for (int i = 5; i < 8; i++) {
+        assert_true(calls[i].done);
+        assert_int_equal(calls[i].status, 0);
+        assert_true(calls[i].error[0] != '\0');
+    }
+    for (int i = 0; i < 8; i++)
+        attn_buf_free(&calls[i].response);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -151,6 +205,7 @@ int main(void)
         cmocka_unit_test(test_spelling),
         cmocka_unit_test(test_prices),
         cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_clients),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
