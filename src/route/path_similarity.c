@@ -64,6 +64,8 @@
 #include "route/path_similarity.h"
 #include "route/router.h"
 #include "route/shortlist.h"
+#include "util/alloc.h"
+#include "util/hashmap.h"
 #include "util/json.h"
 
 #include <math.h>
@@ -87,78 +89,53 @@ static const char DEFAULT_CONFIG[] =
     " \"combine\": \"sum\","
     " \"confidence\": {\"high\": 0.3, \"medium\": 0.1}}";
 
-/* ---- a string interning table (open addressing, ids in insertion order) -- */
+/* ---- a string interning table (ids in insertion order) -------------------- */
 
 typedef struct {
     attn_buf text;        /* NUL-separated strings */
     uint32_t *off;        /* id -> offset in text */
-    uint32_t n, cap;
-    uint32_t *slots;      /* id + 1, 0 = empty */
-    uint32_t nslots;
+    size_t n, cap;
+    attn_imap ix;         /* hash of a string -> its id */
 } strtab;
-
-static uint64_t fnv(const char *s, size_t len)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
 
 static void strtab_free(strtab *t)
 {
     attn_buf_free(&t->text);
     free(t->off);
-    free(t->slots);
+    attn_imap_free(&t->ix);
+}
+
+typedef struct {
+    const strtab *t;
+    const char *s;
+    size_t len;
+} strtab_probe;
+
+static int strtab_eq(const void *ctx, size_t id)
+{
+    const strtab_probe *p = ctx;
+    const char *x = p->t->text.ptr + p->t->off[id];
+    return strncmp(x, p->s, p->len) == 0 && x[p->len] == '\0';
 }
 
 /* Id of s[0..len), or -1 when absent (add == 0). -2 on out of memory. */
 static long strtab_id(strtab *t, const char *s, size_t len, int add)
 {
-    uint32_t h, i;
-    if (t->nslots) {
-        h = (uint32_t)fnv(s, len) & (t->nslots - 1);
-        while ((i = t->slots[h]) != 0) {
-            const char *x = t->text.ptr + t->off[i - 1];
-            if (strncmp(x, s, len) == 0 && x[len] == '\0')
-                return (long)(i - 1);
-            h = (h + 1) & (t->nslots - 1);
-        }
-    }
+    uint64_t h = attn_hash_bytes(s, len);
+    strtab_probe p = {t, s, len};
+    size_t id = attn_imap_find(&t->ix, h, strtab_eq, &p);
+    if (id != ATTN_IMAP_NONE)
+        return (long)id;
     if (!add)
         return -1;
-    if ((t->n + 1) * 2 > t->nslots) {
-        uint32_t ns = t->nslots ? t->nslots * 2 : 256;
-        uint32_t *sl = calloc(ns, sizeof(*sl));
-        if (!sl)
-            return -2;
-        for (uint32_t k = 0; k < t->n; k++) {
-            const char *x = t->text.ptr + t->off[k];
-            h = (uint32_t)fnv(x, strlen(x)) & (ns - 1);
-            while (sl[h])
-                h = (h + 1) & (ns - 1);
-            sl[h] = k + 1;
-        }
-        free(t->slots);
-        t->slots = sl;
-        t->nslots = ns;
-    }
-    if (t->n == t->cap) {
-        uint32_t nc = t->cap ? t->cap * 2 : 256;
-        uint32_t *o = realloc(t->off, nc * sizeof(*o));
-        if (!o)
-            return -2;
-        t->off = o;
-        t->cap = nc;
-    }
+    if (t->n >= UINT32_MAX - 1)
+        return -2;
+    ATTN_ALLOC_GROW(t->off, t->n + 1, t->cap);
     t->off[t->n] = (uint32_t)t->text.len;
     if (attn_buf_put(&t->text, s, len) || attn_buf_putc(&t->text, '\0'))
         return -2;
-    h = (uint32_t)fnv(s, len) & (t->nslots - 1);
-    while (t->slots[h])
-        h = (h + 1) & (t->nslots - 1);
-    t->slots[h] = ++t->n;
-    return (long)(t->n - 1);
+    attn_imap_add(&t->ix, h, t->n);
+    return (long)t->n++;
 }
 
 /* ---- state -------------------------------------------------------------- */
@@ -205,8 +182,7 @@ typedef struct {
     size_t cap_set_keys;
     uint32_t *set_pool;
     size_t n_set_pool, cap_set_pool;
-    uint32_t *set_slots;          /* pointer -> set id + 1 (open addressing) */
-    size_t n_set_slots;
+    attn_map64 set_ix;            /* the index's path-array pointer -> set id */
     uint32_t *order;              /* entries sorted by (pr_id, index) */
     uint32_t *entry_group;        /* entry -> PR group */
     uint32_t *group_start;        /* group -> first position in order (+ sentinel) */
@@ -278,7 +254,7 @@ static void cache_free(ps_cache *c)
     free(c->sets);
     free(c->set_keys);
     free(c->set_pool);
-    free(c->set_slots);
+    attn_map64_free(&c->set_ix);
     free(c->order);
     free(c->entry_group);
     free(c->group_start);
@@ -311,7 +287,7 @@ static void ps_free(void *p)
 
 static int ps_init(const json_t *config, const attn_route_ctx *ctx, void **state, attn_error *err)
 {
-    ps_state *st = calloc(1, sizeof(*st));
+    ps_state *st = attn_xcalloc(1, sizeof(*st));
     ps_config *cf;
     const json_t *v;
     const char *combine;
@@ -320,8 +296,6 @@ static int ps_init(const json_t *config, const attn_route_ctx *ctx, void **state
     static const char *const KINDS[ATTN_ACT_NKINDS] = {"review", "review_comment", "comment"};
     (void)ctx;
 
-    if (!st)
-        return attn_error_set(err, ATTN_ENOMEM, "path_similarity: out of memory");
     cf = &st->cfg;
     if ((rc = cfg_number(config, NULL, "lookback_days", "lookback_days", 0, 1, &cf->lookback_days,
                          err)) ||
@@ -389,18 +363,16 @@ fail:
 
 /* ---- caches ---------------------------------------------------------------- */
 
+/* Make room for need elements of elem bytes in *p (capacity *cap, doubling
+ * from 64); exits when out of memory (util/alloc.h), so it always returns 0. */
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
     size_t n = *cap ? *cap : 64;
-    void *q;
     if (need <= *cap)
         return 0;
     while (n < need)
-        n *= 2;
-    q = realloc(*p, n * elem);
-    if (!q)
-        return -1;
-    *p = q;
+        n = attn_st_mult(n, 2);
+    *p = attn_xrealloc(*p, attn_st_mult(n, elem));
     *cap = n;
     return 0;
 }
@@ -424,33 +396,30 @@ static ps_cache *cache_new(const attn_activity *act, const double *w)
 {
     size_t n, g = 0;
     const attn_act_entry *e = attn_activity_entries(act, &n);
-    ps_cache *c = calloc(1, sizeof(*c));
+    ps_cache *c;
     pr_key *keys;
+    size_t n1 = n ? n : 1, u1;
 
-    if (!c || n >= UINT32_MAX)
-        goto fail;
+    if (n >= UINT32_MAX)
+        return NULL;
+    c = attn_xcalloc(1, sizeof(*c));
     c->act = act;
     c->w = w;
     c->n_entries = n;
     c->n_users = attn_activity_user_count(act);
-    c->order = malloc((n ? n : 1) * sizeof(*c->order));
-    c->entry_group = malloc((n ? n : 1) * sizeof(*c->entry_group));
-    c->entry_set = malloc((n ? n : 1) * sizeof(*c->entry_set));
-    c->group_start = malloc((n + 1) * sizeof(*c->group_start));
-    c->user_stamp = calloc(c->n_users + 1, sizeof(*c->user_stamp));
-    c->user_pr_stamp = calloc(c->n_users + 1, sizeof(*c->user_pr_stamp));
-    c->user_score = calloc((c->n_users + 1) * NM, sizeof(*c->user_score));
-    c->user_top = calloc((c->n_users + 1) * EVIDENCE_PRS, sizeof(*c->user_top));
-    c->user_n_prs = calloc(c->n_users + 1, sizeof(*c->user_n_prs));
-    c->touched = calloc(c->n_users + 1, sizeof(*c->touched));
-    c->rows = calloc(c->n_users + 1, sizeof(*c->rows));
-    keys = malloc((n ? n : 1) * sizeof(*keys));
-    if (!c->order || !c->entry_group || !c->entry_set || !c->group_start || !c->user_stamp ||
-        !c->user_pr_stamp || !c->user_score || !c->user_top || !c->user_n_prs || !c->touched ||
-        !c->rows || !keys) {
-        free(keys);
-        goto fail;
-    }
+    u1 = c->n_users + 1;
+    c->order = attn_xmalloc(attn_st_mult(n1, sizeof(*c->order)));
+    c->entry_group = attn_xmalloc(attn_st_mult(n1, sizeof(*c->entry_group)));
+    c->entry_set = attn_xmalloc(attn_st_mult(n1, sizeof(*c->entry_set)));
+    c->group_start = attn_xmalloc(attn_st_mult(n + 1, sizeof(*c->group_start)));
+    c->user_stamp = attn_xcalloc(u1, sizeof(*c->user_stamp));
+    c->user_pr_stamp = attn_xcalloc(u1, sizeof(*c->user_pr_stamp));
+    c->user_score = attn_xcalloc(attn_st_mult(u1, NM), sizeof(*c->user_score));
+    c->user_top = attn_xcalloc(attn_st_mult(u1, EVIDENCE_PRS), sizeof(*c->user_top));
+    c->user_n_prs = attn_xcalloc(u1, sizeof(*c->user_n_prs));
+    c->touched = attn_xcalloc(u1, sizeof(*c->touched));
+    c->rows = attn_xcalloc(u1, sizeof(*c->rows));
+    keys = attn_xmalloc(attn_st_mult(n1, sizeof(*keys)));
     for (size_t i = 0; i < n; i++) {
         keys[i].pr_id = e[i].pr_id;
         keys[i].idx = (uint32_t)i;
@@ -466,14 +435,9 @@ static ps_cache *cache_new(const attn_activity *act, const double *w)
     free(keys);
     c->group_start[g] = (uint32_t)n;
     c->n_groups = g;
-    c->group_stamp = calloc(g + 1, sizeof(*c->group_stamp));
-    c->picked = malloc((g + 1) * sizeof(*c->picked));
-    if (!c->group_stamp || !c->picked)
-        goto fail;
+    c->group_stamp = attn_xcalloc(g + 1, sizeof(*c->group_stamp));
+    c->picked = attn_xmalloc(attn_st_mult(g + 1, sizeof(*c->picked)));
     return c;
-fail:
-    cache_free(c);
-    return NULL;
 }
 
 /* Append path's interned component ids to *pool (adding new components when
@@ -538,63 +502,38 @@ static long intern_path(ps_cache *c, const char *path)
     return id;
 }
 
-static size_t ptr_hash(const void *p, size_t nslots)
-{
-    return (size_t)(fnv((const char *)&p, sizeof(p)) & (nslots - 1));
-}
-
 /* The file set an entry is attributed to, compiled on first use. Entries
  * that share the index's path array share the set. -1 when out of memory. */
 static long entry_set(ps_cache *c, size_t i)
 {
     const char *const *paths = NULL;
     const void *key;
-    size_t np, h;
+    size_t np;
+    uint32_t known;
     long id;
 
     if (c->entry_set[i] >= 0)
         return c->entry_set[i];
     np = attn_activity_entry_paths(c->act, i, &paths);
     key = np ? (const void *)paths : NULL;
-    if ((c->n_sets + 1) * 2 > c->n_set_slots) {
-        size_t ns = c->n_set_slots ? c->n_set_slots * 2 : 1024;
-        uint32_t *sl = calloc(ns, sizeof(*sl));
-        if (!sl)
-            return -1;
-        for (size_t k = 0; k < c->n_sets; k++) {
-            h = ptr_hash(c->set_keys[k], ns);
-            while (sl[h])
-                h = (h + 1) & (ns - 1);
-            sl[h] = (uint32_t)k + 1;
-        }
-        free(c->set_slots);
-        c->set_slots = sl;
-        c->n_set_slots = ns;
-    }
-    h = ptr_hash(key, c->n_set_slots);
-    while (c->set_slots[h]) {
-        size_t k = c->set_slots[h] - 1;
-        if (c->set_keys[k] == key)
-            return c->entry_set[i] = (int32_t)k;
-        h = (h + 1) & (c->n_set_slots - 1);
-    }
-    if (grow((void **)&c->sets, &c->cap_sets, c->n_sets + 1, sizeof(*c->sets)) ||
-        grow((void **)&c->set_keys, &c->cap_set_keys, c->n_sets + 1, sizeof(*c->set_keys)))
-        return -1;
+    if ((known = attn_map64_get(&c->set_ix, (uint64_t)(uintptr_t)key)) != ATTN_MAP64_NONE)
+        return c->entry_set[i] = (int32_t)known;
+    grow((void **)&c->sets, &c->cap_sets, c->n_sets + 1, sizeof(*c->sets));
+    grow((void **)&c->set_keys, &c->cap_set_keys, c->n_sets + 1, sizeof(*c->set_keys));
     id = (long)c->n_sets;
     c->sets[id].off = (uint32_t)c->n_set_pool;
     c->sets[id].n = 0;
     for (size_t k = 0; k < np; k++) {
         long pid = intern_path(c, paths[k]);
-        if (pid < 0 ||
-            grow((void **)&c->set_pool, &c->cap_set_pool, c->n_set_pool + 1, sizeof(*c->set_pool)))
+        if (pid < 0)
             return -1;
+        grow((void **)&c->set_pool, &c->cap_set_pool, c->n_set_pool + 1, sizeof(*c->set_pool));
         c->set_pool[c->n_set_pool++] = (uint32_t)pid;
         c->sets[id].n++;
     }
     c->set_keys[id] = key;
     c->n_sets++;
-    c->set_slots[h] = (uint32_t)id + 1;
+    attn_map64_put(&c->set_ix, (uint64_t)(uintptr_t)key, (uint32_t)id);
     return c->entry_set[i] = (int32_t)id;
 }
 
@@ -804,25 +743,19 @@ static int size_scratch(ps_cache *c)
 {
     if (c->paths.n > c->cap_path_stamp) {
         size_t old = c->cap_path_stamp, cap = old;
-        double *q;
         if (grow((void **)&c->path_stamp, &cap, c->paths.n, sizeof(*c->path_stamp)))
             return -1;
         memset(c->path_stamp + old, 0, (cap - old) * sizeof(*c->path_stamp));
         c->cap_path_stamp = cap;
-        if (!(q = realloc(c->path_sim, cap * NM * sizeof(double))))
-            return -1;
-        c->path_sim = q;
+        c->path_sim = attn_xrealloc(c->path_sim, attn_st_mult(cap, NM * sizeof(double)));
     }
     if (c->n_sets > c->cap_set_stamp) {
         size_t old = c->cap_set_stamp, cap = old;
-        double *q;
         if (grow((void **)&c->set_stamp, &cap, c->n_sets, sizeof(*c->set_stamp)))
             return -1;
         memset(c->set_stamp + old, 0, (cap - old) * sizeof(*c->set_stamp));
         c->cap_set_stamp = cap;
-        if (!(q = realloc(c->set_sim, cap * NM * sizeof(double))))
-            return -1;
-        c->set_sim = q;
+        c->set_sim = attn_xrealloc(c->set_sim, attn_st_mult(cap, NM * sizeof(double)));
     }
     return 0;
 }
@@ -902,9 +835,7 @@ static int borda_cmp(const void *pa, const void *pb)
 /* RevFinder's Borda count over the methods: points[slot] for each touched user. */
 static int borda(const ps_config *cf, const ps_cache *c, size_t n_touched, double *points)
 {
-    borda_item *it = malloc((n_touched ? n_touched : 1) * sizeof(*it));
-    if (!it)
-        return -1;
+    borda_item *it = attn_xmalloc(attn_st_mult(n_touched ? n_touched : 1, sizeof(*it)));
     for (size_t i = 0; i < n_touched; i++)
         points[i] = 0;
     for (int m = 0; m < NM; m++) {
@@ -1038,7 +969,7 @@ static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_que
 
     /* 3. Scores; evidence for the candidates router.c can need (shortlist.h). */
     if (cf->borda && n_touched) {
-        points = malloc(n_touched * sizeof(*points));
+        points = attn_xmalloc(attn_st_mult(n_touched, sizeof(*points)));
         if (!points || borda(cf, c, n_touched, points)) {
             free(points);
             return oom(err);
@@ -1094,14 +1025,12 @@ int attn_path_similarity(const char *const *f, size_t nf, const char *const *g, 
                          double out[ATTN_PATHSIM_NMETHODS])
 {
     static const double all[NM] = {1, 1, 1, 1};
-    ps_cache *c = calloc(1, sizeof(*c));
+    ps_cache *c = attn_xcalloc(1, sizeof(*c));
     size_t n_comp = 0, n_files = 0;
     int rc = 0;
 
     for (int m = 0; m < NM; m++)
         out[m] = 0;
-    if (!c)
-        return ATTN_ENOMEM;
     c->w = all;
     /* The same code path as routing: G's paths interned, F's looked up. */
     for (size_t j = 0; j < ng && !rc; j++)
