@@ -255,6 +255,7 @@ struct attn_activity {
     map64 upath, uarea, uauthor;
 
     act_prefixes *pc;           /* the base's, for a view */
+    uint64_t build_id;          /* distinct for every build in the process */
     const attn_activity *base;  /* NULL, or the index this view reads */
 
     /* last window slice (the candidate sweep asks the same window often) */
@@ -1121,6 +1122,10 @@ int attn_activity_build(attn_store *s, int64_t repo_id, const attn_area_map *are
     *out = NULL;
     a = attn_xcalloc(1, sizeof(*a));
     a->areas = areas;
+    {
+        static atomic_ullong builds;
+        a->build_id = atomic_fetch_add(&builds, 1) + 1;
+    }
     a->pc = attn_xcalloc(1, sizeof(*a->pc));
     atomic_init(&a->pc->n, 0);
     pthread_mutex_init(&a->pc->mu, NULL);
@@ -1328,6 +1333,11 @@ static const double *prefix_for(attn_activity *a, double h, int *tmp)
     pc->e[n].used = ++pc->clock;
     atomic_store_explicit(&pc->n, n + 1, memory_order_relaxed);
     return pre;
+}
+
+uint64_t attn_activity_build_id(const attn_activity *a)
+{
+    return a->build_id;
 }
 
 void attn_activity_share(attn_activity *a)

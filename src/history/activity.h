@@ -82,6 +82,10 @@ void attn_activity_free(attn_activity *a);
  * (a handle for that thread alone, answering exactly as a does) and frees it
  * with attn_activity_free before a is freed. */
 void attn_activity_share(attn_activity *a);
+/* An id no other build in this process has (a view answers its base's): with
+ * the handle's address, what caches of derived data key on, since a freed
+ * index's address may be reused. */
+uint64_t attn_activity_build_id(const attn_activity *a);
 attn_activity *attn_activity_view(const attn_activity *a);
 
 /* Users: every user who has activity or an open-review-request interval, in

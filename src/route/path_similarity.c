@@ -69,6 +69,7 @@
 #include "util/json.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,9 +166,16 @@ typedef struct {
 } ps_config;
 
 /* Caches over one activity index (pure functions of it) and per-route
- * scratch (stamped with gen instead of cleared). */
+ * scratch (stamped with gen instead of cleared). The similarities of past
+ * paths and file sets to the PR's files (path_sim, set_sim) are stamped with
+ * fgen instead, which moves only when the PR's files or the method weights
+ * change: the routers that share the cache (cache_acquire) and route the
+ * same PR one after the other, like the standalone router and the hybrid's
+ * component, compute them once. */
 typedef struct {
     const attn_activity *act;
+    uint64_t act_id;              /* attn_activity_build_id */
+    int refs;                     /* router states holding it */
     size_t n_entries;
     strtab comps;                 /* path component -> id */
     strtab paths;                 /* full path -> id */
@@ -188,7 +196,13 @@ typedef struct {
     uint32_t *group_start;        /* group -> first position in order (+ sentinel) */
     size_t n_groups;
 
-    uint32_t gen;
+    uint32_t gen, fgen;
+    int32_t *memo_comps;          /* the files and weights path/set_sim were made for */
+    size_t cap_memo_comps;
+    pspan *memo_files;
+    size_t n_memo_files, cap_memo_files;
+    double memo_w[NM];
+    int memo_valid;
     uint32_t *group_stamp;
     uint32_t *path_stamp;
     size_t cap_path_stamp;
@@ -273,7 +287,59 @@ static void cache_free(ps_cache *c)
     free(c->picked);
     free(c->cur_comps);
     free(c->cur_files);
+    free(c->memo_comps);
+    free(c->memo_files);
     free(c);
+}
+
+/* The caches in use, one per (index handle, build): a handle serves one
+ * thread at a time (activity.h), so a cache does too. */
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static ps_cache **reg;
+static size_t reg_n, reg_cap;
+
+static ps_cache *cache_new(const attn_activity *act, const double *w);
+
+/* The cache for act, shared with the other routers using it; NULL when out
+ * of memory. */
+static ps_cache *cache_acquire(const attn_activity *act, const double *w)
+{
+    uint64_t id = attn_activity_build_id(act);
+    ps_cache *c = NULL;
+    pthread_mutex_lock(&reg_mu);
+    for (size_t i = 0; i < reg_n && !c; i++)
+        if (reg[i]->act == act && reg[i]->act_id == id)
+            c = reg[i];
+    if (!c && (c = cache_new(act, w))) {
+        c->act_id = id;
+        ATTN_ALLOC_GROW(reg, reg_n + 1, reg_cap);
+        reg[reg_n++] = c;
+    }
+    if (c)
+        c->refs++;
+    pthread_mutex_unlock(&reg_mu);
+    return c;
+}
+
+static void cache_release(ps_cache *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&reg_mu);
+    if (--c->refs == 0) {
+        for (size_t i = 0; i < reg_n; i++)
+            if (reg[i] == c) {
+                reg[i] = reg[--reg_n];
+                break;
+            }
+        cache_free(c);
+    }
+    if (!reg_n) {
+        free(reg);
+        reg = NULL;
+        reg_cap = 0;
+    }
+    pthread_mutex_unlock(&reg_mu);
 }
 
 static void ps_free(void *p)
@@ -281,7 +347,7 @@ static void ps_free(void *p)
     ps_state *st = p;
     if (!st)
         return;
-    cache_free(st->cache);
+    cache_release(st->cache);
     free(st);
 }
 
@@ -708,9 +774,9 @@ static void compare(ps_cache *c, const int32_t *a, uint32_t m, uint64_t sa, cons
 static const double *path_sim(ps_cache *c, uint32_t pid)
 {
     double *acc = c->path_sim + (size_t)pid * NM;
-    if (c->path_stamp[pid] == c->gen)
+    if (c->path_stamp[pid] == c->fgen)
         return acc;
-    c->path_stamp[pid] = c->gen;
+    c->path_stamp[pid] = c->fgen;
     memset(acc, 0, NM * sizeof(*acc));
     for (size_t f = 0; f < c->n_cur_files; f++)
         compare(c, c->cur_comps + c->cur_files[f].off, c->cur_files[f].n, c->cur_files[f].sig,
@@ -724,9 +790,9 @@ static const double *set_sim(ps_cache *c, uint32_t sid)
 {
     double *acc = c->set_sim + (size_t)sid * NM;
     const span *s = &c->sets[sid];
-    if (c->set_stamp[sid] == c->gen)
+    if (c->set_stamp[sid] == c->fgen)
         return acc;
-    c->set_stamp[sid] = c->gen;
+    c->set_stamp[sid] = c->fgen;
     memset(acc, 0, NM * sizeof(*acc));
     for (uint32_t k = 0; k < s->n; k++) {
         const double *p = path_sim(c, c->set_pool[s->off + k]);
@@ -873,9 +939,35 @@ static void next_gen(ps_cache *c)
     memset(c->group_stamp, 0, (c->n_groups + 1) * sizeof(*c->group_stamp));
     memset(c->user_stamp, 0, (c->n_users + 1) * sizeof(*c->user_stamp));
     memset(c->user_pr_stamp, 0, (c->n_users + 1) * sizeof(*c->user_pr_stamp));
+    c->gen = 1;
+}
+
+/* Keep path_sim and set_sim when this route's files (cur_*) and method
+ * weights are those they were computed for; otherwise start over. */
+static void files_gen(ps_cache *c, const double *w)
+{
+    size_t nc = c->n_cur_files ? (size_t)c->cur_files[c->n_cur_files - 1].off +
+                                     c->cur_files[c->n_cur_files - 1].n
+                               : 0;
+    if (c->memo_valid && c->n_memo_files == c->n_cur_files &&
+        !memcmp(c->memo_w, w, sizeof(c->memo_w)) &&
+        !memcmp(c->memo_files, c->cur_files, c->n_cur_files * sizeof(*c->cur_files)) &&
+        !memcmp(c->memo_comps, c->cur_comps, nc * sizeof(*c->cur_comps)))
+        return;
+    grow((void **)&c->memo_files, &c->cap_memo_files, c->n_cur_files, sizeof(*c->memo_files));
+    grow((void **)&c->memo_comps, &c->cap_memo_comps, nc, sizeof(*c->memo_comps));
+    if (c->n_cur_files)
+        memcpy(c->memo_files, c->cur_files, c->n_cur_files * sizeof(*c->cur_files));
+    if (nc)
+        memcpy(c->memo_comps, c->cur_comps, nc * sizeof(*c->cur_comps));
+    c->n_memo_files = c->n_cur_files;
+    memcpy(c->memo_w, w, sizeof(c->memo_w));
+    c->memo_valid = 1;
+    if (++c->fgen != 0)
+        return;
     memset(c->path_stamp, 0, c->cap_path_stamp * sizeof(*c->path_stamp));
     memset(c->set_stamp, 0, c->cap_set_stamp * sizeof(*c->set_stamp));
-    c->gen = 1;
+    c->fgen = 1;
 }
 
 static int oom(attn_error *err)
@@ -900,14 +992,15 @@ static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     if (!act)
         return attn_error_set(err, ATTN_EINVAL, "path_similarity: no activity index in the context");
     e = attn_activity_entries(act, &n);
-    if (!c || c->act != act || c->n_entries != n) {
-        /* First use, or a different index: build the caches for it. */
-        cache_free(c);
-        if (!(c = st->cache = cache_new(act, cf->w)))
+    if (!c || c->act != act || c->act_id != attn_activity_build_id(act) || c->n_entries != n) {
+        /* First use, or a different index: the caches for it. */
+        cache_release(c);
+        if (!(c = st->cache = cache_acquire(act, cf->w)))
             return attn_error_set(err, ATTN_ENOMEM,
                                   "path_similarity: out of memory indexing %zu activity entries",
                                   n);
     }
+    c->w = cf->w;
     if (current_files(c, q->snapshot))
         return oom(err);
     attn_result_confidence_margins(res, cf->conf_high, cf->conf_medium);
@@ -917,6 +1010,7 @@ static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_que
         return 0;
     }
     next_gen(c);
+    files_gen(c, cf->w);
 
     /* 1. The most recent past PRs: walk the window backwards. */
     attn_activity_slice(act, from, q->as_of, &first, &last);
