@@ -39,7 +39,8 @@
 /* ---- workers ------------------------------------------------------------------ */
 
 /* Worker w >= 1: its own read-only connection on the same store (one read
- * transaction, like the run's), routing context, routers built from the run's
+ * transaction, like the run's), routing context (sharing the run's activity
+ * index), routers built from the run's
  * final configs (after any hybrid fit, so config hashes are equal), truth
  * context and gate parser. */
 static int worker_open(run *R, worker *W, attn_error *err)
@@ -51,7 +52,9 @@ static int worker_open(run *R, worker *W, attn_error *err)
     if ((rc = attn_store_open_readonly(attn_store_path(o->store), &W->store, err)))
         return rc;
     sqlite3_exec(attn_store_db(W->store), "BEGIN", NULL, NULL, NULL);
-    if ((rc = attn_route_env_open(W->store, o->repo, o->repo_dir, &W->env, err)))
+    /* The activity index is the run's, read through a view (one build per
+     * run, not per worker). */
+    if ((rc = attn_route_env_open_view(W->store, R->env, &W->env, err)))
         return rc;
     W->ctx_own = *attn_route_env_ctx(W->env);
     if (!(W->ctx_own.memo = attn_route_memo_new()) ||
@@ -190,6 +193,7 @@ int eval_run_pool(run *R, worker *W0, int jobs, attn_rundir *dir, attn_buf *json
     }
     pthread_mutex_init(&P.mu, NULL);
     pthread_cond_init(&P.cv, NULL);
+    attn_route_env_share(R->env);
     for (int w = 0; w < jobs; w++) {
         T[w].P = &P;
         T[w].w = w;

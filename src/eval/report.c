@@ -257,78 +257,71 @@ static void md_ci(attn_buf *b, const json_t *slice, const char *metric)
     attn_buf_puts(b, " |");
 }
 
-char *eval_report_md(run *R, const json_t *rep, const char *run_id)
+/* One truth policy's section: its coverage, the headline table and the
+ * slices. */
+static void md_policy(attn_buf *b, run *R, size_t p, const json_t *metrics, const json_t *cov)
 {
-    attn_buf b = ATTN_BUF_INIT;
-    const json_t *metrics = json_object_get(rep, "metrics");
-    const json_t *cov = json_object_get(rep, "truth_coverage");
     const json_t *x;
     const char *k;
-    char ts0[32], ts1[32];
-
-    attn_buf_printf(&b, "# Evaluation %s\n\n", run_id);
-    attn_buf_printf(&b, "- repository: %s\n- PRs: %zu, cutoffs %s to %s (%s)\n", R->o->repo, R->n,
-                    R->n ? attn_time_format(R->rows[0].cutoff, ts0) : "-",
-                    R->n ? attn_time_format(R->rows[R->n - 1].cutoff, ts1) : "-", R->cutoff.id);
-    attn_buf_printf(&b, "- truth: %s (primary)", R->pol[0].spec);
-    for (size_t p = 1; p < R->np; p++)
-        attn_buf_printf(&b, ", %s", R->pol[p].spec);
-    attn_buf_printf(&b, "\n- intervals: 95%% bootstrap, %d resamples, seed %llu\n\n",
-                    R->o->bootstrap, (unsigned long long)R->o->seed);
-    for (size_t p = 0; p < R->np; p++) {
-        const json_t *pm = json_object_get(metrics, R->pol[p].spec), *c;
-        const json_t *pc = json_object_get(cov, R->pol[p].spec);
-        attn_buf_printf(&b, "## %s%s\n\n", R->pol[p].spec, p ? "" : " (primary)");
-        attn_buf_printf(&b,
-                        "Truth: %lld observed, %lld no response, %lld unknown (ingestion gap). "
-                        "Scores over the %lld observed PRs; a PR no router can match still "
-                        "counts as a miss.\n\n",
-                        (long long)json_integer_value(json_object_get(pc, ATTN_TRUTH_OBSERVED)),
-                        (long long)json_integer_value(json_object_get(pc, ATTN_TRUTH_NO_RESPONSE)),
-                        (long long)json_integer_value(json_object_get(pc, ATTN_TRUTH_UNKNOWN)),
-                        (long long)json_integer_value(json_object_get(pc, ATTN_TRUTH_OBSERVED)));
-        attn_buf_puts(&b, "| router | n | coverage |");
-        for (size_t m = 0; m <= R->mopt.n_ks; m++)
-            attn_buf_printf(&b, m < R->mopt.n_ks ? " hit@%d |" : " MRR |",
-                            m < R->mopt.n_ks ? R->mopt.ks[m] : 0);
-        attn_buf_puts(&b, "\n|---|---:|---:|");
-        for (size_t m = 0; m <= R->mopt.n_ks; m++)
-            attn_buf_puts(&b, "---|");
-        attn_buf_putc(&b, '\n');
-        json_object_foreach((json_t *)pm, k, x) {
-            const json_t *s = json_object_get(x, "observed");
-            c = json_object_get(s, "coverage");
-            attn_buf_printf(&b, "| %s | %lld |", k, (long long)json_integer_value(json_object_get(s, "n")));
-            if (json_is_number(c))
-                attn_buf_printf(&b, " %.3f |", json_number_value(c));
+    const json_t *pm = json_object_get(metrics, R->pol[p].spec), *c;
+    const json_t *pc = json_object_get(cov, R->pol[p].spec);
+    attn_buf_printf(b, "## %s%s\n\n", R->pol[p].spec, p ? "" : " (primary)");
+    attn_buf_printf(b,
+                    "Truth: %lld observed, %lld no response, %lld unknown (ingestion gap). "
+                    "Scores over the %lld observed PRs; a PR no router can match still "
+                    "counts as a miss.\n\n",
+                    (long long)json_integer_value(json_object_get(pc, ATTN_TRUTH_OBSERVED)),
+                    (long long)json_integer_value(json_object_get(pc, ATTN_TRUTH_NO_RESPONSE)),
+                    (long long)json_integer_value(json_object_get(pc, ATTN_TRUTH_UNKNOWN)),
+                    (long long)json_integer_value(json_object_get(pc, ATTN_TRUTH_OBSERVED)));
+    attn_buf_puts(b, "| router | n | coverage |");
+    for (size_t m = 0; m <= R->mopt.n_ks; m++)
+        attn_buf_printf(b, m < R->mopt.n_ks ? " hit@%d |" : " MRR |",
+                        m < R->mopt.n_ks ? R->mopt.ks[m] : 0);
+    attn_buf_puts(b, "\n|---|---:|---:|");
+    for (size_t m = 0; m <= R->mopt.n_ks; m++)
+        attn_buf_puts(b, "---|");
+    attn_buf_putc(b, '\n');
+    json_object_foreach((json_t *)pm, k, x) {
+        const json_t *s = json_object_get(x, "observed");
+        c = json_object_get(s, "coverage");
+        attn_buf_printf(b, "| %s | %lld |", k, (long long)json_integer_value(json_object_get(s, "n")));
+        if (json_is_number(c))
+            attn_buf_printf(b, " %.3f |", json_number_value(c));
+        else
+            attn_buf_puts(b, " - |");
+        for (size_t m = 0; m <= R->mopt.n_ks; m++) {
+            char name[32];
+            if (m < R->mopt.n_ks)
+                snprintf(name, sizeof(name), "hit_at_%d", R->mopt.ks[m]);
             else
-                attn_buf_puts(&b, " - |");
-            for (size_t m = 0; m <= R->mopt.n_ks; m++) {
-                char name[32];
-                if (m < R->mopt.n_ks)
-                    snprintf(name, sizeof(name), "hit_at_%d", R->mopt.ks[m]);
-                else
-                    snprintf(name, sizeof(name), "mrr");
-                md_ci(&b, s, name);
-            }
-            attn_buf_putc(&b, '\n');
+                snprintf(name, sizeof(name), "mrr");
+            md_ci(b, s, name);
         }
-        attn_buf_puts(&b, "\nSlices (n, MRR):");
-        json_object_foreach((json_t *)pm, k, x) {
-            attn_buf_printf(&b, "\n- %s:", k);
-            for (int sl = 0; sl < ATTN_SLICE_N; sl++) {
-                const json_t *so = json_object_get(x, attn_slice_name((attn_slice)sl));
-                const json_t *mrr = json_object_get(so, "mrr");
-                attn_buf_printf(&b, " %s %lld", attn_slice_name((attn_slice)sl),
-                                (long long)json_integer_value(json_object_get(so, "n")));
-                if (json_is_number(mrr))
-                    attn_buf_printf(&b, " (%.3f)", json_number_value(mrr));
-                attn_buf_puts(&b, sl + 1 < ATTN_SLICE_N ? ";" : "");
-            }
-        }
-        attn_buf_puts(&b, "\n\n");
+        attn_buf_putc(b, '\n');
     }
-    attn_buf_puts(&b, "## Queue\n\nHours after the cutoff, median / p90 over the PRs that got one, "
+    attn_buf_puts(b, "\nSlices (n, MRR):");
+    json_object_foreach((json_t *)pm, k, x) {
+        attn_buf_printf(b, "\n- %s:", k);
+        for (int sl = 0; sl < ATTN_SLICE_N; sl++) {
+            const json_t *so = json_object_get(x, attn_slice_name((attn_slice)sl));
+            const json_t *mrr = json_object_get(so, "mrr");
+            attn_buf_printf(b, " %s %lld", attn_slice_name((attn_slice)sl),
+                            (long long)json_integer_value(json_object_get(so, "n")));
+            if (json_is_number(mrr))
+                attn_buf_printf(b, " (%.3f)", json_number_value(mrr));
+            attn_buf_puts(b, sl + 1 < ATTN_SLICE_N ? ";" : "");
+        }
+    }
+    attn_buf_puts(b, "\n\n");
+}
+
+/* Queue: response times by risk, then whether the top-1 acted. */
+static void md_queue(attn_buf *b, const json_t *rep)
+{
+    const json_t *x;
+    const char *k;
+    attn_buf_puts(b, "## Queue\n\nHours after the cutoff, median / p90 over the PRs that got one, "
                       "by the router's risk. The response times do not depend on the router; "
                       "the top-1 columns do: whether and when the router's first suggestion "
                       "acted on the PR.\n\n"
@@ -340,83 +333,99 @@ char *eval_report_md(run *R, const json_t *rep, const char *run_id)
         json_object_foreach(json_object_get(x, "by_risk"), bk, q) {
             const json_t *arr[2] = {json_object_get(q, "time_to_first_response"),
                                     json_object_get(q, "time_to_first_review")};
-            attn_buf_printf(&b, "| %s | %s | %lld |", k, bk,
+            attn_buf_printf(b, "| %s | %s | %lld |", k, bk,
                             (long long)json_integer_value(json_object_get(q, "n")));
             for (int z = 0; z < 2; z++) {
                 if (json_is_number(json_object_get(arr[z], "median")))
-                    attn_buf_printf(&b, " %.1f / %.1f |",
+                    attn_buf_printf(b, " %.1f / %.1f |",
                                     json_number_value(json_object_get(arr[z], "median")) / 3600.0,
                                     json_number_value(json_object_get(arr[z], "p90")) / 3600.0);
                 else
-                    attn_buf_puts(&b, " - |");
+                    attn_buf_puts(b, " - |");
             }
-            attn_buf_putc(&b, '\n');
+            attn_buf_putc(b, '\n');
         }
     }
-    attn_buf_puts(&b, "\n| router | PRs with a user top-1 | top-1 acted | median / p90 hours |\n"
+    attn_buf_puts(b, "\n| router | PRs with a user top-1 | top-1 acted | median / p90 hours |\n"
                       "|---|---:|---:|---|\n");
     json_object_foreach(json_object_get((json_t *)rep, "queue"), k, x) {
         const json_t *t1 = json_object_get(x, "top1_response");
-        attn_buf_printf(&b, "| %s | %lld | %lld |", k,
+        attn_buf_printf(b, "| %s | %lld | %lld |", k,
                         (long long)json_integer_value(json_object_get(t1, "n")),
                         (long long)json_integer_value(json_object_get(t1, "responded")));
         if (json_is_number(json_object_get(t1, "median")))
-            attn_buf_printf(&b, " %.1f / %.1f |\n",
+            attn_buf_printf(b, " %.1f / %.1f |\n",
                             json_number_value(json_object_get(t1, "median")) / 3600.0,
                             json_number_value(json_object_get(t1, "p90")) / 3600.0);
         else
-            attn_buf_puts(&b, " - |\n");
+            attn_buf_puts(b, " - |\n");
     }
-    attn_buf_puts(&b, "\n## Workload spread (top-1 suggestions)\n\n"
+}
+
+/* Workload spread of the top-1 suggestions. */
+static void md_workload(attn_buf *b, const json_t *rep)
+{
+    const json_t *x;
+    const char *k;
+    attn_buf_puts(b, "\n## Workload spread (top-1 suggestions)\n\n"
                       "| router | PRs | distinct | max share | entropy (bits) | most suggested |\n"
                       "|---|---:|---:|---:|---:|---|\n");
     json_object_foreach(json_object_get((json_t *)rep, "workload"), k, x) {
         const json_t *ms = json_object_get(x, "most_suggested"), *e;
         size_t i;
-        attn_buf_printf(&b, "| %s | %lld | %lld |", k,
+        attn_buf_printf(b, "| %s | %lld | %lld |", k,
                         (long long)json_integer_value(json_object_get(x, "prs_with_user_top1")),
                         (long long)json_integer_value(json_object_get(x, "distinct_top1")));
         if (json_is_number(json_object_get(x, "max_share")))
-            attn_buf_printf(&b, " %.3f |", json_number_value(json_object_get(x, "max_share")));
+            attn_buf_printf(b, " %.3f |", json_number_value(json_object_get(x, "max_share")));
         else
-            attn_buf_puts(&b, " - |");
-        attn_buf_printf(&b, " %.2f |", json_number_value(json_object_get(x, "entropy_bits")));
+            attn_buf_puts(b, " - |");
+        attn_buf_printf(b, " %.2f |", json_number_value(json_object_get(x, "entropy_bits")));
         json_array_foreach(ms, i, e)
-            attn_buf_printf(&b, "%s%s (%lld)", i ? ", " : " ", attn_json_str(e, "name"),
+            attn_buf_printf(b, "%s%s (%lld)", i ? ", " : " ", attn_json_str(e, "name"),
                             (long long)json_integer_value(json_object_get(e, "n")));
-        attn_buf_puts(&b, " |\n");
+        attn_buf_puts(b, " |\n");
     }
-    {
-        /* PR-body gates (reference §5.3): descriptive only. */
-        static const char *const fields[] = {"issue", "ai_disclosure", "provenance"};
-        const json_t *g = json_object_get((json_t *)rep, "gate_correlation");
-        attn_buf_puts(&b, "\n## PR-body gates\n\nWhat the body said at the cutoff, and how "
-                          "often such PRs were merged eventually (descriptive, not causal).\n\n"
-                          "| field | PRs | missing | merged when missing | merged when present |\n"
-                          "|---|---:|---:|---:|---:|\n");
-        for (size_t f = 0; f < 3; f++) {
-            const json_t *gf = json_object_get(g, fields[f]);
-            const char *keys[3] = {"missing_rate", "merged_rate_missing", "merged_rate_present"};
-            attn_buf_printf(&b, "| %s | %lld |", fields[f],
-                            (long long)json_integer_value(json_object_get(gf, "n")));
-            for (int kk = 0; kk < 3; kk++) {
-                const json_t *v = json_object_get(gf, keys[kk]);
-                if (json_is_number(v))
-                    attn_buf_printf(&b, " %.3f |", json_number_value(v));
-                else
-                    attn_buf_puts(&b, " - |");
-            }
-            attn_buf_putc(&b, '\n');
+}
+
+/* PR-body gates (reference §5.3): descriptive only. */
+static void md_gates(attn_buf *b, const json_t *rep)
+{
+    static const char *const fields[] = {"issue", "ai_disclosure", "provenance"};
+    const json_t *g = json_object_get((json_t *)rep, "gate_correlation");
+    attn_buf_puts(b, "\n## PR-body gates\n\nWhat the body said at the cutoff, and how "
+                      "often such PRs were merged eventually (descriptive, not causal).\n\n"
+                      "| field | PRs | missing | merged when missing | merged when present |\n"
+                      "|---|---:|---:|---:|---:|\n");
+    for (size_t f = 0; f < 3; f++) {
+        const json_t *gf = json_object_get(g, fields[f]);
+        const char *keys[3] = {"missing_rate", "merged_rate_missing", "merged_rate_present"};
+        attn_buf_printf(b, "| %s | %lld |", fields[f],
+                        (long long)json_integer_value(json_object_get(gf, "n")));
+        for (int kk = 0; kk < 3; kk++) {
+            const json_t *v = json_object_get(gf, keys[kk]);
+            if (json_is_number(v))
+                attn_buf_printf(b, " %.3f |", json_number_value(v));
+            else
+                attn_buf_puts(b, " - |");
         }
+        attn_buf_putc(b, '\n');
     }
+}
+
+/* LLM usage per router, and the run's notes. */
+static void md_llm_notes(attn_buf *b, run *R)
+{
+    const json_t *x;
+    const char *k;
     if (json_object_size(R->llm)) {
-        attn_buf_puts(&b, "\n## LLM usage\n\n| router | PRs | ok | invalid | error | tokens in |"
+        attn_buf_puts(b, "\n## LLM usage\n\n| router | PRs | ok | invalid | error | tokens in |"
                           " tokens out | cost USD | mean latency ms |\n|---|---|---|---|---|---|---|"
                           "---|---|\n");
         json_object_foreach(R->llm, k, x) {
             const json_t *st = json_object_get(x, "status");
             int64_t prs = attn_json_i64(x, "prs", 0);
-            attn_buf_printf(&b, "| %s | %lld | %lld | %lld | %lld | %lld | %lld | %.6f | %lld |\n",
+            attn_buf_printf(b, "| %s | %lld | %lld | %lld | %lld | %lld | %lld | %.6f | %lld |\n",
                             k, (long long)prs, (long long)attn_json_i64(st, "ok", 0),
                             (long long)attn_json_i64(st, "invalid", 0),
                             (long long)attn_json_i64(st, "error", 0),
@@ -428,10 +437,34 @@ char *eval_report_md(run *R, const json_t *rep, const char *run_id)
     }
     if (json_array_size(R->notes)) {
         size_t i;
-        attn_buf_puts(&b, "\n## Notes\n\n");
+        attn_buf_puts(b, "\n## Notes\n\n");
         json_array_foreach(R->notes, i, x)
-            attn_buf_printf(&b, "- %s\n", json_string_value(x));
+            attn_buf_printf(b, "- %s\n", json_string_value(x));
     }
+}
+
+char *eval_report_md(run *R, const json_t *rep, const char *run_id)
+{
+    attn_buf b = ATTN_BUF_INIT;
+    const json_t *metrics = json_object_get(rep, "metrics");
+    const json_t *cov = json_object_get(rep, "truth_coverage");
+    char ts0[32], ts1[32];
+
+    attn_buf_printf(&b, "# Evaluation %s\n\n", run_id);
+    attn_buf_printf(&b, "- repository: %s\n- PRs: %zu, cutoffs %s to %s (%s)\n", R->o->repo, R->n,
+                    R->n ? attn_time_format(R->rows[0].cutoff, ts0) : "-",
+                    R->n ? attn_time_format(R->rows[R->n - 1].cutoff, ts1) : "-", R->cutoff.id);
+    attn_buf_printf(&b, "- truth: %s (primary)", R->pol[0].spec);
+    for (size_t p = 1; p < R->np; p++)
+        attn_buf_printf(&b, ", %s", R->pol[p].spec);
+    attn_buf_printf(&b, "\n- intervals: 95%% bootstrap, %d resamples, seed %llu\n\n",
+                    R->o->bootstrap, (unsigned long long)R->o->seed);
+    for (size_t p = 0; p < R->np; p++)
+        md_policy(&b, R, p, metrics, cov);
+    md_queue(&b, rep);
+    md_workload(&b, rep);
+    md_gates(&b, rep);
+    md_llm_notes(&b, R);
     return attn_buf_detach(&b);
 }
 

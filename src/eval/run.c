@@ -895,6 +895,233 @@ static int sha_of_file(const char *dir, const char *name, char hex[65])
     return rc;
 }
 
+/* Options that need no store: top_k and the ks (sorted ascending and
+ * distinct, as metrics.h wants). */
+static int setup_ks(run *R, attn_error *err)
+{
+    const attn_eval_opts *o = R->o;
+    R->top_k = o->top_k > 0 ? o->top_k : 10;
+    attn_metrics_options_init(&R->mopt);
+    if (o->n_ks) {
+        R->mopt.n_ks = 0;
+        for (int v = 1; v <= R->top_k; v++)
+            for (size_t k = 0; k < o->n_ks; k++)
+                if (o->ks[k] == v) {
+                    R->mopt.ks[R->mopt.n_ks++] = v;
+                    break;
+                }
+    }
+    for (size_t k = 0; k < o->n_ks; k++)
+        if (o->ks[k] <= 0 || o->ks[k] > R->top_k)
+            return attn_error_set(err, ATTN_EINVAL, "k = %d: every k must be from 1 to top_k (%d)",
+                                  o->ks[k], R->top_k);
+    return 0;
+}
+
+/* The store side of a run: the routing context under one read transaction,
+ * the cohort's cutoffs, routers (fitted on the past), truth, and the per-PR
+ * arrays. prs gets the sorted cohort. */
+static int setup_run(run *R, attn_eval_pr **prs, attn_error *err)
+{
+    const attn_eval_opts *o = R->o;
+    int rc;
+    if ((rc = attn_cutoff_policy_parse(o->cutoff_policy ? o->cutoff_policy : "created_at",
+                                       &R->cutoff, err)) ||
+        (rc = parse_policies(R, err)) ||
+        (rc = attn_route_env_open(o->store, o->repo, o->repo_dir, &R->env, err)))
+        return rc;
+    R->ctx = attn_route_env_ctx(R->env);
+    /* One read transaction for the whole run: every statement then reads the
+     * same snapshot of the store, and SQLite takes its shared lock once
+     * instead of once per statement. */
+    if (sqlite3_exec(attn_store_db(o->store), "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
+        R->in_txn = 1;
+    if ((rc = attn_eval_horizon(o->store, R->ctx->repo_id, &R->horizon, err)) ||
+        (rc = resolve_cutoffs(R, prs, &R->n, err)) || (rc = check_stale(R, *prs, R->n, err)) ||
+        (rc = make_routers(R, err)) ||
+        (!o->artifacts_only && (rc = attn_truth_ctx_open(o->store, R->ctx->repo_id, &R->truth, err))) ||
+        (rc = attn_gate_parser_new(&R->gates, err)) || (rc = fit_hybrid(R, *prs, R->n, err)) ||
+        (rc = fit_learned(R, *prs, R->n, err)))
+        return rc;
+    R->ctx_shared = *R->ctx;
+    if (!(R->ctx_shared.memo = attn_route_memo_new()))
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    R->ctx = &R->ctx_shared;
+    if (sqlite3_prepare_v2(attn_store_db(o->store), EVAL_SQL_USER_FIRST, -1, &R->st_user_first, NULL) !=
+        SQLITE_OK)
+        return attn_error_set(err, ATTN_EDB, "preparing the queue query: %s",
+                              sqlite3_errmsg(attn_store_db(o->store)));
+    R->rows = calloc(R->n, sizeof(*R->rows));
+    R->out = calloc(R->np * R->nr * R->n, sizeof(*R->out));
+    R->risk = calloc(R->nr * R->n, sizeof(*R->risk));
+    R->nonempty = calloc(R->nr * R->n, sizeof(*R->nonempty));
+    R->top1 = calloc(R->nr * R->n, sizeof(*R->top1));
+    R->top1_resp = calloc(R->nr * R->n, sizeof(*R->top1_resp));
+    if (!R->rows || !R->out || !R->risk || !R->nonempty || !R->top1 || !R->top1_resp)
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory for a cohort of %zu PRs", R->n);
+    for (size_t i = 0; i < R->n; i++) {
+        R->rows[i].number = (*prs)[i].number;
+        R->rows[i].cutoff = (*prs)[i].cutoff;
+    }
+    return 0;
+}
+
+/* The manifest (its inputs hash names the run unless --run-id does), and the
+ * run directory begun under it with the fits written. */
+static int begin_dir(run *R, json_t **manifest_out, char run_id[160], char hash[65],
+                     attn_rundir **dir, attn_error *err)
+{
+    const attn_eval_opts *o = R->o;
+    json_t *manifest;
+    char eval_dir[4400];
+    int rc = 0;
+    *manifest_out = manifest = manifest_inputs(R);
+    if (!manifest || (rc = attn_json_hash(manifest, hash, err)))
+        return rc ? rc : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    json_object_set_new(manifest, "inputs_hash", json_string(hash));
+    if (o->run_id)
+        snprintf(run_id, 160, "%s", o->run_id);
+    else
+        snprintf(run_id, 160, "eval-%.12s", hash);
+    json_object_set_new(manifest, "run_id", json_string(run_id));
+    snprintf(eval_dir, sizeof(eval_dir), "%s/eval", o->repo_dir);
+    if ((rc = check_run_id(eval_dir, run_id, hash, o->force, err)) ||
+        (rc = attn_rundir_begin(eval_dir, run_id, dir, err)))
+        return rc;
+    if (R->fit && (rc = attn_rundir_write_json(*dir, "hybrid_fit.json", R->fit, err)))
+        return rc;
+    attn_progress_init(&R->prog, o->progress);
+    if (R->learned_fit && (rc = attn_rundir_write_json(*dir, "learned_fit.json", R->learned_fit, err)))
+        return rc;
+    return 0;
+}
+
+/* Route and label every PR: in order on this thread, or on the pool. */
+static int route_all(run *R, attn_rundir *dir, attn_buf *jsonl, size_t *extra_hits,
+                     attn_error *err)
+{
+    const attn_eval_opts *o = R->o;
+    int rc = 0;
+    worker W0 = {R->ctx, R->routers, R->truth, R->gates, R->st_user_first, NULL, NULL, {0}, 0};
+    int jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (jobs > 64)
+        jobs = 64;
+    if ((size_t)jobs > R->n)
+        jobs = (int)R->n;
+    /* An LLM router overlaps its requests itself (prefetch, curl multi)
+     * and its cost cap is checked in PR order: such runs stay on one
+     * thread, which keeps them byte-identical whatever --jobs says. */
+    for (size_t r = 0; r < R->nr; r++)
+        if (attn_router_has_prefetch(R->routers[r]))
+            jobs = 1;
+    if (jobs <= 1) {
+        size_t offered = 0;
+        for (size_t i = 0; i < R->n; i++) {
+            eval_progress(R, i, 0);
+            if ((rc = eval_prefetch(R, i, &offered, err)) ||
+                (rc = eval_do_pr(R, &W0, dir, i, jsonl, err)))
+                return rc;
+        }
+    } else if ((rc = eval_run_pool(R, &W0, jobs, dir, jsonl, extra_hits, err))) {
+        return rc;
+    }
+    return 0;
+}
+
+/* report.json, report.md, per_pr.jsonl and the manifest into the run
+ * directory; *rep gets the report. */
+static int write_reports(run *R, attn_rundir *dir, const json_t *manifest, const char *run_id,
+                         const attn_buf *jsonl, json_t **rep_out, attn_error *err)
+{
+    json_t *rep;
+    char *md = NULL;
+    int rc = 0;
+    if (!(*rep_out = rep = eval_report_json(R, run_id, err)))
+        return err->code ? err->code : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    if (!(md = eval_report_md(R, rep, run_id)))
+        return attn_error_set(err, ATTN_ENOMEM, "out of memory writing the report");
+    if (!(rc = attn_rundir_write(dir, "per_pr.jsonl", jsonl->ptr ? jsonl->ptr : "", jsonl->len,
+                                 err)) &&
+        !(rc = attn_rundir_write_json(dir, "manifest.json", manifest, err)) &&
+        !(rc = attn_rundir_write_json(dir, "report.json", rep, err)))
+        rc = attn_rundir_write(dir, "report.md", md, strlen(md), err);
+    free(md);
+    return rc;
+}
+
+/* run_summary.json: the files' hashes and the primary policy's headline
+ * (after the post hook, which may add files). *sum_out gets it. */
+static int write_summary(run *R, attn_rundir *dir, const json_t *rep, const char *run_id,
+                         const char *hash, json_t **sum_out, attn_error *err)
+{
+    const attn_eval_opts *o = R->o;
+    json_t *sum;
+    int rc = 0;
+    static const char *const files[] = {"manifest.json", "report.json", "report.md",
+                                        "per_pr.jsonl"};
+    json_t *hashes = json_object(), *head = json_object();
+    const json_t *pm = json_object_get(json_object_get(rep, "metrics"), R->pol[0].spec);
+    const char *k;
+    json_t *x;
+    for (size_t f = 0; f < 4; f++) {
+        char h[65];
+        if ((rc = sha_of_file(attn_rundir_tmp(dir), files[f], h))) {
+            rc = attn_error_set(err, ATTN_EIO, "cannot read back %s", files[f]);
+            json_decref(hashes);
+            json_decref(head);
+            return rc;
+        }
+        json_object_set_new(hashes, files[f], json_string(h));
+    }
+    json_object_foreach((json_t *)pm, k, x) {
+        /* The observed slice's means, without the intervals. */
+        json_t *h = json_deep_copy(json_object_get(x, "observed"));
+        json_object_del(h, "ci95");
+        json_object_set_new(head, k, h);
+    }
+    *sum_out = sum = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:o, s:O}", "kind",
+                               "run_summary", "version", "attn.eval.v1", "repo", o->repo,
+                               "run_id", run_id, "n", (json_int_t)R->n, "primary_policy",
+                               R->pol[0].spec, "inputs_hash", hash, "sha256", hashes,
+                               "headline", head, "truth_coverage",
+                               json_object_get(rep, "truth_coverage"));
+    if (sum && json_object_size(R->llm))
+        json_object_set(sum, "llm", R->llm);
+    if (sum && o->post && (rc = o->post(o->post_ud, dir, rep, sum, err)))
+        return rc;
+    if (!sum || (rc = attn_rundir_write_json(dir, "run_summary.json", sum, err)))
+        return rc ? rc : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* Commit the run directory (dir is gone after, whatever the outcome) and add to the summary what is not in
+ * run_summary.json: where it went and how it was computed. */
+static int finish_run(run *R, attn_rundir *dir, json_t *sum, size_t extra_hits, attn_error *err)
+{
+    int rc;
+    char final[4400];
+    snprintf(final, sizeof(final), "%s", attn_rundir_final(dir));
+    if ((rc = attn_rundir_commit(dir, err)))
+        return rc;
+    json_object_set_new(sum, "run_dir", json_string(final));
+    /* Not in run_summary.json: how the run was computed, not what it found. */
+    json_object_set_new(sum, "routes_shared",
+                        json_integer((json_int_t)(attn_route_memo_hits(R->ctx_shared.memo) +
+                                                  extra_hits)));
+    for (size_t r = 0; r < R->nr; r++) {
+        json_t *dsc = attn_router_describe(R->routers[r]);
+        if (json_object_get(dsc, "stats")) {
+            if (!json_object_get(sum, "llm_stats"))
+                json_object_set_new(sum, "llm_stats", json_object());
+            json_object_set(json_object_get(sum, "llm_stats"),
+                            attn_router_def_of(R->routers[r])->name,
+                            json_object_get(dsc, "stats"));
+        }
+        json_decref(dsc);
+    }
+    return 0;
+}
+
 int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
 {
     run R;
@@ -902,8 +1129,7 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
     attn_rundir *dir = NULL;
     attn_buf jsonl = ATTN_BUF_INIT;
     json_t *manifest = NULL, *rep = NULL, *sum = NULL;
-    char eval_dir[4400], run_id[160], hash[65];
-    char *md = NULL;
+    char run_id[160], hash[65];
     size_t extra_hits = 0;
     int rc;
 
@@ -913,113 +1139,10 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
         *summary = NULL;
     if (!(R.notes = json_array()) || !(R.llm = json_object()))
         return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    R.top_k = o->top_k > 0 ? o->top_k : 10;
-    attn_metrics_options_init(&R.mopt);
-    if (o->n_ks) {
-        /* sorted ascending and distinct, as metrics.h wants */
-        R.mopt.n_ks = 0;
-        for (int v = 1; v <= R.top_k; v++)
-            for (size_t k = 0; k < o->n_ks; k++)
-                if (o->ks[k] == v) {
-                    R.mopt.ks[R.mopt.n_ks++] = v;
-                    break;
-                }
-    }
-    for (size_t k = 0; k < o->n_ks; k++)
-        if (o->ks[k] <= 0 || o->ks[k] > R.top_k) {
-            rc = attn_error_set(err, ATTN_EINVAL, "k = %d: every k must be from 1 to top_k (%d)",
-                                o->ks[k], R.top_k);
-            goto out;
-        }
-    if ((rc = attn_cutoff_policy_parse(o->cutoff_policy ? o->cutoff_policy : "created_at",
-                                       &R.cutoff, err)) ||
-        (rc = parse_policies(&R, err)) ||
-        (rc = attn_route_env_open(o->store, o->repo, o->repo_dir, &R.env, err)))
+    if ((rc = setup_ks(&R, err)) || (rc = setup_run(&R, &prs, err)) ||
+        (rc = begin_dir(&R, &manifest, run_id, hash, &dir, err)) ||
+        (rc = route_all(&R, dir, &jsonl, &extra_hits, err)))
         goto out;
-    R.ctx = attn_route_env_ctx(R.env);
-    /* One read transaction for the whole run: every statement then reads the
-     * same snapshot of the store, and SQLite takes its shared lock once
-     * instead of once per statement. */
-    if (sqlite3_exec(attn_store_db(o->store), "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
-        R.in_txn = 1;
-    if ((rc = attn_eval_horizon(o->store, R.ctx->repo_id, &R.horizon, err)) ||
-        (rc = resolve_cutoffs(&R, &prs, &R.n, err)) || (rc = check_stale(&R, prs, R.n, err)) ||
-        (rc = make_routers(&R, err)) ||
-        (!o->artifacts_only && (rc = attn_truth_ctx_open(o->store, R.ctx->repo_id, &R.truth, err))) ||
-        (rc = attn_gate_parser_new(&R.gates, err)) || (rc = fit_hybrid(&R, prs, R.n, err)) ||
-        (rc = fit_learned(&R, prs, R.n, err)))
-        goto out;
-    R.ctx_shared = *R.ctx;
-    if (!(R.ctx_shared.memo = attn_route_memo_new())) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        goto out;
-    }
-    R.ctx = &R.ctx_shared;
-    if (sqlite3_prepare_v2(attn_store_db(o->store), EVAL_SQL_USER_FIRST, -1, &R.st_user_first, NULL) !=
-        SQLITE_OK) {
-        rc = attn_error_set(err, ATTN_EDB, "preparing the queue query: %s",
-                            sqlite3_errmsg(attn_store_db(o->store)));
-        goto out;
-    }
-    R.rows = calloc(R.n, sizeof(*R.rows));
-    R.out = calloc(R.np * R.nr * R.n, sizeof(*R.out));
-    R.risk = calloc(R.nr * R.n, sizeof(*R.risk));
-    R.nonempty = calloc(R.nr * R.n, sizeof(*R.nonempty));
-    R.top1 = calloc(R.nr * R.n, sizeof(*R.top1));
-    R.top1_resp = calloc(R.nr * R.n, sizeof(*R.top1_resp));
-    if (!R.rows || !R.out || !R.risk || !R.nonempty || !R.top1 || !R.top1_resp) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory for a cohort of %zu PRs", R.n);
-        goto out;
-    }
-    for (size_t i = 0; i < R.n; i++) {
-        R.rows[i].number = prs[i].number;
-        R.rows[i].cutoff = prs[i].cutoff;
-    }
-
-    if (!(manifest = manifest_inputs(&R)) || (rc = attn_json_hash(manifest, hash, err))) {
-        rc = rc ? rc : attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        goto out;
-    }
-    json_object_set_new(manifest, "inputs_hash", json_string(hash));
-    if (o->run_id)
-        snprintf(run_id, sizeof(run_id), "%s", o->run_id);
-    else
-        snprintf(run_id, sizeof(run_id), "eval-%.12s", hash);
-    json_object_set_new(manifest, "run_id", json_string(run_id));
-    snprintf(eval_dir, sizeof(eval_dir), "%s/eval", o->repo_dir);
-    if ((rc = check_run_id(eval_dir, run_id, hash, o->force, err)) ||
-        (rc = attn_rundir_begin(eval_dir, run_id, &dir, err)))
-        goto out;
-    if (R.fit && (rc = attn_rundir_write_json(dir, "hybrid_fit.json", R.fit, err)))
-        goto out;
-    attn_progress_init(&R.prog, o->progress);
-    if (R.learned_fit && (rc = attn_rundir_write_json(dir, "learned_fit.json", R.learned_fit, err)))
-        goto out;
-    {
-        worker W0 = {R.ctx, R.routers, R.truth, R.gates, R.st_user_first, NULL, NULL, {0}, 0};
-        int jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
-        if (jobs > 64)
-            jobs = 64;
-        if ((size_t)jobs > R.n)
-            jobs = (int)R.n;
-        /* An LLM router overlaps its requests itself (prefetch, curl multi)
-         * and its cost cap is checked in PR order: such runs stay on one
-         * thread, which keeps them byte-identical whatever --jobs says. */
-        for (size_t r = 0; r < R.nr; r++)
-            if (attn_router_has_prefetch(R.routers[r]))
-                jobs = 1;
-        if (jobs <= 1) {
-            size_t offered = 0;
-            for (size_t i = 0; i < R.n; i++) {
-                eval_progress(&R, i, 0);
-                if ((rc = eval_prefetch(&R, i, &offered, err)) ||
-                    (rc = eval_do_pr(&R, &W0, dir, i, &jsonl, err)))
-                    goto out;
-            }
-        } else if ((rc = eval_run_pool(&R, &W0, jobs, dir, &jsonl, &extra_hits, err))) {
-            goto out;
-        }
-    }
     eval_progress(&R, R.n, 1);
     if ((rc = attn_rundir_entries_done(dir, err)))
         goto out;
@@ -1029,84 +1152,13 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
             goto out;
         sum = json_pack("{s:s, s:s, s:I, s:s}", "kind", "artifacts_summary", "run_id", run_id,
                         "n", (json_int_t)R.n, "inputs_hash", hash);
-        goto commit;
-    }
-    if (!(rep = eval_report_json(&R, run_id, err))) {
-        rc = err->code ? err->code : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    } else if ((rc = write_reports(&R, dir, manifest, run_id, &jsonl, &rep, err)) ||
+               (rc = write_summary(&R, dir, rep, run_id, hash, &sum, err))) {
         goto out;
     }
-    if (!(md = eval_report_md(&R, rep, run_id))) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory writing the report");
-        goto out;
-    }
-    if ((rc = attn_rundir_write(dir, "per_pr.jsonl", jsonl.ptr ? jsonl.ptr : "", jsonl.len, err)) ||
-        (rc = attn_rundir_write_json(dir, "manifest.json", manifest, err)) ||
-        (rc = attn_rundir_write_json(dir, "report.json", rep, err)) ||
-        (rc = attn_rundir_write(dir, "report.md", md, strlen(md), err)))
-        goto out;
-    {
-        static const char *const files[] = {"manifest.json", "report.json", "report.md",
-                                            "per_pr.jsonl"};
-        json_t *hashes = json_object(), *head = json_object();
-        const json_t *pm = json_object_get(json_object_get(rep, "metrics"), R.pol[0].spec);
-        const char *k;
-        json_t *x;
-        for (size_t f = 0; f < 4; f++) {
-            char h[65];
-            if ((rc = sha_of_file(attn_rundir_tmp(dir), files[f], h))) {
-                rc = attn_error_set(err, ATTN_EIO, "cannot read back %s", files[f]);
-                json_decref(hashes);
-                json_decref(head);
-                goto out;
-            }
-            json_object_set_new(hashes, files[f], json_string(h));
-        }
-        json_object_foreach((json_t *)pm, k, x) {
-            /* The observed slice's means, without the intervals. */
-            json_t *h = json_deep_copy(json_object_get(x, "observed"));
-            json_object_del(h, "ci95");
-            json_object_set_new(head, k, h);
-        }
-        sum = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:o, s:O}", "kind",
-                        "run_summary", "version", "attn.eval.v1", "repo", o->repo, "run_id",
-                        run_id, "n", (json_int_t)R.n, "primary_policy", R.pol[0].spec,
-                        "inputs_hash", hash, "sha256", hashes, "headline", head,
-                        "truth_coverage", json_object_get(rep, "truth_coverage"));
-        if (sum && json_object_size(R.llm))
-            json_object_set(sum, "llm", R.llm);
-        if (sum && o->post && (rc = o->post(o->post_ud, dir, rep, sum, err)))
-            goto out;
-        if (!sum || (rc = attn_rundir_write_json(dir, "run_summary.json", sum, err))) {
-            rc = rc ? rc : attn_error_set(err, ATTN_ENOMEM, "out of memory");
-            goto out;
-        }
-    }
-commit:
-    {
-        char final[4400];
-        snprintf(final, sizeof(final), "%s", attn_rundir_final(dir));
-        rc = attn_rundir_commit(dir, err);
-        dir = NULL;
-        if (rc)
-            goto out;
-        json_object_set_new(sum, "run_dir", json_string(final));
-        /* Not in run_summary.json: how the run was computed, not what it found. */
-        json_object_set_new(sum, "routes_shared",
-                            json_integer((json_int_t)(attn_route_memo_hits(R.ctx_shared.memo) +
-                                                      extra_hits)));
-        for (size_t r = 0; r < R.nr; r++) {
-            json_t *dsc = attn_router_describe(R.routers[r]);
-            if (json_object_get(dsc, "stats")) {
-                if (!json_object_get(sum, "llm_stats"))
-                    json_object_set_new(sum, "llm_stats", json_object());
-                json_object_set(json_object_get(sum, "llm_stats"),
-                                attn_router_def_of(R.routers[r])->name,
-                                json_object_get(dsc, "stats"));
-            }
-            json_decref(dsc);
-        }
-    }
-    if (summary) {
+    rc = finish_run(&R, dir, sum, extra_hits, err);
+    dir = NULL;
+    if (!rc && summary) {
         *summary = sum;
         sum = NULL;
     }
@@ -1114,7 +1166,6 @@ out:
     if (dir)
         attn_rundir_abort(dir);
     attn_buf_free(&jsonl);
-    free(md);
     free(prs);
     json_decref(manifest);
     json_decref(rep);

@@ -32,6 +32,8 @@
 #include "util/time.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +99,7 @@ static const char SQL_USERS[] = "SELECT id, login, type FROM users ORDER BY id";
  * sum: 2^960 times up to 2^32 terms still fits a double. */
 #define EXP_LIMIT 960.0
 #define MAX_CACHES 8
+#define MAX_SHARED_CACHES 32     /* half-lives kept once views share the index */
 #define DAY 86400.0
 
 /* Strings that live as long as the index, allocated in blocks. */
@@ -206,6 +209,21 @@ typedef struct {
     unsigned long long used;
 } act_prefix;
 
+/* The prefix sums of an index and its views. Alone, an index keeps
+ * MAX_CACHES of them, least recently used out. Once shared, entries are only
+ * added (under mu, published by the release store of n) and never moved or
+ * freed, so readers scan e[0 .. n) without a lock; past MAX_SHARED_CACHES a
+ * half-life's sums are computed for the one query and dropped. A prefix sum
+ * is a pure function of the index and h, so answers never depend on which
+ * path was taken. */
+typedef struct {
+    act_prefix e[MAX_SHARED_CACHES];
+    atomic_int n;
+    int shared;
+    unsigned long long clock;
+    pthread_mutex_t mu;
+} act_prefixes;
+
 struct attn_activity {
     const attn_area_map *areas;
     arena_blk *arena;
@@ -236,9 +254,9 @@ struct attn_activity {
     size_t npost;
     map64 upath, uarea, uauthor;
 
-    act_prefix cache[MAX_CACHES];
-    int ncache;
-    unsigned long long clock;
+    act_prefixes *pc;           /* the base's, for a view */
+    uint64_t build_id;          /* distinct for every build in the process */
+    const attn_activity *base;  /* NULL, or the index this view reads */
 
     /* last window slice (the candidate sweep asks the same window often) */
     int sl_valid;
@@ -1056,6 +1074,12 @@ void attn_activity_free(attn_activity *a)
 {
     if (!a)
         return;
+    if (a->base) {
+        /* a view owns only its per-thread scratch */
+        attn_buf_free(&a->area_buf);
+        free(a);
+        return;
+    }
     free(a->e);
     free(a->eset);
     free(a->users);
@@ -1074,8 +1098,12 @@ void attn_activity_free(attn_activity *a)
     attn_map64_free(&a->uauthor);
     attn_map64_free(&a->author_ids);
     free(a->eauth);
-    for (int i = 0; i < a->ncache; i++)
-        free(a->cache[i].pre);
+    if (a->pc) {
+        for (int i = 0; i < atomic_load(&a->pc->n); i++)
+            free(a->pc->e[i].pre);
+        pthread_mutex_destroy(&a->pc->mu);
+        free(a->pc);
+    }
     free(a->rq_off);
     free(a->rq_start);
     free(a->rq_end);
@@ -1094,6 +1122,13 @@ int attn_activity_build(attn_store *s, int64_t repo_id, const attn_area_map *are
     *out = NULL;
     a = attn_xcalloc(1, sizeof(*a));
     a->areas = areas;
+    {
+        static atomic_ullong builds;
+        a->build_id = atomic_fetch_add(&builds, 1) + 1;
+    }
+    a->pc = attn_xcalloc(1, sizeof(*a->pc));
+    atomic_init(&a->pc->n, 0);
+    pthread_mutex_init(&a->pc->mu, NULL);
     memset(&b, 0, sizeof(b));
     b.a = a;
     b.db = attn_store_db(s);
@@ -1225,27 +1260,13 @@ static double scale_down(double s, double x)
     return ldexp(s * exp2(fl - x), -(int)fl);
 }
 
-/* The prefix sums for half-life h (seconds), computed on first use. Within
- * each (key, kind) list they run in time order and stop at the first fact
- * beyond EXP_LIMIT half-lives from the key's anchor, so every value depends
- * only on the facts before it. NULL when out of memory (callers scan). */
-static const double *prefix_for(attn_activity *a, double h)
+/* The prefix sums for half-life h (seconds). Within each (key, kind) list
+ * they run in time order and stop at the first fact beyond EXP_LIMIT
+ * half-lives from the key's anchor, so every value depends only on the facts
+ * before it. */
+static double *prefix_compute(const attn_activity *a, double h)
 {
-    double *pre;
-    for (int i = 0; i < a->ncache; i++)
-        if (a->cache[i].h == h) {
-            a->cache[i].used = ++a->clock;
-            return a->cache[i].pre;
-        }
-    if (a->ncache == MAX_CACHES) {
-        int lru = 0;                 /* evict the least recently used */
-        for (int i = 1; i < a->ncache; i++)
-            if (a->cache[i].used < a->cache[lru].used)
-                lru = i;
-        free(a->cache[lru].pre);
-        a->cache[lru] = a->cache[--a->ncache];
-    }
-    pre = attn_xcalloc(a->npost ? a->npost : 1, sizeof(*pre));
+    double *pre = attn_xcalloc(a->npost ? a->npost : 1, sizeof(*pre));
     for (size_t k = 0; k < a->nkeys; k++) {
         const act_key *key = &a->keys[k];
         for (int kind = 0; kind < NK; kind++) {
@@ -1259,11 +1280,81 @@ static const double *prefix_for(attn_activity *a, double h)
             }
         }
     }
-    a->cache[a->ncache].h = h;
-    a->cache[a->ncache].pre = pre;
-    a->cache[a->ncache].used = ++a->clock;
-    a->ncache++;
     return pre;
+}
+
+/* The prefix sums for h, cached (act_prefixes). *tmp is set when the caller
+ * must free them after the query (a shared cache that is full). */
+static const double *prefix_for(attn_activity *a, double h, int *tmp)
+{
+    act_prefixes *pc = a->pc;
+    double *pre;
+    int n;
+    *tmp = 0;
+    if (pc->shared) {
+        n = atomic_load_explicit(&pc->n, memory_order_acquire);
+        for (int i = 0; i < n; i++)
+            if (pc->e[i].h == h)
+                return pc->e[i].pre;
+        pthread_mutex_lock(&pc->mu);
+        n = atomic_load_explicit(&pc->n, memory_order_relaxed);
+        for (int i = 0; i < n; i++)
+            if (pc->e[i].h == h) {
+                pthread_mutex_unlock(&pc->mu);
+                return pc->e[i].pre;
+            }
+        pre = prefix_compute(a, h);
+        if (n < MAX_SHARED_CACHES) {
+            pc->e[n].h = h;
+            pc->e[n].pre = pre;
+            atomic_store_explicit(&pc->n, n + 1, memory_order_release);
+        } else {
+            *tmp = 1;
+        }
+        pthread_mutex_unlock(&pc->mu);
+        return pre;
+    }
+    n = atomic_load_explicit(&pc->n, memory_order_relaxed);
+    for (int i = 0; i < n; i++)
+        if (pc->e[i].h == h) {
+            pc->e[i].used = ++pc->clock;
+            return pc->e[i].pre;
+        }
+    if (n >= MAX_CACHES) {
+        int lru = 0;                 /* evict the least recently used */
+        for (int i = 1; i < n; i++)
+            if (pc->e[i].used < pc->e[lru].used)
+                lru = i;
+        free(pc->e[lru].pre);
+        pc->e[lru] = pc->e[--n];
+    }
+    pc->e[n].h = h;
+    pc->e[n].pre = pre = prefix_compute(a, h);
+    pc->e[n].used = ++pc->clock;
+    atomic_store_explicit(&pc->n, n + 1, memory_order_relaxed);
+    return pre;
+}
+
+uint64_t attn_activity_build_id(const attn_activity *a)
+{
+    return a->build_id;
+}
+
+void attn_activity_share(attn_activity *a)
+{
+    attn_activity *b = a->base ? (attn_activity *)a->base : a;
+    b->pc->shared = 1;
+}
+
+attn_activity *attn_activity_view(const attn_activity *a)
+{
+    attn_activity *v = attn_xmalloc(sizeof(*v));
+    const attn_activity *b = a->base ? a->base : a;
+    *v = *b;
+    v->base = b;
+    v->sl_valid = 0;
+    v->area_buf = (attn_buf)ATTN_BUF_INIT;
+    return v;
 }
 
 static double key_sum(attn_activity *a, const act_key *key, const attn_act_window *w)
@@ -1272,6 +1363,7 @@ static double key_sum(attn_activity *a, const act_key *key, const attn_act_windo
     int decay = w->half_life_days > 0;
     double h = w->half_life_days * DAY, acc = 0.0;
     const double *pre = NULL;
+    int tmp = 0;
 
     if (w->from > w->to)
         return 0.0;
@@ -1292,7 +1384,7 @@ static double key_sum(attn_activity *a, const act_key *key, const attn_act_windo
             continue;
         }
         if (!pre)
-            pre = prefix_for(a, h);
+            pre = prefix_for(a, h, &tmp);
         if (pre && halves(a->e[a->post[j1 - 1]].t, key->anchor, h) <= EXP_LIMIT) {
             double sum = pre[j1 - 1] - (j0 > lo ? pre[j0 - 1] : 0.0);
             acc += wk * scale_down(sum, halves(w->to, key->anchor, h));
@@ -1304,6 +1396,8 @@ static double key_sum(attn_activity *a, const act_key *key, const attn_act_windo
             acc += wk * sum;
         }
     }
+    if (tmp)
+        free((double *)pre);
     return acc;
 }
 
@@ -1427,8 +1521,7 @@ size_t attn_activity_bytes(const attn_activity *a)
          a->ap_cap * sizeof(*a->aidpool);
     n += a->keys_cap * sizeof(*a->keys) + a->npost * sizeof(*a->post);
     n += (a->upath.cap + a->uarea.cap) * 12;
-    for (int i = 0; i < a->ncache; i++)
-        n += a->npost * sizeof(double);
+    n += (size_t)atomic_load(&a->pc->n) * a->npost * sizeof(double);
     n += a->rq_off ? a->rq_off[a->nu] * 2 * sizeof(int64_t) : 0;
     return n;
 }

@@ -19,7 +19,10 @@
  * head set later; when that head's file list is not stored, the activity
  * counts toward the user's total but toward no path or area.
  *
- * Not thread-safe (the lazy prefix caches mutate); use one index per thread.
+ * One index serves many threads through views (attn_activity_view): each
+ * thread queries its own view, which shares the index's arrays and prefix
+ * sums and keeps only its per-query scratch. An index alone is not
+ * thread-safe.
  */
 #ifndef ATTN_HISTORY_ACTIVITY_H
 #define ATTN_HISTORY_ACTIVITY_H
@@ -73,6 +76,17 @@ typedef struct attn_activity attn_activity;
 int attn_activity_build(attn_store *s, int64_t repo_id, const attn_area_map *areas,
                         attn_activity **out, attn_error *err);
 void attn_activity_free(attn_activity *a);
+
+/* Sharing one index between threads: attn_activity_share(a) first, while no
+ * other thread uses a; then each further thread gets attn_activity_view(a)
+ * (a handle for that thread alone, answering exactly as a does) and frees it
+ * with attn_activity_free before a is freed. */
+void attn_activity_share(attn_activity *a);
+/* An id no other build in this process has (a view answers its base's): with
+ * the handle's address, what caches of derived data key on, since a freed
+ * index's address may be reused. */
+uint64_t attn_activity_build_id(const attn_activity *a);
+attn_activity *attn_activity_view(const attn_activity *a);
 
 /* Users: every user who has activity or an open-review-request interval, in
  * login order (case-insensitive, then bytewise, then id). Indices depend on

@@ -9,6 +9,8 @@
  */
 #include "route/candidates.h"
 #include "route/result_internal.h"
+#include "util/alloc.h"
+#include "util/hashmap.h"
 #include "util/time.h"
 
 #include <ctype.h>
@@ -32,8 +34,7 @@ struct attn_cand {
 struct attn_route_result {
     attn_cand **c;
     size_t n, cap;
-    size_t *slots;      /* open addressing: index+1 into c, 0 = empty */
-    size_t nslots;
+    attn_imap by_key;   /* key -> index into c */
     const char *risk, *confidence;
     json_t *notes;
     json_t *artifacts;  /* NULL, or {entry: json} for eval's per-PR entries */
@@ -46,9 +47,7 @@ struct attn_route_result {
 
 attn_route_result *attn_result_new(void)
 {
-    attn_route_result *r = calloc(1, sizeof(*r));
-    if (!r)
-        return NULL;
+    attn_route_result *r = attn_xcalloc(1, sizeof(*r));
     r->notes = json_array();
     if (!r->notes) {
         free(r);
@@ -75,7 +74,7 @@ void attn_result_free(attn_route_result *res)
     for (size_t i = 0; i < res->n; i++)
         cand_free(res->c[i]);
     free(res->c);
-    free(res->slots);
+    attn_imap_free(&res->by_key);
     json_decref(res->notes);
     json_decref(res->extra);
     json_decref(res->artifacts);
@@ -95,9 +94,7 @@ int attn_result_attach(attn_route_result *res, const char *key, json_t *v)
 static char *make_key(const char *type, const char *name)
 {
     size_t lt = strlen(type), ln = strlen(name);
-    char *k = malloc(lt + ln + 2);
-    if (!k)
-        return NULL;
+    char *k = attn_xmalloc(attn_st_add(lt + 2, ln));
     memcpy(k, type, lt);
     k[lt] = ':';
     for (size_t i = 0; i < ln; i++)
@@ -106,54 +103,28 @@ static char *make_key(const char *type, const char *name)
     return k;
 }
 
-static size_t hash_str(const char *s)
+typedef struct {
+    const attn_route_result *res;
+    const char *key;
+} key_probe;
+
+static int key_eq(const void *ctx, size_t i)
 {
-    size_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    const key_probe *p = ctx;
+    return !strcmp(p->res->c[i]->key, p->key);
 }
 
-static int rehash(attn_route_result *res, size_t nslots)
+static attn_cand *lookup(const attn_route_result *res, const char *key, uint64_t h)
 {
-    size_t *slots = calloc(nslots, sizeof(*slots));
-    if (!slots)
-        return -1;
-    for (size_t i = 0; i < res->n; i++) {
-        size_t h = hash_str(res->c[i]->key) & (nslots - 1);
-        while (slots[h])
-            h = (h + 1) & (nslots - 1);
-        slots[h] = i + 1;
-    }
-    free(res->slots);
-    res->slots = slots;
-    res->nslots = nslots;
-    return 0;
-}
-
-static attn_cand *lookup(attn_route_result *res, const char *key, size_t *slot)
-{
-    if (!res->nslots)
-        return NULL;
-    size_t h = hash_str(key) & (res->nslots - 1);
-    while (res->slots[h]) {
-        attn_cand *c = res->c[res->slots[h] - 1];
-        if (!strcmp(c->key, key))
-            return c;
-        h = (h + 1) & (res->nslots - 1);
-    }
-    if (slot)
-        *slot = h;
-    return NULL;
+    key_probe p = {res, key};
+    size_t i = attn_imap_find(&res->by_key, h, key_eq, &p);
+    return i == ATTN_IMAP_NONE ? NULL : res->c[i];
 }
 
 attn_cand *attn_result_find(attn_route_result *res, const char *type, const char *name)
 {
     char *key = make_key(type, name);
-    attn_cand *c;
-    if (!key)
-        return NULL;
-    c = lookup(res, key, NULL);
+    attn_cand *c = lookup(res, key, attn_hash_str(key));
     free(key);
     return c;
 }
@@ -162,45 +133,25 @@ attn_cand *attn_result_cand(attn_route_result *res, const char *type, const char
 {
     attn_cand *c;
     char *key;
-    size_t slot = 0;
+    uint64_t h;
 
     if (!type || !name || !*name)
         return NULL;
-    if (!(key = make_key(type, name)))
-        goto oom;
-    if ((c = lookup(res, key, NULL))) {
+    key = make_key(type, name);
+    h = attn_hash_str(key);
+    if ((c = lookup(res, key, h))) {
         free(key);
         return c;
     }
-    if ((res->n + 1) * 2 > res->nslots && rehash(res, res->nslots ? res->nslots * 2 : 64))
-        goto oom_key;
-    lookup(res, key, &slot);
-    if (res->n == res->cap) {
-        size_t cap = res->cap ? res->cap * 2 : 32;
-        attn_cand **nc = realloc(res->c, cap * sizeof(*nc));
-        if (!nc)
-            goto oom_key;
-        res->c = nc;
-        res->cap = cap;
-    }
-    if (!(c = calloc(1, sizeof(*c))))
-        goto oom_key;
+    ATTN_ALLOC_GROW(res->c, res->n + 1, res->cap);
+    c = attn_xcalloc(1, sizeof(*c));
     c->key = key;
-    c->type = strdup(type);
-    c->name = strdup(name);
+    c->type = attn_xstrdup(type);
+    c->name = attn_xstrdup(name);
     c->open_requests = -1;
-    if (!c->type || !c->name) {
-        cand_free(c);
-        goto oom;
-    }
+    attn_imap_add(&res->by_key, h, res->n);
     res->c[res->n++] = c;
-    res->slots[slot] = res->n;
     return c;
-oom_key:
-    free(key);
-oom:
-    res->oom = 1;
-    return NULL;
 }
 
 size_t attn_result_count(const attn_route_result *res) { return res->n; }

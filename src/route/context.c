@@ -69,8 +69,8 @@ static int roster_from_store(attn_route_env *env, attn_error *err)
     return rc;
 }
 
-int attn_route_env_open(attn_store *store, const char *repo, const char *repo_dir,
-                        attn_route_env **out, attn_error *err)
+static int env_open(attn_store *store, const char *repo, const char *repo_dir,
+                    const attn_route_env *base, attn_route_env **out, attn_error *err)
 {
     attn_route_env *env;
     char path[4200];
@@ -98,8 +98,11 @@ int attn_route_env_open(attn_store *store, const char *repo, const char *repo_di
         goto fail;
     else if ((rc = roster_from_store(env, err)))
         goto fail;
-    if ((rc = attn_asof_reader_open(store, &env->reader, err)) ||
-        (rc = attn_activity_build(store, env->ctx.repo_id, env->areas, &env->activity, err)))
+    if ((rc = attn_asof_reader_open(store, &env->reader, err)))
+        goto fail;
+    if (base)
+        env->activity = attn_activity_view(base->activity);
+    else if ((rc = attn_activity_build(store, env->ctx.repo_id, env->areas, &env->activity, err)))
         goto fail;
     env->ctx.areas = env->areas;
     env->ctx.roster = env->roster;
@@ -111,6 +114,23 @@ int attn_route_env_open(attn_store *store, const char *repo, const char *repo_di
 fail:
     attn_route_env_free(env);
     return rc;
+}
+
+int attn_route_env_open(attn_store *store, const char *repo, const char *repo_dir,
+                        attn_route_env **out, attn_error *err)
+{
+    return env_open(store, repo, repo_dir, NULL, out, err);
+}
+
+int attn_route_env_open_view(attn_store *store, const attn_route_env *base,
+                             attn_route_env **out, attn_error *err)
+{
+    return env_open(store, base->repo, base->repo_dir, base, out, err);
+}
+
+void attn_route_env_share(attn_route_env *env)
+{
+    attn_activity_share(env->activity);
 }
 
 void attn_route_env_free(attn_route_env *env)

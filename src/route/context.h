@@ -17,6 +17,14 @@ typedef struct attn_route_env attn_route_env;
 int attn_route_env_open(attn_store *store, const char *repo, const char *repo_dir,
                         attn_route_env **out, attn_error *err);
 void attn_route_env_free(attn_route_env *env);
+/* Another thread's context on the same repository: its own store connection
+ * (store, the same file), as-of reader, overrides and roster, and a view of
+ * base's activity index instead of a second build (activity.h). Call
+ * attn_route_env_share(base) first, before other threads start; free every
+ * such env before base. */
+int attn_route_env_open_view(attn_store *store, const attn_route_env *base,
+                             attn_route_env **out, attn_error *err);
+void attn_route_env_share(attn_route_env *env);
 const attn_route_ctx *attn_route_env_ctx(const attn_route_env *env);
 /* Where the roster came from: "file", "store" or "none". */
 const char *attn_route_env_roster_source(const attn_route_env *env);
