@@ -12,6 +12,7 @@
 #include "util/progress.h"
 #include "github/client.h"
 #include "store/pinned.h"
+#include "util/alloc.h"
 #include "util/json.h"
 #include "util/path.h"
 
@@ -482,12 +483,8 @@ static int pin_one(pinner *p, const char *sha, attn_error *err)
     }
     attn_error_clear(err);
     rc = 0;
-    files = calloc(p->n_allow, sizeof(*files));
-    bufs = calloc(p->n_allow, sizeof(*bufs));
-    if (!files || !bufs) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        goto out;
-    }
+    files = attn_xcalloc(p->n_allow, sizeof(*files));
+    bufs = attn_xcalloc(p->n_allow, sizeof(*bufs));
     for (size_t i = 0; i < p->n_allow && !failed; i++) {
         const char *path = p->allow[i];
         int is_co = i < ATTN_PINNED_N_CODEOWNERS, got;
@@ -559,9 +556,7 @@ out:
 static int build_allow(pinner *p, attn_error *err)
 {
     int rc;
-    p->allow = calloc(ATTN_PINNED_N_CODEOWNERS + p->o->n_paths, sizeof(char *));
-    if (!p->allow)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    p->allow = attn_xcalloc(ATTN_PINNED_N_CODEOWNERS + p->o->n_paths, sizeof(char *));
     for (int i = 0; i < ATTN_PINNED_N_CODEOWNERS; i++)
         p->allow[p->n_allow++] = attn_pinned_codeowners_paths[i];
     for (size_t i = 0; i < p->o->n_paths; i++) {
@@ -712,12 +707,7 @@ int attn_pin_bundle_apply(const char *repo_dir, const json_t *bundle, int64_t *p
     json_object_foreach((json_t *)co, sha, v) {
         size_t n = 0, need = ATTN_PINNED_N_CODEOWNERS + json_object_size(v);
         if (need > cap) {
-            attn_pinned_file *f = realloc(files, need * sizeof(*f));
-            if (!f) {
-                free(files);
-                return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-            }
-            files = f;
+            files = attn_xrealloc(files, attn_st_mult(need, sizeof(*files)));
             cap = need;
         }
         if (json_is_string(v)) {
