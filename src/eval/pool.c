@@ -58,7 +58,7 @@ static int worker_open(run *R, worker *W, attn_error *err)
     if ((rc = attn_route_env_open_view(W->store, R->env, &W->env, err)))
         return rc;
     W->ctx_own = *attn_route_env_ctx(W->env);
-    W->ctx_own.memo = attn_xcheck(attn_route_memo_new());
+    W->ctx_own.memo = attn_route_memo_new();
     W->routers = attn_xcalloc(R->nr, sizeof(*W->routers));
     W->ctx = &W->ctx_own;
     for (size_t r = 0; r < R->nr; r++)

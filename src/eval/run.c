@@ -934,7 +934,7 @@ static int setup_run(run *R, attn_eval_pr **prs, attn_error *err)
         (rc = fit_learned(R, *prs, R->n, err)))
         return rc;
     R->ctx_shared = *R->ctx;
-    R->ctx_shared.memo = attn_xcheck(attn_route_memo_new());
+    R->ctx_shared.memo = attn_route_memo_new();
     R->ctx = &R->ctx_shared;
     if (sqlite3_prepare_v2(attn_store_db(o->store), EVAL_SQL_USER_FIRST, -1, &R->st_user_first, NULL) !=
         SQLITE_OK)

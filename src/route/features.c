@@ -561,9 +561,7 @@ static int build_pool(attn_features *f, const attn_route_ctx *ctx, const attn_ro
         } else if (c == C_STEW) {
             m = stew_rows(ctx, q, &w->cands, &w->cap_cands);
         } else {
-            if (!(w->res[c] = attn_result_new()))
-                return attn_error_set(err, ATTN_ENOMEM,
-                                      "out of memory computing the learned features");
+            w->res[c] = attn_result_new();
             if ((rc = f->comp[c].def->route(f->comp[c].state, ctx, &cq, w->res[c], err))) {
                 attn_error_wrap(err, "learned features: %s", COMPONENTS[c]);
                 return rc;
