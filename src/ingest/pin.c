@@ -144,20 +144,14 @@ static void strlist_free(strlist *l)
     memset(l, 0, sizeof(*l));
 }
 
-static int strlist_add(strlist *l, const char *s)
+static void strlist_add(strlist *l, const char *s)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
-        char **v = realloc(l->v, cap * sizeof(*v));
-        if (!v)
-            return -1;
-        l->v = v;
+        l->v = attn_xrealloc(l->v, attn_st_mult(cap, sizeof(*l->v)));
         l->cap = cap;
     }
-    if (!(l->v[l->n] = strdup(s)))
-        return -1;
-    l->n++;
-    return 0;
+    l->v[l->n++] = attn_xstrdup(s);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -176,10 +170,7 @@ static int shas_of(pinner *p, int64_t number, strlist *out, attn_error *err)
     else
         sqlite3_bind_null(st, 2);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (strlist_add(out, (const char *)sqlite3_column_text(st, 0))) {
-            sqlite3_reset(st);
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        }
+        strlist_add(out, (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : db_error(p, err);
 }
