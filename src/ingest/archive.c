@@ -54,10 +54,8 @@ int attn_archive_open(attn_store *s, attn_archive **out, attn_error *err)
         attn_archive_close(a);
         return err->code;
     }
-    if (!(a->cctx = ZSTD_createCCtx()) || !(a->dctx = ZSTD_createDCtx())) {
-        attn_archive_close(a);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory (zstd)");
-    }
+    a->cctx = attn_xcheck(ZSTD_createCCtx());
+    a->dctx = attn_xcheck(ZSTD_createDCtx());
     *out = a;
     return 0;
 }

@@ -244,10 +244,7 @@ static int lr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
         contrib = attn_xmalloc(attn_st_mult(attn_st_mult(fs.n, ATTN_FEAT_N + 1), sizeof(*contrib)));
         if ((rc = attn_lmodel_predict(m, fs.x, fs.n, score, contrib, err)))
             goto out;
-        if (!(model = json_stringn(attn_lmodel_hash(m), 12))) {
-            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-            goto out;
-        }
+        model = attn_xcheck(json_stringn(attn_lmodel_hash(m), 12));
     }
     for (size_t i = 0; i < fs.n; i++) {
         attn_cand *c = attn_result_cand(res, "user", fs.login[i]);
