@@ -7,6 +7,7 @@
 #include "eval/learn.h"
 #include "eval/run.h"
 #include "route/features.h"
+#include "util/alloc.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -47,27 +48,19 @@ struct attn_learn_cache {
     int max_candidates;
 };
 
-static int rows_add(rows_buf *b, const example *e)
+static void rows_add(rows_buf *b, const example *e)
 {
     if (b->rows + e->n > b->cap_rows) {
         size_t nc = b->cap_rows ? b->cap_rows * 2 : 1024;
-        float *nx, *ny;
         while (nc < b->rows + e->n)
             nc *= 2;
-        if (!(nx = realloc(b->x, nc * ATTN_FEAT_N * sizeof(*nx))))
-            return ATTN_ENOMEM;
-        b->x = nx;
-        if (!(ny = realloc(b->y, nc * sizeof(*ny))))
-            return ATTN_ENOMEM;
-        b->y = ny;
+        b->x = attn_xrealloc(b->x, attn_st_mult(attn_st_mult(nc, ATTN_FEAT_N), sizeof(*b->x)));
+        b->y = attn_xrealloc(b->y, attn_st_mult(nc, sizeof(*b->y)));
         b->cap_rows = nc;
     }
     if (b->groups == b->cap_groups) {
         size_t nc = b->cap_groups ? b->cap_groups * 2 : 256;
-        unsigned *ng = realloc(b->group, nc * sizeof(*ng));
-        if (!ng)
-            return ATTN_ENOMEM;
-        b->group = ng;
+        b->group = attn_xrealloc(b->group, attn_st_mult(nc, sizeof(*b->group)));
         b->cap_groups = nc;
     }
     memcpy(b->x + b->rows * ATTN_FEAT_N, e->x, e->n * ATTN_FEAT_N * sizeof(float));
@@ -75,16 +68,13 @@ static int rows_add(rows_buf *b, const example *e)
     b->group[b->groups++] = (unsigned)e->n;
     b->rows += e->n;
     b->positives += e->pos;
-    return 0;
 }
 
-static int label_rows(example *e, const attn_feat_set *fs, const json_t *targets)
+static void label_rows(example *e, const attn_feat_set *fs, const json_t *targets)
 {
     e->n = fs->n;
-    e->x = malloc((fs->n ? fs->n : 1) * ATTN_FEAT_N * sizeof(float));
-    e->y = calloc(fs->n ? fs->n : 1, sizeof(float));
-    if (!e->x || !e->y)
-        return ATTN_ENOMEM;
+    e->x = attn_xmalloc(attn_st_mult(attn_st_mult(fs->n ? fs->n : 1, ATTN_FEAT_N), sizeof(float)));
+    e->y = attn_xcalloc(fs->n ? fs->n : 1, sizeof(float));
     memcpy(e->x, fs->x, fs->n * ATTN_FEAT_N * sizeof(float));
     for (size_t i = 0; i < fs->n; i++) {
         const json_t *t;
@@ -96,7 +86,6 @@ static int label_rows(example *e, const attn_feat_set *fs, const json_t *targets
         }
         e->pos += e->y[i] > 0;
     }
-    return 0;
 }
 
 typedef struct {
@@ -131,10 +120,7 @@ static int compute_example(const attn_route_ctx *ctx, attn_truth_ctx *truth,
         if ((rc = attn_features_compute(c->feat, ctx, &q, &fs, err)))
             goto out;
     }
-    if (label_rows(e, &fs, json_object_get(t, "targets"))) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory collecting training rows");
-        goto out;
-    }
+    label_rows(e, &fs, json_object_get(t, "targets"));
     e->state = EX_OK;
 out:
     attn_feat_set_free(&fs);
@@ -160,10 +146,7 @@ static example *cache_get(attn_learn_cache *c, int64_t number, int *fresh)
         return &c->ex[lo];
     if (c->n == c->cap) {
         size_t nc = c->cap ? c->cap * 2 : 256;
-        example *ne = realloc(c->ex, nc * sizeof(*ne));
-        if (!ne)
-            return NULL;
-        c->ex = ne;
+        c->ex = attn_xrealloc(c->ex, attn_st_mult(nc, sizeof(*c->ex)));
         c->cap = nc;
     }
     memmove(&c->ex[lo + 1], &c->ex[lo], (c->n - lo) * sizeof(*c->ex));
@@ -181,8 +164,6 @@ static int one_pr(const attn_route_ctx *ctx, attn_truth_ctx *truth, attn_learn_c
 {
     int fresh, rc;
     example *e = cache_get(c, number, &fresh);
-    if (!e)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory collecting training rows");
     if (fresh && (rc = compute_example(ctx, truth, c, o->truth, o->cutoff, e, err))) {
         e->state = 0;
         return rc;
@@ -195,21 +176,19 @@ static int one_pr(const attn_route_ctx *ctx, attn_truth_ctx *truth, attn_learn_c
         cnt->window_open++;
     else if (!e->pos)
         cnt->no_target++;
-    else if (rows_add(b, e))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory collecting training rows");
-    else
+    else {
+        rows_add(b, e);
         cnt->examples++;
+    }
     return 0;
 }
 
 int attn_learn_cache_new(const attn_route_ctx *ctx, int max_candidates, attn_learn_cache **out,
                          attn_error *err)
 {
-    attn_learn_cache *c = calloc(1, sizeof(*c));
+    attn_learn_cache *c = attn_xcalloc(1, sizeof(*c));
     int rc;
     *out = NULL;
-    if (!c)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     c->max_candidates = max_candidates;
     if ((rc = attn_cutoff_resolver_open(ctx->store, ctx->repo_id, &c->res, err)) ||
         (rc = attn_features_new(ctx, max_candidates, &c->feat, err))) {
@@ -434,17 +413,13 @@ int attn_learn_walk_forward(const attn_route_ctx *ctx, attn_truth_ctx *truth,
     attn_learn_wf w2;
     attn_lmodel_params params;
     attn_learn_cache *c = NULL;
-    json_t *models = json_array(), *blocks = json_array();
+    json_t *models = attn_xcheck(json_array()), *blocks = attn_xcheck(json_array());
     const json_t *mc = json_object_get(base_config, "max_candidates");
     int maxc = json_is_integer(mc) ? (int)json_integer_value(mc) : 30;
     int64_t step = (int64_t)w->retrain_days * 86400;
     int rc;
 
     *config = *record = NULL;
-    if (!models || !blocks) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        goto out;
-    }
     if ((rc = attn_learn_cache_new(ctx, maxc, &c, err)))
         goto out;
     if ((rc = attn_learn_params_from_json(json_object_get(base_config, "train"), &params, err)))

@@ -15,6 +15,7 @@
 #include "route/context.h"
 #include "route/hybrid.h"
 #include "route/router.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -57,9 +58,8 @@ static int worker_open(run *R, worker *W, attn_error *err)
     if ((rc = attn_route_env_open_view(W->store, R->env, &W->env, err)))
         return rc;
     W->ctx_own = *attn_route_env_ctx(W->env);
-    if (!(W->ctx_own.memo = attn_route_memo_new()) ||
-        !(W->routers = calloc(R->nr, sizeof(*W->routers))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory starting a worker");
+    W->ctx_own.memo = attn_route_memo_new();
+    W->routers = attn_xcalloc(R->nr, sizeof(*W->routers));
     W->ctx = &W->ctx_own;
     for (size_t r = 0; r < R->nr; r++)
         if ((rc = attn_router_new(attn_router_def_of(R->routers[r]),
@@ -178,19 +178,13 @@ int eval_run_pool(run *R, worker *W0, int jobs, attn_rundir *dir, attn_buf *json
                     size_t *extra_hits, attn_error *err)
 {
     pool P;
-    pool_thread *T = calloc((size_t)jobs, sizeof(*T));
-    pthread_t *tid = calloc((size_t)jobs, sizeof(*tid));
+    pool_thread *T = attn_xcalloc((size_t)jobs, sizeof(*T));
+    pthread_t *tid = attn_xcalloc((size_t)jobs, sizeof(*tid));
     int started = 0, rc = 0;
     memset(&P, 0, sizeof(P));
     P.R = R;
     P.window = (size_t)jobs * 32;
-    P.slots = calloc(R->n, sizeof(*P.slots));
-    if (!T || !tid || !P.slots) {
-        free(T);
-        free(tid);
-        free(P.slots);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory starting %d workers", jobs);
-    }
+    P.slots = attn_xcalloc(R->n, sizeof(*P.slots));
     pthread_mutex_init(&P.mu, NULL);
     pthread_cond_init(&P.cv, NULL);
     attn_route_env_share(R->env);

@@ -15,6 +15,7 @@
 #include "route/context.h"
 #include "route/hybrid.h"
 #include "route/router.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -42,14 +43,12 @@
  * per router, with the router-independent slices drawn once). */
 static int policy_metrics(run *R, size_t p, const int *observed, json_t *pm, attn_error *err)
 {
-    attn_slice_summary(*sum)[ATTN_SLICE_N] = calloc(R->nr ? R->nr : 1, sizeof(*sum));
-    const attn_pr_metrics **rows = calloc(R->nr ? R->nr : 1, sizeof(*rows));
+    attn_slice_summary(*sum)[ATTN_SLICE_N] = attn_xcalloc(R->nr ? R->nr : 1, sizeof(*sum));
+    const attn_pr_metrics **rows = attn_xcalloc(R->nr ? R->nr : 1, sizeof(*rows));
     attn_bootstrap_options b;
     int rc = 0;
     b.resamples = R->o->bootstrap;
     b.seed = R->o->seed;
-    if (!sum || !rows)
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
     for (size_t r = 0; r < R->nr && !rc; r++)
         rows[r] = &OUT(R, p, r, 0);
     if (!rc)
@@ -102,15 +101,9 @@ static json_t *duration_stats(const int64_t *v, size_t n)
  * on the router: how soon its first suggestion acted on the PR. */
 static json_t *queue_metrics(run *R, size_t r, attn_error *err)
 {
-    attn_queue_row *rows = calloc(R->n ? R->n : 1, sizeof(*rows));
+    attn_queue_row *rows = attn_xcalloc(R->n ? R->n : 1, sizeof(*rows));
     json_t *o = NULL;
-    int64_t *t1 = malloc((R->n ? R->n : 1) * sizeof(int64_t));
-    if (!rows || !t1) {
-        free(rows);
-        free(t1);
-        attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        return NULL;
-    }
+    int64_t *t1 = attn_xmalloc(attn_st_mult(R->n ? R->n : 1, sizeof(int64_t)));
     for (size_t i = 0; i < R->n; i++) {
         rows[i].bucket = R->risk[r * R->n + i];
         rows[i].ttfr_seconds = R->rows[i].ttfr < 0 ? ATTN_NULL_I64 : R->rows[i].ttfr;
@@ -179,13 +172,9 @@ json_t *eval_report_json(run *R, const char *run_id, attn_error *err)
 {
     json_t *metrics = json_object(), *coverage = json_object(), *queue = json_object(),
            *work = json_object(), *routers = json_array(), *gates = NULL;
-    int *observed = calloc(R->n ? R->n : 1, sizeof(int));
-    attn_gate_row *grows = calloc(R->n ? R->n : 1, sizeof(*grows));
+    int *observed = attn_xcalloc(R->n ? R->n : 1, sizeof(int));
+    attn_gate_row *grows = attn_xcalloc(R->n ? R->n : 1, sizeof(*grows));
     int rc = 0;
-    if (!observed || !grows) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        goto out;
-    }
     for (size_t p = 0; p < R->np && !rc; p++) {
         json_t *pm = json_object(), *cov = json_object();
         size_t counts[3] = {0, 0, 0};
@@ -219,7 +208,6 @@ json_t *eval_report_json(run *R, const char *run_id, attn_error *err)
     }
     if (!rc)
         rc = attn_gate_correlation(grows, R->n, &gates, err);
-out:
     free(observed);
     free(grows);
     if (rc) {

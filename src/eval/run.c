@@ -28,6 +28,7 @@
 #include "route/context.h"
 #include "route/hybrid.h"
 #include "route/router.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -105,8 +106,7 @@ static int make_routers(run *R, attn_error *err)
     const attn_eval_opts *o = R->o;
     if (!o->n_routers)
         return attn_error_set(err, ATTN_EINVAL, "name at least one router (--router)");
-    if (!(R->routers = calloc(o->n_routers, sizeof(*R->routers))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory creating routers");
+    R->routers = attn_xcalloc(o->n_routers, sizeof(*R->routers));
     R->nr = o->n_routers;
     for (size_t i = 0; i < o->n_routers; i++) {
         const attn_router_def *d;
@@ -139,8 +139,7 @@ static int resolve_cutoffs(run *R, attn_eval_pr **prs_out, size_t *n_out, attn_e
     *prs_out = NULL;
     if (!o->n_prs)
         return attn_error_set(err, ATTN_EINVAL, "the cohort is empty: no PRs to evaluate");
-    if (!(prs = calloc(o->n_prs, sizeof(*prs))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory reading the cohort");
+    prs = attn_xcalloc(o->n_prs, sizeof(*prs));
     if ((rc = attn_cutoff_resolver_open(o->store, R->ctx->repo_id, &res, err)))
         goto out;
     for (size_t i = 0; i < o->n_prs; i++) {
@@ -213,13 +212,9 @@ static int fit_hybrid(run *R, const attn_eval_pr *prs, size_t n, attn_error *err
     if ((rc = attn_eval_prs_in_window(R->o->store, R->ctx->repo_id, from, first, &train, &nt, err)) ||
         (rc = attn_cutoff_resolver_open(R->o->store, R->ctx->repo_id, &res, err)))
         goto out;
-    ex = calloc(nt ? nt : 1, sizeof(*ex));
-    snaps = calloc(nt ? nt : 1, sizeof(*snaps));
-    targets = calloc(nt ? nt : 1, sizeof(*targets));
-    if (!ex || !snaps || !targets) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory fitting the hybrid");
-        goto out;
-    }
+    ex = attn_xcalloc(nt ? nt : 1, sizeof(*ex));
+    snaps = attn_xcalloc(nt ? nt : 1, sizeof(*snaps));
+    targets = attn_xcalloc(nt ? nt : 1, sizeof(*targets));
     /* Latest first, so the cap keeps the most recent history. */
     for (size_t k = nt; k-- > 0 && ne < MAX_TRAIN;) {
         int64_t cut;
@@ -546,8 +541,7 @@ static int write_route(attn_rundir *dir, int64_t pr, const char *name, const jso
     snprintf(rel, sizeof(rel), "prs/%lld/routes/%s.json", (long long)pr, name);
     if (!json_is_object(arts))
         return attn_rundir_write_json(dir, rel, res, err);
-    if (!(clean = json_copy((json_t *)res)))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    clean = attn_xcheck(json_copy((json_t *)res));
     json_object_del(clean, "_artifacts");
     rc = attn_rundir_write_json(dir, rel, clean, err);
     json_decref(clean);
@@ -781,12 +775,8 @@ int attn_eval_prs_in_window(attn_store *s, int64_t repo_id, int64_t from, int64_
     sqlite3_bind_int64(st, 3, end_at);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
-            attn_eval_pr *np = realloc(*prs, (cap = cap ? cap * 2 : 256) * sizeof(*np));
-            if (!np) {
-                sqlite3_finalize(st);
-                return attn_error_set(err, ATTN_ENOMEM, "out of memory selecting PRs");
-            }
-            *prs = np;
+            cap = cap ? cap * 2 : 256;
+            *prs = attn_xrealloc(*prs, attn_st_mult(cap, sizeof(**prs)));
         }
         (*prs)[*n].number = sqlite3_column_int64(st, 0);
         (*prs)[(*n)++].cutoff = ATTN_NULL_I64;
@@ -944,21 +934,18 @@ static int setup_run(run *R, attn_eval_pr **prs, attn_error *err)
         (rc = fit_learned(R, *prs, R->n, err)))
         return rc;
     R->ctx_shared = *R->ctx;
-    if (!(R->ctx_shared.memo = attn_route_memo_new()))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    R->ctx_shared.memo = attn_route_memo_new();
     R->ctx = &R->ctx_shared;
     if (sqlite3_prepare_v2(attn_store_db(o->store), EVAL_SQL_USER_FIRST, -1, &R->st_user_first, NULL) !=
         SQLITE_OK)
         return attn_error_set(err, ATTN_EDB, "preparing the queue query: %s",
                               sqlite3_errmsg(attn_store_db(o->store)));
-    R->rows = calloc(R->n, sizeof(*R->rows));
-    R->out = calloc(R->np * R->nr * R->n, sizeof(*R->out));
-    R->risk = calloc(R->nr * R->n, sizeof(*R->risk));
-    R->nonempty = calloc(R->nr * R->n, sizeof(*R->nonempty));
-    R->top1 = calloc(R->nr * R->n, sizeof(*R->top1));
-    R->top1_resp = calloc(R->nr * R->n, sizeof(*R->top1_resp));
-    if (!R->rows || !R->out || !R->risk || !R->nonempty || !R->top1 || !R->top1_resp)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory for a cohort of %zu PRs", R->n);
+    R->rows = attn_xcalloc(R->n, sizeof(*R->rows));
+    R->out = attn_xcalloc(R->np * R->nr * R->n, sizeof(*R->out));
+    R->risk = attn_xcalloc(R->nr * R->n, sizeof(*R->risk));
+    R->nonempty = attn_xcalloc(R->nr * R->n, sizeof(*R->nonempty));
+    R->top1 = attn_xcalloc(R->nr * R->n, sizeof(*R->top1));
+    R->top1_resp = attn_xcalloc(R->nr * R->n, sizeof(*R->top1_resp));
     for (size_t i = 0; i < R->n; i++) {
         R->rows[i].number = (*prs)[i].number;
         R->rows[i].cutoff = (*prs)[i].cutoff;
@@ -1137,8 +1124,8 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
     R.o = o;
     if (summary)
         *summary = NULL;
-    if (!(R.notes = json_array()) || !(R.llm = json_object()))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    R.notes = attn_xcheck(json_array());
+    R.llm = attn_xcheck(json_object());
     if ((rc = setup_ks(&R, err)) || (rc = setup_run(&R, &prs, err)) ||
         (rc = begin_dir(&R, &manifest, run_id, hash, &dir, err)) ||
         (rc = route_all(&R, dir, &jsonl, &extra_hits, err)))

@@ -6,6 +6,7 @@
  * upsert detect "unchanged" by comparing blobs inside SQLite.
  */
 #include "ingest/archive.h"
+#include "util/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,10 +44,8 @@ static int db_fail(attn_archive *a, attn_error *err, const char *what)
 
 int attn_archive_open(attn_store *s, attn_archive **out, attn_error *err)
 {
-    attn_archive *a = calloc(1, sizeof(*a));
+    attn_archive *a = attn_xcalloc(1, sizeof(*a));
     *out = NULL;
-    if (!a)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     a->db = attn_store_db(s);
     if (sqlite3_prepare_v2(a->db, SQL_PUT, -1, &a->put, NULL) ||
         sqlite3_prepare_v2(a->db, SQL_GET, -1, &a->get, NULL) ||
@@ -55,10 +54,8 @@ int attn_archive_open(attn_store *s, attn_archive **out, attn_error *err)
         attn_archive_close(a);
         return err->code;
     }
-    if (!(a->cctx = ZSTD_createCCtx()) || !(a->dctx = ZSTD_createDCtx())) {
-        attn_archive_close(a);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory (zstd)");
-    }
+    a->cctx = attn_xcheck(ZSTD_createCCtx());
+    a->dctx = attn_xcheck(ZSTD_createDCtx());
     *out = a;
     return 0;
 }
@@ -80,10 +77,7 @@ static int ensure(attn_archive *a, size_t need, attn_error *err)
 {
     if (need <= a->zcap)
         return 0;
-    void *p = realloc(a->zbuf, need);
-    if (!p)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    a->zbuf = p;
+    a->zbuf = attn_xrealloc(a->zbuf, need);
     a->zcap = need;
     return 0;
 }

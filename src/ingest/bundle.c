@@ -18,6 +18,7 @@
  */
 #include "ingest/bundle_internal.h"
 #include "ingest/normalize_internal.h"
+#include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
 
@@ -179,8 +180,7 @@ static int unique_ids(const json_t *list, const char *name, attn_error *err)
     int rc = 0;
     if (n < 2)
         return 0;
-    if (!(v = malloc(n * sizeof(*v))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    v = attn_xmalloc(attn_st_mult(n, sizeof(*v)));
     n = 0;
     json_array_foreach(list, i, x) {
         if (!json_is_integer(json_object_get(x, "id")))
@@ -220,8 +220,8 @@ static int build_groups(const json_t *bundle, groups *gs, attn_error *err)
         (rc = map_of(bundle, "files", &files, err)))
         return rc;
     cap = json_array_size(pulls) + json_array_size(issues);
-    if (cap && !(gs->g = calloc(cap, sizeof(group))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    if (cap)
+        gs->g = attn_xcalloc(cap, sizeof(group));
 
     /* One group per number, from pulls and issues. */
     json_array_foreach(pulls, i, v) {

@@ -12,6 +12,7 @@
 #include "util/progress.h"
 #include "github/client.h"
 #include "store/pinned.h"
+#include "util/alloc.h"
 #include "util/json.h"
 #include "util/path.h"
 
@@ -143,20 +144,14 @@ static void strlist_free(strlist *l)
     memset(l, 0, sizeof(*l));
 }
 
-static int strlist_add(strlist *l, const char *s)
+static void strlist_add(strlist *l, const char *s)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
-        char **v = realloc(l->v, cap * sizeof(*v));
-        if (!v)
-            return -1;
-        l->v = v;
+        l->v = attn_xrealloc(l->v, attn_st_mult(cap, sizeof(*l->v)));
         l->cap = cap;
     }
-    if (!(l->v[l->n] = strdup(s)))
-        return -1;
-    l->n++;
-    return 0;
+    l->v[l->n++] = attn_xstrdup(s);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -175,10 +170,7 @@ static int shas_of(pinner *p, int64_t number, strlist *out, attn_error *err)
     else
         sqlite3_bind_null(st, 2);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (strlist_add(out, (const char *)sqlite3_column_text(st, 0))) {
-            sqlite3_reset(st);
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        }
+        strlist_add(out, (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : db_error(p, err);
 }
@@ -482,12 +474,8 @@ static int pin_one(pinner *p, const char *sha, attn_error *err)
     }
     attn_error_clear(err);
     rc = 0;
-    files = calloc(p->n_allow, sizeof(*files));
-    bufs = calloc(p->n_allow, sizeof(*bufs));
-    if (!files || !bufs) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        goto out;
-    }
+    files = attn_xcalloc(p->n_allow, sizeof(*files));
+    bufs = attn_xcalloc(p->n_allow, sizeof(*bufs));
     for (size_t i = 0; i < p->n_allow && !failed; i++) {
         const char *path = p->allow[i];
         int is_co = i < ATTN_PINNED_N_CODEOWNERS, got;
@@ -559,9 +547,7 @@ out:
 static int build_allow(pinner *p, attn_error *err)
 {
     int rc;
-    p->allow = calloc(ATTN_PINNED_N_CODEOWNERS + p->o->n_paths, sizeof(char *));
-    if (!p->allow)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    p->allow = attn_xcalloc(ATTN_PINNED_N_CODEOWNERS + p->o->n_paths, sizeof(char *));
     for (int i = 0; i < ATTN_PINNED_N_CODEOWNERS; i++)
         p->allow[p->n_allow++] = attn_pinned_codeowners_paths[i];
     for (size_t i = 0; i < p->o->n_paths; i++) {
@@ -712,12 +698,7 @@ int attn_pin_bundle_apply(const char *repo_dir, const json_t *bundle, int64_t *p
     json_object_foreach((json_t *)co, sha, v) {
         size_t n = 0, need = ATTN_PINNED_N_CODEOWNERS + json_object_size(v);
         if (need > cap) {
-            attn_pinned_file *f = realloc(files, need * sizeof(*f));
-            if (!f) {
-                free(files);
-                return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-            }
-            files = f;
+            files = attn_xrealloc(files, attn_st_mult(need, sizeof(*files)));
             cap = need;
         }
         if (json_is_string(v)) {

@@ -3,6 +3,7 @@
  */
 #include "llm/cache.h"
 #include "util/buf.h"
+#include "util/alloc.h"
 #include "util/fs.h"
 #include "util/json.h"
 
@@ -75,10 +76,7 @@ int attn_llm_cache_put(const char *dir, const char *key, const json_t *entry, at
     if ((rc = attn_json_canonical(entry, &c, err)))
         return rc;
     cap = ZSTD_compressBound(c.len);
-    if (!(z = malloc(cap))) {
-        attn_buf_free(&c);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory compressing an LLM answer");
-    }
+    z = attn_xmalloc(cap);
     n = ZSTD_compress(z, cap, c.ptr, c.len, 3);
     entry_path(dir, key, path, sizeof(path));
     rc = ZSTD_isError(n) ? attn_error_set(err, ATTN_EIO, "zstd: %s", ZSTD_getErrorName(n))

@@ -5,6 +5,7 @@
  * other change keep it.
  */
 #include "llm/prompt.h"
+#include "util/alloc.h"
 #include "util/fs.h"
 #include "util/json.h"
 
@@ -156,10 +157,7 @@ static int load_dir(const char *dir, attn_prompt **out, attn_error *err)
         json_decref(b);
         return rc;
     }
-    if (!(p = calloc(1, sizeof(*p)))) {
-        json_decref(b);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    }
+    p = attn_xcalloc(1, sizeof(*p));
     p->name = strdup(attn_json_str(b, "name"));
     p->version = strdup(attn_json_str(b, "version"));
     p->sections = json_object();
@@ -205,8 +203,7 @@ int attn_prompt_from_snapshot(const json_t *snap, const char *what, attn_prompt 
     if ((rc = check_meta(attn_json_str(snap, "name"), attn_json_str(snap, "version"), secs, what,
                          err)))
         return rc;
-    if (!(p = calloc(1, sizeof(*p))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    p = attn_xcalloc(1, sizeof(*p));
     p->name = strdup(attn_json_str(snap, "name"));
     p->version = strdup(attn_json_str(snap, "version"));
     p->sections = json_deep_copy(secs);

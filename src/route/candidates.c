@@ -48,11 +48,7 @@ struct attn_route_result {
 attn_route_result *attn_result_new(void)
 {
     attn_route_result *r = attn_xcalloc(1, sizeof(*r));
-    r->notes = json_array();
-    if (!r->notes) {
-        free(r);
-        return NULL;
-    }
+    r->notes = attn_xcheck(json_array());
     return r;
 }
 
@@ -83,8 +79,9 @@ void attn_result_free(attn_route_result *res)
 
 int attn_result_attach(attn_route_result *res, const char *key, json_t *v)
 {
-    if (!v || (!res->extra && !(res->extra = json_object())) ||
-        json_object_set_new(res->extra, key, v)) {
+    if (v && !res->extra)
+        res->extra = attn_xcheck(json_object());
+    if (!v || json_object_set_new(res->extra, key, v)) {
         res->oom = 1;
         return ATTN_ENOMEM;
     }
@@ -166,11 +163,9 @@ int attn_cand_evidence(attn_cand *c, const char *kind, json_t *data)
 {
     json_t *e;
     if (!data)
-        data = json_object();
-    if (!c->evidence && !(c->evidence = json_array())) {
-        json_decref(data);
-        return ATTN_ENOMEM;
-    }
+        data = attn_xcheck(json_object());
+    if (!c->evidence)
+        c->evidence = attn_xcheck(json_array());
     e = json_pack("{s:s, s:o}", "kind", kind, "data", data);
     if (!e || json_array_append_new(c->evidence, e))
         return ATTN_ENOMEM;
@@ -402,9 +397,7 @@ int attn_result_artifact(attn_route_result *res, const char *entry, json_t *v)
 {
     if (!v)
         return ATTN_ENOMEM;
-    if (!res->artifacts && !(res->artifacts = json_object())) {
-        json_decref(v);
-        return ATTN_ENOMEM;
-    }
+    if (!res->artifacts)
+        res->artifacts = attn_xcheck(json_object());
     return json_object_set_new(res->artifacts, entry, v) ? ATTN_ENOMEM : 0;
 }

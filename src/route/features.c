@@ -135,12 +135,7 @@ static int load_authors(attn_features *f, const attn_route_ctx *ctx, attn_error 
     while (sqlite3_step(st) == SQLITE_ROW) {
         if (f->n_authors == cap) {
             size_t nc = cap ? cap * 2 : 256;
-            pr_author *n = realloc(f->authors, nc * sizeof(*n));
-            if (!n) {
-                sqlite3_finalize(st);
-                return attn_error_set(err, ATTN_ENOMEM, "out of memory reading PR authors");
-            }
-            f->authors = n;
+            f->authors = attn_xrealloc(f->authors, attn_st_mult(nc, sizeof(*f->authors)));
             cap = nc;
         }
         f->authors[f->n_authors].pr_id = sqlite3_column_int64(st, 0);
@@ -152,8 +147,7 @@ static int load_authors(attn_features *f, const attn_route_ctx *ctx, attn_error 
     }
     sqlite3_finalize(st);
     qsort(f->authors, f->n_authors, sizeof(*f->authors), pa_cmp);
-    if (!(f->by_author = malloc((f->n_authors ? f->n_authors : 1) * sizeof(*f->by_author))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory reading PR authors");
+    f->by_author = attn_xmalloc(attn_st_mult(f->n_authors ? f->n_authors : 1, sizeof(*f->by_author)));
     if (f->n_authors)
         memcpy(f->by_author, f->authors, f->n_authors * sizeof(*f->authors));
     qsort(f->by_author, f->n_authors, sizeof(*f->by_author), ba_cmp);
@@ -567,9 +561,7 @@ static int build_pool(attn_features *f, const attn_route_ctx *ctx, const attn_ro
         } else if (c == C_STEW) {
             m = stew_rows(ctx, q, &w->cands, &w->cap_cands);
         } else {
-            if (!(w->res[c] = attn_result_new()))
-                return attn_error_set(err, ATTN_ENOMEM,
-                                      "out of memory computing the learned features");
+            w->res[c] = attn_result_new();
             if ((rc = f->comp[c].def->route(f->comp[c].state, ctx, &cq, w->res[c], err))) {
                 attn_error_wrap(err, "learned features: %s", COMPONENTS[c]);
                 return rc;

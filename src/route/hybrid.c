@@ -460,8 +460,8 @@ static int hy_setup(const json_t *config, const attn_route_ctx *ctx, int for_fit
                                 "cannot include itself", names[i]);
             goto done;
         }
-        if (!(c->name = strdup(names[i])) ||
-            !(cc = component_config(json_object_get(cconf, names[i])))) {
+        c->name = attn_xstrdup(names[i]);
+        if (!(cc = component_config(json_object_get(cconf, names[i])))) {
             rc = attn_error_set(err, ATTN_ENOMEM, "hybrid: out of memory");
             goto done;
         }

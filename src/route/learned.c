@@ -41,6 +41,7 @@
 #include "route/features.h"
 #include "route/learned_model.h"
 #include "route/router.h"
+#include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
 
@@ -119,8 +120,7 @@ static int load_models(lr_state *st, const json_t *config, const attn_route_ctx 
         n = 1;
     if (!n)
         return 0;
-    if (!(st->models = calloc(n, sizeof(*st->models))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory loading models");
+    st->models = attn_xcalloc(n, sizeof(*st->models));
     if (json_is_string(model)) {
         st->models[0].from = INT64_MIN;
         st->n_models = 1;
@@ -149,13 +149,11 @@ static int load_models(lr_state *st, const json_t *config, const attn_route_ctx 
 
 static int lr_init(const json_t *config, const attn_route_ctx *ctx, void **state, attn_error *err)
 {
-    lr_state *st = calloc(1, sizeof(*st));
+    lr_state *st = attn_xcalloc(1, sizeof(*st));
     const json_t *mc = json_object_get(config, "max_candidates");
     const json_t *et = json_object_get(config, "explain_top");
     const json_t *conf = json_object_get(config, "confidence");
     int rc;
-    if (!st)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory creating the learned router");
     if (!json_is_integer(mc) || json_integer_value(mc) < 1 ||
         json_integer_value(mc) > MAX_CANDS_LIMIT) {
         rc = attn_error_set(err, ATTN_EINVAL, "learned: max_candidates must be a whole number "
@@ -242,18 +240,11 @@ static int lr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     if ((rc = attn_features_compute(st->feat, ctx, q, &fs, err)))
         goto out;
     if (m && fs.n) {
-        score = malloc(fs.n * sizeof(*score));
-        contrib = malloc(fs.n * (ATTN_FEAT_N + 1) * sizeof(*contrib));
-        if (!score || !contrib) {
-            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory scoring");
-            goto out;
-        }
+        score = attn_xmalloc(attn_st_mult(fs.n, sizeof(*score)));
+        contrib = attn_xmalloc(attn_st_mult(attn_st_mult(fs.n, ATTN_FEAT_N + 1), sizeof(*contrib)));
         if ((rc = attn_lmodel_predict(m, fs.x, fs.n, score, contrib, err)))
             goto out;
-        if (!(model = json_stringn(attn_lmodel_hash(m), 12))) {
-            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-            goto out;
-        }
+        model = attn_xcheck(json_stringn(attn_lmodel_hash(m), 12));
     }
     for (size_t i = 0; i < fs.n; i++) {
         attn_cand *c = attn_result_cand(res, "user", fs.login[i]);

@@ -7,6 +7,7 @@
  */
 #include "route/learned_model.h"
 #include "route/features.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -324,8 +325,7 @@ static int check_file(const json_t *file, const char *label, char hash[65], attn
     if (!h || !attn_json_str(file, "xgboost"))
         return attn_error_set(err, ATTN_EINVAL, "%s: the model has no hash or no xgboost model",
                               label);
-    if (!(copy = json_deep_copy(file)))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    copy = attn_xcheck(json_deep_copy(file));
     json_object_del(copy, "hash");
     rc = attn_json_hash(copy, hash, err);
     json_decref(copy);
@@ -357,8 +357,7 @@ int attn_lmodel_from_json(const json_t *file, const char *label, attn_lmodel **o
     int rc;
     *out = NULL;
     quiet();
-    if (!(m = calloc(1, sizeof(*m))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory loading a model");
+    m = attn_xcalloc(1, sizeof(*m));
     if ((rc = check_file(file, label, m->hash, err)))
         goto fail;
     raw = attn_json_str(file, "xgboost");

@@ -317,11 +317,9 @@ static int init_llm(st *s, const json_t *cfg, const attn_route_ctx *ctx, attn_er
 
 static int rr_init(const json_t *cfg, const attn_route_ctx *ctx, void **state, attn_error *err)
 {
-    st *s = calloc(1, sizeof(*s));
+    st *s = attn_xcalloc(1, sizeof(*s));
     double v = 0;
     int rc;
-    if (!s)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     s->model = strdup(attn_json_str(cfg, "model"));
     if ((rc = num(cfg, "n", 1, 100, &v, err)))
         goto fail;
@@ -969,8 +967,8 @@ static int fill(attn_route_result *res, const json_t *base, const json_t *rankin
     const json_t *cands = json_object_get(base, "candidates"), *c, *r;
     size_t total = json_array_size(cands), pos = 0, i, j;
     attn_buf id = ATTN_BUF_INIT;
-    char *used = calloc(total ? total : 1, 1);
-    int rc = used ? 0 : ATTN_ENOMEM;
+    char *used = attn_xcalloc(total ? total : 1, 1);
+    int rc = 0;
     json_array_foreach(ranking, j, r) json_array_foreach(cands, i, c) {
         if (rc || used[i] || strcmp(cand_id(c, &id), attn_json_str(r, "login")))
             continue;
@@ -1063,14 +1061,9 @@ static int rr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     }
     {
         const json_t *cands = json_object_get(base, "candidates"), *c;
-        attn_buf *idb = calloc(json_array_size(cands) + 1, sizeof(*idb));
+        attn_buf *idb = attn_xcalloc(json_array_size(cands) + 1, sizeof(*idb));
         size_t i, n = 0;
-        ids = calloc(json_array_size(cands) + 1, sizeof(*ids));
-        if (!idb || !ids) {
-            free(idb);
-            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-            goto out;
-        }
+        ids = attn_xcalloc(json_array_size(cands) + 1, sizeof(*ids));
         json_array_foreach(cands, i, c) if ((int)i < s->n) ids[n++] = cand_id(c, &idb[i]);
         attn_error_clear(&why);
         if (attn_llm_answer_parse(a.body, strlen(a.body), ids, n, &ranking, &tin, &tout, &why)) {

@@ -239,7 +239,7 @@ struct attn_route_memo {
     size_t n, cap, hits;
 };
 
-attn_route_memo *attn_route_memo_new(void) { return calloc(1, sizeof(attn_route_memo)); }
+attn_route_memo *attn_route_memo_new(void) { return attn_xcalloc(1, sizeof(attn_route_memo)); }
 
 void attn_route_memo_clear(attn_route_memo *m)
 {

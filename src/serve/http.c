@@ -9,6 +9,7 @@
  * an early-exit compare.
  */
 #include "serve/internal.h"
+#include "util/alloc.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -263,8 +264,7 @@ int attn_serve_start(const attn_serve_opts *o, attn_server **out, int *port_out,
     if (inet_pton(AF_INET, o->bind, &sa.sin_addr) != 1)
         return attn_error_set(err, ATTN_EINVAL,
                               "--bind '%s' is not an IPv4 address (e.g. 127.0.0.1)", o->bind);
-    if (!(s = calloc(1, sizeof(*s))))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory starting the server");
+    s = attn_xcalloc(1, sizeof(*s));
     s->opts = *o;
     snprintf(s->data_dir, sizeof(s->data_dir), "%s", o->data_dir);
     s->opts.data_dir = s->data_dir;
