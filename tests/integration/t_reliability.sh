@@ -253,8 +253,12 @@ check_eq "no eval/.old-* left behind" 0 "$(ls -a "$D/github/synth/sample/eval" |
 "$ATTN" experiment run --repo $REPO --spec "$TMP/spec250.json" --cohort "$TMP/c250.json" --run-id k10 \
     --data-dir "$D" --quiet >/dev/null 2>&1 &
 p1=$!
-lockf=$D/github/synth/sample/locks/run-k10.lock
-i=0; while [ ! -s "$lockf" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
+# kill only once the registry holds the run: on a slow or loaded machine (ASan)
+# the lock file appears well before the row, and a run killed before its row
+# exists leaves nothing to mark failed.
+i=0
+while [ "$("$ATTN" runs show k10 --repo $REPO --data-dir "$D" --json 2>/dev/null | jq -r .status 2>/dev/null)" != running ] &&
+    [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 kill -9 $p1; wait $p1 2>/dev/null
 check_eq "a killed run is failed, not running" failed \
     "$("$ATTN" runs list --repo $REPO --data-dir "$D" >/dev/null; "$ATTN" runs show k10 --repo $REPO --data-dir "$D" --json | jq -r .status)"
