@@ -219,6 +219,37 @@ int attn_pack_read(attn_pack *p, int64_t pr, const char *entry, json_t **out, at
     return 0;
 }
 
+int attn_pack_scan(attn_pack *p, const char *entry, attn_pack_scan_fn fn, void *ctx,
+                   attn_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    const unsigned char *fmt;
+    int rc;
+    if (!entry_ok(entry))
+        return attn_error_set(err, ATTN_EINVAL, "bad entry name '%s'", entry ? entry : "");
+    if (!p->db)
+        return attn_error_set(err, ATTN_ENOTFOUND, "run %s keeps no %s", p->dir, ATTN_PACK_FILE);
+    if (sqlite3_prepare_v2(p->db, "SELECT value FROM pack_meta WHERE key = 'format'", -1, &st,
+                           NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW || !(fmt = sqlite3_column_text(st, 0)) ||
+        strcmp((const char *)fmt, ATTN_PACK_FORMAT)) {
+        sqlite3_finalize(st);
+        return attn_error_set(err, ATTN_ECORRUPT, "%s/%s: not %s", p->dir, ATTN_PACK_FILE,
+                              ATTN_PACK_FORMAT);
+    }
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(p->db, "SELECT pr, json FROM entries WHERE entry = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_fail(p, err);
+    sqlite3_bind_text(st, 1, entry, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+            fn(ctx, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+               (size_t)sqlite3_column_bytes(st, 1));
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(p, err);
+}
+
 int attn_pack_entries(attn_pack *p, int64_t pr, json_t **out, attn_error *err)
 {
     json_t *arr;

@@ -46,6 +46,15 @@ int attn_pack_read(attn_pack *p, int64_t pr, const char *entry, json_t **out, at
 int attn_pack_entries(attn_pack *p, int64_t pr, json_t **out, attn_error *err);
 /* The PR numbers with at least one entry, ascending: a new JSON array. */
 int attn_pack_prs(attn_pack *p, json_t **out, attn_error *err);
+/* Entry `entry` of every PR that has one, in one pass over the packed file
+ * (for readers that want one entry of all PRs, such as compare, without a
+ * query per PR): fn gets each PR number and the entry's canonical JSON text.
+ * ATTN_ENOTFOUND when the run is an old tree, ATTN_ECORRUPT when the file is
+ * not ATTN_PACK_FORMAT or cannot be read; the caller then reads entry by
+ * entry. */
+typedef void (*attn_pack_scan_fn)(void *ctx, int64_t pr, const char *json, size_t len);
+int attn_pack_scan(attn_pack *p, const char *entry, attn_pack_scan_fn fn, void *ctx,
+                   attn_error *err);
 /* 1 when the run keeps a packed file, 0 when it is an old tree. */
 int attn_pack_is_packed(const attn_pack *p);
 void attn_pack_close(attn_pack *p);

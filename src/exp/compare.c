@@ -596,7 +596,7 @@ static void top1_scores(const ctx_t *c, const run_t *r, const char *router, doub
                         int *state)
 {
     /* state: 0 = score, 1 = empty, 2 = missing route */
-    cmp_top1_scores(r->pack, r->dir, router, c->num, c->n_common, scores, state);
+    cmp_top1_scores(r->pack, router, c->num, c->n_common, scores, state);
 }
 
 /* One router's histogram: counts of both runs over shared edges. */

@@ -45,8 +45,8 @@ json_t *cmp_rows_json(const cmp_rows *r, size_t i);
 /* Top-1 scores of router's routes for the PR numbers nums[0..n): state[i]
  * 0 = scored (score[i]), 1 = the route has no candidate, 2 = no readable
  * route; exactly what parsing each route with attn_pack_read gives. */
-void cmp_top1_scores(attn_pack *p, const char *run_dir, const char *router, const int64_t *nums,
-                     size_t n, double *score, int *state);
+void cmp_top1_scores(attn_pack *p, const char *router, const int64_t *nums, size_t n,
+                     double *score, int *state);
 
 /* attn_bootstrap_paired_diff of nm (1..3) metrics (xa[j], xb[j]) over the same
  * n PRs, in one pass; out[j] is bit for bit what nm separate calls give. */

@@ -11,9 +11,8 @@
  * overflow, bounded nesting, and for per_pr rows no duplicate key, which
  * attn_json_parse rejects); anything else falls back to jansson on that one
  * line or route, so the values (and errors) are always jansson's.
- * Must never: return a value jansson would not, or read a run's files other
- * than through pack.h and the documented pack format (pack.h: table
- * entries(pr, entry, json), pack_meta format ATTN_PACK_FORMAT).
+ * Must never: return a value jansson would not, or read a run's entries other
+ * than through pack.h (attn_pack_scan hands over the raw text).
  */
 #include "exp/compare_internal.h"
 #include "exp/compare.h"
@@ -25,7 +24,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -613,70 +611,48 @@ static void top1_text(const char *s, size_t len, double *score, int *state)
     json_decref(route);
 }
 
-/* The pack's own file, read in one scan of the router's entries. 0 when
- * done, -1 when the caller should read entry by entry. */
-static int scan_pack(const char *run_dir, const char *entry, const int64_t *nums, size_t n,
+/* One router's top-1 scores of every PR in one pass over the pack
+ * (attn_pack_scan). 0 when done, -1 when the caller should read entry by
+ * entry. */
+typedef struct {
+    attn_map64 at; /* PR number -> its first index in nums */
+    double *score;
+    int *state;
+} scan_ctx;
+
+static void scan_one(void *vctx, int64_t pr, const char *json, size_t len)
+{
+    scan_ctx *c = vctx;
+    uint32_t i = attn_map64_get(&c->at, (uint64_t)pr);
+    if (i != ATTN_MAP64_NONE)
+        top1_text(json, len, &c->score[i], &c->state[i]);
+}
+
+static int scan_pack(attn_pack *p, const char *entry, const int64_t *nums, size_t n,
                      double *score, int *state)
 {
-    char uri[8300];
-    size_t o = 0;
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    attn_map64 at = ATTN_MAP64_INIT;
-    int rc = -1, step;
-    o += (size_t)snprintf(uri, sizeof(uri), "file:");
-    for (const char *c = run_dir; *c && o + 8 < sizeof(uri); c++) {
-        if (*c == '%' || *c == '?' || *c == '#')
-            o += (size_t)snprintf(uri + o, sizeof(uri) - o, "%%%02X", (unsigned char)*c);
-        else
-            uri[o++] = *c;
-    }
-    if (o + 64 >= sizeof(uri))
-        return -1;
-    snprintf(uri + o, sizeof(uri) - o, "/%s?immutable=1", ATTN_PACK_FILE);
-    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT value FROM pack_meta WHERE key = 'format'", -1, &st,
-                           NULL) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW || !sqlite3_column_text(st, 0) ||
-        strcmp((const char *)sqlite3_column_text(st, 0), ATTN_PACK_FORMAT))
-        goto out;
-    sqlite3_finalize(st);
-    if (sqlite3_prepare_v2(db, "SELECT pr, json FROM entries WHERE entry = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
-        goto out;
-    sqlite3_bind_text(st, 1, entry, -1, SQLITE_STATIC);
+    scan_ctx c = {ATTN_MAP64_INIT, score, state};
+    attn_error e;
+    int rc;
     for (size_t i = 0; i < n; i++) {
         state[i] = 2;
         score[i] = 0;
-        if (attn_map64_get(&at, (uint64_t)nums[i]) == ATTN_MAP64_NONE)
-            attn_map64_put(&at, (uint64_t)nums[i], (uint32_t)i);
+        if (attn_map64_get(&c.at, (uint64_t)nums[i]) == ATTN_MAP64_NONE)
+            attn_map64_put(&c.at, (uint64_t)nums[i], (uint32_t)i);
     }
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        uint32_t i;
-        if (sqlite3_column_type(st, 0) != SQLITE_INTEGER ||
-            (i = attn_map64_get(&at, (uint64_t)sqlite3_column_int64(st, 0))) == ATTN_MAP64_NONE)
-            continue;
-        top1_text((const char *)sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1),
-                  &score[i], &state[i]);
-    }
-    if (step != SQLITE_DONE)
-        goto out;
-    /* PRs listed twice share the first one's values. */
-    for (size_t i = 0; i < n; i++) {
-        uint32_t j = attn_map64_get(&at, (uint64_t)nums[i]);
-        score[i] = score[j];
-        state[i] = state[j];
-    }
-    rc = 0;
-out:
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    attn_map64_free(&at);
-    return rc;
+    if (!(rc = attn_pack_scan(p, entry, scan_one, &c, &e)))
+        /* PRs listed twice share the first one's values. */
+        for (size_t i = 0; i < n; i++) {
+            uint32_t j = attn_map64_get(&c.at, (uint64_t)nums[i]);
+            score[i] = score[j];
+            state[i] = state[j];
+        }
+    attn_map64_free(&c.at);
+    return rc ? -1 : 0;
 }
 
-void cmp_top1_scores(attn_pack *p, const char *run_dir, const char *router, const int64_t *nums,
-                     size_t n, double *score, int *state)
+void cmp_top1_scores(attn_pack *p, const char *router, const int64_t *nums, size_t n,
+                     double *score, int *state)
 {
     char entry[512];
     attn_error e;
@@ -694,7 +670,7 @@ void cmp_top1_scores(attn_pack *p, const char *run_dir, const char *router, cons
             }
             return;
         }
-        if (!scan_pack(run_dir, entry, nums, n, score, state))
+        if (!scan_pack(p, entry, nums, n, score, state))
             return;
     }
     for (size_t i = 0; i < n; i++) {
