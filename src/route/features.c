@@ -6,6 +6,7 @@
  * routers obey the same rule (router.h).
  */
 #include "route/features.h"
+#include "route/fact_index.h"
 #include "route/result_internal.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -44,16 +45,6 @@ typedef struct {
     int64_t pr_id, author_id, created_at;
 } pr_author;
 
-/* One activity entry as the per-PR scan reads it, computed once (entries
- * never change): its PR's author, whether the actor is that author, its UTC
- * day, hour and weekday, so the scan does no search and no division and
- * streams one compact array. */
-typedef struct {
-    int64_t t, author;       /* author: the PR's users.id or ATTN_NULL_I64 */
-    int32_t user, day;
-    uint8_t kind, hour, wday, self;
-} scan_ent;
-
 /* A component router driven directly: its own scoring (def->route) without
  * router.c's result JSON, which the features never needed (see comp_route). */
 typedef struct {
@@ -65,15 +56,12 @@ typedef struct {
 struct attn_features {
     int max_cands;
     comp_router comp[NC];
-    scan_ent *ent;           /* per activity entry (see scan_ent) */
-    size_t n_entries;
+    attn_fact_index *facts;  /* the activity entries per user (fact_index.h) */
     pr_author *authors;      /* sorted by pr_id */
     pr_author *by_author;    /* the same rows sorted by (author_id, created_at) */
     size_t n_authors;
     uint8_t *bot;            /* per activity user: router.c's bot rule (rule 1) */
     long *slot;              /* per activity user: candidate slot or -1 */
-    unsigned *stamp;         /* per activity user: last scan that counted them */
-    unsigned gen;
     size_t n_users;
 };
 
@@ -102,12 +90,11 @@ void attn_features_free(attn_features *f)
             f->comp[c].def->free(f->comp[c].state);
         json_decref(f->comp[c].config);
     }
-    free(f->ent);
+    attn_fact_index_free(f->facts);
     free(f->authors);
     free(f->by_author);
     free(f->bot);
     free(f->slot);
-    free(f->stamp);
     free(f);
 }
 
@@ -225,23 +212,17 @@ out:
     return rc;
 }
 
-static void index_entries(attn_features *f, const attn_route_ctx *ctx)
+/* The fact index, with each entry's PR author (fact_index.h). */
+static int index_entries(attn_features *f, const attn_route_ctx *ctx, attn_error *err)
 {
-    const attn_act_entry *e = attn_activity_entries(ctx->activity, &f->n_entries);
-    size_t nu = attn_activity_user_count(ctx->activity);
-    f->ent = attn_xcalloc(f->n_entries ? f->n_entries : 1, sizeof(*f->ent));
-    for (size_t i = 0; i < f->n_entries; i++) {
-        scan_ent *x = &f->ent[i];
-        x->t = e[i].t;
-        x->author = author_of(f, e[i].pr_id);
-        x->user = e[i].user;
-        x->day = (int32_t)(e[i].t / DAY);
-        x->kind = e[i].kind;
-        x->hour = (uint8_t)hour_of(e[i].t);
-        x->wday = (uint8_t)wday_of(e[i].t);
-        x->self = e[i].user >= 0 && (size_t)e[i].user < nu && x->author != ATTN_NULL_I64 &&
-                  attn_activity_user_id(ctx->activity, (size_t)e[i].user) == x->author;
-    }
+    size_t n;
+    const attn_act_entry *e = attn_activity_entries(ctx->activity, &n);
+    int64_t *author = attn_xmalloc(attn_st_mult(n ? n : 1, sizeof(*author)));
+    for (size_t i = 0; i < n; i++)
+        author[i] = author_of(f, e[i].pr_id);
+    int rc = attn_fact_index_new(ctx->activity, author, &f->facts, err);
+    free(author);
+    return rc;
 }
 
 int attn_features_new(const attn_route_ctx *ctx, int max_candidates, attn_features **out,
@@ -260,12 +241,10 @@ int attn_features_new(const attn_route_ctx *ctx, int max_candidates, attn_featur
     for (int c = 0; c < NC; c++)
         if (c != C_POP && c != C_STEW && (rc = comp_init(&f->comp[c], COMPONENTS[c], ctx, err)))
             goto fail;
-    if ((rc = load_authors(f, ctx, err)))
+    if ((rc = load_authors(f, ctx, err)) || (rc = index_entries(f, ctx, err)))
         goto fail;
-    index_entries(f, ctx);
     f->n_users = attn_activity_user_count(ctx->activity);
     f->slot = attn_xmalloc(attn_st_mult(f->n_users ? f->n_users : 1, sizeof(*f->slot)));
-    f->stamp = attn_xcalloc(f->n_users ? f->n_users : 1, sizeof(*f->stamp));
     f->bot = attn_xmalloc(f->n_users ? f->n_users : 1);
     for (size_t u = 0; u < f->n_users; u++) {
         const char *login = attn_activity_user_login(ctx->activity, u);
@@ -583,7 +562,7 @@ static int build_pool(attn_features *f, const attn_route_ctx *ctx, const attn_ro
 /* ---- the features ----------------------------------------------------------- */
 
 typedef struct {
-    int64_t last_review, last_active, last_day;
+    int64_t last_review, last_active;
     size_t rev7, rev30, rev180, facts, hour_ok, wday_ok, author_reviews, since_last, days30;
     int seen_review;
 } scan_acc;
@@ -600,66 +579,66 @@ typedef struct {
     size_t n_areas;
 } pr_shared;
 
-/* One backward pass over the facts in [as_of - 365 d, as_of]. */
-static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_query *q,
-                 scan_acc *acc, size_t n, pr_shared *p)
+/* First entry index in [first, last) with t > t: entries are in time order. */
+static size_t after(const attn_route_ctx *ctx, int64_t t, int64_t as_of, size_t first)
 {
-    size_t first, last, reviews_seen = 0;
+    size_t a, b;
+    attn_activity_slice(ctx->activity, t + 1, as_of, &a, &b);
+    return a > first ? a : first;
+}
+
+/* The counts over the facts in [as_of - 365 d, as_of], for the PR and for
+ * each candidate slot, read from the fact index (fact_index.h): the numbers
+ * a pass over those facts from the newest back would count. */
+static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_query *q,
+                 scan_acc *acc, const long *users, size_t n, pr_shared *p)
+{
+    const attn_fact_index *x = f->facts;
+    const attn_act_entry *e = attn_activity_entries(ctx->activity, &(size_t){0});
+    const uint32_t *on;
+    size_t first, last, i7, i30, i180, n_on;
     int h0 = hour_of(q->as_of), w0 = wday_of(q->as_of);
-    int64_t author_id = p->author_id, t7 = q->as_of - 7 * (int64_t)DAY,
-            t30 = q->as_of - 30 * (int64_t)DAY, t180 = q->as_of - 180 * (int64_t)DAY;
     attn_activity_slice(ctx->activity, q->as_of - 365 * (int64_t)DAY, q->as_of, &first, &last);
+    i7 = after(ctx, q->as_of - 7 * (int64_t)DAY, q->as_of, first);
+    i30 = after(ctx, q->as_of - 30 * (int64_t)DAY, q->as_of, first);
+    i180 = after(ctx, q->as_of - 180 * (int64_t)DAY, q->as_of, first);
+    p->rev_total = attn_fact_reviews(x, first, last);
+    p->rev30_total = attn_fact_reviews(x, i30, last);
+    p->reviewers30 = attn_fact_reviewers(x, i30, last);
+    /* others' reviews on the author's PRs: the latest one's reviewer, and each
+     * candidate's share */
+    n_on = attn_fact_on_author(x, p->author_id, first, last, &on);
+    p->author_total = n_on;
     p->last_author = -1;
-    p->author_total = p->rev30_total = p->reviewers30 = 0;
-    if (++f->gen == 0) {
-        memset(f->stamp, 0, f->n_users * sizeof(*f->stamp));
-        f->gen = 1;
+    for (size_t k = n_on; k-- > 0;) {
+        int32_t u = e[on[k]].user;
+        long s = u >= 0 && (size_t)u < f->n_users ? f->slot[u] : -1;
+        if (p->last_author < 0)
+            p->last_author = u;
+        if (s >= 0 && (size_t)s < n)
+            acc[s].author_reviews++;
     }
-    for (size_t i = last; i-- > first;) {
-        const scan_ent *x = &f->ent[i];
-        int in_users = x->user >= 0 && (size_t)x->user < f->n_users;
-        long s = in_users ? f->slot[x->user] : -1;
-        int review = x->kind == ATTN_ACT_REVIEW, on_author = 0;
-        if (review && author_id != ATTN_NULL_I64 && x->author == author_id && !x->self) {
-            on_author = 1;
-            p->author_total++;
-            if (p->last_author < 0)
-                p->last_author = x->user;
+    for (size_t i = 0; i < n; i++) {
+        scan_acc *a = &acc[i];
+        size_t u = (size_t)users[i], lf, lr;
+        /* a user named by two candidates counts for the slot that holds them */
+        if (users[i] < 0 || u >= f->n_users || f->slot[u] != (long)i)
+            continue;
+        if ((a->facts = attn_fact_user(x, u, first, last, &lf)))
+            a->last_active = e[lf].t;
+        a->days30 = attn_fact_user_days(x, u, i30, last);
+        for (int d = -2; d <= 2; d++)
+            a->hour_ok += attn_fact_user_hour(x, u, (h0 + d + 24) % 24, first, last);
+        a->wday_ok = attn_fact_user_wday(x, u, w0, first, last);
+        if (attn_fact_user_reviews(x, u, first, last, &lr)) {
+            a->seen_review = 1;
+            a->last_review = e[lr].t;
+            a->since_last = attn_fact_reviews(x, lr + 1, last);
         }
-        if (review && x->t > t30) {
-            p->rev30_total++;
-            if (in_users && f->stamp[x->user] != f->gen) {
-                f->stamp[x->user] = f->gen;
-                p->reviewers30++;
-            }
-        }
-        if (s >= 0 && (size_t)s < n) {
-            scan_acc *a = &acc[s];
-            int dh = abs((int)x->hour - h0);
-            if (a->last_active == ATTN_NULL_I64)
-                a->last_active = x->t;
-            a->facts++;
-            if (x->t > t30 && x->day != a->last_day) {
-                a->last_day = x->day;
-                a->days30++;
-            }
-            a->hour_ok += dh <= 2 || dh >= 22;
-            a->wday_ok += x->wday == w0;
-            if (review) {
-                if (!a->seen_review) {
-                    a->seen_review = 1;
-                    a->last_review = x->t;
-                    a->since_last = reviews_seen;
-                }
-                a->rev7 += x->t > t7;
-                a->rev30 += x->t > t30;
-                a->rev180 += x->t > t180;
-                a->author_reviews += on_author;
-            }
-        }
-        reviews_seen += review;
+        a->rev7 = attn_fact_user_reviews(x, u, i7, last, &lr);
+        a->rev30 = attn_fact_user_reviews(x, u, i30, last, &lr);
+        a->rev180 = attn_fact_user_reviews(x, u, i180, last, &lr);
     }
-    p->rev_total = reviews_seen;
 }
 
 static double decayed(attn_activity *act, size_t u, int64_t as_of, double hl, double days,
@@ -790,7 +769,6 @@ int attn_features_compute(attn_features *f, const attn_route_ctx *ctx, const att
         out->login[i] = attn_xstrdup(w.items[i].login);
         users[i] = attn_activity_find_login(ctx->activity, w.items[i].login);
         acc[i].last_active = acc[i].last_review = ATTN_NULL_I64;
-        acc[i].last_day = INT64_MIN;
         if (users[i] >= 0 && (size_t)users[i] < f->n_users)
             f->slot[users[i]] = (long)i;
     }
@@ -798,7 +776,7 @@ int attn_features_compute(attn_features *f, const attn_route_ctx *ctx, const att
     p.author_id = attn_json_i64(q->snapshot, "author_id", ATTN_NULL_I64);
     if (p.author_id != ATTN_NULL_I64)
         p.author_prs = (float)prs_by(f, p.author_id, q->as_of - 365 * (int64_t)DAY, q->as_of);
-    scan(f, ctx, q, acc, n, &p);
+    scan(f, ctx, q, acc, users, n, &p);
     pr_files(ctx->activity, q->snapshot, &p);
     for (size_t i = 0; i < n; i++) {
         if (users[i] >= 0 && (size_t)users[i] < f->n_users)

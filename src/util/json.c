@@ -6,6 +6,8 @@
 #include "util/sha256.h"
 #include "util/time.h"
 
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +52,93 @@ static int put_string(attn_buf *out, const char *s, size_t len)
  * [-4, 16), scientific otherwise, and always a '.' or exponent. Matching a
  * well-known rule lets other tools recompute our hashes.
  */
+/* nd significant digits (no trailing zeros) times 10^exp, laid out as
+ * described above. */
+static int put_digits(attn_buf *out, const char *digits, int nd, int exp)
+{
+    if (exp < -4 || exp >= 16) {
+        int e = exp < 0 ? -exp : exp;
+        char tail[8] = {'e', exp < 0 ? '-' : '+'}, *t = tail + 2;
+        attn_buf_putc(out, digits[0]);
+        if (nd > 1) {
+            attn_buf_putc(out, '.');
+            attn_buf_put(out, digits + 1, (size_t)nd - 1);
+        }
+        if (e >= 100)
+            *t++ = (char)('0' + e / 100);
+        *t++ = (char)('0' + e / 10 % 10);
+        *t++ = (char)('0' + e % 10);
+        return attn_buf_put(out, tail, (size_t)(t - tail));
+    }
+    if (exp < 0) {
+        attn_buf_put(out, "0.0000", (size_t)(1 - exp));
+        return attn_buf_put(out, digits, (size_t)nd);
+    }
+    if (nd > exp + 1) {
+        attn_buf_put(out, digits, (size_t)exp + 1);
+        attn_buf_putc(out, '.');
+        return attn_buf_put(out, digits + exp + 1, (size_t)(nd - exp - 1));
+    }
+    attn_buf_put(out, digits, (size_t)nd);
+    for (int i = nd; i <= exp; i++)
+        attn_buf_putc(out, '0');
+    return attn_buf_put(out, ".0", 2);
+}
+
+/*
+ * The fast path for most reals (a score rounded to 6 or 12 digits, a
+ * fraction of small integers): on the decimal grids 10^-s, coarsest first,
+ * the grid point nearest to |d| is one of m - 1, m, m + 1 where m rounds
+ * |d| * 10^s; a point reads back to d exactly when (double)point / 10^s
+ * (or * 10^-s) == |d|, since with point < 2^53 and 10^|s| exact that is one
+ * correctly rounded operation, as strtod is. Up to 15 digits the grid is
+ * coarser than d's rounding interval, so at most one point reads back, and
+ * when one does so does the nearest: the same digits the bisection below
+ * finds. The interval is lopsided at powers of two and subnormals, so those
+ * take the bisection. Writes the digits (no trailing zeros) and returns the
+ * decimal exponent, or INT_MIN when the fast path does not apply.
+ */
+static int shortest_fast(double a, char *digits, int *nd)
+{
+    static const double P10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    int e2, s0;
+    if (!(a >= DBL_MIN) || a > 1e300 || frexp(a, &e2) == 0.5)
+        return INT_MIN;
+    s0 = -(int)floor(log10(a)) - 1;       /* one digit or none on grid s0 */
+    for (int s = s0; s <= s0 + 16; s++) {
+        double x, p;
+        if (s < -22 || s > 22)
+            return INT_MIN;
+        p = P10[s < 0 ? -s : s];
+        x = s < 0 ? a / p : a * p;
+        if (x >= 1e15)
+            return INT_MIN;
+        for (double m = nearbyint(x) - 1; m <= nearbyint(x) + 1; m++) {
+            unsigned long long v;
+            int n = 0, exp;
+            char tmp[24];
+            if (m < 1 || (s < 0 ? m * p : m / p) != a)
+                continue;
+            for (v = (unsigned long long)m; v % 10 == 0; v /= 10)
+                ;
+            for (unsigned long long w = (unsigned long long)m; w; w /= 10)
+                n++;                        /* digits of m */
+            exp = n - 1 - s;
+            n = 0;
+            for (; v; v /= 10)
+                tmp[n++] = (char)('0' + v % 10);
+            for (int i = 0; i < n; i++)
+                digits[i] = tmp[n - 1 - i];
+            digits[n] = '\0';
+            *nd = n;
+            return exp;
+        }
+    }
+    return INT_MIN;
+}
+
 static int put_real(attn_buf *out, double d, attn_error *err)
 {
     char tmp[40], best[40], digits[24];
@@ -58,6 +147,11 @@ static int put_real(attn_buf *out, double d, attn_error *err)
 
     if (!isfinite(d))
         return attn_error_set(err, ATTN_EINVAL, "canonical JSON cannot hold NaN or infinity");
+    if ((exp = shortest_fast(fabs(d), digits, &nd)) != INT_MIN) {
+        if (signbit(d))
+            attn_buf_putc(out, '-');
+        return put_digits(out, digits, nd, exp);
+    }
     /* The fewest digits, by bisection: the nearest (p+1)-digit decimal is at
      * least as close to d as the nearest p-digit one, so once p digits read
      * back to d every longer form does too, and 17 always does. */
@@ -86,18 +180,7 @@ static int put_real(attn_buf *out, double d, attn_error *err)
     while (nd > 1 && digits[nd - 1] == '0')
         nd--;
     digits[nd] = '\0';
-    exp = atoi(p + 1);
-    if (exp < -4 || exp >= 16) {
-        int rc = attn_buf_putc(out, digits[0]);
-        if (!rc && nd > 1)
-            rc = attn_buf_printf(out, ".%s", digits + 1);
-        return rc ? rc : attn_buf_printf(out, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
-    }
-    if (exp < 0)
-        return attn_buf_printf(out, "0.%.*s%s", -exp - 1, "0000", digits);
-    for (int i = 0; i <= exp; i++)
-        attn_buf_putc(out, i < nd ? digits[i] : '0');
-    return attn_buf_printf(out, ".%s", nd > exp + 1 ? digits + exp + 1 : "0");
+    return put_digits(out, digits, nd, atoi(p + 1));
 }
 
 static int cmp_keys(const void *a, const void *b)
