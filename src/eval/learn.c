@@ -12,6 +12,8 @@
 #include "util/json.h"
 #include "util/time.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,12 +42,22 @@ typedef struct {
     float *x, *y;
 } example;
 
+/* What one thread computes examples with. */
+typedef struct {
+    const attn_route_ctx *ctx;
+    attn_truth_ctx *truth;
+    attn_cutoff_resolver *res;
+    attn_features *feat;
+} lane;
+
 struct attn_learn_cache {
     example *ex;             /* sorted by number */
     size_t n, cap;
     attn_cutoff_resolver *res;
     attn_features *feat;
     int max_candidates;
+    lane *helpers;           /* attn_learn_cache_helpers */
+    size_t n_helpers;
 };
 
 static void rows_add(rows_buf *b, const example *e)
@@ -94,18 +106,18 @@ typedef struct {
 
 /* Compute e (number set) at the PR's cutoff: its truth and, when observed,
  * its candidates' features and labels. */
-static int compute_example(const attn_route_ctx *ctx, attn_truth_ctx *truth,
-                           attn_learn_cache *c, const attn_truth_policy *pol,
+static int compute_example(const lane *L, int max_candidates, const attn_truth_policy *pol,
                            const attn_cutoff_policy *cp, example *e, attn_error *err)
 {
+    const attn_route_ctx *ctx = L->ctx;
     json_t *t = NULL, *snap = NULL;
     attn_feat_set fs = {0};
-    int rc = attn_cutoff_resolver_get(c->res, e->number, cp, &e->cut, err);
+    int rc = attn_cutoff_resolver_get(L->res, e->number, cp, &e->cut, err);
     if (rc == ATTN_CUTOFF_NONE) {
         e->state = EX_NO_CUTOFF;
         return 0;
     }
-    if (rc || (rc = attn_truth_eval(truth, e->number, e->cut, pol, &t, err)))
+    if (rc || (rc = attn_truth_eval(L->truth, e->number, e->cut, pol, &t, err)))
         return rc;
     if (strcmp(attn_json_str(t, "status"), ATTN_TRUTH_OBSERVED)) {
         e->state = EX_NOT_OBSERVED;
@@ -116,8 +128,8 @@ static int compute_example(const attn_route_ctx *ctx, attn_truth_ctx *truth,
                                            err)))
         goto out;
     {
-        attn_route_query q = {e->number, e->cut, c->max_candidates, snap};
-        if ((rc = attn_features_compute(c->feat, ctx, &q, &fs, err)))
+        attn_route_query q = {e->number, e->cut, max_candidates, snap};
+        if ((rc = attn_features_compute(L->feat, ctx, &q, &fs, err)))
             goto out;
     }
     label_rows(e, &fs, json_object_get(t, "targets"));
@@ -157,17 +169,13 @@ static example *cache_get(attn_learn_cache *c, int64_t number, int *fresh)
     return &c->ex[lo];
 }
 
-/* Apply the training-window rule to one PR and append its rows. */
-static int one_pr(const attn_route_ctx *ctx, attn_truth_ctx *truth, attn_learn_cache *c,
-                  const attn_learn_opts *o, int64_t number, rows_buf *b, learn_counts *cnt,
-                  attn_error *err)
+/* Apply the training-window rule to one PR (its example computed) and
+ * append its rows. */
+static void one_pr(attn_learn_cache *c, const attn_learn_opts *o, int64_t number, rows_buf *b,
+                   learn_counts *cnt)
 {
-    int fresh, rc;
-    example *e = cache_get(c, number, &fresh);
-    if (fresh && (rc = compute_example(ctx, truth, c, o->truth, o->cutoff, e, err))) {
-        e->state = 0;
-        return rc;
-    }
+    int fresh;
+    const example *e = cache_get(c, number, &fresh);
     if (e->state == EX_NO_CUTOFF || e->cut >= o->until)
         cnt->no_cutoff++;
     else if (e->state == EX_NOT_OBSERVED)
@@ -179,6 +187,100 @@ static int one_pr(const attn_route_ctx *ctx, attn_truth_ctx *truth, attn_learn_c
     else {
         rows_add(b, e);
         cnt->examples++;
+    }
+}
+
+/* Computing the new examples of one training, on the cache's threads. */
+typedef struct {
+    attn_learn_cache *c;
+    const attn_learn_opts *o;
+    const int64_t *todo;
+    size_t n_todo;
+    atomic_size_t next;
+    size_t done;             /* how many the caller's thread computed (progress) */
+    size_t fail;             /* the first failed index in todo, n_todo: none */
+    attn_error fail_err;
+    pthread_mutex_t mu;
+} batch;
+
+typedef struct {
+    batch *B;
+    const lane *L;
+    int main;                /* the caller's thread */
+    pthread_t tid;
+} batch_thread;
+
+static void *batch_run(void *arg)
+{
+    batch_thread *T = arg;
+    batch *B = T->B;
+    for (;;) {
+        size_t i = atomic_fetch_add(&B->next, 1);
+        int fresh, rc;
+        example *e;
+        attn_error err;
+        if (i >= B->n_todo)
+            break;
+        pthread_mutex_lock(&B->mu);
+        i = i < B->fail ? i : B->n_todo;    /* past a failure: stop */
+        pthread_mutex_unlock(&B->mu);
+        if (i == B->n_todo)
+            break;
+        e = cache_get(B->c, B->todo[i], &fresh);
+        if ((rc = compute_example(T->L, B->c->max_candidates, B->o->truth, B->o->cutoff, e,
+                                  &err))) {
+            e->state = 0;
+            pthread_mutex_lock(&B->mu);
+            if (i < B->fail) {
+                B->fail = i;
+                B->fail_err = err;
+                B->fail_err.code = rc;
+            }
+            pthread_mutex_unlock(&B->mu);
+        }
+        if (T->main && B->o->progress && ++B->done % 500 == 0)
+            fprintf(stderr, "model train: %zu/%zu new examples\n", (size_t)atomic_load(&B->next),
+                    B->n_todo);
+    }
+    return NULL;
+}
+
+/* The examples of todo (entries already in the cache, not yet computed), on
+ * this thread and the helpers'; a failure reports the first failed PR in
+ * todo's order, as one thread would. */
+static int compute_examples(attn_learn_cache *c, const attn_route_ctx *ctx,
+                            attn_truth_ctx *truth, const attn_learn_opts *o, const int64_t *todo,
+                            size_t n_todo, attn_error *err)
+{
+    lane self = {ctx, truth, c->res, c->feat};
+    size_t nt = n_todo > 1 ? 1 + c->n_helpers : 1, started = 1;
+    batch_thread *T = attn_xcalloc(nt, sizeof(*T));
+    batch B;
+    memset(&B, 0, sizeof(B));
+    B.c = c;
+    B.o = o;
+    B.todo = todo;
+    B.n_todo = B.fail = n_todo;
+    atomic_init(&B.next, 0);
+    pthread_mutex_init(&B.mu, NULL);
+    for (size_t t = 0; t < nt; t++) {
+        T[t].B = &B;
+        T[t].L = t ? &c->helpers[t - 1] : &self;
+        T[t].main = !t;
+    }
+    for (size_t t = 1; t < nt; t++, started++)
+        if (pthread_create(&T[t].tid, NULL, batch_run, &T[t]))
+            break;                          /* fewer threads: same examples */
+    batch_run(&T[0]);
+    for (size_t t = 1; t < started; t++)
+        pthread_join(T[t].tid, NULL);
+    pthread_mutex_destroy(&B.mu);
+    free(T);
+    if (B.fail < n_todo) {
+        if (err)
+            *err = B.fail_err;
+        attn_error_wrap(err, "training on #%lld", (long long)todo[B.fail]);
+        return B.fail_err.code;
     }
     return 0;
 }
@@ -199,10 +301,33 @@ int attn_learn_cache_new(const attn_route_ctx *ctx, int max_candidates, attn_lea
     return 0;
 }
 
+int attn_learn_cache_helpers(attn_learn_cache *c, const attn_learn_helper *h, size_t n,
+                             attn_error *err)
+{
+    int rc;
+    c->helpers = attn_xcalloc(n ? n : 1, sizeof(*c->helpers));
+    for (size_t i = 0; i < n; i++, c->n_helpers++) {
+        lane *L = &c->helpers[i];
+        L->ctx = h[i].ctx;
+        L->truth = h[i].truth;
+        if ((rc = attn_cutoff_resolver_open(L->ctx->store, L->ctx->repo_id, &L->res, err)) ||
+            (rc = attn_features_new(L->ctx, c->max_candidates, &L->feat, err))) {
+            c->n_helpers++;                 /* freed with the others */
+            return rc;
+        }
+    }
+    return 0;
+}
+
 void attn_learn_cache_free(attn_learn_cache *c)
 {
     if (!c)
         return;
+    for (size_t i = 0; i < c->n_helpers; i++) {
+        attn_cutoff_resolver_free(c->helpers[i].res);
+        attn_features_free(c->helpers[i].feat);
+    }
+    free(c->helpers);
     for (size_t i = 0; i < c->n; i++) {
         free(c->ex[i].x);
         free(c->ex[i].y);
@@ -250,14 +375,25 @@ int attn_learn_train_cached(const attn_route_ctx *ctx, attn_truth_ctx *truth,
     if ((rc = attn_eval_prs_in_window(ctx->store, ctx->repo_id, o->from, o->until, &prs, &n, err)))
         goto out;
     cnt.in_window = n;
-    for (size_t i = 0; i < n; i++) {
-        if ((rc = one_pr(ctx, truth, c, o, prs[i].number, &b, &cnt, err))) {
-            attn_error_wrap(err, "training on #%lld", (long long)prs[i].number);
-            goto out;
+    {
+        /* the PRs new to the cache first (on every thread), then the rule */
+        int64_t *todo = attn_xmalloc(attn_st_mult(n ? n : 1, sizeof(*todo)));
+        size_t nt = 0;
+        for (size_t i = 0; i < n; i++) {
+            int fresh;
+            cache_get(c, prs[i].number, &fresh);
+            if (fresh)
+                todo[nt++] = prs[i].number;
         }
-        if (o->progress && (i + 1) % 500 == 0)
-            fprintf(stderr, "model train: %zu/%zu PRs, %zu examples\n", i + 1, n, cnt.examples);
+        rc = compute_examples(c, ctx, truth, o, todo, nt, err);
+        free(todo);
+        if (rc)
+            goto out;
     }
+    for (size_t i = 0; i < n; i++)
+        one_pr(c, o, prs[i].number, &b, &cnt);
+    if (o->progress)
+        fprintf(stderr, "model train: %zu PRs, %zu examples\n", n, cnt.examples);
     if (!(training = training_json(ctx, o, &cnt, &b))) {
         rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
         goto out;
@@ -420,7 +556,8 @@ int attn_learn_walk_forward(const attn_route_ctx *ctx, attn_truth_ctx *truth,
     int rc;
 
     *config = *record = NULL;
-    if ((rc = attn_learn_cache_new(ctx, maxc, &c, err)))
+    if ((rc = attn_learn_cache_new(ctx, maxc, &c, err)) ||
+        (rc = attn_learn_cache_helpers(c, w->helpers, w->n_helpers, err)))
         goto out;
     if ((rc = attn_learn_params_from_json(json_object_get(base_config, "train"), &params, err)))
         goto out;

@@ -50,6 +50,16 @@ typedef struct attn_learn_cache attn_learn_cache;
 int attn_learn_cache_new(const attn_route_ctx *ctx, int max_candidates, attn_learn_cache **out,
                          attn_error *err);
 void attn_learn_cache_free(attn_learn_cache *c);
+/* More threads for computing examples: each helper is a routing context and
+ * a truth context of its own on the same store and history (a worker's; the
+ * caller keeps them open until the cache is freed). Examples do not depend
+ * on the thread that computed them, so neither does the model. */
+typedef struct {
+    const attn_route_ctx *ctx;
+    attn_truth_ctx *truth;
+} attn_learn_helper;
+int attn_learn_cache_helpers(attn_learn_cache *c, const attn_learn_helper *h, size_t n,
+                             attn_error *err);
 /* attn_learn_train with a cache (o->max_candidates must be the cache's). */
 int attn_learn_train_cached(const attn_route_ctx *ctx, attn_truth_ctx *truth,
                             attn_learn_cache *c, const attn_learn_opts *o, json_t **file,
@@ -74,6 +84,8 @@ typedef struct {
     const attn_cutoff_policy *cutoff;
     int progress;
     int min_examples;   /* set from base_config's train.min_examples */
+    const attn_learn_helper *helpers;   /* attn_learn_cache_helpers; may be NULL */
+    size_t n_helpers;
 } attn_learn_wf;
 /* The "train" object of a learned config into XGBoost params (NULL: defaults). */
 int attn_learn_params_from_json(const json_t *t, attn_lmodel_params *p, attn_error *err);

@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,7 @@ void attn_bootstrap_options_init(attn_bootstrap_options *b)
 {
     b->resamples = 1000;
     b->seed = 42;
+    b->threads = 1;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -311,19 +313,69 @@ static attn_interval *summary_slot(const attn_metrics_options *o, attn_slice_sum
     return &s->recall[i - 2 - o->n_ks];
 }
 
+/* The resamples of columns [m0, m1) of one slice (see bootstrap_slice). */
+typedef struct {
+    const double *x;
+    size_t k, m0, m1, R;
+    uint64_t seed;
+    attn_interval **outs;
+    pthread_t tid;
+} boot_part;
+
+static void *boot_part_run(void *arg)
+{
+    boot_part *P = arg;
+    size_t nm = P->m1 - P->m0, k = P->k, R = P->R, cut = R / 40;
+    double *means = attn_xcalloc(attn_st_mult(R, nm ? nm : 1), sizeof(double));
+    size_t *idx = attn_xcalloc(k, sizeof(size_t));
+    double *xt = attn_xcalloc(attn_st_mult(k, nm ? nm : 1), sizeof(double));
+    double *sums = attn_xcalloc(nm ? nm : 1, sizeof(double));
+    attn_prng prng;
+    /* Row-major copy (item j's metrics side by side): one cache line per
+     * draw instead of one per metric; each sum keeps its order of draws. */
+    for (size_t m = 0; m < nm; m++)
+        for (size_t j = 0; j < k; j++)
+            xt[j * nm + m] = P->x[(P->m0 + m) * k + j];
+    attn_prng_seed(&prng, P->seed);
+    for (size_t r = 0; r < R; r++) {
+        attn_prng_fill_below(&prng, k, idx, k);
+        for (size_t m = 0; m < nm; m++)
+            sums[m] = 0;
+        for (size_t j = 0; j < k; j++) {
+            const double *row = xt + idx[j] * nm;
+            for (size_t m = 0; m < nm; m++)
+                sums[m] += row[m];
+        }
+        for (size_t m = 0; m < nm; m++)
+            means[m * R + r] = sums[m] / (double)k;
+    }
+    for (size_t m = 0; m < nm; m++) {
+        double *mm = means + m * R;
+        qsort(mm, R, sizeof(double), cmp_double);
+        P->outs[P->m0 + m]->lo = mm[cut];
+        P->outs[P->m0 + m]->hi = mm[R - 1 - cut];
+    }
+    free(means);
+    free(idx);
+    free(xt);
+    free(sums);
+    return NULL;
+}
+
 /*
  * All metrics of one slice at once. Each metric's interval is exactly what
  * attn_bootstrap_mean gives for it alone (same seed, so the same indices in
  * the same order, summed in draw order): the draws are made once per
  * resample and shared, which makes a slice cost one pass of draws instead of
- * one per metric.
+ * one per metric. With b->threads > 1 the metrics are split between threads
+ * that each make the same draws, so every sum, and every interval, is the
+ * same whatever the thread count.
  */
 static int bootstrap_slice(const double *x, size_t nm, size_t k, const attn_bootstrap_options *b,
                            attn_interval **outs, attn_error *err)
 {
-    size_t R, cut, *idx = NULL;
-    double *means = NULL, *xt = NULL, *sums = NULL;
-    attn_prng prng;
+    boot_part parts[16];
+    size_t T;
     int rc = 0;
 
     for (size_t m = 0; m < nm; m++)
@@ -338,40 +390,33 @@ static int bootstrap_slice(const double *x, size_t nm, size_t k, const attn_boot
     if (b->resamples < 1)
         return attn_error_set(err, ATTN_EINVAL, "bootstrap: resamples must be at least 1, not %d",
                               b->resamples);
-    R = (size_t)b->resamples;
-    means = attn_xcalloc(attn_st_mult(R, nm), sizeof(double));
-    idx = attn_xcalloc(k, sizeof(size_t));
-    xt = attn_xcalloc(attn_st_mult(k, nm), sizeof(double));
-    sums = attn_xcalloc(nm, sizeof(double));
-    /* Row-major copy (item j's metrics side by side): one cache line per
-     * draw instead of one per metric; each sum keeps its order of draws. */
-    for (size_t m = 0; m < nm; m++)
-        for (size_t j = 0; j < k; j++)
-            xt[j * nm + m] = x[m * k + j];
-    attn_prng_seed(&prng, b->seed);
-    for (size_t r = 0; r < R; r++) {
-        attn_prng_fill_below(&prng, k, idx, k);
-        for (size_t m = 0; m < nm; m++)
-            sums[m] = 0;
-        for (size_t j = 0; j < k; j++) {
-            const double *row = xt + idx[j] * nm;
-            for (size_t m = 0; m < nm; m++)
-                sums[m] += row[m];
-        }
-        for (size_t m = 0; m < nm; m++)
-            means[m * R + r] = sums[m] / (double)k;
+    T = b->threads > 1 ? (size_t)b->threads : 1;
+    if (T > 16)
+        T = 16;
+    if (T > nm)
+        T = nm ? nm : 1;
+    for (size_t t = 0; t < T; t++) {
+        boot_part *P = &parts[t];
+        P->x = x;
+        P->k = k;
+        P->m0 = nm * t / T;
+        P->m1 = nm * (t + 1) / T;
+        P->R = (size_t)b->resamples;
+        P->seed = b->seed;
+        P->outs = outs;
     }
-    cut = R / 40;
-    for (size_t m = 0; m < nm; m++) {
-        double *mm = means + m * R;
-        qsort(mm, R, sizeof(double), cmp_double);
-        outs[m]->lo = mm[cut];
-        outs[m]->hi = mm[R - 1 - cut];
+    /* the first part runs here; a thread that cannot start leaves its part
+     * to this one too */
+    for (size_t t = 1; t < T; t++)
+        if (pthread_create(&parts[t].tid, NULL, boot_part_run, &parts[t]))
+            parts[t].tid = pthread_self();
+    boot_part_run(&parts[0]);
+    for (size_t t = 1; t < T; t++) {
+        if (pthread_equal(parts[t].tid, pthread_self()))
+            boot_part_run(&parts[t]);
+        else
+            pthread_join(parts[t].tid, NULL);
     }
-    free(means);
-    free(idx);
-    free(xt);
-    free(sums);
     return 0;
 }
 

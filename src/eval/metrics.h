@@ -115,9 +115,11 @@ int attn_targets_from_json(const json_t *arr, attn_target **out, size_t *n, attn
 typedef struct {
     int resamples;
     uint64_t seed;
+    int threads;     /* attn_metrics_slices_many: threads to spread the metrics
+                        over (the intervals do not depend on it) */
 } attn_bootstrap_options;
 
-void attn_bootstrap_options_init(attn_bootstrap_options *b);   /* 1000, 42 */
+void attn_bootstrap_options_init(attn_bootstrap_options *b);   /* 1000, 42, 1 thread */
 
 typedef struct {
     size_t n;

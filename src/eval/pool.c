@@ -41,10 +41,10 @@
 
 /* Worker w >= 1: its own read-only connection on the same store (one read
  * transaction, like the run's), routing context (sharing the run's activity
- * index), routers built from the run's
- * final configs (after any hybrid fit, so config hashes are equal), truth
- * context and gate parser. */
-static int worker_open(run *R, worker *W, attn_error *err)
+ * index), truth context and, when it routes, routers built from the run's
+ * final configs (after any hybrid fit, so config hashes are equal) and gate
+ * parser. The learned fit's helpers are workers that do not route. */
+int eval_worker_open(run *R, worker *W, int routing, attn_error *err)
 {
     const attn_eval_opts *o = R->o;
     int rc;
@@ -59,16 +59,19 @@ static int worker_open(run *R, worker *W, attn_error *err)
         return rc;
     W->ctx_own = *attn_route_env_ctx(W->env);
     W->ctx_own.memo = attn_route_memo_new();
-    W->routers = attn_xcalloc(R->nr, sizeof(*W->routers));
     W->ctx = &W->ctx_own;
+    if (!o->artifacts_only &&
+        (rc = attn_truth_ctx_open(W->store, W->ctx->repo_id, &W->truth, err)))
+        return rc;
+    if (!routing)
+        return 0;
+    W->routers = attn_xcalloc(R->nr, sizeof(*W->routers));
     for (size_t r = 0; r < R->nr; r++)
         if ((rc = attn_router_new(attn_router_def_of(R->routers[r]),
                                   attn_router_config(R->routers[r]), "inline", W->ctx,
                                   &W->routers[r], err)))
             return rc;
-    if ((!o->artifacts_only &&
-         (rc = attn_truth_ctx_open(W->store, W->ctx->repo_id, &W->truth, err))) ||
-        (rc = attn_gate_parser_new(&W->gates, err)))
+    if ((rc = attn_gate_parser_new(&W->gates, err)))
         return rc;
     if (sqlite3_prepare_v2(attn_store_db(W->store), EVAL_SQL_USER_FIRST, -1, &W->st_user_first,
                            NULL) != SQLITE_OK)
@@ -77,7 +80,7 @@ static int worker_open(run *R, worker *W, attn_error *err)
     return 0;
 }
 
-static void worker_close(run *R, worker *W)
+void eval_worker_close(run *R, worker *W)
 {
     if (!W->owned)
         return;
@@ -140,7 +143,7 @@ static void *pool_main(void *arg)
     run *R = P->R;
     attn_error setup_err;
     int rc = 0;
-    if (T->w && (rc = worker_open(R, &T->W, &setup_err)))
+    if (T->w && (rc = eval_worker_open(R, &T->W, 1, &setup_err)))
         attn_error_wrap(&setup_err, "starting eval worker %d", T->w);
     for (;;) {
         size_t i;
@@ -168,7 +171,7 @@ static void *pool_main(void *arg)
             break;
     }
     T->memo_hits = T->W.ctx && T->W.ctx->memo ? attn_route_memo_hits(T->W.ctx->memo) : 0;
-    worker_close(R, &T->W);
+    eval_worker_close(R, &T->W);
     return NULL;
 }
 

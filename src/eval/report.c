@@ -47,8 +47,10 @@ static int policy_metrics(run *R, size_t p, const int *observed, json_t *pm, att
     const attn_pr_metrics **rows = attn_xcalloc(R->nr ? R->nr : 1, sizeof(*rows));
     attn_bootstrap_options b;
     int rc = 0;
+    attn_bootstrap_options_init(&b);
     b.resamples = R->o->bootstrap;
     b.seed = R->o->seed;
+    b.threads = R->jobs;
     for (size_t r = 0; r < R->nr && !rc; r++)
         rows[r] = &OUT(R, p, r, 0);
     if (!rc)

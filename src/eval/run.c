@@ -308,12 +308,27 @@ static int fit_learned(run *R, const attn_eval_pr *prs, size_t n, attn_error *er
     if (!json_is_null(json_object_get(cfg, "model")) || json_array_size(json_object_get(cfg, "models")))
         return 0;
     {
+        /* the examples are computed on --jobs threads: the run's and helpers' */
+        size_t nh = R->jobs > 1 ? (size_t)R->jobs - 1 : 0, open = 0;
+        worker *hw = attn_xcalloc(nh ? nh : 1, sizeof(*hw));
+        attn_learn_helper *h = attn_xcalloc(nh ? nh : 1, sizeof(*h));
         attn_learn_wf w = {prs[0].cutoff, prs[n - 1].cutoff, R->o->learned_train_days,
-                           R->o->learned_retrain_days, &R->pol[0], &R->cutoff, R->o->progress, 0};
-        if ((rc = attn_learn_walk_forward(R->ctx, R->truth, &w, cfg, &config, &R->learned_fit,
-                                          err)) ||
-            (rc = attn_router_new(attn_router_def_of(R->routers[lr]), config, "trained", R->ctx,
-                                  &nr, err))) {
+                           R->o->learned_retrain_days, &R->pol[0], &R->cutoff, R->o->progress, 0,
+                           h, nh};
+        rc = 0;
+        for (; open < nh && !rc; open++) {
+            rc = eval_worker_open(R, &hw[open], 0, err);
+            h[open].ctx = hw[open].ctx;
+            h[open].truth = hw[open].truth;
+        }
+        if (!rc)
+            rc = attn_learn_walk_forward(R->ctx, R->truth, &w, cfg, &config, &R->learned_fit, err);
+        for (size_t i = 0; i < open; i++)
+            eval_worker_close(R, &hw[i]);
+        free(hw);
+        free(h);
+        if (rc || (rc = attn_router_new(attn_router_def_of(R->routers[lr]), config, "trained",
+                                        R->ctx, &nr, err))) {
             json_decref(config);
             return attn_error_wrap(err, "training the learned router"), rc;
         }
@@ -987,12 +1002,9 @@ static int begin_dir(run *R, json_t **manifest_out, char run_id[160], char hash[
 static int route_all(run *R, attn_rundir *dir, attn_buf *jsonl, size_t *extra_hits,
                      attn_error *err)
 {
-    const attn_eval_opts *o = R->o;
     int rc = 0;
     worker W0 = {R->ctx, R->routers, R->truth, R->gates, R->st_user_first, NULL, NULL, {0}, 0};
-    int jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (jobs > 64)
-        jobs = 64;
+    int jobs = R->jobs;
     if ((size_t)jobs > R->n)
         jobs = (int)R->n;
     /* An LLM router overlaps its requests itself (prefetch, curl multi)
@@ -1122,6 +1134,11 @@ int attn_eval_run(const attn_eval_opts *o, json_t **summary, attn_error *err)
 
     memset(&R, 0, sizeof(R));
     R.o = o;
+    R.jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (R.jobs > 64)
+        R.jobs = 64;
+    if (R.jobs < 1)
+        R.jobs = 1;
     if (summary)
         *summary = NULL;
     R.notes = attn_xcheck(json_array());

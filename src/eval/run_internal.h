@@ -64,6 +64,8 @@ typedef struct {
     json_t *llm;                /* {router: LLM totals} (llm_account), {} when none */
     double llm_cost;            /* USD so far, for --max-cost-usd */
     attn_progress prog;         /* "eval: PR i/n, ETA" on stderr */
+    int jobs;                   /* --jobs resolved (0: one per core), for the
+                                 * work outside the routing pool too */
 } run;
 
 #define OUT(R, p, r, i) ((R)->out[((p) * (R)->nr + (r)) * (R)->n + (i)])
@@ -93,6 +95,10 @@ const char *eval_status_name(int c);
 int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl, attn_error *err);
 void eval_progress(run *R, size_t i, int done);
 
+/* pool.c: a worker of its own (routing: with routers and gate parser too);
+ * close it with eval_worker_close. */
+int eval_worker_open(run *R, worker *W, int routing, attn_error *err);
+void eval_worker_close(run *R, worker *W);
 /* pool.c: route and label every PR on `jobs` threads, merged in PR order. */
 int eval_run_pool(run *R, worker *W0, int jobs, attn_rundir *dir, attn_buf *jsonl,
                   size_t *extra_hits, attn_error *err);

@@ -453,6 +453,21 @@ static void test_slices_empty_and_ci(void **state)
         assert_int_equal(attn_bootstrap_mean(h, 8, &b, &a, &err), 0);
         assert_true(a.lo == s[ATTN_SLICE_ALL].hit[1].lo && a.hi == s[ATTN_SLICE_ALL].hit[1].hi);
     }
+    /* Spread over threads, every interval is the same to the bit. */
+    for (int t = 2; t <= 20; t += 9) {
+        attn_slice_summary s2[ATTN_SLICE_N];
+        b.threads = t;
+        assert_int_equal(attn_metrics_slices(&o, rows, observed, 8, &b, s2, &err), 0);
+        for (int k = 0; k < ATTN_SLICE_N; k++) {
+            assert_true(s2[k].mrr.lo == s[k].mrr.lo && s2[k].mrr.hi == s[k].mrr.hi);
+            assert_true(s2[k].coverage.lo == s[k].coverage.lo);
+            for (size_t h = 0; h < o.n_ks; h++)
+                assert_true(s2[k].hit[h].lo == s[k].hit[h].lo &&
+                            s2[k].hit[h].hi == s[k].hit[h].hi &&
+                            s2[k].recall[h].hi == s[k].recall[h].hi);
+        }
+    }
+    b.threads = 1;
     v = attn_metrics_slices_json(&o, s, 1);
     assert_int_equal(json_array_size(json_object_get(json_object_get(json_object_get(v, "all"),
                                                                      "ci95"),
