@@ -42,7 +42,11 @@ int attn_buf_puts(attn_buf *b, const char *s)
 
 int attn_buf_putc(attn_buf *b, char c)
 {
-    return attn_buf_put(b, &c, 1);
+    if (b->len + 2 > b->cap)
+        attn_buf_grow(b, 1);
+    b->ptr[b->len++] = c;
+    b->ptr[b->len] = '\0';
+    return 0;
 }
 
 int attn_buf_printf(attn_buf *b, const char *fmt, ...)

@@ -16,11 +16,14 @@
 static int put_string(attn_buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
+    size_t run = 0;   /* start of the bytes not yet copied: they need no escape */
     attn_buf_putc(out, '"');
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         const char *esc = NULL;
         char u[7];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
         switch (c) {
         case '"': esc = "\\\""; break;
         case '\\': esc = "\\\\"; break;
@@ -30,19 +33,17 @@ static int put_string(attn_buf *out, const char *s, size_t len)
         case '\r': esc = "\\r"; break;
         case '\t': esc = "\\t"; break;
         default:
-            if (c < 0x20) {
-                memcpy(u, "\\u00", 4);
-                u[4] = hex[c >> 4];
-                u[5] = hex[c & 15];
-                u[6] = '\0';
-                esc = u;
-            }
+            memcpy(u, "\\u00", 4);
+            u[4] = hex[c >> 4];
+            u[5] = hex[c & 15];
+            u[6] = '\0';
+            esc = u;
         }
-        if (esc)
-            attn_buf_puts(out, esc);
-        else
-            attn_buf_putc(out, (char)c);
+        attn_buf_put(out, s + run, i - run);
+        attn_buf_puts(out, esc);
+        run = i + 1;
     }
+    attn_buf_put(out, s + run, len - run);
     return attn_buf_putc(out, '"');
 }
 
@@ -231,11 +232,23 @@ static int write_value(const json_t *v, attn_buf *out, int indent, attn_error *e
     }
     case JSON_OBJECT: {
         size_t n = json_object_size(v), i = 0;
-        const char **keys = attn_xmalloc(attn_st_mult(n ? n : 1, sizeof(*keys)));
+        const char *small[16];
+        const char **keys = n <= 16 ? small : attn_xmalloc(attn_st_mult(n, sizeof(*keys)));
         const char *k;
         const json_t *x;
         json_object_foreach((json_t *)v, k, x) keys[i++] = k;
-        qsort(keys, n, sizeof(*keys), cmp_keys);
+        if (n <= 16) {
+            /* most objects are small: insertion sort, no call per compare */
+            for (size_t a = 1; a < n; a++) {
+                const char *t = keys[a];
+                size_t b = a;
+                for (; b > 0 && strcmp(keys[b - 1], t) > 0; b--)
+                    keys[b] = keys[b - 1];
+                keys[b] = t;
+            }
+        } else {
+            qsort(keys, n, sizeof(*keys), cmp_keys);
+        }
         attn_buf_putc(out, '{');
         for (i = 0; i < n && !rc; i++) {
             if (i)
@@ -245,7 +258,8 @@ static int write_value(const json_t *v, attn_buf *out, int indent, attn_error *e
             attn_buf_puts(out, indent < 0 ? ":" : ": ");
             rc = write_value(json_object_get(v, keys[i]), out, in, err);
         }
-        free(keys);
+        if (keys != small)
+            free(keys);
         if (rc)
             return rc;
         if (n)
