@@ -6,6 +6,7 @@
  * hold state or read anything but its arguments.
  */
 #include "route/baselines.h"
+#include "util/num.h"
 #include "util/alloc.h"
 
 #include <math.h>
@@ -106,14 +107,7 @@ int attn_bl_leak_has(const json_t *snapshot, const char *name)
     return 0;
 }
 
-double attn_bl_round12(double x)
-{
-    char buf[64];
-    if (!isfinite(x))
-        return x;
-    snprintf(buf, sizeof(buf), "%.12g", x);
-    return strtod(buf, NULL);
-}
+double attn_bl_round12(double x) { return isfinite(x) ? attn_round_sig(x, 12) : x; }
 
 int attn_bl_excluded(const attn_route_ctx *ctx, const json_t *snapshot, const char *type,
                      const char *name)

@@ -9,6 +9,7 @@
  */
 #include "route/candidates.h"
 #include "route/result_internal.h"
+#include "util/num.h"
 #include "util/alloc.h"
 #include "util/hashmap.h"
 #include "util/time.h"
@@ -197,14 +198,7 @@ int attn_result_note(attn_route_result *res, const char *fmt, ...)
 
 /* Scores are printed with 12 significant digits, so two summation orders of
  * the same terms give the same bytes. */
-static double round_score(double x)
-{
-    char buf[64];
-    if (!isfinite(x))
-        return 0.0;
-    snprintf(buf, sizeof(buf), "%.12g", x);
-    return strtod(buf, NULL);
-}
+static double round_score(double x) { return attn_round_sig(x, 12); }
 
 /* Scores are rounded (round_score) before sorting, so the order is the
  * order of the printed values. */

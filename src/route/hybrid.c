@@ -49,6 +49,7 @@
  * with the default components over a 10,000-PR synthetic history.
  */
 #include "route/hybrid.h"
+#include "util/num.h"
 #include "util/alloc.h"
 #include "route/shortlist.h"
 #include "util/json.h"
@@ -221,14 +222,7 @@ static void fuse_core(int rrf, double rrf_k, const attn_hybrid_part *parts, size
     *n_fused_out = n_fused;
 }
 
-static double round6(double x)
-{
-    char tmp[32];
-    if (x == 0 || !isfinite(x))
-        return 0;
-    snprintf(tmp, sizeof(tmp), "%.6g", x);
-    return strtod(tmp, NULL);
-}
+static double round6(double x) { return x == 0 ? 0 : attn_round_sig(x, 6); }
 
 /* {parts{name: contribution}, kinds{name: [kinds]}} of one fused target. */
 static int fused_detail(const hy_item *items, const hy_fused *f, const attn_hybrid_part *parts,

@@ -60,6 +60,7 @@
  * about 7,500 PRs/s per core over a 10,000-PR synthetic history.
  */
 #include "route/router.h"
+#include "util/num.h"
 #include "util/alloc.h"
 #include "route/shortlist.h"
 #include "util/json.h"
@@ -218,14 +219,7 @@ static int stewards_init(const json_t *config, const attn_route_ctx *ctx, void *
 
 /* Rounded to 6 significant digits so evidence reads well and does not carry
  * the last bits of the summation. */
-static double round6(double x)
-{
-    char tmp[32];
-    if (x == 0 || !isfinite(x))
-        return 0;
-    snprintf(tmp, sizeof(tmp), "%.6g", x);
-    return strtod(tmp, NULL);
-}
+static double round6(double x) { return x == 0 ? 0 : attn_round_sig(x, 6); }
 
 
 static const char *area_at(const stewards_state *st, size_t i)

@@ -97,7 +97,8 @@ static int put_digits(attn_buf *out, const char *digits, int nd, int exp)
  * when one does so does the nearest: the same digits the bisection below
  * finds. The interval is lopsided at powers of two and subnormals, so those
  * take the bisection. Writes the digits (no trailing zeros) and returns the
- * decimal exponent, or INT_MIN when the fast path does not apply.
+ * decimal exponent; INT_MIN when the fast path does not apply, INT_MAX when
+ * it ran out of grids: then no 15-digit form reads back, so 16 or 17 do.
  */
 static int shortest_fast(double a, char *digits, int *nd)
 {
@@ -115,7 +116,7 @@ static int shortest_fast(double a, char *digits, int *nd)
         p = P10[s < 0 ? -s : s];
         x = s < 0 ? a / p : a * p;
         if (x >= 1e15)
-            return INT_MIN;
+            return INT_MAX;
         for (double m = nearbyint(x) - 1; m <= nearbyint(x) + 1; m++) {
             unsigned long long v;
             int n = 0, exp;
@@ -148,7 +149,10 @@ static int put_real(attn_buf *out, double d, attn_error *err)
 
     if (!isfinite(d))
         return attn_error_set(err, ATTN_EINVAL, "canonical JSON cannot hold NaN or infinity");
-    if ((exp = shortest_fast(fabs(d), digits, &nd)) != INT_MIN) {
+    lo = 1;
+    if ((exp = shortest_fast(fabs(d), digits, &nd)) == INT_MAX) {
+        lo = 16;
+    } else if (exp != INT_MIN) {
         if (signbit(d))
             attn_buf_putc(out, '-');
         return put_digits(out, digits, nd, exp);
@@ -157,7 +161,7 @@ static int put_real(attn_buf *out, double d, attn_error *err)
      * least as close to d as the nearest p-digit one, so once p digits read
      * back to d every longer form does too, and 17 always does. */
     best[0] = 0;
-    for (lo = 1, hi = 17; lo < hi;) {
+    for (hi = 17; lo < hi;) {
         prec = (lo + hi) / 2;
         snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, d);
         if (strtod(tmp, NULL) == d) {

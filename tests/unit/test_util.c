@@ -14,6 +14,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/num.h"
 #include "util/path.h"
 #include "util/sha256.h"
 #include "util/time.h"
@@ -220,6 +221,41 @@ static void test_canonical_real_shortest(void **state)
     }
 }
 
+/* attn_round_sig is printf("%.<d>g") then strtod, bit for bit, zeros' signs
+ * included: scores, evidence and features are rounded with it. */
+static void test_round_sig_equals_printf(void **state)
+{
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    (void)state;
+    for (int i = 0; i < 300000; i++) {
+        double v, want, got;
+        float f;
+        uint32_t fb;
+        char b[48];
+        int digits = (i % 3 == 0) ? 12 : (i % 3 == 1) ? 6 : 1 + (int)(x % 17);
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        fb = (uint32_t)x;
+        switch (i % 5) {
+        case 0: memcpy(&f, &fb, sizeof(f)); v = f; break;
+        case 1: memcpy(&v, &x, sizeof(v)); break;
+        case 2: v = (double)(x >> 11) / 9007199254740992.0 * pow(10, (int)(x % 41) - 20); break;
+        case 3: v = (double)(x % 2000000) / (double)(1 + x % 997); break;
+        default: v = (double)(int64_t)(x % 4000000) - 2000000 + 0.5 * (double)(i % 3);
+        }
+        if (x & 64)
+            v = -v;
+        if (!isfinite(v))
+            continue;
+        snprintf(b, sizeof(b), "%.*g", digits, v);
+        want = strtod(b, NULL);
+        got = attn_round_sig(v, digits);
+        if (memcmp(&want, &got, sizeof(want)))
+            fail_msg("round_sig(%.17g, %d) = %.17g, printf gives %.17g", v, digits, got, want);
+    }
+    assert_true(signbit(attn_round_sig(-0.0, 6)));
+    assert_true(attn_round_sig(1.0 / 0.0, 6) == 0);
+}
+
 static void test_json_hash_stable(void **state)
 {
     /* Expected digest computed independently: Python json.dumps(sort_keys=True,
@@ -410,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_duration),
         cmocka_unit_test(test_canonical_json),
         cmocka_unit_test(test_canonical_real_shortest),
+        cmocka_unit_test(test_round_sig_equals_printf),
         cmocka_unit_test(test_json_hash_stable),
         cmocka_unit_test(test_json_nan_rejected),
         cmocka_unit_test(test_json_accessors),
