@@ -316,6 +316,8 @@ static int fit_learned(run *R, const attn_eval_pr *prs, size_t n, attn_error *er
                            R->o->learned_retrain_days, &R->pol[0], &R->cutoff, R->o->progress, 0,
                            h, nh};
         rc = 0;
+        if (nh)
+            attn_route_env_share(R->env);   /* before any other thread reads it */
         for (; open < nh && !rc; open++) {
             rc = eval_worker_open(R, &hw[open], 0, err);
             h[open].ctx = hw[open].ctx;
