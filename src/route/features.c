@@ -6,6 +6,7 @@
  * routers obey the same rule (router.h).
  */
 #include "route/features.h"
+#include "route/path_similarity.h"
 #include "route/result_internal.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -62,9 +63,18 @@ typedef struct {
     void *state;
 } comp_router;
 
+struct comp_cand;
+struct pool_item;
+
 struct attn_features {
     int max_cands;
     comp_router comp[NC];
+    /* per-PR scratch, kept across PRs (allocating it anew was a visible
+     * share of a route) */
+    struct comp_cand *cands;
+    size_t cap_cands;
+    struct pool_item *items;
+    size_t cap_items;
     scan_ent *ent;           /* per activity entry (see scan_ent) */
     size_t n_entries;
     pr_author *authors;      /* sorted by pr_id */
@@ -102,6 +112,8 @@ void attn_features_free(attn_features *f)
             f->comp[c].def->free(f->comp[c].state);
         json_decref(f->comp[c].config);
     }
+    free(f->cands);
+    free(f->items);
     free(f->ent);
     free(f->authors);
     free(f->by_author);
@@ -292,7 +304,7 @@ void attn_feat_set_free(attn_feat_set *s)
 /* ---- the components' rankings ------------------------------------------------ */
 
 /* One candidate of a component, after router.c's rules. */
-typedef struct {
+typedef struct comp_cand {
     const char *name;        /* borrowed from the component's result or the index */
     double score;
     int team;
@@ -315,6 +327,44 @@ static int comp_cmp(const void *a, const void *b)
 }
 
 static double round_sig(double v, int digits);
+
+/* Heapsort for the per-PR sorts (elements of at most 128 bytes): glibc's
+ * qsort mallocs a buffer for arrays over 1 KB, and after a route's JSON
+ * churn that malloc consolidated the heap every time (two thirds of
+ * comp_finish). Every order sorted here is total, so the result is the one
+ * qsort gives. */
+static void swap_el(char *a, char *b, size_t sz)
+{
+    char t[128];
+    memcpy(t, a, sz);
+    memcpy(a, b, sz);
+    memcpy(b, t, sz);
+}
+
+static void sift(char *b, size_t root, size_t n, size_t sz,
+                 int (*cmp)(const void *, const void *))
+{
+    for (size_t child; (child = 2 * root + 1) < n; root = child) {
+        if (child + 1 < n && cmp(b + child * sz, b + (child + 1) * sz) < 0)
+            child++;
+        if (cmp(b + root * sz, b + child * sz) >= 0)
+            return;
+        swap_el(b + root * sz, b + child * sz, sz);
+    }
+}
+
+static void heap_sort(void *base, size_t n, size_t sz, int (*cmp)(const void *, const void *))
+{
+    char *b = base;
+    if (n < 2)
+        return;
+    for (size_t i = n / 2; i-- > 0;)
+        sift(b, i, n, sz, cmp);
+    for (size_t end = n - 1; end > 0; end--) {
+        swap_el(b, b + end * sz, sz);
+        sift(b, 0, end, sz, cmp);
+    }
+}
 
 /* candidates.c's round_score: results compare scores printed with 12
  * significant digits (0 for non-finite scores). */
@@ -350,8 +400,7 @@ static size_t comp_finish(const attn_features *f, comp_cand *c, size_t n_in,
             continue;
         c[n++] = c[i];
     }
-    if (n > 1)
-        qsort(c, n, sizeof(*c), comp_cmp);
+    heap_sort(c, n, sizeof(*c), comp_cmp);
     m = n < top_k ? n : top_k;
     for (size_t i = 0; i < m; i++)
         c[i].score = round12(c[i].score);
@@ -361,8 +410,7 @@ static size_t comp_finish(const attn_features *f, comp_cand *c, size_t n_in,
             break;
         c[m++].score = r;
     }
-    if (m > 1)
-        qsort(c, m, sizeof(*c), comp_cmp);
+    heap_sort(c, m, sizeof(*c), comp_cmp);
     return m < top_k ? m : top_k;
 }
 
@@ -406,6 +454,31 @@ static size_t pop_rows(const attn_route_ctx *ctx, const attn_route_query *q, com
         (*buf)[n++].team = 0;
     }
     return n;
+}
+
+/* path_similarity's scores without its result (path_similarity.h): the
+ * rows its route would list before router.c's rules, named as it names
+ * them. */
+static int path_rows(attn_features *f, const attn_route_ctx *ctx, const attn_route_query *q,
+                     comp_cand **buf, size_t *cap, size_t *m, attn_error *err)
+{
+    const attn_shortlist_row *rows;
+    size_t n;
+    int rc;
+    *m = 0;
+    if ((rc = attn_path_similarity_scores(f->comp[C_PATH].state, ctx, q, &rows, &n, err)))
+        return rc;
+    ATTN_ALLOC_GROW(*buf, n + 1, *cap);
+    for (size_t i = 0; i < n; i++) {
+        const char *login = attn_activity_user_login(ctx->activity, rows[i].user);
+        if (!login || !*login)
+            continue;
+        (*buf)[*m].name = login;
+        (*buf)[*m].score = rows[i].score;
+        (*buf)[*m].user = (long)rows[i].user;
+        (*buf)[(*m)++].team = 0;
+    }
+    return 0;
 }
 
 /* The PR as stewards sees it: distinct non-empty paths and their distinct areas. */
@@ -496,11 +569,12 @@ static size_t stew_rows(const attn_route_ctx *ctx, const attn_route_query *q, co
 
 /* ---- the candidate pool ----------------------------------------------------- */
 
-typedef struct {
+typedef struct pool_item {
     const char *login;      /* borrowed from a component result or the index */
     double best_rr;
     double rr[NC], score[NC];
 } pool_item;
+_Static_assert(sizeof(pool_item) <= 128 && sizeof(comp_cand) <= 128, "heap_sort's swap buffer");
 
 static int pool_cmp(const void *a, const void *b)
 {
@@ -513,7 +587,7 @@ static int pool_cmp(const void *a, const void *b)
     return strcmp(x->login, y->login);
 }
 
-/* Per-PR scratch, reused across PRs. */
+/* Per-PR work; the buffers are the features' scratch (attn_features). */
 typedef struct {
     attn_route_result *res[NC];
     comp_cand *cands;
@@ -560,6 +634,11 @@ static int build_pool(attn_features *f, const attn_route_ctx *ctx, const attn_ro
             m = pop_rows(ctx, q, &w->cands, &w->cap_cands);
         } else if (c == C_STEW) {
             m = stew_rows(ctx, q, &w->cands, &w->cap_cands);
+        } else if (c == C_PATH) {
+            if ((rc = path_rows(f, ctx, q, &w->cands, &w->cap_cands, &m, err))) {
+                attn_error_wrap(err, "learned features: %s", COMPONENTS[c]);
+                return rc;
+            }
         } else {
             w->res[c] = attn_result_new();
             if ((rc = f->comp[c].def->route(f->comp[c].state, ctx, &cq, w->res[c], err))) {
@@ -573,8 +652,7 @@ static int build_pool(attn_features *f, const attn_route_ctx *ctx, const attn_ro
             if (!w->cands[j].team)
                 pool_add(w, w->cands[j].name, c, ++rank, w->cands[j].score);
     }
-    if (w->n)
-        qsort(w->items, w->n, sizeof(*w->items), pool_cmp);
+    heap_sort(w->items, w->n, sizeof(*w->items), pool_cmp);
     if (w->n > (size_t)f->max_cands)
         w->n = (size_t)f->max_cands;
     return 0;
@@ -600,7 +678,10 @@ typedef struct {
     size_t n_areas;
 } pr_shared;
 
-/* One backward pass over the facts in [as_of - 365 d, as_of]. */
+/* One backward pass over the facts in [as_of - 365 d, as_of]. acc has a
+ * spare row acc[n] that takes the entries of everyone but the candidates,
+ * so the loop does not branch on whose entry it is (those branches, taken
+ * at random, were most of the scan's cost). */
 static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_query *q,
                  scan_acc *acc, size_t n, pr_shared *p)
 {
@@ -608,6 +689,7 @@ static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_q
     int h0 = hour_of(q->as_of), w0 = wday_of(q->as_of);
     int64_t author_id = p->author_id, t7 = q->as_of - 7 * (int64_t)DAY,
             t30 = q->as_of - 30 * (int64_t)DAY, t180 = q->as_of - 180 * (int64_t)DAY;
+    int known_author = author_id != ATTN_NULL_I64;
     attn_activity_slice(ctx->activity, q->as_of - 365 * (int64_t)DAY, q->as_of, &first, &last);
     p->last_author = -1;
     p->author_total = p->rev30_total = p->reviewers30 = 0;
@@ -619,45 +701,39 @@ static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_q
         const scan_ent *x = &f->ent[i];
         int in_users = x->user >= 0 && (size_t)x->user < f->n_users;
         long s = in_users ? f->slot[x->user] : -1;
-        int review = x->kind == ATTN_ACT_REVIEW, on_author = 0;
-        if (review && author_id != ATTN_NULL_I64 && x->author == author_id && !x->self) {
-            on_author = 1;
-            p->author_total++;
-            if (p->last_author < 0)
-                p->last_author = x->user;
-        }
-        if (review && x->t > t30) {
+        scan_acc *a = &acc[s >= 0 && (size_t)s < n ? (size_t)s : n];
+        int review = x->kind == ATTN_ACT_REVIEW, in30 = x->t > t30;
+        int on_author = review & known_author & (x->author == author_id) & !x->self;
+        int dh = abs((int)x->hour - h0);
+        p->author_total += (size_t)on_author;
+        if (on_author && p->last_author < 0)
+            p->last_author = x->user;
+        if (review && in30) {
             p->rev30_total++;
             if (in_users && f->stamp[x->user] != f->gen) {
                 f->stamp[x->user] = f->gen;
                 p->reviewers30++;
             }
         }
-        if (s >= 0 && (size_t)s < n) {
-            scan_acc *a = &acc[s];
-            int dh = abs((int)x->hour - h0);
-            if (a->last_active == ATTN_NULL_I64)
-                a->last_active = x->t;
-            a->facts++;
-            if (x->t > t30 && x->day != a->last_day) {
-                a->last_day = x->day;
-                a->days30++;
-            }
-            a->hour_ok += dh <= 2 || dh >= 22;
-            a->wday_ok += x->wday == w0;
-            if (review) {
-                if (!a->seen_review) {
-                    a->seen_review = 1;
-                    a->last_review = x->t;
-                    a->since_last = reviews_seen;
-                }
-                a->rev7 += x->t > t7;
-                a->rev30 += x->t > t30;
-                a->rev180 += x->t > t180;
-                a->author_reviews += on_author;
-            }
+        if (a->last_active == ATTN_NULL_I64)
+            a->last_active = x->t;
+        a->facts++;
+        if (in30 && x->day != a->last_day) {
+            a->last_day = x->day;
+            a->days30++;
         }
-        reviews_seen += review;
+        a->hour_ok += dh <= 2 || dh >= 22;
+        a->wday_ok += x->wday == w0;
+        if (review && !a->seen_review) {
+            a->seen_review = 1;
+            a->last_review = x->t;
+            a->since_last = reviews_seen;
+        }
+        a->rev7 += (size_t)(review & (x->t > t7));
+        a->rev30 += (size_t)(review & in30);
+        a->rev180 += (size_t)(review & (x->t > t180));
+        a->author_reviews += (size_t)on_author;
+        reviews_seen += (size_t)review;
     }
     p->rev_total = reviews_seen;
 }
@@ -778,19 +854,25 @@ int attn_features_compute(attn_features *f, const attn_route_ctx *ctx, const att
 
     memset(out, 0, sizeof(*out));
     memset(&w, 0, sizeof(w));
+    w.cands = f->cands;
+    w.cap_cands = f->cap_cands;
+    w.items = f->items;
+    w.cap_items = f->cap_items;
     if ((rc = build_pool(f, ctx, q, &w, err)))
         goto out;
     n = w.n;
     out->login = attn_xcalloc(n ? n : 1, sizeof(*out->login));
     out->x = attn_xcalloc(attn_st_mult(n ? n : 1, ATTN_FEAT_N), sizeof(*out->x));
     out->n = n;
-    acc = attn_xcalloc(n ? n : 1, sizeof(*acc));
+    acc = attn_xcalloc(n + 1, sizeof(*acc));   /* acc[n]: scan's spare row */
     users = attn_xcalloc(n ? n : 1, sizeof(*users));
+    for (size_t i = 0; i <= n; i++) {
+        acc[i].last_active = acc[i].last_review = ATTN_NULL_I64;
+        acc[i].last_day = INT64_MIN;
+    }
     for (size_t i = 0; i < n; i++) {
         out->login[i] = attn_xstrdup(w.items[i].login);
         users[i] = attn_activity_find_login(ctx->activity, w.items[i].login);
-        acc[i].last_active = acc[i].last_review = ATTN_NULL_I64;
-        acc[i].last_day = INT64_MIN;
         if (users[i] >= 0 && (size_t)users[i] < f->n_users)
             f->slot[users[i]] = (long)i;
     }
@@ -811,8 +893,10 @@ int attn_features_compute(attn_features *f, const attn_route_ctx *ctx, const att
 out:
     for (int c = 0; c < NC; c++)
         attn_result_free(w.res[c]);
-    free(w.cands);
-    free(w.items);
+    f->cands = w.cands;
+    f->cap_cands = w.cap_cands;
+    f->items = w.items;
+    f->cap_items = w.cap_items;
     return rc;
 }
 
