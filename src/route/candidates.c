@@ -11,6 +11,7 @@
 #include "route/result_internal.h"
 #include "util/alloc.h"
 #include "util/hashmap.h"
+#include "util/json.h"
 #include "util/time.h"
 
 #include <ctype.h>
@@ -196,14 +197,14 @@ int attn_result_note(attn_route_result *res, const char *fmt, ...)
 }
 
 /* Scores are printed with 12 significant digits, so two summation orders of
- * the same terms give the same bytes. */
+ * the same terms give the same bytes (printf("%.12g") then strtod, which
+ * keeps the sign of a zero; attn_round_sig, as printf was a visible share of
+ * a learned route). */
 static double round_score(double x)
 {
-    char buf[64];
     if (!isfinite(x))
         return 0.0;
-    snprintf(buf, sizeof(buf), "%.12g", x);
-    return strtod(buf, NULL);
+    return x == 0 ? x : attn_round_sig(x, 12);
 }
 
 /* Scores are rounded (round_score) before sorting, so the order is the

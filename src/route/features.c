@@ -326,7 +326,6 @@ static int comp_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static double round_sig(double v, int digits);
 
 /* Heapsort for the per-PR sorts (elements of at most 128 bytes): glibc's
  * qsort mallocs a buffer for arrays over 1 KB, and after a route's JSON
@@ -368,7 +367,7 @@ static void heap_sort(void *base, size_t n, size_t sz, int (*cmp)(const void *, 
 
 /* candidates.c's round_score: results compare scores printed with 12
  * significant digits (0 for non-finite scores). */
-static double round12(double x) { return isfinite(x) ? round_sig(x, 12) : 0.0; }
+static double round12(double x) { return isfinite(x) ? attn_round_sig(x, 12) : 0.0; }
 
 static int is_bot_login(const attn_route_ctx *ctx, const char *name)
 {
@@ -900,55 +899,7 @@ out:
     return rc;
 }
 
-/* The value printf("%.<digits>g") then strtod give, the slow way. */
-static double round_printf(double v, int digits)
-{
-    char b[48];
-    snprintf(b, sizeof(b), "%.*g", digits, v);
-    return strtod(b, NULL);
-}
-
-/*
- * v rounded to `digits` (6 or 12) significant digits exactly as printf then
- * strtod would, mostly without printf: every route rounds about a thousand
- * feature values, contributions and component scores, and printf was most
- * of the cost. With v's decimal exponent e, the digits are r = the nearest
- * integer to v * 10^(digits - 1 - e), and the result r / 10^k (or r * 10^-k)
- * is one correctly rounded operation on exact doubles (r < 2^53, powers of
- * ten up to 10^22 are exact), which is what strtod returns for the printed
- * decimal. The product carries one rounding error (relative 2^-53, so below
- * 10^digits * 1e-14 absolute); when it lies that close to a tie or to the
- * ends of the digit range, printf decides. test_route_learned compares the
- * two on random values.
- */
-static double round_sig(double v, int digits)
-{
-    static const double P10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    double a = fabs(v), lo = P10[digits - 1], hi = P10[digits], tol = hi * 1e-14, scaled, fl,
-           frac;
-    int k;
-    if (v == 0 || !isfinite(v))
-        return 0;
-    if (a < hi && v == floor(v))
-        return v;                       /* an integer of at most `digits` digits */
-    k = digits - 1 - (int)floor(log10(a));
-    if (k < -22 || k > 22)
-        return round_printf(v, digits);
-    scaled = k >= 0 ? a * P10[k] : a / P10[-k];
-    if (!(scaled >= lo + tol && scaled < hi - tol))
-        return round_printf(v, digits); /* the exponent is off by one near a power of ten */
-    fl = floor(scaled);
-    frac = scaled - fl;
-    if (fabs(frac - 0.5) < tol)
-        return round_printf(v, digits); /* too near a tie to trust the product */
-    fl += frac > 0.5;
-    a = k >= 0 ? fl / P10[k] : fl * P10[-k];
-    return v < 0 ? -a : a;
-}
-
-double attn_feat_round6(double v) { return round_sig(v, 6); }
+double attn_feat_round6(double v) { return attn_round_sig(v, 6); }
 
 /* Plain constructors, not json_pack: this runs for every route, about a
  * thousand values each. */

@@ -100,6 +100,54 @@ static int put_real(attn_buf *out, double d, attn_error *err)
     return attn_buf_printf(out, ".%s", nd > exp + 1 ? digits + exp + 1 : "0");
 }
 
+/* The value printf("%.<digits>g") then strtod give, the slow way. */
+static double round_printf(double v, int digits)
+{
+    char b[48];
+    snprintf(b, sizeof(b), "%.*g", digits, v);
+    return strtod(b, NULL);
+}
+
+/*
+ * v rounded to `digits` significant digits exactly as printf then strtod
+ * would, mostly without printf: every learned route rounds about a thousand
+ * feature values, contributions and scores, and printf was most of the
+ * cost. With v's decimal exponent e, the digits are r = the nearest
+ * integer to v * 10^(digits - 1 - e), and the result r / 10^k (or r * 10^-k)
+ * is one correctly rounded operation on exact doubles (r < 2^53, powers of
+ * ten up to 10^22 are exact), which is what strtod returns for the printed
+ * decimal. The product carries one rounding error (relative 2^-53, so below
+ * 10^digits * 1e-14 absolute); when it lies that close to a tie or to the
+ * ends of the digit range, printf decides. test_route_learned compares the
+ * two on random values.
+ */
+double attn_round_sig(double v, int digits)
+{
+    static const double P10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    double a = fabs(v), lo = P10[digits - 1], hi = P10[digits], tol = hi * 1e-14, scaled, fl,
+           frac;
+    int k;
+    if (v == 0 || !isfinite(v))
+        return 0;
+    if (a < hi && v == floor(v))
+        return v;                       /* an integer of at most `digits` digits */
+    k = digits - 1 - (int)floor(log10(a));
+    if (k < -22 || k > 22)
+        return round_printf(v, digits);
+    scaled = k >= 0 ? a * P10[k] : a / P10[-k];
+    if (!(scaled >= lo + tol && scaled < hi - tol))
+        return round_printf(v, digits); /* the exponent is off by one near a power of ten */
+    fl = floor(scaled);
+    frac = scaled - fl;
+    if (fabs(frac - 0.5) < tol)
+        return round_printf(v, digits); /* too near a tie to trust the product */
+    fl += frac > 0.5;
+    a = k >= 0 ? fl / P10[k] : fl * P10[-k];
+    return v < 0 ? -a : a;
+}
+
 static int cmp_keys(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);

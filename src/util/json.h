@@ -32,6 +32,10 @@ int attn_json_parse(const char *text, size_t len, const char *what, json_t **out
  * two-space indent, and the canonical form's escapes and shortest reals. */
 int attn_json_dump_pretty(const json_t *v, attn_buf *out);
 
+/* v rounded to `digits` (1 to 13) significant digits: what printf("%.*g")
+ * then strtod give, but 0 for zero (of either sign) and non-finite v. */
+double attn_round_sig(double v, int digits);
+
 /* Accessors tolerant of missing keys and JSON null. */
 const char *attn_json_str(const json_t *obj, const char *key);      /* NULL if absent/not string */
 int64_t attn_json_i64(const json_t *obj, const char *key, int64_t dflt);
