@@ -52,6 +52,8 @@ typedef struct {
 typedef struct {
     int64_t t, author;       /* author: the PR's users.id or ATTN_NULL_I64 */
     int32_t user, day;
+    int32_t us;              /* user, or n_users when outside the user table:
+                                slot[] and stamp[] have a spare entry for it */
     uint8_t kind, hour, wday, self;
 } scan_ent;
 
@@ -81,8 +83,8 @@ struct attn_features {
     pr_author *by_author;    /* the same rows sorted by (author_id, created_at) */
     size_t n_authors;
     uint8_t *bot;            /* per activity user: router.c's bot rule (rule 1) */
-    long *slot;              /* per activity user: candidate slot or -1 */
-    unsigned *stamp;         /* per activity user: last scan that counted them */
+    long *slot;              /* per activity user (+ spare): candidate slot or -1 */
+    unsigned *stamp;         /* per activity user (+ spare): last scan that counted them */
     unsigned gen;
     size_t n_users;
 };
@@ -247,6 +249,7 @@ static void index_entries(attn_features *f, const attn_route_ctx *ctx)
         x->t = e[i].t;
         x->author = author_of(f, e[i].pr_id);
         x->user = e[i].user;
+        x->us = e[i].user >= 0 && (size_t)e[i].user < f->n_users ? e[i].user : (int32_t)f->n_users;
         x->day = (int32_t)(e[i].t / DAY);
         x->kind = e[i].kind;
         x->hour = (uint8_t)hour_of(e[i].t);
@@ -274,11 +277,12 @@ int attn_features_new(const attn_route_ctx *ctx, int max_candidates, attn_featur
             goto fail;
     if ((rc = load_authors(f, ctx, err)))
         goto fail;
-    index_entries(f, ctx);
     f->n_users = attn_activity_user_count(ctx->activity);
-    f->slot = attn_xmalloc(attn_st_mult(f->n_users ? f->n_users : 1, sizeof(*f->slot)));
-    f->stamp = attn_xcalloc(f->n_users ? f->n_users : 1, sizeof(*f->stamp));
+    index_entries(f, ctx);
+    f->slot = attn_xmalloc(attn_st_mult(f->n_users + 1, sizeof(*f->slot)));
+    f->stamp = attn_xcalloc(f->n_users + 1, sizeof(*f->stamp));
     f->bot = attn_xmalloc(f->n_users ? f->n_users : 1);
+    f->slot[f->n_users] = -1;
     for (size_t u = 0; u < f->n_users; u++) {
         const char *login = attn_activity_user_login(ctx->activity, u);
         f->slot[u] = -1;
@@ -679,8 +683,10 @@ typedef struct {
 
 /* One backward pass over the facts in [as_of - 365 d, as_of]. acc has a
  * spare row acc[n] that takes the entries of everyone but the candidates,
- * so the loop does not branch on whose entry it is (those branches, taken
- * at random, were most of the scan's cost). */
+ * and users outside the table have a spare slot (never a candidate) and
+ * stamp (stamped before the loop, so never counted), so the loop does not
+ * branch on whose entry it is (those branches, taken at random, were most
+ * of the scan's cost). */
 static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_query *q,
                  scan_acc *acc, size_t n, pr_shared *p)
 {
@@ -689,28 +695,30 @@ static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_q
     int64_t author_id = p->author_id, t7 = q->as_of - 7 * (int64_t)DAY,
             t30 = q->as_of - 30 * (int64_t)DAY, t180 = q->as_of - 180 * (int64_t)DAY;
     int known_author = author_id != ATTN_NULL_I64;
+    uint8_t hour_fit[24];
+    for (int h = 0; h < 24; h++)
+        hour_fit[h] = abs(h - h0) <= 2 || abs(h - h0) >= 22;
     attn_activity_slice(ctx->activity, q->as_of - 365 * (int64_t)DAY, q->as_of, &first, &last);
     p->last_author = -1;
     p->author_total = p->rev30_total = p->reviewers30 = 0;
     if (++f->gen == 0) {
-        memset(f->stamp, 0, f->n_users * sizeof(*f->stamp));
+        memset(f->stamp, 0, (f->n_users + 1) * sizeof(*f->stamp));
         f->gen = 1;
     }
+    f->stamp[f->n_users] = f->gen;
     for (size_t i = last; i-- > first;) {
         const scan_ent *x = &f->ent[i];
-        int in_users = x->user >= 0 && (size_t)x->user < f->n_users;
-        long s = in_users ? f->slot[x->user] : -1;
-        scan_acc *a = &acc[s >= 0 && (size_t)s < n ? (size_t)s : n];
+        size_t s = (size_t)f->slot[x->us];   /* -1 wraps to above n */
+        scan_acc *a = &acc[s < n ? s : n];
         int review = x->kind == ATTN_ACT_REVIEW, in30 = x->t > t30;
         int on_author = review & known_author & (x->author == author_id) & !x->self;
-        int dh = abs((int)x->hour - h0);
         p->author_total += (size_t)on_author;
         if (on_author && p->last_author < 0)
             p->last_author = x->user;
         if (review && in30) {
             p->rev30_total++;
-            if (in_users && f->stamp[x->user] != f->gen) {
-                f->stamp[x->user] = f->gen;
+            if (f->stamp[x->us] != f->gen) {
+                f->stamp[x->us] = f->gen;
                 p->reviewers30++;
             }
         }
@@ -721,7 +729,7 @@ static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_q
             a->last_day = x->day;
             a->days30++;
         }
-        a->hour_ok += dh <= 2 || dh >= 22;
+        a->hour_ok += hour_fit[x->hour];
         a->wday_ok += x->wday == w0;
         if (review && !a->seen_review) {
             a->seen_review = 1;
