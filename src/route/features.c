@@ -413,7 +413,12 @@ static size_t comp_finish(const attn_features *f, comp_cand *c, size_t n_in,
             break;
         c[m++].score = r;
     }
-    heap_sort(c, m, sizeof(*c), comp_cmp);
+    /* rounding only reorders where it made scores equal; mostly it did not */
+    for (size_t i = 1; i < m; i++)
+        if (comp_cmp(&c[i - 1], &c[i]) > 0) {
+            heap_sort(c, m, sizeof(*c), comp_cmp);
+            break;
+        }
     return m < top_k ? m : top_k;
 }
 

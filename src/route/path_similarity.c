@@ -195,7 +195,8 @@ typedef struct {
     uint32_t *entry_group;        /* entry -> PR group */
     uint32_t *group_start;        /* group -> first position in order (+ sentinel) */
     size_t n_groups;
-    uint8_t *bot;                 /* user -> attn_activity_user_is_bot, read inline */
+    uint8_t *entry_mask;          /* entry -> ATTN_ACT_MASK(kind), 0 for a bot's: one
+                                     test per entry in a route */
 
     uint32_t gen, fgen;
     int32_t *memo_comps;          /* the files and weights path/set_sim were made for */
@@ -273,7 +274,7 @@ static void cache_free(ps_cache *c)
     free(c->order);
     free(c->entry_group);
     free(c->group_start);
-    free(c->bot);
+    free(c->entry_mask);
     free(c->group_stamp);
     free(c->path_stamp);
     free(c->path_sim);
@@ -487,14 +488,15 @@ static ps_cache *cache_new(const attn_activity *act, const double *w)
     c->user_n_prs = attn_xcalloc(u1, sizeof(*c->user_n_prs));
     c->touched = attn_xcalloc(u1, sizeof(*c->touched));
     c->rows = attn_xcalloc(u1, sizeof(*c->rows));
-    c->bot = attn_xcalloc(u1, 1);
-    for (size_t u = 0; u < c->n_users; u++)
-        c->bot[u] = (uint8_t)attn_activity_user_is_bot(act, u);
+    c->entry_mask = attn_xmalloc(n1);
     keys = attn_xmalloc(attn_st_mult(n1, sizeof(*keys)));
     for (size_t i = 0; i < n; i++) {
         keys[i].pr_id = e[i].pr_id;
         keys[i].idx = (uint32_t)i;
         c->entry_set[i] = -1;
+        c->entry_mask[i] = attn_activity_user_is_bot(act, (size_t)e[i].user)
+                               ? 0
+                               : (uint8_t)ATTN_ACT_MASK(e[i].kind);
     }
     qsort(keys, n, sizeof(*keys), pr_key_cmp);
     for (size_t i = 0; i < n; i++) {
@@ -975,12 +977,6 @@ static void files_gen(ps_cache *c, const double *w)
     c->fgen = 1;
 }
 
-/* attn_activity_user_is_bot without the call (steps 1 and 2 ask per entry). */
-static int is_bot(const ps_cache *c, int32_t u)
-{
-    return u >= 0 && (size_t)u < c->n_users && c->bot[u];
-}
-
 static int oom(attn_error *err)
 {
     return attn_error_set(err, ATTN_ENOMEM, "path_similarity: out of memory");
@@ -1029,8 +1025,8 @@ static int ps_score(ps_state *st, const attn_route_ctx *ctx, const attn_route_qu
     for (size_t i = last; i > first && n_picked < (size_t)cf->max_past_prs; i--) {
         const attn_act_entry *x = &e[i - 1];
         uint32_t g = c->entry_group[i - 1];
-        if (c->group_stamp[g] == c->gen || !(cf->kind_mask & ATTN_ACT_MASK(x->kind)) ||
-            x->pr_number == q->pr_number || is_bot(c, x->user))
+        if (c->group_stamp[g] == c->gen || !(cf->kind_mask & c->entry_mask[i - 1]) ||
+            x->pr_number == q->pr_number)
             continue;
         c->group_stamp[g] = c->gen;
         c->picked[n_picked++] = g;
@@ -1046,8 +1042,7 @@ static int ps_score(ps_state *st, const attn_route_ctx *ctx, const attn_route_qu
             const double *sim;
             double d = 1;
             long sid;
-            if (x->t > q->as_of || x->t < from || !(cf->kind_mask & ATTN_ACT_MASK(x->kind)) ||
-                is_bot(c, x->user))
+            if (x->t > q->as_of || x->t < from || !(cf->kind_mask & c->entry_mask[i]))
                 continue;
             if (c->user_stamp[u] == c->gen && c->user_pr_stamp[u] == (uint32_t)(k + 1))
                 continue;   /* a later fact of this reviewer on this PR already counted */
