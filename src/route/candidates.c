@@ -12,6 +12,7 @@
 #include "util/num.h"
 #include "util/alloc.h"
 #include "util/hashmap.h"
+#include "util/json.h"
 #include "util/time.h"
 
 #include <ctype.h>
@@ -167,10 +168,18 @@ int attn_cand_evidence(attn_cand *c, const char *kind, json_t *data)
         data = attn_xcheck(json_object());
     if (!c->evidence)
         c->evidence = attn_xcheck(json_array());
-    e = json_pack("{s:s, s:o}", "kind", kind, "data", data);
-    if (!e || json_array_append_new(c->evidence, e))
+    /* plain constructors: json_pack's format parsing showed in every route */
+    e = json_object();
+    if (!e || json_object_set_new(e, "kind", json_string(kind))) {
+        json_decref(e);
+        json_decref(data);
         return ATTN_ENOMEM;
-    return 0;
+    }
+    if (json_object_set_new(e, "data", data)) {   /* which took data */
+        json_decref(e);
+        return ATTN_ENOMEM;
+    }
+    return json_array_append_new(c->evidence, e) ? ATTN_ENOMEM : 0;
 }
 
 void attn_result_set_risk(attn_route_result *res, const char *risk) { res->risk = risk; }

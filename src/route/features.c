@@ -7,6 +7,7 @@
  */
 #include "route/features.h"
 #include "route/fact_index.h"
+#include "route/path_similarity.h"
 #include "route/result_internal.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -54,15 +55,24 @@ typedef struct {
     void *state;
 } comp_router;
 
+struct comp_cand;
+struct pool_item;
+
 struct attn_features {
     int max_cands;
     comp_router comp[NC];
+    /* per-PR scratch, kept across PRs (allocating it anew was a visible
+     * share of a route) */
+    struct comp_cand *cands;
+    size_t cap_cands;
+    struct pool_item *items;
+    size_t cap_items;
     attn_fact_index *facts;  /* the activity entries per user (fact_index.h) */
     pr_author *authors;      /* sorted by pr_id */
     pr_author *by_author;    /* the same rows sorted by (author_id, created_at) */
     size_t n_authors;
     uint8_t *bot;            /* per activity user: router.c's bot rule (rule 1) */
-    long *slot;              /* per activity user: candidate slot or -1 */
+    long *slot;              /* per activity user (+ spare): candidate slot or -1 */
     size_t n_users;
 };
 
@@ -91,6 +101,8 @@ void attn_features_free(attn_features *f)
             f->comp[c].def->free(f->comp[c].state);
         json_decref(f->comp[c].config);
     }
+    free(f->cands);
+    free(f->items);
     attn_fact_index_free(f->facts);
     free(f->authors);
     free(f->by_author);
@@ -245,8 +257,9 @@ int attn_features_new(const attn_route_ctx *ctx, int max_candidates, attn_featur
     if ((rc = load_authors(f, ctx, err)) || (rc = index_entries(f, ctx, err)))
         goto fail;
     f->n_users = attn_activity_user_count(ctx->activity);
-    f->slot = attn_xmalloc(attn_st_mult(f->n_users ? f->n_users : 1, sizeof(*f->slot)));
+    f->slot = attn_xmalloc(attn_st_mult(f->n_users + 1, sizeof(*f->slot)));
     f->bot = attn_xmalloc(f->n_users ? f->n_users : 1);
+    f->slot[f->n_users] = -1;
     for (size_t u = 0; u < f->n_users; u++) {
         const char *login = attn_activity_user_login(ctx->activity, u);
         f->slot[u] = -1;
@@ -272,7 +285,7 @@ void attn_feat_set_free(attn_feat_set *s)
 /* ---- the components' rankings ------------------------------------------------ */
 
 /* One candidate of a component, after router.c's rules. */
-typedef struct {
+typedef struct comp_cand {
     const char *name;        /* borrowed from the component's result or the index */
     double score;
     int team;
@@ -297,9 +310,47 @@ static int comp_cmp(const void *a, const void *b)
 /* 0 for zeros and non-finite values, as the features always had */
 static double round_sig(double v, int digits) { return v == 0 ? 0 : attn_round_sig(v, digits); }
 
+/* Heapsort for the per-PR sorts (elements of at most 128 bytes): glibc's
+ * qsort mallocs a buffer for arrays over 1 KB, and after a route's JSON
+ * churn that malloc consolidated the heap every time (two thirds of
+ * comp_finish). Every order sorted here is total, so the result is the one
+ * qsort gives. */
+static void swap_el(char *a, char *b, size_t sz)
+{
+    char t[128];
+    memcpy(t, a, sz);
+    memcpy(a, b, sz);
+    memcpy(b, t, sz);
+}
+
+static void sift(char *b, size_t root, size_t n, size_t sz,
+                 int (*cmp)(const void *, const void *))
+{
+    for (size_t child; (child = 2 * root + 1) < n; root = child) {
+        if (child + 1 < n && cmp(b + child * sz, b + (child + 1) * sz) < 0)
+            child++;
+        if (cmp(b + root * sz, b + child * sz) >= 0)
+            return;
+        swap_el(b + root * sz, b + child * sz, sz);
+    }
+}
+
+static void heap_sort(void *base, size_t n, size_t sz, int (*cmp)(const void *, const void *))
+{
+    char *b = base;
+    if (n < 2)
+        return;
+    for (size_t i = n / 2; i-- > 0;)
+        sift(b, i, n, sz, cmp);
+    for (size_t end = n - 1; end > 0; end--) {
+        swap_el(b, b + end * sz, sz);
+        sift(b, 0, end, sz, cmp);
+    }
+}
+
 /* candidates.c's round_score: results compare scores printed with 12
  * significant digits (0 for non-finite scores). */
-static double round12(double x) { return isfinite(x) ? round_sig(x, 12) : 0.0; }
+static double round12(double x) { return round_sig(x, 12); }
 
 static int is_bot_login(const attn_route_ctx *ctx, const char *name)
 {
@@ -331,8 +382,7 @@ static size_t comp_finish(const attn_features *f, comp_cand *c, size_t n_in,
             continue;
         c[n++] = c[i];
     }
-    if (n > 1)
-        qsort(c, n, sizeof(*c), comp_cmp);
+    heap_sort(c, n, sizeof(*c), comp_cmp);
     m = n < top_k ? n : top_k;
     for (size_t i = 0; i < m; i++)
         c[i].score = round12(c[i].score);
@@ -342,8 +392,12 @@ static size_t comp_finish(const attn_features *f, comp_cand *c, size_t n_in,
             break;
         c[m++].score = r;
     }
-    if (m > 1)
-        qsort(c, m, sizeof(*c), comp_cmp);
+    /* rounding only reorders where it made scores equal; mostly it did not */
+    for (size_t i = 1; i < m; i++)
+        if (comp_cmp(&c[i - 1], &c[i]) > 0) {
+            heap_sort(c, m, sizeof(*c), comp_cmp);
+            break;
+        }
     return m < top_k ? m : top_k;
 }
 
@@ -387,6 +441,31 @@ static size_t pop_rows(const attn_route_ctx *ctx, const attn_route_query *q, com
         (*buf)[n++].team = 0;
     }
     return n;
+}
+
+/* path_similarity's scores without its result (path_similarity.h): the
+ * rows its route would list before router.c's rules, named as it names
+ * them. */
+static int path_rows(attn_features *f, const attn_route_ctx *ctx, const attn_route_query *q,
+                     comp_cand **buf, size_t *cap, size_t *m, attn_error *err)
+{
+    const attn_shortlist_row *rows;
+    size_t n;
+    int rc;
+    *m = 0;
+    if ((rc = attn_path_similarity_scores(f->comp[C_PATH].state, ctx, q, &rows, &n, err)))
+        return rc;
+    ATTN_ALLOC_GROW(*buf, n + 1, *cap);
+    for (size_t i = 0; i < n; i++) {
+        const char *login = attn_activity_user_login(ctx->activity, rows[i].user);
+        if (!login || !*login)
+            continue;
+        (*buf)[*m].name = login;
+        (*buf)[*m].score = rows[i].score;
+        (*buf)[*m].user = (long)rows[i].user;
+        (*buf)[(*m)++].team = 0;
+    }
+    return 0;
 }
 
 /* The PR as stewards sees it: distinct non-empty paths and their distinct areas. */
@@ -477,11 +556,12 @@ static size_t stew_rows(const attn_route_ctx *ctx, const attn_route_query *q, co
 
 /* ---- the candidate pool ----------------------------------------------------- */
 
-typedef struct {
+typedef struct pool_item {
     const char *login;      /* borrowed from a component result or the index */
     double best_rr;
     double rr[NC], score[NC];
 } pool_item;
+_Static_assert(sizeof(pool_item) <= 128 && sizeof(comp_cand) <= 128, "heap_sort's swap buffer");
 
 static int pool_cmp(const void *a, const void *b)
 {
@@ -494,7 +574,7 @@ static int pool_cmp(const void *a, const void *b)
     return strcmp(x->login, y->login);
 }
 
-/* Per-PR scratch, reused across PRs. */
+/* Per-PR work; the buffers are the features' scratch (attn_features). */
 typedef struct {
     attn_route_result *res[NC];
     comp_cand *cands;
@@ -541,6 +621,11 @@ static int build_pool(attn_features *f, const attn_route_ctx *ctx, const attn_ro
             m = pop_rows(ctx, q, &w->cands, &w->cap_cands);
         } else if (c == C_STEW) {
             m = stew_rows(ctx, q, &w->cands, &w->cap_cands);
+        } else if (c == C_PATH) {
+            if ((rc = path_rows(f, ctx, q, &w->cands, &w->cap_cands, &m, err))) {
+                attn_error_wrap(err, "learned features: %s", COMPONENTS[c]);
+                return rc;
+            }
         } else {
             w->res[c] = attn_result_new();
             if ((rc = f->comp[c].def->route(f->comp[c].state, ctx, &cq, w->res[c], err))) {
@@ -554,8 +639,7 @@ static int build_pool(attn_features *f, const attn_route_ctx *ctx, const attn_ro
             if (!w->cands[j].team)
                 pool_add(w, w->cands[j].name, c, ++rank, w->cands[j].score);
     }
-    if (w->n)
-        qsort(w->items, w->n, sizeof(*w->items), pool_cmp);
+    heap_sort(w->items, w->n, sizeof(*w->items), pool_cmp);
     if (w->n > (size_t)f->max_cands)
         w->n = (size_t)f->max_cands;
     return 0;
@@ -759,6 +843,10 @@ int attn_features_compute(attn_features *f, const attn_route_ctx *ctx, const att
 
     memset(out, 0, sizeof(*out));
     memset(&w, 0, sizeof(w));
+    w.cands = f->cands;
+    w.cap_cands = f->cap_cands;
+    w.items = f->items;
+    w.cap_items = f->cap_items;
     if ((rc = build_pool(f, ctx, q, &w, err)))
         goto out;
     n = w.n;
@@ -768,9 +856,11 @@ int attn_features_compute(attn_features *f, const attn_route_ctx *ctx, const att
     acc = attn_xcalloc(n ? n : 1, sizeof(*acc));
     users = attn_xcalloc(n ? n : 1, sizeof(*users));
     for (size_t i = 0; i < n; i++) {
+        acc[i].last_active = acc[i].last_review = ATTN_NULL_I64;
+    }
+    for (size_t i = 0; i < n; i++) {
         out->login[i] = attn_xstrdup(w.items[i].login);
         users[i] = attn_activity_find_login(ctx->activity, w.items[i].login);
-        acc[i].last_active = acc[i].last_review = ATTN_NULL_I64;
         if (users[i] >= 0 && (size_t)users[i] < f->n_users)
             f->slot[users[i]] = (long)i;
     }
@@ -791,8 +881,10 @@ int attn_features_compute(attn_features *f, const attn_route_ctx *ctx, const att
 out:
     for (int c = 0; c < NC; c++)
         attn_result_free(w.res[c]);
-    free(w.cands);
-    free(w.items);
+    f->cands = w.cands;
+    f->cap_cands = w.cap_cands;
+    f->items = w.items;
+    f->cap_items = w.cap_items;
     return rc;
 }
 

@@ -20,10 +20,11 @@
  *
  * How (features.c; the values are the same as when each component was
  * routed through attn_router_route and its result JSON read back, which
- * test_route_learned checks on a synthetic history): path_similarity,
- * codeowners, mentions and review_requests run their own scoring into a
- * result that is never turned into JSON, and router.c's rules (author and
- * bots out, scores > 0, 12-digit rounding, order, top_k) are applied to it
+ * test_route_learned checks on a synthetic history): codeowners, mentions
+ * and review_requests run their own scoring into a result that is never
+ * turned into JSON, path_similarity only its scoring (no evidence,
+ * attn_path_similarity_scores), and router.c's rules (author and bots out,
+ * scores > 0, 12-digit rounding, order, top_k) are applied to them
  * directly; popularity and stewards, whose default scoring is a few sums per
  * user, are scored here term for term. Per PR, one backward scan of the
  * activity entries (with each entry's PR author, day, hour and weekday

@@ -41,6 +41,7 @@
 #include "route/features.h"
 #include "route/learned_model.h"
 #include "route/router.h"
+#include "route/shortlist.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -71,6 +72,7 @@ typedef struct {
     size_t n_models;
     int explain_top;
     double conf_high, conf_medium;
+    attn_shortlist_rules rules;   /* router.c's common rules, for explain_set */
 } lr_state;
 
 static void lr_free(void *state)
@@ -167,6 +169,7 @@ static int lr_init(const json_t *config, const attn_route_ctx *ctx, void **state
         goto fail;
     }
     st->explain_top = (int)json_integer_value(et);
+    attn_shortlist_rules_read(config, &st->rules);
     st->conf_high = json_number_value(json_object_get(conf, "high"));
     st->conf_medium = json_number_value(json_object_get(conf, "medium"));
     if (!(st->conf_medium >= 0 && st->conf_medium <= st->conf_high && st->conf_high <= 1)) {
@@ -226,14 +229,67 @@ static json_t *explain(const lr_state *st, json_t *model, const float *x, const 
     return o;
 }
 
+/* A candidate's final score and index, for explain_set's order. */
+typedef struct {
+    double p;
+    size_t i;
+} ranked;
+
+static int ranked_cmp(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    if (x->p != y->p)
+        return x->p > y->p ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+typedef struct {
+    const attn_shortlist_rules *rules;
+    const attn_route_ctx *ctx;
+    const attn_route_query *q;
+    const ranked *r;
+    char *const *login;
+} cut_arg;
+
+static double cut_score(const void *arg, size_t k) { return ((const cut_arg *)arg)->r[k].p; }
+
+static int cut_safe(const void *arg, size_t k)
+{
+    const cut_arg *x = arg;
+    return attn_shortlist_safe_target(x->rules, x->ctx->activity, x->q, "user",
+                                      x->login[x->r[k].i]);
+}
+
+/* want[i] = 1 for the candidates that can reach router.c's top_k (shortlist.h's
+ * rule): the others' evidence would be dropped unread, and explaining all of
+ * the pool was a large share of a route. p[i] are the final scores. */
+static void explain_set(const lr_state *st, const attn_route_ctx *ctx, const attn_route_query *q,
+                        const attn_feat_set *fs, const double *p, unsigned char *want)
+{
+    ranked *r = attn_xmalloc(attn_st_mult(fs->n, sizeof(*r)));
+    cut_arg x = {&st->rules, ctx, q, r, fs->login};
+    size_t keep;
+    for (size_t i = 0; i < fs->n; i++) {
+        r[i].p = p[i];
+        r[i].i = i;
+        want[i] = 0;
+    }
+    qsort(r, fs->n, sizeof(*r), ranked_cmp);
+    keep = attn_shortlist_cut_by(q, fs->n, cut_score, cut_safe, &x);
+    for (size_t k = 0; k < keep; k++)
+        want[r[k].i] = 1;
+    free(r);
+}
+
 static int lr_route(void *state, const attn_route_ctx *ctx, const attn_route_query *q,
                     attn_route_result *res, attn_error *err)
 {
     lr_state *st = state;
     attn_feat_set fs;
     attn_lmodel *m = model_for(st, q->as_of);
-    double *score = NULL;
+    double *score = NULL;         /* model margins, then the final scores */
     float *contrib = NULL;
+    unsigned char *want = NULL;
     json_t *art, *model = NULL;
     int rc;
 
@@ -245,6 +301,10 @@ static int lr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
         if ((rc = attn_lmodel_predict(m, fs.x, fs.n, score, contrib, err)))
             goto out;
         model = attn_xcheck(json_stringn(attn_lmodel_hash(m), 12));
+        for (size_t i = 0; i < fs.n; i++)
+            score[i] = 1.0 / (1.0 + exp(-score[i]));
+        want = attn_xmalloc(fs.n);
+        explain_set(st, ctx, q, &fs, score, want);
     }
     for (size_t i = 0; i < fs.n; i++) {
         attn_cand *c = attn_result_cand(res, "user", fs.login[i]);
@@ -254,8 +314,8 @@ static int lr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
             goto out;
         }
         if (m) {
-            attn_cand_set_score(c, 1.0 / (1.0 + exp(-score[i])));
-            if (st->explain_top &&
+            attn_cand_set_score(c, score[i]);
+            if (st->explain_top && want[i] &&
                 (rc = attn_cand_evidence(c, "learned",
                                          explain(st, model, x, contrib + i * (ATTN_FEAT_N + 1)))))
                 goto out;
@@ -282,6 +342,7 @@ out:
     attn_feat_set_free(&fs);
     free(score);
     free(contrib);
+    free(want);
     return rc;
 }
 

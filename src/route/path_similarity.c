@@ -195,6 +195,8 @@ typedef struct {
     uint32_t *entry_group;        /* entry -> PR group */
     uint32_t *group_start;        /* group -> first position in order (+ sentinel) */
     size_t n_groups;
+    uint8_t *entry_mask;          /* entry -> ATTN_ACT_MASK(kind), 0 for a bot's: one
+                                     test per entry in a route */
 
     uint32_t gen, fgen;
     int32_t *memo_comps;          /* the files and weights path/set_sim were made for */
@@ -272,6 +274,7 @@ static void cache_free(ps_cache *c)
     free(c->order);
     free(c->entry_group);
     free(c->group_start);
+    free(c->entry_mask);
     free(c->group_stamp);
     free(c->path_stamp);
     free(c->path_sim);
@@ -485,11 +488,15 @@ static ps_cache *cache_new(const attn_activity *act, const double *w)
     c->user_n_prs = attn_xcalloc(u1, sizeof(*c->user_n_prs));
     c->touched = attn_xcalloc(u1, sizeof(*c->touched));
     c->rows = attn_xcalloc(u1, sizeof(*c->rows));
+    c->entry_mask = attn_xmalloc(n1);
     keys = attn_xmalloc(attn_st_mult(n1, sizeof(*keys)));
     for (size_t i = 0; i < n; i++) {
         keys[i].pr_id = e[i].pr_id;
         keys[i].idx = (uint32_t)i;
         c->entry_set[i] = -1;
+        c->entry_mask[i] = attn_activity_user_is_bot(act, (size_t)e[i].user)
+                               ? 0
+                               : (uint8_t)ATTN_ACT_MASK(e[i].kind);
     }
     qsort(keys, n, sizeof(*keys), pr_key_cmp);
     for (size_t i = 0; i < n; i++) {
@@ -975,20 +982,25 @@ static int oom(attn_error *err)
     return attn_error_set(err, ATTN_ENOMEM, "path_similarity: out of memory");
 }
 
-static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_query *q,
-                    attn_route_result *res, attn_error *err)
+/*
+ * Steps 1 and 2 of a route, and the scores: c->rows[0..*n_rows) gets the
+ * users with a score > 0, in no particular order. With evidence, each
+ * user's most similar past PRs are kept too (user_top); the scores never
+ * depend on them. *n_rows is 0 when the PR has no changed files
+ * (c->n_cur_files tells).
+ */
+static int ps_score(ps_state *st, const attn_route_ctx *ctx, const attn_route_query *q,
+                    int evidence, size_t *n_rows, attn_error *err)
 {
-    ps_state *st = state;
     const ps_config *cf = &st->cfg;
     ps_cache *c = st->cache;
     attn_activity *act = ctx->activity;
     const attn_act_entry *e;
-    const char *author = attn_json_str(q->snapshot, "author");
-    size_t n, first, last, n_picked = 0, n_touched = 0, n_rows = 0, n_emit;
+    size_t n, first, last, n_picked = 0, n_touched = 0;
     int64_t from = q->as_of - (int64_t)llround(cf->lookback_days * 86400.0);
     double *points = NULL;
-    long best = -1;
 
+    *n_rows = 0;
     if (!act)
         return attn_error_set(err, ATTN_EINVAL, "path_similarity: no activity index in the context");
     e = attn_activity_entries(act, &n);
@@ -1003,12 +1015,8 @@ static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     c->w = cf->w;
     if (current_files(c, q->snapshot))
         return oom(err);
-    attn_result_confidence_margins(res, cf->conf_high, cf->conf_medium);
-    if (!c->n_cur_files) {
-        attn_result_set_risk(res, "high");
-        attn_result_note(res, "no candidates: no changed files known at the cutoff");
+    if (!c->n_cur_files)
         return 0;
-    }
     next_gen(c);
     files_gen(c, cf->w);
 
@@ -1017,8 +1025,8 @@ static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     for (size_t i = last; i > first && n_picked < (size_t)cf->max_past_prs; i--) {
         const attn_act_entry *x = &e[i - 1];
         uint32_t g = c->entry_group[i - 1];
-        if (c->group_stamp[g] == c->gen || !(cf->kind_mask & ATTN_ACT_MASK(x->kind)) ||
-            x->pr_number == q->pr_number || attn_activity_user_is_bot(act, (size_t)x->user))
+        if (c->group_stamp[g] == c->gen || !(cf->kind_mask & c->entry_mask[i - 1]) ||
+            x->pr_number == q->pr_number)
             continue;
         c->group_stamp[g] = c->gen;
         c->picked[n_picked++] = g;
@@ -1034,8 +1042,7 @@ static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_que
             const double *sim;
             double d = 1;
             long sid;
-            if (x->t > q->as_of || x->t < from || !(cf->kind_mask & ATTN_ACT_MASK(x->kind)) ||
-                attn_activity_user_is_bot(act, u))
+            if (x->t > q->as_of || x->t < from || !(cf->kind_mask & c->entry_mask[i]))
                 continue;
             if (c->user_stamp[u] == c->gen && c->user_pr_stamp[u] == (uint32_t)(k + 1))
                 continue;   /* a later fact of this reviewer on this PR already counted */
@@ -1055,13 +1062,14 @@ static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_que
                 d = pow(0.5, (double)(q->as_of - x->t) / (cf->half_life_days * 86400.0));
             for (int m = 0; m < NM; m++)
                 c->user_score[u * NM + m] += d * sim[m];
-            top_insert(c->user_top + u * EVIDENCE_PRS, c->user_n_prs[u], x->pr_number,
-                       combined(cf, sim));
+            if (evidence)
+                top_insert(c->user_top + u * EVIDENCE_PRS, c->user_n_prs[u], x->pr_number,
+                           combined(cf, sim));
             c->user_n_prs[u]++;
         }
     }
 
-    /* 3. Scores; evidence for the candidates router.c can need (shortlist.h). */
+    /* 3. Scores. */
     if (cf->borda && n_touched) {
         points = attn_xmalloc(attn_st_mult(n_touched, sizeof(*points)));
         if (!points || borda(cf, c, n_touched, points)) {
@@ -1073,11 +1081,37 @@ static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_que
         size_t u = c->touched[k];
         double score = points ? points[k] : combined(cf, c->user_score + u * NM);
         if (score > 0) {
-            c->rows[n_rows].user = (uint32_t)u;
-            c->rows[n_rows++].score = score;
+            c->rows[*n_rows].user = (uint32_t)u;
+            c->rows[(*n_rows)++].score = score;
         }
     }
     free(points);
+    return 0;
+}
+
+static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_query *q,
+                    attn_route_result *res, attn_error *err)
+{
+    ps_state *st = state;
+    const ps_config *cf = &st->cfg;
+    ps_cache *c;
+    attn_activity *act = ctx->activity;
+    const char *author = attn_json_str(q->snapshot, "author");
+    size_t n_rows, n_emit;
+    long best = -1;
+    int rc;
+
+    if ((rc = ps_score(st, ctx, q, 1, &n_rows, err)))
+        return rc;
+    c = st->cache;
+    attn_result_confidence_margins(res, cf->conf_high, cf->conf_medium);
+    if (!c->n_cur_files) {
+        attn_result_set_risk(res, "high");
+        attn_result_note(res, "no candidates: no changed files known at the cutoff");
+        return 0;
+    }
+
+    /* Evidence for the candidates router.c can need (shortlist.h). */
     attn_shortlist_sort(c->rows, n_rows);
     n_emit = attn_shortlist_cut(&st->rules, act, q, c->rows, n_rows);
     for (size_t k = 0; k < n_emit; k++) {
@@ -1113,6 +1147,16 @@ static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_que
                                   ? "low"
                                   : "medium");
     return 0;
+}
+
+int attn_path_similarity_scores(void *state, const attn_route_ctx *ctx,
+                                const attn_route_query *q, const attn_shortlist_row **rows,
+                                size_t *n, attn_error *err)
+{
+    ps_state *st = state;
+    int rc = ps_score(st, ctx, q, 0, n, err);
+    *rows = rc || !*n ? NULL : st->cache->rows;
+    return rc;
 }
 
 int attn_path_similarity(const char *const *f, size_t nf, const char *const *g, size_t ng,

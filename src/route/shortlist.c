@@ -77,24 +77,50 @@ int attn_shortlist_safe_target(const attn_shortlist_rules *r, const attn_activit
     return attn_shortlist_safe(r, a, q, (uint32_t)u);
 }
 
-size_t attn_shortlist_cut(const attn_shortlist_rules *r, const attn_activity *a,
-                          const attn_route_query *q, const attn_shortlist_row *rows, size_t n)
+size_t attn_shortlist_cut_by(const attn_route_query *q, size_t n,
+                             double (*score)(const void *arg, size_t i),
+                             int (*safe)(const void *arg, size_t i), const void *arg)
 {
     size_t i, n_safe = 0, need = attn_shortlist_need(q);
     double bound;
 
     if (!need)
         return n;
-    for (i = 0; i < n && rows[i].score > 0; i++)
-        if (attn_shortlist_safe(r, a, q, rows[i].user) && ++n_safe == need)
+    for (i = 0; i < n && score(arg, i) > 0; i++)
+        if (safe(arg, i) && ++n_safe == need)
             break;
-    if (i >= n || !(rows[i].score > 0))
+    if (i >= n || !(score(arg, i) > 0))
         return i;
     /* router.c compares scores rounded to 12 significant digits, so a row
      * whose score differs from the last safe one in the last bits may tie
      * with it and win on its name: keep those too. */
-    bound = rows[i].score * (1 - 1e-9);
-    for (i++; i < n && rows[i].score > 0 && rows[i].score >= bound; i++)
+    bound = score(arg, i) * (1 - 1e-9);
+    for (i++; i < n && score(arg, i) > 0 && score(arg, i) >= bound; i++)
         ;
     return i;
+}
+
+typedef struct {
+    const attn_shortlist_rules *r;
+    const attn_activity *a;
+    const attn_route_query *q;
+    const attn_shortlist_row *rows;
+} row_arg;
+
+static double row_score(const void *arg, size_t i)
+{
+    return ((const row_arg *)arg)->rows[i].score;
+}
+
+static int row_safe(const void *arg, size_t i)
+{
+    const row_arg *x = arg;
+    return attn_shortlist_safe(x->r, x->a, x->q, x->rows[i].user);
+}
+
+size_t attn_shortlist_cut(const attn_shortlist_rules *r, const attn_activity *a,
+                          const attn_route_query *q, const attn_shortlist_row *rows, size_t n)
+{
+    row_arg x = {r, a, q, rows};
+    return attn_shortlist_cut_by(q, n, row_score, row_safe, &x);
 }

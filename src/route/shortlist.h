@@ -64,4 +64,11 @@ int attn_shortlist_safe_target(const attn_shortlist_rules *r, const attn_activit
 size_t attn_shortlist_cut(const attn_shortlist_rules *r, const attn_activity *a,
                           const attn_route_query *q, const attn_shortlist_row *rows, size_t n);
 
+/* The same cut over any ranking of n targets in the router's order (score
+ * descending): score(arg, i) and safe(arg, i) (attn_shortlist_safe_target's
+ * judgement) of the i-th. */
+size_t attn_shortlist_cut_by(const attn_route_query *q, size_t n,
+                             double (*score)(const void *arg, size_t i),
+                             int (*safe)(const void *arg, size_t i), const void *arg);
+
 #endif

@@ -17,6 +17,8 @@
 #include "route/context.h"
 #include "route/learned_model.h"
 #include "util/fs.h"
+#include "util/json.h"
+#include "util/num.h"
 #include "util/prng.h"
 
 #include <math.h>
@@ -576,7 +578,8 @@ static void test_fast_path_equals_component_routers(void **state)
     free(dir);
 }
 
-/* attn_feat_round6 is printf("%.6g") then strtod, without printf. */
+/* attn_feat_round6 is printf("%.6g") then strtod, without printf; attn_round_sig(v, 12)
+ * likewise "%.12g". */
 static void test_round6_equals_printf(void **state)
 {
     attn_prng g;
@@ -601,6 +604,12 @@ static void test_round6_equals_printf(void **state)
         got = attn_feat_round6(v);
         if (memcmp(&want, &got, sizeof(want)) && !(want == 0 && got == 0))
             fail_msg("round6(%.17g) = %.17g, printf gives %.17g", v, got, want);
+        /* the 12 digits router.c compares scores with (candidates.c) */
+        snprintf(b, sizeof(b), "%.12g", v);
+        want = v == 0 ? 0 : strtod(b, NULL);
+        got = attn_round_sig(v, 12);
+        if (memcmp(&want, &got, sizeof(want)) && !(want == 0 && got == 0))
+            fail_msg("round_sig(%.17g, 12) = %.17g, printf gives %.17g", v, got, want);
     }
 }
 
