@@ -3,9 +3,9 @@
  * (registry.h).
  *
  * Owns: the registry file and its SQL. Must never: change a row without
- * appending its event in the same transaction, touch run directories (the
- * command front ends remove them after the registry says so), or format a
- * value into SQL (everything is bound).
+ * appending its event in the same transaction, touch run directories
+ * (lifecycle.c removes them after the registry says so), or format a value
+ * into SQL (everything is bound).
  */
 #include "exp/registry.h"
 #include "util/alloc.h"
