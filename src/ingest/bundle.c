@@ -129,8 +129,7 @@ static void append(json_t **arr, json_t *v)
 {
     if (!*arr)
         *arr = attn_xcheck(json_array());
-    if (json_array_append(*arr, v))
-        attn_xcheck(NULL);   /* v is never NULL: only memory can fail */
+    attn_xcheck_rc(json_array_append(*arr, v));   /* v is never NULL */
 }
 
 /* A PR or issue the normalizers can store faithfully (issue 18 defect 9):

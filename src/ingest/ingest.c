@@ -409,8 +409,7 @@ static void todo_add(json_t *todo, int64_t number)
         if (json_integer_value(v) == number)
             return;
     }
-    if (json_array_append_new(todo, attn_xcheck(json_integer(number))))
-        attn_xcheck(NULL);
+    attn_xcheck_rc(json_array_append_new(todo, json_integer(number)));
 }
 
 /* A page URL relative to the API base ("/repos/o/r/pulls?page=3"): resume

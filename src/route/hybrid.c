@@ -245,9 +245,8 @@ static void fused_detail(const hy_item *items, const hy_fused *f, const attn_hyb
         if (json_object_get(po, pname))
             continue;   /* a component lists a target once; keep its best rank */
         kinds = attn_xcheck(json_array());
-        if (json_object_set_new(po, pname, attn_xcheck(json_real(round6(it->contrib)))) ||
-            json_object_set_new(ko, pname, kinds))
-            attn_xcheck(NULL);
+        attn_xcheck_rc(json_object_set_new(po, pname, json_real(round6(it->contrib))));
+        attn_xcheck_rc(json_object_set_new(ko, pname, kinds));
         json_array_foreach(it->evidence, k, ev) {
             const char *kind = attn_json_str(ev, "kind");
             const json_t *have;
@@ -257,8 +256,8 @@ static void fused_detail(const hy_item *items, const hy_fused *f, const attn_hyb
                 continue;
             json_array_foreach(kinds, h, have)
                 dup |= strcmp(json_string_value(have), kind) == 0;
-            if (!dup && json_array_append_new(kinds, attn_xcheck(json_string(kind))))
-                attn_xcheck(NULL);
+            if (!dup)
+                attn_xcheck_rc(json_array_append_new(kinds, json_string(kind)));
         }
     }
     *parts_out = po;
@@ -285,11 +284,10 @@ int attn_hybrid_fuse(const char *method, double rrf_k, const attn_hybrid_part *p
     for (size_t i = 0; i < n_fused; i++) {
         json_t *po, *ko;
         fused_detail(items, &fused[i], parts, &po, &ko);
-        if (json_array_append_new(arr, attn_xcheck(json_pack(
-                                           "{s:{s:s, s:s}, s:f, s:o, s:o}", "target", "type",
-                                           fused[i].type, "name", fused[i].name, "score",
-                                           fused[i].score, "parts", po, "kinds", ko))))
-            attn_xcheck(NULL);
+        attn_xcheck_rc(json_array_append_new(
+            arr, json_pack("{s:{s:s, s:s}, s:f, s:o, s:o}", "target", "type", fused[i].type,
+                           "name", fused[i].name, "score", fused[i].score, "parts", po, "kinds",
+                           ko)));
     }
     items_free(items, n_items);
     free(fused);
@@ -322,13 +320,11 @@ static int str_cmp(const void *a, const void *b)
 static json_t *component_config(const json_t *user)
 {
     json_t *c = attn_xcheck(user ? json_deep_copy(user) : json_object());
-    if (!json_object_get(c, "availability") &&
-        json_object_set_new(c, "availability",
-                            attn_xcheck(json_pack("{s:i}", "inactive_days", 0))))
-        attn_xcheck(NULL);
-    if (!json_object_get(c, "load") &&
-        json_object_set_new(c, "load", attn_xcheck(json_pack("{s:i}", "max_open_requests", 0))))
-        attn_xcheck(NULL);
+    if (!json_object_get(c, "availability"))
+        attn_xcheck_rc(json_object_set_new(c, "availability",
+                                           json_pack("{s:i}", "inactive_days", 0)));
+    if (!json_object_get(c, "load"))
+        attn_xcheck_rc(json_object_set_new(c, "load", json_pack("{s:i}", "max_open_requests", 0)));
     return c;
 }
 
@@ -827,9 +823,8 @@ int attn_hybrid_fit(const attn_route_ctx *ctx, const json_t *base_config, const 
     fitted = attn_xcheck(json_pack("{s:I, s:s, s:s, s:f, s:o}", "n", (json_int_t)n, "from",
                                    attn_time_format(from, t1), "to", attn_time_format(to, t2),
                                    "objective", round6(obj), "grid", grid));
-    if (json_object_set_new(cfg, "fitted", fitted) ||
-        json_object_set_new(cfg, "method", attn_xcheck(json_string("linear"))))
-        attn_xcheck(NULL);
+    attn_xcheck_rc(json_object_set_new(cfg, "fitted", fitted));
+    attn_xcheck_rc(json_object_set_new(cfg, "method", json_string("linear")));
     *fitted_config = cfg;
     cfg = NULL;
 done:
