@@ -83,9 +83,8 @@ static int valid_name(const char *n)
 
 static int compute_hash(attn_prompt *p, attn_error *err)
 {
-    json_t *c = json_pack("{s:s, s:O}", "name", p->name, "sections", p->sections);
-    int rc = c ? attn_json_hash(c, p->hash, err)
-               : attn_error_set(err, ATTN_ENOMEM, "out of memory hashing a prompt");
+    json_t *c = attn_xcheck(json_pack("{s:s, s:O}", "name", p->name, "sections", p->sections));
+    int rc = attn_json_hash(c, p->hash, err);
     json_decref(c);
     return rc;
 }
@@ -158,10 +157,10 @@ static int load_dir(const char *dir, attn_prompt **out, attn_error *err)
         return rc;
     }
     p = attn_xcalloc(1, sizeof(*p));
-    p->name = strdup(attn_json_str(b, "name"));
-    p->version = strdup(attn_json_str(b, "version"));
-    p->sections = json_object();
-    p->source_paths = json_object();
+    p->name = attn_xstrdup(attn_json_str(b, "name"));
+    p->version = attn_xstrdup(attn_json_str(b, "version"));
+    p->sections = attn_xcheck(json_object());
+    p->source_paths = attn_xcheck(json_object());
     json_object_set_new(p->source_paths, "bundle", json_string(path));
     json_object_foreach(secs, sec, f) {
         if (!json_is_string(f)) {
@@ -204,12 +203,12 @@ int attn_prompt_from_snapshot(const json_t *snap, const char *what, attn_prompt 
                          err)))
         return rc;
     p = attn_xcalloc(1, sizeof(*p));
-    p->name = strdup(attn_json_str(snap, "name"));
-    p->version = strdup(attn_json_str(snap, "version"));
-    p->sections = json_deep_copy(secs);
-    p->source_paths = json_is_object(json_object_get(snap, "source_paths"))
-                          ? json_deep_copy(json_object_get(snap, "source_paths"))
-                          : json_object();
+    p->name = attn_xstrdup(attn_json_str(snap, "name"));
+    p->version = attn_xstrdup(attn_json_str(snap, "version"));
+    p->sections = attn_xcheck(json_deep_copy(secs));
+    p->source_paths = attn_xcheck(json_is_object(json_object_get(snap, "source_paths"))
+                                      ? json_deep_copy(json_object_get(snap, "source_paths"))
+                                      : json_object());
     if ((rc = compute_hash(p, err)) == 0 && want && strcmp(want, p->hash))
         rc = attn_error_set(err, ATTN_ECORRUPT,
                             "%s: recorded prompt_hash %s does not match its content (%s)", what,
@@ -239,9 +238,9 @@ int attn_prompt_load(const char *path, attn_prompt **out, attn_error *err)
 
 json_t *attn_prompt_snapshot(const attn_prompt *p)
 {
-    return json_pack("{s:s, s:s, s:s, s:O, s:O}", "name", p->name, "version", p->version,
-                     "prompt_hash", p->hash, "sections", p->sections, "source_paths",
-                     p->source_paths);
+    return attn_xcheck(json_pack("{s:s, s:s, s:s, s:O, s:O}", "name", p->name, "version",
+                                 p->version, "prompt_hash", p->hash, "sections", p->sections,
+                                 "source_paths", p->source_paths));
 }
 
 int attn_prompt_section_text(const attn_prompt *p, const char *section, attn_buf *out,
@@ -251,9 +250,7 @@ int attn_prompt_section_text(const attn_prompt *p, const char *section, attn_buf
     if (!v)
         return 0;
     if (json_is_string(v))
-        return attn_buf_put(out, json_string_value(v), json_string_length(v)) < 0
-                   ? attn_error_set(err, ATTN_ENOMEM, "out of memory")
-                   : 0;
+        return attn_buf_put(out, json_string_value(v), json_string_length(v));
     return attn_json_canonical(v, out, err);
 }
 
@@ -280,8 +277,7 @@ int attn_prompt_register(const char *data_dir, const attn_prompt *p, int check_o
     }
     if (check_only)
         return 0;
-    if (!(snap = attn_prompt_snapshot(p)))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    snap = attn_prompt_snapshot(p);
     /* The registry keeps content, not where it came from. */
     json_object_del(snap, "source_paths");
     if (attn_json_dump_pretty(snap, &b) < 0)

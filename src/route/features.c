@@ -214,10 +214,7 @@ static int comp_init(comp_router *c, const char *name, const attn_route_ctx *ctx
                               &c->config, err)) ||
         (rc = attn_json_parse(COMMON_OFF, strlen(COMMON_OFF), "common", &common, err)))
         goto out;
-    if (json_object_update_missing(c->config, common)) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory creating the feature extractor");
-        goto out;
-    }
+    attn_xcheck_rc(json_object_update_missing(c->config, common));   /* both objects */
     if (c->def->init && (rc = c->def->init(c->config, ctx, &c->state, err)))
         attn_error_wrap(err, "learned features: %s", name);
 out:
