@@ -247,8 +247,7 @@ int attn_pin_base64_decode(const char *in, size_t len, attn_buf *out, attn_error
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            if (attn_buf_putc(out, (char)((acc >> bits) & 0xff)))
-                return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+            attn_buf_putc(out, (char)((acc >> bits) & 0xff));
         }
     }
     if (chars % 4 || pad > 2 || (pad && bits == 0) || (acc & ((1u << bits) - 1)))

@@ -128,9 +128,8 @@ static int finish_file(json_t *file, attn_error *err)
     int rc = attn_json_hash(file, hex, err);
     if (rc)
         return rc;
-    return json_object_set_new(file, "hash", json_string(hex))
-               ? attn_error_set(err, ATTN_ENOMEM, "out of memory")
-               : 0;
+    attn_xcheck_rc(json_object_set_new(file, "hash", json_string(hex)));
+    return 0;
 }
 
 int attn_lmodel_train(const attn_lmodel_data *d, const attn_lmodel_params *p,
@@ -205,8 +204,7 @@ int attn_lmodel_write(const char *path, const json_t *file, attn_error *err)
 {
     attn_buf b = ATTN_BUF_INIT;
     int rc = attn_json_canonical(file, &b, err);
-    if (!rc && attn_buf_put(&b, "\n", 1))
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    attn_buf_put(&b, "\n", 1);
     if (!rc)
         rc = attn_fs_write_atomic(path, b.ptr, b.len, err);
     attn_buf_free(&b);

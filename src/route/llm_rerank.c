@@ -577,11 +577,12 @@ static int build_request(st *s, const attn_route_query *q, const json_t *base, j
                 rc = attn_error_set(err, ATTN_EIO, "SHA-256 failed in libcrypto");
         }
     } else {
-        json_t *kj = json_pack("{s:s, s:s, s:s, s:O, s:{s:f, s:I}}", "base_url", s->base_url,
-                               "model", s->model, "prompt_hash", s->prompt->hash, "messages",
-                               json_object_get(*body, "messages"), "params", "temperature",
-                               s->temperature, "max_tokens", (json_int_t)s->max_tokens);
-        rc = kj ? attn_json_hash(kj, key, err) : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        /* every string here is from the config or already in *body: only memory can fail */
+        json_t *kj = attn_xcheck(json_pack(
+            "{s:s, s:s, s:s, s:O, s:{s:f, s:I}}", "base_url", s->base_url, "model", s->model,
+            "prompt_hash", s->prompt->hash, "messages", json_object_get(*body, "messages"),
+            "params", "temperature", s->temperature, "max_tokens", (json_int_t)s->max_tokens));
+        rc = attn_json_hash(kj, key, err);
         json_decref(kj);
     }
 out:
@@ -699,10 +700,8 @@ static int store_answer(st *s, const char *key, const attn_llm_call *call, answe
 static int call_live(st *s, const char *key, const json_t *body, answer *a, attn_error *err)
 {
     attn_llm_call call;
-    char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    char *text = attn_xcheck(json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS));
     int rc;
-    if (!text)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     memset(&call, 0, sizeof(call));
     call.body = text;
     rc = attn_llm_call_batch(&s->copts, &call, 1, err);
