@@ -319,18 +319,14 @@ static void split_lines(const char *t, lines *l)
 {
     size_t cap = 16;
     l->n = 0;
-    l->s = malloc(cap * sizeof(*l->s));
-    l->len = malloc(cap * sizeof(*l->len));
-    if (!l->s || !l->len)
-        return;
+    l->s = attn_xmalloc(cap * sizeof(*l->s));
+    l->len = attn_xmalloc(cap * sizeof(*l->len));
     while (t && *t) {
         const char *e = strchr(t, '\n');
         if (l->n == cap) {
-            cap *= 2;
-            l->s = realloc(l->s, cap * sizeof(*l->s));
-            l->len = realloc(l->len, cap * sizeof(*l->len));
-            if (!l->s || !l->len)
-                return;
+            cap = attn_st_mult(cap, 2);
+            l->s = attn_xrealloc(l->s, attn_st_mult(cap, sizeof(*l->s)));
+            l->len = attn_xrealloc(l->len, attn_st_mult(cap, sizeof(*l->len)));
         }
         l->s[l->n] = t;
         l->len[l->n++] = e ? (size_t)(e - t) : strlen(t);
@@ -361,7 +357,7 @@ static json_t *line_diff(const char *ta, const char *tb)
     split_lines(ta, &a);
     split_lines(tb, &b);
     if (a.s && b.s && a.len && b.len && a.n < 4000 && b.n < 4000)
-        t = calloc((a.n + 1) * (b.n + 1), sizeof(*t));
+        t = attn_xcalloc((a.n + 1) * (b.n + 1), sizeof(*t));
     if (t) {
         size_t i, j, W = b.n + 1;
         for (i = a.n; i-- > 0;)
@@ -401,10 +397,10 @@ static char *section_str(const json_t *v)
 {
     attn_buf b = ATTN_BUF_INIT;
     if (json_is_string(v))
-        return strdup(json_string_value(v));
+        return attn_xstrdup(json_string_value(v));
     /* JSON sections diff in their pretty form, line by line. */
     if (attn_json_dump_pretty(v, &b) < 0)
-        return strdup("");
+        return attn_xstrdup("");
     while (b.len && b.ptr[b.len - 1] == '\n')
         b.ptr[--b.len] = '\0';
     return attn_buf_detach(&b);
@@ -441,8 +437,8 @@ json_t *attn_prompt_diff_snapshots(const json_t *a, const json_t *b)
         char *ta, *tb;
         if (x && y && json_equal(x, y))
             continue;
-        ta = x ? section_str(x) : strdup("");
-        tb = y ? section_str(y) : strdup("");
+        ta = x ? section_str(x) : attn_xstrdup("");
+        tb = y ? section_str(y) : attn_xstrdup("");
         json_object_set_new(secs, s,
                             json_pack("{s:s, s:o}", "status",
                                       !x ? "added" : !y ? "removed" : "changed", "lines",

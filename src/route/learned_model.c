@@ -250,14 +250,12 @@ static int parse_tree(const json_t *jt, lm_tree *t)
         json_array_size(DL) != n || json_array_size(H) != n || n > 1u << 20)
         return -1;
     t->n = (int)n;
-    t->left = malloc(n * sizeof(int));
-    t->right = malloc(n * sizeof(int));
-    t->feat = malloc(n * sizeof(int));
-    t->dleft = malloc(n);
-    t->cond = malloc(n * sizeof(float));
-    t->mean = malloc(n * sizeof(double));
-    if (!t->left || !t->right || !t->feat || !t->dleft || !t->cond || !t->mean)
-        return -1;
+    t->left = attn_xmalloc(n * sizeof(int));
+    t->right = attn_xmalloc(n * sizeof(int));
+    t->feat = attn_xmalloc(n * sizeof(int));
+    t->dleft = attn_xmalloc(n);
+    t->cond = attn_xmalloc(n * sizeof(float));
+    t->mean = attn_xmalloc(n * sizeof(double));
     for (size_t i = 0; i < n; i++) {
         t->left[i] = (int)json_integer_value(json_array_get(L, i));
         t->right[i] = (int)json_integer_value(json_array_get(R, i));

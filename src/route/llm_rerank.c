@@ -255,7 +255,7 @@ static int init_base(st *s, const json_t *cfg, const attn_route_ctx *ctx, attn_e
     const attn_router_def *def;
     const json_t *bc = json_object_get(cfg, "base_config");
     int rc;
-    s->base_name = strdup(attn_json_str(cfg, "base"));
+    s->base_name = attn_xstrdup(attn_json_str(cfg, "base"));
     if (!strcmp(s->base_name, "llm_rerank"))
         return attn_error_set(err, ATTN_EINVAL, "llm_rerank config: 'base' cannot be llm_rerank");
     if ((rc = attn_router_find(s->base_name, &def, err)))
@@ -280,10 +280,10 @@ static int init_llm(st *s, const json_t *cfg, const attn_route_ctx *ctx, attn_er
                               "llm_rerank: no endpoint; set ATTN_LLM_BASE_URL (e.g. "
                               "http://127.0.0.1:11434/v1 for Ollama) or config 'base_url', or "
                               "ATTN_LLM_CACHE=off");
-    s->base_url = strdup(url ? url : "");
+    s->base_url = attn_xstrdup(url ? url : "");
     for (size_t n = strlen(s->base_url); n > 0 && s->base_url[n - 1] == '/'; n--)
         s->base_url[n - 1] = '\0';
-    s->api_key = strdup(key ? key : "");
+    s->api_key = attn_xstrdup(key ? key : "");
     attn_llm_client_opts_init(&s->copts);
     s->copts.base_url = s->base_url;
     s->copts.api_key = s->api_key;
@@ -305,7 +305,7 @@ static int init_llm(st *s, const json_t *cfg, const attn_route_ctx *ctx, attn_er
         snprintf(path, sizeof(path), "%s", prices);
     else
         snprintf(path, sizeof(path), "%s/routing/llm_prices.json", ctx->repo_dir);
-    s->prices_path = strdup(path);
+    s->prices_path = attn_xstrdup(path);
     if ((rc = attn_llm_price_lookup(path, s->model, &s->price_in, &s->price_out, &s->priced, err)))
         return rc;
     if ((rc = attn_prompt_load(attn_json_str(cfg, "prompt"), &s->prompt, err)))
@@ -320,7 +320,7 @@ static int rr_init(const json_t *cfg, const attn_route_ctx *ctx, void **state, a
     st *s = attn_xcalloc(1, sizeof(*s));
     double v = 0;
     int rc;
-    s->model = strdup(attn_json_str(cfg, "model"));
+    s->model = attn_xstrdup(attn_json_str(cfg, "model"));
     if ((rc = num(cfg, "n", 1, 100, &v, err)))
         goto fail;
     s->n = (int)v;
