@@ -146,11 +146,7 @@ static void strlist_free(strlist *l)
 
 static void strlist_add(strlist *l, const char *s)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        l->v = attn_xrealloc(l->v, attn_st_mult(cap, sizeof(*l->v)));
-        l->cap = cap;
-    }
+    ATTN_ALLOC_GROW(l->v, l->n + 1, l->cap);
     l->v[l->n++] = attn_xstrdup(s);
 }
 

@@ -133,11 +133,7 @@ static int load_authors(attn_features *f, const attn_route_ctx *ctx, attn_error 
                               sqlite3_errmsg(attn_store_db(ctx->store)));
     sqlite3_bind_int64(st, 1, ctx->repo_id);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        if (f->n_authors == cap) {
-            size_t nc = cap ? cap * 2 : 256;
-            f->authors = attn_xrealloc(f->authors, attn_st_mult(nc, sizeof(*f->authors)));
-            cap = nc;
-        }
+        ATTN_ALLOC_GROW(f->authors, f->n_authors + 1, cap);
         f->authors[f->n_authors].pr_id = sqlite3_column_int64(st, 0);
         f->authors[f->n_authors].author_id = sqlite3_column_type(st, 1) == SQLITE_NULL
                                                  ? ATTN_NULL_I64
