@@ -21,6 +21,7 @@
  * leaves a row that says deleted and a directory `runs delete` can retry.
  */
 #include "cmd/cmd.h"
+#include "exp/lifecycle.h"
 #include "exp/registry.h"
 #include "exp/runlock.h"
 #include "util/fs.h"
@@ -312,16 +313,6 @@ static int check_list_opts(const struct ropts *o, long *limit)
     return 0;
 }
 
-static int delete_run(attn_registry *reg, const json_t *row, int64_t now, const char *detail,
-                      attn_error *err)
-{
-    const char *id = attn_json_str(row, "run_id"), *dir = attn_json_str(row, "run_dir");
-    int rc;
-    if ((rc = attn_registry_set_lifecycle(reg, id, "deleted", now, detail, err)))
-        return rc;
-    return dir ? attn_fs_remove_tree(dir, err) : 0;
-}
-
 static int cleanup(const attn_cli *cli, const struct ropts *o, attn_registry *reg,
                    const char *repo_dir, attn_error *err)
 {
@@ -371,11 +362,7 @@ static int cleanup(const attn_cli *cli, const struct ropts *o, attn_registry *re
                    attn_json_str(a, "reason"));
         if (o->dry_run)
             continue;
-        if (!strcmp(act, "archive"))
-            rc = attn_registry_set_lifecycle(reg, id, "archived", now, "cleanup", err);
-        else
-            rc = delete_run(reg, a, now, "cleanup", err);
-        if (rc)
+        if ((rc = attn_lifecycle_apply(reg, a, now, err)))
             goto out;
     }
     if (cli->json) {
@@ -496,20 +483,9 @@ int cmd_runs(int argc, char **argv)
         if (!rc && !cli.quiet)
             printf("%s %s\n", !strcmp(sub, "archive") ? "archived" : "restored", id);
     } else if (!strcmp(sub, "delete")) {
-        if (!(rc = attn_registry_get(reg, id, &row, &err))) {
-            if (!strcmp(attn_json_str(row, "kind"), "baseline") && !o.force)
-                rc = attn_error_set(&err, ATTN_ECONFLICT,
-                                    "run %s is a baseline run and is protected; pass --force to "
-                                    "delete it",
-                                    id);
-            else if (!strcmp(attn_json_str(row, "status"), "running") && !o.force)
-                rc = attn_error_set(&err, ATTN_ECONFLICT,
-                                    "run %s is still running; pass --force to delete it", id);
-            else
-                rc = delete_run(reg, row, now, o.force ? "forced" : NULL, &err);
-            if (!rc && !cli.quiet)
-                printf("deleted %s\n", id);
-        }
+        rc = attn_lifecycle_delete(reg, id, o.force, "--force", now, &err);
+        if (!rc && !cli.quiet)
+            printf("deleted %s\n", id);
     } else {
         rc = cleanup(&cli, &o, reg, repo_dir, &err);
     }

@@ -213,7 +213,7 @@ static json_t *rate(size_t num, size_t den)
 int attn_gate_correlation(const attn_gate_row *rows, size_t n, json_t **out, attn_error *err)
 {
     static const char *const FIELDS[] = {"issue", "ai_disclosure", "provenance"};
-    json_t *res = json_object();
+    json_t *res = attn_xcheck(json_object());
     for (int f = 0; f < 3; f++) {
         size_t missing = 0, merged_missing = 0, merged_present = 0;
         for (size_t i = 0; i < n; i++) {
@@ -235,8 +235,6 @@ int attn_gate_correlation(const attn_gate_row *rows, size_t n, json_t **out, att
                                       "merged_rate_present",
                                       rate(merged_present, n - missing)));
     }
-    if (!res)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     *out = res;
     return 0;
 }

@@ -78,7 +78,7 @@ static int dbl_cmp(const void *a, const void *b)
  * quantiles as metrics.h computes them. */
 static json_t *duration_stats(const int64_t *v, size_t n)
 {
-    double *x = malloc((n ? n : 1) * sizeof(double));
+    double *x = attn_xmalloc((n ? n : 1) * sizeof(double));
     size_t m = 0;
     double sum = 0;
     json_t *o;
@@ -135,7 +135,7 @@ static int nc_cmp(const void *a, const void *b)
 /* How concentrated the top-1 suggestions are (load spread). */
 static json_t *workload(run *R, size_t r)
 {
-    name_count *c = calloc(R->n ? R->n : 1, sizeof(*c));
+    name_count *c = attn_xcalloc(R->n ? R->n : 1, sizeof(*c));
     size_t nc = 0, total = 0;
     json_t *top = json_array();
     double ent = 0;

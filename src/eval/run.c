@@ -708,7 +708,7 @@ int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
         if (json_array_size(cands)) {
             const json_t *t = json_object_get(json_array_get(cands, 0), "target");
             if (!strcmp(attn_json_str(t, "type"), "user")) {
-                R->top1[r * R->n + i] = strdup(attn_json_str(t, "name"));
+                R->top1[r * R->n + i] = attn_xstrdup(attn_json_str(t, "name"));
                 R->top1_resp[r * R->n + i] =
                     user_first_action(W, snap, attn_json_str(t, "name"), row->cutoff);
             } else {

@@ -163,7 +163,7 @@ static void diff_json(const json_t *a, const json_t *b, const char *prefix, json
         json_object_foreach((json_t *)a, k, v) json_object_set_new(keys, k, json_true());
         json_object_foreach((json_t *)b, k, v) json_object_set_new(keys, k, json_true());
         size_t n = json_object_size(keys), i = 0;
-        const char **names = calloc(n ? n : 1, sizeof(*names));
+        const char **names = attn_xcalloc(n ? n : 1, sizeof(*names));
         json_object_foreach(keys, k, v) names[i++] = k;
         for (i = 0; i + 1 < n; i++) /* insertion sort: configs are small */
             for (size_t j = i + 1; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {

@@ -10,6 +10,7 @@
 #include "exp/runlock.h"
 #include "eval/run.h"
 #include "exp/quality.h"
+#include "util/alloc.h"
 #include "util/json.h"
 #include "util/path.h"
 #include "util/time.h"
@@ -168,18 +169,14 @@ int attn_experiment_run(const attn_experiment_opts *o, json_t **summary, attn_er
     pc.spec = sp;
     pc.cohort = o->cohort;
     pc.horizon = ATTN_NULL_I64;
-    pc.router_hashes = json_object();
-    pc.truth_hashes = json_object();
-    pc.prompts = json_object();
+    pc.router_hashes = attn_xcheck(json_object());
+    pc.truth_hashes = attn_xcheck(json_object());
+    pc.prompts = attn_xcheck(json_object());
     pc.kind = st.kind;
     pc.experiment_id = st.experiment_id;
-    prs = calloc(n ? n : 1, sizeof(*prs));
-    extra = json_pack("{s:{s:s, s:s, s:s?}}", "experiment", "spec_hash", sp->hash, "run_kind",
-                      st.kind, "experiment_id", st.experiment_id);
-    if (!pc.router_hashes || !pc.truth_hashes || !prs || !extra) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        goto fail;
-    }
+    prs = attn_xcalloc(n ? n : 1, sizeof(*prs));
+    extra = attn_xcheck(json_pack("{s:{s:s, s:s, s:s?}}", "experiment", "spec_hash", sp->hash,
+                                  "run_kind", st.kind, "experiment_id", st.experiment_id));
     for (size_t i = 0; i < n; i++)
         attn_cohort_pr(o->cohort, i, &prs[i].number, &prs[i].cutoff);
     for (size_t i = 0; i < sp->n_routers; i++) {

@@ -3,9 +3,9 @@
  * (registry.h).
  *
  * Owns: the registry file and its SQL. Must never: change a row without
- * appending its event in the same transaction, touch run directories (the
- * command front ends remove them after the registry says so), or format a
- * value into SQL (everything is bound).
+ * appending its event in the same transaction, touch run directories
+ * (lifecycle.c removes them after the registry says so), or format a value
+ * into SQL (everything is bound).
  */
 #include "exp/registry.h"
 #include "util/alloc.h"
@@ -866,7 +866,7 @@ static int import_one(attn_registry *r, const attn_external_run *x, int64_t now,
     sqlite3_bind_text(st, 1, x->source, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, x->run_id, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(st) == SQLITE_ROW)
-        old = strdup((const char *)sqlite3_column_text(st, 0));
+        old = attn_xstrdup((const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     *outcome = !old ? 1 : strcmp(old, hash) ? 2 : 0;
     free(old);

@@ -60,11 +60,11 @@ static void area_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     const char *path = (const char *)sqlite3_value_text(argv[0]);
     attn_buf b = ATTN_BUF_INIT;
     (void)argc;
-    if (!path || attn_area_of(m, path, &b) < 0) {
+    if (!path) {
         sqlite3_result_error_nomem(ctx);
-        attn_buf_free(&b);
         return;
     }
+    attn_area_of(m, path, &b);
     sqlite3_result_text(ctx, attn_buf_cstr(&b), -1, SQLITE_TRANSIENT);
     attn_buf_free(&b);
 }

@@ -105,7 +105,7 @@ void attn_sink_null(attn_sink *s, size_t col)
     if (s->pq)
         attn_pq_null(s->pq, col);
     else
-        csv_cell(s, col, strdup(""));
+        csv_cell(s, col, attn_xstrdup(""));
 }
 
 void attn_sink_i64(attn_sink *s, size_t col, int64_t v)
@@ -126,7 +126,7 @@ void attn_sink_i64(attn_sink *s, size_t col, int64_t v)
     } else {
         snprintf(b, sizeof(b), "%lld", (long long)v);
     }
-    csv_cell(s, col, strdup(b));
+    csv_cell(s, col, attn_xstrdup(b));
 }
 
 void attn_sink_f64(attn_sink *s, size_t col, double v)
@@ -137,7 +137,7 @@ void attn_sink_f64(attn_sink *s, size_t col, double v)
         return;
     }
     snprintf(b, sizeof(b), "%.17g", v);
-    csv_cell(s, col, strdup(b));
+    csv_cell(s, col, attn_xstrdup(b));
 }
 
 void attn_sink_bool(attn_sink *s, size_t col, int v)
@@ -145,7 +145,7 @@ void attn_sink_bool(attn_sink *s, size_t col, int v)
     if (s->pq)
         attn_pq_bool(s->pq, col, v);
     else
-        csv_cell(s, col, strdup(v ? "true" : "false"));
+        csv_cell(s, col, attn_xstrdup(v ? "true" : "false"));
 }
 
 void attn_sink_str(attn_sink *s, size_t col, const char *v)

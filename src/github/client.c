@@ -65,7 +65,6 @@ typedef struct {
     attn_gh_response *resp;
     attn_buf link;           /* Link headers, joined with ", " */
     int64_t retry_after;     /* -1 when absent */
-    int oom;
 } transfer;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -211,10 +210,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
 {
     transfer *t = ud;
     size_t len = size * n;
-    if (attn_buf_put(&t->resp->body, data, len) != 0) {
-        t->oom = 1;
-        return 0;   /* makes curl fail the transfer with CURLE_WRITE_ERROR */
-    }
+    attn_buf_put(&t->resp->body, data, len);
     return len;
 }
 
@@ -288,9 +284,9 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud)
     else if (IS("retry-after"))
         t->retry_after = parse_i64(v, (size_t)(e - v));   /* HTTP-date form: treated as absent */
     else if (IS("link")) {
-        if ((t->link.len && attn_buf_puts(&t->link, ", ") != 0) ||
-            attn_buf_put(&t->link, v, (size_t)(e - v)) != 0)
-            t->oom = 1;
+        if (t->link.len)
+            attn_buf_puts(&t->link, ", ");
+        attn_buf_put(&t->link, v, (size_t)(e - v));
     }
 #undef IS
     return len;
@@ -591,11 +587,9 @@ static int send_once(attn_gh_client *c, const char *url, const char *etag,
                      const char *last_modified, double left, int attempt, attn_gh_response *resp,
                      transfer *t, CURLcode *cc, double *took, attn_error *err)
 {
-    struct curl_slist *hdrs = build_headers(c, url, etag, last_modified);
+    struct curl_slist *hdrs = attn_xcheck(build_headers(c, url, etag, last_modified));
     long connects = 0;
 
-    if (!hdrs)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory building a request to %s", url);
     attn_buf_clear(&resp->body);
     resp->status = 0;
     resp->etag[0] = resp->last_modified[0] = resp->next_url[0] = resp->last_url[0] = '\0';
@@ -621,10 +615,6 @@ static int send_once(attn_gh_client *c, const char *url, const char *etag,
     curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &resp->status);
     curl_easy_getinfo(c->h, CURLINFO_TOTAL_TIME, took);
 
-    if (t->oom) {
-        attn_buf_free(&t->link);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory reading %s", url);
-    }
     if (*cc == CURLE_OK && t->link.len) {
         int a = attn_gh_link_find(t->link.ptr, "next", resp->next_url, sizeof(resp->next_url));
         int b = attn_gh_link_find(t->link.ptr, "last", resp->last_url, sizeof(resp->last_url));
@@ -765,7 +755,7 @@ static int get_loop(attn_gh_client *c, const char *url, const char *etag,
 
     for (int attempt = 0;; attempt++) {
         double took = 0, left = (double)c->o.deadline_s - n.unanswered;
-        transfer t = {resp, ATTN_BUF_INIT, -1, 0};
+        transfer t = {resp, ATTN_BUF_INIT, -1};
         CURLcode cc = CURLE_OK;
 
         if ((rc = keep_reserve(c, err)) ||

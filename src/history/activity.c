@@ -317,11 +317,6 @@ typedef struct {
     size_t ntmp, tmp_cap;
 } builder;
 
-static int oom(builder *b)
-{
-    return attn_error_set(b->err, ATTN_ENOMEM, "activity index: out of memory");
-}
-
 /* Ids and offsets are uint32 to halve the index; a history past that is refused. */
 static int too_large(builder *b)
 {
@@ -759,24 +754,19 @@ static int cmp_u32(const void *x, const void *y)
     return p < q ? -1 : p > q;
 }
 
-static int build_areas(builder *b)
+static void build_areas(builder *b)
 {
     attn_activity *a = b->a;
     attn_buf buf = ATTN_BUF_INIT;
     size_t np = a->paths.n;
-    int rc = 0;
 
     a->path_area = attn_xmalloc(attn_st_mult(np ? np : 1, sizeof(*a->path_area)));
     for (size_t p = 0; p < np; p++) {
-        if (attn_area_of(a->areas, a->paths.s[p], &buf) < 0 ||
-            strtab_intern(&a->area_names, &a->arena, attn_buf_cstr(&buf), &a->path_area[p])) {
-            rc = oom(b);
-            break;
-        }
+        attn_area_of(a->areas, a->paths.s[p], &buf);
+        /* cannot fail: there are no more areas than paths, whose ids fit */
+        strtab_intern(&a->area_names, &a->arena, attn_buf_cstr(&buf), &a->path_area[p]);
     }
     attn_buf_free(&buf);
-    if (rc)
-        return rc;
     /* string pointers for the sets, and each set's distinct areas */
     a->ppool = attn_xmalloc(attn_st_mult(a->npp ? a->npp : 1, sizeof(*a->ppool)));
     for (size_t i = 0; i < a->npp; i++)
@@ -795,7 +785,6 @@ static int build_areas(builder *b)
         ps->an = (uint32_t)n;
         a->nap = start + n;
     }
-    return 0;
 }
 
 /* ---- keys and postings ----------------------------------------------------------- */
@@ -1135,9 +1124,11 @@ int attn_activity_build(attn_store *s, int64_t repo_id, const attn_area_map *are
     b.repo_id = repo_id;
     b.err = err;
     if (!(rc = load_prs(&b)) && !(rc = load_heads(&b)) && !(rc = load_entries(&b)) &&
-        !(rc = load_requests(&b)) && !(rc = build_users(&b)) && !(rc = build_entries(&b)) &&
-        !(rc = build_areas(&b)) && !(rc = build_postings(&b)))
-        rc = build_requests(&b);
+        !(rc = load_requests(&b)) && !(rc = build_users(&b)) && !(rc = build_entries(&b))) {
+        build_areas(&b);
+        if (!(rc = build_postings(&b)))
+            rc = build_requests(&b);
+    }
     free(b.prs);
     free(b.heads);
     free(b.raw);
@@ -1501,8 +1492,7 @@ const char *attn_activity_area_of(attn_activity *a, const char *path)
         return NULL;
     if ((pid = strtab_find(&a->paths, path)) != NONE)
         return a->area_names.s[a->path_area[pid]];
-    if (attn_area_of(a->areas, path, &a->area_buf) < 0)
-        return NULL;
+    attn_area_of(a->areas, path, &a->area_buf);
     return attn_buf_cstr(&a->area_buf);
 }
 

@@ -136,7 +136,7 @@ size_t attn_activity_entry_paths(const attn_activity *a, size_t i, const char *c
 size_t attn_activity_bytes(const attn_activity *a);
 
 /* The area of path under the map the index was built with (borrowed string,
- * valid until the next call; NULL for a NULL path or when out of memory). */
+ * valid until the next call; NULL for a NULL path). */
 const char *attn_activity_area_of(attn_activity *a, const char *path);
 
 #endif

@@ -207,7 +207,7 @@ static int cmp_str(const void *a, const void *b)
 static json_t *sorted_strings(json_t *arr)
 {
     size_t n = json_array_size(arr), i;
-    json_t **v = n ? malloc(n * sizeof(*v)) : NULL, *out = json_array();
+    json_t **v = n ? attn_xmalloc(n * sizeof(*v)) : NULL, *out = json_array();
     for (i = 0; i < n && v; i++)
         v[i] = json_array_get(arr, i);
     if (v)
@@ -420,7 +420,7 @@ static int read_files(rd *r, int64_t pr_id, const char *head, int head_observed,
     if ((rc = prep(r, SQL_OTHER_HEAD, pr_id, 0, &st)))
         return rc;
     if ((rc = step(r, st)) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        other = strdup((const char *)sqlite3_column_text(st, 0));
+        other = attn_xstrdup((const char *)sqlite3_column_text(st, 0));
     done(st);
     if (rc < 0) {
         free(other);

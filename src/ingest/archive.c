@@ -86,14 +86,11 @@ int attn_archive_put(attn_archive *a, const char *resource, const char *source_i
                      const char *etag, int64_t fetched_at, const json_t *obj, int *changed,
                      attn_error *err)
 {
-    char *text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    char *text = attn_xcheck(json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY));
     size_t len, zlen;
     int rc = 0;
     if (changed)
         *changed = 0;
-    if (!text)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory serializing %s %s", resource,
-                              source_id);
     len = strlen(text);
     if ((rc = ensure(a, ZSTD_compressBound(len), err)))
         goto out;

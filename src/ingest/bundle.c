@@ -125,11 +125,11 @@ int64_t attn_bundle_event_number(const json_t *ev)
     return n != ATTN_NULL_I64 ? n : attn_norm_url_number(attn_json_str(ev, "issue_url"));
 }
 
-static int append(json_t **arr, json_t *v)
+static void append(json_t **arr, json_t *v)
 {
-    if (!*arr && !(*arr = json_array()))
-        return -1;
-    return json_array_append(*arr, v);
+    if (!*arr)
+        *arr = attn_xcheck(json_array());
+    attn_xcheck_rc(json_array_append(*arr, v));   /* v is never NULL */
 }
 
 /* A PR or issue the normalizers can store faithfully (issue 18 defect 9):
@@ -262,18 +262,18 @@ static int build_groups(const json_t *bundle, groups *gs, attn_error *err)
 
     json_array_foreach(events, i, v) {
         group *g = find_group(gs, attn_bundle_event_number(v));
-        if (g && append(&g->events, (json_t *)v))
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        if (g)
+            append(&g->events, (json_t *)v);
     }
     json_array_foreach(rc_list, i, v) {
         group *g = find_group(gs, attn_norm_url_number(attn_json_str(v, "pull_request_url")));
-        if (g && append(&g->review_comments, (json_t *)v))
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        if (g)
+            append(&g->review_comments, (json_t *)v);
     }
     json_array_foreach(ic_list, i, v) {
         group *g = find_group(gs, attn_norm_url_number(attn_json_str(v, "issue_url")));
-        if (g && append(&g->issue_comments, (json_t *)v))
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        if (g)
+            append(&g->issue_comments, (json_t *)v);
     }
     for (i = 0; i < gs->n; i++) {
         char key[32];

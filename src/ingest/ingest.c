@@ -11,6 +11,7 @@
 #include "github/client.h"
 #include "ingest/archive.h"
 #include "ingest/bundle.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/progress.h"
@@ -400,15 +401,15 @@ typedef struct {
     int collect_prs;        /* pulls: queue changed PRs for per-PR fetches */
 } walk;
 
-static int todo_add(json_t *todo, int64_t number)
+static void todo_add(json_t *todo, int64_t number)
 {
     size_t i;
     json_t *v;
     json_array_foreach(todo, i, v) {
         if (json_integer_value(v) == number)
-            return 0;
+            return;
     }
-    return json_array_append_new(todo, json_integer(number));
+    attn_xcheck_rc(json_array_append_new(todo, json_integer(number)));
 }
 
 /* A page URL relative to the API base ("/repos/o/r/pulls?page=3"): resume
@@ -551,11 +552,8 @@ static int walk_store_items(fetcher *f, const walk *w, const attn_gh_response *r
             p->hw = t;
         if (w->collect_prs) {
             f->rep->prs_listed++;
-            if ((f->flow == ATTN_INGEST_WINDOW || (changed && pr_moved(f, v, t))) &&
-                todo_add(todo, attn_json_i64(v, "number", -1))) {
-                rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-                break;
-            }
+            if (f->flow == ATTN_INGEST_WINDOW || (changed && pr_moved(f, v, t)))
+                todo_add(todo, attn_json_i64(v, "number", -1));
         }
         if (w->stop == STOP_OLDER && t != ATTN_NULL_I64 && w->stop_at != ATTN_NULL_I64 &&
             t < w->stop_at)
@@ -947,7 +945,7 @@ out:
 static int write_qa(fetcher *f, attn_error *err)
 {
     const attn_gh_stats *st = attn_gh_client_stats(f->gh);
-    json_t *counts = json_object(), *sum;
+    json_t *counts = attn_xcheck(json_object()), *sum;
     for (int i = 0; i < N_R; i++)
         json_object_set_new(counts, R_NAME[i], json_integer(f->counts[i]));
     int64_t used = st->requests - st->not_modified;
@@ -963,9 +961,8 @@ static int write_qa(fetcher *f, attn_error *err)
                     (json_int_t)f->rep->objects_changed, "duration_s", f->rep->duration_s,
                     /* the run's start, kept across resumes by the "run" checkpoint */
                     "started_at", (json_int_t)f->run_started);
-    char *text = sum ? json_dumps(sum, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    int rc = text ? exec_q(f, err, Q_QA, "iit", f->repo_id, wall_now(), text)
-                  : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    char *text = attn_xcheck(json_dumps(attn_xcheck(sum), JSON_COMPACT | JSON_SORT_KEYS));
+    int rc = exec_q(f, err, Q_QA, "iit", f->repo_id, wall_now(), text);
     free(text);
     json_decref(sum);
     return rc;
@@ -974,16 +971,15 @@ static int write_qa(fetcher *f, attn_error *err)
 static int todo_add_gap_prs(fetcher *f, json_t *todo, attn_error *err)
 {
     sqlite3_stmt *st = f->q[Q_GAP_PRS];
-    int step, rc = 0;
+    int step;
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, f->repo_id);
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
-        if (todo_add(todo, sqlite3_column_int64(st, 0)))
-            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        todo_add(todo, sqlite3_column_int64(st, 0));
     sqlite3_reset(st);
-    if (!rc && step != SQLITE_DONE)
-        rc = attn_error_set(err, ATTN_EDB, "ingestion_gaps: %s", sqlite3_errmsg(f->db));
-    return rc;
+    if (step != SQLITE_DONE)
+        return attn_error_set(err, ATTN_EDB, "ingestion_gaps: %s", sqlite3_errmsg(f->db));
+    return 0;
 }
 
 /* Gaps open, or healed by this run (so far, across resumes). */

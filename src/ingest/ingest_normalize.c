@@ -8,6 +8,7 @@
 #include "ingest/ingest_internal.h"
 #include "ingest/archive.h"
 #include "ingest/bundle.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -177,12 +178,8 @@ int ingest_normalize_numbers(attn_store *s, attn_archive *ar, int64_t repo_id,
     if (attn_json_time(repo, "updated_at", &t2, &e))
         t2 = ATTN_NULL_I64;
     ctx.observed_at = t1 > t2 ? t1 : t2;
-    issue_ids = calloc(n + 1, sizeof(int64_t));
-    pr_ids = calloc(n + 1, sizeof(int64_t));
-    if (!issue_ids || !pr_ids) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        goto out;
-    }
+    issue_ids = attn_xcalloc(n + 1, sizeof(int64_t));
+    pr_ids = attn_xcalloc(n + 1, sizeof(int64_t));
 
     for (size_t start = 0; start < n || start == 0; start += PART_NUMBERS) {
         size_t cnt = n - start < PART_NUMBERS ? n - start : PART_NUMBERS;
@@ -289,15 +286,7 @@ int ingest_dirty_numbers(attn_store *s, int64_t since, int64_t **out, size_t *n,
     if (since != ATTN_NULL_I64)
         sqlite3_bind_int64(st, 1, since);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 256;
-            int64_t *p = realloc(*out, cap * sizeof(int64_t));
-            if (!p) {
-                sqlite3_finalize(st);
-                return attn_error_set(err, ATTN_ENOMEM, "out of memory");
-            }
-            *out = p;
-        }
+        ATTN_ALLOC_GROW(*out, *n + 1, cap);
         (*out)[(*n)++] = sqlite3_column_int64(st, 0);
     }
     sqlite3_finalize(st);

@@ -125,10 +125,9 @@ static void set_str(char **slot, const char *v)
     *slot = attn_xstrdup(v);
 }
 
-int norm_map_note_head_ref(attn_norm_ctx *ctx, int64_t number, const char *head_ref)
+void norm_map_note_head_ref(attn_norm_ctx *ctx, int64_t number, const char *head_ref)
 {
     set_str(&num_insert(ctx->map, number)->head_ref, head_ref);
-    return 0;
 }
 
 const char *norm_map_head_ref(attn_norm_ctx *ctx, int64_t number)
@@ -137,8 +136,8 @@ const char *norm_map_head_ref(attn_norm_ctx *ctx, int64_t number)
     return s ? s->head_ref : NULL;
 }
 
-int norm_map_note_number(attn_norm_ctx *ctx, int64_t number, int64_t issue_id,
-                         int64_t pull_request_id, const char *head_sha)
+void norm_map_note_number(attn_norm_ctx *ctx, int64_t number, int64_t issue_id,
+                          int64_t pull_request_id, const char *head_sha)
 {
     num_slot *s = num_insert(ctx->map, number);
     if (issue_id != ATTN_NULL_I64)
@@ -146,7 +145,6 @@ int norm_map_note_number(attn_norm_ctx *ctx, int64_t number, int64_t issue_id,
     if (pull_request_id != ATTN_NULL_I64)
         s->pr_id = pull_request_id;
     set_str(&s->head_sha, head_sha);
-    return 0;
 }
 
 static int prep(attn_norm_ctx *ctx, sqlite3_stmt **st, const char *sql, attn_error *err)
@@ -284,18 +282,17 @@ static name_slot *name_find(name_table *t, const char *name)
     return i == ATTN_IMAP_NONE ? NULL : &t->v[i];
 }
 
-static int name_put(name_table *t, const char *name, int64_t id)
+static void name_put(name_table *t, const char *name, int64_t id)
 {
     name_slot *s = name_find(t, name);
     if (s) {
         s->id = id;
-        return 0;
+        return;
     }
     ATTN_ALLOC_GROW(t->v, t->n + 1, t->cap);
     t->v[t->n].name = attn_xstrdup(name);
     t->v[t->n].id = id;
     attn_imap_add(&t->index, attn_hash_str(name), t->n++);
-    return 0;
 }
 
 static int name_lookup(attn_norm_ctx *ctx, name_table *t, sqlite3_stmt **st,
@@ -320,9 +317,9 @@ static int name_lookup(attn_norm_ctx *ctx, name_table *t, sqlite3_stmt **st,
     return 0;
 }
 
-int norm_map_note_label(attn_norm_ctx *ctx, const char *name, int64_t id)
+void norm_map_note_label(attn_norm_ctx *ctx, const char *name, int64_t id)
 {
-    return name_put(&ctx->map->labels, name, id);
+    name_put(&ctx->map->labels, name, id);
 }
 
 int norm_map_label_id(attn_norm_ctx *ctx, const char *name, int64_t *id, attn_error *err)
@@ -331,9 +328,9 @@ int norm_map_label_id(attn_norm_ctx *ctx, const char *name, int64_t *id, attn_er
                        id, err);
 }
 
-int norm_map_note_milestone(attn_norm_ctx *ctx, const char *title, int64_t id)
+void norm_map_note_milestone(attn_norm_ctx *ctx, const char *title, int64_t id)
 {
-    return name_put(&ctx->map->milestones, title, id);
+    name_put(&ctx->map->milestones, title, id);
 }
 
 int norm_map_milestone_id(attn_norm_ctx *ctx, const char *title, int64_t *id,
@@ -361,11 +358,10 @@ int norm_emit(attn_norm_ctx *ctx, norm_event *e, attn_error *err)
     int inserted = 0, rc;
 
     if (e->payload) {
-        payload = json_dumps(e->payload, JSON_COMPACT | JSON_SORT_KEYS);
+        /* payloads are objects: only memory can fail */
+        payload = attn_xcheck(json_dumps(e->payload, JSON_COMPACT | JSON_SORT_KEYS));
         json_decref(e->payload);
         e->payload = NULL;
-        if (!payload)
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory encoding event %s", e->key);
     }
     if (!e->key[0] || e->occurred_at == ATTN_NULL_I64) {
         free(payload);

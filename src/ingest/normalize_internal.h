@@ -40,16 +40,16 @@ int norm_user_at(attn_norm_ctx *ctx, const json_t *obj, const char *key, int64_t
                  attn_error *err);
 
 /* Lookup caches (normalize_ctx.c). */
-int norm_map_note_number(attn_norm_ctx *ctx, int64_t number, int64_t issue_id,
-                         int64_t pull_request_id, const char *head_sha);
+void norm_map_note_number(attn_norm_ctx *ctx, int64_t number, int64_t issue_id,
+                          int64_t pull_request_id, const char *head_sha);
 /* The PR's current head ref (from its object, this ctx only; NULL if unknown). */
-int norm_map_note_head_ref(attn_norm_ctx *ctx, int64_t number, const char *head_ref);
+void norm_map_note_head_ref(attn_norm_ctx *ctx, int64_t number, const char *head_ref);
 const char *norm_map_head_ref(attn_norm_ctx *ctx, int64_t number);
 int norm_map_pr_head(attn_norm_ctx *ctx, int64_t number, const char **head_sha,
                      attn_error *err);
-int norm_map_note_label(attn_norm_ctx *ctx, const char *name, int64_t id);
+void norm_map_note_label(attn_norm_ctx *ctx, const char *name, int64_t id);
 int norm_map_label_id(attn_norm_ctx *ctx, const char *name, int64_t *id, attn_error *err);
-int norm_map_note_milestone(attn_norm_ctx *ctx, const char *title, int64_t id);
+void norm_map_note_milestone(attn_norm_ctx *ctx, const char *title, int64_t id);
 int norm_map_milestone_id(attn_norm_ctx *ctx, const char *title, int64_t *id,
                           attn_error *err);
 

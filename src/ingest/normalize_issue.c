@@ -108,8 +108,7 @@ int norm_issue_core(attn_norm_ctx *ctx, const json_t *issue, const json_t *event
         return rc;
     if ((rc = attn_store_upsert_issue(ctx->store, &row, err)))
         return attn_error_wrap(err, "%s", what);
-    if (norm_map_note_number(ctx, row.number, row.id, ATTN_NULL_I64, NULL))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    norm_map_note_number(ctx, row.number, row.id, ATTN_NULL_I64, NULL);
     if (!row.is_pull_request)
         ctx->stats.issues++;
 

@@ -17,6 +17,7 @@
  * without marking it, or use the PR author as the merger.
  */
 #include "ingest/normalize_internal.h"
+#include "util/alloc.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -187,21 +188,14 @@ static json_t *issue_from_pr(const json_t *pr, int64_t issue_id)
 {
     static const char *const keys[] = {"number", "title", "body", "state", "user",
                                        "created_at", "updated_at", "closed_at", "locked"};
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
+    json_t *o = attn_xcheck(json_object());
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         json_t *v = json_object_get(pr, keys[i]);
-        if (v && json_object_set(o, keys[i], v)) {
-            json_decref(o);
-            return NULL;
-        }
+        if (v)
+            attn_xcheck_rc(json_object_set(o, keys[i], v));
     }
-    if (json_object_set_new(o, "id", json_integer(issue_id)) ||
-        json_object_set_new(o, "pull_request", json_object())) {
-        json_decref(o);
-        return NULL;
-    }
+    attn_xcheck_rc(json_object_set_new(o, "id", json_integer(issue_id)));
+    attn_xcheck_rc(json_object_set_new(o, "pull_request", json_object()));
     return o;
 }
 
@@ -275,8 +269,6 @@ int attn_normalize_pull(attn_norm_ctx *ctx, const attn_pull_group *g, attn_error
         if (row.issue_id == ATTN_NULL_I64 &&
             (row.issue_id = issue_id_from_events(g->events)) != ATTN_NULL_I64) {
             json_t *stand_in = issue_from_pr(pr, row.issue_id);
-            if (!stand_in)
-                return attn_error_set(err, ATTN_ENOMEM, "out of memory");
             rc = norm_issue_core(ctx, stand_in, g->events, err);
             json_decref(stand_in);
             if (rc)
@@ -286,9 +278,8 @@ int attn_normalize_pull(attn_norm_ctx *ctx, const attn_pull_group *g, attn_error
 
     if ((rc = attn_store_upsert_pull_request(ctx->store, &row, err)))
         return attn_error_wrap(err, "%s", what);
-    if (norm_map_note_number(ctx, row.number, row.issue_id, row.id, row.head_sha) ||
-        norm_map_note_head_ref(ctx, row.number, row.head_ref))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    norm_map_note_number(ctx, row.number, row.issue_id, row.id, row.head_sha);
+    norm_map_note_head_ref(ctx, row.number, row.head_ref);
     ctx->stats.prs++;
 
     if ((rc = emit_initial(ctx, g, &row, author, err)) ||

@@ -61,8 +61,7 @@ int attn_normalize_label(attn_norm_ctx *ctx, const json_t *label, attn_error *er
     row.is_default = attn_json_bool(label, "default", 0);
     if ((rc = attn_store_upsert_label(ctx->store, &row, err)))
         return attn_error_wrap(err, "label %s", row.name);
-    if (norm_map_note_label(ctx, row.name, row.id))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    norm_map_note_label(ctx, row.name, row.id);
     ctx->stats.labels++;
     return 0;
 }
@@ -94,8 +93,8 @@ int attn_normalize_milestone(attn_norm_ctx *ctx, const json_t *ms, attn_error *e
         return attn_error_wrap(err, "%s creator", what);
     if ((rc = attn_store_upsert_milestone(ctx->store, &row, err)))
         return attn_error_wrap(err, "%s", what);
-    if (row.title && norm_map_note_milestone(ctx, row.title, row.id))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    if (row.title)
+        norm_map_note_milestone(ctx, row.title, row.id);
     ctx->stats.milestones++;
     return 0;
 }

@@ -43,8 +43,6 @@ int attn_normalize_user(attn_norm_ctx *ctx, const json_t *user, int64_t *id_out,
     if (!row.login)
         return attn_error_set(err, ATTN_EINVAL, "user %lld has no 'login'", (long long)id);
     seen = norm_map_user_seen(ctx, id);
-    if (seen < 0)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     if (!seen) {
         row.type = user_type(row.login, attn_json_str(user, "type"));
         row.site_admin = attn_json_bool(user, "site_admin", 0);

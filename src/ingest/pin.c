@@ -146,11 +146,7 @@ static void strlist_free(strlist *l)
 
 static void strlist_add(strlist *l, const char *s)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        l->v = attn_xrealloc(l->v, attn_st_mult(cap, sizeof(*l->v)));
-        l->cap = cap;
-    }
+    ATTN_ALLOC_GROW(l->v, l->n + 1, l->cap);
     l->v[l->n++] = attn_xstrdup(s);
 }
 
@@ -247,8 +243,7 @@ int attn_pin_base64_decode(const char *in, size_t len, attn_buf *out, attn_error
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            if (attn_buf_putc(out, (char)((acc >> bits) & 0xff)))
-                return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+            attn_buf_putc(out, (char)((acc >> bits) & 0xff));
         }
     }
     if (chars % 4 || pad > 2 || (pad && bits == 0) || (acc & ((1u << bits) - 1)))

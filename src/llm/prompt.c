@@ -83,9 +83,8 @@ static int valid_name(const char *n)
 
 static int compute_hash(attn_prompt *p, attn_error *err)
 {
-    json_t *c = json_pack("{s:s, s:O}", "name", p->name, "sections", p->sections);
-    int rc = c ? attn_json_hash(c, p->hash, err)
-               : attn_error_set(err, ATTN_ENOMEM, "out of memory hashing a prompt");
+    json_t *c = attn_xcheck(json_pack("{s:s, s:O}", "name", p->name, "sections", p->sections));
+    int rc = attn_json_hash(c, p->hash, err);
     json_decref(c);
     return rc;
 }
@@ -158,10 +157,10 @@ static int load_dir(const char *dir, attn_prompt **out, attn_error *err)
         return rc;
     }
     p = attn_xcalloc(1, sizeof(*p));
-    p->name = strdup(attn_json_str(b, "name"));
-    p->version = strdup(attn_json_str(b, "version"));
-    p->sections = json_object();
-    p->source_paths = json_object();
+    p->name = attn_xstrdup(attn_json_str(b, "name"));
+    p->version = attn_xstrdup(attn_json_str(b, "version"));
+    p->sections = attn_xcheck(json_object());
+    p->source_paths = attn_xcheck(json_object());
     json_object_set_new(p->source_paths, "bundle", json_string(path));
     json_object_foreach(secs, sec, f) {
         if (!json_is_string(f)) {
@@ -204,12 +203,12 @@ int attn_prompt_from_snapshot(const json_t *snap, const char *what, attn_prompt 
                          err)))
         return rc;
     p = attn_xcalloc(1, sizeof(*p));
-    p->name = strdup(attn_json_str(snap, "name"));
-    p->version = strdup(attn_json_str(snap, "version"));
-    p->sections = json_deep_copy(secs);
-    p->source_paths = json_is_object(json_object_get(snap, "source_paths"))
-                          ? json_deep_copy(json_object_get(snap, "source_paths"))
-                          : json_object();
+    p->name = attn_xstrdup(attn_json_str(snap, "name"));
+    p->version = attn_xstrdup(attn_json_str(snap, "version"));
+    p->sections = attn_xcheck(json_deep_copy(secs));
+    p->source_paths = attn_xcheck(json_is_object(json_object_get(snap, "source_paths"))
+                                      ? json_deep_copy(json_object_get(snap, "source_paths"))
+                                      : json_object());
     if ((rc = compute_hash(p, err)) == 0 && want && strcmp(want, p->hash))
         rc = attn_error_set(err, ATTN_ECORRUPT,
                             "%s: recorded prompt_hash %s does not match its content (%s)", what,
@@ -239,9 +238,9 @@ int attn_prompt_load(const char *path, attn_prompt **out, attn_error *err)
 
 json_t *attn_prompt_snapshot(const attn_prompt *p)
 {
-    return json_pack("{s:s, s:s, s:s, s:O, s:O}", "name", p->name, "version", p->version,
-                     "prompt_hash", p->hash, "sections", p->sections, "source_paths",
-                     p->source_paths);
+    return attn_xcheck(json_pack("{s:s, s:s, s:s, s:O, s:O}", "name", p->name, "version",
+                                 p->version, "prompt_hash", p->hash, "sections", p->sections,
+                                 "source_paths", p->source_paths));
 }
 
 int attn_prompt_section_text(const attn_prompt *p, const char *section, attn_buf *out,
@@ -251,9 +250,7 @@ int attn_prompt_section_text(const attn_prompt *p, const char *section, attn_buf
     if (!v)
         return 0;
     if (json_is_string(v))
-        return attn_buf_put(out, json_string_value(v), json_string_length(v)) < 0
-                   ? attn_error_set(err, ATTN_ENOMEM, "out of memory")
-                   : 0;
+        return attn_buf_put(out, json_string_value(v), json_string_length(v));
     return attn_json_canonical(v, out, err);
 }
 
@@ -280,8 +277,7 @@ int attn_prompt_register(const char *data_dir, const attn_prompt *p, int check_o
     }
     if (check_only)
         return 0;
-    if (!(snap = attn_prompt_snapshot(p)))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    snap = attn_prompt_snapshot(p);
     /* The registry keeps content, not where it came from. */
     json_object_del(snap, "source_paths");
     if (attn_json_dump_pretty(snap, &b) < 0)
@@ -323,18 +319,14 @@ static void split_lines(const char *t, lines *l)
 {
     size_t cap = 16;
     l->n = 0;
-    l->s = malloc(cap * sizeof(*l->s));
-    l->len = malloc(cap * sizeof(*l->len));
-    if (!l->s || !l->len)
-        return;
+    l->s = attn_xmalloc(cap * sizeof(*l->s));
+    l->len = attn_xmalloc(cap * sizeof(*l->len));
     while (t && *t) {
         const char *e = strchr(t, '\n');
         if (l->n == cap) {
-            cap *= 2;
-            l->s = realloc(l->s, cap * sizeof(*l->s));
-            l->len = realloc(l->len, cap * sizeof(*l->len));
-            if (!l->s || !l->len)
-                return;
+            cap = attn_st_mult(cap, 2);
+            l->s = attn_xrealloc(l->s, attn_st_mult(cap, sizeof(*l->s)));
+            l->len = attn_xrealloc(l->len, attn_st_mult(cap, sizeof(*l->len)));
         }
         l->s[l->n] = t;
         l->len[l->n++] = e ? (size_t)(e - t) : strlen(t);
@@ -365,7 +357,7 @@ static json_t *line_diff(const char *ta, const char *tb)
     split_lines(ta, &a);
     split_lines(tb, &b);
     if (a.s && b.s && a.len && b.len && a.n < 4000 && b.n < 4000)
-        t = calloc((a.n + 1) * (b.n + 1), sizeof(*t));
+        t = attn_xcalloc((a.n + 1) * (b.n + 1), sizeof(*t));
     if (t) {
         size_t i, j, W = b.n + 1;
         for (i = a.n; i-- > 0;)
@@ -405,10 +397,10 @@ static char *section_str(const json_t *v)
 {
     attn_buf b = ATTN_BUF_INIT;
     if (json_is_string(v))
-        return strdup(json_string_value(v));
+        return attn_xstrdup(json_string_value(v));
     /* JSON sections diff in their pretty form, line by line. */
     if (attn_json_dump_pretty(v, &b) < 0)
-        return strdup("");
+        return attn_xstrdup("");
     while (b.len && b.ptr[b.len - 1] == '\n')
         b.ptr[--b.len] = '\0';
     return attn_buf_detach(&b);
@@ -445,8 +437,8 @@ json_t *attn_prompt_diff_snapshots(const json_t *a, const json_t *b)
         char *ta, *tb;
         if (x && y && json_equal(x, y))
             continue;
-        ta = x ? section_str(x) : strdup("");
-        tb = y ? section_str(y) : strdup("");
+        ta = x ? section_str(x) : attn_xstrdup("");
+        tb = y ? section_str(y) : attn_xstrdup("");
         json_object_set_new(secs, s,
                             json_pack("{s:s, s:o}", "status",
                                       !x ? "added" : !y ? "removed" : "changed", "lines",

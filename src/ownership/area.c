@@ -132,7 +132,7 @@ int attn_area_map_load(const char *path, attn_area_map **out, attn_error *err)
     return rc;
 }
 
-int attn_area_default(const char *path, attn_buf *out)
+void attn_area_default(const char *path, attn_buf *out)
 {
     const char *slash;
     attn_buf_clear(out);
@@ -141,8 +141,9 @@ int attn_area_default(const char *path, attn_buf *out)
     slash = path ? strchr(path, '/') : NULL;
     /* a top-level file (or nothing at all) belongs to the root area */
     if (!slash || slash == path)
-        return attn_buf_puts(out, ATTN_AREA_ROOT);
-    return attn_buf_put(out, path, (size_t)(slash - path));
+        attn_buf_puts(out, ATTN_AREA_ROOT);
+    else
+        attn_buf_put(out, path, (size_t)(slash - path));
 }
 
 int attn_area_of(const attn_area_map *m, const char *path, attn_buf *out)
@@ -154,5 +155,6 @@ int attn_area_of(const attn_area_map *m, const char *path, attn_buf *out)
             return 1;
         }
     }
-    return attn_area_default(path, out);
+    attn_area_default(path, out);
+    return 0;
 }

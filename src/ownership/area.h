@@ -36,11 +36,11 @@ int attn_area_map_load(const char *path, attn_area_map **out, attn_error *err);
 size_t attn_area_map_count(const attn_area_map *m);
 void attn_area_map_free(attn_area_map *m);
 
-/* Default area of path into out (replacing its contents). 0 or ATTN_ENOMEM. */
-int attn_area_default(const char *path, attn_buf *out);
+/* Default area of path into out (replacing its contents). */
+void attn_area_default(const char *path, attn_buf *out);
 
 /* Area of path into out: the first matching override (returns 1) or the
- * default area (returns 0); ATTN_ENOMEM on allocation failure. m may be NULL. */
+ * default area (returns 0). m may be NULL. */
 int attn_area_of(const attn_area_map *m, const char *path, attn_buf *out);
 
 #endif

@@ -22,7 +22,7 @@
  *
  * Index. Last match wins, so a lookup tests candidate rules from the highest
  * line down and stops at the first hit. Candidates come from a hash table
- * keyed by what a rule needs to see in the path: its literal first segment
+ * (util/hashmap.h) keyed by what a rule needs to see in the path: its literal first segment
  * (anchored rules), any literal segment, or the final ".ext" of a glob segment
  * (`*.js`); rules with no such key (`*`, `**`, `?x`) are always candidates.
  * Every bucket is sorted by rule index, so a k-way merge yields candidates in
@@ -31,6 +31,7 @@
 #include "ownership/codeowners.h"
 
 #include "util/alloc.h"
+#include "util/hashmap.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -62,9 +63,7 @@ static void *arena_alloc(struct arena *a, size_t n)
         n = sizeof(max_align_t);
     if (!b || b->cap - b->used < n) {
         size_t cap = n > 65536 ? n : 65536;
-        b = malloc(sizeof(*b) + cap);
-        if (!b)
-            return NULL;
+        b = attn_xmalloc(attn_st_add(sizeof(*b), cap));
         b->next = a->head;
         b->used = 0;
         b->cap = cap;
@@ -78,10 +77,8 @@ static void *arena_alloc(struct arena *a, size_t n)
 static char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
     char *p = arena_alloc(a, n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
+    memcpy(p, s, n);
+    p[n] = '\0';
     return p;
 }
 
@@ -120,9 +117,8 @@ struct attn_codeowners_pattern {
     struct compiled c;
 };
 
-/* Result of compiling: 0 ok, 1 invalid (reason set), -1 out of memory. */
+/* Result of compiling: 0 ok, 1 invalid (reason set). */
 #define COMPILE_INVALID 1
-#define COMPILE_NOMEM (-1)
 
 /* memrchr is a GNU extension; this is the portable few lines. */
 static const char *last_char(const char *s, char c, size_t n)
@@ -165,8 +161,6 @@ static char *unescape(struct arena *a, const char *s, size_t n, size_t *out_len)
 {
     char *d = arena_alloc(a, n + 1);
     size_t k = 0;
-    if (!d)
-        return NULL;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\\' && i + 1 < n)
             i++;
@@ -179,7 +173,7 @@ static char *unescape(struct arena *a, const char *s, size_t n, size_t *out_len)
 
 /* The ".ext" a glob segment forces on the segment it matches: the literal text
  * after its last wildcard, from its last '.'; NULL when there is none. */
-static const char *glob_ext_key(struct arena *a, const struct el *e, size_t *klen, int *nomem)
+static const char *glob_ext_key(struct arena *a, const struct el *e, size_t *klen)
 {
     size_t start = 0, n;
     const char *s = e->s;
@@ -192,10 +186,7 @@ static const char *glob_ext_key(struct arena *a, const struct el *e, size_t *kle
         if (s[i] == '*' || s[i] == '?')
             start = i + 1;
     }
-    if (!(lit = unescape(a, s + start, e->len - start, &n))) {
-        *nomem = 1;
-        return NULL;
-    }
+    lit = unescape(a, s + start, e->len - start, &n);
     const char *dot = last_char(lit, '.', n);
     if (!dot)
         return NULL;
@@ -253,8 +244,7 @@ static int split_pattern(const char *p, size_t len, struct split *sp, const char
             nseg++;
         }
     }
-    if (!(sp->segs = malloc(nseg * sizeof(*sp->segs))))
-        return COMPILE_NOMEM;
+    sp->segs = attn_xmalloc(attn_st_mult(nseg, sizeof(*sp->segs)));
     nseg = 0;
     sp->segs[0].s = p;
     for (i = 0; i < len; i++) {
@@ -297,7 +287,7 @@ static int split_pattern(const char *p, size_t len, struct split *sp, const char
 }
 
 /* The elements of a split pattern into els (room for last - first + 3). */
-static int build_elements(struct arena *a, const struct split *sp, struct el *els, size_t *nel)
+static void build_elements(struct arena *a, const struct split *sp, struct el *els, size_t *nel)
 {
     const char *ls = sp->segs[sp->last - 1].s;
     size_t ln = sp->segs[sp->last - 1].n;
@@ -310,7 +300,7 @@ static int build_elements(struct arena *a, const struct split *sp, struct el *el
             push_el(els, nel, EL_ANY, NULL, 0);
             push_el(els, nel, EL_DSTAR, NULL, 0);
         }
-        return 0;
+        return;
     }
     if (!sp->anchored)
         push_el(els, nel, EL_DSTAR, NULL, 0);
@@ -324,14 +314,10 @@ static int build_elements(struct arena *a, const struct split *sp, struct el *el
         } else if (seg_has_wildcard(s, n)) {
             /* copied: the caller's text may be gone before matching */
             char *g = arena_strndup(a, s, n);
-            if (!g)
-                return COMPILE_NOMEM;
             push_el(els, nel, EL_GLOB, g, n);
         } else {
             size_t ul;
             char *u = unescape(a, s, n, &ul);
-            if (!u)
-                return COMPILE_NOMEM;
             push_el(els, nel, EL_LIT, u, ul);
         }
     }
@@ -348,20 +334,18 @@ static int build_elements(struct arena *a, const struct split *sp, struct el *el
     } else {
         push_el(els, nel, EL_DSTAR, NULL, 0);   /* a directory owns its contents */
     }
-    return 0;
 }
 
 /* Index key: the most selective thing the path must contain. */
-static int choose_key(struct arena *a, struct compiled *c)
+static void choose_key(struct arena *a, struct compiled *c)
 {
     const struct el *els = c->els;
     size_t nel = c->n, k;
-    int nomem = 0;
     if (nel > 0 && els[0].kind == EL_LIT) {
         c->key_kind = KEY_FIRST;
         c->key = els[0].s;
         c->key_len = els[0].len;
-        return 0;
+        return;
     }
     for (k = 0; k < nel; k++) {
         if (els[k].kind == EL_LIT && (c->key_kind != KEY_SEG || els[k].len > c->key_len)) {
@@ -371,22 +355,19 @@ static int choose_key(struct arena *a, struct compiled *c)
         }
     }
     if (c->key_kind)
-        return 0;
+        return;
     for (k = 0; k < nel; k++) {
         size_t kl = 0;
         const char *key;
         if (els[k].kind != EL_GLOB)
             continue;
-        key = glob_ext_key(a, &els[k], &kl, &nomem);
-        if (nomem)
-            return COMPILE_NOMEM;
+        key = glob_ext_key(a, &els[k], &kl);
         if (key && (c->key_kind != KEY_EXT || kl > c->key_len)) {
             c->key_kind = KEY_EXT;
             c->key = key;
             c->key_len = kl;
         }
     }
-    return 0;
 }
 
 static int compile_pattern(struct arena *a, const char *p, size_t len, struct compiled *c,
@@ -404,13 +385,12 @@ static int compile_pattern(struct arena *a, const char *p, size_t len, struct co
     }
     /* At most: leading DSTAR + one per segment + two for the tail. */
     els = arena_alloc(a, (sp.last - sp.first + 3) * sizeof(*els));
-    rc = els ? build_elements(a, &sp, els, &nel) : COMPILE_NOMEM;
+    build_elements(a, &sp, els, &nel);
     free(sp.segs);
-    if (rc)
-        return rc;
     c->els = els;
     c->n = nel;
-    return choose_key(a, c);
+    choose_key(a, c);
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -522,10 +502,9 @@ static const char *normalize(const char *path, size_t *len)
  * The parsed file and its index. */
 
 struct bucket {
-    unsigned char kind;   /* KEY_*; 0 = empty slot */
+    unsigned char kind;   /* KEY_* */
     const char *key;
     size_t key_len;
-    uint64_t hash;
     uint32_t *ids;        /* rule indexes, ascending */
     size_t n;
 };
@@ -537,8 +516,9 @@ struct attn_codeowners {
     size_t n_rules, cap_rules;
     attn_codeowners_invalid *invalid;
     size_t n_invalid, cap_invalid;
-    struct bucket *table;      /* open addressing, power-of-two size */
-    size_t table_cap;
+    struct bucket *buckets;    /* one per distinct index key */
+    size_t n_buckets, cap_buckets;
+    attn_imap index;           /* key_hash -> bucket */
     uint32_t *always;          /* rules without an index key, ascending */
     size_t n_always;
 };
@@ -553,53 +533,46 @@ static uint64_t key_hash(unsigned char kind, const char *s, size_t n)
     return h;
 }
 
+typedef struct {
+    const attn_codeowners *co;
+    unsigned char kind;
+    const char *s;
+    size_t n;
+} bucket_probe;
+
+static int bucket_eq(const void *ctx, size_t i)
+{
+    const bucket_probe *p = ctx;
+    const struct bucket *b = &p->co->buckets[i];
+    return b->kind == p->kind && b->key_len == p->n && !memcmp(b->key, p->s, p->n);
+}
+
 static const struct bucket *find_bucket(const attn_codeowners *co, unsigned char kind,
                                         const char *s, size_t n)
 {
-    uint64_t h;
-    size_t mask, i;
-    if (!co->table_cap)
-        return NULL;
-    h = key_hash(kind, s, n);
-    mask = co->table_cap - 1;
-    for (i = (size_t)h & mask;; i = (i + 1) & mask) {
-        const struct bucket *b = &co->table[i];
-        if (!b->kind)
-            return NULL;
-        if (b->hash == h && b->kind == kind && b->key_len == n && !memcmp(b->key, s, n))
-            return b;
-    }
+    bucket_probe p = {co, kind, s, n};
+    size_t i = attn_imap_find(&co->index, key_hash(kind, s, n), bucket_eq, &p);
+    return i == ATTN_IMAP_NONE ? NULL : &co->buckets[i];
 }
 
 static struct bucket *insert_bucket(attn_codeowners *co, unsigned char kind, const char *s,
                                     size_t n)
 {
     uint64_t h = key_hash(kind, s, n);
-    size_t mask = co->table_cap - 1, i;
-    for (i = (size_t)h & mask;; i = (i + 1) & mask) {
-        struct bucket *b = &co->table[i];
-        if (!b->kind) {
-            b->kind = kind;
-            b->key = s;
-            b->key_len = n;
-            b->hash = h;
-            return b;
-        }
-        if (b->hash == h && b->kind == kind && b->key_len == n && !memcmp(b->key, s, n))
-            return b;
+    bucket_probe p = {co, kind, s, n};
+    size_t i = attn_imap_find(&co->index, h, bucket_eq, &p);
+    if (i == ATTN_IMAP_NONE) {
+        ATTN_ALLOC_GROW(co->buckets, co->n_buckets + 1, co->cap_buckets);
+        co->buckets[co->n_buckets] = (struct bucket){kind, s, n, NULL, 0};
+        attn_imap_add(&co->index, h, i = co->n_buckets++);
     }
+    return &co->buckets[i];
 }
 
 /* Rule indexes are uint32_t: a file under 3 MB has far fewer than 2^32 lines. */
-static int build_index(attn_codeowners *co)
+static void build_index(attn_codeowners *co)
 {
-    size_t cap = 16, i;
-    while (cap < co->n_rules * 2 + 1)
-        cap *= 2;
-    co->table = calloc(cap, sizeof(*co->table));
-    if (!co->table)
-        return -1;
-    co->table_cap = cap;
+    size_t i;
     /* Pass 1 counts, pass 2 fills: each bucket's ids are one arena array. */
     for (i = 0; i < co->n_rules; i++) {
         const struct compiled *c = &co->pats[i];
@@ -608,16 +581,11 @@ static int build_index(attn_codeowners *co)
         else
             co->n_always++;
     }
-    for (i = 0; i < cap; i++) {
-        struct bucket *b = &co->table[i];
-        if (b->kind) {
-            if (!(b->ids = arena_alloc(&co->arena, b->n * sizeof(uint32_t))))
-                return -1;
-            b->n = 0;
-        }
+    for (i = 0; i < co->n_buckets; i++) {
+        co->buckets[i].ids = arena_alloc(&co->arena, co->buckets[i].n * sizeof(uint32_t));
+        co->buckets[i].n = 0;
     }
-    if (!(co->always = arena_alloc(&co->arena, co->n_always * sizeof(uint32_t))))
-        return -1;
+    co->always = arena_alloc(&co->arena, co->n_always * sizeof(uint32_t));
     co->n_always = 0;
     for (i = 0; i < co->n_rules; i++) {
         const struct compiled *c = &co->pats[i];
@@ -628,7 +596,6 @@ static int build_index(attn_codeowners *co)
             co->always[co->n_always++] = (uint32_t)i;
         }
     }
-    return 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -720,37 +687,34 @@ struct scratch {
     size_t cap;
 };
 
-static int add_invalid(attn_codeowners *co, int lineno, const char *line, size_t n,
-                       const char *reason)
+static void add_invalid(attn_codeowners *co, int lineno, const char *line, size_t n,
+                        const char *reason)
 {
     attn_codeowners_invalid *iv;
     ATTN_ALLOC_GROW(co->invalid, co->n_invalid + 1, co->cap_invalid);
-    iv = &co->invalid[co->n_invalid];
+    iv = &co->invalid[co->n_invalid++];
     iv->line = lineno;
     iv->text = arena_strndup(&co->arena, line, n);
     iv->reason = arena_strndup(&co->arena, reason, strlen(reason));
-    if (!iv->text || !iv->reason)
-        return -1;
-    co->n_invalid++;
-    return 0;
 }
 
 /* One line without its '\n' (a trailing '\r' already removed). */
-static int parse_line(attn_codeowners *co, struct scratch *sc, int lineno, const char *line,
-                      size_t n)
+static void parse_line(attn_codeowners *co, struct scratch *sc, int lineno, const char *line,
+                       size_t n)
 {
     size_t i = 0, pstart, pend, n_owners = 0;
     char reason[256];
     const char *why = NULL;
     struct compiled c;
-    int rc;
 
     while (i < n && is_blank(line[i]))
         i++;
     if (i == n || line[i] == '#')
-        return 0;   /* blank or comment */
-    if (memchr(line, '\0', n))
-        return add_invalid(co, lineno, line, n, "line contains a NUL byte");
+        return;   /* blank or comment */
+    if (memchr(line, '\0', n)) {
+        add_invalid(co, lineno, line, n, "line contains a NUL byte");
+        return;
+    }
 
     /* The pattern runs to the first unescaped blank. `\#` at its start is how
      * SPEC section 6 spells a leading '#'; GitHub's page lists that escape as
@@ -760,11 +724,10 @@ static int parse_line(attn_codeowners *co, struct scratch *sc, int lineno, const
     while (i < n && !is_blank(line[i]))
         i += (line[i] == '\\' && i + 1 < n) ? 2 : 1;
     pend = i;
-    rc = compile_pattern(&co->arena, line + pstart, pend - pstart, &c, &why);
-    if (rc == COMPILE_NOMEM)
-        return -1;
-    if (rc == COMPILE_INVALID)
-        return add_invalid(co, lineno, line, n, why);
+    if (compile_pattern(&co->arena, line + pstart, pend - pstart, &c, &why)) {
+        add_invalid(co, lineno, line, n, why);
+        return;
+    }
 
     /* Owners, until the end or a word starting with '#' (an inline comment). */
     for (;;) {
@@ -783,7 +746,8 @@ static int parse_line(attn_codeowners *co, struct scratch *sc, int lineno, const
             snprintf(reason, sizeof(reason),
                      "invalid owner '%.*s%s': expected @user, @org/team or an e-mail address",
                      (int)(olen > 100 ? 100 : olen), line + ostart, olen > 100 ? "..." : "");
-            return add_invalid(co, lineno, line, n, reason);
+            add_invalid(co, lineno, line, n, reason);
+            return;
         }
         /* GitHub logins and e-mail addresses are case-insensitive: keep the
          * first spelling of each owner so nobody is counted twice. */
@@ -794,9 +758,7 @@ static int parse_line(attn_codeowners *co, struct scratch *sc, int lineno, const
             continue;
         ATTN_ALLOC_GROW(sc->owners, n_owners + 1, sc->cap);
         sc->owners[n_owners].type = type;
-        if (!(sc->owners[n_owners].name = arena_strndup(&co->arena, line + ostart, olen)))
-            return -1;
-        n_owners++;
+        sc->owners[n_owners++].name = arena_strndup(&co->arena, line + ostart, olen);
     }
 
     if (co->n_rules == co->cap_rules) {   /* rules and pats grow together */
@@ -809,20 +771,16 @@ static int parse_line(attn_codeowners *co, struct scratch *sc, int lineno, const
         attn_codeowners_rule *rule = &co->rules[co->n_rules];
         attn_codeowners_owner *owners = NULL;
         if (n_owners) {
-            if (!(owners = arena_alloc(&co->arena, n_owners * sizeof(*owners))))
-                return -1;
+            owners = arena_alloc(&co->arena, n_owners * sizeof(*owners));
             memcpy(owners, sc->owners, n_owners * sizeof(*owners));
         }
         rule->line = lineno;
         rule->pattern = arena_strndup(&co->arena, line + pstart, pend - pstart);
         rule->n_owners = n_owners;
         rule->owners = owners;
-        if (!rule->pattern)
-            return -1;
         co->pats[co->n_rules] = c;
         co->n_rules++;
     }
-    return 0;
 }
 
 int attn_codeowners_parse(const char *text, size_t len, attn_codeowners **out, attn_error *err)
@@ -853,19 +811,12 @@ int attn_codeowners_parse(const char *text, size_t len, attn_codeowners **out, a
         lineno++;
         if (n > 0 && line[n - 1] == '\r')
             n--;
-        if (parse_line(co, &sc, lineno, line, n) < 0)
-            goto nomem;
+        parse_line(co, &sc, lineno, line, n);
     }
     free(sc.owners);
-    sc.owners = NULL;
-    if (build_index(co) < 0)
-        goto nomem;
+    build_index(co);
     *out = co;
     return 0;
-nomem:
-    free(sc.owners);
-    attn_codeowners_free(co);
-    return attn_error_set(err, ATTN_ENOMEM, "out of memory parsing CODEOWNERS");
 }
 
 void attn_codeowners_free(attn_codeowners *co)
@@ -876,7 +827,8 @@ void attn_codeowners_free(attn_codeowners *co)
     free(co->rules);
     free(co->pats);
     free(co->invalid);
-    free(co->table);
+    free(co->buckets);
+    attn_imap_free(&co->index);
     free(co);
 }
 
@@ -1012,9 +964,6 @@ int attn_codeowners_pattern_compile(const char *pattern, attn_codeowners_pattern
     rc = compile_pattern(&p->arena, pattern, strlen(pattern), &p->c, &why);
     if (rc) {
         attn_codeowners_pattern_free(p);
-        if (rc == COMPILE_NOMEM)
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory compiling pattern '%s'",
-                                  pattern);
         return attn_error_set(err, ATTN_EINVAL, "invalid pattern '%s': %s", pattern, why);
     }
     *out = p;

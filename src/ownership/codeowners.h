@@ -67,8 +67,8 @@ typedef struct attn_codeowners attn_codeowners;
 
 /* Parse a CODEOWNERS text (LF or CRLF; a leading UTF-8 BOM is ignored).
  * Invalid lines are not errors: they are collected (see _invalid_*). Fails
- * with ATTN_EINVAL when len >= ATTN_CODEOWNERS_MAX_BYTES, ATTN_ENOMEM when
- * memory runs out. On success *out must be released with attn_codeowners_free. */
+ * with ATTN_EINVAL when len >= ATTN_CODEOWNERS_MAX_BYTES (memory running out
+ * ends the process, util/alloc.h). On success *out must be released with attn_codeowners_free. */
 int attn_codeowners_parse(const char *text, size_t len, attn_codeowners **out,
                           attn_error *err);
 void attn_codeowners_free(attn_codeowners *co);

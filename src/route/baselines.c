@@ -63,7 +63,7 @@ int attn_bl_bool(const json_t *cfg, const char *router, const char *path, int *o
     return 0;
 }
 
-int attn_bl_team_name(const char *repo, const char *team, attn_buf *out)
+void attn_bl_team_name(const char *repo, const char *team, attn_buf *out)
 {
     attn_buf_clear(out);
     if (team[0] == '@')
@@ -75,7 +75,7 @@ int attn_bl_team_name(const char *repo, const char *team, attn_buf *out)
             attn_buf_putc(out, '/');
         }
     }
-    return attn_buf_puts(out, team);
+    attn_buf_puts(out, team);
 }
 
 int attn_bl_team_members(const attn_roster *roster, const char *team, int64_t t,

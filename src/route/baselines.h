@@ -30,8 +30,8 @@ int attn_bl_bool(const json_t *cfg, const char *router, const char *path, int *o
 
 /* "org/slug" for a team as a snapshot or file names it: a leading '@' is
  * dropped and a bare slug is qualified with the owner part of repo
- * ("owner/name"). out is replaced. 0 or ATTN_ENOMEM. */
-int attn_bl_team_name(const char *repo, const char *team, attn_buf *out);
+ * ("owner/name"). out is replaced. */
+void attn_bl_team_name(const char *repo, const char *team, attn_buf *out);
 
 /* Members of team valid at t, in the roster's (login) order, as a malloc'd
  * array of borrowed strings (free the array only). *n = 0 and *out = NULL

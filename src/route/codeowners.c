@@ -107,8 +107,8 @@ static int co_init(const json_t *config, const attn_route_ctx *ctx, void **state
 }
 
 /* The cache entry for sha, loading and parsing it on a miss. Returns 0 with
- * *out set (status inside), a note-worthy read failure as 1 with the message
- * in err (not cached), or ATTN_ENOMEM. */
+ * *out set (status inside), or a note-worthy read failure as 1 with the
+ * message in err (not cached). */
 static int load(co_state *st, const char *repo_dir, const char *sha, co_entry **out,
                 attn_error *err)
 {
@@ -125,16 +125,12 @@ static int load(co_state *st, const char *repo_dir, const char *sha, co_entry **
     memset(&fresh, 0, sizeof(fresh));
     rc = attn_pinned_codeowners(repo_dir, sha, &text, &len, fresh.which, sizeof(fresh.which),
                                 err);
-    if (rc == ATTN_ENOMEM)
-        return rc;
     if (rc < 0 && rc != ATTN_ENOTFOUND)
         return 1;
     fresh.status = rc;
     if (rc == 0) {
         rc = attn_codeowners_parse(text, len, &fresh.co, err);
         free(text);
-        if (rc == ATTN_ENOMEM)
-            return rc;
         if (rc) {
             fresh.status = ATTN_EINVAL;
             snprintf(fresh.msg, sizeof(fresh.msg), "%.200s", err->msg);
@@ -342,10 +338,7 @@ static int co_route(void *state, const attn_route_ctx *ctx, const attn_route_que
         return empty(res, "no base SHA at the cutoff: CODEOWNERS cannot be pinned");
     if (!ctx->repo_dir)
         return empty(res, "no repository directory: CODEOWNERS for base %s cannot be read", sha);
-    rc = load(st, ctx->repo_dir, sha, &e, err);
-    if (rc < 0)
-        return rc;
-    if (rc == 1) {
+    if (load(st, ctx->repo_dir, sha, &e, err)) {
         empty(res, "CODEOWNERS for base %s unreadable: %s", sha, err->msg);
         attn_error_clear(err);
         return 0;

@@ -133,11 +133,7 @@ static int load_authors(attn_features *f, const attn_route_ctx *ctx, attn_error 
                               sqlite3_errmsg(attn_store_db(ctx->store)));
     sqlite3_bind_int64(st, 1, ctx->repo_id);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        if (f->n_authors == cap) {
-            size_t nc = cap ? cap * 2 : 256;
-            f->authors = attn_xrealloc(f->authors, attn_st_mult(nc, sizeof(*f->authors)));
-            cap = nc;
-        }
+        ATTN_ALLOC_GROW(f->authors, f->n_authors + 1, cap);
         f->authors[f->n_authors].pr_id = sqlite3_column_int64(st, 0);
         f->authors[f->n_authors].author_id = sqlite3_column_type(st, 1) == SQLITE_NULL
                                                  ? ATTN_NULL_I64
@@ -214,10 +210,7 @@ static int comp_init(comp_router *c, const char *name, const attn_route_ctx *ctx
                               &c->config, err)) ||
         (rc = attn_json_parse(COMMON_OFF, strlen(COMMON_OFF), "common", &common, err)))
         goto out;
-    if (json_object_update_missing(c->config, common)) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory creating the feature extractor");
-        goto out;
-    }
+    attn_xcheck_rc(json_object_update_missing(c->config, common));   /* both objects */
     if (c->def->init && (rc = c->def->init(c->config, ctx, &c->state, err)))
         attn_error_wrap(err, "learned features: %s", name);
 out:

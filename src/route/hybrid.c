@@ -224,13 +224,13 @@ static void fuse_core(int rrf, double rrf_k, const attn_hybrid_part *parts, size
 
 static double round6(double x) { return x == 0 ? 0 : attn_round_sig(x, 6); }
 
-/* {parts{name: contribution}, kinds{name: [kinds]}} of one fused target. */
-static int fused_detail(const hy_item *items, const hy_fused *f, const attn_hybrid_part *parts,
-                        json_t **parts_out, json_t **kinds_out)
+/* {parts{name: contribution}, kinds{name: [kinds]}} of one fused target.
+ * Names and kinds come from parsed JSON (valid UTF-8), so only memory can
+ * make jansson fail here. */
+static void fused_detail(const hy_item *items, const hy_fused *f, const attn_hybrid_part *parts,
+                         json_t **parts_out, json_t **kinds_out)
 {
-    json_t *po = json_object(), *ko = json_object();
-    if (!po || !ko)
-        goto oom;
+    json_t *po = attn_xcheck(json_object()), *ko = attn_xcheck(json_object());
     for (size_t i = f->first; i < f->first + f->count; i++) {
         const hy_item *it = &items[i];
         const char *pname = parts[it->part].name;
@@ -238,9 +238,9 @@ static int fused_detail(const hy_item *items, const hy_fused *f, const attn_hybr
         size_t k;
         if (json_object_get(po, pname))
             continue;   /* a component lists a target once; keep its best rank */
-        if (json_object_set_new(po, pname, json_real(round6(it->contrib))) ||
-            !(kinds = json_array()) || json_object_set_new(ko, pname, kinds))
-            goto oom;
+        kinds = attn_xcheck(json_array());
+        attn_xcheck_rc(json_object_set_new(po, pname, json_real(round6(it->contrib))));
+        attn_xcheck_rc(json_object_set_new(ko, pname, kinds));
         json_array_foreach(it->evidence, k, ev) {
             const char *kind = attn_json_str(ev, "kind");
             const json_t *have;
@@ -250,17 +250,12 @@ static int fused_detail(const hy_item *items, const hy_fused *f, const attn_hybr
                 continue;
             json_array_foreach(kinds, h, have)
                 dup |= strcmp(json_string_value(have), kind) == 0;
-            if (!dup && json_array_append_new(kinds, json_string(kind)))
-                goto oom;
+            if (!dup)
+                attn_xcheck_rc(json_array_append_new(kinds, json_string(kind)));
         }
     }
     *parts_out = po;
     *kinds_out = ko;
-    return 0;
-oom:
-    json_decref(po);
-    json_decref(ko);
-    return ATTN_ENOMEM;
 }
 
 int attn_hybrid_fuse(const char *method, double rrf_k, const attn_hybrid_part *parts, size_t n,
@@ -281,17 +276,12 @@ int attn_hybrid_fuse(const char *method, double rrf_k, const attn_hybrid_part *p
     fuse_core(rrf, rrf_k, parts, n, &items, &n_items, &fused, &n_fused);
     arr = attn_xcheck(json_array());
     for (size_t i = 0; i < n_fused; i++) {
-        json_t *po, *ko, *o;
-        if (fused_detail(items, &fused[i], parts, &po, &ko) ||
-            !(o = json_pack("{s:{s:s, s:s}, s:f, s:o, s:o}", "target", "type", fused[i].type,
-                            "name", fused[i].name, "score", fused[i].score, "parts", po, "kinds",
-                            ko)) ||
-            json_array_append_new(arr, o)) {
-            json_decref(arr);
-            items_free(items, n_items);
-            free(fused);
-            return attn_error_set(err, ATTN_ENOMEM, "hybrid: out of memory fusing");
-        }
+        json_t *po, *ko;
+        fused_detail(items, &fused[i], parts, &po, &ko);
+        attn_xcheck_rc(json_array_append_new(
+            arr, json_pack("{s:{s:s, s:s}, s:f, s:o, s:o}", "target", "type", fused[i].type,
+                           "name", fused[i].name, "score", fused[i].score, "parts", po, "kinds",
+                           ko)));
     }
     items_free(items, n_items);
     free(fused);
@@ -323,19 +313,12 @@ static int str_cmp(const void *a, const void *b)
  * unless the user set them. */
 static json_t *component_config(const json_t *user)
 {
-    json_t *c = user ? json_deep_copy(user) : json_object();
-    if (!c)
-        return NULL;
-    if (!json_object_get(c, "availability") &&
-        json_object_set_new(c, "availability", json_pack("{s:i}", "inactive_days", 0))) {
-        json_decref(c);
-        return NULL;
-    }
-    if (!json_object_get(c, "load") &&
-        json_object_set_new(c, "load", json_pack("{s:i}", "max_open_requests", 0))) {
-        json_decref(c);
-        return NULL;
-    }
+    json_t *c = attn_xcheck(user ? json_deep_copy(user) : json_object());
+    if (!json_object_get(c, "availability"))
+        attn_xcheck_rc(json_object_set_new(c, "availability",
+                                           json_pack("{s:i}", "inactive_days", 0)));
+    if (!json_object_get(c, "load"))
+        attn_xcheck_rc(json_object_set_new(c, "load", json_pack("{s:i}", "max_open_requests", 0)));
     return c;
 }
 
@@ -455,10 +438,7 @@ static int hy_setup(const json_t *config, const attn_route_ctx *ctx, int for_fit
             goto done;
         }
         c->name = attn_xstrdup(names[i]);
-        if (!(cc = component_config(json_object_get(cconf, names[i])))) {
-            rc = attn_error_set(err, ATTN_ENOMEM, "hybrid: out of memory");
-            goto done;
-        }
+        cc = component_config(json_object_get(cconf, names[i]));
         c->weight = w;
         st->n++;
         snprintf(label, sizeof(label), "hybrid component_configs.%s", names[i]);
@@ -552,10 +532,11 @@ static int hy_route(void *state, const attn_route_ctx *ctx, const attn_route_que
         }
     for (size_t i = 0; i < n_emit; i++) {
         attn_cand *c = attn_result_cand(res, fused[i].type, fused[i].name);
-        json_t *po, *ko;
-        if (!c || fused_detail(items, &fused[i], parts, &po, &ko) ||
-            attn_cand_evidence(c, "hybrid", json_pack("{s:s, s:o, s:o}", "method", method,
-                                                      "parts", po, "kinds", ko))) {
+        json_t *po = NULL, *ko = NULL;
+        if (c)
+            fused_detail(items, &fused[i], parts, &po, &ko);
+        if (!c || attn_cand_evidence(c, "hybrid", json_pack("{s:s, s:o, s:o}", "method", method,
+                                                           "parts", po, "kinds", ko))) {
             rc = attn_error_set(err, ATTN_ENOMEM, "hybrid: out of memory");
             goto done;
         }
@@ -830,22 +811,14 @@ int attn_hybrid_fit(const attn_route_ctx *ctx, const json_t *base_config, const 
     }
     for (size_t j = 0; j < st->n; j++)
         json_object_set_new(comps, st->comps[j].name, json_real(w[j]));
-    grid = json_array();
-    for (size_t g = 0; g < GRID_N && grid; g++)
+    grid = attn_xcheck(json_array());
+    for (size_t g = 0; g < GRID_N; g++)
         json_array_append_new(grid, json_real(GRID[g]));
-    fitted = json_pack("{s:I, s:s, s:s, s:f, s:o*}", "n", (json_int_t)n, "from",
-                       attn_time_format(from, t1), "to", attn_time_format(to, t2), "objective",
-                       round6(obj), "grid", grid);
-    if (!grid || !fitted) {
-        json_decref(fitted);
-        rc = attn_error_set(err, ATTN_ENOMEM, "hybrid fit: out of memory");
-        goto done;
-    }
-    if (json_object_set_new(cfg, "fitted", fitted) ||
-        json_object_set_new(cfg, "method", json_string("linear"))) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "hybrid fit: out of memory");
-        goto done;
-    }
+    fitted = attn_xcheck(json_pack("{s:I, s:s, s:s, s:f, s:o}", "n", (json_int_t)n, "from",
+                                   attn_time_format(from, t1), "to", attn_time_format(to, t2),
+                                   "objective", round6(obj), "grid", grid));
+    attn_xcheck_rc(json_object_set_new(cfg, "fitted", fitted));
+    attn_xcheck_rc(json_object_set_new(cfg, "method", json_string("linear")));
     *fitted_config = cfg;
     cfg = NULL;
 done:

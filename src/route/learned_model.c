@@ -128,9 +128,8 @@ static int finish_file(json_t *file, attn_error *err)
     int rc = attn_json_hash(file, hex, err);
     if (rc)
         return rc;
-    return json_object_set_new(file, "hash", json_string(hex))
-               ? attn_error_set(err, ATTN_ENOMEM, "out of memory")
-               : 0;
+    attn_xcheck_rc(json_object_set_new(file, "hash", json_string(hex)));
+    return 0;
 }
 
 int attn_lmodel_train(const attn_lmodel_data *d, const attn_lmodel_params *p,
@@ -205,8 +204,7 @@ int attn_lmodel_write(const char *path, const json_t *file, attn_error *err)
 {
     attn_buf b = ATTN_BUF_INIT;
     int rc = attn_json_canonical(file, &b, err);
-    if (!rc && attn_buf_put(&b, "\n", 1))
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    attn_buf_put(&b, "\n", 1);
     if (!rc)
         rc = attn_fs_write_atomic(path, b.ptr, b.len, err);
     attn_buf_free(&b);
@@ -252,14 +250,12 @@ static int parse_tree(const json_t *jt, lm_tree *t)
         json_array_size(DL) != n || json_array_size(H) != n || n > 1u << 20)
         return -1;
     t->n = (int)n;
-    t->left = malloc(n * sizeof(int));
-    t->right = malloc(n * sizeof(int));
-    t->feat = malloc(n * sizeof(int));
-    t->dleft = malloc(n);
-    t->cond = malloc(n * sizeof(float));
-    t->mean = malloc(n * sizeof(double));
-    if (!t->left || !t->right || !t->feat || !t->dleft || !t->cond || !t->mean)
-        return -1;
+    t->left = attn_xmalloc(n * sizeof(int));
+    t->right = attn_xmalloc(n * sizeof(int));
+    t->feat = attn_xmalloc(n * sizeof(int));
+    t->dleft = attn_xmalloc(n);
+    t->cond = attn_xmalloc(n * sizeof(float));
+    t->mean = attn_xmalloc(n * sizeof(double));
     for (size_t i = 0; i < n; i++) {
         t->left[i] = (int)json_integer_value(json_array_get(L, i));
         t->right[i] = (int)json_integer_value(json_array_get(R, i));

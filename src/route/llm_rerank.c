@@ -255,7 +255,7 @@ static int init_base(st *s, const json_t *cfg, const attn_route_ctx *ctx, attn_e
     const attn_router_def *def;
     const json_t *bc = json_object_get(cfg, "base_config");
     int rc;
-    s->base_name = strdup(attn_json_str(cfg, "base"));
+    s->base_name = attn_xstrdup(attn_json_str(cfg, "base"));
     if (!strcmp(s->base_name, "llm_rerank"))
         return attn_error_set(err, ATTN_EINVAL, "llm_rerank config: 'base' cannot be llm_rerank");
     if ((rc = attn_router_find(s->base_name, &def, err)))
@@ -280,10 +280,10 @@ static int init_llm(st *s, const json_t *cfg, const attn_route_ctx *ctx, attn_er
                               "llm_rerank: no endpoint; set ATTN_LLM_BASE_URL (e.g. "
                               "http://127.0.0.1:11434/v1 for Ollama) or config 'base_url', or "
                               "ATTN_LLM_CACHE=off");
-    s->base_url = strdup(url ? url : "");
+    s->base_url = attn_xstrdup(url ? url : "");
     for (size_t n = strlen(s->base_url); n > 0 && s->base_url[n - 1] == '/'; n--)
         s->base_url[n - 1] = '\0';
-    s->api_key = strdup(key ? key : "");
+    s->api_key = attn_xstrdup(key ? key : "");
     attn_llm_client_opts_init(&s->copts);
     s->copts.base_url = s->base_url;
     s->copts.api_key = s->api_key;
@@ -305,7 +305,7 @@ static int init_llm(st *s, const json_t *cfg, const attn_route_ctx *ctx, attn_er
         snprintf(path, sizeof(path), "%s", prices);
     else
         snprintf(path, sizeof(path), "%s/routing/llm_prices.json", ctx->repo_dir);
-    s->prices_path = strdup(path);
+    s->prices_path = attn_xstrdup(path);
     if ((rc = attn_llm_price_lookup(path, s->model, &s->price_in, &s->price_out, &s->priced, err)))
         return rc;
     if ((rc = attn_prompt_load(attn_json_str(cfg, "prompt"), &s->prompt, err)))
@@ -320,7 +320,7 @@ static int rr_init(const json_t *cfg, const attn_route_ctx *ctx, void **state, a
     st *s = attn_xcalloc(1, sizeof(*s));
     double v = 0;
     int rc;
-    s->model = strdup(attn_json_str(cfg, "model"));
+    s->model = attn_xstrdup(attn_json_str(cfg, "model"));
     if ((rc = num(cfg, "n", 1, 100, &v, err)))
         goto fail;
     s->n = (int)v;
@@ -577,11 +577,12 @@ static int build_request(st *s, const attn_route_query *q, const json_t *base, j
                 rc = attn_error_set(err, ATTN_EIO, "SHA-256 failed in libcrypto");
         }
     } else {
-        json_t *kj = json_pack("{s:s, s:s, s:s, s:O, s:{s:f, s:I}}", "base_url", s->base_url,
-                               "model", s->model, "prompt_hash", s->prompt->hash, "messages",
-                               json_object_get(*body, "messages"), "params", "temperature",
-                               s->temperature, "max_tokens", (json_int_t)s->max_tokens);
-        rc = kj ? attn_json_hash(kj, key, err) : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        /* every string here is from the config or already in *body: only memory can fail */
+        json_t *kj = attn_xcheck(json_pack(
+            "{s:s, s:s, s:s, s:O, s:{s:f, s:I}}", "base_url", s->base_url, "model", s->model,
+            "prompt_hash", s->prompt->hash, "messages", json_object_get(*body, "messages"),
+            "params", "temperature", s->temperature, "max_tokens", (json_int_t)s->max_tokens));
+        rc = attn_json_hash(kj, key, err);
         json_decref(kj);
     }
 out:
@@ -699,10 +700,8 @@ static int store_answer(st *s, const char *key, const attn_llm_call *call, answe
 static int call_live(st *s, const char *key, const json_t *body, answer *a, attn_error *err)
 {
     attn_llm_call call;
-    char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    char *text = attn_xcheck(json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS));
     int rc;
-    if (!text)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
     memset(&call, 0, sizeof(call));
     call.body = text;
     rc = attn_llm_call_batch(&s->copts, &call, 1, err);

@@ -119,7 +119,7 @@ static int strtab_eq(const void *ctx, size_t id)
     return strncmp(x, p->s, p->len) == 0 && x[p->len] == '\0';
 }
 
-/* Id of s[0..len), or -1 when absent (add == 0). -2 on out of memory. */
+/* Id of s[0..len), or -1 when absent (add == 0). */
 static long strtab_id(strtab *t, const char *s, size_t len, int add)
 {
     uint64_t h = attn_hash_bytes(s, len);
@@ -129,12 +129,13 @@ static long strtab_id(strtab *t, const char *s, size_t len, int add)
         return (long)id;
     if (!add)
         return -1;
-    if (t->n >= UINT32_MAX - 1)
-        return -2;
+    /* Ids and offsets are 32-bit: a table that outgrows them is out of memory. */
+    if (t->n >= UINT32_MAX - 1 || t->text.len > UINT32_MAX)
+        attn_xcheck(NULL);
     ATTN_ALLOC_GROW(t->off, t->n + 1, t->cap);
     t->off[t->n] = (uint32_t)t->text.len;
-    if (attn_buf_put(&t->text, s, len) || attn_buf_putc(&t->text, '\0'))
-        return -2;
+    attn_buf_put(&t->text, s, len);
+    attn_buf_putc(&t->text, '\0');
     attn_imap_add(&t->ix, h, t->n);
     return (long)t->n++;
 }
@@ -303,8 +304,7 @@ static size_t reg_n, reg_cap;
 
 static ps_cache *cache_new(const attn_activity *act, const double *w);
 
-/* The cache for act, shared with the other routers using it; NULL when out
- * of memory. */
+/* The cache for act, shared with the other routers using it. */
 static ps_cache *cache_acquire(const attn_activity *act, const double *w)
 {
     uint64_t id = attn_activity_build_id(act);
@@ -313,13 +313,13 @@ static ps_cache *cache_acquire(const attn_activity *act, const double *w)
     for (size_t i = 0; i < reg_n && !c; i++)
         if (reg[i]->act == act && reg[i]->act_id == id)
             c = reg[i];
-    if (!c && (c = cache_new(act, w))) {
+    if (!c) {
+        c = cache_new(act, w);
         c->act_id = id;
         ATTN_ALLOC_GROW(reg, reg_n + 1, reg_cap);
         reg[reg_n++] = c;
     }
-    if (c)
-        c->refs++;
+    c->refs++;
     pthread_mutex_unlock(&reg_mu);
     return c;
 }
@@ -432,20 +432,6 @@ fail:
 
 /* ---- caches ---------------------------------------------------------------- */
 
-/* Make room for need elements of elem bytes in *p (capacity *cap, doubling
- * from 64); exits when out of memory (util/alloc.h), so it always returns 0. */
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    size_t n = *cap ? *cap : 64;
-    if (need <= *cap)
-        return 0;
-    while (n < need)
-        n = attn_st_mult(n, 2);
-    *p = attn_xrealloc(*p, attn_st_mult(n, elem));
-    *cap = n;
-    return 0;
-}
-
 typedef struct {
     int64_t pr_id;
     uint32_t idx;
@@ -460,7 +446,7 @@ static int pr_key_cmp(const void *pa, const void *pb)
 }
 
 /* Caches for one index: the entries grouped by PR (time order kept inside a
- * group) and the per-user scratch. NULL when out of memory. */
+ * group) and the per-user scratch. */
 static ps_cache *cache_new(const attn_activity *act, const double *w)
 {
     size_t n, g = 0;
@@ -469,8 +455,9 @@ static ps_cache *cache_new(const attn_activity *act, const double *w)
     pr_key *keys;
     size_t n1 = n ? n : 1, u1;
 
+    /* Entry ids are 32-bit: an index that outgrows them is out of memory. */
     if (n >= UINT32_MAX)
-        return NULL;
+        attn_xcheck(NULL);
     c = attn_xcalloc(1, sizeof(*c));
     c->act = act;
     c->w = w;
@@ -515,30 +502,26 @@ static ps_cache *cache_new(const attn_activity *act, const double *w)
 
 /* Append path's interned component ids to *pool (adding new components when
  * add is set; otherwise an unknown component becomes -1, which equals no
- * past component). */
-static int path_components(ps_cache *c, const char *path, int add, int32_t **pool, size_t *len,
-                           size_t *cap, uint32_t *n_out)
+ * past component); the number of components appended. */
+static uint32_t path_components(ps_cache *c, const char *path, int add, int32_t **pool,
+                                size_t *len, size_t *cap)
 {
     const char *p = path;
     uint32_t n = 0;
     while (*p) {
         const char *s = p;
-        long id;
         while (*p && *p != '/')
             p++;
         if (p > s && n < MAX_DEPTH) {
-            if ((id = strtab_id(&c->comps, s, (size_t)(p - s), add)) == -2)
-                return -1;
-            if (grow((void **)pool, cap, *len + 1, sizeof(**pool)))
-                return -1;
+            long id = strtab_id(&c->comps, s, (size_t)(p - s), add);
+            ATTN_ALLOC_GROW(*pool, *len + 1, *cap);
             (*pool)[(*len)++] = (int32_t)id;
             n++;
         }
         if (*p == '/')
             p++;
     }
-    *n_out = n;
-    return 0;
+    return n;
 }
 
 /* A 64-bit signature of a path's component ids: two paths that share a
@@ -551,32 +534,26 @@ static uint64_t comp_sig(const int32_t *a, uint32_t m)
     return s;
 }
 
-static long intern_path(ps_cache *c, const char *path)
+static uint32_t intern_path(ps_cache *c, const char *path)
 {
-    long id = strtab_id(&c->paths, path, strlen(path), 1);
-    uint32_t n;
-    if (id < 0)
-        return -1;
-    if ((size_t)id < c->cap_path_comps && c->path_comps[id].n != UINT32_MAX)
+    uint32_t id = (uint32_t)strtab_id(&c->paths, path, strlen(path), 1), n;
+    if (id < c->cap_path_comps && c->path_comps[id].n != UINT32_MAX)
         return id;
-    if ((size_t)id >= c->cap_path_comps) {
+    if (id >= c->cap_path_comps) {
         size_t old = c->cap_path_comps;
-        if (grow((void **)&c->path_comps, &c->cap_path_comps, (size_t)id + 1,
-                 sizeof(*c->path_comps)))
-            return -1;
+        ATTN_ALLOC_GROW(c->path_comps, (size_t)id + 1, c->cap_path_comps);
         for (size_t k = old; k < c->cap_path_comps; k++)
             c->path_comps[k].n = UINT32_MAX;
     }
     c->path_comps[id].off = (uint32_t)c->n_comp_pool;
-    if (path_components(c, path, 1, &c->comp_pool, &c->n_comp_pool, &c->cap_comp_pool, &n))
-        return -1;
+    n = path_components(c, path, 1, &c->comp_pool, &c->n_comp_pool, &c->cap_comp_pool);
     c->path_comps[id].n = n;
     c->path_comps[id].sig = comp_sig(c->comp_pool + c->path_comps[id].off, n);
     return id;
 }
 
 /* The file set an entry is attributed to, compiled on first use. Entries
- * that share the index's path array share the set. -1 when out of memory. */
+ * that share the index's path array share the set. */
 static long entry_set(ps_cache *c, size_t i)
 {
     const char *const *paths = NULL;
@@ -591,17 +568,15 @@ static long entry_set(ps_cache *c, size_t i)
     key = np ? (const void *)paths : NULL;
     if ((known = attn_map64_get(&c->set_ix, (uint64_t)(uintptr_t)key)) != ATTN_MAP64_NONE)
         return c->entry_set[i] = (int32_t)known;
-    grow((void **)&c->sets, &c->cap_sets, c->n_sets + 1, sizeof(*c->sets));
-    grow((void **)&c->set_keys, &c->cap_set_keys, c->n_sets + 1, sizeof(*c->set_keys));
+    ATTN_ALLOC_GROW(c->sets, c->n_sets + 1, c->cap_sets);
+    ATTN_ALLOC_GROW(c->set_keys, c->n_sets + 1, c->cap_set_keys);
     id = (long)c->n_sets;
     c->sets[id].off = (uint32_t)c->n_set_pool;
     c->sets[id].n = 0;
     for (size_t k = 0; k < np; k++) {
-        long pid = intern_path(c, paths[k]);
-        if (pid < 0)
-            return -1;
-        grow((void **)&c->set_pool, &c->cap_set_pool, c->n_set_pool + 1, sizeof(*c->set_pool));
-        c->set_pool[c->n_set_pool++] = (uint32_t)pid;
+        uint32_t pid = intern_path(c, paths[k]);
+        ATTN_ALLOC_GROW(c->set_pool, c->n_set_pool + 1, c->cap_set_pool);
+        c->set_pool[c->n_set_pool++] = pid;
         c->sets[id].n++;
     }
     c->set_keys[id] = key;
@@ -812,32 +787,29 @@ static const double *set_sim(ps_cache *c, uint32_t sid)
 }
 
 /* Make the memo arrays as large as the caches grew. */
-static int size_scratch(ps_cache *c)
+static void size_scratch(ps_cache *c)
 {
     if (c->paths.n > c->cap_path_stamp) {
         size_t old = c->cap_path_stamp, cap = old;
-        if (grow((void **)&c->path_stamp, &cap, c->paths.n, sizeof(*c->path_stamp)))
-            return -1;
+        ATTN_ALLOC_GROW(c->path_stamp, c->paths.n, cap);
         memset(c->path_stamp + old, 0, (cap - old) * sizeof(*c->path_stamp));
         c->cap_path_stamp = cap;
         c->path_sim = attn_xrealloc(c->path_sim, attn_st_mult(cap, NM * sizeof(double)));
     }
     if (c->n_sets > c->cap_set_stamp) {
         size_t old = c->cap_set_stamp, cap = old;
-        if (grow((void **)&c->set_stamp, &cap, c->n_sets, sizeof(*c->set_stamp)))
-            return -1;
+        ATTN_ALLOC_GROW(c->set_stamp, c->n_sets, cap);
         memset(c->set_stamp + old, 0, (cap - old) * sizeof(*c->set_stamp));
         c->cap_set_stamp = cap;
         c->set_sim = attn_xrealloc(c->set_sim, attn_st_mult(cap, NM * sizeof(double)));
     }
-    return 0;
 }
 
 /* The PR's own files as component ids. Their components are interned like
  * past ones (the table only grows by components never seen before, and ids
  * are only compared for equality, so results do not depend on what was
  * routed earlier). */
-static int current_files(ps_cache *c, const json_t *snapshot)
+static void current_files(ps_cache *c, const json_t *snapshot)
 {
     const json_t *files = json_object_get(snapshot, "changed_files"), *f;
     size_t i, n_comp = 0;
@@ -848,19 +820,15 @@ static int current_files(ps_cache *c, const json_t *snapshot)
         size_t off = n_comp;
         if (!path || !*path)
             continue;
-        if (path_components(c, path, 1, &c->cur_comps, &n_comp, &c->cap_cur_comps, &n))
-            return -1;
+        n = path_components(c, path, 1, &c->cur_comps, &n_comp, &c->cap_cur_comps);
         if (!n)
             continue;
-        if (grow((void **)&c->cur_files, &c->cap_cur_files, c->n_cur_files + 1,
-                 sizeof(*c->cur_files)))
-            return -1;
+        ATTN_ALLOC_GROW(c->cur_files, c->n_cur_files + 1, c->cap_cur_files);
         c->cur_files[c->n_cur_files].off = (uint32_t)off;
         c->cur_files[c->n_cur_files].n = n;
         c->cur_files[c->n_cur_files].sig = comp_sig(c->cur_comps + off, n);
         c->n_cur_files++;
     }
-    return 0;
 }
 
 static double combined(const ps_config *cf, const double *sim)
@@ -906,7 +874,7 @@ static int borda_cmp(const void *pa, const void *pb)
 }
 
 /* RevFinder's Borda count over the methods: points[slot] for each touched user. */
-static int borda(const ps_config *cf, const ps_cache *c, size_t n_touched, double *points)
+static void borda(const ps_config *cf, const ps_cache *c, size_t n_touched, double *points)
 {
     borda_item *it = attn_xmalloc(attn_st_mult(n_touched ? n_touched : 1, sizeof(*it)));
     for (size_t i = 0; i < n_touched; i++)
@@ -930,7 +898,6 @@ static int borda(const ps_config *cf, const ps_cache *c, size_t n_touched, doubl
         }
     }
     free(it);
-    return 0;
 }
 
 static double round4(double x)
@@ -961,8 +928,8 @@ static void files_gen(ps_cache *c, const double *w)
         !memcmp(c->memo_files, c->cur_files, c->n_cur_files * sizeof(*c->cur_files)) &&
         !memcmp(c->memo_comps, c->cur_comps, nc * sizeof(*c->cur_comps)))
         return;
-    grow((void **)&c->memo_files, &c->cap_memo_files, c->n_cur_files, sizeof(*c->memo_files));
-    grow((void **)&c->memo_comps, &c->cap_memo_comps, nc, sizeof(*c->memo_comps));
+    ATTN_ALLOC_GROW(c->memo_files, c->n_cur_files, c->cap_memo_files);
+    ATTN_ALLOC_GROW(c->memo_comps, nc, c->cap_memo_comps);
     if (c->n_cur_files)
         memcpy(c->memo_files, c->cur_files, c->n_cur_files * sizeof(*c->cur_files));
     if (nc)
@@ -975,11 +942,6 @@ static void files_gen(ps_cache *c, const double *w)
     memset(c->path_stamp, 0, c->cap_path_stamp * sizeof(*c->path_stamp));
     memset(c->set_stamp, 0, c->cap_set_stamp * sizeof(*c->set_stamp));
     c->fgen = 1;
-}
-
-static int oom(attn_error *err)
-{
-    return attn_error_set(err, ATTN_ENOMEM, "path_similarity: out of memory");
 }
 
 /*
@@ -1007,14 +969,10 @@ static int ps_score(ps_state *st, const attn_route_ctx *ctx, const attn_route_qu
     if (!c || c->act != act || c->act_id != attn_activity_build_id(act) || c->n_entries != n) {
         /* First use, or a different index: the caches for it. */
         cache_release(c);
-        if (!(c = st->cache = cache_acquire(act, cf->w)))
-            return attn_error_set(err, ATTN_ENOMEM,
-                                  "path_similarity: out of memory indexing %zu activity entries",
-                                  n);
+        c = st->cache = cache_acquire(act, cf->w);
     }
     c->w = cf->w;
-    if (current_files(c, q->snapshot))
-        return oom(err);
+    current_files(c, q->snapshot);
     if (!c->n_cur_files)
         return 0;
     next_gen(c);
@@ -1046,8 +1004,8 @@ static int ps_score(ps_state *st, const attn_route_ctx *ctx, const attn_route_qu
                 continue;
             if (c->user_stamp[u] == c->gen && c->user_pr_stamp[u] == (uint32_t)(k + 1))
                 continue;   /* a later fact of this reviewer on this PR already counted */
-            if ((sid = entry_set(c, i)) < 0 || size_scratch(c))
-                return oom(err);
+            sid = entry_set(c, i);
+            size_scratch(c);
             if (c->sets[sid].n == 0)
                 continue;   /* files unknown for this fact: an earlier one may know them */
             if (c->user_stamp[u] != c->gen) {
@@ -1072,10 +1030,7 @@ static int ps_score(ps_state *st, const attn_route_ctx *ctx, const attn_route_qu
     /* 3. Scores. */
     if (cf->borda && n_touched) {
         points = attn_xmalloc(attn_st_mult(n_touched, sizeof(*points)));
-        if (!points || borda(cf, c, n_touched, points)) {
-            free(points);
-            return oom(err);
-        }
+        borda(cf, c, n_touched, points);
     }
     for (size_t k = 0; k < n_touched; k++) {
         size_t u = c->touched[k];
@@ -1118,17 +1073,17 @@ static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_que
         size_t u = c->rows[k].user;
         const past_pr *top = c->user_top + u * EVIDENCE_PRS;
         uint32_t nt = c->user_n_prs[u] < EVIDENCE_PRS ? c->user_n_prs[u] : EVIDENCE_PRS;
-        json_t *prs = json_array();
+        json_t *prs = attn_xcheck(json_array());
         attn_cand *cand;
-        for (uint32_t j = 0; j < nt && prs; j++)
-            json_array_append_new(prs, json_pack("{s:I, s:f}", "number",
-                                                 (json_int_t)top[j].pr_number, "similarity",
-                                                 round4(top[j].sim)));
+        for (uint32_t j = 0; j < nt; j++)
+            json_array_append_new(prs, attn_xcheck(json_pack("{s:I, s:f}", "number",
+                                                             (json_int_t)top[j].pr_number,
+                                                             "similarity", round4(top[j].sim))));
         cand = attn_result_cand(res, "user", attn_activity_user_login(act, u));
         if (!cand || attn_cand_evidence(cand, "similar_prs",
-                                        json_pack("{s:o*, s:I}", "prs", prs, "n_prs",
+                                        json_pack("{s:o, s:I}", "prs", prs, "n_prs",
                                                   (json_int_t)c->user_n_prs[u])))
-            return oom(err);
+            return attn_error_set(err, ATTN_ENOMEM, "path_similarity: out of memory");
         attn_cand_set_score(cand, c->rows[k].score);
     }
     /* The best candidate other than the author decides the risk. */
@@ -1159,37 +1114,31 @@ int attn_path_similarity_scores(void *state, const attn_route_ctx *ctx,
     return rc;
 }
 
-int attn_path_similarity(const char *const *f, size_t nf, const char *const *g, size_t ng,
-                         double out[ATTN_PATHSIM_NMETHODS])
+void attn_path_similarity(const char *const *f, size_t nf, const char *const *g, size_t ng,
+                          double out[ATTN_PATHSIM_NMETHODS])
 {
     static const double all[NM] = {1, 1, 1, 1};
     ps_cache *c = attn_xcalloc(1, sizeof(*c));
     size_t n_comp = 0, n_files = 0;
-    int rc = 0;
 
     for (int m = 0; m < NM; m++)
         out[m] = 0;
     c->w = all;
     /* The same code path as routing: G's paths interned, F's looked up. */
-    for (size_t j = 0; j < ng && !rc; j++)
-        if (intern_path(c, g[j]) < 0)
-            rc = ATTN_ENOMEM;
-    for (size_t i = 0; i < nf && !rc; i++) {
-        uint32_t n;
+    for (size_t j = 0; j < ng; j++)
+        intern_path(c, g[j]);
+    for (size_t i = 0; i < nf; i++) {
         size_t off = n_comp;
-        if (path_components(c, f[i], 0, &c->cur_comps, &n_comp, &c->cap_cur_comps, &n) ||
-            grow((void **)&c->cur_files, &c->cap_cur_files, n_files + 1, sizeof(*c->cur_files))) {
-            rc = ATTN_ENOMEM;
-            break;
-        }
+        uint32_t n = path_components(c, f[i], 0, &c->cur_comps, &n_comp, &c->cap_cur_comps);
         if (!n)
             continue;   /* as when routing: a path without components is no file */
+        ATTN_ALLOC_GROW(c->cur_files, n_files + 1, c->cap_cur_files);
         c->cur_files[n_files].off = (uint32_t)off;
         c->cur_files[n_files].sig = comp_sig(c->cur_comps + off, n);
         c->cur_files[n_files++].n = n;
     }
     c->n_cur_files = n_files;
-    if (!rc && n_files && ng) {
+    if (n_files && ng) {
         for (size_t j = 0; j < ng; j++) {
             long pid = strtab_id(&c->paths, g[j], strlen(g[j]), 0);
             double acc[NM] = {0, 0, 0, 0};
@@ -1204,7 +1153,6 @@ int attn_path_similarity(const char *const *f, size_t nf, const char *const *g, 
             out[m] /= (double)n_files * (double)ng;
     }
     cache_free(c);
-    return rc;
 }
 
 const attn_router_def attn_router_path_similarity = {

@@ -16,9 +16,9 @@
  * out[m] = sum over f in F, g in G of m(f, g) / (|F| * |G|), with m(f, g) the
  * longest common prefix / suffix / substring / subsequence of the paths'
  * '/'-separated components divided by the longer path's component count.
- * Empty lists (or paths without components) give 0. 0, or ATTN_ENOMEM. */
-int attn_path_similarity(const char *const *f, size_t nf, const char *const *g, size_t ng,
-                         double out[ATTN_PATHSIM_NMETHODS]);
+ * Empty lists (or paths without components) give 0. */
+void attn_path_similarity(const char *const *f, size_t nf, const char *const *g, size_t ng,
+                          double out[ATTN_PATHSIM_NMETHODS]);
 
 /* The router's scores for q without its result: what its route would rank,
  * before router.c's rules, but no evidence, no shortlist and no JSON (the

@@ -95,10 +95,7 @@ static int rr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
         }
         if (strcmp(type, "team"))
             continue;
-        if (attn_bl_team_name(ctx->repo, name, &team)) {
-            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-            break;
-        }
+        attn_bl_team_name(ctx->repo, name, &team);
         if (st->expand_teams && ctx->roster) {
             const char **members;
             size_t nm;

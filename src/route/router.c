@@ -97,8 +97,7 @@ static int merge(json_t *dflt, const json_t *user, const char *prefix, const cha
                 return rc;
             continue;
         }
-        if (json_object_set(dflt, k, (json_t *)uv))
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory merging %s", what);
+        attn_xcheck_rc(json_object_set(dflt, k, (json_t *)uv));
     }
     return 0;
 }
@@ -139,10 +138,7 @@ int attn_router_new(const attn_router_def *def, const json_t *config, const char
                               &r->config, err)) ||
         (rc = attn_json_parse(COMMON_DEFAULTS, strlen(COMMON_DEFAULTS), "common", &common, err)))
         goto fail;
-    if (json_object_update_missing(r->config, common)) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory creating router %s", def->name);
-        goto fail;
-    }
+    attn_xcheck_rc(json_object_update_missing(r->config, common));   /* both objects */
     if (config && (rc = merge(r->config, config, "", what, err)))
         goto fail;
     if ((rc = read_rules(r->config, &r->rules, what, err)) ||
@@ -320,16 +316,11 @@ int attn_router_route(attn_router *r, const attn_route_ctx *ctx, const attn_rout
         attn_error_wrap(err, "router %s on #%lld", r->def->name, (long long)q->pr_number);
         return rc;
     }
-    if (json_object_set_new(*out, "router", json_string(r->def->name)) ||
-        json_object_set_new(*out, "router_version", json_string(r->def->version)) ||
-        json_object_set_new(*out, "config_hash", json_string(r->hash)) ||
-        json_object_set_new(*out, "candidate_gen_version",
-                            json_string(ATTN_CANDIDATE_GEN_VERSION))) {
-        json_decref(*out);
-        *out = NULL;
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory routing #%lld",
-                              (long long)q->pr_number);
-    }
+    attn_xcheck_rc(json_object_set_new(*out, "router", json_string(r->def->name)));
+    attn_xcheck_rc(json_object_set_new(*out, "router_version", json_string(r->def->version)));
+    attn_xcheck_rc(json_object_set_new(*out, "config_hash", json_string(r->hash)));
+    attn_xcheck_rc(json_object_set_new(*out, "candidate_gen_version",
+                                       json_string(ATTN_CANDIDATE_GEN_VERSION)));
     if (ctx->memo)
         memo_put(ctx->memo, r, q, *out);
     return 0;

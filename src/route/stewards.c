@@ -228,7 +228,7 @@ static const char *area_at(const stewards_state *st, size_t i)
 }
 
 /* Collect the PR's distinct paths and distinct areas into the scratch. */
-static int collect_pr(stewards_state *st, attn_activity *act, const json_t *snapshot)
+static void collect_pr(stewards_state *st, attn_activity *act, const json_t *snapshot)
 {
     const json_t *files = json_object_get(snapshot, "changed_files"), *f;
     size_t i, n = json_is_array(files) ? json_array_size(files) : 0;
@@ -250,8 +250,6 @@ static int collect_pr(stewards_state *st, attn_activity *act, const json_t *snap
             continue;
         st->files[st->n_files++] = path;
         area = attn_activity_area_of(act, path);
-        if (!area)
-            return ATTN_ENOMEM;
         for (k = 0; k < st->n_areas && !dup; k++)
             dup = strcmp(area_at(st, k), area) == 0;
         if (dup)
@@ -262,7 +260,6 @@ static int collect_pr(stewards_state *st, attn_activity *act, const json_t *snap
         st->area_off[st->n_areas++] = off;
     }
     ATTN_ALLOC_GROW(st->area_sum, st->n_areas + 1, st->cap_area_sum);
-    return 0;
 }
 
 /* Evidence for one user: the sums and the PR areas they were most active in. */
@@ -336,8 +333,7 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
     if (!act)
         return attn_error_set(err, ATTN_EINVAL, "stewards: no activity index in the context");
     nu = attn_activity_user_count(act);
-    if (collect_pr(st, act, q->snapshot))
-        return attn_error_set(err, ATTN_ENOMEM, "stewards: out of memory");
+    collect_pr(st, act, q->snapshot);
     ATTN_ALLOC_GROW(st->rows, nu + 1, st->cap_rows);
     ATTN_ALLOC_GROW(st->order, nu + 1, st->cap_order);
     ATTN_ALLOC_GROW(st->floor, attn_shortlist_need(q) + 1, st->cap_floor);

@@ -11,6 +11,7 @@
  */
 #include "serve/internal.h"
 #include "serve/recommend.h"
+#include "exp/lifecycle.h"
 #include "exp/registry.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -173,37 +174,13 @@ static void compare(attn_server *s, const attn_req *q, const char *repo, int pro
     json_decref(mb);
 }
 
-static int delete_run(attn_registry *reg, const json_t *row, int64_t now, const char *detail,
-                      attn_error *err)
-{
-    const char *id = attn_json_str(row, "run_id"), *dir = attn_json_str(row, "run_dir");
-    int rc;
-    if ((rc = attn_registry_set_lifecycle(reg, id, "deleted", now, detail, err)))
-        return rc;
-    return dir ? attn_fs_remove_tree(dir, err) : 0;
-}
-
 static int mutate_run(attn_registry *reg, const char *id, const char *action, const char *method,
                       const json_t *body, const attn_req *q, int64_t now, attn_error *err)
 {
-    json_t *row = NULL;
     const char *force = attn_req_query(q, "force");
-    int rc, forced = (force && !strcmp(force, "1")) || attn_json_bool(body, "force", 0) == 1;
-    if (!action && !strcmp(method, "DELETE")) {
-        if ((rc = attn_registry_get(reg, id, &row, err)))
-            return rc;
-        if (!strcmp(attn_json_str(row, "kind"), "baseline") && !forced)
-            rc = attn_error_set(err, ATTN_ECONFLICT,
-                                "run %s is a baseline run and is protected; pass force to "
-                                "delete it", id);
-        else if (!strcmp(attn_json_str(row, "status"), "running") && !forced)
-            rc = attn_error_set(err, ATTN_ECONFLICT,
-                                "run %s is still running; pass force to delete it", id);
-        else
-            rc = delete_run(reg, row, now, forced ? "forced" : NULL, err);
-        json_decref(row);
-        return rc;
-    }
+    int forced = (force && !strcmp(force, "1")) || attn_json_bool(body, "force", 0) == 1;
+    if (!action && !strcmp(method, "DELETE"))
+        return attn_lifecycle_delete(reg, id, forced, "force", now, err);
     if (!action || strcmp(method, "POST"))
         return attn_error_set(err, ATTN_EINVAL, "use POST /api/runs/ID/(archive|restore|tag|kind) "
                                                 "or DELETE /api/runs/ID");
@@ -253,14 +230,9 @@ static int cleanup(attn_server *s, const char *repo, attn_registry *reg, const j
         (rc = attn_retention_plan(rows, &pol, now, &plan, err)))
         goto out;
     if (!json_is_true(dry))
-        json_array_foreach(plan, i, a) {
-            const char *act = attn_json_str(a, "action"), *id = attn_json_str(a, "run_id");
-            rc = !strcmp(act, "archive")
-                     ? attn_registry_set_lifecycle(reg, id, "archived", now, "cleanup", err)
-                     : delete_run(reg, a, now, "cleanup", err);
-            if (rc)
+        json_array_foreach(plan, i, a)
+            if ((rc = attn_lifecycle_apply(reg, a, now, err)))
                 goto out;
-        }
     *out = json_pack("{s:b, s:O}", "dry_run", json_is_true(dry), "actions", plan);
 out:
     json_decref(rows);

@@ -11,6 +11,7 @@
  * file (a missing table is a finding, not an error).
  */
 #include "store/store_internal.h"
+#include "util/alloc.h"
 #include "util/time.h"
 
 #include <stdarg.h>
@@ -128,7 +129,6 @@ static const struct {
 typedef struct {
     attn_contract_report *rep;
     int64_t dropped;
-    int oom;
     char *table_ok;    /* per REQUIRED_TABLES entry: all columns present */
 } checker;
 
@@ -146,15 +146,9 @@ static void finding(checker *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
-    char **grown = realloc(r->findings, (size_t)(r->n_findings + 2) * sizeof(char *));
-    if (!grown || !(grown[r->n_findings] = strdup(line))) {
-        if (grown)
-            r->findings = grown;
-        c->oom = 1;
-        return;
-    }
-    r->findings = grown;
-    r->n_findings++;
+    r->findings =
+        attn_xrealloc(r->findings, attn_st_mult((size_t)r->n_findings + 2, sizeof(char *)));
+    r->findings[r->n_findings++] = attn_xstrdup(line);
 }
 
 static int prep(attn_store *s, const char *sql, sqlite3_stmt **st, attn_error *err)
@@ -507,11 +501,8 @@ int attn_store_contract_check(attn_store *s, int64_t repo_id, attn_contract_repo
         /* Room for this line was reserved by finding()'s +2 allocation. */
         char line[128];
         snprintf(line, sizeof(line), "FAIL ... and %lld more findings", (long long)c.dropped);
-        if ((out->findings[out->n_findings] = strdup(line)))
-            out->n_findings++;
+        out->findings[out->n_findings++] = attn_xstrdup(line);
     }
-    if (c.oom)
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory during the contract check");
 done:
     sqlite3_exec(s->db, "RELEASE attn_contract", NULL, NULL, NULL);
     if (rc)

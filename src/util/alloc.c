@@ -49,6 +49,12 @@ void *attn_xcheck(void *p)
     return p;
 }
 
+void attn_xcheck_rc(int rc)
+{
+    if (rc)
+        attn_xcheck(NULL);
+}
+
 char *attn_xstrndup(const char *s, size_t n)
 {
     char *d = attn_xmalloc(attn_st_add(n, 1));

@@ -24,6 +24,12 @@ char *attn_xstrndup(const char *s, size_t n);
  * (jansson's json_object(), json_deep_copy(), ...) returned NULL for it:
  *     json_t *o = attn_xcheck(json_object());                              */
 void *attn_xcheck(void *p);
+/* The same for a call that reports failure as a nonzero status and can only
+ * fail for want of memory with the arguments given (jansson's
+ * json_array_append_new() with a value, json_object_set_new() with a valid
+ * key):
+ *     attn_xcheck_rc(json_array_append_new(arr, attn_xcheck(json_string(s))));  */
+void attn_xcheck_rc(int rc);
 
 /* a * b, or exit with one line when it overflows size_t. */
 size_t attn_st_mult(size_t a, size_t b);

@@ -77,9 +77,10 @@ static void test_overflow_dies_with_one_line(void **state)
 }
 
 static void check_null(void) { (void)attn_xcheck(NULL); }
+static void check_rc(void) { attn_xcheck_rc(-1); }
 
-/* A NULL from an allocator outside attn (jansson, PCRE2, zstd) dies the same
- * way; anything else passes through. */
+/* A NULL (or a failure status) from an allocator outside attn (jansson,
+ * PCRE2, zstd) dies the same way; anything else passes through. */
 static void test_xcheck(void **state)
 {
     char line[256];
@@ -87,6 +88,9 @@ static void test_xcheck(void **state)
     (void)state;
     assert_ptr_equal(attn_xcheck(&x), &x);
     assert_int_equal(in_child(check_null, line, sizeof(line)), 1);
+    assert_string_equal(line, "attn: out of memory\n");
+    attn_xcheck_rc(0);
+    assert_int_equal(in_child(check_rc, line, sizeof(line)), 1);
     assert_string_equal(line, "attn: out of memory\n");
 }
 

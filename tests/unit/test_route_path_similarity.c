@@ -73,7 +73,7 @@ static void test_similarity_cases(void **state)
             fail_msg("cases.txt:%d: expected %d values", line_no, ATTN_PATHSIM_NMETHODS);
         nf = split_paths(s, f, 16);
         ng = split_paths(bar1 + 1, g, 16);
-        assert_int_equal(attn_path_similarity(f, nf, g, ng, got), 0);
+        attn_path_similarity(f, nf, g, ng, got);
         for (k = 0; k < ATTN_PATHSIM_NMETHODS; k++)
             if (fabs(got[k] - want[k]) > 1e-12)
                 fail_msg("cases.txt:%d: method %d: got %.15g, want %.15g", line_no, k, got[k],
