@@ -18,6 +18,7 @@
 #include "util/json.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -431,14 +432,9 @@ int cmp_boot_multi(const attn_bootstrap_options *b, double *const *xa, double *c
     return 0;
 }
 
-/* {"a", "b", "diff", "ci95"} of one metric over n PRs with its interval. */
-static json_t *metric_doc(const double *xa, const double *xb, size_t n, const attn_interval *iv)
+/* {"a", "b", "diff", "ci95"} of one metric over n PRs (sums sa, sb) with its interval. */
+static json_t *metric_doc(double sa, double sb, size_t n, const attn_interval *iv)
 {
-    double sa = 0, sb = 0;
-    for (size_t i = 0; i < n; i++) {
-        sa += xa[i];
-        sb += xb[i];
-    }
     return json_pack("{s:o, s:o, s:o, s:o}", "a", num(n ? sa / n : NAN), "b",
                      num(n ? sb / n : NAN), "diff", num(n ? sb / n - sa / n : NAN), "ci95",
                      isfinite(iv->lo) ? json_pack("[o, o]", num(iv->lo), num(iv->hi))
@@ -473,29 +469,37 @@ static int flip_item(const ctx_t *c, size_t i, const char *ar, const char *br, i
     return 0;
 }
 
-/* The slices of a pair: n and mrr, hit@1, hit@k with paired-bootstrap intervals. */
-static int pair_slices(const ctx_t *c, const pr_val *va, const pr_val *vb, const int *obs,
-                       json_t *slices, attn_error *err)
+/* One pair to compare: its per-PR values (filled on the calling thread) and
+ * its slices' numbers (filled by slice_numbers, which builds no JSON, so it
+ * can run on a second thread beside the flips and histograms). */
+typedef struct {
+    const char *a_router, *b_router;
+    pr_val *va, *vb;
+    int *obs;
+    size_t m[ATTN_SLICE_N];
+    double sa[ATTN_SLICE_N][3], sb[ATTN_SLICE_N][3];
+    attn_interval iv[ATTN_SLICE_N][3];
+} pair_work;
+
+/* The slices of a pair: n and the sums of mrr, hit@1, hit@k of either run
+ * with paired-bootstrap intervals. */
+static int slice_numbers(const ctx_t *c, pair_work *w, attn_error *err)
 {
     size_t n = c->n_common, m;
     int k = c->o->k, nm = k != 1 ? 3 : 2;
+    const pr_val *va = w->va, *vb = w->vb;
     double *x[6];
-    char kname[32];
-    static const char *const names[3] = {"mrr", "hit_at_1", NULL};
     int rc = 0;
 
     for (int j = 0; j < 6; j++)
         x[j] = attn_xcalloc(n ? n : 1, sizeof(double));
-    snprintf(kname, sizeof(kname), "hit_at_%d", k);
     for (int s = 0; s < ATTN_SLICE_N && !rc; s++) {
-        attn_interval iv[3];
-        json_t *sl;
         m = 0;
         for (size_t i = 0; i < n; i++) {
             int nonempty = !va[i].empty && !vb[i].empty;
-            if ((s == ATTN_SLICE_OBSERVED && !obs[i]) ||
+            if ((s == ATTN_SLICE_OBSERVED && !w->obs[i]) ||
                 (s == ATTN_SLICE_ROUTER_NONEMPTY && !nonempty) ||
-                (s == ATTN_SLICE_OBSERVED_AND_ROUTER_NONEMPTY && !(obs[i] && nonempty)))
+                (s == ATTN_SLICE_OBSERVED_AND_ROUTER_NONEMPTY && !(w->obs[i] && nonempty)))
                 continue;
             x[0][m] = va[i].rank ? 1.0 / va[i].rank : 0;
             x[1][m] = vb[i].rank ? 1.0 / vb[i].rank : 0;
@@ -505,20 +509,53 @@ static int pair_slices(const ctx_t *c, const pr_val *va, const pr_val *vb, const
             x[5][m] = vb[i].rank >= 1 && vb[i].rank <= k;
             m++;
         }
-        {
-            double *const xa[3] = {x[0], x[2], x[4]}, *const xb[3] = {x[1], x[3], x[5]};
-            if ((rc = cmp_boot_multi(&c->boot, xa, xb, nm, m, iv, err)))
-                break;
-            sl = json_pack("{s:I}", "n", (json_int_t)m);
-            for (int j = 0; j < nm; j++)
-                json_object_set_new(sl, names[j] ? names[j] : kname,
-                                    metric_doc(xa[j], xb[j], m, &iv[j]));
+        double *const xa[3] = {x[0], x[2], x[4]}, *const xb[3] = {x[1], x[3], x[5]};
+        w->m[s] = m;
+        rc = cmp_boot_multi(&c->boot, xa, xb, nm, m, w->iv[s], err);
+        for (int j = 0; j < nm; j++) {
+            w->sa[s][j] = w->sb[s][j] = 0;
+            for (size_t i = 0; i < m; i++) {
+                w->sa[s][j] += xa[j][i];
+                w->sb[s][j] += xb[j][i];
+            }
         }
-        json_object_set_new(slices, attn_slice_name((attn_slice)s), sl);
     }
     for (int j = 0; j < 6; j++)
         free(x[j]);
     return rc;
+}
+
+static json_t *slices_doc(const ctx_t *c, const pair_work *w)
+{
+    int k = c->o->k, nm = k != 1 ? 3 : 2;
+    char kname[32];
+    static const char *const names[3] = {"mrr", "hit_at_1", NULL};
+    json_t *slices = json_object();
+    snprintf(kname, sizeof(kname), "hit_at_%d", k);
+    for (int s = 0; s < ATTN_SLICE_N; s++) {
+        json_t *sl = json_pack("{s:I}", "n", (json_int_t)w->m[s]);
+        for (int j = 0; j < nm; j++)
+            json_object_set_new(sl, names[j] ? names[j] : kname,
+                                metric_doc(w->sa[s][j], w->sb[s][j], w->m[s], &w->iv[s][j]));
+        json_object_set_new(slices, attn_slice_name((attn_slice)s), sl);
+    }
+    return slices;
+}
+
+/* Every pair's slice numbers, on the second thread. */
+typedef struct {
+    const ctx_t *c;
+    pair_work *w;
+    size_t n;
+    int rc;
+    attn_error err;
+} slices_job;
+
+static void slices_main(void *arg)
+{
+    slices_job *j = arg;
+    for (size_t p = 0; p < j->n && !j->rc; p++)
+        j->rc = slice_numbers(j->c, &j->w[p], &j->err);
 }
 
 /* hit_to_miss / miss_to_hit of a pair at hit@1 and hit@k. */
@@ -566,28 +603,17 @@ static json_t *pair_flips(const ctx_t *c, const pr_val *va, const pr_val *vb, co
     return flips;
 }
 
-static int pair_doc(const ctx_t *c, const char *ar, const char *br, json_t **out,
-                    attn_error *err)
+static void pair_values(const ctx_t *c, pair_work *w)
 {
     size_t n = c->n_common;
-    pr_val *va = attn_xcalloc(n ? n : 1, sizeof(*va)), *vb = attn_xcalloc(n ? n : 1, sizeof(*vb));
-    int *obs = attn_xcalloc(n ? n : 1, sizeof(*obs));
-    json_t *slices = json_object();
-    int rc;
-
+    w->va = attn_xcalloc(n ? n : 1, sizeof(*w->va));
+    w->vb = attn_xcalloc(n ? n : 1, sizeof(*w->vb));
+    w->obs = attn_xcalloc(n ? n : 1, sizeof(*w->obs));
     for (size_t i = 0; i < n; i++) {
-        pr_value(c->A, c->ca[i], ar, &va[i]);
-        pr_value(c->B, c->cb[i], br, &vb[i]);
-        obs[i] = c->A->rows.rows[c->ca[i]].observed && c->B->rows.rows[c->cb[i]].observed;
+        pr_value(c->A, c->ca[i], w->a_router, &w->va[i]);
+        pr_value(c->B, c->cb[i], w->b_router, &w->vb[i]);
+        w->obs[i] = c->A->rows.rows[c->ca[i]].observed && c->B->rows.rows[c->cb[i]].observed;
     }
-    if (!(rc = pair_slices(c, va, vb, obs, slices, err)))
-        *out = json_pack("{s:s, s:s, s:O, s:o}", "a_router", ar, "b_router", br, "slices", slices,
-                         "flips", pair_flips(c, va, vb, ar, br));
-    json_decref(slices);
-    free(va);
-    free(vb);
-    free(obs);
-    return rc;
 }
 
 /* ---- histograms ------------------------------------------------------------- */
@@ -784,8 +810,8 @@ static void build_common(ctx_t *c, const attn_compare_opts *o, json_t *warnings)
 }
 
 /* Pairs: shared routers, explicit pairs, else the cross product; each pair
- * once, in that order, into pairs. */
-static int build_pairs(const ctx_t *c, const attn_compare_opts *o, json_t *pairs,
+ * once, in that order, into w[*nw] with their per-PR values. */
+static int build_pairs(const ctx_t *c, const attn_compare_opts *o, pair_work *w, size_t *nw,
                        attn_error *err)
 {
     attn_compare_pair_ref list[ATTN_COMPARE_MAX_PAIRS * 4];
@@ -823,33 +849,94 @@ static int build_pairs(const ctx_t *c, const attn_compare_opts *o, json_t *pairs
                                                          attn_json_str(y, "name")};
     }
     for (size_t p = 0; p < np; p++) {
-        json_t *pd = NULL;
         snprintf(buf, sizeof(buf), "%s:%s", list[p].a_router, list[p].b_router);
         if (json_object_get(seen, buf))
             continue;
         json_object_set_new(seen, buf, json_true());
-        if ((rc = pair_doc(c, list[p].a_router, list[p].b_router, &pd, err)))
-            goto out;
-        json_array_append_new(pairs, pd);
+        w[*nw].a_router = list[p].a_router;
+        w[*nw].b_router = list[p].b_router;
+        pair_values(c, &w[(*nw)++]);
     }
 out:
     json_decref(seen);
     return rc;
 }
 
+/* ---- two things at once ------------------------------------------------------ */
+
+/* fn(arg) on a second thread while the caller does other work. The two
+ * sides share nothing they write, so the result is what running them one
+ * after the other gives (and fn runs inline when no thread can start). */
+typedef struct {
+    pthread_t th;
+    int started;
+    void (*fn)(void *);
+    void *arg;
+} side_task;
+
+static void *side_main(void *t)
+{
+    ((side_task *)t)->fn(((side_task *)t)->arg);
+    return NULL;
+}
+
+static void side_start(side_task *t, void (*fn)(void *), void *arg)
+{
+    t->fn = fn;
+    t->arg = arg;
+    t->started = !pthread_create(&t->th, NULL, side_main, t);
+    if (!t->started)
+        fn(arg);
+}
+
+static void side_join(side_task *t)
+{
+    if (t->started)
+        pthread_join(t->th, NULL);
+    t->started = 0;
+}
+
+typedef struct {
+    const char *dir;
+    run_t *r;
+    int rc;
+    attn_error err;
+} load_job;
+
+static void load_main(void *arg)
+{
+    load_job *j = arg;
+    j->rc = run_load(j->dir, j->r, &j->err);
+}
+
+/* Both runs load at once, and the pairs' bootstraps (pure arithmetic) run
+ * beside the flips, config diff and histograms (reads and JSON): on two
+ * cores a 10,000-PR comparison takes about the time of its larger half. */
 int attn_compare_runs(const char *dir_a, const char *dir_b, const attn_compare_opts *o,
                       json_t **out, attn_error *err)
 {
     run_t A, B;
     ctx_t c;
     json_t *warnings = json_array(), *pairs = json_array(), *doc = NULL, *prompt_diff = NULL;
+    json_t *flips[ATTN_COMPARE_MAX_PAIRS * 4] = {NULL}, *cdiff = NULL, *hist = NULL;
+    pair_work *w = attn_xcalloc(ATTN_COMPARE_MAX_PAIRS * 4, sizeof(*w));
+    size_t nw = 0;
     attn_buf why = ATTN_BUF_INIT;
+    side_task side = {.started = 0};
+    load_job lb = {dir_b, &B, 0, {0}};
+    slices_job sj;
     int rc;
 
     *out = NULL;
     memset(&c, 0, sizeof(c));
-    memset(&B, 0, sizeof(B));
-    if ((rc = run_load(dir_a, &A, err)) || (rc = run_load(dir_b, &B, err)))
+    side_start(&side, load_main, &lb);
+    rc = run_load(dir_a, &A, err);
+    side_join(&side);
+    if (!rc && lb.rc) { /* A's error first, as when they load in turn */
+        rc = lb.rc;
+        *err = lb.err;
+    }
+    if (rc)
         goto out;
     if (o->k < 1 || o->bins < 1 || o->bins > 1000 || o->max_flips < 0) {
         rc = attn_error_set(err, ATTN_EINVAL, "compare: k >= 1, 1 <= bins <= 1000, max_flips >= 0");
@@ -875,30 +962,60 @@ int attn_compare_runs(const char *dir_a, const char *dir_b, const attn_compare_o
         c.boot.seed = (uint64_t)attn_json_i64(bo, "seed", 42);
     }
     build_common(&c, o, warnings);
-    if ((rc = build_pairs(&c, o, pairs, err)))
+    if ((rc = build_pairs(&c, o, w, &nw, err)))
         goto out;
+
+    sj = (slices_job){&c, w, nw, 0, {0}};
+    side_start(&side, slices_main, &sj);
+    for (size_t p = 0; p < nw; p++)
+        flips[p] = pair_flips(&c, w[p].va, w[p].vb, w[p].a_router, w[p].b_router);
+    cdiff = config_diff(&A, &B);
+    hist = histograms(&c);
+    side_join(&side);
+    if ((rc = sj.rc)) {
+        *err = sj.err;
+        goto out;
+    }
+    for (size_t p = 0; p < nw; p++) {
+        json_array_append_new(pairs, json_pack("{s:s, s:s, s:o, s:o}", "a_router",
+                                               w[p].a_router, "b_router", w[p].b_router,
+                                               "slices", slices_doc(&c, &w[p]), "flips",
+                                               flips[p]));
+        flips[p] = NULL;
+    }
 
     doc = json_pack("{s:s, s:s, s:o, s:o, s:b, s:b, s:O, s:o, s:s, s:I, s:{s:i, s:I}, s:I, s:I, "
                     "s:I, s:O, s:o}",
                     "kind", "compare", "version", ATTN_COMPARE_VERSION, "a", run_ident(&A), "b",
                     run_ident(&B), "compatible", !why.len, "forced", o->force && why.len,
-                    "warnings", warnings, "config_diff", config_diff(&A, &B), "primary_policy",
+                    "warnings", warnings, "config_diff", cdiff, "primary_policy",
                     A.primary, "k", (json_int_t)o->k, "bootstrap", "resamples", c.boot.resamples,
                     "seed", (json_int_t)c.boot.seed, "n_common", (json_int_t)c.n_common,
                     "only_in_a", (json_int_t)(A.rows.n_rows - c.n_common), "only_in_b",
                     (json_int_t)(B.rows.n_rows - c.n_common), "pairs", pairs, "histograms",
-                    histograms(&c));
+                    hist);
+    cdiff = hist = NULL; /* "o" took them */
     if (!doc)
         rc = attn_error_set(err, ATTN_ENOMEM, "out of memory building the comparison");
     else if (prompt_diff)
         json_object_set(doc, "prompt_diff", prompt_diff);
     *out = doc;
 out:
+    side_join(&side);
     json_decref(prompt_diff);
     json_decref(c.prompt_changed);
+    json_decref(cdiff);
+    json_decref(hist);
     attn_buf_free(&why);
     json_decref(warnings);
     json_decref(pairs);
+    for (size_t p = 0; p < nw; p++) {
+        json_decref(flips[p]);
+        free(w[p].va);
+        free(w[p].vb);
+        free(w[p].obs);
+    }
+    free(w);
     free(c.ca);
     free(c.cb);
     free(c.num);

@@ -11,6 +11,9 @@
  * in one scan of its documented pack file, and a slice's three metrics share
  * one pass of bootstrap draws: two 10,000-PR runs compare in about a tenth
  * of the time of a jansson tree of everything, with the same bytes out.
+ * On two threads (compare.c): the two runs load at once, and the bootstraps
+ * run beside the flips, config diff and histograms; the threads write
+ * disjoint memory and the document is assembled in one order afterwards.
  * Must never: modify a run directory, read the wall clock, or compare runs
  * whose cohort, cutoffs or primary truth policy differ without being told to
  * (force), because their deltas would mix PR sets or labels.
