@@ -273,27 +273,6 @@ static json_t *load_route(const run_t *r, long long n, const char *router)
     return v;
 }
 
-static json_t *route_side(const run_t *r, long long n, const char *router, int rank, int top)
-{
-    json_t *route = load_route(r, n, router), *cands = json_array(), *side;
-    size_t i;
-    const json_t *c;
-    json_array_foreach(json_object_get(route, "candidates"), i, c) {
-        if ((int)i >= top)
-            break;
-        json_array_append_new(cands, json_pack("{s:O?, s:O?, s:O?}", "target",
-                                               json_object_get(c, "target"), "score",
-                                               json_object_get(c, "score"), "evidence",
-                                               json_object_get(c, "evidence")));
-    }
-    side = json_pack("{s:s, s:o, s:o}", "router", router, "rank",
-                     rank ? json_integer(rank) : json_null(), "top", cands);
-    if (!route)
-        json_object_set_new(side, "route_missing", json_true());
-    json_decref(route);
-    return side;
-}
-
 /* A pair of router names borrowed from the manifests. */
 typedef struct {
     const char *a_router, *b_router;
@@ -309,6 +288,8 @@ typedef struct {
     size_t n_common, *ca, *cb;
     int64_t *num;
     json_t *prompt_changed; /* sections whose prompt text differs between the runs, or NULL */
+    cmp_kept *kept;         /* the routes flips show, per run and router */
+    size_t n_kept;
 } ctx_t;
 
 /* The first LLM router's prompt bundle snapshot in a run's manifest, or NULL. */
@@ -441,6 +422,40 @@ static json_t *metric_doc(double sa, double sb, size_t n, const attn_interval *i
                                       : json_null());
 }
 
+/* The routes of run r and router that the top-1 scan kept, or NULL. */
+static const cmp_kept *kept_for(const cmp_kept *k, size_t nk, const run_t *r, const char *router)
+{
+    for (size_t i = 0; i < nk; i++)
+        if (k[i].run == r && !strcmp(k[i].router, router))
+            return &k[i];
+    return NULL;
+}
+
+/* Common PR i's side of a flip: its rank and top candidates. */
+static json_t *route_side(const ctx_t *c, const run_t *r, size_t ci, const char *router,
+                          int rank, int top)
+{
+    const cmp_kept *k = kept_for(c->kept, c->n_kept, r, router);
+    json_t *route = k && k->scanned ? cmp_kept_route(k, ci) : load_route(r, c->num[ci], router);
+    json_t *cands = json_array(), *side;
+    size_t i;
+    const json_t *x;
+    json_array_foreach(json_object_get(route, "candidates"), i, x) {
+        if ((int)i >= top)
+            break;
+        json_array_append_new(cands, json_pack("{s:O?, s:O?, s:O?}", "target",
+                                               json_object_get(x, "target"), "score",
+                                               json_object_get(x, "score"), "evidence",
+                                               json_object_get(x, "evidence")));
+    }
+    side = json_pack("{s:s, s:o, s:o}", "router", router, "rank",
+                     rank ? json_integer(rank) : json_null(), "top", cands);
+    if (!route)
+        json_object_set_new(side, "route_missing", json_true());
+    json_decref(route);
+    return side;
+}
+
 static int flip_item(const ctx_t *c, size_t i, const char *ar, const char *br, int rank_a,
                      int rank_b, json_t **out)
 {
@@ -452,8 +467,8 @@ static int flip_item(const ctx_t *c, size_t i, const char *ar, const char *br, i
                                        "targets");
     json_t *it = json_pack("{s:I, s:O?, s:O?, s:o, s:o}", "pr_number", (json_int_t)n, "cutoff",
                            json_object_get(ra, "cutoff"), "truth_targets", ta, "a",
-                           route_side(c->A, n, ar, rank_a, c->o->top_candidates), "b",
-                           route_side(c->B, n, br, rank_b, c->o->top_candidates));
+                           route_side(c, c->A, i, ar, rank_a, c->o->top_candidates), "b",
+                           route_side(c, c->B, i, br, rank_b, c->o->top_candidates));
     if (!json_equal((json_t *)ta, (json_t *)tb))
         json_object_set(it, "truth_targets_b", (json_t *)tb);
     /* Seed 004: name the prompt sections that changed beside each flip of an
@@ -558,6 +573,14 @@ static void slices_main(void *arg)
         j->rc = slice_numbers(j->c, &j->w[p], &j->err);
 }
 
+/* The direction of common PR i's flip at hit@kk: 0 hit_to_miss, 1
+ * miss_to_hit, -1 none. */
+static int flip_dir(const pr_val *va, const pr_val *vb, size_t i, int kk)
+{
+    int ha = va[i].rank >= 1 && va[i].rank <= kk, hb = vb[i].rank >= 1 && vb[i].rank <= kk;
+    return ha && !hb ? 0 : !ha && hb ? 1 : -1;
+}
+
 /* hit_to_miss / miss_to_hit of a pair at hit@1 and hit@k. */
 static json_t *pair_flips(const ctx_t *c, const pr_val *va, const pr_val *vb, const char *ar,
                           const char *br)
@@ -578,8 +601,7 @@ static json_t *pair_flips(const ctx_t *c, const pr_val *va, const pr_val *vb, co
             break;
         }
         for (size_t i = 0; i < c->n_common; i++) {
-            int ha = va[i].rank >= 1 && va[i].rank <= kk, hb = vb[i].rank >= 1 && vb[i].rank <= kk;
-            int d = ha && !hb ? 0 : !ha && hb ? 1 : -1;
+            int d = flip_dir(va, vb, i, kk);
             json_t *it;
             if (d < 0)
                 continue;
@@ -603,6 +625,38 @@ static json_t *pair_flips(const ctx_t *c, const pr_val *va, const pr_val *vb, co
     return flips;
 }
 
+/* The kept routes of run r and router, added when new. */
+static cmp_kept *kept_add(ctx_t *c, const run_t *r, const char *router)
+{
+    cmp_kept *k = (cmp_kept *)kept_for(c->kept, c->n_kept, r, router);
+    size_t n = c->n_common + 1;
+    if (k)
+        return k;
+    k = &c->kept[c->n_kept++];
+    k->run = r;
+    k->router = router;
+    k->n = n;
+    k->keep = attn_xcalloc(n, 1);
+    k->text = attn_xcalloc(n, sizeof(*k->text));
+    k->len = attn_xcalloc(n, sizeof(*k->len));
+    return k;
+}
+
+/* Mark the routes pair_flips will show (the first max_flips of each
+ * direction at hit@1 and hit@k), so the top-1 scans keep them. */
+static void mark_flips(ctx_t *c, const pair_work *w)
+{
+    cmp_kept *ka = kept_add(c, c->A, w->a_router), *kb = kept_add(c, c->B, w->b_router);
+    for (int f = 0; f < (c->o->k == 1 ? 1 : 2); f++) {
+        size_t tot[2] = {0, 0};
+        for (size_t i = 0; i < c->n_common; i++) {
+            int d = flip_dir(w->va, w->vb, i, f ? c->o->k : 1);
+            if (d >= 0 && ++tot[d] <= (size_t)c->o->max_flips)
+                ka->keep[i] = kb->keep[i] = 1;
+        }
+    }
+}
+
 static void pair_values(const ctx_t *c, pair_work *w)
 {
     size_t n = c->n_common;
@@ -622,7 +676,8 @@ static void top1_scores(const ctx_t *c, const run_t *r, const char *router, doub
                         int *state)
 {
     /* state: 0 = score, 1 = empty, 2 = missing route */
-    cmp_top1_scores(r->pack, router, c->num, c->n_common, scores, state);
+    cmp_top1_scores(r->pack, router, c->num, c->n_common, scores, state,
+                    (cmp_kept *)kept_for(c->kept, c->n_kept, r, router));
 }
 
 /* One router's histogram: counts of both runs over shared edges. */
@@ -967,10 +1022,13 @@ int attn_compare_runs(const char *dir_a, const char *dir_b, const attn_compare_o
 
     sj = (slices_job){&c, w, nw, 0, {0}};
     side_start(&side, slices_main, &sj);
+    c.kept = attn_xcalloc(2 * nw + 1, sizeof(*c.kept));
+    for (size_t p = 0; p < nw; p++)
+        mark_flips(&c, &w[p]);
+    hist = histograms(&c); /* keeps the routes the flips show */
     for (size_t p = 0; p < nw; p++)
         flips[p] = pair_flips(&c, w[p].va, w[p].vb, w[p].a_router, w[p].b_router);
     cdiff = config_diff(&A, &B);
-    hist = histograms(&c);
     side_join(&side);
     if ((rc = sj.rc)) {
         *err = sj.err;
@@ -1016,6 +1074,9 @@ out:
         free(w[p].obs);
     }
     free(w);
+    for (size_t k = 0; k < c.n_kept; k++)
+        cmp_kept_free(&c.kept[k]);
+    free(c.kept);
     free(c.ca);
     free(c.cb);
     free(c.num);

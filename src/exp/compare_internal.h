@@ -42,11 +42,29 @@ int cmp_rows_router(const cmp_rows *r, const char *name);
 /* Row i parsed as a JSON object (new reference; NULL on out of memory). */
 json_t *cmp_rows_json(const cmp_rows *r, size_t i);
 
+/* The routes of one run and router that flips show, kept from the top-1
+ * scan (a seek per route in the pack reads every overflowing key on its way,
+ * about as much as the scan itself): keep[i] marks nums[i]; once scanned,
+ * text[i] is its route's JSON (NULL: no route entry). */
+typedef struct {
+    const void *run;      /* the caller's run, to find the entry again */
+    const char *router;
+    size_t n;
+    unsigned char *keep;
+    char **text;
+    size_t *len;
+    int scanned;          /* 0: not kept (read the route with attn_pack_read) */
+} cmp_kept;
+
 /* Top-1 scores of router's routes for the PR numbers nums[0..n): state[i]
  * 0 = scored (score[i]), 1 = the route has no candidate, 2 = no readable
- * route; exactly what parsing each route with attn_pack_read gives. */
+ * route; exactly what parsing each route with attn_pack_read gives. The texts
+ * of kept's PRs are kept when kept is not NULL. */
 void cmp_top1_scores(attn_pack *p, const char *router, const int64_t *nums, size_t n,
-                     double *score, int *state);
+                     double *score, int *state, cmp_kept *kept);
+/* Kept route i parsed as attn_pack_read would (NULL when absent or unreadable). */
+json_t *cmp_kept_route(const cmp_kept *k, size_t i);
+void cmp_kept_free(cmp_kept *k);
 
 /* attn_bootstrap_paired_diff of nm (1..3) metrics (xa[j], xb[j]) over the same
  * n PRs, in one pass; out[j] is bit for bit what nm separate calls give. */

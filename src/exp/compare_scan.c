@@ -612,26 +612,38 @@ static void top1_text(const char *s, size_t len, double *score, int *state)
 }
 
 /* One router's top-1 scores of every PR in one pass over the pack
- * (attn_pack_scan). 0 when done, -1 when the caller should read entry by
- * entry. */
+ * (attn_pack_scan), and the texts of the kept PRs. 0 when done, -1 when the
+ * caller should read entry by entry. */
 typedef struct {
     attn_map64 at; /* PR number -> its first index in nums */
     double *score;
     int *state;
+    cmp_kept *kept;
 } scan_ctx;
+
+static void keep_text(cmp_kept *k, size_t i, const char *json, size_t len)
+{
+    k->text[i] = attn_xmalloc(len + 1);
+    memcpy(k->text[i], json, len);
+    k->text[i][len] = 0;
+    k->len[i] = len;
+}
 
 static void scan_one(void *vctx, int64_t pr, const char *json, size_t len)
 {
     scan_ctx *c = vctx;
     uint32_t i = attn_map64_get(&c->at, (uint64_t)pr);
-    if (i != ATTN_MAP64_NONE)
-        top1_text(json, len, &c->score[i], &c->state[i]);
+    if (i == ATTN_MAP64_NONE)
+        return;
+    top1_text(json, len, &c->score[i], &c->state[i]);
+    if (c->kept && c->kept->keep[i])
+        keep_text(c->kept, i, json, len);
 }
 
 static int scan_pack(attn_pack *p, const char *entry, const int64_t *nums, size_t n,
-                     double *score, int *state)
+                     double *score, int *state, cmp_kept *kept)
 {
-    scan_ctx c = {ATTN_MAP64_INIT, score, state};
+    scan_ctx c = {ATTN_MAP64_INIT, score, state, kept};
     attn_error e;
     int rc;
     for (size_t i = 0; i < n; i++) {
@@ -646,13 +658,17 @@ static int scan_pack(attn_pack *p, const char *entry, const int64_t *nums, size_
             uint32_t j = attn_map64_get(&c.at, (uint64_t)nums[i]);
             score[i] = score[j];
             state[i] = state[j];
+            if (kept && kept->keep[i] && j != i && kept->text[j])
+                keep_text(kept, i, kept->text[j], kept->len[j]);
         }
     attn_map64_free(&c.at);
+    if (kept)
+        kept->scanned = !rc;
     return rc ? -1 : 0;
 }
 
 void cmp_top1_scores(attn_pack *p, const char *router, const int64_t *nums, size_t n,
-                     double *score, int *state)
+                     double *score, int *state, cmp_kept *kept)
 {
     char entry[512];
     attn_error e;
@@ -670,7 +686,7 @@ void cmp_top1_scores(attn_pack *p, const char *router, const int64_t *nums, size
             }
             return;
         }
-        if (!scan_pack(p, entry, nums, n, score, state))
+        if (!scan_pack(p, entry, nums, n, score, state, kept))
             return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -680,4 +696,19 @@ void cmp_top1_scores(attn_pack *p, const char *router, const int64_t *nums, size
         top1_json(route, &score[i], &state[i]);
         json_decref(route);
     }
+}
+
+json_t *cmp_kept_route(const cmp_kept *k, size_t i)
+{
+    json_error_t je;
+    return k->text[i] ? json_loadb(k->text[i], k->len[i], 0, &je) : NULL;
+}
+
+void cmp_kept_free(cmp_kept *k)
+{
+    for (size_t i = 0; k->text && i < k->n; i++)
+        free(k->text[i]);
+    free(k->text);
+    free(k->len);
+    free(k->keep);
 }

@@ -552,7 +552,7 @@ static void test_top1_skim(void **state)
     nums[n + 1] = 1; /* listed twice */
     snprintf(rel, sizeof(rel), "%s/toprun", f->root);
     assert_int_equal(attn_pack_open(rel, &p, &err), 0);
-    cmp_top1_scores(p, "r", nums, n + 2, score, state_);
+    cmp_top1_scores(p, "r", nums, n + 2, score, state_, NULL);
     for (size_t i = 0; i < n + 2; i++) {
         json_t *route = NULL;
         const json_t *c0;
