@@ -71,7 +71,9 @@ static void run_free(run_t *r)
 }
 
 /* attn_json_load_file (same flags, same message) from one read: jansson's
- * file loader takes a getc per byte of a 400 KB manifest. */
+ * file loader takes a getc per byte of a 400 KB manifest. The cutoff map,
+ * most of it, is only hashed: cmp_manifest_skim hashes its text and leaves
+ * it out of the tree (cutoffs_hash then set). */
 static int load_manifest(const char *path, run_t *r, attn_error *err)
 {
     attn_buf text = ATTN_BUF_INIT;
@@ -79,6 +81,10 @@ static int load_manifest(const char *path, run_t *r, attn_error *err)
     int rc;
     if ((rc = attn_fs_read_file(path, &text, err)))
         return rc;
+    if (!cmp_manifest_skim(text.ptr ? text.ptr : "", text.len, &r->manifest, r->cutoffs_hash)) {
+        attn_buf_free(&text);
+        return 0;
+    }
     r->manifest = json_loadb(text.ptr ? text.ptr : "", text.len, JSON_REJECT_DUPLICATES, &je);
     attn_buf_free(&text);
     if (!r->manifest)
@@ -110,7 +116,7 @@ static int run_load(const char *dir, run_t *r, attn_error *err)
         return attn_error_set(err, ATTN_ECORRUPT, "%s: manifest.json lacks run_id or truth.primary",
                               dir);
     cohort = json_object_get(r->manifest, "cohort");
-    {
+    if (!r->cutoffs_hash[0]) {
         json_t *pc = json_object_get(cohort, "pr_cutoffs");
         json_t *nul = json_null();
         rc = attn_json_hash(pc ? pc : nul, r->cutoffs_hash, err);

@@ -56,6 +56,12 @@ typedef struct {
     int scanned;          /* 0: not kept (read the route with attn_pack_read) */
 } cmp_kept;
 
+/* manifest.json's text as json_loadb(JSON_REJECT_DUPLICATES) reads it, but
+ * with cohort.pr_cutoffs (10,000 entries the comparison only hashes) left
+ * as {} and its attn_json_hash in hash. -1 when the skimmer cannot vouch
+ * for the text: the caller then parses all of it. */
+int cmp_manifest_skim(const char *text, size_t len, json_t **out, char hash[65]);
+
 /* Top-1 scores of router's routes for the PR numbers nums[0..n): state[i]
  * 0 = scored (score[i]), 1 = the route has no candidate, 2 = no readable
  * route; exactly what parsing each route with attn_pack_read gives. The texts

@@ -21,6 +21,7 @@
 #include "util/fs.h"
 #include "util/hashmap.h"
 #include "util/json.h"
+#include "util/sha256.h"
 
 #include <errno.h>
 #include <math.h>
@@ -529,6 +530,88 @@ int attn_compare_pr_ranks(const char *run_dir, const char *router, const char *p
     }
     cmp_rows_free(&r);
     return rc;
+}
+
+/* ---- manifest.json --------------------------------------------------------------- */
+
+/* cohort.pr_cutoffs (c at its value) as its canonical JSON into out, when
+ * every key and value is a plain string and the keys ascend strictly: then
+ * the text's order is the canonical one and no key repeats. */
+static int skim_cutoffs(sk *c, attn_buf *out)
+{
+    sk_obj o;
+    const char *k, *v, *pk = NULL;
+    size_t kn, vn, pn = 0;
+    int r;
+    if (sk_obj_begin(c, &o))
+        return -1;
+    attn_buf_putc(out, '{');
+    while ((r = sk_obj_next(c, &o, &k, &kn)) == 1) {
+        int d = pk ? memcmp(pk, k, pn < kn ? pn : kn) : -1;
+        if (d > 0 || (d == 0 && pn >= kn) || sk_str(c, &v, &vn))
+            return -1;
+        if (pk)
+            attn_buf_putc(out, ',');
+        attn_buf_putc(out, '"');
+        attn_buf_put(out, k, kn);
+        attn_buf_puts(out, "\":\"");
+        attn_buf_put(out, v, vn);
+        attn_buf_putc(out, '"');
+        pk = k;
+        pn = kn;
+    }
+    return r ? -1 : attn_buf_putc(out, '}');
+}
+
+int cmp_manifest_skim(const char *s, size_t len, json_t **out, char hash[65])
+{
+    sk c = {s, s + len, 0, 0};
+    sk_obj o, o2;
+    const char *k, *at = NULL, *end = NULL;
+    size_t kn;
+    attn_buf canon = ATTN_BUF_INIT, text = ATTN_BUF_INIT;
+    json_error_t je;
+    *out = NULL;
+    if (sk_obj_begin(&c, &o))
+        return -1;
+    /* Find the value of the first cohort's pr_cutoffs; anything unexpected
+     * on the way leaves the whole text to jansson. */
+    while (!at && sk_obj_next(&c, &o, &k, &kn) == 1) {
+        if (!key_is(k, kn, "cohort") || !sk_at(&c, '{')) {
+            if (sk_skip(&c))
+                break;
+            continue;
+        }
+        if (sk_obj_begin(&c, &o2))
+            break;
+        while (sk_obj_next(&c, &o2, &k, &kn) == 1) {
+            if (key_is(k, kn, "pr_cutoffs")) {
+                at = c.p;
+                if (!skim_cutoffs(&c, &canon))
+                    end = c.p;
+                break;
+            }
+            if (sk_skip(&c))
+                break;
+        }
+        break;
+    }
+    /* The rest goes to jansson with the cutoffs as {}: one valid value for
+     * another keeps the text valid (and its other values, and errors:
+     * any error sends the caller to parse the whole text). */
+    if (end) {
+        attn_buf_put(&text, s, (size_t)(at - s));
+        attn_buf_puts(&text, "{}");
+        attn_buf_put(&text, end, (size_t)(s + len - end));
+        *out = json_loadb(text.ptr, text.len, JSON_REJECT_DUPLICATES, &je);
+        if (*out && attn_sha256_hex(canon.ptr, canon.len, hash) < 0) {
+            json_decref(*out);
+            *out = NULL;
+        }
+    }
+    attn_buf_free(&canon);
+    attn_buf_free(&text);
+    return *out ? 0 : -1;
 }
 
 /* ---- routes ------------------------------------------------------------------ */
