@@ -19,6 +19,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -497,48 +498,45 @@ typedef struct {
     const char *a_router, *b_router;
     pr_val *va, *vb;
     int *obs;
+    int rc[ATTN_SLICE_N];
     size_t m[ATTN_SLICE_N];
     double sa[ATTN_SLICE_N][3], sb[ATTN_SLICE_N][3];
     attn_interval iv[ATTN_SLICE_N][3];
 } pair_work;
 
-/* The slices of a pair: n and the sums of mrr, hit@1, hit@k of either run
+/* Slice s of a pair: n and the sums of mrr, hit@1, hit@k of either run
  * with paired-bootstrap intervals. */
-static int slice_numbers(const ctx_t *c, pair_work *w, attn_error *err)
+static int slice_numbers(const ctx_t *c, pair_work *w, int s, attn_error *err)
 {
-    size_t n = c->n_common, m;
-    int k = c->o->k, nm = k != 1 ? 3 : 2;
+    size_t n = c->n_common, m = 0;
+    int k = c->o->k, nm = k != 1 ? 3 : 2, rc;
     const pr_val *va = w->va, *vb = w->vb;
     double *x[6];
-    int rc = 0;
 
     for (int j = 0; j < 6; j++)
         x[j] = attn_xcalloc(n ? n : 1, sizeof(double));
-    for (int s = 0; s < ATTN_SLICE_N && !rc; s++) {
-        m = 0;
-        for (size_t i = 0; i < n; i++) {
-            int nonempty = !va[i].empty && !vb[i].empty;
-            if ((s == ATTN_SLICE_OBSERVED && !w->obs[i]) ||
-                (s == ATTN_SLICE_ROUTER_NONEMPTY && !nonempty) ||
-                (s == ATTN_SLICE_OBSERVED_AND_ROUTER_NONEMPTY && !(w->obs[i] && nonempty)))
-                continue;
-            x[0][m] = va[i].rank ? 1.0 / va[i].rank : 0;
-            x[1][m] = vb[i].rank ? 1.0 / vb[i].rank : 0;
-            x[2][m] = va[i].rank == 1;
-            x[3][m] = vb[i].rank == 1;
-            x[4][m] = va[i].rank >= 1 && va[i].rank <= k;
-            x[5][m] = vb[i].rank >= 1 && vb[i].rank <= k;
-            m++;
-        }
-        double *const xa[3] = {x[0], x[2], x[4]}, *const xb[3] = {x[1], x[3], x[5]};
-        w->m[s] = m;
-        rc = cmp_boot_multi(&c->boot, xa, xb, nm, m, w->iv[s], err);
-        for (int j = 0; j < nm; j++) {
-            w->sa[s][j] = w->sb[s][j] = 0;
-            for (size_t i = 0; i < m; i++) {
-                w->sa[s][j] += xa[j][i];
-                w->sb[s][j] += xb[j][i];
-            }
+    for (size_t i = 0; i < n; i++) {
+        int nonempty = !va[i].empty && !vb[i].empty;
+        if ((s == ATTN_SLICE_OBSERVED && !w->obs[i]) ||
+            (s == ATTN_SLICE_ROUTER_NONEMPTY && !nonempty) ||
+            (s == ATTN_SLICE_OBSERVED_AND_ROUTER_NONEMPTY && !(w->obs[i] && nonempty)))
+            continue;
+        x[0][m] = va[i].rank ? 1.0 / va[i].rank : 0;
+        x[1][m] = vb[i].rank ? 1.0 / vb[i].rank : 0;
+        x[2][m] = va[i].rank == 1;
+        x[3][m] = vb[i].rank == 1;
+        x[4][m] = va[i].rank >= 1 && va[i].rank <= k;
+        x[5][m] = vb[i].rank >= 1 && vb[i].rank <= k;
+        m++;
+    }
+    double *const xa[3] = {x[0], x[2], x[4]}, *const xb[3] = {x[1], x[3], x[5]};
+    w->m[s] = m;
+    rc = cmp_boot_multi(&c->boot, xa, xb, nm, m, w->iv[s], err);
+    for (int j = 0; j < nm; j++) {
+        w->sa[s][j] = w->sb[s][j] = 0;
+        for (size_t i = 0; i < m; i++) {
+            w->sa[s][j] += xa[j][i];
+            w->sb[s][j] += xb[j][i];
         }
     }
     for (int j = 0; j < 6; j++)
@@ -561,22 +559,6 @@ static json_t *slices_doc(const ctx_t *c, const pair_work *w)
         json_object_set_new(slices, attn_slice_name((attn_slice)s), sl);
     }
     return slices;
-}
-
-/* Every pair's slice numbers, on the second thread. */
-typedef struct {
-    const ctx_t *c;
-    pair_work *w;
-    size_t n;
-    int rc;
-    attn_error err;
-} slices_job;
-
-static void slices_main(void *arg)
-{
-    slices_job *j = arg;
-    for (size_t p = 0; p < j->n && !j->rc; p++)
-        j->rc = slice_numbers(j->c, &j->w[p], &j->err);
 }
 
 /* The direction of common PR i's flip at hit@kk: 0 hit_to_miss, 1
@@ -686,30 +668,83 @@ static void top1_scores(const ctx_t *c, const run_t *r, const char *router, doub
                     (cmp_kept *)kept_for(c->kept, c->n_kept, r, router));
 }
 
+/* One router's top-1 scores in both runs (has[s]: run s has the router). */
+typedef struct {
+    const char *name; /* a key of the plan's names */
+    int has[2];
+    double *sc[2];
+    int *st[2];
+} hist_scan;
+
+typedef struct {
+    json_t *names; /* every router name of either run, A's first */
+    hist_scan *h;
+    size_t n;
+} hist_plan;
+
+static void hist_plan_init(const ctx_t *c, hist_plan *p)
+{
+    const json_t *x;
+    size_t i, n = c->n_common;
+    const char *name;
+    json_t *dummy;
+    p->names = json_object();
+    for (int s = 0; s < 2; s++)
+        json_array_foreach(json_object_get((s ? c->B : c->A)->manifest, "routers"), i, x)
+            if (attn_json_str(x, "name"))
+                json_object_set_new(p->names, attn_json_str(x, "name"), json_true());
+    p->h = attn_xcalloc(json_object_size(p->names) + 1, sizeof(*p->h));
+    p->n = 0;
+    json_object_foreach(p->names, name, dummy) {
+        hist_scan *h = &p->h[p->n++];
+        h->name = name;
+        h->has[0] = run_router(c->A, name) != NULL;
+        h->has[1] = run_router(c->B, name) != NULL;
+        for (int s = 0; s < 2; s++) {
+            h->sc[s] = attn_xcalloc(n ? n : 1, sizeof(double));
+            h->st[s] = attn_xcalloc(n ? n : 1, sizeof(int));
+        }
+    }
+}
+
+static void hist_plan_free(hist_plan *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        for (int s = 0; s < 2; s++) {
+            free(p->h[i].sc[s]);
+            free(p->h[i].st[s]);
+        }
+    free(p->h);
+    json_decref(p->names);
+}
+
+/* The top-1 scans of run s (s ? B : A), for the histograms and the flips. */
+static void hist_scan_run(const ctx_t *c, hist_plan *p, int s)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (p->h[i].has[s])
+            top1_scores(c, s ? c->B : c->A, p->h[i].name, p->h[i].sc[s], p->h[i].st[s]);
+}
+
 /* One router's histogram: counts of both runs over shared edges. */
-static json_t *histogram(const ctx_t *c, const char *name)
+static json_t *histogram(const ctx_t *c, const hist_scan *hs)
 {
     size_t i, n = c->n_common;
     int bins = c->o->bins;
-    double *sc[2] = {attn_xcalloc(n ? n : 1, sizeof(double)), attn_xcalloc(n ? n : 1, sizeof(double))};
-    int *st[2] = {attn_xcalloc(n ? n : 1, sizeof(int)), attn_xcalloc(n ? n : 1, sizeof(int))};
-    int has[2] = {run_router(c->A, name) != NULL, run_router(c->B, name) != NULL};
+    double *const *sc = hs->sc;
+    int *const *st = hs->st;
     double max = 0;
     json_t *h = json_object(), *edges = json_array();
-    for (int s = 0; s < 2; s++) {
-        if (!has[s])
-            continue;
-        top1_scores(c, s ? c->B : c->A, name, sc[s], st[s]);
-        for (i = 0; i < n; i++)
+    for (int s = 0; s < 2; s++)
+        for (i = 0; hs->has[s] && i < n; i++)
             if (!st[s][i] && isfinite(sc[s][i]) && sc[s][i] > max)
                 max = sc[s][i];
-    }
     for (int b = 0; b <= bins; b++)
         json_array_append_new(edges, json_real(max * b / bins));
     for (int s = 0; s < 2; s++) {
         json_t *counts;
         long long cnt[1024] = {0}, empty = 0, missing = 0, scored = 0;
-        if (!has[s]) {
+        if (!hs->has[s]) {
             json_object_set_new(h, s ? "b" : "a", json_null());
             continue;
         }
@@ -737,28 +772,14 @@ static json_t *histogram(const ctx_t *c, const char *name)
     }
     json_object_set_new(h, "max", json_real(max));
     json_object_set_new(h, "edges", edges);
-    for (int s = 0; s < 2; s++) {
-        free(sc[s]);
-        free(st[s]);
-    }
     return h;
 }
 
-static json_t *histograms(const ctx_t *c)
+static json_t *histograms(const ctx_t *c, const hist_plan *p)
 {
-    json_t *out = json_object(), *names = json_object();
-    const json_t *x;
-    size_t i;
-    const char *name;
-    json_t *dummy;
-
-    for (int s = 0; s < 2; s++)
-        json_array_foreach(json_object_get((s ? c->B : c->A)->manifest, "routers"), i, x)
-            if (attn_json_str(x, "name"))
-                json_object_set_new(names, attn_json_str(x, "name"), json_true());
-    json_object_foreach(names, name, dummy)
-        json_object_set_new(out, name, histogram(c, name));
-    json_decref(names);
+    json_t *out = json_object();
+    for (size_t i = 0; i < p->n; i++)
+        json_object_set_new(out, p->h[i].name, histogram(c, &p->h[i]));
     return out;
 }
 
@@ -923,7 +944,7 @@ out:
     return rc;
 }
 
-/* ---- two things at once ------------------------------------------------------ */
+/* ---- two threads ------------------------------------------------------------ */
 
 /* fn(arg) on a second thread while the caller does other work. The two
  * sides share nothing they write, so the result is what running them one
@@ -957,6 +978,34 @@ static void side_join(side_task *t)
     t->started = 0;
 }
 
+/* The reads and arithmetic of a comparison, taken in order by whichever
+ * thread is free: the top-1 scans of run A, of run B (so a run's pack is
+ * only read by one thread), then each pair's slices. A task writes only its
+ * own slots, so who runs which changes nothing. */
+typedef struct {
+    const ctx_t *c;
+    hist_plan *hp;
+    pair_work *w;
+    size_t n_tasks;
+    atomic_size_t next;
+} task_list;
+
+static void tasks_run(void *arg)
+{
+    task_list *t = arg;
+    attn_error e;
+    size_t i;
+    while ((i = atomic_fetch_add(&t->next, 1)) < t->n_tasks) {
+        if (i < 2) {
+            hist_scan_run(t->c, t->hp, (int)i);
+            continue;
+        }
+        i -= 2;
+        pair_work *w = &t->w[i / ATTN_SLICE_N];
+        w->rc[i % ATTN_SLICE_N] = slice_numbers(t->c, w, (int)(i % ATTN_SLICE_N), &e);
+    }
+}
+
 typedef struct {
     const char *dir;
     run_t *r;
@@ -970,11 +1019,55 @@ static void load_main(void *arg)
     j->rc = run_load(j->dir, j->r, &j->err);
 }
 
-/* Both runs load at once, and the pairs' bootstraps (pure arithmetic) run
- * beside the flips, config diff and histograms (reads and JSON): on two
- * cores a 10,000-PR comparison takes about the time of its larger half. */
+void attn_compare_ranks_free(attn_compare_ranks *r)
+{
+    for (int s = 0; s < 2; s++) {
+        free(r->num[s]);
+        free(r->rank[s]);
+    }
+    memset(r, 0, sizeof(*r));
+}
+
+/* The first pair's ranks under A's primary policy: from the rows in
+ * memory, or (B under another policy) read again. */
+static void first_pair_ranks(const ctx_t *c, const pair_work *w, size_t nw,
+                             attn_compare_ranks *rk)
+{
+    attn_error e;
+    memset(rk, 0, sizeof(*rk));
+    rk->ok = nw > 0;
+    for (int s = 0; s < 2 && rk->ok; s++) {
+        const run_t *r = s ? c->B : c->A;
+        const char *router = s ? w->b_router : w->a_router;
+        int j = cmp_rows_router(&r->rows, router);
+        if (j < 0 || strcmp(r->primary, c->primary)) {
+            rk->ok = !attn_compare_pr_ranks(r->dir, router, c->primary, &rk->num[s],
+                                            &rk->rank[s], &rk->n[s], &e);
+            continue;
+        }
+        rk->n[s] = r->rows.n_rows;
+        rk->num[s] = attn_xcalloc(rk->n[s] + 1, sizeof(int64_t));
+        rk->rank[s] = attn_xcalloc(rk->n[s] + 1, sizeof(int));
+        for (size_t i = 0; i < rk->n[s]; i++) {
+            rk->num[s][i] = r->rows.rows[i].number;
+            rk->rank[s][i] = r->rows.rank[i * r->rows.n_names + (size_t)j];
+        }
+    }
+    if (!rk->ok)
+        attn_compare_ranks_free(rk);
+}
+
 int attn_compare_runs(const char *dir_a, const char *dir_b, const attn_compare_opts *o,
                       json_t **out, attn_error *err)
+{
+    return attn_compare_runs_ranks(dir_a, dir_b, o, out, NULL, err);
+}
+
+/* Both runs load at once, then two threads share the top-1 scans and the
+ * bootstraps (task_list); the JSON is built on this thread afterwards, in
+ * one order, so the document does not depend on the threads. */
+int attn_compare_runs_ranks(const char *dir_a, const char *dir_b, const attn_compare_opts *o,
+                            json_t **out, attn_compare_ranks *ranks, attn_error *err)
 {
     run_t A, B;
     ctx_t c;
@@ -985,11 +1078,14 @@ int attn_compare_runs(const char *dir_a, const char *dir_b, const attn_compare_o
     attn_buf why = ATTN_BUF_INIT;
     side_task side = {.started = 0};
     load_job lb = {dir_b, &B, 0, {0}};
-    slices_job sj;
+    task_list tl;
+    hist_plan hp = {NULL, NULL, 0};
     int rc;
 
     *out = NULL;
     memset(&c, 0, sizeof(c));
+    if (ranks)
+        memset(ranks, 0, sizeof(*ranks));
     side_start(&side, load_main, &lb);
     rc = run_load(dir_a, &A, err);
     side_join(&side);
@@ -1026,20 +1122,28 @@ int attn_compare_runs(const char *dir_a, const char *dir_b, const attn_compare_o
     if ((rc = build_pairs(&c, o, w, &nw, err)))
         goto out;
 
-    sj = (slices_job){&c, w, nw, 0, {0}};
-    side_start(&side, slices_main, &sj);
     c.kept = attn_xcalloc(2 * nw + 1, sizeof(*c.kept));
     for (size_t p = 0; p < nw; p++)
-        mark_flips(&c, &w[p]);
-    hist = histograms(&c); /* keeps the routes the flips show */
+        mark_flips(&c, &w[p]); /* the scans keep the routes the flips show */
+    hist_plan_init(&c, &hp);
+    tl.c = &c;
+    tl.hp = &hp;
+    tl.w = w;
+    tl.n_tasks = 2 + nw * ATTN_SLICE_N;
+    atomic_init(&tl.next, 0);
+    side_start(&side, tasks_run, &tl);
+    tasks_run(&tl);
+    side_join(&side);
+    for (size_t p = 0; p < nw; p++)
+        for (int sl = 0; sl < ATTN_SLICE_N; sl++)
+            if (w[p].rc[sl]) { /* the first failure again, for its message */
+                rc = slice_numbers(&c, &w[p], sl, err);
+                goto out;
+            }
+    hist = histograms(&c, &hp);
     for (size_t p = 0; p < nw; p++)
         flips[p] = pair_flips(&c, w[p].va, w[p].vb, w[p].a_router, w[p].b_router);
     cdiff = config_diff(&A, &B);
-    side_join(&side);
-    if ((rc = sj.rc)) {
-        *err = sj.err;
-        goto out;
-    }
     for (size_t p = 0; p < nw; p++) {
         json_array_append_new(pairs, json_pack("{s:s, s:s, s:o, s:o}", "a_router",
                                                w[p].a_router, "b_router", w[p].b_router,
@@ -1063,6 +1167,8 @@ int attn_compare_runs(const char *dir_a, const char *dir_b, const attn_compare_o
         rc = attn_error_set(err, ATTN_ENOMEM, "out of memory building the comparison");
     else if (prompt_diff)
         json_object_set(doc, "prompt_diff", prompt_diff);
+    if (doc && ranks)
+        first_pair_ranks(&c, w, nw, ranks);
     *out = doc;
 out:
     side_join(&side);
@@ -1080,6 +1186,7 @@ out:
         free(w[p].obs);
     }
     free(w);
+    hist_plan_free(&hp);
     for (size_t k = 0; k < c.n_kept; k++)
         cmp_kept_free(&c.kept[k]);
     free(c.kept);
