@@ -443,7 +443,7 @@ static json_t *route_side(const ctx_t *c, const run_t *r, size_t ci, const char 
                           int rank, int top)
 {
     const cmp_kept *k = kept_for(c->kept, c->n_kept, r, router);
-    json_t *route = k && k->scanned ? cmp_kept_route(k, ci) : load_route(r, c->num[ci], router);
+    json_t *route = k && k->scanned ? json_incref(k->route[ci]) : load_route(r, c->num[ci], router);
     json_t *cands = json_array(), *side;
     size_t i;
     const json_t *x;
@@ -625,8 +625,7 @@ static cmp_kept *kept_add(ctx_t *c, const run_t *r, const char *router)
     k->router = router;
     k->n = n;
     k->keep = attn_xcalloc(n, 1);
-    k->text = attn_xcalloc(n, sizeof(*k->text));
-    k->len = attn_xcalloc(n, sizeof(*k->len));
+    k->route = attn_xcalloc(n, sizeof(*k->route));
     return k;
 }
 

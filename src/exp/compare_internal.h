@@ -45,14 +45,13 @@ json_t *cmp_rows_json(const cmp_rows *r, size_t i);
 /* The routes of one run and router that flips show, kept from the top-1
  * scan (a seek per route in the pack reads every overflowing key on its way,
  * about as much as the scan itself): keep[i] marks nums[i]; once scanned,
- * text[i] is its route's JSON (NULL: no route entry). */
+ * route[i] is its route as attn_pack_read parses it (NULL: none). */
 typedef struct {
     const void *run;      /* the caller's run, to find the entry again */
     const char *router;
     size_t n;
     unsigned char *keep;
-    char **text;
-    size_t *len;
+    json_t **route;
     int scanned;          /* 0: not kept (read the route with attn_pack_read) */
 } cmp_kept;
 
@@ -68,8 +67,6 @@ int cmp_manifest_skim(const char *text, size_t len, json_t **out, char hash[65])
  * of kept's PRs are kept when kept is not NULL. */
 void cmp_top1_scores(attn_pack *p, const char *router, const int64_t *nums, size_t n,
                      double *score, int *state, cmp_kept *kept);
-/* Kept route i parsed as attn_pack_read would (NULL when absent or unreadable). */
-json_t *cmp_kept_route(const cmp_kept *k, size_t i);
 void cmp_kept_free(cmp_kept *k);
 
 /* attn_bootstrap_paired_diff of nm (1..3) metrics (xa[j], xb[j]) over the same

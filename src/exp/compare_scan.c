@@ -704,14 +704,6 @@ typedef struct {
     cmp_kept *kept;
 } scan_ctx;
 
-static void keep_text(cmp_kept *k, size_t i, const char *json, size_t len)
-{
-    k->text[i] = attn_xmalloc(len + 1);
-    memcpy(k->text[i], json, len);
-    k->text[i][len] = 0;
-    k->len[i] = len;
-}
-
 static void scan_one(void *vctx, int64_t pr, const char *json, size_t len)
 {
     scan_ctx *c = vctx;
@@ -719,8 +711,10 @@ static void scan_one(void *vctx, int64_t pr, const char *json, size_t len)
     if (i == ATTN_MAP64_NONE)
         return;
     top1_text(json, len, &c->score[i], &c->state[i]);
-    if (c->kept && c->kept->keep[i])
-        keep_text(c->kept, i, json, len);
+    if (c->kept && c->kept->keep[i]) { /* parsed here, on the scan's thread */
+        json_error_t je;
+        c->kept->route[i] = json_loadb(json, len, 0, &je);
+    }
 }
 
 static int scan_pack(attn_pack *p, const char *entry, const int64_t *nums, size_t n,
@@ -741,8 +735,8 @@ static int scan_pack(attn_pack *p, const char *entry, const int64_t *nums, size_
             uint32_t j = attn_map64_get(&c.at, (uint64_t)nums[i]);
             score[i] = score[j];
             state[i] = state[j];
-            if (kept && kept->keep[i] && j != i && kept->text[j])
-                keep_text(kept, i, kept->text[j], kept->len[j]);
+            if (kept && kept->keep[i] && j != i)
+                kept->route[i] = json_incref(kept->route[j]);
         }
     attn_map64_free(&c.at);
     if (kept)
@@ -781,17 +775,10 @@ void cmp_top1_scores(attn_pack *p, const char *router, const int64_t *nums, size
     }
 }
 
-json_t *cmp_kept_route(const cmp_kept *k, size_t i)
-{
-    json_error_t je;
-    return k->text[i] ? json_loadb(k->text[i], k->len[i], 0, &je) : NULL;
-}
-
 void cmp_kept_free(cmp_kept *k)
 {
-    for (size_t i = 0; k->text && i < k->n; i++)
-        free(k->text[i]);
-    free(k->text);
-    free(k->len);
+    for (size_t i = 0; k->route && i < k->n; i++)
+        json_decref(k->route[i]);
+    free(k->route);
     free(k->keep);
 }
