@@ -974,14 +974,18 @@ static void side_join(side_task *t)
 {
     if (t->started)
         pthread_join(t->th, NULL);
-    t->started = 0;
 }
 
 /* The reads and arithmetic of a comparison, taken in order by whichever
- * thread is free: the top-1 scans of run A, of run B (so a run's pack is
- * only read by one thread), then each pair's slices. A task writes only its
- * own slots, so who runs which changes nothing. */
+ * thread is free: loading run A and run B (tasks 0, 1); then the top-1
+ * scans of run A and of run B (2, 3: a run's pack is only read by one
+ * thread) and each pair's slices. A task writes only its own slots, so who
+ * runs which changes nothing. */
 typedef struct {
+    const char *dir[2];
+    run_t *run[2];
+    int load_rc[2];
+    attn_error load_err[2];
     const ctx_t *c;
     hist_plan *hp;
     pair_work *w;
@@ -996,26 +1000,26 @@ static void tasks_run(void *arg)
     size_t i;
     while ((i = atomic_fetch_add(&t->next, 1)) < t->n_tasks) {
         if (i < 2) {
-            hist_scan_run(t->c, t->hp, (int)i);
-            continue;
+            t->load_rc[i] = run_load(t->dir[i], t->run[i], &t->load_err[i]);
+        } else if (i < 4) {
+            hist_scan_run(t->c, t->hp, (int)i - 2);
+        } else {
+            pair_work *w = &t->w[(i - 4) / ATTN_SLICE_N];
+            int s = (int)((i - 4) % ATTN_SLICE_N);
+            w->rc[s] = slice_numbers(t->c, w, s, &e);
         }
-        i -= 2;
-        pair_work *w = &t->w[i / ATTN_SLICE_N];
-        w->rc[i % ATTN_SLICE_N] = slice_numbers(t->c, w, (int)(i % ATTN_SLICE_N), &e);
     }
 }
 
-typedef struct {
-    const char *dir;
-    run_t *r;
-    int rc;
-    attn_error err;
-} load_job;
-
-static void load_main(void *arg)
+/* Tasks [from, to) of t on this thread and a second one. */
+static void tasks_both(task_list *t, size_t from, size_t to)
 {
-    load_job *j = arg;
-    j->rc = run_load(j->dir, j->r, &j->err);
+    side_task side;
+    t->n_tasks = to;
+    atomic_init(&t->next, from);
+    side_start(&side, tasks_run, t);
+    tasks_run(t);
+    side_join(&side);
 }
 
 void attn_compare_ranks_free(attn_compare_ranks *r)
@@ -1075,9 +1079,7 @@ int attn_compare_runs_ranks(const char *dir_a, const char *dir_b, const attn_com
     pair_work *w = attn_xcalloc(ATTN_COMPARE_MAX_PAIRS * 4, sizeof(*w));
     size_t nw = 0;
     attn_buf why = ATTN_BUF_INIT;
-    side_task side = {.started = 0};
-    load_job lb = {dir_b, &B, 0, {0}};
-    task_list tl;
+    task_list tl = {.dir = {dir_a, dir_b}, .run = {&A, &B}};
     hist_plan hp = {NULL, NULL, 0};
     int rc;
 
@@ -1085,15 +1087,12 @@ int attn_compare_runs_ranks(const char *dir_a, const char *dir_b, const attn_com
     memset(&c, 0, sizeof(c));
     if (ranks)
         memset(ranks, 0, sizeof(*ranks));
-    side_start(&side, load_main, &lb);
-    rc = run_load(dir_a, &A, err);
-    side_join(&side);
-    if (!rc && lb.rc) { /* A's error first, as when they load in turn */
-        rc = lb.rc;
-        *err = lb.err;
-    }
-    if (rc)
-        goto out;
+    tasks_both(&tl, 0, 2);
+    for (int s = 0; s < 2; s++) /* A's error first, as when they load in turn */
+        if ((rc = tl.load_rc[s])) {
+            *err = tl.load_err[s];
+            goto out;
+        }
     if (o->k < 1 || o->bins < 1 || o->bins > 1000 || o->max_flips < 0) {
         rc = attn_error_set(err, ATTN_EINVAL, "compare: k >= 1, 1 <= bins <= 1000, max_flips >= 0");
         goto out;
@@ -1128,11 +1127,7 @@ int attn_compare_runs_ranks(const char *dir_a, const char *dir_b, const attn_com
     tl.c = &c;
     tl.hp = &hp;
     tl.w = w;
-    tl.n_tasks = 2 + nw * ATTN_SLICE_N;
-    atomic_init(&tl.next, 0);
-    side_start(&side, tasks_run, &tl);
-    tasks_run(&tl);
-    side_join(&side);
+    tasks_both(&tl, 2, 4 + nw * ATTN_SLICE_N);
     for (size_t p = 0; p < nw; p++)
         for (int sl = 0; sl < ATTN_SLICE_N; sl++)
             if (w[p].rc[sl]) { /* the first failure again, for its message */
@@ -1170,7 +1165,6 @@ int attn_compare_runs_ranks(const char *dir_a, const char *dir_b, const attn_com
         first_pair_ranks(&c, w, nw, ranks);
     *out = doc;
 out:
-    side_join(&side);
     json_decref(prompt_diff);
     json_decref(c.prompt_changed);
     json_decref(cdiff);
