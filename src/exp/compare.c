@@ -4,7 +4,9 @@
  * Owns: the comparison document (its Markdown rendering is compare_md.c). Reads run
  * directories only; never writes into them. Deterministic: inputs are read
  * in file order, every list is in a documented order, the only randomness
- * is the bootstrap with A's seed, and no wall-clock value is written.
+ * is the bootstrap with A's seed, and no wall-clock value is written. The
+ * loads, scans and bootstraps run on two threads (task_list); each task
+ * writes only its own memory, so thread timing never reaches the output.
  */
 #include "exp/compare.h"
 #include "eval/metrics.h"
@@ -491,9 +493,9 @@ static int flip_item(const ctx_t *c, size_t i, const char *ar, const char *br, i
     return 0;
 }
 
-/* One pair to compare: its per-PR values (filled on the calling thread) and
- * its slices' numbers (filled by slice_numbers, which builds no JSON, so it
- * can run on a second thread beside the flips and histograms). */
+/* One pair to compare: its per-PR values (filled before the tasks) and its
+ * slices' numbers (filled by slice_numbers, which builds no JSON, so it can
+ * run on either thread beside the top-1 scans). */
 typedef struct {
     const char *a_router, *b_router;
     pr_val *va, *vb;
