@@ -321,9 +321,11 @@ static int is_llm_router(const run_t *r, const char *name)
 
 /* Draws of attn_prng_below(n) from xoshiro256** as prng.h writes it out,
  * inlined on a copy of the state (a call per draw was half the cost of a
- * 10,000-PR bootstrap), with the division replaced by a multiply: q
- * underestimates r / n by at most 2, so at most two subtractions fix
- * r - q n. test_compare checks the intervals against attn_bootstrap_mean. */
+ * 10,000-PR bootstrap), with the division replaced by a multiply: n m >=
+ * 2^64 - n, so r m / 2^64 > r / n - 1 and q underestimates r / n by at most
+ * 1; one subtraction, without a branch (a mispredicted loop exit cost a
+ * fifth of the draw), fixes r - q n. test_compare checks the intervals
+ * against attn_bootstrap_mean. */
 __extension__ typedef unsigned __int128 u128;
 
 static inline uint64_t rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
@@ -343,9 +345,7 @@ static inline uint64_t below_fast(uint64_t *s, uint64_t n, uint64_t threshold, u
     } while (r < threshold);
     q = (uint64_t)(((u128)r * m) >> 64);
     rem = r - q * n;
-    while (rem >= n)
-        rem -= n;
-    return rem;
+    return rem >= n ? rem - n : rem;
 }
 
 static int cmp_double(const void *a, const void *b)
