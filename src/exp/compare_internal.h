@@ -30,7 +30,9 @@ typedef struct {
     size_t n_names;
     int *rank;
     unsigned char *empty;
-    char *text;           /* per_pr.jsonl, owned */
+    char *text;           /* per_pr.jsonl, owned, read-only (may be mapped) */
+    size_t text_len;      /* up to its first NUL byte, if any */
+    size_t map_len;       /* 0: text is malloc'd */
 } cmp_rows;
 
 /* Read per_pr.jsonl at path into r (names and primary set by the caller).

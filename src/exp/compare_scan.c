@@ -24,11 +24,14 @@
 #include "util/sha256.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- the skimmer ------------------------------------------------------------ */
 
@@ -448,12 +451,30 @@ static int parse_row(const char *s, size_t len, const char *path, const char *pr
     return 0;
 }
 
-int cmp_rows_load(const char *path, const char *primary, cmp_rows *r, attn_error *err)
+/* per_pr.jsonl mapped rather than read: 8 MB copied into fresh memory took
+ * a page fault per 4 KB and two copies, a third of loading a run. A
+ * finished run's files are replaced by rename, never rewritten in place, so
+ * the mapping cannot shrink under the reader. Anything else (not a regular
+ * file, empty, mmap refused) is read as before, with the same errors. The
+ * text ends at its first NUL byte, as the C string read before did. */
+static int rows_text(const char *path, cmp_rows *r, attn_error *err)
 {
     attn_buf text = ATTN_BUF_INIT;
-    size_t cap = 0;
     struct stat st;
-    int rc;
+    int rc, fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
+            void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+            if (m != MAP_FAILED) {
+                r->text = m;
+                r->map_len = (size_t)st.st_size;
+                r->text_len = strnlen(r->text, r->map_len);
+            }
+        }
+        close(fd);
+        if (r->text)
+            return 0;
+    }
     /* One allocation of the file's size, not a doubling copy per 64 KB. */
     if (!stat(path, &st) && st.st_size > 0)
         attn_buf_grow(&text, (size_t)st.st_size + 1);
@@ -462,12 +483,23 @@ int cmp_rows_load(const char *path, const char *primary, cmp_rows *r, attn_error
     r->text = attn_buf_detach(&text);
     if (!r->text)
         r->text = attn_xstrdup("");
-    for (char *line = r->text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+    r->text_len = strlen(r->text);
+    return 0;
+}
+
+int cmp_rows_load(const char *path, const char *primary, cmp_rows *r, attn_error *err)
+{
+    size_t cap = 0;
+    int rc;
+    if ((rc = rows_text(path, r, err)))
+        return rc;
+    for (const char *line = r->text, *end = line + r->text_len, *nl; line < end;
+         line = nl ? nl + 1 : end) {
         size_t len, i = r->n_rows;
-        nl = strchr(line, '\n');
+        nl = memchr(line, '\n', (size_t)(end - line));
         if (nl == line)
             continue;
-        len = nl ? (size_t)(nl - line) : strlen(line);
+        len = nl ? (size_t)(nl - line) : (size_t)(end - line);
         if (i == cap) {
             cap = cap ? 2 * cap : 1024;
             r->rows = attn_xrealloc(r->rows, attn_st_mult(cap, sizeof(*r->rows)));
@@ -489,7 +521,10 @@ void cmp_rows_free(cmp_rows *r)
     free(r->rows);
     free(r->rank);
     free(r->empty);
-    free(r->text);
+    if (r->map_len)
+        munmap(r->text, r->map_len);
+    else
+        free(r->text);
 }
 
 int cmp_rows_router(const cmp_rows *r, const char *name)

@@ -510,6 +510,25 @@ static void test_rows_skim(void **state)
     assert_int_equal(cmp_rows_load(path, "p", &r, &err), ATTN_EINVAL);
     assert_non_null(strstr(err.msg, "duplicate"));
     cmp_rows_free(&r);
+    /* The text ends at a NUL byte (the file is mapped, not read as a C
+     * string, and must read the same); an empty file has no rows. */
+    static const struct {
+        const char *text;
+        size_t len, rows;
+    } ends[] = {{"{\"pr_number\":5}\n\0{\"pr_number\":6}\n", 33, 1},
+                {"{\"pr_number\":5}\n{\"pr_number\":6}", 31, 2},
+                {"", 0, 0}};
+    for (size_t e = 0; e < sizeof(ends) / sizeof(ends[0]); e++) {
+        assert_int_equal(attn_fs_write_atomic(path, ends[e].text, ends[e].len, &err), 0);
+        memset(&r, 0, sizeof(r));
+        r.names = names;
+        r.n_names = 2;
+        assert_int_equal(cmp_rows_load(path, "p", &r, &err), 0);
+        assert_int_equal(r.n_rows, ends[e].rows);
+        for (size_t i = 0; i < r.n_rows; i++)
+            assert_int_equal(r.rows[i].number, 5 + (int64_t)i);
+        cmp_rows_free(&r);
+    }
     attn_buf_free(&text);
 }
 
