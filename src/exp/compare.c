@@ -4,7 +4,9 @@
  * Owns: the comparison document (its Markdown rendering is compare_md.c). Reads run
  * directories only; never writes into them. Deterministic: inputs are read
  * in file order, every list is in a documented order, the only randomness
- * is the bootstrap with A's seed, and no wall-clock value is written.
+ * is the bootstrap with A's seed, and no wall-clock value is written. The
+ * loads, scans and bootstraps run on two threads (task_list); each task
+ * writes only its own memory, so thread timing never reaches the output.
  */
 #include "exp/compare.h"
 #include "eval/metrics.h"
@@ -18,6 +20,8 @@
 #include "util/json.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +74,9 @@ static void run_free(run_t *r)
 }
 
 /* attn_json_load_file (same flags, same message) from one read: jansson's
- * file loader takes a getc per byte of a 400 KB manifest. */
+ * file loader takes a getc per byte of a 400 KB manifest. The cutoff map,
+ * most of it, is only hashed: cmp_manifest_skim hashes its text and leaves
+ * it out of the tree (cutoffs_hash then set). */
 static int load_manifest(const char *path, run_t *r, attn_error *err)
 {
     attn_buf text = ATTN_BUF_INIT;
@@ -78,6 +84,10 @@ static int load_manifest(const char *path, run_t *r, attn_error *err)
     int rc;
     if ((rc = attn_fs_read_file(path, &text, err)))
         return rc;
+    if (!cmp_manifest_skim(text.ptr ? text.ptr : "", text.len, &r->manifest, r->cutoffs_hash)) {
+        attn_buf_free(&text);
+        return 0;
+    }
     r->manifest = json_loadb(text.ptr ? text.ptr : "", text.len, JSON_REJECT_DUPLICATES, &je);
     attn_buf_free(&text);
     if (!r->manifest)
@@ -109,7 +119,7 @@ static int run_load(const char *dir, run_t *r, attn_error *err)
         return attn_error_set(err, ATTN_ECORRUPT, "%s: manifest.json lacks run_id or truth.primary",
                               dir);
     cohort = json_object_get(r->manifest, "cohort");
-    {
+    if (!r->cutoffs_hash[0]) {
         json_t *pc = json_object_get(cohort, "pr_cutoffs");
         json_t *nul = json_null();
         rc = attn_json_hash(pc ? pc : nul, r->cutoffs_hash, err);
@@ -272,27 +282,6 @@ static json_t *load_route(const run_t *r, long long n, const char *router)
     return v;
 }
 
-static json_t *route_side(const run_t *r, long long n, const char *router, int rank, int top)
-{
-    json_t *route = load_route(r, n, router), *cands = json_array(), *side;
-    size_t i;
-    const json_t *c;
-    json_array_foreach(json_object_get(route, "candidates"), i, c) {
-        if ((int)i >= top)
-            break;
-        json_array_append_new(cands, json_pack("{s:O?, s:O?, s:O?}", "target",
-                                               json_object_get(c, "target"), "score",
-                                               json_object_get(c, "score"), "evidence",
-                                               json_object_get(c, "evidence")));
-    }
-    side = json_pack("{s:s, s:o, s:o}", "router", router, "rank",
-                     rank ? json_integer(rank) : json_null(), "top", cands);
-    if (!route)
-        json_object_set_new(side, "route_missing", json_true());
-    json_decref(route);
-    return side;
-}
-
 /* A pair of router names borrowed from the manifests. */
 typedef struct {
     const char *a_router, *b_router;
@@ -308,6 +297,8 @@ typedef struct {
     size_t n_common, *ca, *cb;
     int64_t *num;
     json_t *prompt_changed; /* sections whose prompt text differs between the runs, or NULL */
+    cmp_kept *kept;         /* the routes flips show, per run and router */
+    size_t n_kept;
 } ctx_t;
 
 /* The first LLM router's prompt bundle snapshot in a run's manifest, or NULL. */
@@ -330,9 +321,11 @@ static int is_llm_router(const run_t *r, const char *name)
 
 /* Draws of attn_prng_below(n) from xoshiro256** as prng.h writes it out,
  * inlined on a copy of the state (a call per draw was half the cost of a
- * 10,000-PR bootstrap), with the division replaced by a multiply: q
- * underestimates r / n by at most 2, so at most two subtractions fix
- * r - q n. test_compare checks the intervals against attn_bootstrap_mean. */
+ * 10,000-PR bootstrap), with the division replaced by a multiply: n m >=
+ * 2^64 - n, so r m / 2^64 > r / n - 1 and q underestimates r / n by at most
+ * 1; one subtraction, without a branch (a mispredicted loop exit cost a
+ * fifth of the draw), fixes r - q n. test_compare checks the intervals
+ * against attn_bootstrap_mean. */
 __extension__ typedef unsigned __int128 u128;
 
 static inline uint64_t rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
@@ -352,9 +345,7 @@ static inline uint64_t below_fast(uint64_t *s, uint64_t n, uint64_t threshold, u
     } while (r < threshold);
     q = (uint64_t)(((u128)r * m) >> 64);
     rem = r - q * n;
-    while (rem >= n)
-        rem -= n;
-    return rem;
+    return rem >= n ? rem - n : rem;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -431,18 +422,47 @@ int cmp_boot_multi(const attn_bootstrap_options *b, double *const *xa, double *c
     return 0;
 }
 
-/* {"a", "b", "diff", "ci95"} of one metric over n PRs with its interval. */
-static json_t *metric_doc(const double *xa, const double *xb, size_t n, const attn_interval *iv)
+/* {"a", "b", "diff", "ci95"} of one metric over n PRs (sums sa, sb) with its interval. */
+static json_t *metric_doc(double sa, double sb, size_t n, const attn_interval *iv)
 {
-    double sa = 0, sb = 0;
-    for (size_t i = 0; i < n; i++) {
-        sa += xa[i];
-        sb += xb[i];
-    }
     return json_pack("{s:o, s:o, s:o, s:o}", "a", num(n ? sa / n : NAN), "b",
                      num(n ? sb / n : NAN), "diff", num(n ? sb / n - sa / n : NAN), "ci95",
                      isfinite(iv->lo) ? json_pack("[o, o]", num(iv->lo), num(iv->hi))
                                       : json_null());
+}
+
+/* The routes of run r and router that the top-1 scan kept, or NULL. */
+static const cmp_kept *kept_for(const cmp_kept *k, size_t nk, const run_t *r, const char *router)
+{
+    for (size_t i = 0; i < nk; i++)
+        if (k[i].run == r && !strcmp(k[i].router, router))
+            return &k[i];
+    return NULL;
+}
+
+/* Common PR i's side of a flip: its rank and top candidates. */
+static json_t *route_side(const ctx_t *c, const run_t *r, size_t ci, const char *router,
+                          int rank, int top)
+{
+    const cmp_kept *k = kept_for(c->kept, c->n_kept, r, router);
+    json_t *route = k && k->scanned ? json_incref(k->route[ci]) : load_route(r, c->num[ci], router);
+    json_t *cands = json_array(), *side;
+    size_t i;
+    const json_t *x;
+    json_array_foreach(json_object_get(route, "candidates"), i, x) {
+        if ((int)i >= top)
+            break;
+        json_array_append_new(cands, json_pack("{s:O?, s:O?, s:O?}", "target",
+                                               json_object_get(x, "target"), "score",
+                                               json_object_get(x, "score"), "evidence",
+                                               json_object_get(x, "evidence")));
+    }
+    side = json_pack("{s:s, s:o, s:o}", "router", router, "rank",
+                     rank ? json_integer(rank) : json_null(), "top", cands);
+    if (!route)
+        json_object_set_new(side, "route_missing", json_true());
+    json_decref(route);
+    return side;
 }
 
 static int flip_item(const ctx_t *c, size_t i, const char *ar, const char *br, int rank_a,
@@ -456,8 +476,8 @@ static int flip_item(const ctx_t *c, size_t i, const char *ar, const char *br, i
                                        "targets");
     json_t *it = json_pack("{s:I, s:O?, s:O?, s:o, s:o}", "pr_number", (json_int_t)n, "cutoff",
                            json_object_get(ra, "cutoff"), "truth_targets", ta, "a",
-                           route_side(c->A, n, ar, rank_a, c->o->top_candidates), "b",
-                           route_side(c->B, n, br, rank_b, c->o->top_candidates));
+                           route_side(c, c->A, i, ar, rank_a, c->o->top_candidates), "b",
+                           route_side(c, c->B, i, br, rank_b, c->o->top_candidates));
     if (!json_equal((json_t *)ta, (json_t *)tb))
         json_object_set(it, "truth_targets_b", (json_t *)tb);
     /* Seed 004: name the prompt sections that changed beside each flip of an
@@ -473,52 +493,82 @@ static int flip_item(const ctx_t *c, size_t i, const char *ar, const char *br, i
     return 0;
 }
 
-/* The slices of a pair: n and mrr, hit@1, hit@k with paired-bootstrap intervals. */
-static int pair_slices(const ctx_t *c, const pr_val *va, const pr_val *vb, const int *obs,
-                       json_t *slices, attn_error *err)
+/* One pair to compare: its per-PR values (filled before the tasks) and its
+ * slices' numbers (filled by slice_numbers, which builds no JSON, so it can
+ * run on either thread beside the top-1 scans). */
+typedef struct {
+    const char *a_router, *b_router;
+    pr_val *va, *vb;
+    int *obs;
+    int rc[ATTN_SLICE_N];
+    size_t m[ATTN_SLICE_N];
+    double sa[ATTN_SLICE_N][3], sb[ATTN_SLICE_N][3];
+    attn_interval iv[ATTN_SLICE_N][3];
+} pair_work;
+
+/* Slice s of a pair: n and the sums of mrr, hit@1, hit@k of either run
+ * with paired-bootstrap intervals. */
+static int slice_numbers(const ctx_t *c, pair_work *w, int s, attn_error *err)
 {
-    size_t n = c->n_common, m;
-    int k = c->o->k, nm = k != 1 ? 3 : 2;
+    size_t n = c->n_common, m = 0;
+    int k = c->o->k, nm = k != 1 ? 3 : 2, rc;
+    const pr_val *va = w->va, *vb = w->vb;
     double *x[6];
-    char kname[32];
-    static const char *const names[3] = {"mrr", "hit_at_1", NULL};
-    int rc = 0;
 
     for (int j = 0; j < 6; j++)
         x[j] = attn_xcalloc(n ? n : 1, sizeof(double));
-    snprintf(kname, sizeof(kname), "hit_at_%d", k);
-    for (int s = 0; s < ATTN_SLICE_N && !rc; s++) {
-        attn_interval iv[3];
-        json_t *sl;
-        m = 0;
-        for (size_t i = 0; i < n; i++) {
-            int nonempty = !va[i].empty && !vb[i].empty;
-            if ((s == ATTN_SLICE_OBSERVED && !obs[i]) ||
-                (s == ATTN_SLICE_ROUTER_NONEMPTY && !nonempty) ||
-                (s == ATTN_SLICE_OBSERVED_AND_ROUTER_NONEMPTY && !(obs[i] && nonempty)))
-                continue;
-            x[0][m] = va[i].rank ? 1.0 / va[i].rank : 0;
-            x[1][m] = vb[i].rank ? 1.0 / vb[i].rank : 0;
-            x[2][m] = va[i].rank == 1;
-            x[3][m] = vb[i].rank == 1;
-            x[4][m] = va[i].rank >= 1 && va[i].rank <= k;
-            x[5][m] = vb[i].rank >= 1 && vb[i].rank <= k;
-            m++;
+    for (size_t i = 0; i < n; i++) {
+        int nonempty = !va[i].empty && !vb[i].empty;
+        if ((s == ATTN_SLICE_OBSERVED && !w->obs[i]) ||
+            (s == ATTN_SLICE_ROUTER_NONEMPTY && !nonempty) ||
+            (s == ATTN_SLICE_OBSERVED_AND_ROUTER_NONEMPTY && !(w->obs[i] && nonempty)))
+            continue;
+        x[0][m] = va[i].rank ? 1.0 / va[i].rank : 0;
+        x[1][m] = vb[i].rank ? 1.0 / vb[i].rank : 0;
+        x[2][m] = va[i].rank == 1;
+        x[3][m] = vb[i].rank == 1;
+        x[4][m] = va[i].rank >= 1 && va[i].rank <= k;
+        x[5][m] = vb[i].rank >= 1 && vb[i].rank <= k;
+        m++;
+    }
+    double *const xa[3] = {x[0], x[2], x[4]}, *const xb[3] = {x[1], x[3], x[5]};
+    w->m[s] = m;
+    rc = cmp_boot_multi(&c->boot, xa, xb, nm, m, w->iv[s], err);
+    for (int j = 0; j < nm; j++) {
+        w->sa[s][j] = w->sb[s][j] = 0;
+        for (size_t i = 0; i < m; i++) {
+            w->sa[s][j] += xa[j][i];
+            w->sb[s][j] += xb[j][i];
         }
-        {
-            double *const xa[3] = {x[0], x[2], x[4]}, *const xb[3] = {x[1], x[3], x[5]};
-            if ((rc = cmp_boot_multi(&c->boot, xa, xb, nm, m, iv, err)))
-                break;
-            sl = json_pack("{s:I}", "n", (json_int_t)m);
-            for (int j = 0; j < nm; j++)
-                json_object_set_new(sl, names[j] ? names[j] : kname,
-                                    metric_doc(xa[j], xb[j], m, &iv[j]));
-        }
-        json_object_set_new(slices, attn_slice_name((attn_slice)s), sl);
     }
     for (int j = 0; j < 6; j++)
         free(x[j]);
     return rc;
+}
+
+static json_t *slices_doc(const ctx_t *c, const pair_work *w)
+{
+    int k = c->o->k, nm = k != 1 ? 3 : 2;
+    char kname[32];
+    static const char *const names[3] = {"mrr", "hit_at_1", NULL};
+    json_t *slices = json_object();
+    snprintf(kname, sizeof(kname), "hit_at_%d", k);
+    for (int s = 0; s < ATTN_SLICE_N; s++) {
+        json_t *sl = json_pack("{s:I}", "n", (json_int_t)w->m[s]);
+        for (int j = 0; j < nm; j++)
+            json_object_set_new(sl, names[j] ? names[j] : kname,
+                                metric_doc(w->sa[s][j], w->sb[s][j], w->m[s], &w->iv[s][j]));
+        json_object_set_new(slices, attn_slice_name((attn_slice)s), sl);
+    }
+    return slices;
+}
+
+/* The direction of common PR i's flip at hit@kk: 0 hit_to_miss, 1
+ * miss_to_hit, -1 none. */
+static int flip_dir(const pr_val *va, const pr_val *vb, size_t i, int kk)
+{
+    int ha = va[i].rank >= 1 && va[i].rank <= kk, hb = vb[i].rank >= 1 && vb[i].rank <= kk;
+    return ha && !hb ? 0 : !ha && hb ? 1 : -1;
 }
 
 /* hit_to_miss / miss_to_hit of a pair at hit@1 and hit@k. */
@@ -541,8 +591,7 @@ static json_t *pair_flips(const ctx_t *c, const pr_val *va, const pr_val *vb, co
             break;
         }
         for (size_t i = 0; i < c->n_common; i++) {
-            int ha = va[i].rank >= 1 && va[i].rank <= kk, hb = vb[i].rank >= 1 && vb[i].rank <= kk;
-            int d = ha && !hb ? 0 : !ha && hb ? 1 : -1;
+            int d = flip_dir(va, vb, i, kk);
             json_t *it;
             if (d < 0)
                 continue;
@@ -566,28 +615,48 @@ static json_t *pair_flips(const ctx_t *c, const pr_val *va, const pr_val *vb, co
     return flips;
 }
 
-static int pair_doc(const ctx_t *c, const char *ar, const char *br, json_t **out,
-                    attn_error *err)
+/* The kept routes of run r and router, added when new. */
+static cmp_kept *kept_add(ctx_t *c, const run_t *r, const char *router)
+{
+    cmp_kept *k = (cmp_kept *)kept_for(c->kept, c->n_kept, r, router);
+    size_t n = c->n_common + 1;
+    if (k)
+        return k;
+    k = &c->kept[c->n_kept++];
+    k->run = r;
+    k->router = router;
+    k->n = n;
+    k->keep = attn_xcalloc(n, 1);
+    k->route = attn_xcalloc(n, sizeof(*k->route));
+    return k;
+}
+
+/* Mark the routes pair_flips will show (the first max_flips of each
+ * direction at hit@1 and hit@k), so the top-1 scans keep them. */
+static void mark_flips(ctx_t *c, const pair_work *w)
+{
+    cmp_kept *ka = kept_add(c, c->A, w->a_router), *kb = kept_add(c, c->B, w->b_router);
+    for (int f = 0; f < (c->o->k == 1 ? 1 : 2); f++) {
+        size_t tot[2] = {0, 0};
+        for (size_t i = 0; i < c->n_common; i++) {
+            int d = flip_dir(w->va, w->vb, i, f ? c->o->k : 1);
+            if (d >= 0 && ++tot[d] <= (size_t)c->o->max_flips)
+                ka->keep[i] = kb->keep[i] = 1;
+        }
+    }
+}
+
+static void pair_values(const ctx_t *c, pair_work *w)
 {
     size_t n = c->n_common;
-    pr_val *va = attn_xcalloc(n ? n : 1, sizeof(*va)), *vb = attn_xcalloc(n ? n : 1, sizeof(*vb));
-    int *obs = attn_xcalloc(n ? n : 1, sizeof(*obs));
-    json_t *slices = json_object();
-    int rc;
-
+    w->va = attn_xcalloc(n ? n : 1, sizeof(*w->va));
+    w->vb = attn_xcalloc(n ? n : 1, sizeof(*w->vb));
+    w->obs = attn_xcalloc(n ? n : 1, sizeof(*w->obs));
     for (size_t i = 0; i < n; i++) {
-        pr_value(c->A, c->ca[i], ar, &va[i]);
-        pr_value(c->B, c->cb[i], br, &vb[i]);
-        obs[i] = c->A->rows.rows[c->ca[i]].observed && c->B->rows.rows[c->cb[i]].observed;
+        pr_value(c->A, c->ca[i], w->a_router, &w->va[i]);
+        pr_value(c->B, c->cb[i], w->b_router, &w->vb[i]);
+        w->obs[i] = c->A->rows.rows[c->ca[i]].observed && c->B->rows.rows[c->cb[i]].observed;
     }
-    if (!(rc = pair_slices(c, va, vb, obs, slices, err)))
-        *out = json_pack("{s:s, s:s, s:O, s:o}", "a_router", ar, "b_router", br, "slices", slices,
-                         "flips", pair_flips(c, va, vb, ar, br));
-    json_decref(slices);
-    free(va);
-    free(vb);
-    free(obs);
-    return rc;
 }
 
 /* ---- histograms ------------------------------------------------------------- */
@@ -596,33 +665,87 @@ static void top1_scores(const ctx_t *c, const run_t *r, const char *router, doub
                         int *state)
 {
     /* state: 0 = score, 1 = empty, 2 = missing route */
-    cmp_top1_scores(r->pack, router, c->num, c->n_common, scores, state);
+    cmp_top1_scores(r->pack, router, c->num, c->n_common, scores, state,
+                    (cmp_kept *)kept_for(c->kept, c->n_kept, r, router));
+}
+
+/* One router's top-1 scores in both runs (has[s]: run s has the router). */
+typedef struct {
+    const char *name; /* a key of the plan's names */
+    int has[2];
+    double *sc[2];
+    int *st[2];
+} hist_scan;
+
+typedef struct {
+    json_t *names; /* every router name of either run, A's first */
+    hist_scan *h;
+    size_t n;
+} hist_plan;
+
+static void hist_plan_init(const ctx_t *c, hist_plan *p)
+{
+    const json_t *x;
+    size_t i, n = c->n_common;
+    const char *name;
+    json_t *dummy;
+    p->names = json_object();
+    for (int s = 0; s < 2; s++)
+        json_array_foreach(json_object_get((s ? c->B : c->A)->manifest, "routers"), i, x)
+            if (attn_json_str(x, "name"))
+                json_object_set_new(p->names, attn_json_str(x, "name"), json_true());
+    p->h = attn_xcalloc(json_object_size(p->names) + 1, sizeof(*p->h));
+    p->n = 0;
+    json_object_foreach(p->names, name, dummy) {
+        hist_scan *h = &p->h[p->n++];
+        h->name = name;
+        h->has[0] = run_router(c->A, name) != NULL;
+        h->has[1] = run_router(c->B, name) != NULL;
+        for (int s = 0; s < 2; s++) {
+            h->sc[s] = attn_xcalloc(n ? n : 1, sizeof(double));
+            h->st[s] = attn_xcalloc(n ? n : 1, sizeof(int));
+        }
+    }
+}
+
+static void hist_plan_free(hist_plan *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        for (int s = 0; s < 2; s++) {
+            free(p->h[i].sc[s]);
+            free(p->h[i].st[s]);
+        }
+    free(p->h);
+    json_decref(p->names);
+}
+
+/* The top-1 scans of run s (s ? B : A), for the histograms and the flips. */
+static void hist_scan_run(const ctx_t *c, hist_plan *p, int s)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (p->h[i].has[s])
+            top1_scores(c, s ? c->B : c->A, p->h[i].name, p->h[i].sc[s], p->h[i].st[s]);
 }
 
 /* One router's histogram: counts of both runs over shared edges. */
-static json_t *histogram(const ctx_t *c, const char *name)
+static json_t *histogram(const ctx_t *c, const hist_scan *hs)
 {
     size_t i, n = c->n_common;
     int bins = c->o->bins;
-    double *sc[2] = {attn_xcalloc(n ? n : 1, sizeof(double)), attn_xcalloc(n ? n : 1, sizeof(double))};
-    int *st[2] = {attn_xcalloc(n ? n : 1, sizeof(int)), attn_xcalloc(n ? n : 1, sizeof(int))};
-    int has[2] = {run_router(c->A, name) != NULL, run_router(c->B, name) != NULL};
+    double *const *sc = hs->sc;
+    int *const *st = hs->st;
     double max = 0;
     json_t *h = json_object(), *edges = json_array();
-    for (int s = 0; s < 2; s++) {
-        if (!has[s])
-            continue;
-        top1_scores(c, s ? c->B : c->A, name, sc[s], st[s]);
-        for (i = 0; i < n; i++)
+    for (int s = 0; s < 2; s++)
+        for (i = 0; hs->has[s] && i < n; i++)
             if (!st[s][i] && isfinite(sc[s][i]) && sc[s][i] > max)
                 max = sc[s][i];
-    }
     for (int b = 0; b <= bins; b++)
         json_array_append_new(edges, json_real(max * b / bins));
     for (int s = 0; s < 2; s++) {
         json_t *counts;
         long long cnt[1024] = {0}, empty = 0, missing = 0, scored = 0;
-        if (!has[s]) {
+        if (!hs->has[s]) {
             json_object_set_new(h, s ? "b" : "a", json_null());
             continue;
         }
@@ -650,28 +773,14 @@ static json_t *histogram(const ctx_t *c, const char *name)
     }
     json_object_set_new(h, "max", json_real(max));
     json_object_set_new(h, "edges", edges);
-    for (int s = 0; s < 2; s++) {
-        free(sc[s]);
-        free(st[s]);
-    }
     return h;
 }
 
-static json_t *histograms(const ctx_t *c)
+static json_t *histograms(const ctx_t *c, const hist_plan *p)
 {
-    json_t *out = json_object(), *names = json_object();
-    const json_t *x;
-    size_t i;
-    const char *name;
-    json_t *dummy;
-
-    for (int s = 0; s < 2; s++)
-        json_array_foreach(json_object_get((s ? c->B : c->A)->manifest, "routers"), i, x)
-            if (attn_json_str(x, "name"))
-                json_object_set_new(names, attn_json_str(x, "name"), json_true());
-    json_object_foreach(names, name, dummy)
-        json_object_set_new(out, name, histogram(c, name));
-    json_decref(names);
+    json_t *out = json_object();
+    for (size_t i = 0; i < p->n; i++)
+        json_object_set_new(out, p->h[i].name, histogram(c, &p->h[i]));
     return out;
 }
 
@@ -784,8 +893,8 @@ static void build_common(ctx_t *c, const attn_compare_opts *o, json_t *warnings)
 }
 
 /* Pairs: shared routers, explicit pairs, else the cross product; each pair
- * once, in that order, into pairs. */
-static int build_pairs(const ctx_t *c, const attn_compare_opts *o, json_t *pairs,
+ * once, in that order, into w[*nw] with their per-PR values. */
+static int build_pairs(const ctx_t *c, const attn_compare_opts *o, pair_work *w, size_t *nw,
                        attn_error *err)
 {
     attn_compare_pair_ref list[ATTN_COMPARE_MAX_PAIRS * 4];
@@ -823,34 +932,169 @@ static int build_pairs(const ctx_t *c, const attn_compare_opts *o, json_t *pairs
                                                          attn_json_str(y, "name")};
     }
     for (size_t p = 0; p < np; p++) {
-        json_t *pd = NULL;
         snprintf(buf, sizeof(buf), "%s:%s", list[p].a_router, list[p].b_router);
         if (json_object_get(seen, buf))
             continue;
         json_object_set_new(seen, buf, json_true());
-        if ((rc = pair_doc(c, list[p].a_router, list[p].b_router, &pd, err)))
-            goto out;
-        json_array_append_new(pairs, pd);
+        w[*nw].a_router = list[p].a_router;
+        w[*nw].b_router = list[p].b_router;
+        pair_values(c, &w[(*nw)++]);
     }
 out:
     json_decref(seen);
     return rc;
 }
 
+/* ---- two threads ------------------------------------------------------------ */
+
+/* fn(arg) on a second thread while the caller does other work. The two
+ * sides share nothing they write, so the result is what running them one
+ * after the other gives (and fn runs inline when no thread can start). */
+typedef struct {
+    pthread_t th;
+    int started;
+    void (*fn)(void *);
+    void *arg;
+} side_task;
+
+static void *side_main(void *t)
+{
+    ((side_task *)t)->fn(((side_task *)t)->arg);
+    return NULL;
+}
+
+static void side_start(side_task *t, void (*fn)(void *), void *arg)
+{
+    t->fn = fn;
+    t->arg = arg;
+    t->started = !pthread_create(&t->th, NULL, side_main, t);
+    if (!t->started)
+        fn(arg);
+}
+
+static void side_join(side_task *t)
+{
+    if (t->started)
+        pthread_join(t->th, NULL);
+}
+
+/* The reads and arithmetic of a comparison, taken in order by whichever
+ * thread is free: loading run A and run B (tasks 0, 1); then the top-1
+ * scans of run A and of run B (2, 3: a run's pack is only read by one
+ * thread) and each pair's slices. A task writes only its own slots, so who
+ * runs which changes nothing. */
+typedef struct {
+    const char *dir[2];
+    run_t *run[2];
+    int load_rc[2];
+    attn_error load_err[2];
+    const ctx_t *c;
+    hist_plan *hp;
+    pair_work *w;
+    size_t n_tasks;
+    atomic_size_t next;
+} task_list;
+
+static void tasks_run(void *arg)
+{
+    task_list *t = arg;
+    attn_error e;
+    size_t i;
+    while ((i = atomic_fetch_add(&t->next, 1)) < t->n_tasks) {
+        if (i < 2) {
+            t->load_rc[i] = run_load(t->dir[i], t->run[i], &t->load_err[i]);
+        } else if (i < 4) {
+            hist_scan_run(t->c, t->hp, (int)i - 2);
+        } else {
+            pair_work *w = &t->w[(i - 4) / ATTN_SLICE_N];
+            int s = (int)((i - 4) % ATTN_SLICE_N);
+            w->rc[s] = slice_numbers(t->c, w, s, &e);
+        }
+    }
+}
+
+/* Tasks [from, to) of t on this thread and a second one. */
+static void tasks_both(task_list *t, size_t from, size_t to)
+{
+    side_task side;
+    t->n_tasks = to;
+    atomic_init(&t->next, from);
+    side_start(&side, tasks_run, t);
+    tasks_run(t);
+    side_join(&side);
+}
+
+void attn_compare_ranks_free(attn_compare_ranks *r)
+{
+    for (int s = 0; s < 2; s++) {
+        free(r->num[s]);
+        free(r->rank[s]);
+    }
+    memset(r, 0, sizeof(*r));
+}
+
+/* The first pair's ranks under A's primary policy: from the rows in
+ * memory, or (B under another policy) read again. */
+static void first_pair_ranks(const ctx_t *c, const pair_work *w, size_t nw,
+                             attn_compare_ranks *rk)
+{
+    attn_error e;
+    memset(rk, 0, sizeof(*rk));
+    rk->ok = nw > 0;
+    for (int s = 0; s < 2 && rk->ok; s++) {
+        const run_t *r = s ? c->B : c->A;
+        const char *router = s ? w->b_router : w->a_router;
+        int j = cmp_rows_router(&r->rows, router);
+        if (j < 0 || strcmp(r->primary, c->primary)) {
+            rk->ok = !attn_compare_pr_ranks(r->dir, router, c->primary, &rk->num[s],
+                                            &rk->rank[s], &rk->n[s], &e);
+            continue;
+        }
+        rk->n[s] = r->rows.n_rows;
+        rk->num[s] = attn_xcalloc(rk->n[s] + 1, sizeof(int64_t));
+        rk->rank[s] = attn_xcalloc(rk->n[s] + 1, sizeof(int));
+        for (size_t i = 0; i < rk->n[s]; i++) {
+            rk->num[s][i] = r->rows.rows[i].number;
+            rk->rank[s][i] = r->rows.rank[i * r->rows.n_names + (size_t)j];
+        }
+    }
+    if (!rk->ok)
+        attn_compare_ranks_free(rk);
+}
+
 int attn_compare_runs(const char *dir_a, const char *dir_b, const attn_compare_opts *o,
                       json_t **out, attn_error *err)
+{
+    return attn_compare_runs_ranks(dir_a, dir_b, o, out, NULL, err);
+}
+
+/* Both runs load at once, then two threads share the top-1 scans and the
+ * bootstraps (task_list); the JSON is built on this thread afterwards, in
+ * one order, so the document does not depend on the threads. */
+int attn_compare_runs_ranks(const char *dir_a, const char *dir_b, const attn_compare_opts *o,
+                            json_t **out, attn_compare_ranks *ranks, attn_error *err)
 {
     run_t A, B;
     ctx_t c;
     json_t *warnings = json_array(), *pairs = json_array(), *doc = NULL, *prompt_diff = NULL;
+    json_t *flips[ATTN_COMPARE_MAX_PAIRS * 4] = {NULL}, *cdiff = NULL, *hist = NULL;
+    pair_work *w = attn_xcalloc(ATTN_COMPARE_MAX_PAIRS * 4, sizeof(*w));
+    size_t nw = 0;
     attn_buf why = ATTN_BUF_INIT;
+    task_list tl = {.dir = {dir_a, dir_b}, .run = {&A, &B}};
+    hist_plan hp = {NULL, NULL, 0};
     int rc;
 
     *out = NULL;
     memset(&c, 0, sizeof(c));
-    memset(&B, 0, sizeof(B));
-    if ((rc = run_load(dir_a, &A, err)) || (rc = run_load(dir_b, &B, err)))
-        goto out;
+    if (ranks)
+        memset(ranks, 0, sizeof(*ranks));
+    tasks_both(&tl, 0, 2);
+    for (int s = 0; s < 2; s++) /* A's error first, as when they load in turn */
+        if ((rc = tl.load_rc[s])) {
+            *err = tl.load_err[s];
+            goto out;
+        }
     if (o->k < 1 || o->bins < 1 || o->bins > 1000 || o->max_flips < 0) {
         rc = attn_error_set(err, ATTN_EINVAL, "compare: k >= 1, 1 <= bins <= 1000, max_flips >= 0");
         goto out;
@@ -875,30 +1119,72 @@ int attn_compare_runs(const char *dir_a, const char *dir_b, const attn_compare_o
         c.boot.seed = (uint64_t)attn_json_i64(bo, "seed", 42);
     }
     build_common(&c, o, warnings);
-    if ((rc = build_pairs(&c, o, pairs, err)))
+    if ((rc = build_pairs(&c, o, w, &nw, err)))
         goto out;
+
+    c.kept = attn_xcalloc(2 * nw + 1, sizeof(*c.kept));
+    for (size_t p = 0; p < nw; p++)
+        mark_flips(&c, &w[p]); /* the scans keep the routes the flips show */
+    hist_plan_init(&c, &hp);
+    tl.c = &c;
+    tl.hp = &hp;
+    tl.w = w;
+    tasks_both(&tl, 2, 4 + nw * ATTN_SLICE_N);
+    for (size_t p = 0; p < nw; p++)
+        for (int sl = 0; sl < ATTN_SLICE_N; sl++)
+            if (w[p].rc[sl]) { /* the first failure again, for its message */
+                rc = slice_numbers(&c, &w[p], sl, err);
+                goto out;
+            }
+    hist = histograms(&c, &hp);
+    for (size_t p = 0; p < nw; p++)
+        flips[p] = pair_flips(&c, w[p].va, w[p].vb, w[p].a_router, w[p].b_router);
+    cdiff = config_diff(&A, &B);
+    for (size_t p = 0; p < nw; p++) {
+        json_array_append_new(pairs, json_pack("{s:s, s:s, s:o, s:o}", "a_router",
+                                               w[p].a_router, "b_router", w[p].b_router,
+                                               "slices", slices_doc(&c, &w[p]), "flips",
+                                               flips[p]));
+        flips[p] = NULL;
+    }
 
     doc = json_pack("{s:s, s:s, s:o, s:o, s:b, s:b, s:O, s:o, s:s, s:I, s:{s:i, s:I}, s:I, s:I, "
                     "s:I, s:O, s:o}",
                     "kind", "compare", "version", ATTN_COMPARE_VERSION, "a", run_ident(&A), "b",
                     run_ident(&B), "compatible", !why.len, "forced", o->force && why.len,
-                    "warnings", warnings, "config_diff", config_diff(&A, &B), "primary_policy",
+                    "warnings", warnings, "config_diff", cdiff, "primary_policy",
                     A.primary, "k", (json_int_t)o->k, "bootstrap", "resamples", c.boot.resamples,
                     "seed", (json_int_t)c.boot.seed, "n_common", (json_int_t)c.n_common,
                     "only_in_a", (json_int_t)(A.rows.n_rows - c.n_common), "only_in_b",
                     (json_int_t)(B.rows.n_rows - c.n_common), "pairs", pairs, "histograms",
-                    histograms(&c));
+                    hist);
+    cdiff = hist = NULL; /* "o" took them */
     if (!doc)
         rc = attn_error_set(err, ATTN_ENOMEM, "out of memory building the comparison");
     else if (prompt_diff)
         json_object_set(doc, "prompt_diff", prompt_diff);
+    if (doc && ranks)
+        first_pair_ranks(&c, w, nw, ranks);
     *out = doc;
 out:
     json_decref(prompt_diff);
     json_decref(c.prompt_changed);
+    json_decref(cdiff);
+    json_decref(hist);
     attn_buf_free(&why);
     json_decref(warnings);
     json_decref(pairs);
+    for (size_t p = 0; p < nw; p++) {
+        json_decref(flips[p]);
+        free(w[p].va);
+        free(w[p].vb);
+        free(w[p].obs);
+    }
+    free(w);
+    hist_plan_free(&hp);
+    for (size_t k = 0; k < c.n_kept; k++)
+        cmp_kept_free(&c.kept[k]);
+    free(c.kept);
     free(c.ca);
     free(c.cb);
     free(c.num);

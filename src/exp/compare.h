@@ -11,6 +11,9 @@
  * in one scan of its documented pack file, and a slice's three metrics share
  * one pass of bootstrap draws: two 10,000-PR runs compare in about a tenth
  * of the time of a jansson tree of everything, with the same bytes out.
+ * On two threads (compare.c): the two runs load at once, then the top-1
+ * scans and the slices' bootstraps go to whichever thread is free; tasks
+ * write disjoint memory and the document is built in one order afterwards.
  * Must never: modify a run directory, read the wall clock, or compare runs
  * whose cohort, cutoffs or primary truth policy differ without being told to
  * (force), because their deltas would mix PR sets or labels.
@@ -102,5 +105,22 @@ int attn_compare_write(const char *out_dir, const json_t *cmp, attn_error *err);
  * *nums and *ranks are malloc'd (the caller frees them). */
 int attn_compare_pr_ranks(const char *run_dir, const char *router, const char *primary,
                           int64_t **nums, int **ranks, size_t *n, attn_error *err);
+
+/* What attn_compare_pr_ranks gives for the first pair's routers under A's
+ * primary policy, run A in [0] and B in [1] (ok = 0 when there is no pair
+ * or a read failed). */
+typedef struct {
+    int64_t *num[2];
+    int *rank[2];
+    size_t n[2];
+    int ok;
+} attn_compare_ranks;
+
+/* attn_compare_runs, and *ranks from the rows it read anyway (a second
+ * read of two 10,000-line per_pr.jsonl files cost the compare page a
+ * fifth of its time). ranks may be NULL; free with attn_compare_ranks_free. */
+int attn_compare_runs_ranks(const char *dir_a, const char *dir_b, const attn_compare_opts *o,
+                            json_t **out, attn_compare_ranks *ranks, attn_error *err);
+void attn_compare_ranks_free(attn_compare_ranks *r);
 
 #endif

@@ -30,7 +30,9 @@ typedef struct {
     size_t n_names;
     int *rank;
     unsigned char *empty;
-    char *text;           /* per_pr.jsonl, owned */
+    char *text;           /* per_pr.jsonl, owned, read-only (may be mapped) */
+    size_t text_len;      /* up to its first NUL byte, if any */
+    size_t map_len;       /* 0: text is malloc'd */
 } cmp_rows;
 
 /* Read per_pr.jsonl at path into r (names and primary set by the caller).
@@ -42,11 +44,32 @@ int cmp_rows_router(const cmp_rows *r, const char *name);
 /* Row i parsed as a JSON object (new reference; NULL on out of memory). */
 json_t *cmp_rows_json(const cmp_rows *r, size_t i);
 
+/* The routes of one run and router that flips show, kept from the top-1
+ * scan (a seek per route in the pack reads every overflowing key on its way,
+ * about as much as the scan itself): keep[i] marks nums[i]; once scanned,
+ * route[i] is its route as attn_pack_read parses it (NULL: none). */
+typedef struct {
+    const void *run;      /* the caller's run, to find the entry again */
+    const char *router;
+    size_t n;
+    unsigned char *keep;
+    json_t **route;
+    int scanned;          /* 0: not kept (read the route with attn_pack_read) */
+} cmp_kept;
+
+/* manifest.json's text as json_loadb(JSON_REJECT_DUPLICATES) reads it, but
+ * with cohort.pr_cutoffs (10,000 entries the comparison only hashes) left
+ * as {} and its attn_json_hash in hash. -1 when the skimmer cannot vouch
+ * for the text: the caller then parses all of it. */
+int cmp_manifest_skim(const char *text, size_t len, json_t **out, char hash[65]);
+
 /* Top-1 scores of router's routes for the PR numbers nums[0..n): state[i]
  * 0 = scored (score[i]), 1 = the route has no candidate, 2 = no readable
- * route; exactly what parsing each route with attn_pack_read gives. */
+ * route; exactly what parsing each route with attn_pack_read gives. The texts
+ * of kept's PRs are kept when kept is not NULL. */
 void cmp_top1_scores(attn_pack *p, const char *router, const int64_t *nums, size_t n,
-                     double *score, int *state);
+                     double *score, int *state, cmp_kept *kept);
+void cmp_kept_free(cmp_kept *k);
 
 /* attn_bootstrap_paired_diff of nm (1..3) metrics (xa[j], xb[j]) over the same
  * n PRs, in one pass; out[j] is bit for bit what nm separate calls give. */

@@ -21,13 +21,17 @@
 #include "util/fs.h"
 #include "util/hashmap.h"
 #include "util/json.h"
+#include "util/sha256.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- the skimmer ------------------------------------------------------------ */
 
@@ -447,12 +451,30 @@ static int parse_row(const char *s, size_t len, const char *path, const char *pr
     return 0;
 }
 
-int cmp_rows_load(const char *path, const char *primary, cmp_rows *r, attn_error *err)
+/* per_pr.jsonl mapped rather than read: 8 MB copied into fresh memory took
+ * a page fault per 4 KB and two copies, a third of loading a run. A
+ * finished run's files are replaced by rename, never rewritten in place, so
+ * the mapping cannot shrink under the reader. Anything else (not a regular
+ * file, empty, mmap refused) is read as before, with the same errors. The
+ * text ends at its first NUL byte, as the C string read before did. */
+static int rows_text(const char *path, cmp_rows *r, attn_error *err)
 {
     attn_buf text = ATTN_BUF_INIT;
-    size_t cap = 0;
     struct stat st;
-    int rc;
+    int rc, fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
+            void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+            if (m != MAP_FAILED) {
+                r->text = m;
+                r->map_len = (size_t)st.st_size;
+                r->text_len = strnlen(r->text, r->map_len);
+            }
+        }
+        close(fd);
+        if (r->text)
+            return 0;
+    }
     /* One allocation of the file's size, not a doubling copy per 64 KB. */
     if (!stat(path, &st) && st.st_size > 0)
         attn_buf_grow(&text, (size_t)st.st_size + 1);
@@ -461,12 +483,23 @@ int cmp_rows_load(const char *path, const char *primary, cmp_rows *r, attn_error
     r->text = attn_buf_detach(&text);
     if (!r->text)
         r->text = attn_xstrdup("");
-    for (char *line = r->text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+    r->text_len = strlen(r->text);
+    return 0;
+}
+
+int cmp_rows_load(const char *path, const char *primary, cmp_rows *r, attn_error *err)
+{
+    size_t cap = 0;
+    int rc;
+    if ((rc = rows_text(path, r, err)))
+        return rc;
+    for (const char *line = r->text, *end = line + r->text_len, *nl; line < end;
+         line = nl ? nl + 1 : end) {
         size_t len, i = r->n_rows;
-        nl = strchr(line, '\n');
+        nl = memchr(line, '\n', (size_t)(end - line));
         if (nl == line)
             continue;
-        len = nl ? (size_t)(nl - line) : strlen(line);
+        len = nl ? (size_t)(nl - line) : (size_t)(end - line);
         if (i == cap) {
             cap = cap ? 2 * cap : 1024;
             r->rows = attn_xrealloc(r->rows, attn_st_mult(cap, sizeof(*r->rows)));
@@ -488,7 +521,10 @@ void cmp_rows_free(cmp_rows *r)
     free(r->rows);
     free(r->rank);
     free(r->empty);
-    free(r->text);
+    if (r->map_len)
+        munmap(r->text, r->map_len);
+    else
+        free(r->text);
 }
 
 int cmp_rows_router(const cmp_rows *r, const char *name)
@@ -529,6 +565,88 @@ int attn_compare_pr_ranks(const char *run_dir, const char *router, const char *p
     }
     cmp_rows_free(&r);
     return rc;
+}
+
+/* ---- manifest.json --------------------------------------------------------------- */
+
+/* cohort.pr_cutoffs (c at its value) as its canonical JSON into out, when
+ * every key and value is a plain string and the keys ascend strictly: then
+ * the text's order is the canonical one and no key repeats. */
+static int skim_cutoffs(sk *c, attn_buf *out)
+{
+    sk_obj o;
+    const char *k, *v, *pk = NULL;
+    size_t kn, vn, pn = 0;
+    int r;
+    if (sk_obj_begin(c, &o))
+        return -1;
+    attn_buf_putc(out, '{');
+    while ((r = sk_obj_next(c, &o, &k, &kn)) == 1) {
+        int d = pk ? memcmp(pk, k, pn < kn ? pn : kn) : -1;
+        if (d > 0 || (d == 0 && pn >= kn) || sk_str(c, &v, &vn))
+            return -1;
+        if (pk)
+            attn_buf_putc(out, ',');
+        attn_buf_putc(out, '"');
+        attn_buf_put(out, k, kn);
+        attn_buf_puts(out, "\":\"");
+        attn_buf_put(out, v, vn);
+        attn_buf_putc(out, '"');
+        pk = k;
+        pn = kn;
+    }
+    return r ? -1 : attn_buf_putc(out, '}');
+}
+
+int cmp_manifest_skim(const char *s, size_t len, json_t **out, char hash[65])
+{
+    sk c = {s, s + len, 0, 0};
+    sk_obj o, o2;
+    const char *k, *at = NULL, *end = NULL;
+    size_t kn;
+    attn_buf canon = ATTN_BUF_INIT, text = ATTN_BUF_INIT;
+    json_error_t je;
+    *out = NULL;
+    if (sk_obj_begin(&c, &o))
+        return -1;
+    /* Find the value of the first cohort's pr_cutoffs; anything unexpected
+     * on the way leaves the whole text to jansson. */
+    while (!at && sk_obj_next(&c, &o, &k, &kn) == 1) {
+        if (!key_is(k, kn, "cohort") || !sk_at(&c, '{')) {
+            if (sk_skip(&c))
+                break;
+            continue;
+        }
+        if (sk_obj_begin(&c, &o2))
+            break;
+        while (sk_obj_next(&c, &o2, &k, &kn) == 1) {
+            if (key_is(k, kn, "pr_cutoffs")) {
+                at = c.p;
+                if (!skim_cutoffs(&c, &canon))
+                    end = c.p;
+                break;
+            }
+            if (sk_skip(&c))
+                break;
+        }
+        break;
+    }
+    /* The rest goes to jansson with the cutoffs as {}: one valid value for
+     * another keeps the text valid (and its other values, and errors:
+     * any error sends the caller to parse the whole text). */
+    if (end) {
+        attn_buf_put(&text, s, (size_t)(at - s));
+        attn_buf_puts(&text, "{}");
+        attn_buf_put(&text, end, (size_t)(s + len - end));
+        *out = json_loadb(text.ptr, text.len, JSON_REJECT_DUPLICATES, &je);
+        if (*out && attn_sha256_hex(canon.ptr, canon.len, hash) < 0) {
+            json_decref(*out);
+            *out = NULL;
+        }
+    }
+    attn_buf_free(&canon);
+    attn_buf_free(&text);
+    return *out ? 0 : -1;
 }
 
 /* ---- routes ------------------------------------------------------------------ */
@@ -612,26 +730,32 @@ static void top1_text(const char *s, size_t len, double *score, int *state)
 }
 
 /* One router's top-1 scores of every PR in one pass over the pack
- * (attn_pack_scan). 0 when done, -1 when the caller should read entry by
- * entry. */
+ * (attn_pack_scan), and the texts of the kept PRs. 0 when done, -1 when the
+ * caller should read entry by entry. */
 typedef struct {
     attn_map64 at; /* PR number -> its first index in nums */
     double *score;
     int *state;
+    cmp_kept *kept;
 } scan_ctx;
 
 static void scan_one(void *vctx, int64_t pr, const char *json, size_t len)
 {
     scan_ctx *c = vctx;
     uint32_t i = attn_map64_get(&c->at, (uint64_t)pr);
-    if (i != ATTN_MAP64_NONE)
-        top1_text(json, len, &c->score[i], &c->state[i]);
+    if (i == ATTN_MAP64_NONE)
+        return;
+    top1_text(json, len, &c->score[i], &c->state[i]);
+    if (c->kept && c->kept->keep[i]) { /* parsed here, on the scan's thread */
+        json_error_t je;
+        c->kept->route[i] = json_loadb(json, len, 0, &je);
+    }
 }
 
 static int scan_pack(attn_pack *p, const char *entry, const int64_t *nums, size_t n,
-                     double *score, int *state)
+                     double *score, int *state, cmp_kept *kept)
 {
-    scan_ctx c = {ATTN_MAP64_INIT, score, state};
+    scan_ctx c = {ATTN_MAP64_INIT, score, state, kept};
     attn_error e;
     int rc;
     for (size_t i = 0; i < n; i++) {
@@ -646,13 +770,17 @@ static int scan_pack(attn_pack *p, const char *entry, const int64_t *nums, size_
             uint32_t j = attn_map64_get(&c.at, (uint64_t)nums[i]);
             score[i] = score[j];
             state[i] = state[j];
+            if (kept && kept->keep[i] && j != i)
+                kept->route[i] = json_incref(kept->route[j]);
         }
     attn_map64_free(&c.at);
+    if (kept)
+        kept->scanned = !rc;
     return rc ? -1 : 0;
 }
 
 void cmp_top1_scores(attn_pack *p, const char *router, const int64_t *nums, size_t n,
-                     double *score, int *state)
+                     double *score, int *state, cmp_kept *kept)
 {
     char entry[512];
     attn_error e;
@@ -670,7 +798,7 @@ void cmp_top1_scores(attn_pack *p, const char *router, const int64_t *nums, size
             }
             return;
         }
-        if (!scan_pack(p, entry, nums, n, score, state))
+        if (!scan_pack(p, entry, nums, n, score, state, kept))
             return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -680,4 +808,12 @@ void cmp_top1_scores(attn_pack *p, const char *router, const int64_t *nums, size
         top1_json(route, &score[i], &state[i]);
         json_decref(route);
     }
+}
+
+void cmp_kept_free(cmp_kept *k)
+{
+    for (size_t i = 0; k->route && i < k->n; i++)
+        json_decref(k->route[i]);
+    free(k->route);
+    free(k->keep);
 }

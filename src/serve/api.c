@@ -151,7 +151,7 @@ static void compare(attn_server *s, const attn_req *q, const char *repo, int pro
     const char *a = attn_req_query(q, "run_a"), *b = attn_req_query(q, "run_b");
     attn_error_clear(&err);
     if (!prompts_only) {
-        if (attn_serve_compare(s, repo, a, b, &cmp, &err))
+        if (attn_serve_compare(s, repo, a, b, &cmp, NULL, &err))
             attn_resp_from_err(r, &err);
         else
             attn_resp_json(r, 200, cmp);

@@ -264,7 +264,7 @@ int attn_serve_parse_pr(const char *s, int64_t *out, attn_error *err)
 }
 
 int attn_serve_compare(const attn_server *s, const char *repo, const char *a, const char *b,
-                       json_t **out, attn_error *err)
+                       json_t **out, attn_compare_ranks *ranks, attn_error *err)
 {
     json_t *ra = NULL, *rb = NULL;
     attn_compare_opts o;
@@ -280,8 +280,8 @@ int attn_serve_compare(const attn_server *s, const char *repo, const char *a, co
     }
     attn_compare_opts_init(&o);
     o.force = 1; /* the page shows incompatibility as warnings rather than refusing */
-    rc = attn_compare_runs(attn_json_str(ra, "run_dir"), attn_json_str(rb, "run_dir"), &o, out,
-                           err);
+    rc = attn_compare_runs_ranks(attn_json_str(ra, "run_dir"), attn_json_str(rb, "run_dir"), &o,
+                                 out, ranks, err);
 out:
     json_decref(ra);
     json_decref(rb);

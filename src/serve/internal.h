@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <stdint.h>
+#include "exp/compare.h"
 #include "exp/registry.h"
 #include "serve/serve.h"
 #include "util/buf.h"
@@ -108,9 +109,10 @@ int attn_serve_list_runs(const attn_server *s, const attn_req *q, const char *re
 const char *attn_serve_primary(const json_t *report);
 /* Parse a PR number (1..2^53); 0 on success. */
 int attn_serve_parse_pr(const char *s, int64_t *out, attn_error *err);
-/* The document of attn_compare_runs for two runs of repo. */
+/* The document of attn_compare_runs for two runs of repo, and the first
+ * pair's per-PR ranks when ranks is not NULL (attn_compare_runs_ranks). */
 int attn_serve_compare(const attn_server *s, const char *repo, const char *a, const char *b,
-                       json_t **out, attn_error *err);
+                       json_t **out, attn_compare_ranks *ranks, attn_error *err);
 /* {router: {a, b, differs, diff}} for every prompt-like config value. */
 json_t *attn_serve_prompt_diff(const json_t *man_a, const json_t *man_b);
 /* One PR of a run: {pr, snapshot, truth, routes: {router: route}, per_pr}. */

@@ -39,21 +39,18 @@ static int by_loss(const void *x, const void *y)
     return by_gain(y, x);
 }
 
-/* Per-PR deltas of rr (B - A) for one router pair over the PRs of both runs,
- * from the flat ranks compare reads (a jansson tree of two 10,000-line
- * per_pr.jsonl files cost more than the comparison itself). */
-static pr_delta *deltas(const char *dir_a, const char *dir_b, const char *ra, const char *rb,
-                        const char *primary, size_t *n)
+/* Per-PR deltas of rr (B - A) for the first router pair over the PRs of
+ * both runs, from the flat ranks the comparison read (a jansson tree of two
+ * 10,000-line per_pr.jsonl files cost more than the comparison itself). */
+static pr_delta *deltas(const attn_compare_ranks *rk, size_t *n)
 {
-    int64_t *num_a = NULL, *num_b = NULL;
-    int *rank_a = NULL, *rank_b = NULL;
-    size_t na = 0, nb = 0, i, k = 0;
+    const int64_t *num_a = rk->num[0], *num_b = rk->num[1];
+    const int *rank_a = rk->rank[0], *rank_b = rk->rank[1];
+    size_t na = rk->n[0], nb = rk->n[1], i, k = 0;
     pr_delta *bs = NULL, *out = NULL, key;
-    attn_error err;
     *n = 0;
-    if (attn_compare_pr_ranks(dir_a, ra, primary, &num_a, &rank_a, &na, &err) ||
-        attn_compare_pr_ranks(dir_b, rb, primary, &num_b, &rank_b, &nb, &err))
-        goto out;
+    if (!rk->ok)
+        return NULL;
     bs = attn_xcalloc(nb + 1, sizeof(*bs));
     out = attn_xcalloc(na + 1, sizeof(*out));
     for (i = 0; i < nb; i++) {
@@ -73,12 +70,7 @@ static pr_delta *deltas(const char *dir_a, const char *dir_b, const char *ra, co
         k++;
     }
     *n = k;
-out:
     free(bs);
-    free(num_a);
-    free(num_b);
-    free(rank_a);
-    free(rank_b);
     return out;
 }
 
@@ -137,19 +129,17 @@ static void histograms(attn_buf *b, const json_t *cmp)
 }
 
 static void delta_table(attn_buf *b, const attn_req *q, const char *repo, const json_t *cmp,
-                        const json_t *ra, const json_t *rb)
+                        const attn_compare_ranks *ranks, const json_t *ra, const json_t *rb)
 {
     json_t *pair = json_array_get(json_object_get(cmp, "pairs"), 0);
-    const char *sort = attn_req_query(q, "sort"), *primary = attn_json_str(cmp, "primary_policy");
+    const char *sort = attn_req_query(q, "sort");
     const char *a = attn_json_str(ra, "run_id"), *bid = attn_json_str(rb, "run_id");
     pr_delta *d;
     size_t n, i;
     char num[32];
     if (!pair || !attn_json_str(ra, "run_dir") || !attn_json_str(rb, "run_dir") ||
         !attn_json_str(pair, "a_router") || !attn_json_str(pair, "b_router") ||
-        !(d = deltas(attn_json_str(ra, "run_dir"), attn_json_str(rb, "run_dir"),
-                     attn_json_str(pair, "a_router"), attn_json_str(pair, "b_router"),
-                     primary ? primary : "", &n)))
+        !(d = deltas(ranks, &n)))
         return;
     sort = sort ? sort : "gain";
     qsort(d, n, sizeof(*d), !strcmp(sort, "loss") ? by_loss : !strcmp(sort, "pr") ? by_pr : by_gain);
@@ -320,6 +310,7 @@ void attn_page_compare(attn_server *s, const attn_req *q, attn_resp *r)
 {
     const char *repo = NULL, *a, *bid;
     json_t *repos = NULL, *ra = NULL, *rb = NULL, *cmp = NULL, *w;
+    attn_compare_ranks rk = {{NULL, NULL}, {NULL, NULL}, {0, 0}, 0};
     attn_error err;
     attn_buf *b = &r->body;
     size_t i;
@@ -329,7 +320,7 @@ void attn_page_compare(attn_server *s, const attn_req *q, attn_resp *r)
         goto out;
     a = attn_json_str(ra, "run_id");
     bid = attn_json_str(rb, "run_id");
-    if (attn_serve_compare(s, repo, a, bid, &cmp, &err)) {
+    if (attn_serve_compare(s, repo, a, bid, &cmp, &rk, &err)) {
         attn_page_error(r, err.code == ATTN_ENOTFOUND ? 404 : 400, repo, err.msg);
         goto out;
     }
@@ -355,11 +346,12 @@ void attn_page_compare(attn_server *s, const attn_req *q, attn_resp *r)
     }
     summary(b, cmp);
     histograms(b, cmp);
-    delta_table(b, q, repo, cmp, ra, rb);
+    delta_table(b, q, repo, cmp, &rk, ra, rb);
     flips(b, repo, cmp, a, bid);
     diffs(b, cmp, ra, rb);
     attn_html_foot(b);
 out:
+    attn_compare_ranks_free(&rk);
     json_decref(cmp);
     json_decref(ra);
     json_decref(rb);

@@ -510,6 +510,25 @@ static void test_rows_skim(void **state)
     assert_int_equal(cmp_rows_load(path, "p", &r, &err), ATTN_EINVAL);
     assert_non_null(strstr(err.msg, "duplicate"));
     cmp_rows_free(&r);
+    /* The text ends at a NUL byte (the file is mapped, not read as a C
+     * string, and must read the same); an empty file has no rows. */
+    static const struct {
+        const char *text;
+        size_t len, rows;
+    } ends[] = {{"{\"pr_number\":5}\n\0{\"pr_number\":6}\n", 33, 1},
+                {"{\"pr_number\":5}\n{\"pr_number\":6}", 31, 2},
+                {"", 0, 0}};
+    for (size_t e = 0; e < sizeof(ends) / sizeof(ends[0]); e++) {
+        assert_int_equal(attn_fs_write_atomic(path, ends[e].text, ends[e].len, &err), 0);
+        memset(&r, 0, sizeof(r));
+        r.names = names;
+        r.n_names = 2;
+        assert_int_equal(cmp_rows_load(path, "p", &r, &err), 0);
+        assert_int_equal(r.n_rows, ends[e].rows);
+        for (size_t i = 0; i < r.n_rows; i++)
+            assert_int_equal(r.rows[i].number, 5 + (int64_t)i);
+        cmp_rows_free(&r);
+    }
     attn_buf_free(&text);
 }
 
@@ -552,12 +571,20 @@ static void test_top1_skim(void **state)
     nums[n + 1] = 1; /* listed twice */
     snprintf(rel, sizeof(rel), "%s/toprun", f->root);
     assert_int_equal(attn_pack_open(rel, &p, &err), 0);
-    cmp_top1_scores(p, "r", nums, n + 2, score, state_);
+    /* every other route kept for flips, the twice-listed PR's second entry too */
+    cmp_kept kept = {NULL, "r", n + 2, calloc(n + 2, 1), calloc(n + 2, sizeof(json_t *)), 0};
+    for (size_t i = 0; i < n + 2; i += 2)
+        kept.keep[i] = 1;
+    kept.keep[n + 1] = 1;
+    cmp_top1_scores(p, "r", nums, n + 2, score, state_, &kept);
+    assert_int_equal(kept.scanned, 1);
     for (size_t i = 0; i < n + 2; i++) {
-        json_t *route = NULL;
+        json_t *route = NULL, *k;
         const json_t *c0;
         if (attn_pack_read(p, nums[i], "routes/r", &route, &err))
             route = NULL;
+        k = kept.route[i];
+        assert_true(kept.keep[i] ? (!k && !route) || (k && route && json_equal(k, route)) : !k);
         c0 = json_array_get(json_object_get(route, "candidates"), 0);
         assert_int_equal(state_[i], !route ? 2 : !c0 ? 1 : 0);
         if (c0) {
@@ -566,7 +593,53 @@ static void test_top1_skim(void **state)
         }
         json_decref(route);
     }
+    cmp_kept_free(&kept);
     attn_pack_close(p);
+}
+
+/* The manifest skimmer: jansson's tree with the cutoff map as {} and the
+ * map's attn_json_hash, or -1 (the caller parses the whole text). */
+static void test_manifest_skim(void **state)
+{
+    static const struct {
+        const char *text;
+        int ok;
+    } cases[] = {
+        {"{\"run_id\":\"x\",\"cohort\":{\"hash\":\"h\",\"pr_cutoffs\":{\"1\":\"t1\",\"10\":\"t/\x7f\","
+         "\"2\":\"t2\"},\"n\":3},\"routers\":[{\"name\":\"r\"}]}", 1},
+        {"{\"cohort\":{\"pr_cutoffs\":{}}}", 1},
+        {" {\"a\":[1,{\"b\":null}],\"cohort\" : { \"pr_cutoffs\" : { \"1\" : \"t\" } } } ", 1},
+        {"{\"cohort\":{\"pr_cutoffs\":{\"2\":\"t\",\"1\":\"t\"}}}", 0},   /* not in order */
+        {"{\"cohort\":{\"pr_cutoffs\":{\"1\":\"t\",\"1\":\"u\"}}}", 0},   /* duplicate */
+        {"{\"cohort\":{\"pr_cutoffs\":{\"1\":\"t\\u0041\"}}}", 0},          /* escape */
+        {"{\"cohort\":{\"pr_cutoffs\":{\"1\":5}}}", 0},                       /* not a string */
+        {"{\"cohort\":{\"pr_cutoffs\":null}}", 0},
+        {"{\"cohort\":{\"hash\":\"h\"}}", 0},                                 /* no map */
+        {"{\"cohort\":{\"pr_cutoffs\":{}},\"cohort\":{}}", 0},                /* duplicate */
+        {"{\"cohort\":{\"pr_cutoffs\":{},\"pr_cutoffs\":{}}}", 0},
+        {"{\"cohort\":{\"pr_cutoffs\":{}},\"x\":[1,}", 0},                     /* bad JSON after */
+        {"{\"x\":01,\"cohort\":{\"pr_cutoffs\":{}}}", 0},                      /* bad JSON before */
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *got = NULL, *want = json_loads(cases[i].text, JSON_REJECT_DUPLICATES, NULL);
+        char hash[65] = "", want_hash[65];
+        attn_error err;
+        int rc = cmp_manifest_skim(cases[i].text, strlen(cases[i].text), &got, hash);
+        assert_int_equal(rc, cases[i].ok ? 0 : -1);
+        if (rc) {
+            assert_null(got);
+            json_decref(want);
+            continue;
+        }
+        json_t *cohort = json_object_get(want, "cohort");
+        assert_int_equal(attn_json_hash(json_object_get(cohort, "pr_cutoffs"), want_hash, &err), 0);
+        assert_string_equal(hash, want_hash);
+        json_object_set_new(cohort, "pr_cutoffs", json_object());
+        assert_true(json_equal(got, want));
+        json_decref(got);
+        json_decref(want);
+    }
 }
 
 int main(void)
@@ -582,6 +655,7 @@ int main(void)
         cmocka_unit_test(test_boot_multi_exact),
         cmocka_unit_test_setup_teardown(test_rows_skim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_top1_skim, setup, teardown),
+        cmocka_unit_test(test_manifest_skim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
