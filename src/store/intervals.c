@@ -696,7 +696,7 @@ static int step_cached(attn_store *s, attn_store_stmt_id id, const char *sql, co
 static int fill_scope(attn_store *s, const attn_rebuild_scope *scope, attn_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc;
+    int rc = 0; /* the two ifs below leave it unset when the cached clear succeeds */
     /* The temp table lives as long as the connection, so it is created
      * before the first statement naming it is prepared, and again if a
      * rolled-back transaction took it away. */

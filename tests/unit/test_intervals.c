@@ -341,6 +341,38 @@ static void test_scoped_rebuild_touches_only_scope(void **state)
     attn_store_close(s);
 }
 
+/* The scoped rebuild prepares its statements on a handle's first call and
+ * reuses them after, and the later calls take paths the first does not:
+ * fill_scope once returned an uninitialised rc there (webhook deliveries after
+ * the first failed with 500). At -O2 the compiler folded the read to 0, so
+ * this fails only at -O0 (make coverage) or under valgrind. */
+static void test_scoped_rebuild_repeated_on_one_handle(void **state)
+{
+    attn_store *s = fresh();
+    attn_error err;
+    attn_rebuild_stats st;
+    char *a[64], *b[64];
+    add_history(s);
+    rebuild_all(s);
+    size_t na = dump_all(s, 0, a);
+    int64_t prs[] = {20};
+    attn_rebuild_scope scope = {NULL, 0, prs, 1};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(attn_store_rebuild_intervals(s, 1, &scope, &st, &err), 0);
+        assert_int_equal(st.events_read, 6);        /* issue 11, PR 20, review 40, comment 31 */
+        assert_int_equal(st.intervals_written, 6);
+    }
+    size_t nb = dump_all(s, 0, b);
+    qsort(a, na, sizeof(char *), cmp_str);
+    qsort(b, nb, sizeof(char *), cmp_str);
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++)
+        assert_string_equal(a[i], b[i]);
+    free_lines(a, na);
+    free_lines(b, nb);
+    attn_store_close(s);
+}
+
 static void test_rebuild_failure_rolls_back(void **state)
 {
     attn_store *s = fresh();
@@ -423,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_active_at_boundaries),
         cmocka_unit_test(test_rebuild_twice_identical),
         cmocka_unit_test(test_scoped_rebuild_touches_only_scope),
+        cmocka_unit_test(test_scoped_rebuild_repeated_on_one_handle),
         cmocka_unit_test(test_rebuild_failure_rolls_back),
         cmocka_unit_test(test_rebuild_inside_caller_transaction),
         cmocka_unit_test(test_many_owners_hash_map),
