@@ -26,6 +26,7 @@
  */
 #include "history/activity.h"
 
+#include "util/num.h"
 #include "util/alloc.h"
 #include "util/hashmap.h"
 #include "util/buf.h"
@@ -1225,14 +1226,7 @@ size_t attn_activity_entry_paths(const attn_activity *a, size_t i, const char *c
 /* First position in post[lo, hi) holding an entry index >= g. */
 static uint32_t post_bound(const uint32_t *post, uint32_t lo, uint32_t hi, size_t g)
 {
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (post[mid] < g)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return (uint32_t)attn_lower_u32(post, lo, hi, g);
 }
 
 /* Half-lives from anchor to t. One expression for building and querying, so

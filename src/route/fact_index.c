@@ -7,6 +7,7 @@
  */
 #include "route/fact_index.h"
 #include "util/alloc.h"
+#include "util/num.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -192,24 +193,11 @@ void attn_fact_index_free(attn_fact_index *x)
     free(x);
 }
 
-/* First k in [lo, hi) with pos[k] >= v (hi when none). */
-static size_t lower(const uint32_t *pos, size_t lo, size_t hi, size_t v)
-{
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (pos[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /* The part [*a, *b) of bucket k of p with positions in [from, to). */
 static size_t range(const postings *p, size_t k, size_t from, size_t to, size_t *a, size_t *b)
 {
-    *a = lower(p->pos, p->off[k], p->off[k + 1], from);
-    *b = lower(p->pos, *a, p->off[k + 1], to);
+    *a = attn_lower_u32(p->pos, p->off[k], p->off[k + 1], from);
+    *b = attn_lower_u32(p->pos, *a, p->off[k + 1], to);
     return *b - *a;
 }
 

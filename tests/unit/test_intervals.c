@@ -72,6 +72,18 @@ static void free_lines(char **v, size_t n)
         free(v[i]);
 }
 
+/* The two dumps hold the same rows, in any order; frees both. */
+static void assert_same_rows(char **a, size_t na, char **b, size_t nb)
+{
+    qsort(a, na, sizeof(char *), cmp_str);
+    qsort(b, nb, sizeof(char *), cmp_str);
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++)
+        assert_string_equal(a[i], b[i]);
+    free_lines(a, na);
+    free_lines(b, nb);
+}
+
 /* ---- data-driven cases ---------------------------------------------------------- */
 
 #define MAX_LINES 256
@@ -324,13 +336,7 @@ static void test_scoped_rebuild_touches_only_scope(void **state)
     size_t na = dump_all(s, 0, a);
     rebuild_all(s);
     size_t nb = dump_all(s, 0, b);
-    qsort(a, na, sizeof(char *), cmp_str);
-    qsort(b, nb, sizeof(char *), cmp_str);
-    assert_int_equal(na, nb);
-    for (size_t i = 0; i < na; i++)
-        assert_string_equal(a[i], b[i]);
-    free_lines(a, na);
-    free_lines(b, nb);
+    assert_same_rows(a, na, b, nb);
 
     /* An empty scope rebuilds nothing and deletes nothing. */
     attn_rebuild_scope empty = {NULL, 0, NULL, 0};
@@ -363,13 +369,7 @@ static void test_scoped_rebuild_repeated_on_one_handle(void **state)
         assert_int_equal(st.intervals_written, 6);
     }
     size_t nb = dump_all(s, 0, b);
-    qsort(a, na, sizeof(char *), cmp_str);
-    qsort(b, nb, sizeof(char *), cmp_str);
-    assert_int_equal(na, nb);
-    for (size_t i = 0; i < na; i++)
-        assert_string_equal(a[i], b[i]);
-    free_lines(a, na);
-    free_lines(b, nb);
+    assert_same_rows(a, na, b, nb);
     attn_store_close(s);
 }
 
