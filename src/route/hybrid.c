@@ -533,13 +533,11 @@ static int hy_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     for (size_t i = 0; i < n_emit; i++) {
         attn_cand *c = attn_result_cand(res, fused[i].type, fused[i].name);
         json_t *po = NULL, *ko = NULL;
-        if (c)
-            fused_detail(items, &fused[i], parts, &po, &ko);
-        if (!c || attn_cand_evidence(c, "hybrid", json_pack("{s:s, s:o, s:o}", "method", method,
-                                                           "parts", po, "kinds", ko))) {
-            rc = attn_error_set(err, ATTN_ENOMEM, "hybrid: out of memory");
-            goto done;
-        }
+        if (!c)
+            continue;
+        fused_detail(items, &fused[i], parts, &po, &ko);
+        attn_cand_evidence(c, "hybrid", attn_xcheck(json_pack("{s:s, s:o, s:o}", "method", method,
+                                                              "parts", po, "kinds", ko)));
         attn_cand_set_score(c, fused[i].score);
     }
     attn_result_note(res, "weights_hash=%s", st->weights_hash);
