@@ -801,12 +801,10 @@ int attn_hybrid_fit(const attn_route_ctx *ctx, const json_t *base_config, const 
             break;
     }
 
-    /* Every component of the base keeps its key; left-out ones keep their weight. */
-    if (!(comps = json_deep_copy(json_object_get(cfg, "components"))) ||
-        json_object_set_new(cfg, "components", comps)) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "hybrid fit: out of memory");
-        goto done;
-    }
+    /* Every component of the base keeps its key; left-out ones keep their
+     * weight (hy_setup checked that components is an object). */
+    comps = attn_xcheck(json_deep_copy(json_object_get(cfg, "components")));
+    attn_xcheck_rc(json_object_set_new(cfg, "components", comps));
     for (size_t j = 0; j < st->n; j++)
         json_object_set_new(comps, st->comps[j].name, json_real(w[j]));
     grid = attn_xcheck(json_array());

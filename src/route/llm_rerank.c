@@ -403,23 +403,26 @@ static json_t *pr_for_model(const attn_route_query *q)
 {
     const json_t *snap = q->snapshot, *f;
     const char *body = attn_json_str(snap, "body");
-    json_t *files = json_array();
+    json_t *files = attn_xcheck(json_array());
     size_t i, blen = body ? strlen(body) : 0;
     json_array_foreach(json_object_get(snap, "changed_files"), i, f) {
         const char *p = json_is_string(f) ? json_string_value(f) : attn_json_str(f, "path");
         if (i >= 100)
             break;
         if (p)
-            json_array_append_new(files, json_string(p));
+            attn_xcheck_rc(json_array_append_new(files, attn_xcheck(json_string(p))));
     }
     /* Cut at 4000 bytes, but not inside a UTF-8 sequence (jansson refuses one). */
     if (blen > 4000)
         for (blen = 4000; blen > 0 && ((unsigned char)body[blen] & 0xC0) == 0x80; blen--)
             ;
-    return json_pack("{s:I, s:s?, s:s#, s:s?, s:o, s:O?}", "number", (json_int_t)q->pr_number,
-                     "title", attn_json_str(snap, "title"), "body", body ? body : "", (int)blen,
-                     "author", attn_json_str(snap, "author"), "files", files, "leak_risk",
-                     json_object_get(snap, "leak_risk"));
+    /* every string is the snapshot's (jansson's, so UTF-8), the body cut
+     * on a sequence boundary */
+    return attn_xcheck(json_pack("{s:I, s:s?, s:s#, s:s?, s:o, s:O?}", "number",
+                                 (json_int_t)q->pr_number, "title", attn_json_str(snap, "title"),
+                                 "body", body ? body : "", (int)blen, "author",
+                                 attn_json_str(snap, "author"), "files", files, "leak_risk",
+                                 json_object_get(snap, "leak_risk")));
 }
 
 /* The model's input as canonical JSON, {"candidates": [...], "pull_request":
@@ -462,8 +465,7 @@ static int input_text(st *s, const attn_route_query *q, const json_t *cands, att
     attn_buf_puts(in, "],\"pull_request\":");
     if (!rc && *nc) {
         pr = pr_for_model(q);
-        rc = pr ? attn_json_canonical(pr, in, err)
-                : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        rc = attn_json_canonical(pr, in, err);
         json_decref(pr);
     }
     return rc ? rc : attn_buf_putc(in, '}');
@@ -566,13 +568,13 @@ static int build_request(st *s, const attn_route_query *q, const json_t *base, j
             attn_buf_put(&user, in.ptr, in.len);
         attn_buf_puts(&user, s->tpl[i]);
     }
-    *body = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s#}], s:f, s:I}", "model", s->model,
-                      "messages", "role", "system", "content", s->sys_text, "role", "user",
-                      "content", attn_buf_cstr(&user), (int)user.len, "temperature",
-                      s->temperature, "max_tokens", (json_int_t)s->max_tokens);
-    if (!*body) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    } else if (s->key_pre.len) {
+    /* the prompt was checked for UTF-8 when loaded; the input is JSON text */
+    *body = attn_xcheck(json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s#}], s:f, s:I}", "model",
+                                  s->model, "messages", "role", "system", "content", s->sys_text,
+                                  "role", "user", "content", attn_buf_cstr(&user), (int)user.len,
+                                  "temperature", s->temperature, "max_tokens",
+                                  (json_int_t)s->max_tokens));
+    if (s->key_pre.len) {
         const json_t *m = json_array_get(json_object_get(*body, "messages"), 1);
         attn_buf_put(&k, s->key_pre.ptr, s->key_pre.len);
         if (!(rc = attn_json_canonical(json_object_get(m, "content"), &k, err))) {
@@ -1153,13 +1155,8 @@ static int rr_prefetch(void *state, const attn_route_ctx *ctx, const attn_route_
         }
         p = attn_xcalloc(1, sizeof(*p));
         memcpy(p->key, key, 65);
-        p->body = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+        p->body = attn_xcheck(json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS));
         json_decref(body);
-        if (!p->body) {
-            free(p);
-            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-            break;
-        }
         p->call.body = p->body;
         ATTN_ALLOC_GROW(s->pend, s->npend + 1, s->cappend);
         attn_imap_add(&s->pend_ix, attn_hash_str(key), s->npend);
