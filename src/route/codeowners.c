@@ -253,9 +253,7 @@ static int rule_targets(co_state *st, const attn_route_ctx *ctx, int64_t t,
         if (st->expand_teams && ctx->roster) {
             const char **members;
             size_t nm;
-            int rc = attn_bl_team_members(ctx->roster, name, t, &members, &nm, err);
-            if (rc)
-                return rc;
+            attn_bl_team_members(ctx->roster, name, t, &members, &nm);
             /* members[] holds borrowed roster strings, so the array can go now */
             for (size_t m = 0; m < nm; m++)
                 targets_add(ts, "user", members[m], name);

@@ -390,8 +390,7 @@ static int mentions_route(void *state, const attn_route_ctx *ctx, const attn_rou
         if (!strcmp(type, "team") && st->expand_teams && ctx->roster) {
             const char **members;
             size_t nm;
-            if ((rc = attn_bl_team_members(ctx->roster, name, q->as_of, &members, &nm, err)))
-                goto done;
+            attn_bl_team_members(ctx->roster, name, q->as_of, &members, &nm);
             for (size_t k = 0; k < nm; k++)
                 cand_mention(attn_result_cand(res, "user", members[k]), score, m, i, name);
             free(members);

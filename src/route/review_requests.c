@@ -79,7 +79,6 @@ static int rr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     const json_t *reqs = json_object_get(q->snapshot, "review_requests"), *r;
     attn_buf team = ATTN_BUF_INIT;
     size_t i, n_users = 0, n_teams = 0, unexpanded = 0;
-    int rc = 0;
 
     json_array_foreach(reqs, i, r) {
         const char *type = json_string_value(json_object_get(r, "type"));
@@ -97,8 +96,7 @@ static int rr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
         if (st->expand_teams && ctx->roster) {
             const char **members;
             size_t nm;
-            if ((rc = attn_bl_team_members(ctx->roster, team.ptr, q->as_of, &members, &nm, err)))
-                break;
+            attn_bl_team_members(ctx->roster, team.ptr, q->as_of, &members, &nm);
             for (size_t k = 0; k < nm; k++)
                 rr_cand(res, "user", members[k], st->member_score, "team", team.ptr);
             free(members);
@@ -112,8 +110,6 @@ static int rr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
         n_teams++;
     }
     attn_buf_free(&team);
-    if (rc)
-        return rc;
 
     if (unexpanded)
         attn_result_note(res, "%zu requested team%s without members in the roster at the cutoff"
