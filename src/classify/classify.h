@@ -119,6 +119,6 @@ int attn_classify_read_runs(const char *path, json_t **out, attn_error *err);
 int attn_classify_group(attn_classify_matcher *m, const attn_classify_cfg *c, const json_t *runs,
                         int keep_all, json_t **groups, attn_error *err);
 /* CSV of rows: run_id first, then columns in order of first appearance. */
-int attn_classify_csv(const json_t *rows, char **out, size_t *len);
+void attn_classify_csv(const json_t *rows, char **out, size_t *len);
 
 #endif

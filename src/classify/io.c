@@ -5,6 +5,7 @@
  * Never writes files itself; callers write atomically.
  */
 #include "classify/classify.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 
 #include <stdio.h>
@@ -208,9 +209,9 @@ static void csv_cell(attn_buf *b, const json_t *v)
     free(dump);
 }
 
-int attn_classify_csv(const json_t *rows, char **out, size_t *len)
+void attn_classify_csv(const json_t *rows, char **out, size_t *len)
 {
-    json_t *cols = json_array();
+    json_t *cols = attn_xcheck(json_array());
     size_t i, j;
     json_t *r, *c;
     json_array_append_new(cols, json_string("run_id"));
@@ -242,5 +243,4 @@ int attn_classify_csv(const json_t *rows, char **out, size_t *len)
     json_decref(cols);
     *len = b.len;
     *out = attn_buf_detach(&b);
-    return *out ? 0 : -1;
 }

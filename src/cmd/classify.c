@@ -242,8 +242,8 @@ static int write_groups(attn_classify_matcher *m, const attn_classify_cfg *c, co
         json_array_foreach(rows, i, r) append_jsonl(&jl, r);
         if (rc == 0)
             rc = write_text(o->group, type, ".jsonl", attn_buf_cstr(&jl), jl.len, err);
-        if (rc == 0 && attn_classify_csv(rows, &csv, &len) < 0)
-            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory writing CSV");
+        if (rc == 0)
+            attn_classify_csv(rows, &csv, &len);
         if (rc == 0)
             rc = write_text(o->group, type, ".csv", csv, len, err);
         if (rc == 0)

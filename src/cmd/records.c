@@ -5,6 +5,7 @@
  */
 #include "cmd/cmd.h"
 #include "export/records.h"
+#include "util/alloc.h"
 #include "util/fs.h"
 
 #include <stdlib.h>
@@ -109,13 +110,9 @@ int cmd_records(int argc, char **argv)
     if ((rc = attn_records_check(cli.data_dir, cli.repo, pg, &j, &err)))
         return attn_cli_fail(&err);
     {
-        char *text = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(2));
+        char *text = attn_xcheck(json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(2)));
         int ok = json_is_true(json_object_get(j, "ok"));
         json_decref(j);
-        if (!text) {
-            attn_error_set(&err, ATTN_ENOMEM, "out of memory");
-            return attn_cli_fail(&err);
-        }
         if (out) {
             size_t n = strlen(text);
             text[n] = '\n'; /* replaced NUL: write n+1 bytes */

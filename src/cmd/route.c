@@ -14,6 +14,7 @@
 #include "route/context.h"
 #include "route/router.h"
 #include "store/store.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/path.h"
@@ -276,18 +277,14 @@ int cmd_route(int argc, char **argv)
                 (rc = attn_router_new_from_file(d, cfg, ctx, &routers[i], &err)))
                 goto out;
         }
-        results = json_array();
-        for (size_t i = 0; i < n && results; i++) {
+        results = attn_xcheck(json_array());
+        for (size_t i = 0; i < n; i++) {
             attn_route_query q = {number, as_of, (int)top_k, snap};
             json_t *res;
             if ((rc = attn_router_route(routers[i], ctx, &q, &res, &err)))
                 goto out;
             json_array_append_new(results, res);
         }
-    }
-    if (!results) {
-        rc = attn_error_set(&err, ATTN_ENOMEM, "out of memory routing");
-        goto out;
     }
     {
         json_t *shown = n == 1 ? json_incref(json_array_get(results, 0)) : json_incref(results);

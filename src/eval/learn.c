@@ -394,10 +394,7 @@ int attn_learn_train_cached(const attn_route_ctx *ctx, attn_truth_ctx *truth,
         one_pr(c, o, prs[i].number, &b, &cnt);
     if (o->progress)
         fprintf(stderr, "model train: %zu PRs, %zu examples\n", n, cnt.examples);
-    if (!(training = training_json(ctx, o, &cnt, &b))) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        goto out;
-    }
+    training = attn_xcheck(training_json(ctx, o, &cnt, &b));
     if (!cnt.examples) {
         rc = attn_error_set(err, ATTN_EINVAL,
                             "no training example among %zu PRs created in the window (%zu "
@@ -573,14 +570,11 @@ int attn_learn_walk_forward(const attn_route_ctx *ctx, attn_truth_ctx *truth,
         if (step <= 0 || start + step > w->last)
             break;
     }
-    if (!(*config = json_deep_copy(base_config)) ||
-        json_object_set(*config, "models", models) ||
-        !(*record = json_pack("{s:s, s:i, s:i, s:s, s:O}", "router", "learned", "train_days",
-                              w->train_days, "retrain_days", w->retrain_days, "policy",
-                              w->truth->spec, "blocks", blocks))) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        goto out;
-    }
+    *config = attn_xcheck(json_deep_copy(base_config));
+    attn_xcheck_rc(json_object_set(*config, "models", models));
+    *record = attn_xcheck(json_pack("{s:s, s:i, s:i, s:s, s:O}", "router", "learned", "train_days",
+                                    w->train_days, "retrain_days", w->retrain_days, "policy",
+                                    w->truth->spec, "blocks", blocks));
 out:
     if (rc) {
         json_decref(*config);

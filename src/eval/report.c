@@ -57,9 +57,8 @@ static int policy_metrics(run *R, size_t p, const int *observed, json_t *pm, att
         rc = attn_metrics_slices_many(&R->mopt, rows, R->nr, observed, R->n,
                                       R->o->bootstrap > 0 ? &b : NULL, sum, err);
     for (size_t r = 0; r < R->nr && !rc; r++) {
-        json_t *rm = attn_metrics_slices_json(&R->mopt, sum[r], R->o->bootstrap > 0);
-        if (!rm || json_object_set_new(pm, attn_router_def_of(R->routers[r])->name, rm))
-            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        json_t *rm = attn_xcheck(attn_metrics_slices_json(&R->mopt, sum[r], R->o->bootstrap > 0));
+        attn_xcheck_rc(json_object_set_new(pm, attn_router_def_of(R->routers[r])->name, rm));
     }
     free(sum);
     free(rows);
@@ -113,7 +112,8 @@ static json_t *queue_metrics(run *R, size_t r, attn_error *err)
         t1[i] = R->top1_resp[r * R->n + i];
     }
     if (!attn_metrics_queue(rows, R->n, &o, err))
-        o = json_pack("{s:o, s:o}", "by_risk", o, "top1_response", duration_stats(t1, R->n));
+        o = attn_xcheck(
+            json_pack("{s:o, s:o}", "by_risk", o, "top1_response", duration_stats(t1, R->n)));
     free(rows);
     free(t1);
     return o;
@@ -193,8 +193,8 @@ json_t *eval_report_json(run *R, const char *run_id, attn_error *err)
     for (size_t r = 0; r < R->nr && !rc; r++) {
         const char *name = attn_router_def_of(R->routers[r])->name;
         json_t *q = queue_metrics(R, r, err);
-        if (!q) {
-            rc = err->code ? err->code : ATTN_ENOMEM;
+        if (!q) {   /* attn_metrics_queue said why */
+            rc = err->code;
             break;
         }
         json_object_set_new(queue, name, q);
@@ -220,14 +220,13 @@ json_t *eval_report_json(run *R, const char *run_id, attn_error *err)
         json_decref(routers);
         return NULL;
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:O, s:s,"
-                     " s:O*}",
-                     "kind", "eval_report", "version", "attn.eval.v1", "repo", R->o->repo,
-                     "run_id", run_id, "n", (json_int_t)R->n, "primary_policy", R->pol[0].spec,
-                     "routers", routers, "truth_coverage", coverage, "metrics", metrics, "queue",
-                     queue, "workload", work, "gate_correlation", gates, "notes", R->notes,
-                     "headline_slice", "observed", "llm",
-                     json_object_size(R->llm) ? R->llm : NULL);
+    return attn_xcheck(json_pack(
+        "{s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:O, s:s, s:O*}", "kind",
+        "eval_report", "version", "attn.eval.v1", "repo", R->o->repo, "run_id", run_id, "n",
+        (json_int_t)R->n, "primary_policy", R->pol[0].spec, "routers", routers, "truth_coverage",
+        coverage, "metrics", metrics, "queue", queue, "workload", work, "gate_correlation", gates,
+        "notes", R->notes, "headline_slice", "observed", "llm",
+        json_object_size(R->llm) ? R->llm : NULL));
 }
 
 /* ---- report.md ------------------------------------------------------------- */

@@ -418,8 +418,9 @@ static json_t *manifest_inputs(run *R)
     for (size_t k = 0; k < R->mopt.n_ks; k++)
         json_array_append_new(ks, json_integer(R->mopt.ks[k]));
     attn_cutoff_policy_hash(&R->cutoff, chash, &err);
-    m = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:o}, s:{s:s, s:o}, s:o, s:i, s:o,"
-                  " s:{s:i, s:I, s:s}, s:{s:s?, s:i, s:o}, s:{s:o}, s:b}",
+    m = attn_xcheck(json_pack(
+        "{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:o}, s:{s:s, s:o}, s:o, s:i, s:o,"
+        " s:{s:i, s:I, s:s}, s:{s:s?, s:i, s:o}, s:{s:o}, s:b}",
                   "kind", "eval_manifest", "version", "attn.eval.v1", "contract", ATTN_CONTRACT,
                   "repo", o->repo, "cutoff_policy", "id", R->cutoff.id, "hash", chash, "policy",
                   attn_cutoff_policy_json(&R->cutoff), "truth", "primary", R->pol[0].spec,
@@ -429,15 +430,15 @@ static json_t *manifest_inputs(run *R)
                   (int)R->n, "pr_cutoffs", cutoffs, "store", "horizon",
                   R->horizon == ATTN_NULL_I64 ? json_null()
                                               : json_string(attn_time_format(R->horizon, ts)),
-                  "allow_stale", o->allow_stale);
-    if (m)
-        json_object_set_new(m, "candidate_gen_version", json_string(ATTN_CANDIDATE_GEN_VERSION));
-    if (m && o->extra)
-        json_object_set(m, "extra", (json_t *)o->extra);
-    if (m && R->fit)
-        json_object_set(m, "hybrid_fit", R->fit);
-    if (m && R->learned_fit)
-        json_object_set(m, "learned_fit", R->learned_fit);
+                  "allow_stale", o->allow_stale));
+    attn_xcheck_rc(json_object_set_new(m, "candidate_gen_version",
+                                       attn_xcheck(json_string(ATTN_CANDIDATE_GEN_VERSION))));
+    if (o->extra)
+        attn_xcheck_rc(json_object_set(m, "extra", (json_t *)o->extra));
+    if (R->fit)
+        attn_xcheck_rc(json_object_set(m, "hybrid_fit", R->fit));
+    if (R->learned_fit)
+        attn_xcheck_rc(json_object_set(m, "learned_fit", R->learned_fit));
     return m;
 }
 
@@ -535,12 +536,13 @@ static json_t *inputs_json(run *R, worker *W, const json_t *snap, int64_t cutoff
                               json_pack("{s:s, s:s}", "name",
                                         attn_router_def_of(W->routers[r])->name, "config_hash",
                                         attn_router_config_hash(W->routers[r])));
-    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:o, s:O, s:o, s:I}", "repo", R->o->repo,
-                     "pr_number", (json_int_t)attn_json_i64(snap, "number", 0), "cutoff",
-                     attn_time_format(cutoff, ts), "cutoff_policy", R->cutoff.id,
-                     "snapshot_sha256", hash, "areas", areas, "leak_risk",
-                     json_object_get(snap, "leak_risk"), "routers", routers, "changed_files",
-                     (json_int_t)json_array_size(json_object_get(snap, "changed_files")));
+    /* a snapshot always has leak_risk (asof.c) */
+    return attn_xcheck(json_pack(
+        "{s:s, s:I, s:s, s:s, s:s, s:o, s:O, s:o, s:I}", "repo", R->o->repo, "pr_number",
+        (json_int_t)attn_json_i64(snap, "number", 0), "cutoff", attn_time_format(cutoff, ts),
+        "cutoff_policy", R->cutoff.id, "snapshot_sha256", hash, "areas", areas, "leak_risk",
+        json_object_get(snap, "leak_risk"), "routers", routers, "changed_files",
+        (json_int_t)json_array_size(json_object_get(snap, "changed_files"))));
 }
 
 /* A route goes to prs/<n>/routes/<router>.json; a router's optional per-PR
@@ -596,11 +598,11 @@ static int llm_account(run *R, const char *name, const json_t *res, json_t *line
         return 0;
     json_object_set(line_entry, "llm", (json_t *)u);
     if (!(t = json_object_get(R->llm, name))) {
-        t = json_pack("{s:i, s:{}, s:i, s:I, s:I, s:f, s:I}", "prs", 0, "status", "llm_invalid",
-                      0, "tokens_in", (json_int_t)0, "tokens_out", (json_int_t)0, "cost_usd", 0.0,
-                      "latency_ms_total", (json_int_t)0);
-        if (!t || json_object_set_new(R->llm, name, t))
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        t = attn_xcheck(json_pack("{s:i, s:{}, s:i, s:I, s:I, s:f, s:I}", "prs", 0, "status",
+                                  "llm_invalid", 0, "tokens_in", (json_int_t)0, "tokens_out",
+                                  (json_int_t)0, "cost_usd", 0.0, "latency_ms_total",
+                                  (json_int_t)0));
+        attn_xcheck_rc(json_object_set_new(R->llm, name, t));
     }
     status = attn_json_str(u, "status") ? attn_json_str(u, "status") : "unknown";
     st = json_object_get(t, "status");
@@ -647,8 +649,7 @@ int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
     {
         json_t *inputs = inputs_json(R, W, snap, row->cutoff);
         snprintf(rel, sizeof(rel), "prs/%lld/inputs.json", (long long)row->number);
-        rc = inputs ? attn_rundir_write_json(dir, rel, inputs, err)
-                    : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        rc = attn_rundir_write_json(dir, rel, inputs, err);
         json_decref(inputs);
         if (rc)
             goto out;
@@ -739,18 +740,23 @@ int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
         if (rc)
             goto out;
     }
-    line = json_pack("{s:I, s:s, s:o, s:o, s:{s:o, s:o}, s:O, s:o, s:b}", "pr_number",
-                     (json_int_t)row->number, "cutoff", attn_time_format(row->cutoff, ts),
-                     "truth", line_truth, "routers", line_routers, "queue", "first_response_s",
-                     row->ttfr < 0 ? json_null() : json_integer(row->ttfr), "first_review_s",
-                     row->ttfrev < 0 ? json_null() : json_integer(row->ttfrev), "leak_risk",
-                     json_object_get(snap, "leak_risk"), "gates", attn_gates_json(&row->gates),
-                     "merged", row->merged);
-    line_truth = line_routers = NULL;
-    if (!line) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    /* The gates are cut out of the PR body by patterns; one that is not
+     * UTF-8 cannot be written. */
+    if ((row->gates.issue && !attn_utf8_valid(row->gates.issue)) ||
+        (row->gates.ai_disclosure && !attn_utf8_valid(row->gates.ai_disclosure)) ||
+        (row->gates.provenance && !attn_utf8_valid(row->gates.provenance))) {
+        rc = attn_error_set(err, ATTN_EINVAL, "a gate (issue, AI disclosure, provenance) in the "
+                                              "body is not valid UTF-8");
         goto out;
     }
+    line = attn_xcheck(json_pack(
+        "{s:I, s:s, s:o, s:o, s:{s:o, s:o}, s:O, s:o, s:b}", "pr_number", (json_int_t)row->number,
+        "cutoff", attn_time_format(row->cutoff, ts), "truth", line_truth, "routers", line_routers,
+        "queue", "first_response_s", row->ttfr < 0 ? json_null() : json_integer(row->ttfr),
+        "first_review_s", row->ttfrev < 0 ? json_null() : json_integer(row->ttfrev), "leak_risk",
+        json_object_get(snap, "leak_risk"), "gates", attn_gates_json(&row->gates), "merged",
+        row->merged));
+    line_truth = line_routers = NULL;
     {
         attn_buf c = ATTN_BUF_INIT;
         if ((rc = attn_json_canonical(line, &c, err)) == 0) {
@@ -980,8 +986,8 @@ static int begin_dir(run *R, json_t **manifest_out, char run_id[160], char hash[
     char eval_dir[4400];
     int rc = 0;
     *manifest_out = manifest = manifest_inputs(R);
-    if (!manifest || (rc = attn_json_hash(manifest, hash, err)))
-        return rc ? rc : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    if ((rc = attn_json_hash(manifest, hash, err)))
+        return rc;
     json_object_set_new(manifest, "inputs_hash", json_string(hash));
     if (o->run_id)
         snprintf(run_id, 160, "%s", o->run_id);
@@ -1038,9 +1044,8 @@ static int write_reports(run *R, attn_rundir *dir, const json_t *manifest, const
     char *md = NULL;
     int rc = 0;
     if (!(*rep_out = rep = eval_report_json(R, run_id, err)))
-        return err->code ? err->code : attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    if (!(md = eval_report_md(R, rep, run_id)))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory writing the report");
+        return err->code;
+    md = eval_report_md(R, rep, run_id);
     if (!(rc = attn_rundir_write(dir, "per_pr.jsonl", jsonl->ptr ? jsonl->ptr : "", jsonl->len,
                                  err)) &&
         !(rc = attn_rundir_write_json(dir, "manifest.json", manifest, err)) &&
@@ -1080,19 +1085,16 @@ static int write_summary(run *R, attn_rundir *dir, const json_t *rep, const char
         json_object_del(h, "ci95");
         json_object_set_new(head, k, h);
     }
-    *sum_out = sum = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:o, s:O}", "kind",
-                               "run_summary", "version", "attn.eval.v1", "repo", o->repo,
-                               "run_id", run_id, "n", (json_int_t)R->n, "primary_policy",
-                               R->pol[0].spec, "inputs_hash", hash, "sha256", hashes,
-                               "headline", head, "truth_coverage",
-                               json_object_get(rep, "truth_coverage"));
-    if (sum && json_object_size(R->llm))
-        json_object_set(sum, "llm", R->llm);
-    if (sum && o->post && (rc = o->post(o->post_ud, dir, rep, sum, err)))
+    *sum_out = sum = attn_xcheck(json_pack(
+        "{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:o, s:O}", "kind", "run_summary", "version",
+        "attn.eval.v1", "repo", o->repo, "run_id", run_id, "n", (json_int_t)R->n, "primary_policy",
+        R->pol[0].spec, "inputs_hash", hash, "sha256", hashes, "headline", head, "truth_coverage",
+        json_object_get(rep, "truth_coverage")));
+    if (json_object_size(R->llm))
+        attn_xcheck_rc(json_object_set(sum, "llm", R->llm));
+    if (o->post && (rc = o->post(o->post_ud, dir, rep, sum, err)))
         return rc;
-    if (!sum || (rc = attn_rundir_write_json(dir, "run_summary.json", sum, err)))
-        return rc ? rc : attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    return 0;
+    return attn_rundir_write_json(dir, "run_summary.json", sum, err);
 }
 
 /* Commit the run directory (dir is gone after, whatever the outcome) and add to the summary what is not in

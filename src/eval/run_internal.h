@@ -104,6 +104,7 @@ int eval_run_pool(run *R, worker *W0, int jobs, attn_rundir *dir, attn_buf *json
                   size_t *extra_hits, attn_error *err);
 
 /* report.c */
+/* NULL only with err set (a metric that could not be computed). */
 json_t *eval_report_json(run *R, const char *run_id, attn_error *err);
 char *eval_report_md(run *R, const json_t *rep, const char *run_id);
 

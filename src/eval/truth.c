@@ -852,17 +852,14 @@ int attn_truth_eval(attn_truth_ctx *c, int64_t pr_number, int64_t cutoff,
                      pr.horizon_source ? json_string(pr.horizon_source) : json_null(),
                      "partial_targets", observed ? json_array() : targets_json(&o.picked),
                      "chain", chain);
-    res = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:o, s:o, s:o}", "policy",
-                    attn_truth_policy_id(policy->kind), "policy_version",
-                    ATTN_TRUTH_POLICY_VERSION, "policy_spec", policy->spec, "policy_hash",
-                    policy->hash, "pr_number", (json_int_t)pr_number, "cutoff", time_json(cutoff),
-                    "window_end", time_json(o.window_end), "status", o.status, "targets",
-                    observed ? targets_json(&o.picked) : json_array(), "selected", selected,
-                    "diagnostics", diag);
+    res = attn_xcheck(json_pack(
+        "{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:o, s:o, s:o}", "policy",
+        attn_truth_policy_id(policy->kind), "policy_version", ATTN_TRUTH_POLICY_VERSION,
+        "policy_spec", policy->spec, "policy_hash", policy->hash, "pr_number",
+        (json_int_t)pr_number, "cutoff", time_json(cutoff), "window_end", time_json(o.window_end),
+        "status", o.status, "targets", observed ? targets_json(&o.picked) : json_array(),
+        "selected", selected, "diagnostics", diag));
     actions_free(&o.picked);
-    if (!res)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory building the truth of PR #%lld",
-                              (long long)pr_number);
     *out = res;
     return 0;
 }

@@ -110,22 +110,21 @@ int attn_cohort_create(attn_store *s, const char *repo, const attn_cohort_filter
     }
     n = keep;
     qsort(pool, n, sizeof(*pool), by_number);
-    prs = json_array();
-    for (size_t i = 0; i < n && prs; i++)
-        json_array_append_new(prs, json_pack("{s:I, s:s}", "number", (json_int_t)pool[i].number,
-                                             "cutoff", attn_time_format(pool[i].cutoff, ts0)));
-    doc = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:o, s:o}, s:o}", "kind", "cohort",
+    prs = attn_xcheck(json_array());
+    for (size_t i = 0; i < n; i++)
+        attn_xcheck_rc(json_array_append_new(
+            prs, attn_xcheck(json_pack("{s:I, s:s}", "number", (json_int_t)pool[i].number,
+                                       "cutoff", attn_time_format(pool[i].cutoff, ts0)))));
+    doc = attn_xcheck(json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:o, s:o}, s:o}", "kind", "cohort",
                     "version", COHORT_VERSION, "repo", repo, "cutoff_policy", pol.id, "filters",
                     "from", attn_time_format(f->from, ts0), "end_at",
                     attn_time_format(f->end_at, ts1), "limit",
                     f->limit > 0 ? json_integer(f->limit) : json_null(), "seed",
-                    f->has_seed ? json_integer((json_int_t)f->seed) : json_null(), "prs", prs);
+                    f->has_seed ? json_integer((json_int_t)f->seed) : json_null(), "prs", prs));
     prs = NULL;
-    if (!doc || (rc = attn_json_hash(doc, hash, err))) {
-        rc = rc ? rc : attn_error_set(err, ATTN_ENOMEM, "out of memory building the cohort");
+    if ((rc = attn_json_hash(doc, hash, err)))
         goto out;
-    }
-    json_object_set_new(doc, "hash", json_string(hash));
+    attn_xcheck_rc(json_object_set_new(doc, "hash", attn_xcheck(json_string(hash))));
     *out = doc;
     doc = NULL;
 out:

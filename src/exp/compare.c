@@ -1148,22 +1148,19 @@ int attn_compare_runs_ranks(const char *dir_a, const char *dir_b, const attn_com
         flips[p] = NULL;
     }
 
-    doc = json_pack("{s:s, s:s, s:o, s:o, s:b, s:b, s:O, s:o, s:s, s:I, s:{s:i, s:I}, s:I, s:I, "
-                    "s:I, s:O, s:o}",
-                    "kind", "compare", "version", ATTN_COMPARE_VERSION, "a", run_ident(&A), "b",
-                    run_ident(&B), "compatible", !why.len, "forced", o->force && why.len,
-                    "warnings", warnings, "config_diff", cdiff, "primary_policy",
-                    A.primary, "k", (json_int_t)o->k, "bootstrap", "resamples", c.boot.resamples,
-                    "seed", (json_int_t)c.boot.seed, "n_common", (json_int_t)c.n_common,
-                    "only_in_a", (json_int_t)(A.rows.n_rows - c.n_common), "only_in_b",
-                    (json_int_t)(B.rows.n_rows - c.n_common), "pairs", pairs, "histograms",
-                    hist);
+    /* the manifest's run_id and truth.primary were checked when it was read */
+    doc = attn_xcheck(json_pack(
+        "{s:s, s:s, s:o, s:o, s:b, s:b, s:O, s:o, s:s, s:I, s:{s:i, s:I}, s:I, s:I, s:I, s:O, s:o}",
+        "kind", "compare", "version", ATTN_COMPARE_VERSION, "a", run_ident(&A), "b", run_ident(&B),
+        "compatible", !why.len, "forced", o->force && why.len, "warnings", warnings,
+        "config_diff", cdiff, "primary_policy", A.primary, "k", (json_int_t)o->k, "bootstrap",
+        "resamples", c.boot.resamples, "seed", (json_int_t)c.boot.seed, "n_common",
+        (json_int_t)c.n_common, "only_in_a", (json_int_t)(A.rows.n_rows - c.n_common), "only_in_b",
+        (json_int_t)(B.rows.n_rows - c.n_common), "pairs", pairs, "histograms", hist));
     cdiff = hist = NULL; /* "o" took them */
-    if (!doc)
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory building the comparison");
-    else if (prompt_diff)
-        json_object_set(doc, "prompt_diff", prompt_diff);
-    if (doc && ranks)
+    if (prompt_diff)
+        attn_xcheck_rc(json_object_set(doc, "prompt_diff", prompt_diff));
+    if (ranks)
         first_pair_ranks(&c, w, nw, ranks);
     *out = doc;
 out:
@@ -1204,8 +1201,7 @@ int attn_compare_write(const char *out_dir, const json_t *cmp, attn_error *err)
         rc = attn_error_set(err, ATTN_EINVAL, "compare.json: a value cannot be written as JSON");
         goto out;
     }
-    if ((rc = attn_compare_markdown(cmp, &md, err)))
-        goto out;
+    attn_compare_markdown(cmp, &md);
     snprintf(path, sizeof(path), "%s/compare.json", out_dir);
     if ((rc = attn_fs_write_atomic(path, js.ptr, js.len, err)))
         goto out;

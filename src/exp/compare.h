@@ -93,7 +93,7 @@ int attn_compare_runs(const char *dir_a, const char *dir_b, const attn_compare_o
                       json_t **out, attn_error *err);
 
 /* compare.md for a person (appends to out). */
-int attn_compare_markdown(const json_t *cmp, attn_buf *out, attn_error *err);
+void attn_compare_markdown(const json_t *cmp, attn_buf *out);
 
 /* Write out_dir/compare.json (pretty canonical) and out_dir/compare.md,
  * each atomically; out_dir is created. */

@@ -190,12 +190,11 @@ int attn_quality_gates(const char *dir, const json_t *per_pr, const json_t *repo
         all &= distinct <= 1;
     }
     json_object_set_new(gates, "G6_deterministic_reproducibility", g);
-    *out = json_pack("{s:o, s:b, s:{s:f, s:f, s:f}}", "gates", gates, "all_pass", all,
-                     "thresholds", "unknown_max", spec->gates.unknown_max, "availability_min",
-                     spec->gates.availability_min, "unavailable_max", spec->gates.unavailable_max);
+    *out = attn_xcheck(json_pack("{s:o, s:b, s:{s:f, s:f, s:f}}", "gates", gates, "all_pass", all,
+                                 "thresholds", "unknown_max", spec->gates.unknown_max,
+                                 "availability_min", spec->gates.availability_min,
+                                 "unavailable_max", spec->gates.unavailable_max));
     gates = NULL;
-    if (!*out)
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
 out:
     attn_pack_close(pack);
     json_decref(gates);
@@ -224,10 +223,11 @@ int attn_quality_promotion(const json_t *per_pr, const attn_spec *spec, int gate
     if ((rc = attn_truth_policy_parse(spec->truth[0], &pol, err)))
         return rc;
     if (!pr->baseline_router) {
-        *out = json_pack("{s:b, s:b, s:s, s:n, s:n, s:[s]}", "eligible", 0, "promote", 0,
-                         "primary_policy", pol.spec, "baseline_router", "candidate_router",
-                         "reasons", "the spec names no baseline/candidate router pair");
-        return *out ? 0 : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        *out = attn_xcheck(json_pack("{s:b, s:b, s:s, s:n, s:n, s:[s]}", "eligible", 0, "promote",
+                                     0, "primary_policy", pol.spec, "baseline_router",
+                                     "candidate_router", "reasons",
+                                     "the spec names no baseline/candidate router pair"));
+        return 0;
     }
     a = attn_xcalloc(n ? n : 1, sizeof(*a));
     b = attn_xcalloc(n ? n : 1, sizeof(*b));
@@ -300,7 +300,7 @@ int attn_quality_promotion(const json_t *per_pr, const attn_spec *spec, int gate
             snprintf(why, sizeof(why), "hit@1 drops by more than %.4f", pr->max_hit1_drop);
             json_array_append_new(reasons, json_string(why));
         }
-        res = json_pack("{s:b, s:b, s:s, s:s, s:s, s:I, s:o, s:o, s:o,"
+        res = attn_xcheck(json_pack("{s:b, s:b, s:s, s:s, s:s, s:I, s:o, s:o, s:o,"
                         " s:{s:I, s:f, s:f}, s:{s:b, s:b, s:b, s:b, s:b}, s:o, s:s}",
                         "eligible", 1, "promote", promote, "primary_policy", pol.spec,
                         "baseline_router", pr->baseline_router, "candidate_router",
@@ -312,11 +312,7 @@ int attn_quality_promotion(const json_t *per_pr, const attn_spec *spec, int gate
                         (json_int_t)pr->min_n, "min_delta_mrr", pr->min_delta_mrr,
                         "max_hit1_drop", pr->max_hit1_drop, "checks", "n", n_ok, "delta_mrr",
                         d_ok, "ci_lo_positive", ci_ok, "gates", gates_pass, "hit_at_1", h_ok,
-                        "reasons", reasons, "slice", "observed_and_router_nonempty");
-        if (!res) {
-            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-            goto out;
-        }
+                        "reasons", reasons, "slice", "observed_and_router_nonempty"));
         *out = res;
     }
 out:

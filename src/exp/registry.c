@@ -473,8 +473,8 @@ static int is_json_col(const char *c)
 
 static json_t *row_json(sqlite3_stmt *st)
 {
-    json_t *o = json_object();
-    for (int c = 0; o && c < sqlite3_column_count(st); c++) {
+    json_t *o = attn_xcheck(json_object());
+    for (int c = 0; c < sqlite3_column_count(st); c++) {
         const char *name = sqlite3_column_name(st, c);
         json_t *v;
         if (sqlite3_column_type(st, c) == SQLITE_NULL)
@@ -520,7 +520,7 @@ int attn_registry_get(attn_registry *r, const char *run_id, json_t **out, attn_e
                               r->path);
     if (rc != SQLITE_ROW)
         return db_err(r, "reading a run", err);
-    return *out ? 0 : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    return 0;
 }
 
 int attn_registry_list(attn_registry *r, const attn_run_filter *f, json_t **out, attn_error *err)
@@ -846,17 +846,24 @@ out:
 static int import_one(attn_registry *r, const attn_external_run *x, int64_t now, int *outcome,
                       attn_error *err)
 {
-    json_t *content = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s?, s:s?, s:O, s:O,"
-                                " s:O?, s:O?}",
-                                "source", x->source, "run_id", x->run_id, "name", x->name, "state",
-                                x->state, "project", x->project, "entity", x->entity, "created_at",
-                                x->created_at, "run_type", x->run_type, "pattern", x->pattern,
-                                "patterns_name", x->patterns_name, "fields", x->fields, "matches",
-                                x->matches, "config", x->config, "summary", x->summary);
+    json_t *content;
     char hash[65], *old = NULL;
     sqlite3_stmt *st = NULL;
-    int rc = content ? attn_json_hash(content, hash, err)
-                     : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    int rc;
+    /* Checked here, as json_pack would refuse them: created_at comes from the
+     * export file, the patterns name (a path) from the command line. */
+    if (!x->created_at || !x->run_type)
+        return attn_error_set(err, ATTN_EINVAL, "external run '%s': no %s", x->run_id,
+                              x->created_at ? "run type" : "created_at");
+    if (x->patterns_name && !attn_utf8_valid(x->patterns_name))
+        return attn_error_set(err, ATTN_EINVAL, "the patterns file name is not valid UTF-8");
+    content = attn_xcheck(json_pack(
+        "{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s?, s:s?, s:O, s:O, s:O?, s:O?}", "source",
+        x->source, "run_id", x->run_id, "name", x->name, "state", x->state, "project", x->project,
+        "entity", x->entity, "created_at", x->created_at, "run_type", x->run_type, "pattern",
+        x->pattern, "patterns_name", x->patterns_name, "fields", x->fields, "matches", x->matches,
+        "config", x->config, "summary", x->summary));
+    rc = attn_json_hash(content, hash, err);
     json_decref(content);
     if (rc)
         return rc;
@@ -914,8 +921,8 @@ static int is_external_json_col(const char *c)
 
 static json_t *external_row(sqlite3_stmt *st)
 {
-    json_t *o = json_object();
-    for (int c = 0; o && c < sqlite3_column_count(st); c++) {
+    json_t *o = attn_xcheck(json_object());
+    for (int c = 0; c < sqlite3_column_count(st); c++) {
         const char *name = sqlite3_column_name(st, c);
         const char *t = (const char *)sqlite3_column_text(st, c);
         json_t *v;

@@ -90,10 +90,12 @@ int attn_sink_open(const char *path, attn_sink_format fmt, const attn_pq_col *co
 
 static void csv_cell(attn_sink *s, size_t col, char *v)
 {
-    if (col >= s->ncols || !v) {
+    /* v is never NULL (the x-wrappers); a column past the header is a caller's error */
+    if (col >= s->ncols) {
         free(v);
         if (!s->fail.code)
-            attn_error_set(&s->fail, ATTN_ENOMEM, "writing %s: bad column or out of memory", s->path);
+            attn_error_set(&s->fail, ATTN_EINVAL, "writing %s: no column %zu (of %zu)", s->path,
+                           col, s->ncols);
         return;
     }
     free(s->cells[col]);

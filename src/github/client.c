@@ -828,7 +828,7 @@ int attn_gh_error_stops_run(const attn_gh_response *r, attn_error *err)
     if (contains_ci(err->msg, "rate limit") || contains_ci(err->msg, "max-wait") ||
         contains_ci(err->msg, "max_wait"))
         return 1;
-    if (err->code == ATTN_EIO || err->code == ATTN_ENOMEM || err->code == ATTN_EDB)
+    if (err->code == ATTN_EIO || err->code == ATTN_EDB)
         return 1;
     return 0;
 }

@@ -252,18 +252,18 @@ int attn_pin_base64_decode(const char *in, size_t len, attn_buf *out, attn_error
 }
 
 /* Percent-encode a validated path for a URL (segments keep their '/'). */
-static int url_path(const char *path, attn_buf *out)
+static void url_path(const char *path, attn_buf *out)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
         int keep = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
                    (*c >= '0' && *c <= '9') || *c == '-' || *c == '.' || *c == '_' ||
                    *c == '~' || *c == '/';
-        if (keep ? attn_buf_putc(out, (char)*c)
-                 : attn_buf_printf(out, "%%%c%c", hex[*c >> 4], hex[*c & 15]))
-            return -1;
+        if (keep)
+            attn_buf_putc(out, (char)*c);
+        else
+            attn_buf_printf(out, "%%%c%c", hex[*c >> 4], hex[*c & 15]);
     }
-    return 0;
 }
 
 /* The repository itself, once per run: on GitHub a missing repository and a
@@ -309,9 +309,9 @@ static int fetch_api(pinner *p, const char *sha, const char *path, attn_buf *out
     *got = GOT_GAP;
     if ((rc = check_repo(p, err)))
         return rc;
-    if (attn_buf_printf(&u, "%s/contents/", p->base) || url_path(path, &u) ||
-        attn_buf_printf(&u, "?ref=%s", sha))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    attn_buf_printf(&u, "%s/contents/", p->base);
+    url_path(path, &u);
+    attn_buf_printf(&u, "?ref=%s", sha);
     snprintf(url, url_cap, "%s", u.ptr);
     attn_buf_free(&u);
     memset(&r, 0, sizeof(r));

@@ -280,8 +280,10 @@ int attn_prompt_register(const char *data_dir, const attn_prompt *p, int check_o
     snap = attn_prompt_snapshot(p);
     /* The registry keeps content, not where it came from. */
     json_object_del(snap, "source_paths");
-    if (attn_json_dump_pretty(snap, &b) < 0)
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    /* appending cannot fail for memory (buf.h); only a value JSON cannot hold */
+    if (attn_json_dump_pretty(snap, &b))
+        rc = attn_error_set(err, ATTN_EINVAL, "prompt %s: the snapshot cannot be written as JSON",
+                            p->name);
     else
         rc = attn_fs_write_atomic(path, b.ptr, b.len, err);
     json_decref(snap);

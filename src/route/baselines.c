@@ -78,21 +78,20 @@ void attn_bl_team_name(const char *repo, const char *team, attn_buf *out)
     attn_buf_puts(out, team);
 }
 
-int attn_bl_team_members(const attn_roster *roster, const char *team, int64_t t,
-                         const char ***out, size_t *n, attn_error *err)
+void attn_bl_team_members(const attn_roster *roster, const char *team, int64_t t,
+                          const char ***out, size_t *n)
 {
     size_t total, got;
     *out = NULL;
     *n = 0;
     if (!roster)
-        return 0;
+        return;
     total = attn_roster_members(roster, team, t, NULL, 0);
     if (!total)
-        return 0;
+        return;
     *out = attn_xcalloc(total, sizeof(**out));
     got = attn_roster_members(roster, team, t, *out, total);
     *n = got < total ? got : total;
-    return 0;
 }
 
 int attn_bl_leak_has(const json_t *snapshot, const char *name)

@@ -35,9 +35,9 @@ void attn_bl_team_name(const char *repo, const char *team, attn_buf *out);
 
 /* Members of team valid at t, in the roster's (login) order, as a malloc'd
  * array of borrowed strings (free the array only). *n = 0 and *out = NULL
- * for an unknown team or a NULL roster. 0 or ATTN_ENOMEM. */
-int attn_bl_team_members(const attn_roster *roster, const char *team, int64_t t,
-                         const char ***out, size_t *n, attn_error *err);
+ * for an unknown team or a NULL roster. */
+void attn_bl_team_members(const attn_roster *roster, const char *team, int64_t t,
+                          const char ***out, size_t *n);
 
 /* Whether router.c's first rule will remove the candidate (the PR's author,
  * a bot), so a router can set its risk on what will survive. survivors()

@@ -43,7 +43,6 @@ struct attn_route_result {
     int keep_zero;
     int have_margins;
     double margin_high, margin_med;
-    int oom;
     json_t *extra;      /* top-level keys a router attached (attn_result_attach) */
 };
 
@@ -79,15 +78,11 @@ void attn_result_free(attn_route_result *res)
     free(res);
 }
 
-int attn_result_attach(attn_route_result *res, const char *key, json_t *v)
+void attn_result_attach(attn_route_result *res, const char *key, json_t *v)
 {
-    if (v && !res->extra)
+    if (!res->extra)
         res->extra = attn_xcheck(json_object());
-    if (!v || json_object_set_new(res->extra, key, v)) {
-        res->oom = 1;
-        return ATTN_ENOMEM;
-    }
-    return 0;
+    attn_xcheck_rc(json_object_set_new(res->extra, key, v));
 }
 
 static char *make_key(const char *type, const char *name)
@@ -161,7 +156,7 @@ void attn_cand_add_score(attn_cand *c, double delta) { c->score += delta; }
 const char *attn_cand_type(const attn_cand *c) { return c->type; }
 const char *attn_cand_name(const attn_cand *c) { return c->name; }
 
-int attn_cand_evidence(attn_cand *c, const char *kind, json_t *data)
+void attn_cand_evidence(attn_cand *c, const char *kind, json_t *data)
 {
     json_t *e;
     if (!data)
@@ -169,17 +164,10 @@ int attn_cand_evidence(attn_cand *c, const char *kind, json_t *data)
     if (!c->evidence)
         c->evidence = attn_xcheck(json_array());
     /* plain constructors: json_pack's format parsing showed in every route */
-    e = json_object();
-    if (!e || json_object_set_new(e, "kind", json_string(kind))) {
-        json_decref(e);
-        json_decref(data);
-        return ATTN_ENOMEM;
-    }
-    if (json_object_set_new(e, "data", data)) {   /* which took data */
-        json_decref(e);
-        return ATTN_ENOMEM;
-    }
-    return json_array_append_new(c->evidence, e) ? ATTN_ENOMEM : 0;
+    e = attn_xcheck(json_object());
+    attn_xcheck_rc(json_object_set_new(e, "kind", attn_xcheck(json_string(kind))));
+    attn_xcheck_rc(json_object_set_new(e, "data", data));
+    attn_xcheck_rc(json_array_append_new(c->evidence, e));
 }
 
 void attn_result_set_risk(attn_route_result *res, const char *risk) { res->risk = risk; }
@@ -193,16 +181,15 @@ void attn_result_confidence_margins(attn_route_result *res, double high, double 
     res->margin_med = med;
 }
 
-int attn_result_note(attn_route_result *res, const char *fmt, ...)
+void attn_result_note(attn_route_result *res, const char *fmt, ...)
 {
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    if (json_array_append_new(res->notes, json_string(buf)))
-        return ATTN_ENOMEM;
-    return 0;
+    if (attn_utf8_valid(buf))
+        attn_xcheck_rc(json_array_append_new(res->notes, attn_xcheck(json_string(buf))));
 }
 
 /* Scores are printed with 12 significant digits, so two summation orders of
@@ -252,7 +239,7 @@ static int requested_here(const json_t *snap, const char *name)
     return 0;
 }
 
-static int apply_rules(attn_route_result *res, const attn_route_ctx *ctx, const attn_route_query *q,
+static void apply_rules(attn_route_result *res, const attn_route_ctx *ctx, const attn_route_query *q,
                        const attn_result_rules *rules, size_t *removed_author, size_t *removed_bots)
 {
     const char *author = json_string_value(json_object_get(q->snapshot, "author"));
@@ -279,13 +266,12 @@ static int apply_rules(attn_route_result *res, const attn_route_ctx *ctx, const 
             if (last == ATTN_NULL_I64 || (double)(q->as_of - last) > rules->inactive_days * 86400.0) {
                 char ts[32];
                 c->score *= rules->inactive_factor;
-                if (attn_cand_evidence(c, "availability",
-                                       json_pack("{s:o, s:f}", "last_active_at",
-                                                 last == ATTN_NULL_I64
-                                                     ? json_null()
-                                                     : json_string(attn_time_format(last, ts)),
-                                                 "inactive_days", rules->inactive_days)))
-                    return ATTN_ENOMEM;
+                attn_cand_evidence(c, "availability",
+                                   attn_xcheck(json_pack("{s:o, s:f}", "last_active_at",
+                                                         last == ATTN_NULL_I64
+                                                             ? json_null()
+                                                             : json_string(attn_time_format(last, ts)),
+                                                         "inactive_days", rules->inactive_days)));
             }
         }
         if (user) {
@@ -298,10 +284,10 @@ static int apply_rules(attn_route_result *res, const attn_route_ctx *ctx, const 
             c->open_requests = open;
             if (rules->max_open_requests > 0 && open >= rules->max_open_requests) {
                 c->demoted = 1;
-                if (attn_cand_evidence(c, "load", json_pack("{s:I, s:i}", "open_requests",
-                                                            (json_int_t)open, "max_open_requests",
-                                                            (int)rules->max_open_requests)))
-                    return ATTN_ENOMEM;
+                attn_cand_evidence(c, "load",
+                                   attn_xcheck(json_pack("{s:I, s:i}", "open_requests",
+                                                         (json_int_t)open, "max_open_requests",
+                                                         (int)rules->max_open_requests)));
             }
         }
         if (!res->keep_zero && !(c->score > 0)) {
@@ -311,7 +297,6 @@ static int apply_rules(attn_route_result *res, const attn_route_ctx *ctx, const 
         res->c[w++] = c;
     }
     res->n = w;
-    return 0;
 }
 
 static const char *margin_confidence(const attn_route_result *res)
@@ -331,8 +316,8 @@ static const char *margin_confidence(const attn_route_result *res)
     return "low";
 }
 
-int attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx, const attn_route_query *q,
-                       const attn_result_rules *rules, json_t **out, attn_error *err)
+json_t *attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx,
+                           const attn_route_query *q, const attn_result_rules *rules)
 {
     size_t removed_author = 0, removed_bots = 0, n;
     json_t *o, *cands, *work;
@@ -341,9 +326,7 @@ int attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx, const 
 
     size_t router_notes = json_array_size(res->notes);
 
-    *out = NULL;
-    if (res->oom || apply_rules(res, ctx, q, rules, &removed_author, &removed_bots))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory ranking candidates");
+    apply_rules(res, ctx, q, rules, &removed_author, &removed_bots);
     for (size_t i = 0; i < res->n; i++)
         res->c[i]->score = round_score(res->c[i]->score);
     if (res->n > 1)
@@ -364,43 +347,45 @@ int attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx, const 
     if (res->have_margins)
         res->confidence = margin_confidence(res);
 
-    cands = json_array();
-    work = json_object();
-    for (size_t i = 0; i < n && cands && work; i++) {
+    cands = attn_xcheck(json_array());
+    work = attn_xcheck(json_object());
+    for (size_t i = 0; i < n; i++) {
         attn_cand *c = res->c[i];
-        json_t *ev = c->evidence ? json_incref(c->evidence) : json_array();
-        json_array_append_new(cands, json_pack("{s:{s:s, s:s}, s:f, s:o}", "target", "type", c->type,
-                                               "name", c->name, "score", round_score(c->score),
-                                               "evidence", ev));
+        /* A name that is not UTF-8 (a CODEOWNERS owner) cannot be written:
+         * it keeps its place in top_k but is left out, as it always was. */
+        int named = attn_utf8_valid(c->name);
+        if (named)
+            attn_xcheck_rc(json_array_append_new(
+                cands, attn_xcheck(json_pack("{s:{s:s, s:s}, s:f, s:o}", "target", "type", c->type,
+                                             "name", c->name, "score", round_score(c->score),
+                                             "evidence",
+                                             c->evidence ? json_incref(c->evidence)
+                                                         : attn_xcheck(json_array())))));
         if (c->open_requests >= 0) {
-            json_object_set_new(work, c->name, json_integer(c->open_requests));
+            if (named)
+                attn_xcheck_rc(json_object_set_new(work, c->name,
+                                                   attn_xcheck(json_integer(c->open_requests))));
             open_sum += c->open_requests;
             with_open += c->open_requests > 0;
         }
     }
-    o = json_pack("{s:s, s:I, s:s, s:i, s:s, s:s, s:O, s:o, s:{s:o, s:I, s:I}}", "repo", ctx->repo,
-                  "pr_number", (json_int_t)q->pr_number, "as_of", attn_time_format(q->as_of, ts),
-                  "top_k", q->top_k, "risk", res->risk ? res->risk : "low", "confidence",
-                  res->confidence ? res->confidence : "unknown", "notes", res->notes, "candidates",
-                  cands, "workload", "open_requests", work, "open_requests_total",
-                  (json_int_t)open_sum, "candidates_with_open_requests", (json_int_t)with_open);
-    if (!o || (res->extra && json_object_update(o, res->extra))) {
-        json_decref(o);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory building the route result");
-    }
-    if (res->artifacts && json_object_set(o, "_artifacts", res->artifacts)) {
-        json_decref(o);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory building the route result");
-    }
-    *out = o;
-    return 0;
+    o = attn_xcheck(json_pack(
+        "{s:s, s:I, s:s, s:i, s:s, s:s, s:O, s:o, s:{s:o, s:I, s:I}}", "repo", ctx->repo,
+        "pr_number", (json_int_t)q->pr_number, "as_of", attn_time_format(q->as_of, ts), "top_k",
+        q->top_k, "risk", res->risk ? res->risk : "low", "confidence",
+        res->confidence ? res->confidence : "unknown", "notes", res->notes, "candidates", cands,
+        "workload", "open_requests", work, "open_requests_total", (json_int_t)open_sum,
+        "candidates_with_open_requests", (json_int_t)with_open));
+    if (res->extra)
+        attn_xcheck_rc(json_object_update(o, res->extra));
+    if (res->artifacts)
+        attn_xcheck_rc(json_object_set(o, "_artifacts", res->artifacts));
+    return o;
 }
 
-int attn_result_artifact(attn_route_result *res, const char *entry, json_t *v)
+void attn_result_artifact(attn_route_result *res, const char *entry, json_t *v)
 {
-    if (!v)
-        return ATTN_ENOMEM;
     if (!res->artifacts)
         res->artifacts = attn_xcheck(json_object());
-    return json_object_set_new(res->artifacts, entry, v) ? ATTN_ENOMEM : 0;
+    attn_xcheck_rc(json_object_set_new(res->artifacts, entry, v));
 }

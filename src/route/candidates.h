@@ -34,7 +34,8 @@ typedef struct attn_route_result attn_route_result;
 typedef struct attn_cand attn_cand;
 
 /* Find or add the candidate (type "user" or "team"; names compared
- * case-insensitively, the first spelling is kept). NULL when out of memory. */
+ * case-insensitively, the first spelling is kept). NULL when type or name is
+ * NULL or the name is empty. */
 attn_cand *attn_result_cand(attn_route_result *res, const char *type, const char *name);
 /* Look up without adding; NULL when absent. */
 attn_cand *attn_result_find(attn_route_result *res, const char *type, const char *name);
@@ -46,22 +47,25 @@ void attn_cand_set_score(attn_cand *c, double score);
 void attn_cand_add_score(attn_cand *c, double delta);
 const char *attn_cand_type(const attn_cand *c);
 const char *attn_cand_name(const attn_cand *c);
-/* Append evidence {kind, data}; data is stolen (NULL: {}). 0 or ATTN_ENOMEM. */
-int attn_cand_evidence(attn_cand *c, const char *kind, json_t *data);
+/* Append evidence {kind, data}; data is stolen (NULL: {}). kind is not NULL
+ * and is UTF-8: a literal, or a string read from JSON (a caller passing
+ * anything else checks it first). */
+void attn_cand_evidence(attn_cand *c, const char *kind, json_t *data);
 
 /* risk: "low" | "medium" | "high"; confidence: "low" | "medium" | "high" | "unknown". */
 void attn_result_set_risk(attn_route_result *res, const char *risk);
 void attn_result_set_confidence(attn_route_result *res, const char *confidence);
-/* Append a note (printf-style). */
-int attn_result_note(attn_route_result *res, const char *fmt, ...)
+/* Append a note (printf-style); one that is not UTF-8 (a name from a pinned
+ * file, or cut at 511 bytes inside a sequence) is left out. */
+void attn_result_note(attn_route_result *res, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Attach a top-level key to the result JSON (an LLM router's "llm" usage,
- * "_artifacts" for eval: pack.h); v is stolen. 0 or ATTN_ENOMEM. */
-int attn_result_attach(attn_route_result *res, const char *key, json_t *v);
+ * "_artifacts" for eval: pack.h); v (not NULL) is stolen. */
+void attn_result_attach(attn_route_result *res, const char *key, json_t *v);
 /* Attach an optional per-PR entry ("features/<router>", pack.h): the result
  * JSON gets "_artifacts": {entry: v}, which evaluations write as their own
- * entry and strip from the route. v is stolen. 0 or ATTN_ENOMEM. */
-int attn_result_artifact(attn_route_result *res, const char *entry, json_t *v);
+ * entry and strip from the route. v (not NULL) is stolen. */
+void attn_result_artifact(attn_route_result *res, const char *entry, json_t *v);
 /* Keep candidates whose score is <= 0 (rule 4 above). */
 void attn_result_keep_zero(attn_route_result *res);
 /* Confidence from the margin between the top two scores divided by the top

@@ -55,6 +55,7 @@
 #include "route/router.h"
 #include "store/pinned.h"
 #include "util/alloc.h"
+#include "util/json.h"
 
 #define CO_CACHE 64
 #define CO_RISK_LOW_SHARE 0.8
@@ -252,9 +253,7 @@ static int rule_targets(co_state *st, const attn_route_ctx *ctx, int64_t t,
         if (st->expand_teams && ctx->roster) {
             const char **members;
             size_t nm;
-            int rc = attn_bl_team_members(ctx->roster, name, t, &members, &nm, err);
-            if (rc)
-                return rc;
+            attn_bl_team_members(ctx->roster, name, t, &members, &nm);
             /* members[] holds borrowed roster strings, so the array can go now */
             for (size_t m = 0; m < nm; m++)
                 targets_add(ts, "user", members[m], name);
@@ -273,21 +272,25 @@ static int add_evidence(attn_route_result *res, const co_target *tg, const char 
                         double weight, double total, attn_error *err)
 {
     attn_cand *c = attn_result_cand(res, tg->type, tg->name);
-    json_t *paths = json_array(), *data;
+    json_t *paths, *data;
     double share = weight / total;
-    for (size_t i = 0; i < n && i < 3 && paths; i++)
-        if (json_array_append_new(paths, json_string(files[i].path)))
-            break;
-    data = json_pack("{s:s, s:i, s:s, s:I, s:o, s:f}", "file", which, "line", r->line,
-                     "pattern", r->pattern, "files", (json_int_t)n, "paths", paths, "share",
-                     attn_bl_round12(share));
-    if (!c || !data || (tg->via && json_object_set_new(data, "via_team", json_string(tg->via)))) {
-        json_decref(data);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory building codeowners evidence");
-    }
+    /* The pinned file is bytes: a pattern or team that is not UTF-8 cannot
+     * be evidence. */
+    if (!attn_utf8_valid(r->pattern) || (tg->via && !attn_utf8_valid(tg->via)))
+        return attn_error_set(err, ATTN_EINVAL, "codeowners: %s line %d is not valid UTF-8", which,
+                              r->line);
+    if (!c)
+        return 0;
+    paths = attn_xcheck(json_array());
+    for (size_t i = 0; i < n && i < 3; i++)
+        attn_xcheck_rc(json_array_append_new(paths, attn_xcheck(json_string(files[i].path))));
+    data = attn_xcheck(json_pack("{s:s, s:i, s:s, s:I, s:o, s:f}", "file", which, "line", r->line,
+                                 "pattern", r->pattern, "files", (json_int_t)n, "paths", paths,
+                                 "share", attn_bl_round12(share)));
+    if (tg->via)
+        attn_xcheck_rc(json_object_set_new(data, "via_team", attn_xcheck(json_string(tg->via))));
     attn_cand_add_score(c, share);
-    if (attn_cand_evidence(c, "codeowners", data))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory building codeowners evidence");
+    attn_cand_evidence(c, "codeowners", data);
     return 0;
 }
 

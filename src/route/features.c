@@ -83,12 +83,9 @@ const char *attn_feat_name(size_t i) { return i < ATTN_FEAT_N ? NAMES[i] : NULL;
 
 json_t *attn_feat_names_json(void)
 {
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < ATTN_FEAT_N; i++)
-        if (json_array_append_new(a, json_string(NAMES[i]))) {
-            json_decref(a);
-            return NULL;
-        }
+    json_t *a = attn_xcheck(json_array());
+    for (size_t i = 0; i < ATTN_FEAT_N; i++)
+        attn_xcheck_rc(json_array_append_new(a, attn_xcheck(json_string(NAMES[i]))));
     return a;
 }
 

@@ -533,13 +533,11 @@ static int hy_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     for (size_t i = 0; i < n_emit; i++) {
         attn_cand *c = attn_result_cand(res, fused[i].type, fused[i].name);
         json_t *po = NULL, *ko = NULL;
-        if (c)
-            fused_detail(items, &fused[i], parts, &po, &ko);
-        if (!c || attn_cand_evidence(c, "hybrid", json_pack("{s:s, s:o, s:o}", "method", method,
-                                                           "parts", po, "kinds", ko))) {
-            rc = attn_error_set(err, ATTN_ENOMEM, "hybrid: out of memory");
-            goto done;
-        }
+        if (!c)
+            continue;
+        fused_detail(items, &fused[i], parts, &po, &ko);
+        attn_cand_evidence(c, "hybrid", attn_xcheck(json_pack("{s:s, s:o, s:o}", "method", method,
+                                                              "parts", po, "kinds", ko)));
         attn_cand_set_score(c, fused[i].score);
     }
     attn_result_note(res, "weights_hash=%s", st->weights_hash);
@@ -803,12 +801,10 @@ int attn_hybrid_fit(const attn_route_ctx *ctx, const json_t *base_config, const 
             break;
     }
 
-    /* Every component of the base keeps its key; left-out ones keep their weight. */
-    if (!(comps = json_deep_copy(json_object_get(cfg, "components"))) ||
-        json_object_set_new(cfg, "components", comps)) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "hybrid fit: out of memory");
-        goto done;
-    }
+    /* Every component of the base keeps its key; left-out ones keep their
+     * weight (hy_setup checked that components is an object). */
+    comps = attn_xcheck(json_deep_copy(json_object_get(cfg, "components")));
+    attn_xcheck_rc(json_object_set_new(cfg, "components", comps));
     for (size_t j = 0; j < st->n; j++)
         json_object_set_new(comps, st->comps[j].name, json_real(w[j]));
     grid = attn_xcheck(json_array());

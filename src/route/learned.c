@@ -309,16 +309,13 @@ static int lr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     for (size_t i = 0; i < fs.n; i++) {
         attn_cand *c = attn_result_cand(res, "user", fs.login[i]);
         const float *x = fs.x + i * ATTN_FEAT_N;
-        if (!c) {
-            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-            goto out;
-        }
+        if (!c)
+            continue;
         if (m) {
             attn_cand_set_score(c, score[i]);
-            if (st->explain_top && want[i] &&
-                (rc = attn_cand_evidence(c, "learned",
-                                         explain(st, model, x, contrib + i * (ATTN_FEAT_N + 1)))))
-                goto out;
+            if (st->explain_top && want[i])
+                attn_cand_evidence(c, "learned",
+                                   explain(st, model, x, contrib + i * (ATTN_FEAT_N + 1)));
         } else {
             attn_cand_set_score(c, x[FALLBACK_FEATURE]);
         }
@@ -335,8 +332,12 @@ static int lr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     art = attn_feat_set_json(&fs);
     if (art && m)
         json_object_set_new(art, "model", json_string(attn_lmodel_hash(m)));
-    if ((rc = attn_result_artifact(res, "features/learned", art)))
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    /* json_real() refuses only a value that is not finite. */
+    if (art)
+        attn_result_artifact(res, "features/learned", art);
+    else
+        rc = attn_error_set(err, ATTN_EINVAL, "learned: a feature of PR #%lld is not a finite number",
+                            (long long)q->pr_number);
 out:
     json_decref(model);
     attn_feat_set_free(&fs);

@@ -85,10 +85,10 @@ static int set_params(BoosterHandle b, const attn_lmodel_params *p, attn_error *
 
 static json_t *params_json(const attn_lmodel_params *p)
 {
-    return json_pack("{s:s, s:i, s:f, s:i, s:f, s:I, s:i, s:s}", "objective", p->objective,
-                     "rounds", p->rounds, "eta", p->eta, "max_depth", p->max_depth,
-                     "min_child_weight", p->min_child_weight, "seed", (json_int_t)p->seed,
-                     "nthread", 1, "tree_method", "hist");
+    return attn_xcheck(json_pack("{s:s, s:i, s:f, s:i, s:f, s:I, s:i, s:s}", "objective",
+                                 p->objective, "rounds", p->rounds, "eta", p->eta, "max_depth",
+                                 p->max_depth, "min_child_weight", p->min_child_weight, "seed",
+                                 (json_int_t)p->seed, "nthread", 1, "tree_method", "hist"));
 }
 
 /* Total gain per feature, as shares of the sum (6 significant digits). */
@@ -98,7 +98,7 @@ static json_t *importance(BoosterHandle b, attn_error *err)
     const char **names = NULL;
     const bst_ulong *shape = NULL;
     const float *scores = NULL;
-    json_t *o = json_object();
+    json_t *o = attn_xcheck(json_object());
     double sum = 0;
     char cfg[2048];
     attn_buf nb = ATTN_BUF_INIT;
@@ -117,7 +117,9 @@ static json_t *importance(BoosterHandle b, attn_error *err)
     for (bst_ulong i = 0; i < nf && sum > 0; i++) {
         char t[32];
         snprintf(t, sizeof(t), "%.6g", scores[i] / sum);
-        json_object_set_new(o, names[i], json_real(strtod(t, NULL)));
+        double v = strtod(t, NULL);
+        if (isfinite(v))   /* json_real() refuses the rest: left out, as it always was */
+            attn_xcheck_rc(json_object_set_new(o, names[i], attn_xcheck(json_real(v))));
     }
     return o;
 }
@@ -174,18 +176,15 @@ int attn_lmodel_train(const attn_lmodel_data *d, const attn_lmodel_params *p,
         goto out;
     }
     if (!(imp = importance(b, err))) {
-        rc = err->code ? err->code : ATTN_ENOMEM;
+        rc = err->code;
         goto out;
     }
-    f = json_pack("{s:s, s:{s:s, s:o}, s:o, s:O, s:o, s:s%}", "format", ATTN_LMODEL_FORMAT,
+    /* XGBoost writes its model as JSON text (ASCII) */
+    f = attn_xcheck(json_pack("{s:s, s:{s:s, s:o}, s:o, s:O, s:o, s:s%}", "format", ATTN_LMODEL_FORMAT,
                   "features", "version", ATTN_FEAT_VERSION, "names", attn_feat_names_json(),
                   "params", params_json(p), "training", training, "importance", imp, "xgboost",
-                  raw, (size_t)len);
+                  raw, (size_t)len));
     imp = NULL;
-    if (!f) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory building the model file");
-        goto out;
-    }
     if ((rc = finish_file(f, err)))
         goto out;
     *file = f;

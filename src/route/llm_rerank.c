@@ -161,10 +161,14 @@ static pending *pend_find(st *s, const char *key)
 static int record_answer(st *s, const char *key, const char *body, long latency_ms,
                          attn_error *err)
 {
-    json_t *e = json_pack("{s:s, s:I, s:s, s:I}", "key", key, "status", (json_int_t)200, "body",
-                          body, "latency_ms", (json_int_t)latency_ms);
-    int rc = e ? attn_llm_cache_put(s->cache_dir, key, e, err)
-               : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+    json_t *e;
+    int rc;
+    /* the body came over HTTP */
+    if (!attn_utf8_valid(body))
+        return attn_error_set(err, ATTN_EINVAL, "llm_rerank: the model's answer is not valid UTF-8");
+    e = attn_xcheck(json_pack("{s:s, s:I, s:s, s:I}", "key", key, "status", (json_int_t)200,
+                              "body", body, "latency_ms", (json_int_t)latency_ms));
+    rc = attn_llm_cache_put(s->cache_dir, key, e, err);
     json_decref(e);
     return rc;
 }
@@ -399,23 +403,26 @@ static json_t *pr_for_model(const attn_route_query *q)
 {
     const json_t *snap = q->snapshot, *f;
     const char *body = attn_json_str(snap, "body");
-    json_t *files = json_array();
+    json_t *files = attn_xcheck(json_array());
     size_t i, blen = body ? strlen(body) : 0;
     json_array_foreach(json_object_get(snap, "changed_files"), i, f) {
         const char *p = json_is_string(f) ? json_string_value(f) : attn_json_str(f, "path");
         if (i >= 100)
             break;
         if (p)
-            json_array_append_new(files, json_string(p));
+            attn_xcheck_rc(json_array_append_new(files, attn_xcheck(json_string(p))));
     }
     /* Cut at 4000 bytes, but not inside a UTF-8 sequence (jansson refuses one). */
     if (blen > 4000)
         for (blen = 4000; blen > 0 && ((unsigned char)body[blen] & 0xC0) == 0x80; blen--)
             ;
-    return json_pack("{s:I, s:s?, s:s#, s:s?, s:o, s:O?}", "number", (json_int_t)q->pr_number,
-                     "title", attn_json_str(snap, "title"), "body", body ? body : "", (int)blen,
-                     "author", attn_json_str(snap, "author"), "files", files, "leak_risk",
-                     json_object_get(snap, "leak_risk"));
+    /* every string is the snapshot's (jansson's, so UTF-8), the body cut
+     * on a sequence boundary */
+    return attn_xcheck(json_pack("{s:I, s:s?, s:s#, s:s?, s:o, s:O?}", "number",
+                                 (json_int_t)q->pr_number, "title", attn_json_str(snap, "title"),
+                                 "body", body ? body : "", (int)blen, "author",
+                                 attn_json_str(snap, "author"), "files", files, "leak_risk",
+                                 json_object_get(snap, "leak_risk")));
 }
 
 /* The model's input as canonical JSON, {"candidates": [...], "pull_request":
@@ -458,8 +465,7 @@ static int input_text(st *s, const attn_route_query *q, const json_t *cands, att
     attn_buf_puts(in, "],\"pull_request\":");
     if (!rc && *nc) {
         pr = pr_for_model(q);
-        rc = pr ? attn_json_canonical(pr, in, err)
-                : attn_error_set(err, ATTN_ENOMEM, "out of memory");
+        rc = attn_json_canonical(pr, in, err);
         json_decref(pr);
     }
     return rc ? rc : attn_buf_putc(in, '}');
@@ -562,13 +568,13 @@ static int build_request(st *s, const attn_route_query *q, const json_t *base, j
             attn_buf_put(&user, in.ptr, in.len);
         attn_buf_puts(&user, s->tpl[i]);
     }
-    *body = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s#}], s:f, s:I}", "model", s->model,
-                      "messages", "role", "system", "content", s->sys_text, "role", "user",
-                      "content", attn_buf_cstr(&user), (int)user.len, "temperature",
-                      s->temperature, "max_tokens", (json_int_t)s->max_tokens);
-    if (!*body) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-    } else if (s->key_pre.len) {
+    /* the prompt was checked for UTF-8 when loaded; the input is JSON text */
+    *body = attn_xcheck(json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s#}], s:f, s:I}", "model",
+                                  s->model, "messages", "role", "system", "content", s->sys_text,
+                                  "role", "user", "content", attn_buf_cstr(&user), (int)user.len,
+                                  "temperature", s->temperature, "max_tokens",
+                                  (json_int_t)s->max_tokens));
+    if (s->key_pre.len) {
         const json_t *m = json_array_get(json_object_get(*body, "messages"), 1);
         attn_buf_put(&k, s->key_pre.ptr, s->key_pre.len);
         if (!(rc = attn_json_canonical(json_object_get(m, "content"), &k, err))) {
@@ -943,25 +949,37 @@ static rjob *ahead_take(st *s, const attn_route_query *q)
 
 /* ---- result --------------------------------------------------------------------------- */
 
-static int add_cand(attn_route_result *res, const json_t *c, double score, json_t *llm_ev)
+/* The base result is router output, but is checked as input: a target
+ * without a name or evidence without a kind cannot be carried over. */
+static int add_cand(attn_route_result *res, const json_t *c, double score, json_t *llm_ev,
+                    attn_error *err)
 {
     const json_t *t = json_object_get(c, "target"), *e;
     attn_cand *rc = attn_result_cand(res, attn_json_str(t, "type"), attn_json_str(t, "name"));
     size_t i;
     if (!rc) {
         json_decref(llm_ev);
-        return ATTN_ENOMEM;
+        return attn_error_set(err, ATTN_EINVAL, "llm_rerank: a base candidate has no target name");
     }
     attn_cand_set_score(rc, score);
-    json_array_foreach(json_object_get(c, "evidence"), i, e)
-        if (attn_cand_evidence(rc, attn_json_str(e, "kind"),
-                               json_deep_copy(json_object_get(e, "data"))))
-            return ATTN_ENOMEM;
-    return llm_ev ? attn_cand_evidence(rc, "llm", llm_ev) : 0;
+    json_array_foreach(json_object_get(c, "evidence"), i, e) {
+        const char *kind = attn_json_str(e, "kind");
+        const json_t *data = json_object_get(e, "data");
+        if (!kind) {
+            json_decref(llm_ev);
+            return attn_error_set(err, ATTN_EINVAL, "llm_rerank: base evidence of %s has no kind",
+                                  attn_json_str(t, "name"));
+        }
+        attn_cand_evidence(rc, kind, data ? attn_xcheck(json_deep_copy(data)) : NULL);
+    }
+    if (llm_ev)
+        attn_cand_evidence(rc, "llm", llm_ev);
+    return 0;
 }
 
 /* Ranked candidates first (model order), the rest in base order. */
-static int fill(attn_route_result *res, const json_t *base, const json_t *ranking)
+static int fill(attn_route_result *res, const json_t *base, const json_t *ranking,
+                attn_error *err)
 {
     const json_t *cands = json_object_get(base, "candidates"), *c, *r;
     size_t total = json_array_size(cands), pos = 0, i, j;
@@ -972,12 +990,15 @@ static int fill(attn_route_result *res, const json_t *base, const json_t *rankin
         if (rc || used[i] || strcmp(cand_id(c, &id), attn_json_str(r, "login")))
             continue;
         used[i] = 1;
+        /* attn_llm_answer_parse checked that every reason is a string */
         rc = add_cand(res, c, (double)(total - pos++),
-                      json_pack("{s:I, s:I, s:O}", "rank", (json_int_t)(j + 1), "base_rank",
-                                (json_int_t)(i + 1), "reason", json_object_get(r, "reason")));
+                      attn_xcheck(json_pack("{s:I, s:I, s:O}", "rank", (json_int_t)(j + 1),
+                                            "base_rank", (json_int_t)(i + 1), "reason",
+                                            json_object_get(r, "reason"))),
+                      err);
     }
     json_array_foreach(cands, i, c) if (!rc && !used[i])
-        rc = add_cand(res, c, (double)(total - pos++), NULL);
+        rc = add_cand(res, c, (double)(total - pos++), NULL, err);
     free(used);
     attn_buf_free(&id);
     return rc;
@@ -998,7 +1019,7 @@ static double round9(double x) { return round(x * 1e9) / 1e9; }
 
 static int finish(st *s, attn_route_result *res, const json_t *base, const json_t *body,
                   const char *key, const answer *a, const char *status, const char *why,
-                  long tin, long tout)
+                  long tin, long tout, attn_error *err)
 {
     const json_t *n;
     size_t i;
@@ -1009,23 +1030,26 @@ static int finish(st *s, attn_route_result *res, const json_t *base, const json_
         attn_result_note(res, "llm %s: %s; base ranking kept", status, why);
     attn_result_set_risk(res, static_word(attn_json_str(base, "risk"), "low"));
     attn_result_set_confidence(res, static_word(attn_json_str(base, "confidence"), "unknown"));
-    if (attn_result_attach(res, "llm",
-                           json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I, s:I, s:f, s:I}", "model",
-                                     s->model, "prompt_hash", s->prompt->hash, "prompt_version",
-                                     s->prompt->version, "status", status, "key", key,
-                                     "tokens_in", (json_int_t)tin, "tokens_out", (json_int_t)tout,
-                                     "cost_usd", cost, "latency_ms",
-                                     (json_int_t)(a ? a->latency_ms : 0))))
-        return ATTN_ENOMEM;
+    attn_result_attach(res, "llm",
+                       attn_xcheck(json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I, s:I, s:f, s:I}",
+                                             "model", s->model, "prompt_hash", s->prompt->hash,
+                                             "prompt_version", s->prompt->version, "status",
+                                             status, "key", key, "tokens_in", (json_int_t)tin,
+                                             "tokens_out", (json_int_t)tout, "cost_usd", cost,
+                                             "latency_ms", (json_int_t)(a ? a->latency_ms : 0))));
     if (!body)
         return 0;
-    return attn_result_attach(
+    /* The answer and the reason (which may quote it) came over HTTP. */
+    if ((a && a->body && !attn_utf8_valid(a->body)) || (why && !attn_utf8_valid(why)))
+        return attn_error_set(err, ATTN_EINVAL, "llm_rerank: the model's answer is not valid UTF-8");
+    attn_result_attach(
         res, "_artifacts",
-        json_pack("{s:{s:s, s:O}, s:{s:s, s:I, s:s?, s:I, s:s, s:s?}}", "llm/llm_rerank/request",
-                  "key", key, "body", (json_t *)body, "llm/llm_rerank/response", "key", key,
-                  "http_status", (json_int_t)(a ? a->status : 0), "body", a ? a->body : NULL,
-                  "latency_ms", (json_int_t)(a ? a->latency_ms : 0), "status", status,
-                  "reason", why));
+        attn_xcheck(json_pack(
+            "{s:{s:s, s:O}, s:{s:s, s:I, s:s?, s:I, s:s, s:s?}}", "llm/llm_rerank/request", "key",
+            key, "body", (json_t *)body, "llm/llm_rerank/response", "key", key, "http_status",
+            (json_int_t)(a ? a->status : 0), "body", a ? a->body : NULL, "latency_ms",
+            (json_int_t)(a ? a->latency_ms : 0), "status", status, "reason", why)));
+    return 0;
 }
 
 static int rr_route(void *state, const attn_route_ctx *ctx, const attn_route_query *q,
@@ -1043,19 +1067,21 @@ static int rr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     if ((rc = prepare(s, ctx, q, 0, &base, &body, key, err)))
         goto out;
     if (!body || s->mode == ATTN_LLM_OFF) {
-        rc = fill(res, base, NULL);
+        rc = fill(res, base, NULL, err);
         if (!rc)
             rc = finish(s, res, base, NULL, NULL, NULL, body ? "off" : "skipped",
-                        body ? "ATTN_LLM_CACHE=off" : "no base candidates, nothing to rank", 0, 0);
+                        body ? "ATTN_LLM_CACHE=off" : "no base candidates, nothing to rank", 0, 0,
+                        err);
         goto out;
     }
     if ((rc = get_answer(s, key, body, q->pr_number, &a, err)))
         goto out;
     have = 1;
     if (a.status != 200) {
-        rc = fill(res, base, NULL);
+        rc = fill(res, base, NULL, err);
         if (!rc)
-            rc = finish(s, res, base, body, key, &a, "error", a.error ? a.error : "no answer", 0, 0);
+            rc = finish(s, res, base, body, key, &a, "error", a.error ? a.error : "no answer", 0, 0,
+                        err);
         goto out;
     }
     {
@@ -1066,20 +1092,18 @@ static int rr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
         json_array_foreach(cands, i, c) if ((int)i < s->n) ids[n++] = cand_id(c, &idb[i]);
         attn_error_clear(&why);
         if (attn_llm_answer_parse(a.body, strlen(a.body), ids, n, &ranking, &tin, &tout, &why)) {
-            rc = fill(res, base, NULL);
+            rc = fill(res, base, NULL, err);
             if (!rc)
-                rc = finish(s, res, base, body, key, &a, "invalid", why.msg, tin, tout);
+                rc = finish(s, res, base, body, key, &a, "invalid", why.msg, tin, tout, err);
         } else {
-            rc = fill(res, base, ranking);
+            rc = fill(res, base, ranking, err);
             if (!rc)
-                rc = finish(s, res, base, body, key, &a, "ok", NULL, tin, tout);
+                rc = finish(s, res, base, body, key, &a, "ok", NULL, tin, tout, err);
         }
         for (i = 0; i <= json_array_size(cands); i++)
             attn_buf_free(&idb[i]);
         free(idb);
     }
-    if (rc > 0 || rc == ATTN_ENOMEM)
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
 out:
     free(ids);
     if (have)
@@ -1131,13 +1155,8 @@ static int rr_prefetch(void *state, const attn_route_ctx *ctx, const attn_route_
         }
         p = attn_xcalloc(1, sizeof(*p));
         memcpy(p->key, key, 65);
-        p->body = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+        p->body = attn_xcheck(json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS));
         json_decref(body);
-        if (!p->body) {
-            free(p);
-            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-            break;
-        }
         p->call.body = p->body;
         ATTN_ALLOC_GROW(s->pend, s->npend + 1, s->cappend);
         attn_imap_add(&s->pend_ix, attn_hash_str(key), s->npend);

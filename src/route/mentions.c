@@ -167,7 +167,7 @@ static int only_blanks(const char *s, size_t i, size_t j)
 
 /* Add (type, name) unless present; 1 when the cap stops it. */
 static int add(json_t *list, const char *type, const char *name, size_t len, const char *source,
-               size_t offset, attn_error *err)
+               size_t offset)
 {
     size_t i;
     json_t *v;
@@ -183,10 +183,9 @@ static int add(json_t *list, const char *type, const char *name, size_t len, con
     }
     if (json_array_size(list) >= ATTN_MENTIONS_CAP)
         return 1;
-    v = json_pack("{s:s, s:s, s:s, s:I}", "type", type, "name", buf, "source", source,
-                  "offset", (json_int_t)offset);
-    if (!v || json_array_append_new(list, v))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory collecting mentions");
+    v = attn_xcheck(json_pack("{s:s, s:s, s:s, s:I}", "type", type, "name", buf, "source", source,
+                              "offset", (json_int_t)offset));
+    attn_xcheck_rc(json_array_append_new(list, v));
     return 0;
 }
 
@@ -206,12 +205,12 @@ static size_t at_mention(const char *s, size_t n, size_t i, const char *source, 
         if (t == t0 || !is_alnum((unsigned char)s[t0]) || s[t - 1] == '-' ||
             (t < n && s[t] == '/') || !ends_ok(s, n, t))
             return t > t0 ? t : t0;
-        *rc = add(list, "team", s + i + 1, t - i - 1, source, i, err);
+        *rc = add(list, "team", s + i + 1, t - i - 1, source, i);
         return t;
     }
     if (!ends_ok(s, n, end))
         return end;
-    *rc = add(list, "user", s + i + 1, end - i - 1, source, i, err);
+    *rc = add(list, "user", s + i + 1, end - i - 1, source, i);
     return end;
 }
 
@@ -355,20 +354,19 @@ static int scan_field(const json_t *snap, const char *field, unsigned flags, jso
     return 0;
 }
 
-static int cand_mention(attn_cand *c, double score, const json_t *m, size_t pos,
-                        const char *via_team, attn_error *err)
+static void cand_mention(attn_cand *c, double score, const json_t *m, size_t pos,
+                         const char *via_team)
 {
-    json_t *data = json_pack("{s:O, s:I}", "source", json_object_get(m, "source"), "position",
-                             (json_int_t)pos);
-    if (!c || !data || (via_team && json_object_set_new(data, "via_team", json_string(via_team)))) {
-        json_decref(data);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory building mentions evidence");
-    }
+    json_t *data;
+    if (!c)
+        return;
+    data = attn_xcheck(json_pack("{s:O, s:I}", "source", json_object_get(m, "source"), "position",
+                                 (json_int_t)pos));
+    if (via_team)
+        attn_xcheck_rc(json_object_set_new(data, "via_team", attn_xcheck(json_string(via_team))));
     if (attn_cand_score(c) < score)
         attn_cand_set_score(c, score);
-    if (attn_cand_evidence(c, "mention", data))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory building mentions evidence");
-    return 0;
+    attn_cand_evidence(c, "mention", data);
 }
 
 static int mentions_route(void *state, const attn_route_ctx *ctx, const attn_route_query *q,
@@ -392,20 +390,15 @@ static int mentions_route(void *state, const attn_route_ctx *ctx, const attn_rou
         if (!strcmp(type, "team") && st->expand_teams && ctx->roster) {
             const char **members;
             size_t nm;
-            if ((rc = attn_bl_team_members(ctx->roster, name, q->as_of, &members, &nm, err)))
-                goto done;
-            for (size_t k = 0; k < nm && !rc; k++)
-                rc = cand_mention(attn_result_cand(res, "user", members[k]), score, m, i, name,
-                                  err);
+            attn_bl_team_members(ctx->roster, name, q->as_of, &members, &nm);
+            for (size_t k = 0; k < nm; k++)
+                cand_mention(attn_result_cand(res, "user", members[k]), score, m, i, name);
             free(members);
-            if (rc)
-                goto done;
             if (nm)
                 continue;
             unexpanded++;
         }
-        if ((rc = cand_mention(attn_result_cand(res, type, name), score, m, i, NULL, err)))
-            goto done;
+        cand_mention(attn_result_cand(res, type, name), score, m, i, NULL);
     }
 
     if (st->body && attn_bl_leak_has(q->snapshot, ATTN_LEAK_BODY_OBSERVED))

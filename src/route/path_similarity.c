@@ -1080,10 +1080,13 @@ static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_que
                                                              (json_int_t)top[j].pr_number,
                                                              "similarity", round4(top[j].sim))));
         cand = attn_result_cand(res, "user", attn_activity_user_login(act, u));
-        if (!cand || attn_cand_evidence(cand, "similar_prs",
-                                        json_pack("{s:o, s:I}", "prs", prs, "n_prs",
-                                                  (json_int_t)c->user_n_prs[u])))
-            return attn_error_set(err, ATTN_ENOMEM, "path_similarity: out of memory");
+        if (!cand) {
+            json_decref(prs);
+            continue;
+        }
+        attn_cand_evidence(cand, "similar_prs",
+                           attn_xcheck(json_pack("{s:o, s:I}", "prs", prs, "n_prs",
+                                                 (json_int_t)c->user_n_prs[u])));
         attn_cand_set_score(cand, c->rows[k].score);
     }
     /* The best candidate other than the author decides the risk. */

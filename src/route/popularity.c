@@ -140,19 +140,16 @@ static int pop_route(void *state, const attn_route_ctx *ctx, const attn_route_qu
         json_t *data;
         for (int k = 0; k < ATTN_ACT_NKINDS; k++)
             cnt[k] = attn_activity_user_count_in(a, u, ATTN_ACT_MASK(k), w.from, w.to);
-        data = json_pack("{s:f, s:I, s:I, s:I, s:O, s:O}", "decayed",
-                         attn_bl_round12(st->rows[i].score), "reviews",
-                         (json_int_t)cnt[ATTN_ACT_REVIEW], "review_comments",
-                         (json_int_t)cnt[ATTN_ACT_REVIEW_COMMENT], "comments",
-                         (json_int_t)cnt[ATTN_ACT_COMMENT], "lookback_days", st->lookback_v,
-                         "half_life_days", st->half_life_v);
-        if (!c || !data) {
-            json_decref(data);
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory building popularity results");
-        }
+        if (!c)
+            continue;
+        data = attn_xcheck(json_pack("{s:f, s:I, s:I, s:I, s:O, s:O}", "decayed",
+                                     attn_bl_round12(st->rows[i].score), "reviews",
+                                     (json_int_t)cnt[ATTN_ACT_REVIEW], "review_comments",
+                                     (json_int_t)cnt[ATTN_ACT_REVIEW_COMMENT], "comments",
+                                     (json_int_t)cnt[ATTN_ACT_COMMENT], "lookback_days",
+                                     st->lookback_v, "half_life_days", st->half_life_v));
         attn_cand_set_score(c, st->rows[i].score);
-        if (attn_cand_evidence(c, "popularity", data))
-            return attn_error_set(err, ATTN_ENOMEM, "out of memory building popularity results");
+        attn_cand_evidence(c, "popularity", data);
     }
     (void)mask;
 

@@ -19,7 +19,7 @@ typedef struct {
 } attn_result_rules;
 
 /* Apply rules 1-6 of candidates.h and build the result object. */
-int attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx, const attn_route_query *q,
-                       const attn_result_rules *rules, json_t **out, attn_error *err);
+json_t *attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx,
+                           const attn_route_query *q, const attn_result_rules *rules);
 
 #endif

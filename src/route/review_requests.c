@@ -57,20 +57,19 @@ static int rr_init(const json_t *config, const attn_route_ctx *ctx, void **state
     return 0;
 }
 
-static int rr_cand(attn_route_result *res, const char *type, const char *name, double score,
-                   const char *req_type, const char *via_team, attn_error *err)
+static void rr_cand(attn_route_result *res, const char *type, const char *name, double score,
+                    const char *req_type, const char *via_team)
 {
     attn_cand *c = attn_result_cand(res, type, name);
-    json_t *data = json_pack("{s:s}", "type", req_type);
-    if (!c || !data || (via_team && json_object_set_new(data, "via_team", json_string(via_team)))) {
-        json_decref(data);
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory building review_request evidence");
-    }
-    if (attn_cand_evidence(c, "review_request", data))
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory building review_request evidence");
+    json_t *data;
+    if (!c)
+        return;
+    data = attn_xcheck(json_pack("{s:s}", "type", req_type));
+    if (via_team)
+        attn_xcheck_rc(json_object_set_new(data, "via_team", attn_xcheck(json_string(via_team))));
+    attn_cand_evidence(c, "review_request", data);
     if (attn_cand_score(c) < score)
         attn_cand_set_score(c, score);
-    return 0;
 }
 
 static int rr_route(void *state, const attn_route_ctx *ctx, const attn_route_query *q,
@@ -80,7 +79,6 @@ static int rr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     const json_t *reqs = json_object_get(q->snapshot, "review_requests"), *r;
     attn_buf team = ATTN_BUF_INIT;
     size_t i, n_users = 0, n_teams = 0, unexpanded = 0;
-    int rc = 0;
 
     json_array_foreach(reqs, i, r) {
         const char *type = json_string_value(json_object_get(r, "type"));
@@ -88,8 +86,7 @@ static int rr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
         if (!type || !name || !*name)
             continue;
         if (!strcmp(type, "user")) {
-            if ((rc = rr_cand(res, "user", name, 1.0, "user", NULL, err)))
-                break;
+            rr_cand(res, "user", name, 1.0, "user", NULL);
             n_users++;
             continue;
         }
@@ -99,26 +96,20 @@ static int rr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
         if (st->expand_teams && ctx->roster) {
             const char **members;
             size_t nm;
-            if ((rc = attn_bl_team_members(ctx->roster, team.ptr, q->as_of, &members, &nm, err)))
-                break;
-            for (size_t k = 0; k < nm && !rc; k++)
-                rc = rr_cand(res, "user", members[k], st->member_score, "team", team.ptr, err);
+            attn_bl_team_members(ctx->roster, team.ptr, q->as_of, &members, &nm);
+            for (size_t k = 0; k < nm; k++)
+                rr_cand(res, "user", members[k], st->member_score, "team", team.ptr);
             free(members);
-            if (rc)
-                break;
             if (nm) {
                 n_users += nm;
                 continue;
             }
             unexpanded++;
         }
-        if ((rc = rr_cand(res, "team", team.ptr, 1.0, "team", NULL, err)))
-            break;
+        rr_cand(res, "team", team.ptr, 1.0, "team", NULL);
         n_teams++;
     }
     attn_buf_free(&team);
-    if (rc)
-        return rc;
 
     if (unexpanded)
         attn_result_note(res, "%zu requested team%s without members in the roster at the cutoff"

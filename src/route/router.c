@@ -310,7 +310,7 @@ int attn_router_route(attn_router *r, const attn_route_ctx *ctx, const attn_rout
     res = attn_xcheck(attn_result_new());
     rc = r->def->route(r->state, ctx, q, res, err);
     if (!rc)
-        rc = attn_result_finish(res, ctx, q, &r->rules, out, err);
+        *out = attn_result_finish(res, ctx, q, &r->rules);
     attn_result_free(res);
     if (rc) {
         attn_error_wrap(err, "router %s on #%lld", r->def->name, (long long)q->pr_number);

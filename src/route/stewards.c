@@ -266,14 +266,14 @@ static void collect_pr(stewards_state *st, attn_activity *act, const json_t *sna
 static json_t *evidence(const stewards_state *st, double area, double file, double total,
                         double author)
 {
-    json_t *areas = json_array(), *data;
+    json_t *areas = attn_xcheck(json_array()), *data;
     unsigned char used[64];
     size_t picked = 0;
 
     memset(used, 0, sizeof(used));
     /* Selection of the top few by (activity desc, name asc); PRs touch few
      * areas, and only the first 64 are considered for the list. */
-    while (areas && picked < STEWARDS_EVIDENCE_AREAS) {
+    while (picked < STEWARDS_EVIDENCE_AREAS) {
         long best = -1;
         for (size_t k = 0; k < st->n_areas && k < sizeof(used); k++) {
             if (used[k] || !(st->area_sum[k] > 0))
@@ -289,10 +289,10 @@ static json_t *evidence(const stewards_state *st, double area, double file, doub
         json_array_append_new(areas, json_string(area_at(st, (size_t)best)));
         picked++;
     }
-    data = json_pack("{s:f, s:f, s:f, s:f, s:o*, s:f, s:f}", "area", round6(area), "file",
-                     round6(file), "total", round6(total), "author", round6(author), "areas",
-                     areas, "half_life_days", st->half_life_days, "lookback_days",
-                     st->lookback_days);
+    data = attn_xcheck(json_pack("{s:f, s:f, s:f, s:f, s:o*, s:f, s:f}", "area", round6(area),
+                                 "file", round6(file), "total", round6(total), "author",
+                                 round6(author), "areas", areas, "half_life_days",
+                                 st->half_life_days, "lookback_days", st->lookback_days));
     return data;
 }
 
@@ -416,8 +416,9 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
         attn_cand *c = attn_result_cand(res, "user", attn_activity_user_login(act, u));
         for (size_t k = 0; k < st->n_areas; k++)
             st->area_sum[k] = attn_activity_user_area_sum(act, u, area_at(st, k), &w);
-        if (!c || attn_cand_evidence(c, "activity", evidence(st, sm->area, sm->file, sm->total, sm->author)))
-            return attn_error_set(err, ATTN_ENOMEM, "stewards: out of memory");
+        if (!c)
+            continue;
+        attn_cand_evidence(c, "activity", evidence(st, sm->area, sm->file, sm->total, sm->author));
         attn_cand_set_score(c, st->rows[i].score);
     }
     /* The best candidate other than the author decides the risk. */

@@ -429,6 +429,10 @@ int attn_pinned_write(const char *repo_dir, const char *base_sha, const char *so
     for (size_t i = 0; i < n; i++) {
         if ((rc = attn_pinned_check_path(files[i].path, err)))
             return rc;
+        /* the manifest is JSON, keyed by path */
+        if (!attn_utf8_valid(files[i].path))
+            return attn_error_set(err, ATTN_EINVAL, "path '%.200s' is not valid UTF-8",
+                                  files[i].path);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(files[i].path, files[j].path))
                 return attn_error_set(err, ATTN_EINVAL, "path '%s' is given twice for %s",
@@ -448,12 +452,9 @@ int attn_pinned_write(const char *repo_dir, const char *base_sha, const char *so
                                     files[i].path);
                 goto out;
             }
-            v = json_string(blobs[i]);
+            v = attn_xcheck(json_string(blobs[i]));
         }
-        if (json_object_set_new(merged, files[i].path, v)) {
-            rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-            goto out;
-        }
+        attn_xcheck_rc(json_object_set_new(merged, files[i].path, v));
     }
     if ((rc = check_nesting(merged, err)))
         goto out;
@@ -496,13 +497,10 @@ int attn_pinned_write(const char *repo_dir, const char *base_sha, const char *so
         goto out;
     }
 
-    man = json_pack("{s:s, s:o, s:O, s:s, s:s}", "base_sha", base_sha, "codeowners_path",
-                    cpath ? json_string(cpath) : json_null(), "files", merged, "format",
-                    ATTN_PINNED_FORMAT, "source", source);
-    if (!man) {
-        rc = attn_error_set(err, ATTN_ENOMEM, "out of memory");
-        goto out;
-    }
+    /* base_sha and source were checked above, cpath is one of the paths */
+    man = attn_xcheck(json_pack("{s:s, s:o, s:O, s:s, s:s}", "base_sha", base_sha,
+                                "codeowners_path", cpath ? json_string(cpath) : json_null(),
+                                "files", merged, "format", ATTN_PINNED_FORMAT, "source", source));
     if ((rc = attn_json_canonical(man, &text, err)))
         goto out;
     attn_buf_putc(&text, '\n');

@@ -180,7 +180,7 @@ extern const char *const syn_label_colors[SYN_NLABELS];
 extern const char *const syn_label_descs[SYN_NLABELS];
 extern const char *const syn_milestone_titles[SYN_NMILESTONES];
 
-/* Build the world from the options; 0 or ATTN_ENOMEM. */
+/* Build the world from the options; 0 (memory failures exit: util/alloc.h). */
 int syn_world_init(syn_world *w, const attn_synth_opts *o, attn_error *err);
 void syn_world_free(syn_world *w);
 

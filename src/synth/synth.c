@@ -170,7 +170,7 @@ static int hless(const hent *x, const hent *y)
     return x->t < y->t || (x->t == y->t && x->id < y->id);
 }
 
-static int heap_push(heap *h, int64_t t, int64_t id, char *json)
+static void heap_push(heap *h, int64_t t, int64_t id, char *json)
 {
     size_t i;
     ATTN_ALLOC_GROW(h->a, h->n + 1, h->cap);
@@ -188,7 +188,6 @@ static int heap_push(heap *h, int64_t t, int64_t id, char *json)
         h->a[p] = tmp;
         i = p;
     }
-    return 0;
 }
 
 static hent heap_pop(heap *h)
@@ -228,14 +227,13 @@ static void heap_drain(heap *h, int64_t until, out_t *o, size_t *count)
     }
 }
 
-static int timed_list(const syn_world *w, const syn_emit *em, syn_item *it, int which, out_t *o)
+static void timed_list(const syn_world *w, const syn_emit *em, syn_item *it, int which, out_t *o)
 {
     heap h = {NULL, 0, 0};
     size_t count = 0;
-    int rc = 0;
 
     put(o, "[");
-    for (int n = 1; n <= w->nitems && !rc; n++) {
+    for (int n = 1; n <= w->nitems; n++) {
         json_t *imin = NULL;
         int cnt;
         heap_drain(&h, w->slots[n - 1].t, o, &count);
@@ -260,20 +258,15 @@ static int timed_list(const syn_world *w, const syn_emit *em, syn_item *it, int 
                 t = it->ev[i].t;
                 id = syn_id_event(it, it->ev[i].k);
             }
-            s = v ? json_dumps(v, DUMP_FLAGS) : NULL;
+            s = attn_xcheck(json_dumps(attn_xcheck(v), DUMP_FLAGS));
             json_decref(v);
-            if (!s || heap_push(&h, t, id, s) < 0) {
-                free(s);
-                rc = -1;
-                break;
-            }
+            heap_push(&h, t, id, s);
         }
         json_decref(imin);
     }
     heap_drain(&h, INT64_MAX, o, &count);
     free(h.a);
     put(o, "]");
-    return rc;
 }
 
 /* A map keyed by PR number (in the decimal-string order of sorted keys). */
@@ -351,9 +344,9 @@ int attn_synth_write(const attn_synth_opts *opts, FILE *f, attn_error *err)
     put_key(&o, "generator", &first);
     put_json(&o, syn_json_generator(&em));
     put_key(&o, "issue_comments", &first);
-    rc = timed_list(&w, &em, it, LIST_COMMENTS, &o);
+    timed_list(&w, &em, it, LIST_COMMENTS, &o);
     put_key(&o, "issue_events", &first);
-    rc = rc ? rc : timed_list(&w, &em, it, LIST_EVENTS, &o);
+    timed_list(&w, &em, it, LIST_EVENTS, &o);
     put_key(&o, "issues", &first);
     put(&o, "[");
     for (int n = 1; n <= w.nitems; n++) {
@@ -393,7 +386,7 @@ int attn_synth_write(const attn_synth_opts *opts, FILE *f, attn_error *err)
     put_key(&o, "repo", &first);
     put_json(&o, syn_json_repo(&em));
     put_key(&o, "review_comments", &first);
-    rc = rc ? rc : timed_list(&w, &em, it, LIST_RCOMMENTS, &o);
+    timed_list(&w, &em, it, LIST_RCOMMENTS, &o);
     put_key(&o, "reviews", &first);
     pr_map(&w, &em, it, 0, &o);
     put_key(&o, "teams", &first);
@@ -415,8 +408,6 @@ int attn_synth_write(const attn_synth_opts *opts, FILE *f, attn_error *err)
     free(it);
     syn_emit_free(&em);
     syn_world_free(&w);
-    if (rc)
-        return attn_error_set(err, ATTN_ENOMEM, "out of memory generating the bundle");
     if (o.failed || fflush(f) == EOF || ferror(f))
         return attn_error_set(err, ATTN_EIO, "cannot write the bundle: %s", strerror(errno));
     return 0;

@@ -33,6 +33,11 @@ int attn_json_parse(const char *text, size_t len, const char *what, json_t **out
 int attn_json_dump_pretty(const json_t *v, attn_buf *out);
 
 /* Accessors tolerant of missing keys and JSON null. */
+/* 1 when s is a string jansson takes (UTF-8 as json_string() checks it: no
+ * overlong forms, surrogates or code points past U+10FFFF); 0 for NULL.
+ * Text from outside (a pinned file, an HTTP body) is checked with this
+ * before it goes into JSON, so a NULL from jansson only means memory. */
+int attn_utf8_valid(const char *s);
 const char *attn_json_str(const json_t *obj, const char *key);      /* NULL if absent/not string */
 int64_t attn_json_i64(const json_t *obj, const char *key, int64_t dflt);
 int attn_json_bool(const json_t *obj, const char *key, int dflt);   /* -1 allowed as dflt */

@@ -302,6 +302,23 @@ static void test_json_nan_rejected(void **state)
     attn_buf_free(&b);
 }
 
+/* attn_utf8_valid agrees with what json_string() accepts. */
+static void test_utf8_valid(void **state)
+{
+    static const char *const cases[] = {
+        "", "plain", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf",
+        "\xc3", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff",
+        "ok\xe2\x82", "\x80",
+    };
+    (void)state;
+    assert_false(attn_utf8_valid(NULL));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        json_t *s = json_string(cases[i]);
+        assert_int_equal(attn_utf8_valid(cases[i]), s != NULL);
+        json_decref(s);
+    }
+}
+
 static void test_json_accessors(void **state)
 {
     json_t *v;
@@ -450,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_json_hash_stable),
         cmocka_unit_test(test_json_nan_rejected),
         cmocka_unit_test(test_json_accessors),
+        cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_path_checks),
         cmocka_unit_test(test_atomic_write),
         cmocka_unit_test(test_buf_and_error),
