@@ -35,8 +35,8 @@ struct attn_fact_index {
     postings on_author;      /* per authors[] index */
 };
 
-static int hour_of(int64_t t) { return (int)(((t % DAY) + DAY) % DAY / 3600); }
-static int wday_of(int64_t t) { return (int)((((t / DAY) + 4) % 7 + 7) % 7); } /* 1970-01-01: Thu */
+int attn_fact_hour(int64_t t) { return (int)(((t % DAY) + DAY) % DAY / 3600); }
+int attn_fact_wday(int64_t t) { return (int)((((t / DAY) + 4) % 7 + 7) % 7); } /* 1970-01-01: Thu */
 
 /* Counting sort of positions 0..n-1 into nb buckets by key[] (NONE: left out). */
 static postings bucket(const uint32_t *key, size_t n, size_t nb)
@@ -147,12 +147,12 @@ int attn_fact_index_new(const attn_activity *act, const int64_t *entry_author,
     x->review = bucket(key, n, nu);
     for (size_t i = 0; i < n; i++)
         key[i] = e[i].user >= 0 && (size_t)e[i].user < nu
-                     ? (uint32_t)((size_t)e[i].user * 24 + (size_t)hour_of(e[i].t))
+                     ? (uint32_t)((size_t)e[i].user * 24 + (size_t)attn_fact_hour(e[i].t))
                      : NONE;
     x->hour = bucket(key, n, attn_st_mult(nu, 24));
     for (size_t i = 0; i < n; i++)
         if (key[i] != NONE)
-            key[i] = (uint32_t)((size_t)e[i].user * 7 + (size_t)wday_of(e[i].t));
+            key[i] = (uint32_t)((size_t)e[i].user * 7 + (size_t)attn_fact_wday(e[i].t));
     x->wday = bucket(key, n, attn_st_mult(nu, 7));
     collect_authors(x, on, entry_author, n);
     for (size_t i = 0; i < n; i++)

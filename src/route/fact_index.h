@@ -41,8 +41,11 @@ size_t attn_fact_user_reviews(const attn_fact_index *x, size_t u, size_t from, s
                               size_t *last);
 /* Distinct UTC days (t / 86400, truncated) with a fact of user u in [from, to). */
 size_t attn_fact_user_days(const attn_fact_index *x, size_t u, size_t from, size_t to);
-/* Facts of user u in [from, to) at UTC hour h (0..23) and at weekday w
- * (0 = Sunday .. 6). */
+/* The UTC hour (0..23) and weekday (0 = Sunday .. 6) of t, as the index
+ * buckets facts: callers compute a PR's own with the same rule. */
+int attn_fact_hour(int64_t t);
+int attn_fact_wday(int64_t t);
+/* Facts of user u in [from, to) at UTC hour h and at weekday w. */
 size_t attn_fact_user_hour(const attn_fact_index *x, size_t u, int h, size_t from, size_t to);
 size_t attn_fact_user_wday(const attn_fact_index *x, size_t u, int w, size_t from, size_t to);
 /* Users (of the activity index) with at least one review in [from, to). */

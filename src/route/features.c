@@ -72,12 +72,9 @@ struct attn_features {
     pr_author *by_author;    /* the same rows sorted by (author_id, created_at) */
     size_t n_authors;
     uint8_t *bot;            /* per activity user: router.c's bot rule (rule 1) */
-    long *slot;              /* per activity user (+ spare): candidate slot or -1 */
+    long *slot;              /* per activity user: candidate slot or -1 */
     size_t n_users;
 };
-
-static int hour_of(int64_t t) { return (int)(((t % DAY) + DAY) % DAY / 3600); }
-static int wday_of(int64_t t) { return (int)((((t / DAY) + 4) % 7 + 7) % 7); } /* 1970-01-01: Thu */
 
 const char *attn_feat_name(size_t i) { return i < ATTN_FEAT_N ? NAMES[i] : NULL; }
 
@@ -247,9 +244,8 @@ int attn_features_new(const attn_route_ctx *ctx, int max_candidates, attn_featur
     if ((rc = load_authors(f, ctx, err)) || (rc = index_entries(f, ctx, err)))
         goto fail;
     f->n_users = attn_activity_user_count(ctx->activity);
-    f->slot = attn_xmalloc(attn_st_mult(f->n_users + 1, sizeof(*f->slot)));
+    f->slot = attn_xmalloc(attn_st_mult(f->n_users ? f->n_users : 1, sizeof(*f->slot)));
     f->bot = attn_xmalloc(f->n_users ? f->n_users : 1);
-    f->slot[f->n_users] = -1;
     for (size_t u = 0; u < f->n_users; u++) {
         const char *login = attn_activity_user_login(ctx->activity, u);
         f->slot[u] = -1;
@@ -673,7 +669,7 @@ static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_q
     const attn_act_entry *e = attn_activity_entries(ctx->activity, &(size_t){0});
     const uint32_t *on;
     size_t first, last, i7, i30, i180, n_on;
-    int h0 = hour_of(q->as_of), w0 = wday_of(q->as_of);
+    int h0 = attn_fact_hour(q->as_of), w0 = attn_fact_wday(q->as_of);
     attn_activity_slice(ctx->activity, q->as_of - 365 * (int64_t)DAY, q->as_of, &first, &last);
     i7 = after(ctx, q->as_of - 7 * (int64_t)DAY, q->as_of, first);
     i30 = after(ctx, q->as_of - 30 * (int64_t)DAY, q->as_of, first);

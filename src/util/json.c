@@ -110,14 +110,15 @@ static int shortest_fast(double a, char *digits, int *nd)
         return INT_MIN;
     s0 = -(int)floor(log10(a)) - 1;       /* one digit or none on grid s0 */
     for (int s = s0; s <= s0 + 16; s++) {
-        double x, p;
+        double x, p, near;
         if (s < -22 || s > 22)
             return INT_MIN;
         p = P10[s < 0 ? -s : s];
         x = s < 0 ? a / p : a * p;
         if (x >= 1e15)
             return INT_MAX;
-        for (double m = nearbyint(x) - 1; m <= nearbyint(x) + 1; m++) {
+        near = nearbyint(x);
+        for (double m = near - 1; m <= near + 1; m++) {
             unsigned long long v;
             int n = 0, exp;
             char tmp[24];
