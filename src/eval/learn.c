@@ -194,12 +194,12 @@ static void one_pr(attn_learn_cache *c, const attn_learn_opts *o, int64_t number
 typedef struct {
     attn_learn_cache *c;
     const attn_learn_opts *o;
-    const int64_t *todo;
+    example *const *todo;    /* in the cache, which no thread grows meanwhile */
     size_t n_todo;
     atomic_size_t next;
     size_t done;             /* how many the caller's thread computed (progress) */
-    size_t fail;             /* the first failed index in todo, n_todo: none */
-    attn_error fail_err;
+    atomic_size_t fail;      /* the first failed index in todo, n_todo: none */
+    attn_error fail_err;     /* its error, set under mu */
     pthread_mutex_t mu;
 } batch;
 
@@ -216,25 +216,20 @@ static void *batch_run(void *arg)
     batch *B = T->B;
     for (;;) {
         size_t i = atomic_fetch_add(&B->next, 1);
-        int fresh, rc;
+        int rc;
         example *e;
         attn_error err;
-        if (i >= B->n_todo)
+        if (i >= B->n_todo || i > atomic_load(&B->fail))   /* past a failure: stop */
             break;
-        pthread_mutex_lock(&B->mu);
-        i = i < B->fail ? i : B->n_todo;    /* past a failure: stop */
-        pthread_mutex_unlock(&B->mu);
-        if (i == B->n_todo)
-            break;
-        e = cache_get(B->c, B->todo[i], &fresh);
+        e = B->todo[i];
         if ((rc = compute_example(T->L, B->c->max_candidates, B->o->truth, B->o->cutoff, e,
                                   &err))) {
             e->state = 0;
             pthread_mutex_lock(&B->mu);
-            if (i < B->fail) {
-                B->fail = i;
+            if (i < atomic_load(&B->fail)) {
                 B->fail_err = err;
                 B->fail_err.code = rc;
+                atomic_store(&B->fail, i);
             }
             pthread_mutex_unlock(&B->mu);
         }
@@ -249,8 +244,8 @@ static void *batch_run(void *arg)
  * this thread and the helpers'; a failure reports the first failed PR in
  * todo's order, as one thread would. */
 static int compute_examples(attn_learn_cache *c, const attn_route_ctx *ctx,
-                            attn_truth_ctx *truth, const attn_learn_opts *o, const int64_t *todo,
-                            size_t n_todo, attn_error *err)
+                            attn_truth_ctx *truth, const attn_learn_opts *o,
+                            example *const *todo, size_t n_todo, attn_error *err)
 {
     lane self = {ctx, truth, c->res, c->feat};
     size_t nt = n_todo > 1 ? 1 + c->n_helpers : 1, started = 1;
@@ -260,7 +255,8 @@ static int compute_examples(attn_learn_cache *c, const attn_route_ctx *ctx,
     B.c = c;
     B.o = o;
     B.todo = todo;
-    B.n_todo = B.fail = n_todo;
+    B.n_todo = n_todo;
+    atomic_init(&B.fail, n_todo);
     atomic_init(&B.next, 0);
     pthread_mutex_init(&B.mu, NULL);
     for (size_t t = 0; t < nt; t++) {
@@ -276,10 +272,10 @@ static int compute_examples(attn_learn_cache *c, const attn_route_ctx *ctx,
         pthread_join(T[t].tid, NULL);
     pthread_mutex_destroy(&B.mu);
     free(T);
-    if (B.fail < n_todo) {
+    if (atomic_load(&B.fail) < n_todo) {
         if (err)
             *err = B.fail_err;
-        attn_error_wrap(err, "training on #%lld", (long long)todo[B.fail]);
+        attn_error_wrap(err, "training on #%lld", (long long)todo[atomic_load(&B.fail)]->number);
         return B.fail_err.code;
     }
     return 0;
@@ -377,15 +373,22 @@ int attn_learn_train_cached(const attn_route_ctx *ctx, attn_truth_ctx *truth,
     cnt.in_window = n;
     {
         /* the PRs new to the cache first (on every thread), then the rule */
-        int64_t *todo = attn_xmalloc(attn_st_mult(n ? n : 1, sizeof(*todo)));
+        int64_t *fresh_nums = attn_xmalloc(attn_st_mult(n ? n : 1, sizeof(*fresh_nums)));
+        example **todo = attn_xmalloc(attn_st_mult(n ? n : 1, sizeof(*todo)));
         size_t nt = 0;
         for (size_t i = 0; i < n; i++) {
             int fresh;
             cache_get(c, prs[i].number, &fresh);
             if (fresh)
-                todo[nt++] = prs[i].number;
+                fresh_nums[nt++] = prs[i].number;
+        }
+        /* pointers only once every insertion (which moves entries) is done */
+        for (size_t i = 0; i < nt; i++) {
+            int fresh;
+            todo[i] = cache_get(c, fresh_nums[i], &fresh);
         }
         rc = compute_examples(c, ctx, truth, o, todo, nt, err);
+        free(fresh_nums);
         free(todo);
         if (rc)
             goto out;
