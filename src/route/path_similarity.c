@@ -152,6 +152,8 @@ typedef struct {
     uint64_t sig;
 } pspan;
 
+#define NO_DIR UINT32_MAX
+
 typedef struct {
     int64_t pr_number;
     double sim;
@@ -180,7 +182,9 @@ typedef struct {
     size_t n_entries;
     strtab comps;                 /* path component -> id */
     strtab paths;                 /* full path -> id */
+    strtab dirs;                  /* a path's components but the last -> id */
     pspan *path_comps;            /* path id -> span in comp_pool */
+    uint32_t *path_dir;           /* path id -> id in dirs (NO_DIR: cut at MAX_DEPTH) */
     size_t cap_path_comps;
     int32_t *comp_pool;
     size_t n_comp_pool, cap_comp_pool;
@@ -213,6 +217,12 @@ typedef struct {
     uint32_t *set_stamp;
     size_t cap_set_stamp;
     double *set_sim;              /* set id * NM */
+    uint32_t *comp_stamp;         /* fgen: the component is one of the PR's files' */
+    size_t cap_comp_stamp;
+    uint32_t *dir_stamp;
+    size_t cap_dir_stamp;
+    double *dir_sim;              /* dir id * NM: path_sim of its paths whose last
+                                     component is none of the PR's files' */
     uint32_t *user_stamp, *user_pr_stamp;
     double *user_score;           /* user * NM */
     past_pr *user_top;            /* user * EVIDENCE_PRS */
@@ -265,7 +275,9 @@ static void cache_free(ps_cache *c)
         return;
     strtab_free(&c->comps);
     strtab_free(&c->paths);
+    strtab_free(&c->dirs);
     free(c->path_comps);
+    free(c->path_dir);
     free(c->comp_pool);
     free(c->entry_set);
     free(c->sets);
@@ -281,6 +293,9 @@ static void cache_free(ps_cache *c)
     free(c->path_sim);
     free(c->set_stamp);
     free(c->set_sim);
+    free(c->comp_stamp);
+    free(c->dir_stamp);
+    free(c->dir_sim);
     free(c->user_stamp);
     free(c->user_pr_stamp);
     free(c->user_score);
@@ -542,6 +557,8 @@ static uint32_t intern_path(ps_cache *c, const char *path)
     if (id >= c->cap_path_comps) {
         size_t old = c->cap_path_comps;
         ATTN_ALLOC_GROW(c->path_comps, (size_t)id + 1, c->cap_path_comps);
+        c->path_dir = attn_xrealloc(c->path_dir,
+                                    attn_st_mult(c->cap_path_comps, sizeof(*c->path_dir)));
         for (size_t k = old; k < c->cap_path_comps; k++)
             c->path_comps[k].n = UINT32_MAX;
     }
@@ -549,6 +566,16 @@ static uint32_t intern_path(ps_cache *c, const char *path)
     n = path_components(c, path, 1, &c->comp_pool, &c->n_comp_pool, &c->cap_comp_pool);
     c->path_comps[id].n = n;
     c->path_comps[id].sig = comp_sig(c->comp_pool + c->path_comps[id].off, n);
+    c->path_dir[id] = NO_DIR;
+    if (n >= 1 && n < MAX_DEPTH) {
+        /* the directory as text of its component ids: exact, whatever the
+         * path's spelling ("a//b/c" and "a/b/c" are one directory) */
+        char key[8 * MAX_DEPTH + 1];
+        const int32_t *comp = c->comp_pool + c->path_comps[id].off;
+        for (uint32_t k = 0; k + 1 < n; k++)
+            snprintf(key + 8 * k, 9, "%08x", (uint32_t)comp[k]);
+        c->path_dir[id] = (uint32_t)strtab_id(&c->dirs, key, 8 * (size_t)(n - 1), 1);
+    }
     return id;
 }
 
@@ -752,18 +779,33 @@ static void compare(ps_cache *c, const int32_t *a, uint32_t m, uint64_t sa, cons
         compare_dp(c, a, m, b, n, acc);
 }
 
-/* Sum over the PR's files f of method(f, past path pid), memoized per route. */
+/* Sum over the PR's files f of method(f, past path pid), memoized per route.
+ * A past path whose last component is none of the PR's files' components
+ * compares like any other such path of its directory: that component
+ * matches nothing, and every method is a function of which components match
+ * (and of the lengths, the same in one directory). So those paths share one
+ * sum per directory, bit for bit the one each would get alone (profile: the
+ * comparisons were 30% of the 4-router rust-clippy eval, whose 5,110 paths
+ * sit in 334 directories). */
 static const double *path_sim(ps_cache *c, uint32_t pid)
 {
+    const pspan *g = &c->path_comps[pid];
+    uint32_t dir = c->path_dir[pid];
     double *acc = c->path_sim + (size_t)pid * NM;
     if (c->path_stamp[pid] == c->fgen)
         return acc;
-    c->path_stamp[pid] = c->fgen;
+    if (dir != NO_DIR && c->comp_stamp[c->comp_pool[g->off + g->n - 1]] != c->fgen) {
+        acc = c->dir_sim + (size_t)dir * NM;
+        if (c->dir_stamp[dir] == c->fgen)
+            return acc;
+        c->dir_stamp[dir] = c->fgen;
+    } else {
+        c->path_stamp[pid] = c->fgen;
+    }
     memset(acc, 0, NM * sizeof(*acc));
     for (size_t f = 0; f < c->n_cur_files; f++)
         compare(c, c->cur_comps + c->cur_files[f].off, c->cur_files[f].n, c->cur_files[f].sig,
-                c->comp_pool + c->path_comps[pid].off, c->path_comps[pid].n,
-                c->path_comps[pid].sig, acc);
+                c->comp_pool + g->off, g->n, g->sig, acc);
     return acc;
 }
 
@@ -789,6 +831,19 @@ static const double *set_sim(ps_cache *c, uint32_t sid)
 /* Make the memo arrays as large as the caches grew. */
 static void size_scratch(ps_cache *c)
 {
+    if (c->dirs.n > c->cap_dir_stamp) {
+        size_t old = c->cap_dir_stamp, cap = old;
+        ATTN_ALLOC_GROW(c->dir_stamp, c->dirs.n, cap);
+        memset(c->dir_stamp + old, 0, (cap - old) * sizeof(*c->dir_stamp));
+        c->cap_dir_stamp = cap;
+        c->dir_sim = attn_xrealloc(c->dir_sim, attn_st_mult(cap, NM * sizeof(double)));
+    }
+    if (c->comps.n > c->cap_comp_stamp) {
+        size_t old = c->cap_comp_stamp, cap = old;
+        ATTN_ALLOC_GROW(c->comp_stamp, c->comps.n, cap);
+        memset(c->comp_stamp + old, 0, (cap - old) * sizeof(*c->comp_stamp));
+        c->cap_comp_stamp = cap;
+    }
     if (c->paths.n > c->cap_path_stamp) {
         size_t old = c->cap_path_stamp, cap = old;
         ATTN_ALLOC_GROW(c->path_stamp, c->paths.n, cap);
@@ -937,11 +992,18 @@ static void files_gen(ps_cache *c, const double *w)
     c->n_memo_files = c->n_cur_files;
     memcpy(c->memo_w, w, sizeof(c->memo_w));
     c->memo_valid = 1;
-    if (++c->fgen != 0)
-        return;
-    memset(c->path_stamp, 0, c->cap_path_stamp * sizeof(*c->path_stamp));
-    memset(c->set_stamp, 0, c->cap_set_stamp * sizeof(*c->set_stamp));
-    c->fgen = 1;
+    if (++c->fgen == 0) {
+        memset(c->path_stamp, 0, c->cap_path_stamp * sizeof(*c->path_stamp));
+        memset(c->set_stamp, 0, c->cap_set_stamp * sizeof(*c->set_stamp));
+        memset(c->comp_stamp, 0, c->cap_comp_stamp * sizeof(*c->comp_stamp));
+        memset(c->dir_stamp, 0, c->cap_dir_stamp * sizeof(*c->dir_stamp));
+        c->fgen = 1;
+    }
+    /* The PR's components, for path_sim (all interned by current_files). */
+    size_scratch(c);
+    for (size_t k = 0; k < nc; k++)
+        if (c->cur_comps[k] >= 0)
+            c->comp_stamp[c->cur_comps[k]] = c->fgen;
 }
 
 /*

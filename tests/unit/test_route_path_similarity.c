@@ -2,7 +2,8 @@
  * test_route_path_similarity.c - the RevFinder similarity on hand-made path
  * lists (data: tests/data/path_similarity/cases.txt), and the router on a
  * hand-built history: scores by hand, dedup per reviewer and PR, kinds,
- * decay, Borda, the past-PR cap, empty results, bad configs, leakage.
+ * decay, Borda, the past-PR cap, empty results, bad configs, paths sharing
+ * a directory, leakage.
  */
 #include "route_fixture.h"
 #include "route/path_similarity.h"
@@ -372,6 +373,72 @@ static void test_shortlist_exact(void **state)
     rfx_synth_close(&y, 1);
 }
 
+/* Past paths whose last component is none of the PR's files' components
+ * share one similarity per directory (path_similarity.c path_sim); paths
+ * whose last component is one of them (a basename, or a directory name of
+ * the PR) are compared alone. Each reviewer's score must equal the
+ * definition, computed pair by pair by attn_path_similarity, whichever PR
+ * was routed before (the memos are per set of files). */
+static void test_directory_sharing(void **state)
+{
+    static const char *const P[][4] = {
+        {"src/net/udp.c", "src/net/raw.c", NULL},            /* bob: nothing matches by name */
+        {"src/net/http.c", "src/net/udp.c", NULL},           /* carol: the PR's own path */
+        {"lib/net/tcp.c", "src/net/net", "src/net/raw.c", NULL}, /* dave: names of F's parts */
+        {"src/io/udp.c", "lib/udp.c", "src/net/udp.c", NULL}, /* erin */
+        {"a//src//net/raw.c", "src/net/tls.c", NULL},        /* frank: another spelling */
+        {"tcp.c", "udp.c", "README", NULL},                  /* gina: top level */
+    };
+    static const char *const FA[] = {"src/net/http.c", "src/tcp.c", NULL};
+    static const char *const FB[] = {"src/net/udp.c", NULL};
+    static const char *const *const ROUTED[] = {FA, FB, FA, FB};
+    static const char *const NAMES[] = {"bob", "carol", "dave", "erin", "frank", "gina"};
+    rfx f;
+    attn_router *r;
+    (void)state;
+    rfx_open(&f);
+    rfx_user(&f, 100, "alice", NULL);
+    for (int u = 0; u < 6; u++) {
+        rfx_user(&f, 101 + u, NAMES[u], NULL);
+        rfx_pr(&f, 2001 + u, 1 + u, 100, RFX_T0 - 40 * RFX_DAY, P[u]);
+        rfx_review(&f, 1 + u, 2001 + u, 101 + u, RFX_T0 - (20 - u) * RFX_DAY, NULL);
+    }
+    rfx_pr(&f, 2010, 10, 100, RFX_T0 - RFX_DAY, FA);
+    rfx_build(&f, NULL);
+    r = rfx_router(&attn_router_path_similarity, NULL, &f.ctx);
+    for (size_t k = 0; k < sizeof(ROUTED) / sizeof(ROUTED[0]); k++) {
+        const char *const *F = ROUTED[k];
+        size_t nf = 0, seen = 0;
+        json_t *snap = rfx_snapshot("alice", F), *res;
+        while (F[nf])
+            nf++;
+        res = rfx_route(r, &f.ctx, 10, RFX_T0, 10, snap);
+        for (int u = 0; u < 6; u++) {
+            double sim[ATTN_PATHSIM_NMETHODS], want = 0;
+            size_t ng = 0;
+            while (P[u][ng])
+                ng++;
+            attn_path_similarity(F, nf, P[u], ng, sim);
+            for (int m = 0; m < ATTN_PATHSIM_NMETHODS; m++)
+                want += sim[m] / ATTN_PATHSIM_NMETHODS;
+            for (size_t i = 0; i < rfx_ncands(res); i++)
+                if (!strcmp(rfx_cand_name(res, i), NAMES[u])) {
+                    if (fabs(rfx_cand_score(res, i) - want) > 1e-12)
+                        fail_msg("route %zu, %s: score %.17g, by definition %.17g", k, NAMES[u],
+                                 rfx_cand_score(res, i), want);
+                    seen++;
+                }
+            if (want == 0)
+                seen++;   /* no similarity: no candidate */
+        }
+        assert_int_equal(seen, 6);
+        json_decref(res);
+        json_decref(snap);
+    }
+    attn_router_free(r);
+    rfx_close(&f);
+}
+
 static void test_leakage(void **state)
 {
     static const int64_t offsets[] = {0, 2 * RFX_DAY};
@@ -395,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_bad_configs),
         cmocka_unit_test(test_cache_independent),
         cmocka_unit_test(test_shortlist_exact),
+        cmocka_unit_test(test_directory_sharing),
         cmocka_unit_test(test_leakage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
