@@ -223,6 +223,8 @@ static attn_store *load(const char *dir, int bulk_path, long n)
     snprintf(path, sizeof(path), "%s/%s.sqlite", dir, bulk_path ? "bulk" : "normal");
     if (attn_store_open(path, &s, &err))
         die(&err);
+    if (bulk_path)
+        attn_store_load_settings(s);   /* as `attn load` */
     if (getenv("BENCH_PRAGMA"))
         sqlite3_exec(attn_store_db(s), getenv("BENCH_PRAGMA"), NULL, NULL, NULL);
     populate(s);

@@ -958,16 +958,8 @@ int attn_bundle_stream_apply(attn_store *s, attn_bundle_stream *b, attn_bundle_s
         return rc;
     attn_norm_ctx_init(&ctx, s, repo_id, err);
     ctx.observed_at = attn_bundle_observed_at(b->head);
-    /* Memory must not grow with the bundle. The rebuild reads back every
-     * event the load wrote: through the store's memory map those pages would
-     * count as this process's, so plain reads through the bounded cache. The
-     * index builds and the rebuild's sorts spill to temporary files, not to
-     * memory (temp_store=MEMORY suits the small sorts of the other commands).
-     * A 16 MB cache instead of 64 costs about 9% of CPU on a 10,000-PR
-     * bundle and saves 50 MB of peak memory. */
-    sqlite3_exec(attn_store_db(s),
-                 "PRAGMA mmap_size=0; PRAGMA temp_store=FILE; PRAGMA cache_size=-16384", NULL,
-                 NULL, NULL);
+    /* Memory must not grow with the bundle (store.h). */
+    attn_store_load_settings(s);
     rc = attn_bundle_load_tx(s, &ctx, stream_body, b, stats, err);
     stats->repo_id = repo_id;
     stats->norm = ctx.stats;

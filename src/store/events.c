@@ -13,6 +13,8 @@
 #include "store/store_internal.h"
 
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 static const char SQL_INSERT_EVENT[] =
     "INSERT INTO events (repo_id, occurred_at, actor_id, subject_type, subject_id, event_type,"
@@ -21,6 +23,13 @@ static const char SQL_INSERT_EVENT[] =
     " ON CONFLICT (event_key) DO NOTHING";
 
 static const char SQL_EVENT_ID_BY_KEY[] = "SELECT id FROM events WHERE event_key = ?1";
+
+/* A bulk load's insert: no unique index to conflict with (insert_bulk). */
+static const char SQL_INSERT_EVENT_BULK[] =
+    "INSERT INTO events (repo_id, occurred_at, actor_id, subject_type, subject_id, event_type,"
+    " object_type, object_id, commit_sha, payload_json, event_key)"
+    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)";
+static const char SQL_EVENT_KEY_BY_ID[] = "SELECT event_key FROM events WHERE id = ?1";
 
 /* The eleven columns of an event, bound as ?1..?11 in the order of
  * SQL_INSERT_EVENT (SQL_CORRECT_EVENT uses the same numbering, so an event
@@ -40,6 +49,70 @@ static void bind_event(sqlite3_stmt *st, const attn_event_row *e)
     attn_store_bind_text(st, 11, e->event_key);
 }
 
+typedef struct {
+    attn_store *s;
+    const char *key;
+    int failed;
+} key_probe;
+
+/* Is row `id` the event keyed probe->key? (A 64-bit hash match almost
+ * always means yes; the text decides.) */
+static int key_eq(const void *ctx, size_t id)
+{
+    key_probe *p = (key_probe *)ctx;
+    sqlite3_stmt *st;
+    attn_error err;
+    int eq = 0, rc;
+    if (attn_store_stmt(p->s, ST_EVENT_KEY_BY_ID, SQL_EVENT_KEY_BY_ID, &st, &err)) {
+        p->failed = 1;
+        return 0;
+    }
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        eq = !strcmp((const char *)sqlite3_column_text(st, 0), p->key);
+    else if (rc != SQLITE_DONE)   /* DONE: a row dropped since (a synthesized close) */
+        p->failed = 1;
+    sqlite3_reset(st);
+    return eq;
+}
+
+/* attn_store_insert_event during a bulk load: event_key stays unique by the
+ * in-memory key table instead of its index, which is built once at the end
+ * (maintaining it row by row was 40% of a first load's inserts). */
+static int insert_bulk(attn_store *s, const attn_event_row *e, int *inserted, int64_t *event_id,
+                       attn_error *err)
+{
+    sqlite3_stmt *st;
+    char what[256];
+    uint64_t h = attn_hash_bytes(e->event_key, strlen(e->event_key));
+    key_probe p = {s, e->event_key, 0};
+    size_t id = attn_imap_find(&s->bulk_keys, h, key_eq, &p);
+    int rc;
+
+    snprintf(what, sizeof(what), "storing event '%.200s'", e->event_key);
+    if (p.failed)
+        return attn_store_db_error(s, err, what);
+    if (id != ATTN_IMAP_NONE) {
+        if (event_id)
+            *event_id = (int64_t)id;
+        return 0;
+    }
+    if ((rc = attn_store_stmt(s, ST_INSERT_EVENT_BULK, SQL_INSERT_EVENT_BULK, &st, err)))
+        return rc;
+    bind_event(st, e);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return attn_store_db_error(s, err, what);
+    attn_imap_add(&s->bulk_keys, h, (size_t)sqlite3_last_insert_rowid(s->db));
+    if (inserted)
+        *inserted = 1;
+    if (event_id)
+        *event_id = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
 int attn_store_insert_event(attn_store *s, const attn_event_row *e, int *inserted,
                             int64_t *event_id, attn_error *err)
 {
@@ -56,6 +129,8 @@ int attn_store_insert_event(attn_store *s, const attn_event_row *e, int *inserte
     if (e->occurred_at == ATTN_NULL_I64)
         return attn_error_set(err, ATTN_EINVAL, "event '%.200s' has no occurred_at",
                               e->event_key);
+    if (s->bulk)
+        return insert_bulk(s, e, inserted, event_id, err);
     if ((rc = attn_store_stmt(s, ST_INSERT_EVENT, SQL_INSERT_EVENT, &st, err)))
         return rc;
     bind_event(st, e);
@@ -193,11 +268,13 @@ int attn_store_drop_event_key(attn_store *s, const char *key, int64_t *dropped,
     return 0;
 }
 
-/* The events table's secondary indexes, as schema.c creates them (the
- * contract check verifies their presence and shape after a bulk load). */
+/* The events table's indexes, as schema.c creates them (the contract check
+ * verifies their presence and shape after a bulk load). */
 static const char SQL_DROP_EVENT_INDEXES[] =
-    "DROP INDEX IF EXISTS ix_events_subject; DROP INDEX IF EXISTS ix_events_repo_time;";
+    "DROP INDEX IF EXISTS ux_events_event_key; DROP INDEX IF EXISTS ix_events_subject;"
+    " DROP INDEX IF EXISTS ix_events_repo_time;";
 static const char SQL_CREATE_EVENT_INDEXES[] =
+    "CREATE UNIQUE INDEX IF NOT EXISTS ux_events_event_key ON events(event_key);"
     "CREATE INDEX IF NOT EXISTS ix_events_subject ON events(subject_type, subject_id,"
     " occurred_at);"
     "CREATE INDEX IF NOT EXISTS ix_events_repo_time ON events(repo_id, occurred_at, id);";
@@ -217,13 +294,54 @@ int attn_store_bulk_begin(attn_store *s, int *bulk, attn_error *err)
         return 0;
     if (sqlite3_exec(s->db, SQL_DROP_EVENT_INDEXES, NULL, NULL, NULL) != SQLITE_OK)
         return attn_store_db_error(s, err, "dropping the events indexes for a bulk load");
-    *bulk = 1;
+    attn_store_bulk_reset(s);
+    s->bulk = *bulk = 1;
     return 0;
+}
+
+void attn_store_bulk_reset(attn_store *s)
+{
+    attn_imap_free(&s->bulk_keys);
+    memset(&s->bulk_keys, 0, sizeof(s->bulk_keys));
+    s->bulk = 0;
 }
 
 int attn_store_bulk_end(attn_store *s, attn_error *err)
 {
+    char sql[160];
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    sqlite3_stmt *st;
+    sqlite3_int64 cache = -65536;
+    int rc = 0;
+    attn_store_bulk_reset(s);
+    if (sqlite3_prepare_v2(s->db, "PRAGMA cache_size", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        cache = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    /* SQLite sorts an index's keys on worker threads, in runs of at most
+     * cache_size bytes, when its temporary files are files (temp_store=FILE,
+     * as attn_store_load_settings sets): small runs for the build, the
+     * connection's cache after (three indexes of 1M events: 2.4 s -> 1.6 s
+     * on 2 cores). */
+    snprintf(sql, sizeof(sql), "PRAGMA threads=%ld; PRAGMA cache_size=-1024;",
+             cores < 1 ? 1 : cores > 8 ? 8 : cores);
+    sqlite3_exec(s->db, sql, NULL, NULL, NULL);   /* a hint: the build works without */
     if (sqlite3_exec(s->db, SQL_CREATE_EVENT_INDEXES, NULL, NULL, NULL) != SQLITE_OK)
-        return attn_store_db_error(s, err, "building the events indexes after a bulk load");
-    return 0;
+        rc = attn_store_db_error(s, err, "building the events indexes after a bulk load");
+    snprintf(sql, sizeof(sql), "PRAGMA threads=0; PRAGMA cache_size=%lld;", (long long)cache);
+    sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    return rc;
+}
+
+void attn_store_load_settings(attn_store *s)
+{
+    /* Memory must not grow with the bundle. The rebuild reads back every
+     * event the load wrote: through the store's memory map those pages would
+     * count as this process's, so plain reads through the bounded cache. The
+     * index builds and the rebuild's sorts spill to temporary files, not to
+     * memory (temp_store=MEMORY suits the small sorts of the other commands).
+     * A 16 MB cache instead of 64 costs about 9% of CPU on a 10,000-PR
+     * bundle and saves 50 MB of peak memory. */
+    sqlite3_exec(s->db, "PRAGMA mmap_size=0; PRAGMA temp_store=FILE; PRAGMA cache_size=-16384",
+                 NULL, NULL, NULL);
 }

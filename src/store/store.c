@@ -193,7 +193,7 @@ static int open_common(const char *path, int readonly, int target, attn_store **
         goto fail;
     if ((rc = attn_store_exec(s,
                               "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"
-                              "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+                              "PRAGMA cache_size=" ATTN_STORE_CACHE_SIZE "; PRAGMA temp_store=MEMORY;"
                               /* Checkpoint every ~64 MiB of WAL instead of 4 MiB:
                                * bulk loads rewrite the same index pages many times,
                                * and each checkpoint copies them into the file again
@@ -243,6 +243,7 @@ void attn_store_close(attn_store *s)
 {
     if (!s)
         return;
+    attn_store_bulk_reset(s);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->stmts[i]);
     if (s->db) {
@@ -285,7 +286,10 @@ int attn_store_commit(attn_store *s, attn_error *err)
 
 int attn_store_rollback(attn_store *s)
 {
-    if (!s || sqlite3_get_autocommit(s->db))
+    if (!s)
+        return 0;
+    attn_store_bulk_reset(s);   /* the rollback brings the indexes back */
+    if (sqlite3_get_autocommit(s->db))
         return 0;
     return sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK ? 0 : ATTN_EDB;
 }

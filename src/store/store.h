@@ -191,16 +191,23 @@ typedef struct {
     const char *event_key;                     /* source identity, unique */
 } attn_event_row;
 
-/* Insert unless event_key exists. *inserted (may be NULL) is 1 if a row was added.
- * *event_id (may be NULL) receives the id of the new or existing row. */
 /* Bulk path for a first backfill: when the store holds no event yet, drop
- * the events table's secondary indexes (*bulk = 1), so inserts maintain only
- * the event_key index; attn_store_bulk_end builds them once, after the load
- * and before anything reads events by subject or time (the interval
- * rebuild). Call both inside the load's transaction, so a failed load rolls
- * the indexes back with it. Otherwise *bulk = 0 and nothing changes. */
+ * the events table's indexes (*bulk = 1), so inserts maintain none: the
+ * handle keeps event_key unique with an in-memory table of key hashes
+ * (about 32 bytes per event). attn_store_bulk_end builds the indexes once,
+ * after the load and before anything reads events by key, subject or time
+ * (the interval rebuild). Call both inside the load's transaction, so a
+ * failed load rolls the indexes back with it (attn_store_rollback also
+ * ends the bulk state). Otherwise *bulk = 0 and nothing changes. */
 int attn_store_bulk_begin(attn_store *s, int *bulk, attn_error *err);
 int attn_store_bulk_end(attn_store *s, attn_error *err);
+/* The connection settings of a load whose memory must not grow with its
+ * size (a streamed bundle): no memory map, a 16 MB page cache, sorts in
+ * temporary files (which also lets the bulk index build sort on threads).
+ * Call outside a transaction. */
+void attn_store_load_settings(attn_store *s);
+/* Insert unless event_key exists. *inserted (may be NULL) is 1 if a row was added.
+ * *event_id (may be NULL) receives the id of the new or existing row. */
 int attn_store_insert_event(attn_store *s, const attn_event_row *e, int *inserted,
                             int64_t *event_id, attn_error *err);
 

@@ -9,6 +9,7 @@
 #define ATTN_STORE_INTERNAL_H
 
 #include "store/store.h"
+#include "util/hashmap.h"
 
 /* The interval tables intervals.c rebuilds (its TABLES; checked there). */
 #define ATTN_INTERVAL_TABLES 11
@@ -30,6 +31,8 @@ typedef enum {
     ST_UPSERT_REF,
     ST_UPSERT_RELEASE,
     ST_INSERT_EVENT,
+    ST_INSERT_EVENT_BULK,
+    ST_EVENT_KEY_BY_ID,
     ST_EVENT_ID_BY_KEY,
     ST_CORRECT_EVENT,
     ST_SYNTH_EVENTS,
@@ -51,7 +54,17 @@ struct attn_store {
     char *path;
     int readonly;
     sqlite3_stmt *stmts[ST_COUNT];
+    /* A bulk load (attn_store_bulk_begin) keeps event_key unique itself:
+     * the hash of each key inserted -> its row id. */
+    int bulk;
+    attn_imap bulk_keys;
 };
+
+/* The page cache of a writing connection (store.c; events.c restores it). */
+#define ATTN_STORE_CACHE_SIZE "-65536"
+
+/* Leave a bulk load's state (events.c): on commit, rollback and close. */
+void attn_store_bulk_reset(attn_store *s);
 
 /* One numbered migration: applied in its own transaction, then user_version = version. */
 typedef struct {

@@ -371,6 +371,134 @@ static void test_event_insert_idempotent(void **state)
                "1|1|5000|100|issue|10|issue.label.add|label|5|NULL|{\"name\":\"bug\"}|issue_event:1");
 }
 
+/* One sequence of inserts, with repeated keys and a dropped synthesized
+ * event whose key comes back, on a store in bulk mode (a first load) and on
+ * one in normal mode: the same answers (inserted, id) at every step and the
+ * same rows after; the indexes are back after attn_store_bulk_end. */
+static void bulk_sequence(attn_store *s, int bulk_mode, int64_t out[][2], size_t *n_out,
+                          char *rows, size_t rows_cap)
+{
+    static const char *const KEYS[] = {"a", "b", "a", "issue:10:closed:9", "c", "b", "a"};
+    attn_error err;
+    int bulk = -1, inserted;
+    int64_t id, dropped = 0;
+    sqlite3_stmt *st;
+    size_t n = 0, len = 0;
+    assert_int_equal(attn_store_begin(s, &err), 0);
+    assert_int_equal(attn_store_bulk_begin(s, &bulk, &err), 0);
+    assert_int_equal(bulk, 1);
+    if (!bulk_mode) {
+        /* the normal path's answers: indexes back, no bulk state */
+        assert_int_equal(attn_store_bulk_end(s, &err), 0);
+    }
+    for (size_t k = 0; k < sizeof(KEYS) / sizeof(KEYS[0]); k++) {
+        attn_event_row e = {1, 5000 + (int64_t)k, 100, "issue", 10, "issue.closed", NULL,
+                            ATTN_NULL_I64, NULL,
+                            k == 3 ? "{\"synthesized\":true}" : NULL, KEYS[k]};
+        assert_int_equal(attn_store_insert_event(s, &e, &inserted, &id, &err), 0);
+        out[n][0] = inserted;
+        out[n++][1] = id;
+        if (k == 3) {
+            /* the real close arrives: the synthesized one goes, its key may return */
+            assert_int_equal(attn_store_drop_synthesized(s, "issue", 10, "issue.closed", &dropped,
+                                                         &err), 0);
+            assert_int_equal(dropped, 1);
+            assert_int_equal(attn_store_insert_event(s, &e, &inserted, &id, &err), 0);
+            out[n][0] = inserted;
+            out[n++][1] = id;
+        }
+    }
+    if (bulk_mode)
+        assert_int_equal(attn_store_bulk_end(s, &err), 0);
+    assert_int_equal(attn_store_commit(s, &err), 0);
+    assert_int_equal(fx_count(s, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND"
+                                 " name IN ('ux_events_event_key', 'ix_events_subject',"
+                                 " 'ix_events_repo_time')"),
+                     3);
+    assert_int_equal(sqlite3_prepare_v2(attn_store_db(s),
+                                        "SELECT group_concat(id || ':' || event_key || ':' ||"
+                                        " occurred_at, ' ') FROM (SELECT * FROM events ORDER BY id)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    len = (size_t)snprintf(rows, rows_cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    assert_true(len < rows_cap);
+    sqlite3_finalize(st);
+    *n_out = n;
+}
+
+static void test_event_bulk_load(void **state)
+{
+    fx *f = *state;
+    char path[600], rows_bulk[512], rows_normal[512];
+    attn_store *b = NULL;
+    attn_error err;
+    int64_t got_bulk[16][2], got_normal[16][2];
+    size_t nb = 0, nn = 0;
+    snprintf(path, sizeof(path), "%s/bulk.sqlite", f->dir);
+    assert_int_equal(attn_store_open(path, &b, &err), 0);
+    fx_populate(b);
+    bulk_sequence(b, 1, got_bulk, &nb, rows_bulk, sizeof(rows_bulk));
+    bulk_sequence(f->s, 0, got_normal, &nn, rows_normal, sizeof(rows_normal));
+    assert_int_equal(nb, nn);
+    for (size_t k = 0; k < nb; k++) {
+        assert_int_equal(got_bulk[k][0], got_normal[k][0]);
+        assert_int_equal(got_bulk[k][1], got_normal[k][1]);
+    }
+    assert_string_equal(rows_bulk, rows_normal);
+    /* ids as SQLite gives them: the dropped row's id is taken again */
+    assert_string_equal(rows_bulk, "1:a:5000 2:b:5001 3:issue:10:closed:9:5003 4:c:5004");
+    /* the unique index holds again: a repeated key after the load is no new row */
+    {
+        attn_event_row e = {1, 1, 100, "issue", 10, "issue.closed", NULL, ATTN_NULL_I64, NULL,
+                            NULL, "c"};
+        int inserted = -1;
+        int64_t id = 0;
+        assert_int_equal(attn_store_insert_event(b, &e, &inserted, &id, &err), 0);
+        assert_int_equal(inserted, 0);
+        assert_int_equal(id, 4);
+    }
+    /* a store that holds events gets no bulk load */
+    {
+        int bulk = -1;
+        assert_int_equal(attn_store_begin(b, &err), 0);
+        assert_int_equal(attn_store_bulk_begin(b, &bulk, &err), 0);
+        assert_int_equal(bulk, 0);
+        assert_int_equal(attn_store_rollback(b), 0);
+    }
+    attn_store_close(b);
+}
+
+/* A first load that fails rolls back: the indexes are there again and the
+ * handle is back on the normal path (its upsert needs the unique index). */
+static void test_event_bulk_rollback(void **state)
+{
+    fx *f = *state;
+    attn_error err;
+    int bulk = -1, inserted = -1;
+    int64_t id = 0;
+    attn_event_row e = {1, 5000, 100, "issue", 10, "issue.closed", NULL, ATTN_NULL_I64, NULL,
+                        NULL, "k"};
+    assert_int_equal(attn_store_begin(f->s, &err), 0);
+    assert_int_equal(attn_store_bulk_begin(f->s, &bulk, &err), 0);
+    assert_int_equal(bulk, 1);
+    assert_int_equal(fx_count(f->s, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND"
+                                    " tbl_name = 'events'"),
+                     0);
+    assert_int_equal(attn_store_insert_event(f->s, &e, &inserted, &id, &err), 0);
+    assert_int_equal(inserted, 1);
+    assert_int_equal(attn_store_rollback(f->s), 0);
+    assert_int_equal(fx_count(f->s, "SELECT count(*) FROM events"), 0);
+    assert_int_equal(fx_count(f->s, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND"
+                                    " tbl_name = 'events'"),
+                     3);
+    assert_int_equal(attn_store_insert_event(f->s, &e, &inserted, &id, &err), 0);
+    assert_int_equal(inserted, 1);
+    assert_int_equal(attn_store_insert_event(f->s, &e, &inserted, &id, &err), 0);
+    assert_int_equal(inserted, 0);
+    assert_int_equal(fx_count(f->s, "SELECT count(*) FROM events"), 1);
+}
+
 static void test_event_bad_input(void **state)
 {
     fx *f = *state;
@@ -408,6 +536,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_upsert_label_milestone_commit_ref_release, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_event_insert_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_bulk_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_bulk_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_bad_input, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
