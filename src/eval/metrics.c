@@ -322,6 +322,46 @@ typedef struct {
     pthread_t tid;
 } boot_part;
 
+/*
+ * sums[m] = the sum over draws j, in draw order, of xt[idx[j] * nm + m].
+ * Eight metrics at a time are summed in locals, which the compiler keeps in
+ * registers and adds two by two; each sum still takes its values in draw
+ * order, so the results are those of the plain loop bit for bit (profile:
+ * the plain loop stalled on storing each sum before the next draw read it).
+ */
+static void sum_draws(const double *xt, const size_t *idx, size_t k, size_t nm, double *sums)
+{
+    size_t c = 0;
+    for (; c + 8 <= nm; c += 8) {
+        double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+        for (size_t j = 0; j < k; j++) {
+            const double *row = xt + idx[j] * nm + c;
+            a0 += row[0];
+            a1 += row[1];
+            a2 += row[2];
+            a3 += row[3];
+            a4 += row[4];
+            a5 += row[5];
+            a6 += row[6];
+            a7 += row[7];
+        }
+        sums[c] = a0;
+        sums[c + 1] = a1;
+        sums[c + 2] = a2;
+        sums[c + 3] = a3;
+        sums[c + 4] = a4;
+        sums[c + 5] = a5;
+        sums[c + 6] = a6;
+        sums[c + 7] = a7;
+    }
+    for (; c < nm; c++) {
+        double a = 0;
+        for (size_t j = 0; j < k; j++)
+            a += xt[idx[j] * nm + c];
+        sums[c] = a;
+    }
+}
+
 static void *boot_part_run(void *arg)
 {
     boot_part *P = arg;
@@ -339,13 +379,7 @@ static void *boot_part_run(void *arg)
     attn_prng_seed(&prng, P->seed);
     for (size_t r = 0; r < R; r++) {
         attn_prng_fill_below(&prng, k, idx, k);
-        for (size_t m = 0; m < nm; m++)
-            sums[m] = 0;
-        for (size_t j = 0; j < k; j++) {
-            const double *row = xt + idx[j] * nm;
-            for (size_t m = 0; m < nm; m++)
-                sums[m] += row[m];
-        }
+        sum_draws(xt, idx, k, nm, sums);
         for (size_t m = 0; m < nm; m++)
             means[m * R + r] = sums[m] / (double)k;
     }

@@ -69,14 +69,19 @@ static void test_prng_known_answers(void **state)
     /* fill_below gives exactly the draws below() would, for any n (one that
      * rejects often, 2^63 + 1, included) and count, and leaves the same state. */
     {
-        static const uint64_t ns[] = {1, 2, 7, 10, 8602, UINT64_C(9223372036854775809)};
+        static const uint64_t ns[] = {1, 2, 3, 7, 10, 64, 8602, 10000, UINT32_MAX,
+                                      UINT64_C(4294967297), UINT64_C(1) << 40,
+                                      UINT64_C(9223372036854775807),
+                                      UINT64_C(9223372036854775808),
+                                      UINT64_C(9223372036854775809), UINT64_MAX - 1,
+                                      UINT64_MAX};
         for (size_t t = 0; t < sizeof(ns) / sizeof(ns[0]); t++) {
             attn_prng a, b;
-            size_t got[300];
+            size_t got[3000];
             attn_prng_seed(&a, 5 + t);
             attn_prng_seed(&b, 5 + t);
-            attn_prng_fill_below(&a, ns[t], got, 300);
-            for (size_t i = 0; i < 300; i++)
+            attn_prng_fill_below(&a, ns[t], got, 3000);
+            for (size_t i = 0; i < 3000; i++)
                 assert_true(got[i] == (size_t)attn_prng_below(&b, ns[t]));
             assert_true(attn_prng_next(&a) == attn_prng_next(&b));
         }
