@@ -238,6 +238,17 @@ typedef struct {
     attn_shortlist_row *rows;     /* scored users this route */
     size_t n_users;
     uint32_t *picked;             /* recent PR groups this route */
+    /* The last walk (steps 1 and 2 of ps_score) and what it depended on:
+     * the standalone router, the hybrid's component and the learned
+     * router's feature route the same PR one after the other with the same
+     * settings, and the second and third reuse the first's walk. */
+    int walk_valid;
+    uint32_t walk_fgen;
+    int64_t walk_as_of, walk_pr, walk_from;
+    long walk_max;
+    unsigned walk_kinds;
+    double walk_half_life;
+    size_t walk_n_touched;
     int32_t *cur_comps;           /* the PR's files: component ids (-1 unknown) */
     size_t cap_cur_comps;
     pspan *cur_files;
@@ -1010,6 +1021,7 @@ static void files_gen(ps_cache *c, const double *w)
     memcpy(c->memo_w, w, sizeof(c->memo_w));
     c->memo_valid = 1;
     if (++c->fgen == 0) {
+        c->walk_valid = 0;   /* its fgen could come round again */
         memset(c->path_stamp, 0, c->cap_path_stamp * sizeof(*c->path_stamp));
         memset(c->set_stamp, 0, c->cap_set_stamp * sizeof(*c->set_stamp));
         memset(c->comp_stamp, 0, c->cap_comp_stamp * sizeof(*c->comp_stamp));
@@ -1023,15 +1035,25 @@ static void files_gen(ps_cache *c, const double *w)
             c->comp_stamp[c->cur_comps[k]] = c->fgen;
 }
 
+/* Is the cache's last walk the one this route would make? */
+static int walk_reusable(const ps_cache *c, const ps_config *cf, const attn_route_query *q,
+                         int64_t from)
+{
+    return c->walk_valid && c->walk_fgen == c->fgen && c->walk_as_of == q->as_of &&
+           c->walk_pr == q->pr_number && c->walk_from == from &&
+           c->walk_max == cf->max_past_prs && c->walk_kinds == cf->kind_mask &&
+           c->walk_half_life == cf->half_life_days;
+}
+
 /*
  * Steps 1 and 2 of a route, and the scores: c->rows[0..*n_rows) gets the
- * users with a score > 0, in no particular order. With evidence, each
- * user's most similar past PRs are kept too (user_top); the scores never
- * depend on them. *n_rows is 0 when the PR has no changed files
+ * users with a score > 0, in no particular order, and each user's most
+ * similar past PRs are kept too (user_top, the evidence; the scores never
+ * depend on them). *n_rows is 0 when the PR has no changed files
  * (c->n_cur_files tells).
  */
 static int ps_score(ps_state *st, const attn_route_ctx *ctx, const attn_route_query *q,
-                    int evidence, size_t *n_rows, attn_error *err)
+                    size_t *n_rows, attn_error *err)
 {
     const ps_config *cf = &st->cfg;
     ps_cache *c = st->cache;
@@ -1054,8 +1076,13 @@ static int ps_score(ps_state *st, const attn_route_ctx *ctx, const attn_route_qu
     current_files(c, q->snapshot);
     if (!c->n_cur_files)
         return 0;
-    next_gen(c);
     files_gen(c, cf->w);
+    if (walk_reusable(c, cf, q, from)) {
+        n_touched = c->walk_n_touched;
+        goto scores;
+    }
+    c->walk_valid = 0;
+    next_gen(c);
 
     /* 1. The most recent past PRs: walk the window backwards. */
     attn_activity_slice(act, from, q->as_of, &first, &last);
@@ -1100,13 +1127,23 @@ static int ps_score(ps_state *st, const attn_route_ctx *ctx, const attn_route_qu
                 d = pow(0.5, (double)(q->as_of - t) / (cf->half_life_days * 86400.0));
             for (int m = 0; m < NM; m++)
                 c->user_score[u * NM + m] += d * sim[m];
-            if (evidence)
-                top_insert(c->user_top + u * EVIDENCE_PRS, c->user_n_prs[u], number,
-                           combined(cf, sim));
+            top_insert(c->user_top + u * EVIDENCE_PRS, c->user_n_prs[u], number,
+                       combined(cf, sim));
             c->user_n_prs[u]++;
         }
     }
 
+    c->walk_valid = 1;
+    c->walk_fgen = c->fgen;
+    c->walk_as_of = q->as_of;
+    c->walk_pr = q->pr_number;
+    c->walk_from = from;
+    c->walk_max = cf->max_past_prs;
+    c->walk_kinds = cf->kind_mask;
+    c->walk_half_life = cf->half_life_days;
+    c->walk_n_touched = n_touched;
+
+scores:
     /* 3. Scores. */
     if (cf->borda && n_touched) {
         points = attn_xmalloc(attn_st_mult(n_touched, sizeof(*points)));
@@ -1136,7 +1173,7 @@ static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     long best = -1;
     int rc;
 
-    if ((rc = ps_score(st, ctx, q, 1, &n_rows, err)))
+    if ((rc = ps_score(st, ctx, q, &n_rows, err)))
         return rc;
     c = st->cache;
     attn_result_confidence_margins(res, cf->conf_high, cf->conf_medium);
@@ -1192,7 +1229,7 @@ int attn_path_similarity_scores(void *state, const attn_route_ctx *ctx,
                                 size_t *n, attn_error *err)
 {
     ps_state *st = state;
-    int rc = ps_score(st, ctx, q, 0, n, err);
+    int rc = ps_score(st, ctx, q, n, err);
     *rows = rc || !*n ? NULL : st->cache->rows;
     return rc;
 }

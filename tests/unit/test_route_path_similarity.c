@@ -439,6 +439,60 @@ static void test_directory_sharing(void **state)
     rfx_close(&f);
 }
 
+/* Routers sharing one cache reuse the last walk only when it is theirs:
+ * routing each PR with several configs in turn (two of them equal, so the
+ * second reuses the first's walk; the others differ in one setting the walk
+ * depends on) gives, for every config, what it gives routing alone. */
+static void test_walk_reuse(void **state)
+{
+    /* each variant between two defaults, so it differs from its neighbours
+     * in that setting alone */
+    static const char *const CONFIGS[] = {
+        NULL, NULL, "{\"half_life_days\": 60}", NULL, "{\"max_past_prs\": 3}", NULL,
+        "{\"lookback_days\": 20}", NULL,
+        "{\"kinds\": {\"review\": true, \"review_comment\": true, \"comment\": true}}", NULL,
+        "{\"methods\": {\"lcp\": 1, \"lcsuffix\": 0, \"lcsubstr\": 1, \"lcsubseq\": 1}}",
+    };
+    enum { NC = sizeof(CONFIGS) / sizeof(CONFIGS[0]), NP = 24 };
+    rfx_synth y;
+    char *alone[NC][NP];
+    int64_t number[NP], t[NP];
+    (void)state;
+    rfx_synth_open(&y, 160, 11);
+    for (size_t p = 0; p < NP; p++) {
+        rfx_synth_pr(&y, 100 + p, &number[p], &t[p]);
+        t[p] += 3600;
+    }
+    for (size_t c = 0; c < NC; c++) {
+        attn_router *r = rfx_router(&attn_router_path_similarity, CONFIGS[c], &y.ctx);
+        for (size_t p = 0; p < NP; p++) {
+            json_t *res = rfx_synth_route(&y, r, number[p], t[p]);
+            alone[c][p] = rfx_canonical(res);
+            json_decref(res);
+        }
+        attn_router_free(r);
+    }
+    {
+        attn_router *r[NC];
+        for (size_t c = 0; c < NC; c++)
+            r[c] = rfx_router(&attn_router_path_similarity, CONFIGS[c], &y.ctx);
+        for (size_t p = 0; p < NP; p++)
+            for (size_t c = 0; c < NC; c++) {
+                json_t *res = rfx_synth_route(&y, r[c], number[p], t[p]);
+                char *got = rfx_canonical(res);
+                if (strcmp(got, alone[c][p]))
+                    fail_msg("PR #%lld, config %zu: routed in turn with the others, not alone",
+                             (long long)number[p], c);
+                free(got);
+                free(alone[c][p]);
+                json_decref(res);
+            }
+        for (size_t c = 0; c < NC; c++)
+            attn_router_free(r[c]);
+    }
+    rfx_synth_close(&y, 1);
+}
+
 static void test_leakage(void **state)
 {
     static const int64_t offsets[] = {0, 2 * RFX_DAY};
@@ -463,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_cache_independent),
         cmocka_unit_test(test_shortlist_exact),
         cmocka_unit_test(test_directory_sharing),
+        cmocka_unit_test(test_walk_reuse),
         cmocka_unit_test(test_leakage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
