@@ -56,9 +56,12 @@
  *
  * Cost: paths and their components are interned once (integer comparisons),
  * the file sets of index entries are compiled once, and per PR each distinct
- * past path is compared with the PR's files once, so a route costs
- * O(facts on the recent PRs + distinct recent paths * |F| * depth^2); only
- * the candidates router.c can need get evidence (shortlist.h). bench_route:
+ * past path is compared with the PR's files once (once per directory for
+ * the paths whose last component none of the PR's files has: path_sim), so
+ * a route costs O(facts on the recent PRs + distinct recent paths * |F| *
+ * depth^2); routers that share the caches and route the same PR with the
+ * same settings share one walk over the facts (walk_reusable); only the
+ * candidates router.c can need get evidence (shortlist.h). bench_route:
  * about 3,500 PRs/s per core over a 10,000-PR synthetic history.
  */
 #include "route/path_similarity.h"
