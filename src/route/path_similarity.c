@@ -859,36 +859,27 @@ static const double *set_sim(ps_cache *c, uint32_t sid)
     return acc;
 }
 
+/* A stamp array (zeroed when grown: no stale stamp can match) and, when sim
+ * is given, its NM similarities per slot, for at least need slots. */
+static void grow_stamps(uint32_t **stamp, size_t *cap, size_t need, double **sim)
+{
+    size_t old = *cap, c = old;
+    if (need <= old)
+        return;
+    ATTN_ALLOC_GROW(*stamp, need, c);
+    memset(*stamp + old, 0, (c - old) * sizeof(**stamp));
+    *cap = c;
+    if (sim)
+        *sim = attn_xrealloc(*sim, attn_st_mult(c, NM * sizeof(double)));
+}
+
 /* Make the memo arrays as large as the caches grew. */
 static void size_scratch(ps_cache *c)
 {
-    if (c->dirs.n > c->cap_dir_stamp) {
-        size_t old = c->cap_dir_stamp, cap = old;
-        ATTN_ALLOC_GROW(c->dir_stamp, c->dirs.n, cap);
-        memset(c->dir_stamp + old, 0, (cap - old) * sizeof(*c->dir_stamp));
-        c->cap_dir_stamp = cap;
-        c->dir_sim = attn_xrealloc(c->dir_sim, attn_st_mult(cap, NM * sizeof(double)));
-    }
-    if (c->comps.n > c->cap_comp_stamp) {
-        size_t old = c->cap_comp_stamp, cap = old;
-        ATTN_ALLOC_GROW(c->comp_stamp, c->comps.n, cap);
-        memset(c->comp_stamp + old, 0, (cap - old) * sizeof(*c->comp_stamp));
-        c->cap_comp_stamp = cap;
-    }
-    if (c->paths.n > c->cap_path_stamp) {
-        size_t old = c->cap_path_stamp, cap = old;
-        ATTN_ALLOC_GROW(c->path_stamp, c->paths.n, cap);
-        memset(c->path_stamp + old, 0, (cap - old) * sizeof(*c->path_stamp));
-        c->cap_path_stamp = cap;
-        c->path_sim = attn_xrealloc(c->path_sim, attn_st_mult(cap, NM * sizeof(double)));
-    }
-    if (c->n_sets > c->cap_set_stamp) {
-        size_t old = c->cap_set_stamp, cap = old;
-        ATTN_ALLOC_GROW(c->set_stamp, c->n_sets, cap);
-        memset(c->set_stamp + old, 0, (cap - old) * sizeof(*c->set_stamp));
-        c->cap_set_stamp = cap;
-        c->set_sim = attn_xrealloc(c->set_sim, attn_st_mult(cap, NM * sizeof(double)));
-    }
+    grow_stamps(&c->dir_stamp, &c->cap_dir_stamp, c->dirs.n, &c->dir_sim);
+    grow_stamps(&c->comp_stamp, &c->cap_comp_stamp, c->comps.n, NULL);
+    grow_stamps(&c->path_stamp, &c->cap_path_stamp, c->paths.n, &c->path_sim);
+    grow_stamps(&c->set_stamp, &c->cap_set_stamp, c->n_sets, &c->set_sim);
 }
 
 /* The PR's own files as component ids. Their components are interned like
