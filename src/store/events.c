@@ -16,19 +16,16 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char SQL_INSERT_EVENT[] =
-    "INSERT INTO events (repo_id, occurred_at, actor_id, subject_type, subject_id, event_type,"
-    " object_type, object_id, commit_sha, payload_json, event_key)"
+/* A bulk load's insert has no unique index to conflict with (insert_bulk). */
+#define INSERT_EVENT                                                                           \
+    "INSERT INTO events (repo_id, occurred_at, actor_id, subject_type, subject_id, event_type," \
+    " object_type, object_id, commit_sha, payload_json, event_key)"                            \
     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
-    " ON CONFLICT (event_key) DO NOTHING";
+static const char SQL_INSERT_EVENT[] = INSERT_EVENT " ON CONFLICT (event_key) DO NOTHING";
+static const char SQL_INSERT_EVENT_BULK[] = INSERT_EVENT;
 
 static const char SQL_EVENT_ID_BY_KEY[] = "SELECT id FROM events WHERE event_key = ?1";
 
-/* A bulk load's insert: no unique index to conflict with (insert_bulk). */
-static const char SQL_INSERT_EVENT_BULK[] =
-    "INSERT INTO events (repo_id, occurred_at, actor_id, subject_type, subject_id, event_type,"
-    " object_type, object_id, commit_sha, payload_json, event_key)"
-    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)";
 static const char SQL_EVENT_KEY_BY_ID[] = "SELECT event_key FROM events WHERE id = ?1";
 
 /* The eleven columns of an event, bound as ?1..?11 in the order of
@@ -90,9 +87,8 @@ static int insert_bulk(attn_store *s, const attn_event_row *e, int *inserted, in
     size_t id = attn_imap_find(&s->bulk_keys, h, key_eq, &p);
     int rc;
 
-    snprintf(what, sizeof(what), "storing event '%.200s'", e->event_key);
     if (p.failed)
-        return attn_store_db_error(s, err, what);
+        goto fail;
     if (id != ATTN_IMAP_NONE) {
         if (event_id)
             *event_id = (int64_t)id;
@@ -104,13 +100,16 @@ static int insert_bulk(attn_store *s, const attn_event_row *e, int *inserted, in
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
-        return attn_store_db_error(s, err, what);
+        goto fail;
     attn_imap_add(&s->bulk_keys, h, (size_t)sqlite3_last_insert_rowid(s->db));
     if (inserted)
         *inserted = 1;
     if (event_id)
         *event_id = sqlite3_last_insert_rowid(s->db);
     return 0;
+fail:
+    snprintf(what, sizeof(what), "storing event '%.200s'", e->event_key);
+    return attn_store_db_error(s, err, what);
 }
 
 int attn_store_insert_event(attn_store *s, const attn_event_row *e, int *inserted,
@@ -301,8 +300,7 @@ int attn_store_bulk_begin(attn_store *s, int *bulk, attn_error *err)
 
 void attn_store_bulk_reset(attn_store *s)
 {
-    attn_imap_free(&s->bulk_keys);
-    memset(&s->bulk_keys, 0, sizeof(s->bulk_keys));
+    attn_imap_free(&s->bulk_keys);   /* leaves it empty, ready for reuse */
     s->bulk = 0;
 }
 

@@ -193,7 +193,7 @@ static int open_common(const char *path, int readonly, int target, attn_store **
         goto fail;
     if ((rc = attn_store_exec(s,
                               "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"
-                              "PRAGMA cache_size=" ATTN_STORE_CACHE_SIZE "; PRAGMA temp_store=MEMORY;"
+                              "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
                               /* Checkpoint every ~64 MiB of WAL instead of 4 MiB:
                                * bulk loads rewrite the same index pages many times,
                                * and each checkpoint copies them into the file again

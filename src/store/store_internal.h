@@ -60,9 +60,6 @@ struct attn_store {
     attn_imap bulk_keys;
 };
 
-/* The page cache of a writing connection (store.c; events.c restores it). */
-#define ATTN_STORE_CACHE_SIZE "-65536"
-
 /* Leave a bulk load's state (events.c): on commit, rollback and close. */
 void attn_store_bulk_reset(attn_store *s);
 
