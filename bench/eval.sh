@@ -66,7 +66,7 @@ for r in $ROUTERS; do
     [ "${ALONE:-1}" = 0 ] && continue
     timed "eval $r alone, $COHORT PRs, --jobs $J1" eval run --jobs "$J1" --repo $R --data-dir "$DATA" \
         --cohort "$TMP/cohort.json" --router "$r" $LEARNED --quiet --json
-    echo "  $(awk -v n="$COHORT" -v s="$secs" 'BEGIN { printf "%.0f", s > 0 ? n / s : 0 }') PRs/s, MRR $(jq -r --arg r "$r" '.headline[$r].mrr' "$TMP/out")"
+    echo "  $(awk -v n="$COHORT" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }') PRs/s, MRR $(jq -r --arg r "$r" '.headline[$r].mrr' "$TMP/out")"
 done
 for j in $JOBS; do
     # shellcheck disable=SC2086
