@@ -195,6 +195,7 @@ void attn_bootstrap_options_init(attn_bootstrap_options *b)
     b->resamples = 1000;
     b->seed = 42;
     b->threads = 1;
+    b->draw_bytes = 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -313,29 +314,22 @@ static attn_interval *summary_slot(const attn_metrics_options *o, attn_slice_sum
     return &s->recall[i - 2 - o->n_ks];
 }
 
-/* The resamples of columns [m0, m1) of one slice (see bootstrap_slice). */
-typedef struct {
-    const double *x;
-    size_t k, m0, m1, R;
-    uint64_t seed;
-    attn_interval **outs;
-    pthread_t tid;
-} boot_part;
-
 /*
- * sums[m] = the sum over draws j, in draw order, of xt[idx[j] * nm + m].
- * Eight metrics at a time are summed in locals, which the compiler keeps in
- * registers and adds two by two; each sum still takes its values in draw
- * order, so the results are those of the plain loop bit for bit (profile:
- * the plain loop stalled on storing each sum before the next draw read it).
+ * sums[m] = the sum over draws j, in draw order, of xt[idx[j] * stride + m]
+ * for m < nm. Eight metrics at a time are summed in locals, which the
+ * compiler keeps in registers and adds two by two; each sum still takes its
+ * values in draw order, so the results are those of the plain loop bit for
+ * bit (profile: the plain loop stalled on storing each sum before the next
+ * draw read it).
  */
-static void sum_draws(const double *xt, const size_t *idx, size_t k, size_t nm, double *sums)
+static void sum_draws(const double *xt, size_t stride, const uint32_t *idx, size_t k, size_t nm,
+                      double *sums)
 {
     size_t c = 0;
     for (; c + 8 <= nm; c += 8) {
         double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
         for (size_t j = 0; j < k; j++) {
-            const double *row = xt + idx[j] * nm + c;
+            const double *row = xt + (size_t)idx[j] * stride + c;
             a0 += row[0];
             a1 += row[1];
             a2 += row[2];
@@ -357,101 +351,298 @@ static void sum_draws(const double *xt, const size_t *idx, size_t k, size_t nm, 
     for (; c < nm; c++) {
         double a = 0;
         for (size_t j = 0; j < k; j++)
-            a += xt[idx[j] * nm + c];
+            a += xt[(size_t)idx[j] * stride + c];
         sums[c] = a;
     }
 }
 
-static void *boot_part_run(void *arg)
+/*
+ * The bootstrap of every slice of a report, as jobs. A job is one slice of
+ * one set of rows (a truth policy) for one router or, for the slices whose
+ * PRs do not depend on the router ("all", "observed"), for every router at
+ * once: nm columns (the metrics) over the slice's k PRs.
+ *
+ * With one seed, the r-th resample of every slice of k PRs draws the same
+ * positions. So the draws are made once per distinct k, in chunks of
+ * resamples that fit draw_bytes, and every job of that size sums them;
+ * the summing is spread over threads in pieces of at most 8 columns
+ * (sum_draws' width). Each column sums its draws in draw order, so each
+ * interval is bit for bit that of attn_bootstrap_mean on the column alone,
+ * whatever the thread count, chunk size or grouping (profile: drawing once
+ * per slice and again on every thread was half of a 4-router report's
+ * bootstrap, which was a fifth of the run).
+ *
+ * A router's "router_nonempty" slice with as many PRs as "all" holds the
+ * same PRs, so the same values in the same order: it takes "all"'s
+ * intervals instead of summing them again (likewise "observed").
+ */
+typedef struct {
+    int set, slice;
+    size_t r0, nr;           /* routers r0 .. r0 + nr */
+    size_t k, nm;            /* PRs in the slice; columns = nr * metrics */
+    long alias;              /* >= 0: that job's columns from alias_col on */
+    size_t alias_col;
+    double *xt;              /* k rows of nm values (row j: the slice's j-th PR) */
+    double *means;           /* nm x R */
+    attn_interval **outs;    /* nm slots */
+} boot_job;
+
+typedef struct {
+    boot_job *job;
+    size_t m0, m1;
+} boot_piece;
+
+/* One chunk of resamples [r0, r0 + nc) of one k, shared by the threads. */
+typedef struct {
+    const uint32_t *idx;     /* nc x k draws */
+    size_t k, r0, nc, R, cut;
+    int last;                /* the final chunk: pieces sort their means after */
+    boot_piece *pieces;
+    size_t n_pieces;
+    size_t next;             /* next piece to take (atomic) */
+} boot_round;
+
+static void *boot_work(void *arg)
 {
-    boot_part *P = arg;
-    size_t nm = P->m1 - P->m0, k = P->k, R = P->R, cut = R / 40;
-    double *means = attn_xcalloc(attn_st_mult(R, nm ? nm : 1), sizeof(double));
-    size_t *idx = attn_xcalloc(k, sizeof(size_t));
-    double *xt = attn_xcalloc(attn_st_mult(k, nm ? nm : 1), sizeof(double));
-    double *sums = attn_xcalloc(nm ? nm : 1, sizeof(double));
-    attn_prng prng;
-    /* Row-major copy (item j's metrics side by side): one cache line per
-     * draw instead of one per metric; each sum keeps its order of draws. */
-    for (size_t m = 0; m < nm; m++)
-        for (size_t j = 0; j < k; j++)
-            xt[j * nm + m] = P->x[(P->m0 + m) * k + j];
-    attn_prng_seed(&prng, P->seed);
-    for (size_t r = 0; r < R; r++) {
-        attn_prng_fill_below(&prng, k, idx, k);
-        sum_draws(xt, idx, k, nm, sums);
-        for (size_t m = 0; m < nm; m++)
-            means[m * R + r] = sums[m] / (double)k;
+    boot_round *B = arg;
+    double sums[8];
+    size_t p;
+    while ((p = __atomic_fetch_add(&B->next, 1, __ATOMIC_RELAXED)) < B->n_pieces) {
+        const boot_piece *P = &B->pieces[p];
+        boot_job *J = P->job;
+        size_t w = P->m1 - P->m0;
+        for (size_t r = 0; r < B->nc; r++) {
+            sum_draws(J->xt + P->m0, J->nm, B->idx + r * B->k, B->k, w, sums);
+            for (size_t m = 0; m < w; m++)
+                J->means[(P->m0 + m) * B->R + B->r0 + r] = sums[m] / (double)B->k;
+        }
+        if (!B->last)
+            continue;
+        for (size_t m = P->m0; m < P->m1; m++) {
+            double *mm = J->means + m * B->R;
+            qsort(mm, B->R, sizeof(double), cmp_double);
+            J->outs[m]->lo = mm[B->cut];
+            J->outs[m]->hi = mm[B->R - 1 - B->cut];
+        }
     }
-    for (size_t m = 0; m < nm; m++) {
-        double *mm = means + m * R;
-        qsort(mm, R, sizeof(double), cmp_double);
-        P->outs[P->m0 + m]->lo = mm[cut];
-        P->outs[P->m0 + m]->hi = mm[R - 1 - cut];
-    }
-    free(means);
-    free(idx);
-    free(xt);
-    free(sums);
     return NULL;
 }
 
-/*
- * All metrics of one slice at once. Each metric's interval is exactly what
- * attn_bootstrap_mean gives for it alone (same seed, so the same indices in
- * the same order, summed in draw order): the draws are made once per
- * resample and shared, which makes a slice cost one pass of draws instead of
- * one per metric. With b->threads > 1 the metrics are split between threads
- * that each make the same draws, so every sum, and every interval, is the
- * same whatever the thread count.
- */
-static int bootstrap_slice(const double *x, size_t nm, size_t k, const attn_bootstrap_options *b,
-                           attn_interval **outs, attn_error *err)
+/* Run a round on T threads: this one and T - 1 others (a thread that cannot
+ * start leaves its share to the rest). */
+static void boot_run_round(boot_round *B, size_t T)
 {
-    boot_part parts[16];
-    size_t T;
+    pthread_t tid[16];
+    size_t started = 0;
+    B->next = 0;
+    if (T > B->n_pieces)
+        T = B->n_pieces ? B->n_pieces : 1;
+    for (size_t t = 1; t < T && t < 16; t++)
+        if (!pthread_create(&tid[started], NULL, boot_work, B))
+            started++;
+    boot_work(B);
+    for (size_t t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+}
+
+/* A job's values: the means (attn_bootstrap_mean, which also rejects a value
+ * that is not finite) and, with a bootstrap to come, the row-major copy. */
+static int fill_job(const attn_metrics_options *o, const attn_metrics_set *sets, size_t n,
+                    boot_job *J, int want_xt, attn_error *err)
+{
+    const attn_metrics_set *S = &sets[J->set];
+    size_t nm1 = n_metrics(o);
+    double *x = attn_xcalloc(J->k ? J->k : 1, sizeof(double));
+    int rc = 0;
+    if (want_xt)
+        J->xt = attn_xcalloc(attn_st_mult(J->k ? J->k : 1, J->nm), sizeof(double));
+    for (size_t c = 0; c < J->nm && !rc; c++) {
+        size_t r = J->r0 + c / nm1, m = c % nm1, j = 0;
+        const attn_pr_metrics *rows = S->rows[r];
+        for (size_t i = 0; i < n; i++)
+            if (in_slice((attn_slice)J->slice, S->observed[i], !rows[i].empty))
+                x[j++] = metric_value(o, &rows[i], m);
+        if (want_xt)
+            for (j = 0; j < J->k; j++)
+                J->xt[j * J->nm + c] = x[j];
+        rc = attn_bootstrap_mean(x, J->k, NULL, J->outs[c], err);
+    }
+    free(x);
+    return rc;
+}
+
+static int cmp_job_k(const void *a, const void *b)
+{
+    const boot_job *x = *(const boot_job *const *)a, *y = *(const boot_job *const *)b;
+    if (x->k != y->k)
+        return x->k < y->k ? -1 : 1;
+    return x < y ? -1 : x > y;   /* jobs sit in one array: a stable order */
+}
+
+/* Resamples per chunk of draws for slices of k PRs. */
+static size_t boot_chunk(size_t k, const attn_bootstrap_options *b)
+{
+    size_t budget = b->draw_bytes ? b->draw_bytes : (size_t)8 << 20;
+    size_t chunk = budget / (k * sizeof(uint32_t));
+    return chunk < 1 ? 1 : chunk > (size_t)b->resamples ? (size_t)b->resamples : chunk;
+}
+
+/* The intervals of the jobs of one size k (all non-alias, xt filled); idx
+ * has room for boot_chunk(k) resamples, draw for k. */
+static void boot_size(boot_job **jobs, size_t nj, size_t k, const attn_bootstrap_options *b,
+                      uint32_t *idx, size_t *draw)
+{
+    size_t R = (size_t)b->resamples, per = 0, T = b->threads > 1 ? (size_t)b->threads : 1;
+    size_t chunk = boot_chunk(k, b);
+    boot_round B;
+    attn_prng prng;
+
+    memset(&B, 0, sizeof(B));
+    for (size_t j = 0; j < nj; j++)
+        per += (jobs[j]->nm + 7) / 8;
+    B.pieces = attn_xcalloc(per, sizeof(*B.pieces));
+    for (size_t j = 0; j < nj; j++) {
+        jobs[j]->means = attn_xcalloc(attn_st_mult(jobs[j]->nm, R), sizeof(double));
+        for (size_t m = 0; m < jobs[j]->nm; m += 8) {
+            boot_piece *P = &B.pieces[B.n_pieces++];
+            P->job = jobs[j];
+            P->m0 = m;
+            P->m1 = m + 8 < jobs[j]->nm ? m + 8 : jobs[j]->nm;
+        }
+    }
+    B.idx = idx;
+    B.k = k;
+    B.R = R;
+    B.cut = R / 40;
+    attn_prng_seed(&prng, b->seed);
+    for (size_t r0 = 0; r0 < R; r0 += chunk) {
+        B.r0 = r0;
+        B.nc = r0 + chunk <= R ? chunk : R - r0;
+        B.last = r0 + B.nc == R;
+        for (size_t r = 0; r < B.nc; r++) {
+            attn_prng_fill_below(&prng, k, draw, k);
+            for (size_t j = 0; j < k; j++)
+                idx[r * k + j] = (uint32_t)draw[j];
+        }
+        boot_run_round(&B, T);
+    }
+    for (size_t j = 0; j < nj; j++) {
+        free(jobs[j]->means);
+        jobs[j]->means = NULL;
+    }
+    free(B.pieces);
+}
+
+int attn_metrics_slices_sets(const attn_metrics_options *o, const attn_metrics_set *sets,
+                             size_t n_sets, size_t nr, size_t n,
+                             const attn_bootstrap_options *boot, attn_error *err)
+{
+    size_t nm1 = n_metrics(o), nj = 0, cap = n_sets * ATTN_SLICE_N * (nr ? nr : 1);
+    boot_job *jobs = attn_xcalloc(cap ? cap : 1, sizeof(*jobs));
+    boot_job **order = attn_xcalloc(cap ? cap : 1, sizeof(*order));
+    size_t n_order = 0;
     int rc = 0;
 
-    for (size_t m = 0; m < nm; m++)
-        if ((rc = attn_bootstrap_mean(x + m * k, k, NULL, outs[m], err)))
-            return rc;
-    if (!b || k == 0)
-        return b && b->resamples < 1
-                   ? attn_error_set(err, ATTN_EINVAL,
-                                    "bootstrap: resamples must be at least 1, not %d",
-                                    b->resamples)
-                   : 0;
-    if (b->resamples < 1)
-        return attn_error_set(err, ATTN_EINVAL, "bootstrap: resamples must be at least 1, not %d",
-                              b->resamples);
-    T = b->threads > 1 ? (size_t)b->threads : 1;
-    if (T > 16)
-        T = 16;
-    if (T > nm)
-        T = nm ? nm : 1;
-    for (size_t t = 0; t < T; t++) {
-        boot_part *P = &parts[t];
-        P->x = x;
-        P->k = k;
-        P->m0 = nm * t / T;
-        P->m1 = nm * (t + 1) / T;
-        P->R = (size_t)b->resamples;
-        P->seed = b->seed;
-        P->outs = outs;
+    if (boot && boot->resamples < 1) {
+        rc = attn_error_set(err, ATTN_EINVAL, "bootstrap: resamples must be at least 1, not %d",
+                            boot->resamples);
+        goto out;
     }
-    /* the first part runs here; a thread that cannot start leaves its part
-     * to this one too */
-    for (size_t t = 1; t < T; t++)
-        if (pthread_create(&parts[t].tid, NULL, boot_part_run, &parts[t]))
-            parts[t].tid = pthread_self();
-    boot_part_run(&parts[0]);
-    for (size_t t = 1; t < T; t++) {
-        if (pthread_equal(parts[t].tid, pthread_self()))
-            boot_part_run(&parts[t]);
-        else
-            pthread_join(parts[t].tid, NULL);
+    if (n > UINT32_MAX) {
+        rc = attn_error_set(err, ATTN_EINVAL, "bootstrap: %zu PRs is more than it can draw from",
+                            n);
+        goto out;
     }
-    return 0;
+    /* The jobs, each slice's intervals zeroed and n set. */
+    for (size_t s = 0; s < n_sets; s++) {
+        long first_of[ATTN_SLICE_N] = {-1, -1, -1, -1};
+        for (int sl = 0; sl < ATTN_SLICE_N; sl++) {
+            int shared = sl == ATTN_SLICE_ALL || sl == ATTN_SLICE_OBSERVED;
+            size_t gn = shared ? nr : 1;
+            for (size_t g = 0; g < nr; g += gn) {
+                boot_job *J = &jobs[nj];
+                size_t k = 0;
+                for (size_t i = 0; i < n; i++)
+                    if (in_slice((attn_slice)sl, sets[s].observed[i], !sets[s].rows[g][i].empty))
+                        k++;
+                J->set = (int)s;
+                J->slice = sl;
+                J->r0 = g;
+                J->nr = gn;
+                J->k = k;
+                J->nm = gn * nm1;
+                J->alias = -1;
+                if (shared) {
+                    first_of[sl] = (long)nj;
+                } else {
+                    /* same size as the router-independent slice it narrows:
+                     * the same PRs */
+                    long whole = first_of[sl == ATTN_SLICE_ROUTER_NONEMPTY ? ATTN_SLICE_ALL
+                                                                          : ATTN_SLICE_OBSERVED];
+                    if (whole >= 0 && jobs[whole].k == k) {
+                        J->alias = whole;
+                        J->alias_col = g * nm1;
+                    }
+                }
+                J->outs = attn_xcalloc(J->nm ? J->nm : 1, sizeof(*J->outs));
+                for (size_t r = g; r < g + gn; r++) {
+                    memset(&sets[s].out[r][sl], 0, sizeof(sets[s].out[r][sl]));
+                    sets[s].out[r][sl].n = k;
+                    for (size_t m = 0; m < nm1; m++)
+                        J->outs[(r - g) * nm1 + m] = summary_slot(o, &sets[s].out[r][sl], m);
+                }
+                nj++;
+            }
+        }
+    }
+    /* Means (every job), then the bootstrap by size. */
+    for (size_t j = 0; j < nj && !rc; j++) {
+        int boots = boot && jobs[j].k > 0 && jobs[j].alias < 0;
+        rc = fill_job(o, sets, n, &jobs[j], boots, err);
+        if (boots)
+            order[n_order++] = &jobs[j];
+    }
+    if (!rc && n_order) {
+        /* one buffer of draws for every size (fresh pages cost a fault each:
+         * profile) */
+        size_t most = 0, kmax = 0;
+        uint32_t *idx;
+        size_t *draw;
+        for (size_t j = 0; j < n_order; j++) {
+            size_t need = boot_chunk(order[j]->k, boot) * order[j]->k;
+            most = need > most ? need : most;
+            kmax = order[j]->k > kmax ? order[j]->k : kmax;
+        }
+        idx = attn_xmalloc(attn_st_mult(most, sizeof(uint32_t)));
+        draw = attn_xmalloc(attn_st_mult(kmax, sizeof(size_t)));
+        qsort(order, n_order, sizeof(*order), cmp_job_k);
+        for (size_t a = 0, b; a < n_order; a = b) {
+            for (b = a + 1; b < n_order && order[b]->k == order[a]->k; b++)
+                ;
+            boot_size(order + a, b - a, order[a]->k, boot, idx, draw);
+            for (size_t j = a; j < b; j++) {
+                free(order[j]->xt);
+                order[j]->xt = NULL;
+            }
+        }
+        free(idx);
+        free(draw);
+        for (size_t j = 0; j < nj; j++)
+            if (jobs[j].alias >= 0 && jobs[j].k > 0)
+                for (size_t m = 0; m < jobs[j].nm; m++) {
+                    const attn_interval *v = jobs[jobs[j].alias].outs[jobs[j].alias_col + m];
+                    jobs[j].outs[m]->lo = v->lo;
+                    jobs[j].outs[m]->hi = v->hi;
+                }
+    }
+out:
+    for (size_t j = 0; j < nj; j++) {
+        free(jobs[j].xt);
+        free(jobs[j].outs);
+    }
+    free(jobs);
+    free(order);
+    return rc;
 }
 
 int attn_metrics_slices_many(const attn_metrics_options *o, const attn_pr_metrics *const *rows,
@@ -459,39 +650,8 @@ int attn_metrics_slices_many(const attn_metrics_options *o, const attn_pr_metric
                              const attn_bootstrap_options *boot,
                              attn_slice_summary (*out)[ATTN_SLICE_N], attn_error *err)
 {
-    size_t nm = n_metrics(o);
-    double *x = attn_xcalloc(attn_st_mult(attn_st_mult(n ? n : 1, nm), nr ? nr : 1),
-                             sizeof(double));
-    attn_interval **slots = attn_xcalloc(attn_st_mult(nm, nr ? nr : 1), sizeof(*slots));
-    int rc = 0;
-    for (int s = 0; s < ATTN_SLICE_N && !rc; s++) {
-        /* Slices whose PRs do not depend on the router: one group of all
-         * routers, so one pass of draws serves them all. */
-        int shared = s == ATTN_SLICE_ALL || s == ATTN_SLICE_OBSERVED;
-        size_t gn = shared ? nr : 1;
-        for (size_t g = 0; g < nr && !rc; g += gn) {
-            size_t k = 0;
-            for (size_t i = 0; i < n; i++)
-                if (in_slice((attn_slice)s, observed[i], !rows[g][i].empty))
-                    k++;
-            for (size_t r = g; r < g + gn; r++) {
-                memset(&out[r][s], 0, sizeof(out[r][s]));
-                out[r][s].n = k;
-                for (size_t m = 0; m < nm; m++) {
-                    double *xm = x + ((r - g) * nm + m) * k;
-                    size_t j = 0;
-                    for (size_t i = 0; i < n; i++)
-                        if (in_slice((attn_slice)s, observed[i], !rows[r][i].empty))
-                            xm[j++] = metric_value(o, &rows[r][i], m);
-                    slots[(r - g) * nm + m] = summary_slot(o, &out[r][s], m);
-                }
-            }
-            rc = bootstrap_slice(x, gn * nm, k, boot, slots, err);
-        }
-    }
-    free(x);
-    free(slots);
-    return rc;
+    attn_metrics_set set = {rows, observed, out};
+    return attn_metrics_slices_sets(o, &set, 1, nr, n, boot, err);
 }
 
 int attn_metrics_slices(const attn_metrics_options *o, const attn_pr_metrics *rows,

@@ -115,8 +115,11 @@ int attn_targets_from_json(const json_t *arr, attn_target **out, size_t *n, attn
 typedef struct {
     int resamples;
     uint64_t seed;
-    int threads;     /* attn_metrics_slices_many: threads to spread the metrics
+    int threads;     /* attn_metrics_slices_*: threads to spread the summing
                         over (the intervals do not depend on it) */
+    size_t draw_bytes;   /* attn_metrics_slices_*: memory for the draws shared
+                            by the slices of one size; 0 = 32 MiB (the
+                            intervals do not depend on it either) */
 } attn_bootstrap_options;
 
 void attn_bootstrap_options_init(attn_bootstrap_options *b);   /* 1000, 42, 1 thread */
@@ -164,6 +167,19 @@ int attn_metrics_slices_many(const attn_metrics_options *o, const attn_pr_metric
                              size_t nr, const int *observed, size_t n,
                              const attn_bootstrap_options *boot,
                              attn_slice_summary (*out)[ATTN_SLICE_N], attn_error *err);
+/* One set of rows over the same n PRs, for instance one truth policy's. */
+typedef struct {
+    const attn_pr_metrics *const *rows;          /* rows[r][i], r < nr */
+    const int *observed;                         /* observed[i] */
+    attn_slice_summary (*out)[ATTN_SLICE_N];     /* out[r] */
+} attn_metrics_set;
+
+/* attn_metrics_slices_many for several sets at once, each result again
+ * bit-identical to its own attn_metrics_slices call: every slice of the same
+ * size, in any set, shares one pass of draws. */
+int attn_metrics_slices_sets(const attn_metrics_options *o, const attn_metrics_set *sets,
+                             size_t n_sets, size_t nr, size_t n,
+                             const attn_bootstrap_options *boot, attn_error *err);
 /* {"all": {"n", "coverage", "mrr", "hit_at_<k>", "recall_at_<k>",
  *          "ci95": {metric: [lo, hi] | null}  (only when with_ci)}, ...}. */
 json_t *attn_metrics_slices_json(const attn_metrics_options *o,

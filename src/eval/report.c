@@ -39,29 +39,39 @@
 
 /* ---- aggregation ----------------------------------------------------------- */
 
-/* Every router's slices for policy p (metrics.h: bit-identical to one call
- * per router, with the router-independent slices drawn once). */
-static int policy_metrics(run *R, size_t p, const int *observed, json_t *pm, attn_error *err)
+/* Every router's slices for every policy (metrics.h: each bit-identical to
+ * one call per router and policy, with the draws of each slice size made
+ * once); observed is np rows of n. pm[p] gets policy p's. */
+static int all_metrics(run *R, const int *observed, json_t **pm, attn_error *err)
 {
-    attn_slice_summary(*sum)[ATTN_SLICE_N] = attn_xcalloc(R->nr ? R->nr : 1, sizeof(*sum));
-    const attn_pr_metrics **rows = attn_xcalloc(R->nr ? R->nr : 1, sizeof(*rows));
+    size_t np = R->np ? R->np : 1, nr = R->nr ? R->nr : 1;
+    attn_slice_summary(*sum)[ATTN_SLICE_N] = attn_xcalloc(attn_st_mult(np, nr), sizeof(*sum));
+    const attn_pr_metrics **rows = attn_xcalloc(attn_st_mult(np, nr), sizeof(*rows));
+    attn_metrics_set *sets = attn_xcalloc(np, sizeof(*sets));
     attn_bootstrap_options b;
-    int rc = 0;
+    int rc;
     attn_bootstrap_options_init(&b);
     b.resamples = R->o->bootstrap;
     b.seed = R->o->seed;
     b.threads = R->jobs;
-    for (size_t r = 0; r < R->nr && !rc; r++)
-        rows[r] = &OUT(R, p, r, 0);
-    if (!rc)
-        rc = attn_metrics_slices_many(&R->mopt, rows, R->nr, observed, R->n,
-                                      R->o->bootstrap > 0 ? &b : NULL, sum, err);
-    for (size_t r = 0; r < R->nr && !rc; r++) {
-        json_t *rm = attn_xcheck(attn_metrics_slices_json(&R->mopt, sum[r], R->o->bootstrap > 0));
-        attn_xcheck_rc(json_object_set_new(pm, attn_router_def_of(R->routers[r])->name, rm));
+    for (size_t p = 0; p < R->np; p++) {
+        for (size_t r = 0; r < R->nr; r++)
+            rows[p * nr + r] = &OUT(R, p, r, 0);
+        sets[p].rows = rows + p * nr;
+        sets[p].observed = observed + p * R->n;
+        sets[p].out = sum + p * nr;
     }
+    rc = attn_metrics_slices_sets(&R->mopt, sets, R->np, R->nr, R->n,
+                                  R->o->bootstrap > 0 ? &b : NULL, err);
+    for (size_t p = 0; p < R->np && !rc; p++)
+        for (size_t r = 0; r < R->nr; r++) {
+            json_t *rm = attn_xcheck(
+                attn_metrics_slices_json(&R->mopt, sum[p * nr + r], R->o->bootstrap > 0));
+            attn_xcheck_rc(json_object_set_new(pm[p], attn_router_def_of(R->routers[r])->name, rm));
+        }
     free(sum);
     free(rows);
+    free(sets);
     return rc;
 }
 
@@ -174,22 +184,25 @@ json_t *eval_report_json(run *R, const char *run_id, attn_error *err)
 {
     json_t *metrics = json_object(), *coverage = json_object(), *queue = json_object(),
            *work = json_object(), *routers = json_array(), *gates = NULL;
-    int *observed = attn_xcalloc(R->n ? R->n : 1, sizeof(int));
+    int *observed = attn_xcalloc(attn_st_mult(R->np ? R->np : 1, R->n ? R->n : 1), sizeof(int));
     attn_gate_row *grows = attn_xcalloc(R->n ? R->n : 1, sizeof(*grows));
+    json_t *pm[MAX_POLICIES];
     int rc = 0;
-    for (size_t p = 0; p < R->np && !rc; p++) {
-        json_t *pm = json_object(), *cov = json_object();
+    for (size_t p = 0; p < R->np; p++) {
+        json_t *cov = json_object();
         size_t counts[3] = {0, 0, 0};
         for (size_t i = 0; i < R->n; i++) {
             counts[R->rows[i].status[p]]++;
-            observed[i] = R->rows[i].status[p] == 0;
+            observed[p * R->n + i] = R->rows[i].status[p] == 0;
         }
         for (int st = 0; st < 3; st++)
             json_object_set_new(cov, eval_status_name(st), json_integer((json_int_t)counts[st]));
         json_object_set_new(coverage, R->pol[p].spec, cov);
-        rc = policy_metrics(R, p, observed, pm, err);
-        json_object_set_new(metrics, R->pol[p].spec, pm);
+        pm[p] = json_object();
     }
+    rc = all_metrics(R, observed, pm, err);
+    for (size_t p = 0; p < R->np; p++)
+        json_object_set_new(metrics, R->pol[p].spec, pm[p]);
     for (size_t r = 0; r < R->nr && !rc; r++) {
         const char *name = attn_router_def_of(R->routers[r])->name;
         json_t *q = queue_metrics(R, r, err);

@@ -476,6 +476,113 @@ static void test_slices_empty_and_ci(void **state)
     json_decref(v);
 }
 
+/* One interval against attn_bootstrap_mean of the same values alone. */
+static void check_alone(const attn_metrics_options *o, const attn_pr_metrics *rows,
+                        const int *observed, size_t n, attn_slice sl, size_t m,
+                        const attn_bootstrap_options *b, const attn_interval *got)
+{
+    double x[64];
+    size_t k = 0;
+    attn_interval want;
+    attn_error err;
+    for (size_t i = 0; i < n; i++) {
+        int in = sl == ATTN_SLICE_ALL ? 1
+                 : sl == ATTN_SLICE_OBSERVED ? observed[i]
+                 : sl == ATTN_SLICE_ROUTER_NONEMPTY ? !rows[i].empty
+                                                    : observed[i] && !rows[i].empty;
+        if (!in)
+            continue;
+        x[k++] = m == 0 ? !rows[i].empty
+                 : m == 1 ? rows[i].rr
+                 : m < 2 + o->n_ks ? rows[i].hit[m - 2]
+                                   : rows[i].recall[m - 2 - o->n_ks];
+    }
+    assert_int_equal(attn_bootstrap_mean(x, k, b, &want, &err), 0);
+    assert_int_equal(got->n, k);
+    if (k == 0) {
+        assert_true(isnan(got->mean) && isnan(got->lo) && isnan(got->hi));
+        return;
+    }
+    assert_true(got->mean == want.mean);
+    assert_true(got->lo == want.lo);
+    assert_true(got->hi == want.hi);
+}
+
+/*
+ * Several sets (policies) of several routers at once: every interval of
+ * every slice is bit for bit attn_bootstrap_mean of its values alone,
+ * whatever the thread count and the memory for draws (down to one resample
+ * per chunk, and a chunk size that does not divide the resamples). Router 0
+ * never has any candidate, router 1 often has none, router 2 always has
+ * some (its "router_nonempty" slices hold "all"'s and "observed"'s PRs).
+ */
+static void test_slices_sets(void **state)
+{
+    enum { N = 37, NR = 3, NS = 2 };
+    attn_metrics_options o;
+    attn_pr_metrics rows[NS][NR][N];
+    const attn_pr_metrics *ptr[NS][NR];
+    int observed[NS][N];
+    attn_slice_summary out[NS][NR][ATTN_SLICE_N];
+    attn_metrics_set sets[NS];
+    attn_bootstrap_options b;
+    attn_error err;
+    static const size_t draw_bytes[] = {0, 1, 7 * N * 4, 64 * N * 4};
+    (void)state;
+    attn_metrics_options_init(&o);
+    attn_bootstrap_options_init(&b);
+    b.resamples = 199;
+    b.seed = 7;
+    for (size_t s = 0; s < NS; s++) {
+        for (size_t i = 0; i < N; i++)
+            observed[s][i] = (i * (s + 3)) % 5 != 0;
+        for (size_t r = 0; r < NR; r++) {
+            for (size_t i = 0; i < N; i++) {
+                attn_pr_metrics *m = &rows[s][r][i];
+                memset(m, 0, sizeof(*m));
+                m->empty = r == 0 || (r == 1 && i % 3 == 0);
+                m->rank = m->empty ? 0 : (int)((i * 7 + r + s) % 6);
+                m->rr = m->rank ? 1.0 / m->rank : 0;
+                m->n_targets = 1;
+                for (size_t k = 0; k < o.n_ks; k++) {
+                    m->hit[k] = m->rank && m->rank <= o.ks[k];
+                    m->recall[k] = m->hit[k] * (double)((i + k) % 4) / 3;
+                }
+            }
+            ptr[s][r] = rows[s][r];
+        }
+        sets[s].rows = ptr[s];
+        sets[s].observed = observed[s];
+        sets[s].out = out[s];
+    }
+    for (int t = 1; t <= 3; t++)
+        for (size_t d = 0; d < sizeof(draw_bytes) / sizeof(draw_bytes[0]); d++) {
+            b.threads = t;
+            b.draw_bytes = draw_bytes[d];
+            memset(out, 0xab, sizeof(out));
+            assert_int_equal(attn_metrics_slices_sets(&o, sets, NS, NR, N, &b, &err), 0);
+            for (size_t s = 0; s < NS; s++)
+                for (size_t r = 0; r < NR; r++)
+                    for (int sl = 0; sl < ATTN_SLICE_N; sl++) {
+                        attn_slice_summary *x = &out[s][r][sl];
+                        const attn_interval *v[] = {&x->coverage, &x->mrr, &x->hit[0],
+                                                    &x->hit[3], &x->recall[1], &x->recall[2]};
+                        const size_t m[] = {0, 1, 2, 5, 7, 8};
+                        for (size_t q = 0; q < 6; q++)
+                            check_alone(&o, rows[s][r], observed[s], N, (attn_slice)sl, m[q],
+                                        &b, v[q]);
+                    }
+        }
+    /* A value that is not finite is refused, naming it. */
+    rows[1][1][4].rr = NAN;
+    assert_int_equal(attn_metrics_slices_sets(&o, sets, NS, NR, N, &b, &err), ATTN_EINVAL);
+    assert_non_null(strstr(err.msg, "not finite"));
+    rows[1][1][4].rr = 0;
+    b.resamples = 0;
+    assert_int_equal(attn_metrics_slices_sets(&o, sets, NS, NR, N, &b, &err), ATTN_EINVAL);
+    assert_non_null(strstr(err.msg, "resamples"));
+}
+
 static void test_compare(void **state)
 {
     attn_metrics_options o;
@@ -564,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_bootstrap_paired),
         cmocka_unit_test(test_slices),
         cmocka_unit_test(test_slices_empty_and_ci),
+        cmocka_unit_test(test_slices_sets),
         cmocka_unit_test(test_compare),
         cmocka_unit_test(test_quantile),
         cmocka_unit_test(test_queue),
