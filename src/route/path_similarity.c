@@ -254,6 +254,17 @@ typedef struct {
     size_t walk_n_touched;
     int32_t *cur_comps;           /* the PR's files: component ids (-1 unknown) */
     size_t cap_cur_comps;
+    /* Where each of the PR's components sits in each of its files: row
+     * comp_row[x] of cur_mask holds, per file f, the bits i with
+     * component i of f == x (row 0: no component, all zero). Built per
+     * file set when not too large (use_masks), so comparing a past path
+     * with every file reads one row per component instead of comparing
+     * all pairs of components (profile). */
+    uint32_t *comp_row;
+    size_t cap_comp_row;
+    uint64_t *cur_mask;
+    size_t cap_cur_mask;
+    int use_masks;
     pspan *cur_files;
     size_t n_cur_files, cap_cur_files;
     uint32_t dp[2][MAX_DEPTH + 1];
@@ -330,6 +341,8 @@ static void cache_free(ps_cache *c)
     free(c->picked);
     free(c->cur_comps);
     free(c->cur_files);
+    free(c->comp_row);
+    free(c->cur_mask);
     free(c->memo_comps);
     free(c->memo_files);
     free(c);
@@ -611,6 +624,8 @@ static uint32_t intern_path(ps_cache *c, const char *path)
 
 /* The file set an entry is attributed to, compiled on first use. Entries
  * that share the index's path array share the set. */
+static void size_scratch(ps_cache *c);
+
 static long entry_set(ps_cache *c, size_t pos)
 {
     const char *const *paths = NULL;
@@ -640,6 +655,7 @@ static long entry_set(ps_cache *c, size_t pos)
     c->set_keys[id] = key;
     c->n_sets++;
     attn_map64_put(&c->set_ix, (uint64_t)(uintptr_t)key, (uint32_t)id);
+    size_scratch(c);   /* the memo arrays grow with the new set, paths, dirs */
     return c->pos_set[pos] = (int32_t)id;
 }
 
@@ -751,21 +767,22 @@ static void compare_dp(ps_cache *c, const int32_t *a, uint32_t m, const int32_t 
  * column, so only R[1 .. best + 1] are live). Integers only, so the sums
  * are bit for bit those of compare_dp.
  */
-static void compare_bits(const ps_cache *c, const int32_t *a, uint32_t m, const int32_t *b,
-                         uint32_t n, double *acc)
+/* Bits set in x, without libgcc's table-driven call that
+ * __builtin_popcountll becomes on a baseline x86-64 target (profile). */
+static inline uint32_t popcount64(uint64_t x)
 {
-    uint64_t M[SMALL_PATH], R[SMALL_PATH + 1], V, any = 0;
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (uint32_t)((x * 0x0101010101010101ULL) >> 56);
+}
+
+static void compare_matches(const ps_cache *c, const uint64_t *M, uint32_t m, uint32_t n,
+                            double *acc)
+{
+    uint64_t R[SMALL_PATH + 1], V;
     const uint64_t full = (1ULL << m) - 1;
     uint32_t k, mn = m < n ? m : n, mx = m > n ? m : n, best = 0, lcs;
-    for (uint32_t j = 0; j < n; j++) {
-        uint64_t mj = 0;
-        for (uint32_t i = 0; i < m; i++)
-            mj |= (uint64_t)(a[i] == b[j]) << i;
-        M[j] = mj;
-        any |= mj;
-    }
-    if (!any)
-        return;   /* nothing in common: every method adds 0 */
     if (c->w[M_LCP] > 0) {
         for (k = 0; k < mn && (M[k] >> k & 1); k++)
             ;
@@ -779,7 +796,8 @@ static void compare_bits(const ps_cache *c, const int32_t *a, uint32_t m, const 
     if (!(c->w[M_LCSUBSTR] > 0) && !(c->w[M_LCSUBSEQ] > 0))
         return;
     V = full;
-    memset(R, 0, sizeof(R));
+    /* R[1 .. best + 1] are written before they are read: no clearing
+     * (profile: clearing R was an eighth of this function) */
     for (uint32_t j = 0; j < n; j++) {
         uint64_t u = V & M[j];
         V = ((V + u) | (V - u)) & full;
@@ -789,11 +807,27 @@ static void compare_bits(const ps_cache *c, const int32_t *a, uint32_t m, const 
         if (best < mn && R[best + 1])
             best++;
     }
-    lcs = m - (uint32_t)__builtin_popcountll(V);
+    lcs = m - popcount64(V);
     if (c->w[M_LCSUBSTR] > 0)
         acc[M_LCSUBSTR] += (double)best / mx;
     if (c->w[M_LCSUBSEQ] > 0)
         acc[M_LCSUBSEQ] += (double)lcs / mx;
+}
+
+/* M[j] has bit i set when a[i] == b[j] (m, n < SMALL_PATH). */
+static void compare_bits(const ps_cache *c, const int32_t *a, uint32_t m, const int32_t *b,
+                         uint32_t n, double *acc)
+{
+    uint64_t M[SMALL_PATH], any = 0;
+    for (uint32_t j = 0; j < n; j++) {
+        uint64_t mj = 0;
+        for (uint32_t i = 0; i < m; i++)
+            mj |= (uint64_t)(a[i] == b[j]) << i;
+        M[j] = mj;
+        any |= mj;
+    }
+    if (any)   /* nothing in common: every method adds 0 */
+        compare_matches(c, M, m, n, acc);
 }
 
 /* The comparisons of one pair of paths, added to acc[NM]; sa and sb are
@@ -834,6 +868,30 @@ static const double *path_sim(ps_cache *c, uint32_t pid)
         c->path_stamp[pid] = c->fgen;
     }
     memset(acc, 0, NM * sizeof(*acc));
+    if (c->use_masks && g->n < SMALL_PATH) {
+        /* compare() for every file, M from the rows of the path's components */
+        const uint64_t *row[SMALL_PATH];
+        const int32_t *b = c->comp_pool + g->off;
+        size_t nf = c->n_cur_files;
+        for (uint32_t j = 0; j < g->n; j++)
+            row[j] = c->cur_mask +
+                     (b[j] >= 0 && c->comp_stamp[b[j]] == c->fgen ? c->comp_row[b[j]] : 0) * nf;
+        for (size_t f = 0; f < nf; f++) {
+            const pspan *a = &c->cur_files[f];
+            uint64_t M[SMALL_PATH], any = 0;
+            if (!(a->sig & g->sig) || !a->n)
+                continue;
+            if (a->n >= SMALL_PATH) {
+                compare_dp(c, c->cur_comps + a->off, a->n, b, g->n, acc);
+                continue;
+            }
+            for (uint32_t j = 0; j < g->n; j++)
+                any |= M[j] = row[j][f];
+            if (any)
+                compare_matches(c, M, a->n, g->n, acc);
+        }
+        return acc;
+    }
     for (size_t f = 0; f < c->n_cur_files; f++)
         compare(c, c->cur_comps + c->cur_files[f].off, c->cur_files[f].n, c->cur_files[f].sig,
                 c->comp_pool + g->off, g->n, g->sig, acc);
@@ -878,6 +936,7 @@ static void size_scratch(ps_cache *c)
 {
     grow_stamps(&c->dir_stamp, &c->cap_dir_stamp, c->dirs.n, &c->dir_sim);
     grow_stamps(&c->comp_stamp, &c->cap_comp_stamp, c->comps.n, NULL);
+    grow_stamps(&c->comp_row, &c->cap_comp_row, c->comps.n, NULL);
     grow_stamps(&c->path_stamp, &c->cap_path_stamp, c->paths.n, &c->path_sim);
     grow_stamps(&c->set_stamp, &c->cap_set_stamp, c->n_sets, &c->set_sim);
 }
@@ -997,7 +1056,7 @@ static void next_gen(ps_cache *c)
  * weights are those they were computed for; otherwise start over. */
 static void files_gen(ps_cache *c, const double *w)
 {
-    size_t nc = c->n_cur_files ? (size_t)c->cur_files[c->n_cur_files - 1].off +
+    size_t n_rows = 0, nc = c->n_cur_files ? (size_t)c->cur_files[c->n_cur_files - 1].off +
                                      c->cur_files[c->n_cur_files - 1].n
                                : 0;
     if (c->memo_valid && c->n_memo_files == c->n_cur_files &&
@@ -1025,8 +1084,24 @@ static void files_gen(ps_cache *c, const double *w)
     /* The PR's components, for path_sim (all interned by current_files). */
     size_scratch(c);
     for (size_t k = 0; k < nc; k++)
-        if (c->cur_comps[k] >= 0)
+        if (c->cur_comps[k] >= 0 && c->comp_stamp[c->cur_comps[k]] != c->fgen) {
             c->comp_stamp[c->cur_comps[k]] = c->fgen;
+            c->comp_row[c->cur_comps[k]] = (uint32_t)++n_rows;
+        }
+    /* the match rows, when they take at most 8 MiB */
+    c->use_masks = (n_rows + 1) * c->n_cur_files <= ((size_t)1 << 20);
+    if (!c->use_masks)
+        return;
+    ATTN_ALLOC_GROW(c->cur_mask, (n_rows + 1) * c->n_cur_files, c->cap_cur_mask);
+    memset(c->cur_mask, 0, (n_rows + 1) * c->n_cur_files * sizeof(*c->cur_mask));
+    for (size_t f = 0; f < c->n_cur_files; f++) {
+        const pspan *a = &c->cur_files[f];
+        for (uint32_t i = 0; i < a->n && a->n < SMALL_PATH; i++) {
+            int32_t x = c->cur_comps[a->off + i];
+            if (x >= 0)
+                c->cur_mask[(size_t)c->comp_row[x] * c->n_cur_files + f] |= 1ULL << i;
+        }
+    }
 }
 
 /* Is the cache's last walk the one this route would make? */
@@ -1106,7 +1181,6 @@ static int ps_score(ps_state *st, const attn_route_ctx *ctx, const attn_route_qu
             if (c->user_stamp[u] == c->gen && c->user_pr_stamp[u] == (uint32_t)(k + 1))
                 continue;   /* a later fact of this reviewer on this PR already counted */
             sid = entry_set(c, pos - 1);
-            size_scratch(c);
             if (c->sets[sid].n == 0)
                 continue;   /* files unknown for this fact: an earlier one may know them */
             if (c->user_stamp[u] != c->gen) {

@@ -54,11 +54,19 @@ int attn_buf_printf(attn_buf *b, const char *fmt, ...)
     va_list ap;
     int n;
 
+    /* one pass when the text fits the room left, a second after growing */
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    n = vsnprintf(b->ptr ? b->ptr + b->len : NULL, b->ptr ? b->cap - b->len : 0, fmt, ap);
     va_end(ap);
-    if (n < 0) /* an encoding error, not memory */
+    if (n < 0) { /* an encoding error, not memory */
+        if (b->ptr)
+            b->ptr[b->len] = '\0';
         return ATTN_EINVAL;
+    }
+    if (b->ptr && (size_t)n < b->cap - b->len) {
+        b->len += (size_t)n;
+        return 0;
+    }
     attn_buf_grow(b, (size_t)n);
     va_start(ap, fmt);
     vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);

@@ -378,27 +378,54 @@ static void test_shortlist_exact(void **state)
  * whose last component is one of them (a basename, or a directory name of
  * the PR) are compared alone. Each reviewer's score must equal the
  * definition, computed pair by pair by attn_path_similarity, whichever PR
- * was routed before (the memos are per set of files). */
+ * was routed before (the memos are per set of files). The same holds for
+ * the per-route match table (path_sim's use_masks): paths deeper than the
+ * bit-parallel comparison takes, components repeated within a path, and a
+ * PR with too many files for the table. */
 static void test_directory_sharing(void **state)
 {
-    static const char *const P[][4] = {
+    enum { NU = 7, BIG = 1100 };
+    static char deep_a[400], deep_b[400], big[BIG][24];
+    const char *const P[NU][5] = {
         {"src/net/udp.c", "src/net/raw.c", NULL},            /* bob: nothing matches by name */
         {"src/net/http.c", "src/net/udp.c", NULL},           /* carol: the PR's own path */
         {"lib/net/tcp.c", "src/net/net", "src/net/raw.c", NULL}, /* dave: names of F's parts */
         {"src/io/udp.c", "lib/udp.c", "src/net/udp.c", NULL}, /* erin */
         {"a//src//net/raw.c", "src/net/tls.c", NULL},        /* frank: another spelling */
         {"tcp.c", "udp.c", "README", NULL},                  /* gina: top level */
+        {deep_a, "x/a/a/a/b.c", "big7/f7.c", "p0/p1/q3/z.c", NULL}, /* hank: deep, repeats */
     };
     static const char *const FA[] = {"src/net/http.c", "src/tcp.c", NULL};
     static const char *const FB[] = {"src/net/udp.c", NULL};
-    static const char *const *const ROUTED[] = {FA, FB, FA, FB};
-    static const char *const NAMES[] = {"bob", "carol", "dave", "erin", "frank", "gina"};
+    const char *const FC[] = {deep_b, "a/a/b.c", "src/net/udp.c", deep_a, NULL};
+    /* more files than the per-route match table is built for */
+    static const char *FD[BIG + 2];
+    const char *const *const ROUTED[] = {FA, FB, FA, FC, FB, FD, FC};
+    static const char *const NAMES[NU] = {"bob", "carol", "dave", "erin", "frank", "gina", "hank"};
     rfx f;
     attn_router *r;
     (void)state;
+    /* 70 components (past the 64 the bit-parallel comparison takes), the
+     * second differing from the first in two of them */
+    deep_a[0] = deep_b[0] = '\0';
+    for (int i = 0; i < 70; i++) {
+        char part[8];
+        snprintf(part, sizeof(part), "p%d/", i);
+        strcat(deep_a, part);
+        snprintf(part, sizeof(part), i == 3 || i == 50 ? "q%d/" : "p%d/", i);
+        strcat(deep_b, part);
+    }
+    strcat(deep_a, "z.c");
+    strcat(deep_b, "z.c");
+    for (int i = 0; i < BIG; i++) {
+        snprintf(big[i], sizeof(big[i]), "big%d/f%d.c", i, i);
+        FD[i] = big[i];
+    }
+    FD[BIG] = "src/net/udp.c";
+    FD[BIG + 1] = NULL;
     rfx_open(&f);
     rfx_user(&f, 100, "alice", NULL);
-    for (int u = 0; u < 6; u++) {
+    for (int u = 0; u < NU; u++) {
         rfx_user(&f, 101 + u, NAMES[u], NULL);
         rfx_pr(&f, 2001 + u, 1 + u, 100, RFX_T0 - 40 * RFX_DAY, P[u]);
         rfx_review(&f, 1 + u, 2001 + u, 101 + u, RFX_T0 - (20 - u) * RFX_DAY, NULL);
@@ -413,7 +440,7 @@ static void test_directory_sharing(void **state)
         while (F[nf])
             nf++;
         res = rfx_route(r, &f.ctx, 10, RFX_T0, 10, snap);
-        for (int u = 0; u < 6; u++) {
+        for (int u = 0; u < NU; u++) {
             double sim[ATTN_PATHSIM_NMETHODS], want = 0;
             size_t ng = 0;
             while (P[u][ng])
@@ -431,7 +458,7 @@ static void test_directory_sharing(void **state)
             if (want == 0)
                 seen++;   /* no similarity: no candidate */
         }
-        assert_int_equal(seen, 6);
+        assert_int_equal(seen, NU);
         json_decref(res);
         json_decref(snap);
     }

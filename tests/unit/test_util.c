@@ -136,6 +136,8 @@ static void test_canonical_json(void **state)
         {"[]", "[]"},
         {"{}", "{}"},
         {"[-9223372036854775808]", "[-9223372036854775808]"},
+        {"[0, -1, 7, 10, -10, 9223372036854775807, {\"n\": -42}]",
+         "[0,-1,7,10,-10,9223372036854775807,{\"n\":-42}]"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -438,6 +440,22 @@ static void test_buf_and_error(void **state)
         assert_int_equal(attn_buf_printf(&b, "%d,", i), 0);
     assert_int_equal(b.len, 3890);
     assert_int_equal(strncmp(b.ptr, "0,1,2,", 6), 0);
+    /* Appends that end exactly at, one short of and one past the room left
+     * (printf writes in place when the text fits, else grows and writes
+     * again): the text is the same as one snprintf of it all. */
+    attn_buf_clear(&b);
+    {
+        char want[8192];
+        size_t wl = 0;
+        for (int i = 0; i < 300; i++) {
+            int w = i % 37;
+            assert_int_equal(attn_buf_printf(&b, "%*d|", w, i), 0);
+            wl += (size_t)snprintf(want + wl, sizeof(want) - wl, "%*d|", w, i);
+            assert_int_equal(b.len, wl);
+            assert_true(b.len < b.cap && b.ptr[b.len] == '\0');
+        }
+        assert_memory_equal(b.ptr, want, wl);
+    }
     s = attn_buf_detach(&b);
     assert_null(b.ptr);
     free(s);
