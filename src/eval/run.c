@@ -512,13 +512,13 @@ static json_t *target_names(const json_t *targets)
     return a;
 }
 
-static json_t *inputs_json(run *R, worker *W, const json_t *snap, int64_t cutoff)
+/* hash: the snapshot's canonical text's SHA-256 (eval_do_pr has the text) */
+static json_t *inputs_json(run *R, worker *W, const json_t *snap, int64_t cutoff,
+                           const char *hash)
 {
     json_t *areas = json_array(), *f, *routers = json_array();
-    attn_buf canon = ATTN_BUF_INIT;
-    char hash[65] = "", ts[32];
+    char ts[32];
     size_t i;
-    attn_error err;
     json_array_foreach(json_object_get(snap, "changed_files"), i, f) {
         const char *a = attn_activity_area_of(W->ctx->activity, attn_json_str(f, "path"));
         size_t j;
@@ -528,9 +528,6 @@ static json_t *inputs_json(run *R, worker *W, const json_t *snap, int64_t cutoff
         if (!seen)
             json_array_append_new(areas, json_string(a));
     }
-    if (!attn_json_canonical(snap, &canon, &err))
-        attn_sha256_hex(canon.ptr, canon.len, hash);
-    attn_buf_free(&canon);
     for (size_t r = 0; r < R->nr; r++)
         json_array_append_new(routers,
                               json_pack("{s:s, s:s}", "name",
@@ -644,10 +641,21 @@ int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
                                            row->cutoff, &snap, err)))
         goto out;
     snprintf(rel, sizeof(rel), "prs/%lld/snapshot.json", (long long)row->number);
-    if ((rc = attn_rundir_write_json(dir, rel, snap, err)))
-        goto out;
     {
-        json_t *inputs = inputs_json(R, W, snap, row->cutoff);
+        /* one canonical text for the entry and its hash in inputs.json */
+        attn_buf canon = ATTN_BUF_INIT;
+        json_t *inputs;
+        char hash[65] = "";
+        if ((rc = attn_json_canonical(snap, &canon, err))) {
+            attn_error_wrap(err, "writing %s", rel);
+        } else if (!(rc = attn_rundir_write(dir, rel, canon.ptr ? canon.ptr : "", canon.len,
+                                            err))) {
+            attn_sha256_hex(canon.ptr ? canon.ptr : "", canon.len, hash);
+        }
+        attn_buf_free(&canon);
+        if (rc)
+            goto out;
+        inputs = inputs_json(R, W, snap, row->cutoff, hash);
         snprintf(rel, sizeof(rel), "prs/%lld/inputs.json", (long long)row->number);
         rc = attn_rundir_write_json(dir, rel, inputs, err);
         json_decref(inputs);

@@ -354,13 +354,20 @@ json_t *attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx,
         /* A name that is not UTF-8 (a CODEOWNERS owner) cannot be written:
          * it keeps its place in top_k but is left out, as it always was. */
         int named = attn_utf8_valid(c->name);
-        if (named)
-            attn_xcheck_rc(json_array_append_new(
-                cands, attn_xcheck(json_pack("{s:{s:s, s:s}, s:f, s:o}", "target", "type", c->type,
-                                             "name", c->name, "score", round_score(c->score),
-                                             "evidence",
-                                             c->evidence ? json_incref(c->evidence)
-                                                         : attn_xcheck(json_array())))));
+        if (named) {
+            /* built by hand: json_pack's format parsing was most of this
+             * loop (profile) */
+            json_t *x = attn_xcheck(json_object()), *t = attn_xcheck(json_object());
+            attn_xcheck_rc(json_object_set_new_nocheck(t, "type", attn_xcheck(json_string(c->type))));
+            attn_xcheck_rc(json_object_set_new_nocheck(t, "name", attn_xcheck(json_string(c->name))));
+            attn_xcheck_rc(json_object_set_new_nocheck(x, "target", t));
+            attn_xcheck_rc(json_object_set_new_nocheck(
+                x, "score", attn_xcheck(json_real(round_score(c->score)))));
+            attn_xcheck_rc(json_object_set_new_nocheck(
+                x, "evidence",
+                c->evidence ? json_incref(c->evidence) : attn_xcheck(json_array())));
+            attn_xcheck_rc(json_array_append_new(cands, x));
+        }
         if (c->open_requests >= 0) {
             if (named)
                 attn_xcheck_rc(json_object_set_new(work, c->name,
