@@ -646,6 +646,7 @@ int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
         attn_buf canon = ATTN_BUF_INIT;
         json_t *inputs;
         char hash[65] = "";
+        attn_buf_grow(&canon, 16 << 10);   /* most snapshots fit: no realloc chain */
         if ((rc = attn_json_canonical(snap, &canon, err))) {
             attn_error_wrap(err, "writing %s", rel);
         } else if (!(rc = attn_rundir_write(dir, rel, canon.ptr ? canon.ptr : "", canon.len,
@@ -766,12 +767,12 @@ int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
         row->merged));
     line_truth = line_routers = NULL;
     {
-        attn_buf c = ATTN_BUF_INIT;
-        if ((rc = attn_json_canonical(line, &c, err)) == 0) {
-            attn_buf_puts(jsonl, attn_buf_cstr(&c));
+        /* written in place; a line that cannot be written leaves nothing */
+        size_t at = jsonl->len;
+        if ((rc = attn_json_canonical(line, jsonl, err)) == 0)
             attn_buf_putc(jsonl, '\n');
-        }
-        attn_buf_free(&c);
+        else if (jsonl->ptr)
+            jsonl->ptr[jsonl->len = at] = '\0';
     }
 out:
     for (size_t p = 0; p < R->np; p++)
