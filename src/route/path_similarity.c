@@ -203,6 +203,8 @@ typedef struct {
     uint32_t *order;              /* entries sorted by (pr_id, index) */
     uint32_t *entry_group;        /* entry -> PR group */
     uint32_t *group_start;        /* group -> first position in order (+ sentinel) */
+    int64_t *group_number;        /* group -> its PR's number (one load, not two
+                                     scattered ones: profile) */
     size_t n_groups;
     /* The entries' fields step 2 of a route reads, by position in order: a
      * past PR's facts side by side instead of scattered over the index
@@ -322,6 +324,7 @@ static void cache_free(ps_cache *c)
     free(c->order);
     free(c->entry_group);
     free(c->group_start);
+    free(c->group_number);
     free(c->entry_mask);
     free(c->group_stamp);
     free(c->path_stamp);
@@ -523,6 +526,7 @@ static ps_cache *cache_new(const attn_activity *act, const double *w)
     c->pos_user = attn_xmalloc(attn_st_mult(n1, sizeof(*c->pos_user)));
     c->pos_mask = attn_xmalloc(n1);
     c->group_start = attn_xmalloc(attn_st_mult(n + 1, sizeof(*c->group_start)));
+    c->group_number = attn_xmalloc(attn_st_mult(n + 1, sizeof(*c->group_number)));
     c->user_stamp = attn_xcalloc(u1, sizeof(*c->user_stamp));
     c->user_pr_stamp = attn_xcalloc(u1, sizeof(*c->user_pr_stamp));
     c->user_score = attn_xcalloc(attn_st_mult(u1, NM), sizeof(*c->user_score));
@@ -546,8 +550,10 @@ static ps_cache *cache_new(const attn_activity *act, const double *w)
         c->pos_t[i] = e[keys[i].idx].t;
         c->pos_user[i] = (uint32_t)e[keys[i].idx].user;
         c->pos_mask[i] = c->entry_mask[keys[i].idx];
-        if (i == 0 || keys[i].pr_id != keys[i - 1].pr_id)
+        if (i == 0 || keys[i].pr_id != keys[i - 1].pr_id) {
+            c->group_number[g] = e[keys[i].idx].pr_number;
             c->group_start[g++] = (uint32_t)i;
+        }
         c->entry_group[keys[i].idx] = (uint32_t)(g - 1);
     }
     free(keys);
@@ -1169,7 +1175,7 @@ static int ps_score(ps_state *st, const attn_route_ctx *ctx, const attn_route_qu
     for (size_t k = 0; k < n_picked; k++) {
         uint32_t g = c->picked[k];
         /* the group's entries are one PR's */
-        int64_t number = e[c->order[c->group_start[g]]].pr_number;
+        int64_t number = c->group_number[g];
         for (uint32_t pos = c->group_start[g + 1]; pos > c->group_start[g]; pos--) {
             int64_t t = c->pos_t[pos - 1];
             size_t u = c->pos_user[pos - 1];

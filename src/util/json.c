@@ -153,6 +153,8 @@ static int put_real(attn_buf *out, double d, attn_error *err)
 
     if (!isfinite(d))
         return attn_error_set(err, ATTN_EINVAL, "canonical JSON cannot hold NaN or infinity");
+    if (d == 0)   /* common in features; the fast path below starts at DBL_MIN */
+        return attn_buf_puts(out, signbit(d) ? "-0.0" : "0.0");
     lo = 1;
     if ((exp = shortest_fast(fabs(d), digits, &nd)) == INT_MAX) {
         lo = 16;
