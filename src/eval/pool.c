@@ -44,15 +44,20 @@
  * index), truth context and, when it routes, routers built from the run's
  * final configs (after any hybrid fit, so config hashes are equal) and gate
  * parser. The learned fit's helpers are workers that do not route. */
-int eval_worker_open(run *R, worker *W, int routing, attn_error *err)
+int eval_worker_open(run *R, worker *W, size_t slot, int routing, attn_error *err)
 {
     const attn_eval_opts *o = R->o;
     int rc;
     memset(W, 0, sizeof(*W));
     W->owned = 1;
-    if ((rc = attn_store_open_readonly(attn_store_path(o->store), &W->store, err)))
-        return rc;
-    sqlite3_exec(attn_store_db(W->store), "BEGIN", NULL, NULL, NULL);
+    if (slot >= 1 && slot <= R->n_spare) {
+        W->store = R->spare[slot - 1];   /* begun with the run's: the same state */
+        W->borrowed = 1;
+    } else {
+        if ((rc = attn_store_open_readonly(attn_store_path(o->store), &W->store, err)))
+            return rc;
+        sqlite3_exec(attn_store_db(W->store), "BEGIN", NULL, NULL, NULL);
+    }
     /* The activity index is the run's, read through a view (one build per
      * run, not per worker). */
     if ((rc = attn_route_env_open_view(W->store, R->env, &W->env, err)))
@@ -92,7 +97,7 @@ void eval_worker_close(run *R, worker *W)
     attn_truth_ctx_free(W->truth);
     attn_gate_parser_free(W->gates);
     attn_route_env_free(W->env);
-    if (W->store) {
+    if (W->store && !W->borrowed) {
         sqlite3_exec(attn_store_db(W->store), "COMMIT", NULL, NULL, NULL);
         attn_store_close(W->store);
     }
@@ -143,7 +148,7 @@ static void *pool_main(void *arg)
     run *R = P->R;
     attn_error setup_err;
     int rc = 0;
-    if (T->w && (rc = eval_worker_open(R, &T->W, 1, &setup_err)))
+    if (T->w && (rc = eval_worker_open(R, &T->W, (size_t)T->w, 1, &setup_err)))
         attn_error_wrap(&setup_err, "starting eval worker %d", T->w);
     for (;;) {
         size_t i;

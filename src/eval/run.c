@@ -319,7 +319,7 @@ static int fit_learned(run *R, const attn_eval_pr *prs, size_t n, attn_error *er
         if (nh)
             attn_route_env_share(R->env);   /* before any other thread reads it */
         for (; open < nh && !rc; open++) {
-            rc = eval_worker_open(R, &hw[open], 0, err);
+            rc = eval_worker_open(R, &hw[open], open + 1, 0, err);
             h[open].ctx = hw[open].ctx;
             h[open].truth = hw[open].truth;
         }
@@ -863,6 +863,11 @@ static void free_run(run *R)
     if (R->in_txn)
         sqlite3_exec(attn_store_db(R->o->store), "COMMIT", NULL, NULL, NULL);
     attn_route_env_free(R->env);
+    for (size_t i = 0; i < R->n_spare; i++) {
+        sqlite3_exec(attn_store_db(R->spare[i]), "COMMIT", NULL, NULL, NULL);
+        attn_store_close(R->spare[i]);
+    }
+    free(R->spare);
     json_decref(R->notes);
     json_decref(R->fit);
     json_decref(R->llm);
@@ -940,6 +945,39 @@ static int setup_ks(run *R, attn_error *err)
     return 0;
 }
 
+/*
+ * One read transaction for the whole run on its connection and on a spare
+ * one per other worker, all begun on one state of the store (store.h): an
+ * ingest committing meanwhile changes none of them, so every worker (and the
+ * activity index, read on two of them) sees what the run's connection sees,
+ * whatever --jobs is. SQLite also takes its shared lock once, not once per
+ * statement. A connection already in a transaction keeps its own.
+ */
+static int begin_reads(run *R, attn_error *err)
+{
+    attn_store *main = R->o->store;
+    attn_store **group;
+    size_t n = 0;
+    int held, rc = 0, with_main = sqlite3_get_autocommit(attn_store_db(main)) != 0;
+    R->n_spare = R->jobs > 1 ? (size_t)R->jobs - 1 : 0;
+    R->spare = attn_xcalloc(R->n_spare ? R->n_spare : 1, sizeof(*R->spare));
+    group = attn_xcalloc(R->n_spare + 1, sizeof(*group));
+    if (with_main)
+        group[n++] = main;
+    for (size_t i = 0; i < R->n_spare && !rc; i++)
+        if (!(rc = attn_store_open_readonly(attn_store_path(main), &R->spare[i], err)))
+            group[n++] = R->spare[i];
+    if (rc) {
+        for (size_t i = 0; i < R->n_spare; i++)
+            attn_store_close(R->spare[i]);
+        R->n_spare = 0;
+    } else if (!(rc = attn_store_begin_read_group(group, n, &held, err))) {
+        R->in_txn = with_main;
+    }
+    free(group);
+    return rc;
+}
+
 /* The store side of a run: the routing context under one read transaction,
  * the cohort's cutoffs, routers (fitted on the past), truth, and the per-PR
  * arrays. prs gets the sorted cohort. */
@@ -949,15 +987,11 @@ static int setup_run(run *R, attn_eval_pr **prs, attn_error *err)
     int rc;
     if ((rc = attn_cutoff_policy_parse(o->cutoff_policy ? o->cutoff_policy : "created_at",
                                        &R->cutoff, err)) ||
-        (rc = parse_policies(R, err)) ||
-        (rc = attn_route_env_open(o->store, o->repo, o->repo_dir, &R->env, err)))
+        (rc = parse_policies(R, err)) || (rc = begin_reads(R, err)) ||
+        (rc = attn_route_env_open_with(o->store, R->n_spare ? R->spare[0] : NULL, o->repo,
+                                       o->repo_dir, &R->env, err)))
         return rc;
     R->ctx = attn_route_env_ctx(R->env);
-    /* One read transaction for the whole run: every statement then reads the
-     * same snapshot of the store, and SQLite takes its shared lock once
-     * instead of once per statement. */
-    if (sqlite3_exec(attn_store_db(o->store), "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
-        R->in_txn = 1;
     if ((rc = attn_eval_horizon(o->store, R->ctx->repo_id, &R->horizon, err)) ||
         (rc = resolve_cutoffs(R, prs, &R->n, err)) || (rc = check_stale(R, *prs, R->n, err)) ||
         (rc = make_routers(R, err)) ||
@@ -1020,7 +1054,7 @@ static int route_all(run *R, attn_rundir *dir, attn_buf *jsonl, size_t *extra_hi
                      attn_error *err)
 {
     int rc = 0;
-    worker W0 = {R->ctx, R->routers, R->truth, R->gates, R->st_user_first, NULL, NULL, {0}, 0};
+    worker W0 = {R->ctx, R->routers, R->truth, R->gates, R->st_user_first, NULL, 0, NULL, {0}, 0};
     int jobs = R->jobs;
     if ((size_t)jobs > R->n)
         jobs = (int)R->n;

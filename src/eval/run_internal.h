@@ -66,6 +66,9 @@ typedef struct {
     attn_progress prog;         /* "eval: PR i/n, ETA" on stderr */
     int jobs;                   /* --jobs resolved (0: one per core), for the
                                  * work outside the routing pool too */
+    attn_store **spare;         /* jobs - 1 read-only connections begun with the
+                                 * run's (one state of the store): the workers' */
+    size_t n_spare;
 } run;
 
 #define OUT(R, p, r, i) ((R)->out[((p) * (R)->nr + (r)) * (R)->n + (i)])
@@ -83,6 +86,7 @@ typedef struct {
     sqlite3_stmt *st_user_first;
     /* owned by workers 1..N-1 */
     attn_store *store;
+    int borrowed;               /* store is one of the run's spares, not closed here */
     attn_route_env *env;
     attn_route_ctx ctx_own;
     int owned;
@@ -95,9 +99,10 @@ const char *eval_status_name(int c);
 int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl, attn_error *err);
 void eval_progress(run *R, size_t i, int done);
 
-/* pool.c: a worker of its own (routing: with routers and gate parser too);
- * close it with eval_worker_close. */
-int eval_worker_open(run *R, worker *W, int routing, attn_error *err);
+/* pool.c: a worker of its own (routing: with routers and gate parser too) on
+ * spare connection slot - 1 (1 .. n_spare; past them, a connection of its
+ * own); close it with eval_worker_close. */
+int eval_worker_open(run *R, worker *W, size_t slot, int routing, attn_error *err);
 void eval_worker_close(run *R, worker *W);
 /* pool.c: route and label every PR on `jobs` threads, merged in PR order. */
 int eval_run_pool(run *R, worker *W0, int jobs, attn_rundir *dir, attn_buf *jsonl,

@@ -299,7 +299,7 @@ typedef struct {
     int64_t pr_id, user_id, start, end;
 } raw_request;
 
-typedef struct {
+typedef struct builder {
     attn_activity *a;
     sqlite3 *db;
     int64_t repo_id;
@@ -316,6 +316,9 @@ typedef struct {
     size_t ntr, tr_cap;
     uint32_t *tmp_pids;
     size_t ntmp, tmp_cap;
+    /* A second connection's part (attn_activity_build_with): the reviews
+     * (in its raw) and the issue state and PR event rows (in its tr). */
+    struct builder *side;
 } builder;
 
 /* Ids and offsets are uint32 to halve the index; a history past that is refused. */
@@ -493,7 +496,7 @@ static int add_raw(builder *b, int64_t t, int64_t pr_id, int64_t user_id, int64_
     return 0;
 }
 
-static int load_entries(builder *b)
+static int load_reviews(builder *b)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -507,8 +510,15 @@ static int load_entries(builder *b)
             break;
     }
     sqlite3_finalize(st);
-    if (rc < 0)
-        return rc;
+    return rc < 0 ? rc : 0;
+}
+
+/* The order raw entries arrive in does not matter: build_entries sorts them
+ * on keys no two facts share. */
+static int load_comments(builder *b)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
     if ((rc = prepare(b, SQL_COMMENTS, &st)))
         return rc;
     while ((rc = next_row(b, st)) == SQLITE_ROW) {
@@ -520,6 +530,21 @@ static int load_entries(builder *b)
     }
     sqlite3_finalize(st);
     return rc < 0 ? rc : 0;
+}
+
+/* The reviews (read here, or by the side and appended) and the comments. */
+static int load_entries(builder *b)
+{
+    int rc;
+    if (!b->side)
+        return (rc = load_reviews(b)) ? rc : load_comments(b);
+    if ((rc = load_comments(b)))
+        return rc;
+    ATTN_ALLOC_GROW(b->raw, b->nraw + b->side->nraw, b->raw_cap);
+    if (b->side->nraw)
+        memcpy(b->raw + b->nraw, b->side->raw, b->side->nraw * sizeof(*b->raw));
+    b->nraw += b->side->nraw;
+    return 0;
 }
 
 static int cmp_raw(const void *x, const void *y)
@@ -921,14 +946,12 @@ static int cmp_tr(const void *x, const void *y)
     return p->seq < q->seq ? -1 : p->seq > q->seq;
 }
 
-static int load_transitions(builder *b)
+/* The issue state and PR event rows of the transitions. */
+static int load_transition_rows(builder *b)
 {
     sqlite3_stmt *st = NULL;
-    int rc = 0;
-    for (size_t i = 0; i < b->nprs && !rc; i++)
-        if (b->prs[i].created_at != ATTN_NULL_I64)
-            rc = add_tr(b, b->prs[i].id, b->prs[i].created_at, 0, 1);
-    if (rc || (rc = prepare(b, SQL_ISSUE_STATES, &st)))
+    int rc;
+    if ((rc = prepare(b, SQL_ISSUE_STATES, &st)))
         return rc;
     while ((rc = next_row(b, st)) == SQLITE_ROW)
         if ((rc = add_tr(b, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), 1,
@@ -946,8 +969,30 @@ static int load_transitions(builder *b)
             break;
     }
     sqlite3_finalize(st);
-    if (rc < 0)
+    return rc < 0 ? rc : 0;
+}
+
+/* Each PR's created_at, then its state and event rows (read here or by the
+ * side, numbered on in row order either way), sorted. */
+static int load_transitions(builder *b)
+{
+    int rc = 0;
+    for (size_t i = 0; i < b->nprs && !rc; i++)
+        if (b->prs[i].created_at != ATTN_NULL_I64)
+            rc = add_tr(b, b->prs[i].id, b->prs[i].created_at, 0, 1);
+    if (rc)
         return rc;
+    if (!b->side) {
+        if ((rc = load_transition_rows(b)))
+            return rc;
+    } else {
+        for (size_t i = 0; i < b->side->ntr && !rc; i++) {
+            const transition *x = &b->side->tr[i];
+            rc = add_tr(b, x->pr_id, x->t, x->src, x->what);
+        }
+        if (rc)
+            return rc;
+    }
     if (b->ntr)
         qsort(b->tr, b->ntr, sizeof(*b->tr), cmp_tr);
     return 0;
@@ -1102,12 +1147,34 @@ void attn_activity_free(attn_activity *a)
     free(a);
 }
 
+typedef struct {
+    builder b;
+    attn_error err;
+    int rc;
+} side_part;
+
+static void *side_main(void *arg)
+{
+    side_part *p = arg;
+    if (!(p->rc = load_reviews(&p->b)))
+        p->rc = load_transition_rows(&p->b);
+    return NULL;
+}
+
 int attn_activity_build(attn_store *s, int64_t repo_id, const attn_area_map *areas,
                         attn_activity **out, attn_error *err)
 {
+    return attn_activity_build_with(s, NULL, repo_id, areas, out, err);
+}
+
+int attn_activity_build_with(attn_store *s, attn_store *helper, int64_t repo_id,
+                             const attn_area_map *areas, attn_activity **out, attn_error *err)
+{
     builder b;
     attn_activity *a;
-    int rc;
+    side_part side;
+    pthread_t tid;
+    int rc, started = 0;
 
     *out = NULL;
     a = attn_xcalloc(1, sizeof(*a));
@@ -1124,12 +1191,31 @@ int attn_activity_build(attn_store *s, int64_t repo_id, const attn_area_map *are
     b.db = attn_store_db(s);
     b.repo_id = repo_id;
     b.err = err;
-    if (!(rc = load_prs(&b)) && !(rc = load_heads(&b)) && !(rc = load_entries(&b)) &&
-        !(rc = load_requests(&b)) && !(rc = build_users(&b)) && !(rc = build_entries(&b))) {
+    memset(&side, 0, sizeof(side));
+    if (helper) {
+        /* the side reads what needs no PR list; the rest is read here meanwhile */
+        side.b.db = attn_store_db(helper);
+        side.b.repo_id = repo_id;
+        side.b.err = &side.err;
+        started = !pthread_create(&tid, NULL, side_main, &side);
+    }
+    if (!(rc = load_prs(&b)) && !(rc = load_heads(&b)) && !(rc = load_requests(&b)) && started) {
+        pthread_join(tid, NULL);
+        started = 0;
+        if ((rc = side.rc))
+            *err = side.err;
+        else
+            b.side = &side.b;
+    }
+    if (started)
+        pthread_join(tid, NULL);
+    if (!rc && !(rc = load_entries(&b)) && !(rc = build_users(&b)) && !(rc = build_entries(&b))) {
         build_areas(&b);
         if (!(rc = build_postings(&b)))
             rc = build_requests(&b);
     }
+    free(side.b.raw);
+    free(side.b.tr);
     free(b.prs);
     free(b.heads);
     free(b.raw);

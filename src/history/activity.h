@@ -75,6 +75,11 @@ typedef struct attn_activity attn_activity;
  * default area of area.h); it is borrowed and must outlive the index. */
 int attn_activity_build(attn_store *s, int64_t repo_id, const attn_area_map *areas,
                         attn_activity **out, attn_error *err);
+/* The same, reading part of the store on a thread of its own through helper,
+ * another connection to the same file that must read the same state as s
+ * (attn_store_begin_read_group). NULL helper: attn_activity_build. */
+int attn_activity_build_with(attn_store *s, attn_store *helper, int64_t repo_id,
+                             const attn_area_map *areas, attn_activity **out, attn_error *err);
 void attn_activity_free(attn_activity *a);
 
 /* Sharing one index between threads: attn_activity_share(a) first, while no

@@ -69,8 +69,9 @@ static int roster_from_store(attn_route_env *env, attn_error *err)
     return rc;
 }
 
-static int env_open(attn_store *store, const char *repo, const char *repo_dir,
-                    const attn_route_env *base, attn_route_env **out, attn_error *err)
+static int env_open(attn_store *store, attn_store *helper, const char *repo,
+                    const char *repo_dir, const attn_route_env *base, attn_route_env **out,
+                    attn_error *err)
 {
     attn_route_env *env;
     char path[4200];
@@ -102,7 +103,8 @@ static int env_open(attn_store *store, const char *repo, const char *repo_dir,
         goto fail;
     if (base)
         env->activity = attn_activity_view(base->activity);
-    else if ((rc = attn_activity_build(store, env->ctx.repo_id, env->areas, &env->activity, err)))
+    else if ((rc = attn_activity_build_with(store, helper, env->ctx.repo_id, env->areas,
+                                            &env->activity, err)))
         goto fail;
     env->ctx.areas = env->areas;
     env->ctx.roster = env->roster;
@@ -119,13 +121,19 @@ fail:
 int attn_route_env_open(attn_store *store, const char *repo, const char *repo_dir,
                         attn_route_env **out, attn_error *err)
 {
-    return env_open(store, repo, repo_dir, NULL, out, err);
+    return env_open(store, NULL, repo, repo_dir, NULL, out, err);
+}
+
+int attn_route_env_open_with(attn_store *store, attn_store *helper, const char *repo,
+                             const char *repo_dir, attn_route_env **out, attn_error *err)
+{
+    return env_open(store, helper, repo, repo_dir, NULL, out, err);
 }
 
 int attn_route_env_open_view(attn_store *store, const attn_route_env *base,
                              attn_route_env **out, attn_error *err)
 {
-    return env_open(store, base->repo, base->repo_dir, base, out, err);
+    return env_open(store, NULL, base->repo, base->repo_dir, base, out, err);
 }
 
 void attn_route_env_share(attn_route_env *env)

@@ -16,6 +16,10 @@ typedef struct attn_route_env attn_route_env;
  * (ATTN_EINVAL naming the file); missing ones are not. */
 int attn_route_env_open(attn_store *store, const char *repo, const char *repo_dir,
                         attn_route_env **out, attn_error *err);
+/* The same, the activity index read partly through helper on a thread of
+ * its own (attn_activity_build_with: helper reads the same state as store). */
+int attn_route_env_open_with(attn_store *store, attn_store *helper, const char *repo,
+                             const char *repo_dir, attn_route_env **out, attn_error *err);
 void attn_route_env_free(attn_route_env *env);
 /* Another thread's context on the same repository: its own store connection
  * (store, the same file), as-of reader, overrides and roster, and a view of

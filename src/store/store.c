@@ -255,6 +255,37 @@ void attn_store_close(attn_store *s)
     free(s);
 }
 
+int attn_store_begin_read_group(attn_store *const *s, size_t n, int *held, attn_error *err)
+{
+    sqlite3 *lock = NULL;
+    int rc = 0;
+    *held = 0;
+    if (!n)
+        return 0;
+    if (sqlite3_open_v2(s[0]->path, &lock, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) ==
+        SQLITE_OK) {
+        sqlite3_busy_timeout(lock, 1000);   /* a long load: fall back, do not wait it out */
+        *held = sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
+        sqlite3_stmt *st = NULL;
+        /* the first read, not BEGIN, fixes what a transaction sees */
+        if (sqlite3_exec(s[i]->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(s[i]->db, "SELECT count(*) FROM sqlite_master", -1, &st, NULL) !=
+                SQLITE_OK ||
+            sqlite3_step(st) != SQLITE_ROW)
+            rc = attn_error_set(err, ATTN_EDB, "beginning a read of '%s': %s", s[i]->path,
+                                sqlite3_errmsg(s[i]->db));
+        sqlite3_finalize(st);
+    }
+    if (lock) {
+        if (*held)
+            sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close(lock);
+    }
+    return rc;
+}
+
 sqlite3 *attn_store_db(attn_store *s)
 {
     return s->db;

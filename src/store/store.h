@@ -33,6 +33,19 @@ int attn_store_open(const char *path, attn_store **out, attn_error *err);
 /* Open without creating or migrating (readers; fails on a missing file). */
 int attn_store_open_readonly(const char *path, attn_store **out, attn_error *err);
 void attn_store_close(attn_store *s);
+/*
+ * Begin a read transaction on each of n connections to one store file, all
+ * seeing the same committed state (each must be in autocommit mode). SQLite's
+ * snapshot API is not in Debian's build, so the state is held still instead:
+ * a write lock taken on a connection of our own (BEGIN IMMEDIATE) keeps other
+ * writers from committing while each connection begins and makes its first
+ * read; a writer meanwhile waits (busy timeout) and does not fail. When the
+ * lock cannot be had (a read-only file or directory, or a writer holding it
+ * for over a second), the transactions are begun back to back and *held
+ * is 0: a commit could then fall between two of them. ATTN_EDB when a
+ * transaction cannot begin.
+ */
+int attn_store_begin_read_group(attn_store *const *s, size_t n, int *held, attn_error *err);
 sqlite3 *attn_store_db(attn_store *s);
 /* The file the store was opened from (for messages). */
 const char *attn_store_path(const attn_store *s);

@@ -866,6 +866,65 @@ static int same_bits(double x, double y)
     return !memcmp(&x, &y, sizeof(x));
 }
 
+/*
+ * Read partly on a second connection (attn_activity_build_with), the index
+ * is the one read on a single connection: every entry and its files, every
+ * user, and open requests (which come from the transitions the second
+ * connection reads) at many instants.
+ */
+static void test_helper_build(void **state)
+{
+    char *dir = test_tmpdir(), path[512];
+    attn_store *s = NULL, *ro[2];
+    attn_activity *a = NULL, *b = NULL;
+    attn_error err;
+    size_t na, nb;
+    int held;
+    (void)state;
+    snprintf(path, sizeof(path), "%s/history.sqlite", dir);
+    assert_int_equal(attn_store_open(path, &s, &err), 0);
+    random_store(s, 1, 300, 20);
+    a = build(s, NULL);
+    assert_int_equal(attn_store_open_readonly(path, &ro[0], &err), 0);
+    assert_int_equal(attn_store_open_readonly(path, &ro[1], &err), 0);
+    assert_int_equal(attn_store_begin_read_group(ro, 2, &held, &err), 0);
+    assert_int_equal(attn_activity_build_with(ro[0], ro[1], 1, NULL, &b, &err), 0);
+    const attn_act_entry *ea = attn_activity_entries(a, &na), *eb = attn_activity_entries(b, &nb);
+    assert_int_equal(na, nb);
+    assert_true(na > 100);
+    for (size_t i = 0; i < na; i++) {
+        const char *const *pa, *const *pb;
+        size_t ka = attn_activity_entry_paths(a, i, &pa), kb = attn_activity_entry_paths(b, i, &pb);
+        if (ea[i].t != eb[i].t || ea[i].pr_id != eb[i].pr_id || ea[i].user != eb[i].user ||
+            ea[i].kind != eb[i].kind || ea[i].approved != eb[i].approved || ka != kb)
+            fail_msg("entry %zu differs", i);
+        for (size_t k = 0; k < ka; k++)
+            assert_string_equal(pa[k], pb[k]);
+    }
+    assert_int_equal(attn_activity_user_count(a), attn_activity_user_count(b));
+    for (size_t u = 0; u < attn_activity_user_count(a); u++) {
+        assert_string_equal(attn_activity_user_login(a, u), attn_activity_user_login(b, u));
+        assert_int_equal(attn_activity_user_id(a, u), attn_activity_user_id(b, u));
+        assert_int_equal(attn_activity_user_is_bot(a, u), attn_activity_user_is_bot(b, u));
+        for (int64_t t = R_T0 - DAYS; t < R_T0 + R_SPAN + 20 * DAYS; t += DAYS / 3)
+            assert_int_equal(attn_activity_user_open_requests(a, u, t),
+                             attn_activity_user_open_requests(b, u, t));
+    }
+    /* a failure on the second connection is the build's, naming it */
+    attn_activity_free(b);
+    b = NULL;
+    sqlite3_exec(attn_store_db(ro[1]), "COMMIT", NULL, NULL, NULL);
+    fx_exec(s, "DROP TABLE issue_state_intervals");
+    assert_int_equal(attn_activity_build_with(ro[0], ro[1], 1, NULL, &b, &err), ATTN_EDB);
+    assert_null(b);
+    assert_non_null(strstr(err.msg, "issue_state_intervals"));
+    attn_activity_free(a);
+    attn_store_close(ro[0]);
+    attn_store_close(ro[1]);
+    attn_store_close(s);
+    fx_rm_rf(dir);
+}
+
 static void test_leakage(void **state)
 {
     char *dir = test_tmpdir(), full[512], cut[512], sql[1200];
@@ -973,6 +1032,7 @@ int main(void)
         cmocka_unit_test(test_paths_follow_the_head),
         cmocka_unit_test(test_open_requests),
         cmocka_unit_test(test_bruteforce),
+        cmocka_unit_test(test_helper_build),
         cmocka_unit_test(test_leakage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,7 +6,9 @@
 #include "store/store_internal.h"
 #include "util/fs.h"
 
+#include <pthread.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct {
     char *dir;
@@ -167,6 +169,92 @@ static void test_transactions(void **state)
     assert_int_equal(attn_store_upsert_user(f->s, &u, &err), 0);
     assert_int_equal(attn_store_commit(f->s, &err), 0);
     assert_int_equal(fx_count(f->s, "SELECT count(*) FROM users WHERE id = 500"), 1);
+}
+
+/* A writer committing as fast as it can, until told to stop. */
+typedef struct {
+    const char *path;
+    volatile int stop;
+    long commits;
+} hammer;
+
+static void *hammer_main(void *arg)
+{
+    hammer *h = arg;
+    attn_store *w = NULL;
+    attn_error err;
+    if (attn_store_open(h->path, &w, &err))
+        return NULL;
+    for (long id = 100000; !h->stop; id++) {
+        attn_user_row u = {id, "hammer", "User", 0, NULL};
+        if (attn_store_upsert_user(w, &u, &err))
+            break;
+        h->commits++;
+        usleep(50);   /* room for the group's lock between commits */
+    }
+    attn_store_close(w);
+    return NULL;
+}
+
+/*
+ * Connections begun as a group read one state: while a writer commits in a
+ * loop, every member counts the same users, each round, and a commit after
+ * the group began is seen by none of them. With the write lock held by
+ * someone else, the group still begins (back to back) and says so.
+ */
+static void test_read_group(void **state)
+{
+    fx *f = *state;
+    enum { NS = 3 };
+    attn_store *ro[NS];
+    attn_error err;
+    hammer h = {f->path, 0, 0};
+    pthread_t tid;
+    int held;
+    for (int i = 0; i < NS; i++)
+        assert_int_equal(attn_store_open_readonly(f->path, &ro[i], &err), 0);
+    assert_int_equal(pthread_create(&tid, NULL, hammer_main, &h), 0);
+    for (int round = 0; round < 100; round++) {
+        long c0;
+        assert_int_equal(attn_store_begin_read_group(ro, NS, &held, &err), 0);
+        assert_int_equal(held, 1);
+        c0 = fx_count(ro[0], "SELECT count(*) FROM users");
+        for (int i = 1; i < NS; i++)
+            if (fx_count(ro[i], "SELECT count(*) FROM users") != c0)
+                fail_msg("round %d: member %d reads another state than member 0", round, i);
+        for (int i = 0; i < NS; i++)
+            sqlite3_exec(attn_store_db(ro[i]), "COMMIT", NULL, NULL, NULL);
+    }
+    h.stop = 1;
+    pthread_join(tid, NULL);
+    assert_true(h.commits > 0);
+    /* a commit after the group began is not seen by it */
+    assert_int_equal(attn_store_begin_read_group(ro, NS, &held, &err), 0);
+    {
+        long before = fx_count(ro[1], "SELECT count(*) FROM users");
+        attn_user_row u = {999999, "late", "User", 0, NULL};
+        assert_int_equal(attn_store_upsert_user(f->s, &u, &err), 0);
+        for (int i = 0; i < NS; i++)
+            assert_int_equal(fx_count(ro[i], "SELECT count(*) FROM users"), before);
+    }
+    for (int i = 0; i < NS; i++)
+        sqlite3_exec(attn_store_db(ro[i]), "COMMIT", NULL, NULL, NULL);
+    /* the lock is someone else's: begun all the same, held = 0 */
+    assert_int_equal(sqlite3_exec(attn_store_db(f->s), "BEGIN IMMEDIATE", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(attn_store_begin_read_group(ro, NS, &held, &err), 0);
+    assert_int_equal(held, 0);
+    for (int i = 0; i < NS; i++) {
+        assert_false(sqlite3_get_autocommit(attn_store_db(ro[i])));
+        sqlite3_exec(attn_store_db(ro[i]), "COMMIT", NULL, NULL, NULL);
+    }
+    sqlite3_exec(attn_store_db(f->s), "ROLLBACK", NULL, NULL, NULL);
+    /* a member already in a transaction cannot begin: an error naming the file */
+    sqlite3_exec(attn_store_db(ro[2]), "BEGIN", NULL, NULL, NULL);
+    assert_int_equal(attn_store_begin_read_group(ro, NS, &held, &err), ATTN_EDB);
+    assert_non_null(strstr(err.msg, "history.sqlite"));
+    for (int i = 0; i < NS; i++)
+        attn_store_close(ro[i]);
 }
 
 static void test_repo_id(void **state)
@@ -529,6 +617,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_foreign_sqlite_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_version_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repo_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upsert_repo_user_team, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upsert_issue_pr_files, setup, teardown),
