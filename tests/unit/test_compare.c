@@ -423,7 +423,7 @@ static void test_boot_multi_exact(void **state)
             for (size_t c = 0; c < 3; c++) {
                 size_t n = ns[a];
                 double *x[6];
-                attn_bootstrap_options o = {rs[c], seeds[b], 1};
+                attn_bootstrap_options o = {rs[c], seeds[b], 1, 0};
                 attn_interval got[3], want;
                 attn_error err;
                 for (int j = 0; j < 6; j++) {
