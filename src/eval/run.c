@@ -627,6 +627,31 @@ static int llm_account(run *R, const char *name, const json_t *res, json_t *line
     return 0;
 }
 
+/* prs/<n>/snapshot.json and inputs.json, which holds the snapshot's hash:
+ * one canonical text serves both. */
+static int write_snapshot(run *R, worker *W, attn_rundir *dir, const pr_row *row,
+                          const json_t *snap, attn_error *err)
+{
+    attn_buf canon = ATTN_BUF_INIT;
+    json_t *inputs;
+    char rel[512], hash[65] = "";
+    int rc;
+    snprintf(rel, sizeof(rel), "prs/%lld/snapshot.json", (long long)row->number);
+    attn_buf_grow(&canon, 16 << 10);   /* most snapshots fit: no realloc chain */
+    if ((rc = attn_json_canonical(snap, &canon, err)))
+        attn_error_wrap(err, "writing %s", rel);
+    else if (!(rc = attn_rundir_write(dir, rel, canon.ptr ? canon.ptr : "", canon.len, err)))
+        attn_sha256_hex(canon.ptr ? canon.ptr : "", canon.len, hash);
+    attn_buf_free(&canon);
+    if (rc)
+        return rc;
+    inputs = inputs_json(R, W, snap, row->cutoff, hash);
+    snprintf(rel, sizeof(rel), "prs/%lld/inputs.json", (long long)row->number);
+    rc = attn_rundir_write_json(dir, rel, inputs, err);
+    json_decref(inputs);
+    return rc;
+}
+
 int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
                  attn_error *err)
 {
@@ -640,29 +665,8 @@ int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
     if ((rc = attn_asof_reader_pr_snapshot(W->ctx->reader, W->ctx->repo_id, row->number,
                                            row->cutoff, &snap, err)))
         goto out;
-    snprintf(rel, sizeof(rel), "prs/%lld/snapshot.json", (long long)row->number);
-    {
-        /* one canonical text for the entry and its hash in inputs.json */
-        attn_buf canon = ATTN_BUF_INIT;
-        json_t *inputs;
-        char hash[65] = "";
-        attn_buf_grow(&canon, 16 << 10);   /* most snapshots fit: no realloc chain */
-        if ((rc = attn_json_canonical(snap, &canon, err))) {
-            attn_error_wrap(err, "writing %s", rel);
-        } else if (!(rc = attn_rundir_write(dir, rel, canon.ptr ? canon.ptr : "", canon.len,
-                                            err))) {
-            attn_sha256_hex(canon.ptr ? canon.ptr : "", canon.len, hash);
-        }
-        attn_buf_free(&canon);
-        if (rc)
-            goto out;
-        inputs = inputs_json(R, W, snap, row->cutoff, hash);
-        snprintf(rel, sizeof(rel), "prs/%lld/inputs.json", (long long)row->number);
-        rc = attn_rundir_write_json(dir, rel, inputs, err);
-        json_decref(inputs);
-        if (rc)
-            goto out;
-    }
+    if ((rc = write_snapshot(R, W, dir, row, snap, err)))
+        goto out;
     for (size_t p = 0; p < R->np && !R->o->artifacts_only; p++) {
         json_t *t;
         if ((rc = attn_truth_eval(W->truth, row->number, row->cutoff, &R->pol[p], &t, err)))
