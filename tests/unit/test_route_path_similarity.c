@@ -385,7 +385,7 @@ static void test_shortlist_exact(void **state)
 static void test_directory_sharing(void **state)
 {
     enum { NU = 7, BIG = 1100 };
-    static char deep_a[400], deep_b[400], big[BIG][24];
+    static char deep_a[600], deep_b[600], big[BIG][32];
     const char *const P[NU][5] = {
         {"src/net/udp.c", "src/net/raw.c", NULL},            /* bob: nothing matches by name */
         {"src/net/http.c", "src/net/udp.c", NULL},           /* carol: the PR's own path */
@@ -409,7 +409,7 @@ static void test_directory_sharing(void **state)
      * second differing from the first in two of them */
     deep_a[0] = deep_b[0] = '\0';
     for (int i = 0; i < 70; i++) {
-        char part[8];
+        char part[16];
         snprintf(part, sizeof(part), "p%d/", i);
         strcat(deep_a, part);
         snprintf(part, sizeof(part), i == 3 || i == 50 ? "q%d/" : "p%d/", i);
