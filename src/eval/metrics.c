@@ -378,8 +378,8 @@ static void sum_draws(const double *xt, size_t stride, const uint32_t *idx, size
  */
 typedef struct {
     int set, slice;
-    size_t r0, nr;           /* routers r0 .. r0 + nr */
-    size_t k, nm;            /* PRs in the slice; columns = nr * metrics */
+    size_t r0;               /* its first router */
+    size_t k, nm;            /* PRs in the slice; columns: metrics x its routers */
     long alias;              /* >= 0: that job's columns from alias_col on */
     size_t alias_col;
     double *xt;              /* k rows of nm values (row j: the slice's j-th PR) */
@@ -568,7 +568,6 @@ int attn_metrics_slices_sets(const attn_metrics_options *o, const attn_metrics_s
                 J->set = (int)s;
                 J->slice = sl;
                 J->r0 = g;
-                J->nr = gn;
                 J->k = k;
                 J->nm = gn * nm1;
                 J->alias = -1;

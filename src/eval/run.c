@@ -512,7 +512,7 @@ static json_t *target_names(const json_t *targets)
     return a;
 }
 
-/* hash: the snapshot's canonical text's SHA-256 (eval_do_pr has the text) */
+/* hash: the SHA-256 of the snapshot's canonical text (write_snapshot) */
 static json_t *inputs_json(run *R, worker *W, const json_t *snap, int64_t cutoff,
                            const char *hash)
 {
@@ -627,23 +627,16 @@ static int llm_account(run *R, const char *name, const json_t *res, json_t *line
     return 0;
 }
 
-/* prs/<n>/snapshot.json and inputs.json, which holds the snapshot's hash:
- * one canonical text serves both. */
+/* prs/<n>/snapshot.json and inputs.json, which holds the hash of the
+ * snapshot's text as written (not serialized a second time for it). */
 static int write_snapshot(run *R, worker *W, attn_rundir *dir, const pr_row *row,
                           const json_t *snap, attn_error *err)
 {
-    attn_buf canon = ATTN_BUF_INIT;
     json_t *inputs;
-    char rel[512], hash[65] = "";
+    char rel[512], hash[65];
     int rc;
     snprintf(rel, sizeof(rel), "prs/%lld/snapshot.json", (long long)row->number);
-    attn_buf_grow(&canon, 16 << 10);   /* most snapshots fit: no realloc chain */
-    if ((rc = attn_json_canonical(snap, &canon, err)))
-        attn_error_wrap(err, "writing %s", rel);
-    else if (!(rc = attn_rundir_write(dir, rel, canon.ptr ? canon.ptr : "", canon.len, err)))
-        attn_sha256_hex(canon.ptr ? canon.ptr : "", canon.len, hash);
-    attn_buf_free(&canon);
-    if (rc)
+    if ((rc = attn_rundir_write_json_sha(dir, rel, snap, hash, err)))
         return rc;
     inputs = inputs_json(R, W, snap, row->cutoff, hash);
     snprintf(rel, sizeof(rel), "prs/%lld/inputs.json", (long long)row->number);

@@ -17,6 +17,7 @@
 #include "util/json.h"
 #include "eval/pack.h"
 #include "util/path.h"
+#include "util/sha256.h"
 
 #include <sqlite3.h>
 
@@ -226,23 +227,42 @@ int attn_rundir_write(attn_rundir *d, const char *rel, const void *data, size_t 
     return 0;
 }
 
-int attn_rundir_write_json(attn_rundir *d, const char *rel, const json_t *v, attn_error *err)
+static int write_json(attn_rundir *d, const char *rel, const json_t *v, char *sha,
+                      attn_error *err)
 {
     int64_t pr;
     char entry[512];
+    int rc;
     attn_buf_clear(&d->scratch);
     /* Packed entries are stored compact (the canonical form); `attn artifacts`
      * prints them pretty, byte for byte what the file used to hold. */
     if (pr_entry(rel, &pr, entry, sizeof(entry))) {
-        int rc = attn_json_canonical(v, &d->scratch, err);
-        if (rc) {
+        if ((rc = attn_json_canonical(v, &d->scratch, err))) {
             attn_error_wrap(err, "writing %s", rel);
             return rc;
         }
+    } else if (sha) {
+        return attn_error_set(err, ATTN_EINVAL, "hashing %s: not a per-PR entry", rel);
     } else if (attn_json_dump_pretty(v, &d->scratch)) {
         return attn_error_set(err, ATTN_EINVAL, "writing %s: a value JSON cannot hold", rel);
     }
-    return attn_rundir_write(d, rel, d->scratch.ptr ? d->scratch.ptr : "", d->scratch.len, err);
+    if ((rc = attn_rundir_write(d, rel, d->scratch.ptr ? d->scratch.ptr : "", d->scratch.len,
+                                err)))
+        return rc;
+    if (sha)
+        attn_sha256_hex(d->scratch.ptr ? d->scratch.ptr : "", d->scratch.len, sha);
+    return 0;
+}
+
+int attn_rundir_write_json(attn_rundir *d, const char *rel, const json_t *v, attn_error *err)
+{
+    return write_json(d, rel, v, NULL, err);
+}
+
+int attn_rundir_write_json_sha(attn_rundir *d, const char *rel, const json_t *v, char sha[65],
+                               attn_error *err)
+{
+    return write_json(d, rel, v, sha, err);
 }
 
 int attn_rundir_buffer_new(attn_rundir **out, attn_error *err)

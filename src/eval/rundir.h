@@ -22,8 +22,14 @@
 typedef struct attn_rundir attn_rundir;
 
 int attn_rundir_begin(const char *parent, const char *run_id, attn_rundir **out, attn_error *err);
-/* Pretty JSON, sorted keys, trailing newline; parent dirs of rel are created. */
+/* Sorted keys: a per-PR entry (prs/<n>/<entry>.json) in canonical form, into
+ * the pack; any other file pretty, with a trailing newline, its parent dirs
+ * created. */
 int attn_rundir_write_json(attn_rundir *d, const char *rel, const json_t *v, attn_error *err);
+/* The same for a per-PR entry (ATTN_EINVAL otherwise), and the SHA-256 of its
+ * canonical text, the text written, in hex. */
+int attn_rundir_write_json_sha(attn_rundir *d, const char *rel, const json_t *v, char sha[65],
+                               attn_error *err);
 int attn_rundir_write(attn_rundir *d, const char *rel, const void *data, size_t len,
                       attn_error *err);
 /* Absolute path of rel inside the temporary tree (valid until commit/abort). */

@@ -762,6 +762,16 @@ static void compare_dp(ps_cache *c, const int32_t *a, uint32_t m, const int32_t 
     }
 }
 
+/* Bits set in x, without libgcc's table-driven call that
+ * __builtin_popcountll becomes on a baseline x86-64 target (profile). */
+static inline uint32_t popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (uint32_t)((x * 0x0101010101010101ULL) >> 56);
+}
+
 /*
  * The same four integers as compare_dp, bit-parallel over a's positions
  * (m, n < 64; profile: compare_dp was 39% of the 4-router rust-clippy eval).
@@ -773,16 +783,6 @@ static void compare_dp(ps_cache *c, const int32_t *a, uint32_t m, const int32_t 
  * column, so only R[1 .. best + 1] are live). Integers only, so the sums
  * are bit for bit those of compare_dp.
  */
-/* Bits set in x, without libgcc's table-driven call that
- * __builtin_popcountll becomes on a baseline x86-64 target (profile). */
-static inline uint32_t popcount64(uint64_t x)
-{
-    x = x - ((x >> 1) & 0x5555555555555555ULL);
-    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
-    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-    return (uint32_t)((x * 0x0101010101010101ULL) >> 56);
-}
-
 static void compare_matches(const ps_cache *c, const uint64_t *M, uint32_t m, uint32_t n,
                             double *acc)
 {
@@ -861,7 +861,11 @@ static void compare(ps_cache *c, const int32_t *a, uint32_t m, uint64_t sa, cons
 static const double *path_sim(ps_cache *c, uint32_t pid)
 {
     const pspan *g = &c->path_comps[pid];
+    const int32_t *b;
+    const uint64_t *row[SMALL_PATH];
     uint32_t dir = c->path_dir[pid];
+    size_t nf;
+    int use_rows;
     double *acc = c->path_sim + (size_t)pid * NM;
     if (c->path_stamp[pid] == c->fgen)
         return acc;
@@ -874,33 +878,30 @@ static const double *path_sim(ps_cache *c, uint32_t pid)
         c->path_stamp[pid] = c->fgen;
     }
     memset(acc, 0, NM * sizeof(*acc));
-    if (c->use_masks && g->n < SMALL_PATH) {
-        /* compare() for every file, M from the rows of the path's components */
-        const uint64_t *row[SMALL_PATH];
-        const int32_t *b = c->comp_pool + g->off;
-        size_t nf = c->n_cur_files;
+    /* with the match table, a short path's match bits against a short file
+     * are one row per component; compare() takes every other pair (set up
+     * only past the memo checks: most calls end there) */
+    b = c->comp_pool + g->off;
+    nf = c->n_cur_files;
+    use_rows = c->use_masks && g->n < SMALL_PATH;
+    if (use_rows)
         for (uint32_t j = 0; j < g->n; j++)
             row[j] = c->cur_mask +
                      (b[j] >= 0 && c->comp_stamp[b[j]] == c->fgen ? c->comp_row[b[j]] : 0) * nf;
-        for (size_t f = 0; f < nf; f++) {
-            const pspan *a = &c->cur_files[f];
-            uint64_t M[SMALL_PATH], any = 0;
-            if (!(a->sig & g->sig) || !a->n)
-                continue;
-            if (a->n >= SMALL_PATH) {
-                compare_dp(c, c->cur_comps + a->off, a->n, b, g->n, acc);
-                continue;
-            }
-            for (uint32_t j = 0; j < g->n; j++)
-                any |= M[j] = row[j][f];
-            if (any)
-                compare_matches(c, M, a->n, g->n, acc);
+    for (size_t f = 0; f < nf; f++) {
+        const pspan *a = &c->cur_files[f];
+        uint64_t M[SMALL_PATH], any = 0;
+        if (!use_rows || a->n >= SMALL_PATH) {
+            compare(c, c->cur_comps + a->off, a->n, a->sig, b, g->n, g->sig, acc);
+            continue;
         }
-        return acc;
+        if (!(a->sig & g->sig) || !a->n)
+            continue;
+        for (uint32_t j = 0; j < g->n; j++)
+            any |= M[j] = row[j][f];
+        if (any)
+            compare_matches(c, M, a->n, g->n, acc);
     }
-    for (size_t f = 0; f < c->n_cur_files; f++)
-        compare(c, c->cur_comps + c->cur_files[f].off, c->cur_files[f].n, c->cur_files[f].sig,
-                c->comp_pool + g->off, g->n, g->sig, acc);
     return acc;
 }
 
@@ -1062,7 +1063,7 @@ static void next_gen(ps_cache *c)
  * weights are those they were computed for; otherwise start over. */
 static void files_gen(ps_cache *c, const double *w)
 {
-    size_t n_rows = 0, nc = c->n_cur_files ? (size_t)c->cur_files[c->n_cur_files - 1].off +
+    size_t n_rows = 0, n_masks, nc = c->n_cur_files ? (size_t)c->cur_files[c->n_cur_files - 1].off +
                                      c->cur_files[c->n_cur_files - 1].n
                                : 0;
     if (c->memo_valid && c->n_memo_files == c->n_cur_files &&
@@ -1095,11 +1096,12 @@ static void files_gen(ps_cache *c, const double *w)
             c->comp_row[c->cur_comps[k]] = (uint32_t)++n_rows;
         }
     /* the match rows, when they take at most 8 MiB */
-    c->use_masks = (n_rows + 1) * c->n_cur_files <= ((size_t)1 << 20);
+    n_masks = (n_rows + 1) * c->n_cur_files;
+    c->use_masks = n_masks <= ((size_t)1 << 20);
     if (!c->use_masks)
         return;
-    ATTN_ALLOC_GROW(c->cur_mask, (n_rows + 1) * c->n_cur_files, c->cap_cur_mask);
-    memset(c->cur_mask, 0, (n_rows + 1) * c->n_cur_files * sizeof(*c->cur_mask));
+    ATTN_ALLOC_GROW(c->cur_mask, n_masks, c->cap_cur_mask);
+    memset(c->cur_mask, 0, n_masks * sizeof(*c->cur_mask));
     for (size_t f = 0; f < c->n_cur_files; f++) {
         const pspan *a = &c->cur_files[f];
         for (uint32_t i = 0; i < a->n && a->n < SMALL_PATH; i++) {

@@ -98,10 +98,11 @@ static int put_digits(attn_buf *out, const char *digits, int nd, int exp)
  * finds. At a power of two the interval is lopsided (half as wide below),
  * which changes nothing: a 15-digit grid step is over four ulps, so still at
  * most one point reads back, and a nearer one would be within an ulp of it
- * (profile: scores of 0.5 and 1.0 were a third of
- * the bisections). Subnormals take the bisection. Writes the digits (no trailing zeros) and returns the
- * decimal exponent; INT_MIN when the fast path does not apply, INT_MAX when
- * it ran out of grids: then no 15-digit form reads back, so 16 or 17 do.
+ * (profile: scores of 0.5 and 1.0 were a third of the bisections).
+ * Subnormals take the bisection. Writes the digits (no trailing zeros) and
+ * returns the decimal exponent; INT_MIN when the fast path does not apply,
+ * INT_MAX when it ran out of grids: then no 15-digit form reads back, so 16
+ * or 17 do.
  */
 static int shortest_fast(double a, char *digits, int *nd)
 {
