@@ -6,6 +6,7 @@
  * Adding a command is one file in cmd/ and one line here.
  */
 #include "cmd/cmd.h"
+#include "util/jalloc.h"
 #include "util/version.h"
 
 #include <stdio.h>
@@ -89,7 +90,14 @@ static int complete(int argc, char **argv)
 
 static int run(size_t i, int argc, char **argv)
 {
-    int rc = commands[i].fn(argc, argv);
+    int rc;
+#ifndef __SANITIZE_ADDRESS__
+    /* per-thread free lists for JSON values (util/jalloc.h); not under
+     * AddressSanitizer, which must see every block freed */
+    attn_jalloc_install();
+#endif
+    rc = commands[i].fn(argc, argv);
+    attn_jalloc_thread_release();
     /* a bad --json field or --jq expression is found while printing */
     return attn_cli_output_status() ? attn_cli_output_status() : rc;
 }

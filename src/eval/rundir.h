@@ -45,8 +45,8 @@ int attn_rundir_commit(attn_rundir *d, attn_error *err);
 void attn_rundir_abort(attn_rundir *d);
 
 /* A run directory that keeps its writes in memory (a worker thread's): flush
- * replays them, in the order written, into d and empties buf. Free buf with
- * attn_rundir_abort. */
+ * replays them, in the order written, into d and empties buf, which can then
+ * take another PR's writes. Free buf with attn_rundir_abort. */
 int attn_rundir_buffer_new(attn_rundir **out, attn_error *err);
 int attn_rundir_buffer_flush(attn_rundir *buf, attn_rundir *d, attn_error *err);
 
