@@ -366,7 +366,7 @@ static void sum_draws(const double *xt, size_t stride, const uint32_t *idx, size
  * positions. So the draws are made once per distinct k, in chunks of
  * resamples that fit draw_bytes, and every job of that size sums them;
  * the summing is spread over threads in pieces of at most 8 columns
- * (sum_draws' width). Each column sums its draws in draw order, so each
+ * (sum_draws' width) and a range of resamples. Each column sums its draws in draw order, so each
  * interval is bit for bit that of attn_bootstrap_mean on the column alone,
  * whatever the thread count, chunk size or grouping (profile: drawing once
  * per slice and again on every thread was half of a 4-router report's
@@ -387,42 +387,75 @@ typedef struct {
     attn_interval **outs;    /* nm slots */
 } boot_job;
 
+/* Columns [m0, m1) of a job over resamples [r0, r1) of a round's chunk. */
 typedef struct {
     boot_job *job;
     size_t m0, m1;
+    size_t r0, r1;
 } boot_piece;
 
-/* One chunk of resamples [r0, r0 + nc) of one k, shared by the threads. */
+/*
+ * One round of one k, shared by the threads: either the sums of a chunk of
+ * resamples [base, base + nc) or, once every chunk is summed, the sorting of
+ * each column's means into its interval. Task 0 of a summing round draws
+ * the next chunk (into the other buffer) while the others sum this one: the
+ * draws come from one generator in chunk order, as they did on one thread
+ * (profile: drawing alone on one thread between rounds, and rounds whose
+ * last piece kept one thread busy while the others waited, left the second
+ * core mostly idle in the 8-router report).
+ */
 typedef struct {
     const uint32_t *idx;     /* nc x k draws */
-    size_t k, r0, nc, R, cut;
-    int last;                /* the final chunk: pieces sort their means after */
+    size_t k, base, nc, R, cut;
+    int sort;                /* the final round: sort each piece's columns */
+    attn_prng *prng;         /* the next chunk's draws, when next_idx */
+    uint32_t *next_idx;
+    size_t next_nc;
+    size_t *draw;            /* k slots for attn_prng_fill_below */
     boot_piece *pieces;
     size_t n_pieces;
-    size_t next;             /* next piece to take (atomic) */
+    size_t next;             /* next task to take (atomic) */
 } boot_round;
+
+/* nc resamples of k draws each into idx, in order. */
+static void draw_chunk(attn_prng *prng, size_t k, size_t nc, size_t *draw, uint32_t *idx)
+{
+    for (size_t r = 0; r < nc; r++) {
+        attn_prng_fill_below(prng, k, draw, k);
+        for (size_t j = 0; j < k; j++)
+            idx[r * k + j] = (uint32_t)draw[j];
+    }
+}
 
 static void *boot_work(void *arg)
 {
     boot_round *B = arg;
+    size_t first = B->next_idx ? 1 : 0, t;
     double sums[8];
-    size_t p;
-    while ((p = __atomic_fetch_add(&B->next, 1, __ATOMIC_RELAXED)) < B->n_pieces) {
-        const boot_piece *P = &B->pieces[p];
-        boot_job *J = P->job;
-        size_t w = P->m1 - P->m0;
-        for (size_t r = 0; r < B->nc; r++) {
+    while ((t = __atomic_fetch_add(&B->next, 1, __ATOMIC_RELAXED)) < first + B->n_pieces) {
+        const boot_piece *P;
+        boot_job *J;
+        size_t w;
+        if (t < first) {
+            draw_chunk(B->prng, B->k, B->next_nc, B->draw, B->next_idx);
+            continue;
+        }
+        P = &B->pieces[t - first];
+        J = P->job;
+        w = P->m1 - P->m0;
+        if (B->sort) {
+            for (size_t m = P->m0; m < P->m1; m++) {
+                double *mm = J->means + m * B->R;
+                qsort(mm, B->R, sizeof(double), cmp_double);
+                J->outs[m]->lo = mm[B->cut];
+                J->outs[m]->hi = mm[B->R - 1 - B->cut];
+            }
+            continue;
+        }
+        for (size_t r = P->r0; r < P->r1; r++) {
             sum_draws(J->xt + P->m0, J->nm, B->idx + r * B->k, B->k, w, sums);
             for (size_t m = 0; m < w; m++)
-                J->means[(P->m0 + m) * B->R + B->r0 + r] = sums[m] / (double)B->k;
-        }
-        if (!B->last)
-            continue;
-        for (size_t m = P->m0; m < P->m1; m++) {
-            double *mm = J->means + m * B->R;
-            qsort(mm, B->R, sizeof(double), cmp_double);
-            J->outs[m]->lo = mm[B->cut];
-            J->outs[m]->hi = mm[B->R - 1 - B->cut];
+                J->means[(P->m0 + m) * B->R + B->base + r] = sums[m] / (double)B->k;
         }
     }
     return NULL;
@@ -433,10 +466,10 @@ static void *boot_work(void *arg)
 static void boot_run_round(boot_round *B, size_t T)
 {
     pthread_t tid[16];
-    size_t started = 0;
+    size_t started = 0, tasks = B->n_pieces + (B->next_idx ? 1 : 0);
     B->next = 0;
-    if (T > B->n_pieces)
-        T = B->n_pieces ? B->n_pieces : 1;
+    if (T > tasks)
+        T = tasks ? tasks : 1;
     for (size_t t = 1; t < T && t < 16; t++)
         if (!pthread_create(&tid[started], NULL, boot_work, B))
             started++;
@@ -487,50 +520,71 @@ static size_t boot_chunk(size_t k, const attn_bootstrap_options *b)
     return chunk < 1 ? 1 : chunk > (size_t)b->resamples ? (size_t)b->resamples : chunk;
 }
 
-/* The intervals of the jobs of one size k (all non-alias, xt filled); idx
- * has room for boot_chunk(k) resamples, draw for k. */
+/* The intervals of the jobs of one size k (all non-alias, xt filled); idx[0]
+ * and idx[1] have room for boot_chunk(k) resamples each, draw for k. */
 static void boot_size(boot_job **jobs, size_t nj, size_t k, const attn_bootstrap_options *b,
-                      uint32_t *idx, size_t *draw)
+                      uint32_t *idx[2], size_t *draw)
 {
-    size_t R = (size_t)b->resamples, per = 0, T = b->threads > 1 ? (size_t)b->threads : 1;
-    size_t chunk = boot_chunk(k, b);
+    size_t R = (size_t)b->resamples, T = b->threads > 1 ? (size_t)b->threads : 1;
+    size_t chunk = boot_chunk(k, b), ncol = 0, split;
+    boot_piece *cols;
     boot_round B;
     attn_prng prng;
 
     memset(&B, 0, sizeof(B));
     for (size_t j = 0; j < nj; j++)
-        per += (jobs[j]->nm + 7) / 8;
-    B.pieces = attn_xcalloc(per, sizeof(*B.pieces));
+        ncol += (jobs[j]->nm + 7) / 8;
+    /* column pieces; a round cuts each into resample ranges so that it has
+     * at least 4 pieces per thread */
+    cols = attn_xcalloc(ncol, sizeof(*cols));
+    ncol = 0;
     for (size_t j = 0; j < nj; j++) {
         jobs[j]->means = attn_xcalloc(attn_st_mult(jobs[j]->nm, R), sizeof(double));
         for (size_t m = 0; m < jobs[j]->nm; m += 8) {
-            boot_piece *P = &B.pieces[B.n_pieces++];
-            P->job = jobs[j];
-            P->m0 = m;
-            P->m1 = m + 8 < jobs[j]->nm ? m + 8 : jobs[j]->nm;
+            cols[ncol].job = jobs[j];
+            cols[ncol].m0 = m;
+            cols[ncol++].m1 = m + 8 < jobs[j]->nm ? m + 8 : jobs[j]->nm;
         }
     }
-    B.idx = idx;
+    split = T > 1 ? (4 * T + ncol - 1) / ncol : 1;
+    B.pieces = attn_xcalloc(attn_st_mult(ncol, split), sizeof(*B.pieces));
     B.k = k;
     B.R = R;
     B.cut = R / 40;
+    B.prng = &prng;
+    B.draw = draw;
     attn_prng_seed(&prng, b->seed);
-    for (size_t r0 = 0; r0 < R; r0 += chunk) {
-        B.r0 = r0;
-        B.nc = r0 + chunk <= R ? chunk : R - r0;
-        B.last = r0 + B.nc == R;
-        for (size_t r = 0; r < B.nc; r++) {
-            attn_prng_fill_below(&prng, k, draw, k);
-            for (size_t j = 0; j < k; j++)
-                idx[r * k + j] = (uint32_t)draw[j];
-        }
+    draw_chunk(&prng, k, chunk < R ? chunk : R, draw, idx[0]);
+    for (size_t c = 0, base = 0; base < R; c++, base += B.nc) {
+        size_t after;
+        B.idx = idx[c & 1];
+        B.base = base;
+        B.nc = chunk < R - base ? chunk : R - base;
+        after = base + B.nc;
+        B.next_idx = after < R ? idx[(c + 1) & 1] : NULL;
+        B.next_nc = chunk < R - after ? chunk : R - after;
+        B.n_pieces = 0;
+        for (size_t p = 0; p < ncol; p++)
+            for (size_t q = 0; q < split; q++) {
+                boot_piece *P = &B.pieces[B.n_pieces];
+                *P = cols[p];
+                P->r0 = B.nc * q / split;
+                P->r1 = B.nc * (q + 1) / split;
+                B.n_pieces += P->r1 > P->r0;
+            }
         boot_run_round(&B, T);
     }
+    B.sort = 1;
+    B.next_idx = NULL;
+    memcpy(B.pieces, cols, ncol * sizeof(*cols));
+    B.n_pieces = ncol;
+    boot_run_round(&B, T);
     for (size_t j = 0; j < nj; j++) {
         free(jobs[j]->means);
         jobs[j]->means = NULL;
     }
     free(B.pieces);
+    free(cols);
 }
 
 int attn_metrics_slices_sets(const attn_metrics_options *o, const attn_metrics_set *sets,
@@ -602,17 +656,18 @@ int attn_metrics_slices_sets(const attn_metrics_options *o, const attn_metrics_s
             order[n_order++] = &jobs[j];
     }
     if (!rc && n_order) {
-        /* one buffer of draws for every size (fresh pages cost a fault each:
-         * profile) */
+        /* two buffers of draws (one summed while the other is drawn) for
+         * every size (fresh pages cost a fault each: profile) */
         size_t most = 0, kmax = 0;
-        uint32_t *idx;
+        uint32_t *idx[2];
         size_t *draw;
         for (size_t j = 0; j < n_order; j++) {
             size_t need = boot_chunk(order[j]->k, boot) * order[j]->k;
             most = need > most ? need : most;
             kmax = order[j]->k > kmax ? order[j]->k : kmax;
         }
-        idx = attn_xmalloc(attn_st_mult(most, sizeof(uint32_t)));
+        idx[0] = attn_xmalloc(attn_st_mult(most, sizeof(uint32_t)));
+        idx[1] = attn_xmalloc(attn_st_mult(most, sizeof(uint32_t)));
         draw = attn_xmalloc(attn_st_mult(kmax, sizeof(size_t)));
         qsort(order, n_order, sizeof(*order), cmp_job_k);
         for (size_t a = 0, b; a < n_order; a = b) {
@@ -624,7 +679,8 @@ int attn_metrics_slices_sets(const attn_metrics_options *o, const attn_metrics_s
                 order[j]->xt = NULL;
             }
         }
-        free(idx);
+        free(idx[0]);
+        free(idx[1]);
         free(draw);
         for (size_t j = 0; j < nj; j++)
             if (jobs[j].alias >= 0 && jobs[j].k > 0)
