@@ -515,7 +515,7 @@ static int cmp_job_k(const void *a, const void *b)
 /* Resamples per chunk of draws for slices of k PRs. */
 static size_t boot_chunk(size_t k, const attn_bootstrap_options *b)
 {
-    size_t budget = b->draw_bytes ? b->draw_bytes : (size_t)8 << 20;
+    size_t budget = b->draw_bytes ? b->draw_bytes : (size_t)2 << 20;
     size_t chunk = budget / (k * sizeof(uint32_t));
     return chunk < 1 ? 1 : chunk > (size_t)b->resamples ? (size_t)b->resamples : chunk;
 }

@@ -117,8 +117,9 @@ typedef struct {
     uint64_t seed;
     int threads;     /* attn_metrics_slices_*: threads to spread the summing
                         over (the intervals do not depend on it) */
-    size_t draw_bytes;   /* attn_metrics_slices_*: memory for the draws shared
-                            by the slices of one size; 0 = 32 MiB (the
+    size_t draw_bytes;   /* attn_metrics_slices_*: memory for one chunk of
+                            the draws shared by the slices of one size (two
+                            are kept: one summed, one drawn); 0 = 2 MiB (the
                             intervals do not depend on it either) */
 } attn_bootstrap_options;
 
