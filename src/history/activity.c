@@ -1477,24 +1477,46 @@ double attn_activity_user_sum(attn_activity *a, size_t u, const attn_act_window 
     return u < a->nu ? key_sum(a, &a->keys[u], w) : 0.0;
 }
 
-double attn_activity_user_path_sum(attn_activity *a, size_t u, const char *path,
-                                   const attn_act_window *w)
+uint32_t attn_activity_path_id(const attn_activity *a, const char *path)
 {
-    uint32_t pid, k;
-    if (u >= a->nu || !path || (pid = strtab_find(&a->paths, path)) == NONE ||
+    return path ? strtab_find(&a->paths, path) : NONE;
+}
+
+uint32_t attn_activity_area_id(const attn_activity *a, const char *area)
+{
+    return area ? strtab_find(&a->area_names, area) : NONE;
+}
+
+double attn_activity_user_path_id_sum(attn_activity *a, size_t u, uint32_t pid,
+                                      const attn_act_window *w)
+{
+    uint32_t k;
+    if (u >= a->nu || pid == NONE ||
         (k = attn_map64_get(&a->upath, pair_key((uint32_t)u, pid))) == NONE)
         return 0.0;
     return key_sum(a, &a->keys[k], w);
 }
 
-double attn_activity_user_area_sum(attn_activity *a, size_t u, const char *area,
-                                   const attn_act_window *w)
+double attn_activity_user_area_id_sum(attn_activity *a, size_t u, uint32_t aid,
+                                      const attn_act_window *w)
 {
-    uint32_t aid, k;
-    if (u >= a->nu || !area || (aid = strtab_find(&a->area_names, area)) == NONE ||
+    uint32_t k;
+    if (u >= a->nu || aid == NONE ||
         (k = attn_map64_get(&a->uarea, pair_key((uint32_t)u, aid))) == NONE)
         return 0.0;
     return key_sum(a, &a->keys[k], w);
+}
+
+double attn_activity_user_path_sum(attn_activity *a, size_t u, const char *path,
+                                   const attn_act_window *w)
+{
+    return attn_activity_user_path_id_sum(a, u, attn_activity_path_id(a, path), w);
+}
+
+double attn_activity_user_area_sum(attn_activity *a, size_t u, const char *area,
+                                   const attn_act_window *w)
+{
+    return attn_activity_user_area_id_sum(a, u, attn_activity_area_id(a, area), w);
 }
 
 double attn_activity_user_author_sum(attn_activity *a, size_t u, int64_t author_id,

@@ -111,6 +111,16 @@ double attn_activity_user_path_sum(attn_activity *a, size_t u, const char *path,
                                    const attn_act_window *w);
 double attn_activity_user_area_sum(attn_activity *a, size_t u, const char *area,
                                    const attn_act_window *w);
+/* The same sums for a path or area resolved once (a router sums one PR's
+ * paths for many users): its id, or ATTN_ACT_NO_ID when the index has none
+ * (every sum over it is then 0, so the caller can skip it). */
+#define ATTN_ACT_NO_ID UINT32_MAX
+uint32_t attn_activity_path_id(const attn_activity *a, const char *path);
+uint32_t attn_activity_area_id(const attn_activity *a, const char *area);
+double attn_activity_user_path_id_sum(attn_activity *a, size_t u, uint32_t path_id,
+                                      const attn_act_window *w);
+double attn_activity_user_area_id_sum(attn_activity *a, size_t u, uint32_t area_id,
+                                      const attn_act_window *w);
 /* Decayed sum of the user's facts on PRs authored by author_id (a users.id;
  * the PR's author column is immutable): the reviewer-author affinity. */
 double attn_activity_user_author_sum(attn_activity *a, size_t u, int64_t author_id,

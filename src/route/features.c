@@ -454,13 +454,31 @@ static int path_rows(attn_features *f, const attn_route_ctx *ctx, const attn_rou
     return 0;
 }
 
-/* The PR as stewards sees it: distinct non-empty paths and their distinct areas. */
+/* The PR as stewards sees it: distinct non-empty paths and their distinct
+ * areas, with the ids of those the activity index knows (pr_shared). */
 typedef struct {
     const char **paths;      /* borrowed from the snapshot */
     size_t n_paths;
     char **areas;
     size_t n_areas, cap_areas;
+    uint32_t *path_ids, *area_ids;
+    size_t n_path_ids, n_area_ids;
 } stew_pr;
+
+/* The ids of the n paths (or areas) the activity index knows, in order:
+ * a new array of *n_out. */
+static uint32_t *known_ids(const attn_activity *act, const char *const *s, size_t n, int areas,
+                           size_t *n_out)
+{
+    uint32_t *ids = attn_xmalloc(attn_st_mult(n + 1, sizeof(*ids)));
+    *n_out = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t id = areas ? attn_activity_area_id(act, s[k]) : attn_activity_path_id(act, s[k]);
+        if (id != ATTN_ACT_NO_ID)
+            ids[(*n_out)++] = id;
+    }
+    return ids;
+}
 
 static void stew_pr_init(attn_activity *act, const json_t *snapshot, stew_pr *sp)
 {
@@ -487,6 +505,8 @@ static void stew_pr_init(attn_activity *act, const json_t *snapshot, stew_pr *sp
         ATTN_ALLOC_GROW(sp->areas, sp->n_areas + 1, sp->cap_areas);
         sp->areas[sp->n_areas++] = attn_xstrdup(area);
     }
+    sp->path_ids = known_ids(act, sp->paths, sp->n_paths, 0, &sp->n_path_ids);
+    sp->area_ids = known_ids(act, (const char *const *)sp->areas, sp->n_areas, 1, &sp->n_area_ids);
 }
 
 static void stew_pr_free(stew_pr *sp)
@@ -495,6 +515,8 @@ static void stew_pr_free(stew_pr *sp)
         free(sp->areas[k]);
     free(sp->areas);
     free(sp->paths);
+    free(sp->path_ids);
+    free(sp->area_ids);
 }
 
 /*
@@ -522,10 +544,10 @@ static size_t stew_rows(const attn_route_ctx *ctx, const attn_route_query *q, co
             continue;
         if (!((total = attn_activity_user_sum(a, u, &w)) > 0))
             continue;
-        for (size_t k = 0; k < sp.n_areas; k++)
-            area += attn_activity_user_area_sum(a, u, sp.areas[k], &w);
-        for (size_t k = 0; k < sp.n_paths; k++)
-            file += attn_activity_user_path_sum(a, u, sp.paths[k], &w);
+        for (size_t k = 0; k < sp.n_area_ids; k++)
+            area += attn_activity_user_area_id_sum(a, u, sp.area_ids[k], &w);
+        for (size_t k = 0; k < sp.n_path_ids; k++)
+            file += attn_activity_user_path_id_sum(a, u, sp.path_ids[k], &w);
         author = author_id != ATTN_NULL_I64 ? attn_activity_user_author_sum(a, u, author_id, &wa)
                                             : 0;
         score = 1.0 * area + 0.5 * file + 0.2 * total + 0.5 * author;
@@ -649,6 +671,10 @@ typedef struct {
     size_t n_paths;
     char *areas[64];         /* their distinct areas, first seen first (owned) */
     size_t n_areas;
+    /* the activity index's ids of the paths and areas it knows, in that
+     * order (the others' sums are 0): resolved once, not once per user */
+    uint32_t *path_ids, area_ids[64];
+    size_t n_path_ids, n_area_ids;
 } pr_shared;
 
 /* First entry index in [first, last) with t > t: entries are in time order. */
@@ -745,6 +771,13 @@ static void pr_files(attn_activity *act, const json_t *snapshot, pr_shared *p)
         if (!dup && p->n_areas < 64)
             p->areas[p->n_areas++] = attn_xstrdup(area);
     }
+    p->path_ids = known_ids(act, p->paths, p->n_paths, 0, &p->n_path_ids);
+    p->n_area_ids = 0;
+    for (size_t k = 0; k < p->n_areas; k++) {
+        uint32_t id = attn_activity_area_id(act, p->areas[k]);
+        if (id != ATTN_ACT_NO_ID)
+            p->area_ids[p->n_area_ids++] = id;
+    }
 }
 
 static void pr_shared_free(pr_shared *p)
@@ -752,6 +785,7 @@ static void pr_shared_free(pr_shared *p)
     for (size_t k = 0; k < p->n_areas; k++)
         free(p->areas[k]);
     free(p->paths);
+    free(p->path_ids);
 }
 
 static void fill_row(const attn_route_ctx *ctx, const attn_route_query *q, const pr_shared *p,
@@ -802,10 +836,10 @@ static void fill_row(const attn_route_ctx *ctx, const attn_route_query *q, const
     {
         attn_act_window w = {q->as_of - 730 * (int64_t)DAY, q->as_of, 180, {1, 1, 1}};
         double file = 0, area = 0;
-        for (size_t k = 0; k < p->n_paths; k++)
-            file += attn_activity_user_path_sum(act, (size_t)u, p->paths[k], &w);
-        for (size_t k = 0; k < p->n_areas; k++)
-            area += attn_activity_user_area_sum(act, (size_t)u, p->areas[k], &w);
+        for (size_t k = 0; k < p->n_path_ids; k++)
+            file += attn_activity_user_path_id_sum(act, (size_t)u, p->path_ids[k], &w);
+        for (size_t k = 0; k < p->n_area_ids; k++)
+            area += attn_activity_user_area_id_sum(act, (size_t)u, p->area_ids[k], &w);
         x[F_FILE_ACT] = (float)file;
         x[F_AREA_ACT] = (float)area;
     }

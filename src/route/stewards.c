@@ -63,6 +63,7 @@
 #include "util/num.h"
 #include "util/alloc.h"
 #include "route/shortlist.h"
+#include "util/hashmap.h"
 #include "util/json.h"
 
 #include <math.h>
@@ -99,6 +100,11 @@ typedef struct {
     size_t n_files, cap_files;
     size_t *area_off;           /* offsets of the distinct areas in area_text */
     size_t n_areas, cap_areas;
+    /* The activity index's ids of the paths and areas it knows (the others'
+     * sums are 0), resolved once per PR instead of once per user. */
+    uint32_t *path_ids, *area_ids;
+    size_t n_path_ids, cap_path_ids, cap_area_ids;
+    attn_imap seen_files, seen_areas;   /* the distinct ones, on a large PR */
     attn_buf area_text;
     double *area_sum;           /* one user's activity per area (evidence) */
     size_t cap_area_sum;
@@ -148,6 +154,10 @@ static void stewards_free(void *p)
         return;
     free(st->files);
     free(st->area_off);
+    free(st->path_ids);
+    free(st->area_ids);
+    attn_imap_free(&st->seen_files);
+    attn_imap_free(&st->seen_areas);
     free(st->area_sum);
     free(st->rows);
     free(st->order);
@@ -227,32 +237,69 @@ static const char *area_at(const stewards_state *st, size_t i)
     return st->area_text.ptr + st->area_off[i];
 }
 
-/* Collect the PR's distinct paths and distinct areas into the scratch. */
+typedef struct {
+    const stewards_state *st;
+    const char *s;
+    int area;
+} probe;
+
+static int probe_eq(const void *ctx, size_t i)
+{
+    const probe *p = ctx;
+    return !strcmp(p->area ? area_at(p->st, i) : p->st->files[i], p->s);
+}
+
+/* Whether s is already among the n distinct files (or areas) collected;
+ * when not, the caller appends it as the n-th. Linear on a small PR; on a
+ * large one through a hash index (profile: comparing every path with every
+ * other was quadratic in the PR's size). */
+static int already(stewards_state *st, const char *s, int area, size_t n, size_t big)
+{
+    attn_imap *m = area ? &st->seen_areas : &st->seen_files;
+    probe p = {st, s, area};
+    uint64_t h;
+    if (!big) {
+        for (size_t k = 0; k < n; k++)
+            if (probe_eq(&p, k))
+                return 1;
+        return 0;
+    }
+    h = attn_hash_str(s);
+    if (attn_imap_find(m, h, probe_eq, &p) != ATTN_IMAP_NONE)
+        return 1;
+    attn_imap_add(m, h, n);
+    return 0;
+}
+
+/* Collect the PR's distinct paths and distinct areas into the scratch, with
+ * the ids of those the activity index knows. */
 static void collect_pr(stewards_state *st, attn_activity *act, const json_t *snapshot)
 {
     const json_t *files = json_object_get(snapshot, "changed_files"), *f;
     size_t i, n = json_is_array(files) ? json_array_size(files) : 0;
+    int big = n > 16;
 
-    st->n_files = st->n_areas = 0;
+    st->n_files = st->n_areas = st->n_path_ids = 0;
     attn_buf_clear(&st->area_text);
+    attn_imap_free(&st->seen_files);
+    attn_imap_free(&st->seen_areas);
     ATTN_ALLOC_GROW(st->files, n, st->cap_files);
+    ATTN_ALLOC_GROW(st->path_ids, n, st->cap_path_ids);
     json_array_foreach(files, i, f) {
         const char *path = attn_json_str(f, "path"), *area;
-        size_t k, off;
-        int dup = 0;
+        size_t off;
+        uint32_t id;
         if (!path || !*path)
             continue;
         /* Changed files are unique in a snapshot; the check keeps hand-made
-         * snapshots from counting a path twice. PRs are small, so linear. */
-        for (k = 0; k < st->n_files && !dup; k++)
-            dup = strcmp(st->files[k], path) == 0;
-        if (dup)
+         * snapshots from counting a path twice. */
+        if (already(st, path, 0, st->n_files, big))
             continue;
         st->files[st->n_files++] = path;
+        if ((id = attn_activity_path_id(act, path)) != ATTN_ACT_NO_ID)
+            st->path_ids[st->n_path_ids++] = id;
         area = attn_activity_area_of(act, path);
-        for (k = 0; k < st->n_areas && !dup; k++)
-            dup = strcmp(area_at(st, k), area) == 0;
-        if (dup)
+        if (already(st, area, 1, st->n_areas, big))
             continue;
         ATTN_ALLOC_GROW(st->area_off, st->n_areas + 1, st->cap_areas);
         off = st->area_text.len;
@@ -260,6 +307,9 @@ static void collect_pr(stewards_state *st, attn_activity *act, const json_t *sna
         st->area_off[st->n_areas++] = off;
     }
     ATTN_ALLOC_GROW(st->area_sum, st->n_areas + 1, st->cap_area_sum);
+    ATTN_ALLOC_GROW(st->area_ids, st->n_areas + 1, st->cap_area_ids);
+    for (i = 0; i < st->n_areas; i++)
+        st->area_ids[i] = attn_activity_area_id(act, area_at(st, i));
 }
 
 /* Evidence for one user: the sums and the PR areas they were most active in. */
@@ -391,11 +441,13 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
             break;
         sm->area = sm->file = 0;
         /* Needed even when weights.area is 0: the risk uses it. */
+        /* (a path or area the index does not know adds 0: skipped) */
         for (size_t k = 0; k < st->n_areas; k++)
-            sm->area += attn_activity_user_area_sum(act, u, area_at(st, k), &w);
+            if (st->area_ids[k] != ATTN_ACT_NO_ID)
+                sm->area += attn_activity_user_area_id_sum(act, u, st->area_ids[k], &w);
         if (st->w_file > 0)
-            for (size_t k = 0; k < st->n_files; k++)
-                sm->file += attn_activity_user_path_sum(act, u, st->files[k], &w);
+            for (size_t k = 0; k < st->n_path_ids; k++)
+                sm->file += attn_activity_user_path_id_sum(act, u, st->path_ids[k], &w);
         sm->author = with_author ? attn_activity_user_author_sum(act, u, author_id, &wa) : 0;
         score = st->w_area * sm->area + st->w_file * sm->file + st->w_total * sm->total +
                 st->w_author * sm->author;
@@ -415,7 +467,7 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
         const user_sums *sm = &st->sums[u];
         attn_cand *c = attn_result_cand(res, "user", attn_activity_user_login(act, u));
         for (size_t k = 0; k < st->n_areas; k++)
-            st->area_sum[k] = attn_activity_user_area_sum(act, u, area_at(st, k), &w);
+            st->area_sum[k] = attn_activity_user_area_id_sum(act, u, st->area_ids[k], &w);
         if (!c)
             continue;
         attn_cand_evidence(c, "activity", evidence(st, sm->area, sm->file, sm->total, sm->author));

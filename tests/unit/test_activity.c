@@ -445,6 +445,17 @@ static void test_paths_follow_the_head(void **state)
     assert_close(attn_activity_user_area_sum(a, alice, "b", &w), 2);
     assert_close(attn_activity_user_area_sum(a, alice, ATTN_AREA_ROOT, &w), 0);
     assert_close(attn_activity_user_area_sum(a, alice, NULL, &w), 0);
+    /* ids: known paths and areas have one, the rest sum to 0 */
+    assert_int_equal(attn_activity_path_id(a, "nope"), ATTN_ACT_NO_ID);
+    assert_int_equal(attn_activity_path_id(a, NULL), ATTN_ACT_NO_ID);
+    assert_int_equal(attn_activity_area_id(a, "nope"), ATTN_ACT_NO_ID);
+    assert_int_equal(attn_activity_area_id(a, NULL), ATTN_ACT_NO_ID);
+    assert_true(attn_activity_path_id(a, "a/x.c") != attn_activity_path_id(a, "b/z.c"));
+    assert_close(attn_activity_user_path_id_sum(a, alice, attn_activity_path_id(a, "a/x.c"), &w),
+                 4);
+    assert_close(attn_activity_user_area_id_sum(a, alice, attn_activity_area_id(a, "b"), &w), 2);
+    assert_close(attn_activity_user_path_id_sum(a, alice, ATTN_ACT_NO_ID, &w), 0);
+    assert_close(attn_activity_user_path_id_sum(a, 7, attn_activity_path_id(a, "a/x.c"), &w), 0);
     w = win(2000, 2400, 0, 1, 1, 1);
     assert_close(attn_activity_user_path_sum(a, alice, "b/z.c", &w), 1);
     assert_close(attn_activity_user_path_sum(a, alice, "a/y.c", &w), 0);
@@ -787,12 +798,21 @@ static void test_bruteforce(void **state)
             w.from = INT64_MIN / 2;              /* everything up to `to` */
         for (size_t u = 0; u < attn_activity_user_count(a); u++) {
             check_rel(attn_activity_user_sum(a, u, &w), scan_sum(a, u, 0, NULL, &w), "user");
-            for (size_t p = 0; p < R_NPATHS; p++)
-                check_rel(attn_activity_user_path_sum(a, u, R_PATHS[p], &w),
-                          scan_sum(a, u, 1, R_PATHS[p], &w), R_PATHS[p]);
-            for (size_t p = 0; p < R_NAREAS; p++)
-                check_rel(attn_activity_user_area_sum(a, u, R_AREAS[p], &w),
-                          scan_sum(a, u, 2, R_AREAS[p], &w), R_AREAS[p]);
+            for (size_t p = 0; p < R_NPATHS; p++) {
+                double v = attn_activity_user_path_sum(a, u, R_PATHS[p], &w);
+                check_rel(v, scan_sum(a, u, 1, R_PATHS[p], &w), R_PATHS[p]);
+                /* by id: the same double */
+                assert_memory_equal(&v, &(double){attn_activity_user_path_id_sum(
+                                            a, u, attn_activity_path_id(a, R_PATHS[p]), &w)},
+                                    sizeof(v));
+            }
+            for (size_t p = 0; p < R_NAREAS; p++) {
+                double v = attn_activity_user_area_sum(a, u, R_AREAS[p], &w);
+                check_rel(v, scan_sum(a, u, 2, R_AREAS[p], &w), R_AREAS[p]);
+                assert_memory_equal(&v, &(double){attn_activity_user_area_id_sum(
+                                            a, u, attn_activity_area_id(a, R_AREAS[p]), &w)},
+                                    sizeof(v));
+            }
             /* counts and last activity against the same scan */
             unsigned mask = (unsigned)rint_(&rng, 8);
             size_t cnt = 0;

@@ -311,6 +311,47 @@ static void test_order_independent(void **state)
     rfx_close(&f);
 }
 
+/* A large PR (its paths are deduplicated through a hash index past 16)
+ * whose list repeats paths routes like the list without the repeats. */
+static void test_large_pr_repeats(void **state)
+{
+    const char *dup[64], *uniq[64];
+    char names[24][32];
+    size_t nd = 0, nu = 0;
+    rfx f;
+    json_t *a, *b;
+    char *ca, *cb;
+    (void)state;
+    for (int i = 0; i < 24; i++)
+        snprintf(names[i], sizeof(names[i]), "gen/f%02d.c", i);
+    for (int i = 0; i < 24; i++) {
+        uniq[nu++] = dup[nd++] = names[i];
+        if (i % 5 == 0)
+            dup[nd++] = names[i];
+        if (i == 7) {
+            uniq[nu++] = dup[nd++] = "src/core/a.c";
+            uniq[nu++] = dup[nd++] = "lib/x.c";
+        }
+        if (i > 7 && i % 4 == 0)
+            dup[nd++] = "src/core/a.c";
+    }
+    uniq[nu] = dup[nd] = NULL;
+    assert_true(nu > 16 && nd > nu);
+    build(&f, NULL);
+    a = route3(&f, NULL, RFX_T0, dup);
+    b = route3(&f, NULL, RFX_T0, uniq);
+    ca = rfx_canonical(a);
+    cb = rfx_canonical(b);
+    assert_string_equal(ca, cb);
+    /* bob's file term counts src/core/a.c once: 0.5 + 0.25 + 0.1 */
+    assert_non_null(strstr(ca, "\"score\":0.85"));
+    free(ca);
+    free(cb);
+    json_decref(a);
+    json_decref(b);
+    rfx_close(&f);
+}
+
 static attn_router *make_stewards(const attn_route_ctx *ctx)
 {
     return rfx_router(&attn_router_stewards, NULL, ctx);
@@ -369,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_bad_configs),
         cmocka_unit_test(test_order_independent),
         cmocka_unit_test(test_shortlist_exact),
+        cmocka_unit_test(test_large_pr_repeats),
         cmocka_unit_test(test_leakage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
