@@ -60,7 +60,8 @@
  * the paths whose last component none of the PR's files has: path_sim), so
  * a route costs O(facts on the recent PRs + distinct recent paths * |F| *
  * depth^2); routers that share the caches and route the same PR with the
- * same settings share one walk over the facts (walk_reusable); only the
+ * same settings share one walk over the facts (walk_reusable), and with
+ * another half_life_days replay its contributions (walk_same_facts); only the
  * candidates router.c can need get evidence (shortlist.h). bench_route:
  * about 3,500 PRs/s per core over a 10,000-PR synthetic history.
  */
@@ -254,6 +255,14 @@ typedef struct {
     unsigned walk_kinds;
     double walk_half_life;
     size_t walk_n_touched;
+    /* Its contributions in walk order: a route that differs only in
+     * half_life_days (the hybrid's component, by default) replays them with
+     * its own decay instead of walking the facts again. */
+    struct contrib {
+        uint32_t user, set;
+        int64_t t, number;
+    } *contrib;
+    size_t n_contrib, cap_contrib;
     int32_t *cur_comps;           /* the PR's files: component ids (-1 unknown) */
     size_t cap_cur_comps;
     /* Where each of the PR's components sits in each of its files: row
@@ -342,6 +351,7 @@ static void cache_free(ps_cache *c)
     free(c->touched);
     free(c->rows);
     free(c->picked);
+    free(c->contrib);
     free(c->cur_comps);
     free(c->cur_files);
     free(c->comp_row);
@@ -1112,14 +1122,44 @@ static void files_gen(ps_cache *c, const double *w)
     }
 }
 
+/* Does the cache's last walk pick the past PRs and facts this route would?
+ * (Then only its decay, half_life_days, can differ.) */
+static int walk_same_facts(const ps_cache *c, const ps_config *cf, const attn_route_query *q,
+                           int64_t from)
+{
+    return c->walk_valid && c->walk_fgen == c->fgen && c->walk_as_of == q->as_of &&
+           c->walk_pr == q->pr_number && c->walk_from == from &&
+           c->walk_max == cf->max_past_prs && c->walk_kinds == cf->kind_mask;
+}
+
 /* Is the cache's last walk the one this route would make? */
 static int walk_reusable(const ps_cache *c, const ps_config *cf, const attn_route_query *q,
                          int64_t from)
 {
-    return c->walk_valid && c->walk_fgen == c->fgen && c->walk_as_of == q->as_of &&
-           c->walk_pr == q->pr_number && c->walk_from == from &&
-           c->walk_max == cf->max_past_prs && c->walk_kinds == cf->kind_mask &&
-           c->walk_half_life == cf->half_life_days;
+    return walk_same_facts(c, cf, q, from) && c->walk_half_life == cf->half_life_days;
+}
+
+/* One reviewer's contribution of a past PR: score_m += decay * sim_m, and
+ * the PR among their most similar ones (the evidence). */
+static void contribute(ps_cache *c, const ps_config *cf, const attn_route_query *q,
+                       const struct contrib *x, size_t *n_touched)
+{
+    const double *sim;
+    double d = 1;
+    size_t u = x->user;
+    if (c->user_stamp[u] != c->gen) {
+        c->user_stamp[u] = c->gen;
+        memset(c->user_score + u * NM, 0, NM * sizeof(double));
+        c->user_n_prs[u] = 0;
+        c->touched[(*n_touched)++] = (uint32_t)u;
+    }
+    sim = set_sim(c, x->set);
+    if (cf->half_life_days > 0)
+        d = pow(0.5, (double)(q->as_of - x->t) / (cf->half_life_days * 86400.0));
+    for (int m = 0; m < NM; m++)
+        c->user_score[u * NM + m] += d * sim[m];
+    top_insert(c->user_top + u * EVIDENCE_PRS, c->user_n_prs[u], x->number, combined(cf, sim));
+    c->user_n_prs[u]++;
 }
 
 /*
@@ -1158,7 +1198,16 @@ static int ps_score(ps_state *st, const attn_route_ctx *ctx, const attn_route_qu
         n_touched = c->walk_n_touched;
         goto scores;
     }
+    if (walk_same_facts(c, cf, q, from)) {
+        /* the same contributions in the same order, with this decay: bit
+         * for bit what walking again would give */
+        next_gen(c);
+        for (size_t i = 0; i < c->n_contrib; i++)
+            contribute(c, cf, q, &c->contrib[i], &n_touched);
+        goto walked;
+    }
     c->walk_valid = 0;
+    c->n_contrib = 0;
     next_gen(c);
 
     /* 1. The most recent past PRs: walk the window backwards. */
@@ -1181,8 +1230,7 @@ static int ps_score(ps_state *st, const attn_route_ctx *ctx, const attn_route_qu
         for (uint32_t pos = c->group_start[g + 1]; pos > c->group_start[g]; pos--) {
             int64_t t = c->pos_t[pos - 1];
             size_t u = c->pos_user[pos - 1];
-            const double *sim;
-            double d = 1;
+            struct contrib *x;
             long sid;
             if (t > q->as_of || t < from || !(cf->kind_mask & c->pos_mask[pos - 1]))
                 continue;
@@ -1191,24 +1239,18 @@ static int ps_score(ps_state *st, const attn_route_ctx *ctx, const attn_route_qu
             sid = entry_set(c, pos - 1);
             if (c->sets[sid].n == 0)
                 continue;   /* files unknown for this fact: an earlier one may know them */
-            if (c->user_stamp[u] != c->gen) {
-                c->user_stamp[u] = c->gen;
-                memset(c->user_score + u * NM, 0, NM * sizeof(double));
-                c->user_n_prs[u] = 0;
-                c->touched[n_touched++] = (uint32_t)u;
-            }
+            ATTN_ALLOC_GROW(c->contrib, c->n_contrib + 1, c->cap_contrib);
+            x = &c->contrib[c->n_contrib++];
+            x->user = (uint32_t)u;
+            x->set = (uint32_t)sid;
+            x->t = t;
+            x->number = number;
+            contribute(c, cf, q, x, &n_touched);
             c->user_pr_stamp[u] = (uint32_t)(k + 1);
-            sim = set_sim(c, (uint32_t)sid);
-            if (cf->half_life_days > 0)
-                d = pow(0.5, (double)(q->as_of - t) / (cf->half_life_days * 86400.0));
-            for (int m = 0; m < NM; m++)
-                c->user_score[u * NM + m] += d * sim[m];
-            top_insert(c->user_top + u * EVIDENCE_PRS, c->user_n_prs[u], number,
-                       combined(cf, sim));
-            c->user_n_prs[u]++;
         }
     }
 
+walked:
     c->walk_valid = 1;
     c->walk_fgen = c->fgen;
     c->walk_as_of = q->as_of;

@@ -468,14 +468,17 @@ static void test_directory_sharing(void **state)
 
 /* Routers sharing one cache reuse the last walk only when it is theirs:
  * routing each PR with several configs in turn (two of them equal, so the
- * second reuses the first's walk; the others differ in one setting the walk
- * depends on) gives, for every config, what it gives routing alone. */
+ * second reuses the first's walk; those differing only in half_life_days
+ * replay its contributions with their decay; the others differ in one
+ * setting the walk depends on) gives, for every config, what it gives
+ * routing alone. */
 static void test_walk_reuse(void **state)
 {
     /* each variant between two defaults, so it differs from its neighbours
-     * in that setting alone */
+     * in that setting alone (but two half-lives in a row) */
     static const char *const CONFIGS[] = {
-        NULL, NULL, "{\"half_life_days\": 60}", NULL, "{\"max_past_prs\": 3}", NULL,
+        NULL, NULL, "{\"half_life_days\": 60}", "{\"half_life_days\": 7}", NULL,
+        "{\"max_past_prs\": 3}", NULL,
         "{\"lookback_days\": 20}", NULL,
         "{\"kinds\": {\"review\": true, \"review_comment\": true, \"comment\": true}}", NULL,
         "{\"methods\": {\"lcp\": 1, \"lcsuffix\": 0, \"lcsubstr\": 1, \"lcsubseq\": 1}}",
