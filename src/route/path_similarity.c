@@ -276,6 +276,16 @@ typedef struct {
     uint64_t *cur_mask;
     size_t cap_cur_mask;
     int use_masks;
+    /* With the match table: a PR file whose last component matches none of
+     * a past path's compares with it exactly like the other such files of
+     * its directory (every method is a function of the matches and the
+     * lengths), so path_sim compares one of them and adds that result for
+     * the rest. sib[f] is the first file of f's directory; sib_delta[f]
+     * (NM values) its result for the past path of generation sib_gen. */
+    uint32_t *sib, *sib_stamp, sib_gen;
+    double *sib_delta;
+    size_t cap_sib;
+    attn_map64 sib_ix;
     pspan *cur_files;
     size_t n_cur_files, cap_cur_files;
     uint32_t dp[2][MAX_DEPTH + 1];
@@ -356,6 +366,10 @@ static void cache_free(ps_cache *c)
     free(c->cur_files);
     free(c->comp_row);
     free(c->cur_mask);
+    free(c->sib);
+    free(c->sib_stamp);
+    free(c->sib_delta);
+    attn_map64_free(&c->sib_ix);
     free(c->memo_comps);
     free(c->memo_files);
     free(c);
@@ -894,6 +908,10 @@ static const double *path_sim(ps_cache *c, uint32_t pid)
     b = c->comp_pool + g->off;
     nf = c->n_cur_files;
     use_rows = c->use_masks && g->n < SMALL_PATH;
+    if (use_rows && ++c->sib_gen == 0) {
+        memset(c->sib_stamp, 0, nf * sizeof(*c->sib_stamp));
+        c->sib_gen = 1;
+    }
     if (use_rows)
         for (uint32_t j = 0; j < g->n; j++)
             row[j] = c->cur_mask +
@@ -909,8 +927,23 @@ static const double *path_sim(ps_cache *c, uint32_t pid)
             continue;
         for (uint32_t j = 0; j < g->n; j++)
             any |= M[j] = row[j][f];
-        if (any)
-            compare_matches(c, M, a->n, g->n, acc);
+        if (!any)
+            continue;
+        if (!(any >> (a->n - 1) & 1)) {
+            /* the last component unmatched: the directory's shared result
+             * (its values are compare_matches' own, added in file order) */
+            uint32_t r = c->sib[f];
+            double *dl = c->sib_delta + (size_t)r * NM;
+            if (c->sib_stamp[r] != c->sib_gen) {
+                c->sib_stamp[r] = c->sib_gen;
+                memset(dl, 0, NM * sizeof(*dl));
+                compare_matches(c, M, a->n, g->n, dl);
+            }
+            for (int m = 0; m < NM; m++)
+                acc[m] += dl[m];
+            continue;
+        }
+        compare_matches(c, M, a->n, g->n, acc);
     }
     return acc;
 }
@@ -1069,6 +1102,35 @@ static void next_gen(ps_cache *c)
     c->gen = 1;
 }
 
+/* sib[f]: the first of the PR's files in f's directory (the same number
+ * of components, the same ones but the last). Unknown components (-1)
+ * compare equal here: they match nothing, so they give the same bits. */
+static void siblings(ps_cache *c)
+{
+    size_t nf = c->n_cur_files, cap;
+    ATTN_ALLOC_GROW(c->sib, nf, c->cap_sib);
+    cap = c->cap_sib;
+    c->sib_stamp = attn_xrealloc(c->sib_stamp, attn_st_mult(cap, sizeof(*c->sib_stamp)));
+    c->sib_delta = attn_xrealloc(c->sib_delta, attn_st_mult(attn_st_mult(cap, NM),
+                                                            sizeof(*c->sib_delta)));
+    memset(c->sib_stamp, 0, cap * sizeof(*c->sib_stamp));
+    c->sib_gen = 0;
+    attn_map64_free(&c->sib_ix);
+    for (size_t f = 0; f < nf; f++) {
+        const pspan *a = &c->cur_files[f];
+        const int32_t *x = c->cur_comps + a->off;
+        uint64_t h = attn_hash_bytes(x, (a->n - 1) * sizeof(*x)) ^ attn_hash_u64(a->n);
+        uint32_t r = attn_map64_get(&c->sib_ix, h);
+        c->sib[f] = (uint32_t)f;
+        if (r == ATTN_MAP64_NONE) {
+            attn_map64_put(&c->sib_ix, h, (uint32_t)f);
+        } else if (c->cur_files[r].n == a->n &&
+                   !memcmp(c->cur_comps + c->cur_files[r].off, x, (a->n - 1) * sizeof(*x))) {
+            c->sib[f] = r;
+        }   /* else a hash collision: f keeps a slot of its own */
+    }
+}
+
 /* Keep path_sim and set_sim when this route's files (cur_*) and method
  * weights are those they were computed for; otherwise start over. */
 static void files_gen(ps_cache *c, const double *w)
@@ -1112,6 +1174,7 @@ static void files_gen(ps_cache *c, const double *w)
         return;
     ATTN_ALLOC_GROW(c->cur_mask, n_masks, c->cap_cur_mask);
     memset(c->cur_mask, 0, n_masks * sizeof(*c->cur_mask));
+    siblings(c);
     for (size_t f = 0; f < c->n_cur_files; f++) {
         const pspan *a = &c->cur_files[f];
         for (uint32_t i = 0; i < a->n && a->n < SMALL_PATH; i++) {

@@ -380,8 +380,9 @@ static void test_shortlist_exact(void **state)
  * definition, computed pair by pair by attn_path_similarity, whichever PR
  * was routed before (the memos are per set of files). The same holds for
  * the per-route match table (path_sim's use_masks): paths deeper than the
- * bit-parallel comparison takes, components repeated within a path, and a
- * PR with too many files for the table. */
+ * bit-parallel comparison takes, components repeated within a path, a PR
+ * with too many files for the table, and one with many files per
+ * directory. */
 static void test_directory_sharing(void **state)
 {
     enum { NU = 7, BIG = 1100 };
@@ -398,9 +399,16 @@ static void test_directory_sharing(void **state)
     static const char *const FA[] = {"src/net/http.c", "src/tcp.c", NULL};
     static const char *const FB[] = {"src/net/udp.c", NULL};
     const char *const FC[] = {deep_b, "a/a/b.c", "src/net/udp.c", deep_a, NULL};
+    /* many files per directory: those whose name a past path lacks share
+     * one comparison (path_sim's sib); unknown directories (new1, new2)
+     * match nothing either way */
+    static const char *const FE[] = {
+        "src/net/a1.c", "src/net/udp.c", "src/net/a2.c", "src/io/k1.c", "src/net/raw.c",
+        "src/net/a3.c", "src/io/udp.c", "src/io/k2.c", "new1/x.c", "new2/y.c", "new1/udp.c",
+        "lib/net/tcp.c", "lib/net/zz.c", "src/net/net", "src/net/a4.c", NULL};
     /* more files than the per-route match table is built for */
     static const char *FD[BIG + 2];
-    const char *const *const ROUTED[] = {FA, FB, FA, FC, FB, FD, FC};
+    const char *const *const ROUTED[] = {FA, FB, FA, FC, FB, FD, FC, FE, FA, FE};
     static const char *const NAMES[NU] = {"bob", "carol", "dave", "erin", "frank", "gina", "hank"};
     rfx f;
     attn_router *r;
