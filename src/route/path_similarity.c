@@ -189,6 +189,7 @@ typedef struct {
     strtab dirs;                  /* a path's components but the last -> id */
     pspan *path_comps;            /* path id -> span in comp_pool */
     uint32_t *path_dir;           /* path id -> id in dirs (NO_DIR: cut at MAX_DEPTH) */
+    uint32_t *path_last;          /* path id -> its last component's id (with a dir) */
     size_t cap_path_comps;
     int32_t *comp_pool;
     size_t n_comp_pool, cap_comp_pool;
@@ -286,6 +287,8 @@ typedef struct {
     double *sib_delta;
     size_t cap_sib;
     attn_map64 sib_ix;
+    uint32_t *gmark;              /* component id: == sib_gen when in the past path */
+    size_t cap_gmark;
     pspan *cur_files;
     size_t n_cur_files, cap_cur_files;
     uint32_t dp[2][MAX_DEPTH + 1];
@@ -331,6 +334,7 @@ static void cache_free(ps_cache *c)
     strtab_free(&c->dirs);
     free(c->path_comps);
     free(c->path_dir);
+    free(c->path_last);
     free(c->comp_pool);
     free(c->pos_set);
     free(c->pos_t);
@@ -369,6 +373,7 @@ static void cache_free(ps_cache *c)
     free(c->sib);
     free(c->sib_stamp);
     free(c->sib_delta);
+    free(c->gmark);
     attn_map64_free(&c->sib_ix);
     free(c->memo_comps);
     free(c->memo_files);
@@ -632,6 +637,8 @@ static uint32_t intern_path(ps_cache *c, const char *path)
         ATTN_ALLOC_GROW(c->path_comps, (size_t)id + 1, c->cap_path_comps);
         c->path_dir = attn_xrealloc(c->path_dir,
                                     attn_st_mult(c->cap_path_comps, sizeof(*c->path_dir)));
+        c->path_last = attn_xrealloc(c->path_last,
+                                     attn_st_mult(c->cap_path_comps, sizeof(*c->path_last)));
         for (size_t k = old; k < c->cap_path_comps; k++)
             c->path_comps[k].n = UINT32_MAX;
     }
@@ -648,6 +655,7 @@ static uint32_t intern_path(ps_cache *c, const char *path)
         for (uint32_t k = 0; k + 1 < n; k++)
             snprintf(key + 8 * k, 9, "%08x", (uint32_t)comp[k]);
         c->path_dir[id] = (uint32_t)strtab_id(&c->dirs, key, 8 * (size_t)(n - 1), 1);
+        c->path_last[id] = (uint32_t)comp[n - 1];
     }
     return id;
 }
@@ -910,21 +918,35 @@ static const double *path_sim(ps_cache *c, uint32_t pid)
     use_rows = c->use_masks && g->n < SMALL_PATH;
     if (use_rows && ++c->sib_gen == 0) {
         memset(c->sib_stamp, 0, nf * sizeof(*c->sib_stamp));
+        memset(c->gmark, 0, c->cap_gmark * sizeof(*c->gmark));
         c->sib_gen = 1;
     }
     if (use_rows)
-        for (uint32_t j = 0; j < g->n; j++)
+        for (uint32_t j = 0; j < g->n; j++) {
             row[j] = c->cur_mask +
                      (b[j] >= 0 && c->comp_stamp[b[j]] == c->fgen ? c->comp_row[b[j]] : 0) * nf;
+            if (b[j] >= 0)
+                c->gmark[b[j]] = c->sib_gen;
+        }
     for (size_t f = 0; f < nf; f++) {
         const pspan *a = &c->cur_files[f];
         uint64_t M[SMALL_PATH], any = 0;
+        int32_t last;
         if (!use_rows || a->n >= SMALL_PATH) {
             compare(c, c->cur_comps + a->off, a->n, a->sig, b, g->n, g->sig, acc);
             continue;
         }
         if (!(a->sig & g->sig) || !a->n)
             continue;
+        last = c->cur_comps[a->off + a->n - 1];
+        if (c->sib_stamp[c->sib[f]] == c->sib_gen && (last < 0 || c->gmark[last] != c->sib_gen)) {
+            /* a sibling's result is there and this name is not in the
+             * past path: the same bits, no need to read them */
+            const double *dl = c->sib_delta + (size_t)c->sib[f] * NM;
+            for (int m = 0; m < NM; m++)
+                acc[m] += dl[m];
+            continue;
+        }
         for (uint32_t j = 0; j < g->n; j++)
             any |= M[j] = row[j][f];
         if (!any)
@@ -958,7 +980,17 @@ static const double *set_sim(ps_cache *c, uint32_t sid)
     c->set_stamp[sid] = c->fgen;
     memset(acc, 0, NM * sizeof(*acc));
     for (uint32_t k = 0; k < s->n; k++) {
-        const double *p = path_sim(c, c->set_pool[s->off + k]);
+        /* path_sim's memo checks first, here: most paths were compared
+         * already this route (profile: 7M calls for 150k comparisons) */
+        uint32_t pid = c->set_pool[s->off + k], dir = c->path_dir[pid];
+        const double *p;
+        if (c->path_stamp[pid] == c->fgen)
+            p = c->path_sim + (size_t)pid * NM;
+        else if (dir != NO_DIR && c->dir_stamp[dir] == c->fgen &&
+                 c->comp_stamp[c->path_last[pid]] != c->fgen)
+            p = c->dir_sim + (size_t)dir * NM;
+        else
+            p = path_sim(c, pid);
         for (int m = 0; m < NM; m++)
             acc[m] += p[m];
     }
@@ -987,6 +1019,7 @@ static void size_scratch(ps_cache *c)
     grow_stamps(&c->dir_stamp, &c->cap_dir_stamp, c->dirs.n, &c->dir_sim);
     grow_stamps(&c->comp_stamp, &c->cap_comp_stamp, c->comps.n, NULL);
     grow_stamps(&c->comp_row, &c->cap_comp_row, c->comps.n, NULL);
+    grow_stamps(&c->gmark, &c->cap_gmark, c->comps.n, NULL);
     grow_stamps(&c->path_stamp, &c->cap_path_stamp, c->paths.n, &c->path_sim);
     grow_stamps(&c->set_stamp, &c->cap_set_stamp, c->n_sets, &c->set_sim);
 }
