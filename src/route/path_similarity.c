@@ -81,6 +81,7 @@
 #include <strings.h>
 
 enum { M_LCP, M_LCSUFFIX, M_LCSUBSTR, M_LCSUBSEQ, NM };
+_Static_assert(NM == 4, "set_sim sums the four methods in locals");
 static const char *const METHOD_NAMES[NM] = {"lcp", "lcsuffix", "lcsubstr", "lcsubseq"};
 
 #define EVIDENCE_PRS 3
@@ -188,8 +189,11 @@ typedef struct {
     strtab paths;                 /* full path -> id */
     strtab dirs;                  /* a path's components but the last -> id */
     pspan *path_comps;            /* path id -> span in comp_pool */
-    uint32_t *path_dir;           /* path id -> id in dirs (NO_DIR: cut at MAX_DEPTH) */
-    uint32_t *path_last;          /* path id -> its last component's id (with a dir) */
+    /* path id -> id in dirs (NO_DIR: cut at MAX_DEPTH) and, with a dir, its
+     * last component's id: side by side, set_sim reads both per path */
+    struct path_dir {
+        uint32_t dir, last;
+    } *path_dir;
     size_t cap_path_comps;
     int32_t *comp_pool;
     size_t n_comp_pool, cap_comp_pool;
@@ -334,7 +338,6 @@ static void cache_free(ps_cache *c)
     strtab_free(&c->dirs);
     free(c->path_comps);
     free(c->path_dir);
-    free(c->path_last);
     free(c->comp_pool);
     free(c->pos_set);
     free(c->pos_t);
@@ -637,8 +640,6 @@ static uint32_t intern_path(ps_cache *c, const char *path)
         ATTN_ALLOC_GROW(c->path_comps, (size_t)id + 1, c->cap_path_comps);
         c->path_dir = attn_xrealloc(c->path_dir,
                                     attn_st_mult(c->cap_path_comps, sizeof(*c->path_dir)));
-        c->path_last = attn_xrealloc(c->path_last,
-                                     attn_st_mult(c->cap_path_comps, sizeof(*c->path_last)));
         for (size_t k = old; k < c->cap_path_comps; k++)
             c->path_comps[k].n = UINT32_MAX;
     }
@@ -646,7 +647,7 @@ static uint32_t intern_path(ps_cache *c, const char *path)
     n = path_components(c, path, 1, &c->comp_pool, &c->n_comp_pool, &c->cap_comp_pool);
     c->path_comps[id].n = n;
     c->path_comps[id].sig = comp_sig(c->comp_pool + c->path_comps[id].off, n);
-    c->path_dir[id] = NO_DIR;
+    c->path_dir[id].dir = NO_DIR;
     if (n >= 1 && n < MAX_DEPTH) {
         /* the directory as text of its component ids: exact, whatever the
          * path's spelling ("a//b/c" and "a/b/c" are one directory) */
@@ -654,8 +655,8 @@ static uint32_t intern_path(ps_cache *c, const char *path)
         const int32_t *comp = c->comp_pool + c->path_comps[id].off;
         for (uint32_t k = 0; k + 1 < n; k++)
             snprintf(key + 8 * k, 9, "%08x", (uint32_t)comp[k]);
-        c->path_dir[id] = (uint32_t)strtab_id(&c->dirs, key, 8 * (size_t)(n - 1), 1);
-        c->path_last[id] = (uint32_t)comp[n - 1];
+        c->path_dir[id].dir = (uint32_t)strtab_id(&c->dirs, key, 8 * (size_t)(n - 1), 1);
+        c->path_dir[id].last = (uint32_t)comp[n - 1];
     }
     return id;
 }
@@ -895,13 +896,13 @@ static const double *path_sim(ps_cache *c, uint32_t pid)
     const pspan *g = &c->path_comps[pid];
     const int32_t *b;
     const uint64_t *row[SMALL_PATH];
-    uint32_t dir = c->path_dir[pid];
+    uint32_t dir = c->path_dir[pid].dir;
     size_t nf;
     int use_rows;
     double *acc = c->path_sim + (size_t)pid * NM;
     if (c->path_stamp[pid] == c->fgen)
         return acc;
-    if (dir != NO_DIR && c->comp_stamp[c->comp_pool[g->off + g->n - 1]] != c->fgen) {
+    if (dir != NO_DIR && c->comp_stamp[c->path_dir[pid].last] != c->fgen) {
         acc = c->dir_sim + (size_t)dir * NM;
         if (c->dir_stamp[dir] == c->fgen)
             return acc;
@@ -978,22 +979,30 @@ static const double *set_sim(ps_cache *c, uint32_t sid)
     if (c->set_stamp[sid] == c->fgen)
         return acc;
     c->set_stamp[sid] = c->fgen;
-    memset(acc, 0, NM * sizeof(*acc));
+    /* the sums in locals (registers), each in set order as before */
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     for (uint32_t k = 0; k < s->n; k++) {
         /* path_sim's memo checks first, here: most paths were compared
-         * already this route (profile: 7M calls for 150k comparisons) */
-        uint32_t pid = c->set_pool[s->off + k], dir = c->path_dir[pid];
+         * already this route (profile: 7M calls for 150k comparisons), and
+         * most of them share their directory's */
+        uint32_t pid = c->set_pool[s->off + k];
+        struct path_dir pd = c->path_dir[pid];
         const double *p;
-        if (c->path_stamp[pid] == c->fgen)
-            p = c->path_sim + (size_t)pid * NM;
-        else if (dir != NO_DIR && c->dir_stamp[dir] == c->fgen &&
-                 c->comp_stamp[c->path_last[pid]] != c->fgen)
-            p = c->dir_sim + (size_t)dir * NM;
+        if (pd.dir != NO_DIR && c->comp_stamp[pd.last] != c->fgen)
+            p = c->dir_stamp[pd.dir] == c->fgen ? c->dir_sim + (size_t)pd.dir * NM
+                                                : path_sim(c, pid);
         else
-            p = path_sim(c, pid);
-        for (int m = 0; m < NM; m++)
-            acc[m] += p[m];
+            p = c->path_stamp[pid] == c->fgen ? c->path_sim + (size_t)pid * NM
+                                              : path_sim(c, pid);
+        a0 += p[0];
+        a1 += p[1];
+        a2 += p[2];
+        a3 += p[3];
     }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
     for (int m = 0; m < NM; m++)
         acc[m] /= (double)c->n_cur_files * (double)s->n;
     return acc;
