@@ -238,8 +238,8 @@ int attn_pack_scan(attn_pack *p, const char *entry, attn_pack_scan_fn fn, void *
                               ATTN_PACK_FORMAT);
     }
     sqlite3_finalize(st);
-    if (sqlite3_prepare_v2(p->db, "SELECT pr, json FROM entries WHERE entry = ?1 ORDER BY pr", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(p->db, "SELECT pr, json FROM entries WHERE entry = ?1 ORDER BY pr",
+                           -1, &st, NULL) != SQLITE_OK)
         return db_fail(p, err);
     sqlite3_bind_text(st, 1, entry, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)

@@ -121,7 +121,7 @@ typedef struct {
     size_t merged;   /* PRs merged so far */
     size_t window;   /* at most this many PRs taken ahead of the merge */
     int stop;
-    /* Entry buffers merged and ready for another PR (at most window + jobs
+    /* Entry buffers merged and ready for another PR (at most window
      * exist): a new one per PR cost a 20 KB calloc and fresh pages each
      * time (profile). */
     attn_rundir **spare;

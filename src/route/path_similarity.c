@@ -1155,8 +1155,9 @@ static void siblings(ps_cache *c)
     c->sib_stamp = attn_xrealloc(c->sib_stamp, attn_st_mult(cap, sizeof(*c->sib_stamp)));
     c->sib_delta = attn_xrealloc(c->sib_delta, attn_st_mult(attn_st_mult(cap, NM),
                                                             sizeof(*c->sib_delta)));
+    /* (sib_gen only grows, so no mark of gmark is stale: the stamps are
+     * cleared because the slots change meaning) */
     memset(c->sib_stamp, 0, cap * sizeof(*c->sib_stamp));
-    c->sib_gen = 0;
     attn_map64_free(&c->sib_ix);
     for (size_t f = 0; f < nf; f++) {
         const pspan *a = &c->cur_files[f];
