@@ -253,7 +253,7 @@ static int probe_eq(const void *ctx, size_t i)
  * when not, the caller appends it as the n-th. Linear on a small PR; on a
  * large one through a hash index (profile: comparing every path with every
  * other was quadratic in the PR's size). */
-static int already(stewards_state *st, const char *s, int area, size_t n, size_t big)
+static int already(stewards_state *st, const char *s, int area, size_t n, int big)
 {
     attn_imap *m = area ? &st->seen_areas : &st->seen_files;
     probe p = {st, s, area};
