@@ -26,8 +26,8 @@
 #define ATTN_JALLOC_KEEP 1024    /* freed blocks kept per class and thread (at
                                     most 1024 * 16 * (1 + ... + 32) = 8.6 MiB) */
 
-/* Make attn_jalloc_malloc/free jansson's allocator. Call once, before any
- * JSON value exists. */
+/* Make attn_jalloc_malloc/free jansson's allocator. Call once, from main
+ * (a value made before is a malloc block too, which it frees as well). */
 void attn_jalloc_install(void);
 
 /* The allocator itself (exposed for tests). */
