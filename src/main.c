@@ -9,6 +9,7 @@
 #include "util/jalloc.h"
 #include "util/version.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -91,6 +92,10 @@ static int complete(int argc, char **argv)
 static int run(size_t i, int argc, char **argv)
 {
     int rc;
+    /* SQLite's memory statistics take one process-wide mutex on every
+     * allocation, which the eval's threads queued on (profile); attn never
+     * reads them. Must precede any other SQLite call. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 #ifndef __SANITIZE_ADDRESS__
     /* per-thread free lists for JSON values (util/jalloc.h); not under
      * AddressSanitizer, which must see every block freed */
