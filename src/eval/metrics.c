@@ -366,11 +366,12 @@ static void sum_draws(const double *xt, size_t stride, const uint32_t *idx, size
  * positions. So the draws are made once per distinct k, in chunks of
  * resamples that fit draw_bytes, and every job of that size sums them;
  * the summing is spread over threads in pieces of at most 8 columns
- * (sum_draws' width) and a range of resamples. Each column sums its draws in draw order, so each
- * interval is bit for bit that of attn_bootstrap_mean on the column alone,
- * whatever the thread count, chunk size or grouping (profile: drawing once
- * per slice and again on every thread was half of a 4-router report's
- * bootstrap, which was a fifth of the run).
+ * (sum_draws' width) and a range of resamples. Each column sums its draws
+ * in draw order, so each interval is bit for bit that of
+ * attn_bootstrap_mean on the column alone, whatever the thread count, chunk
+ * size or grouping (profile: drawing once per slice and again on every
+ * thread was half of a 4-router report's bootstrap, which was a fifth of
+ * the run).
  *
  * A router's "router_nonempty" slice with as many PRs as "all" holds the
  * same PRs, so the same values in the same order: it takes "all"'s

@@ -278,11 +278,6 @@ int attn_rundir_buffer_new(attn_rundir **out, attn_error *err)
 {
     *out = attn_xcalloc(1, sizeof(**out));
     (*out)->buffered = 1;
-    /* room for a typical PR's entries at once: growing by doubling from
-     * nothing cost a realloc each, and large allocations among jansson's
-     * small frees make malloc consolidate its bins (profile) */
-    attn_buf_grow(&(*out)->log, 64 << 10);
-    attn_buf_grow(&(*out)->scratch, 16 << 10);
     return 0;
 }
 

@@ -673,7 +673,7 @@ typedef struct {
     size_t n_areas;
     /* the activity index's ids of the paths and areas it knows, in that
      * order (the others' sums are 0): resolved once, not once per user */
-    uint32_t *path_ids, area_ids[64];
+    uint32_t *path_ids, *area_ids;
     size_t n_path_ids, n_area_ids;
 } pr_shared;
 
@@ -772,12 +772,7 @@ static void pr_files(attn_activity *act, const json_t *snapshot, pr_shared *p)
             p->areas[p->n_areas++] = attn_xstrdup(area);
     }
     p->path_ids = known_ids(act, p->paths, p->n_paths, 0, &p->n_path_ids);
-    p->n_area_ids = 0;
-    for (size_t k = 0; k < p->n_areas; k++) {
-        uint32_t id = attn_activity_area_id(act, p->areas[k]);
-        if (id != ATTN_ACT_NO_ID)
-            p->area_ids[p->n_area_ids++] = id;
-    }
+    p->area_ids = known_ids(act, (const char *const *)p->areas, p->n_areas, 1, &p->n_area_ids);
 }
 
 static void pr_shared_free(pr_shared *p)
@@ -786,6 +781,7 @@ static void pr_shared_free(pr_shared *p)
         free(p->areas[k]);
     free(p->paths);
     free(p->path_ids);
+    free(p->area_ids);
 }
 
 static void fill_row(const attn_route_ctx *ctx, const attn_route_query *q, const pr_shared *p,

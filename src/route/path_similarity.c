@@ -891,25 +891,32 @@ static void compare(ps_cache *c, const int32_t *a, uint32_t m, uint64_t sa, cons
  * sum per directory, bit for bit the one each would get alone (profile: the
  * comparisons were 30% of the 4-router rust-clippy eval, whose 5,110 paths
  * sit in 334 directories). */
+/* Where path pid's sum lives this route: its directory's slot when its last
+ * component is none of the PR's files' (see path_sim), else its own; *stamp
+ * is the slot's stamp, fgen once the slot is filled. */
+static inline double *sim_slot(ps_cache *c, uint32_t pid, uint32_t **stamp)
+{
+    struct path_dir pd = c->path_dir[pid];
+    if (pd.dir != NO_DIR && c->comp_stamp[pd.last] != c->fgen) {
+        *stamp = &c->dir_stamp[pd.dir];
+        return c->dir_sim + (size_t)pd.dir * NM;
+    }
+    *stamp = &c->path_stamp[pid];
+    return c->path_sim + (size_t)pid * NM;
+}
+
 static const double *path_sim(ps_cache *c, uint32_t pid)
 {
     const pspan *g = &c->path_comps[pid];
     const int32_t *b;
     const uint64_t *row[SMALL_PATH];
-    uint32_t dir = c->path_dir[pid].dir;
     size_t nf;
     int use_rows;
-    double *acc = c->path_sim + (size_t)pid * NM;
-    if (c->path_stamp[pid] == c->fgen)
+    uint32_t *stamp;
+    double *acc = sim_slot(c, pid, &stamp);
+    if (*stamp == c->fgen)
         return acc;
-    if (dir != NO_DIR && c->comp_stamp[c->path_dir[pid].last] != c->fgen) {
-        acc = c->dir_sim + (size_t)dir * NM;
-        if (c->dir_stamp[dir] == c->fgen)
-            return acc;
-        c->dir_stamp[dir] = c->fgen;
-    } else {
-        c->path_stamp[pid] = c->fgen;
-    }
+    *stamp = c->fgen;
     memset(acc, 0, NM * sizeof(*acc));
     /* with the match table, a short path's match bits against a short file
      * are one row per component; compare() takes every other pair (set up
@@ -982,18 +989,13 @@ static const double *set_sim(ps_cache *c, uint32_t sid)
     /* the sums in locals (registers), each in set order as before */
     double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     for (uint32_t k = 0; k < s->n; k++) {
-        /* path_sim's memo checks first, here: most paths were compared
+        /* path_sim's memo check (sim_slot) first, here: most paths were compared
          * already this route (profile: 7M calls for 150k comparisons), and
          * most of them share their directory's */
-        uint32_t pid = c->set_pool[s->off + k];
-        struct path_dir pd = c->path_dir[pid];
-        const double *p;
-        if (pd.dir != NO_DIR && c->comp_stamp[pd.last] != c->fgen)
-            p = c->dir_stamp[pd.dir] == c->fgen ? c->dir_sim + (size_t)pd.dir * NM
-                                                : path_sim(c, pid);
-        else
-            p = c->path_stamp[pid] == c->fgen ? c->path_sim + (size_t)pid * NM
-                                              : path_sim(c, pid);
+        uint32_t pid = c->set_pool[s->off + k], *stamp;
+        const double *p = sim_slot(c, pid, &stamp);
+        if (*stamp != c->fgen)
+            p = path_sim(c, pid);
         a0 += p[0];
         a1 += p[1];
         a2 += p[2];
