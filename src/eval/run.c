@@ -499,16 +499,22 @@ static int64_t user_first_action(worker *W, const json_t *snap, const char *logi
     return t;
 }
 
+/* A target as per_pr.jsonl names it: "login" or "team:org/slug".
+ * json_sprintf only for teams: its formatting showed in the profile. */
+static json_t *target_label(const json_t *target)
+{
+    const char *type = attn_json_str(target, "type"), *name = attn_json_str(target, "name");
+    if (!name)
+        name = "?";
+    return type && !strcmp(type, "team") ? json_sprintf("team:%s", name) : json_string(name);
+}
+
 static json_t *target_names(const json_t *targets)
 {
     json_t *a = json_array(), *t;
     size_t i;
-    json_array_foreach(targets, i, t) {
-        const char *type = json_string_value(json_object_get(t, "type"));
-        const char *name = json_string_value(json_object_get(t, "name"));
-        json_array_append_new(a, json_sprintf("%s%s", type && !strcmp(type, "team") ? "team:" : "",
-                                              name ? name : "?"));
-    }
+    json_array_foreach(targets, i, t)
+        json_array_append_new(a, target_label(t));
     return a;
 }
 
@@ -667,8 +673,8 @@ int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
         row->status[p] = status_code(json_string_value(json_object_get(t, "status")));
         targets[p] = json_incref(json_object_get(t, "targets"));
         json_object_set_new(line_truth, R->pol[p].spec,
-                            json_pack("{s:s, s:o}", "status", eval_status_name(row->status[p]),
-                                      "targets", target_names(targets[p])));
+                            attn_json_obj("status", json_string(eval_status_name(row->status[p])),
+                                          "targets", target_names(targets[p]), NULL));
         json_object_set_new(truth, R->pol[p].spec, t);
     }
     if (!R->o->artifacts_only) {
@@ -707,10 +713,7 @@ int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
         R->nonempty[r * R->n + i] = json_array_size(cands) > 0;
         R->risk[r * R->n + i] = (char *)risk_of(res);
         json_array_foreach(cands, j, c) {
-            const json_t *t = json_object_get(c, "target");
-            const char *ty = attn_json_str(t, "type");
-            json_array_append_new(top, json_sprintf("%s%s", ty && !strcmp(ty, "team") ? "team:" : "",
-                                                    attn_json_str(t, "name")));
+            json_array_append_new(top, target_label(json_object_get(c, "target")));
         }
         if (json_array_size(cands)) {
             const json_t *t = json_object_get(json_array_get(cands, 0), "target");
@@ -736,10 +739,12 @@ int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
                                 OUT(R, p, r, i).rank ? json_integer(OUT(R, p, r, i).rank)
                                                      : json_null());
         }
-        c = json_pack("{s:o, s:o, s:s, s:s}", "candidates", top, "rank", ranks, "risk",
-                      R->risk[r * R->n + i], "confidence",
-                      attn_json_str(res, "confidence") ? attn_json_str(res, "confidence")
-                                                       : "unknown");
+        c = attn_json_obj("candidates", top, "rank", ranks, "risk",
+                          json_string(R->risk[r * R->n + i]), "confidence",
+                          json_string(attn_json_str(res, "confidence")
+                                          ? attn_json_str(res, "confidence")
+                                          : "unknown"),
+                          NULL);
         json_object_set_new(line_routers, name, c);
         rc = llm_account(R, name, res, c, row->number, err);
         json_decref(res);
@@ -755,13 +760,15 @@ int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
                                               "body is not valid UTF-8");
         goto out;
     }
-    line = attn_xcheck(json_pack(
-        "{s:I, s:s, s:o, s:o, s:{s:o, s:o}, s:O, s:o, s:b}", "pr_number", (json_int_t)row->number,
-        "cutoff", attn_time_format(row->cutoff, ts), "truth", line_truth, "routers", line_routers,
-        "queue", "first_response_s", row->ttfr < 0 ? json_null() : json_integer(row->ttfr),
-        "first_review_s", row->ttfrev < 0 ? json_null() : json_integer(row->ttfrev), "leak_risk",
-        json_object_get(snap, "leak_risk"), "gates", attn_gates_json(&row->gates), "merged",
-        row->merged));
+    line = attn_json_obj(
+        "pr_number", json_integer(row->number), "cutoff",
+        json_string(attn_time_format(row->cutoff, ts)), "truth", line_truth, "routers",
+        line_routers, "queue",
+        attn_json_obj("first_response_s", row->ttfr < 0 ? json_null() : json_integer(row->ttfr),
+                      "first_review_s",
+                      row->ttfrev < 0 ? json_null() : json_integer(row->ttfrev), NULL),
+        "leak_risk", json_incref(json_object_get(snap, "leak_risk")), "gates",
+        attn_gates_json(&row->gates), "merged", json_boolean(row->merged), NULL);
     line_truth = line_routers = NULL;
     {
         /* written in place; a line that cannot be written leaves nothing */

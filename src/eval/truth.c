@@ -776,8 +776,8 @@ static json_t *targets_json(const actions *a)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < a->n; i++)
-        json_array_append_new(arr, json_pack("{s:s, s:s}", "type", a->v[i].team ? "team" : "user",
-                                             "name", a->v[i].name));
+        json_array_append_new(arr, attn_json_obj("type", json_string(a->v[i].team ? "team" : "user"),
+                                                 "name", json_string(a->v[i].name), NULL));
     return arr;
 }
 
@@ -842,23 +842,23 @@ int attn_truth_eval(attn_truth_ctx *c, int64_t pr_number, int64_t cutoff,
 
     observed = !strcmp(o.status, ATTN_TRUTH_OBSERVED);
     selected = observed && o.picked.n
-                   ? json_pack("{s:s, s:o, s:I}", "kind", KIND_NAME[o.picked.v[0].kind], "at",
-                               time_json(o.picked.v[0].at), "id", (json_int_t)o.picked.v[0].id)
+                   ? attn_json_obj("kind", json_string(KIND_NAME[o.picked.v[0].kind]), "at",
+                                   time_json(o.picked.v[0].at), "id",
+                                   json_integer(o.picked.v[0].id), NULL)
                    : json_null();
-    diag = json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "scanned", (json_int_t)scanned,
-                     "eligible", (json_int_t)eligible, "gap_resources", res_list(gaps),
-                     "repo_gap_resources", res_list(c->repo_gaps & POLICY_RES[policy->kind]),
-                     "horizon", time_json(pr.horizon), "horizon_source",
-                     pr.horizon_source ? json_string(pr.horizon_source) : json_null(),
-                     "partial_targets", observed ? json_array() : targets_json(&o.picked),
-                     "chain", chain);
-    res = attn_xcheck(json_pack(
-        "{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:o, s:o, s:o}", "policy",
-        attn_truth_policy_id(policy->kind), "policy_version", ATTN_TRUTH_POLICY_VERSION,
-        "policy_spec", policy->spec, "policy_hash", policy->hash, "pr_number",
-        (json_int_t)pr_number, "cutoff", time_json(cutoff), "window_end", time_json(o.window_end),
-        "status", o.status, "targets", observed ? targets_json(&o.picked) : json_array(),
-        "selected", selected, "diagnostics", diag));
+    diag = attn_json_obj(
+        "scanned", json_integer(scanned), "eligible", json_integer(eligible), "gap_resources",
+        res_list(gaps), "repo_gap_resources", res_list(c->repo_gaps & POLICY_RES[policy->kind]),
+        "horizon", time_json(pr.horizon), "horizon_source",
+        pr.horizon_source ? json_string(pr.horizon_source) : json_null(), "partial_targets",
+        observed ? json_array() : targets_json(&o.picked), "chain", chain, NULL);
+    res = attn_json_obj(
+        "policy", json_string(attn_truth_policy_id(policy->kind)), "policy_version",
+        json_string(ATTN_TRUTH_POLICY_VERSION), "policy_spec", json_string(policy->spec),
+        "policy_hash", json_string(policy->hash), "pr_number", json_integer(pr_number), "cutoff",
+        time_json(cutoff), "window_end", time_json(o.window_end), "status",
+        json_string(o.status), "targets", observed ? targets_json(&o.picked) : json_array(),
+        "selected", selected, "diagnostics", diag, NULL);
     actions_free(&o.picked);
     *out = res;
     return 0;

@@ -376,13 +376,15 @@ json_t *attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx,
             with_open += c->open_requests > 0;
         }
     }
-    o = attn_xcheck(json_pack(
-        "{s:s, s:I, s:s, s:i, s:s, s:s, s:O, s:o, s:{s:o, s:I, s:I}}", "repo", ctx->repo,
-        "pr_number", (json_int_t)q->pr_number, "as_of", attn_time_format(q->as_of, ts), "top_k",
-        q->top_k, "risk", res->risk ? res->risk : "low", "confidence",
-        res->confidence ? res->confidence : "unknown", "notes", res->notes, "candidates", cands,
-        "workload", "open_requests", work, "open_requests_total", (json_int_t)open_sum,
-        "candidates_with_open_requests", (json_int_t)with_open));
+    o = attn_json_obj(
+        "repo", json_string(ctx->repo), "pr_number", json_integer(q->pr_number), "as_of",
+        json_string(attn_time_format(q->as_of, ts)), "top_k", json_integer(q->top_k), "risk",
+        json_string(res->risk ? res->risk : "low"), "confidence",
+        json_string(res->confidence ? res->confidence : "unknown"), "notes",
+        json_incref(res->notes), "candidates", cands, "workload",
+        attn_json_obj("open_requests", work, "open_requests_total", json_integer(open_sum),
+                      "candidates_with_open_requests", json_integer(with_open), NULL),
+        NULL);
     if (res->extra)
         attn_xcheck_rc(json_object_update(o, res->extra));
     if (res->artifacts)

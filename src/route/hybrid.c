@@ -279,9 +279,11 @@ int attn_hybrid_fuse(const char *method, double rrf_k, const attn_hybrid_part *p
         json_t *po, *ko;
         fused_detail(items, &fused[i], parts, &po, &ko);
         attn_xcheck_rc(json_array_append_new(
-            arr, json_pack("{s:{s:s, s:s}, s:f, s:o, s:o}", "target", "type", fused[i].type,
-                           "name", fused[i].name, "score", fused[i].score, "parts", po, "kinds",
-                           ko)));
+            arr, attn_json_obj("target",
+                               attn_json_obj("type", json_string(fused[i].type), "name",
+                                             json_string(fused[i].name), NULL),
+                               "score", json_real(fused[i].score), "parts", po, "kinds", ko,
+                               NULL)));
     }
     items_free(items, n_items);
     free(fused);
@@ -536,8 +538,9 @@ static int hy_route(void *state, const attn_route_ctx *ctx, const attn_route_que
         if (!c)
             continue;
         fused_detail(items, &fused[i], parts, &po, &ko);
-        attn_cand_evidence(c, "hybrid", attn_xcheck(json_pack("{s:s, s:o, s:o}", "method", method,
-                                                              "parts", po, "kinds", ko)));
+        attn_cand_evidence(c, "hybrid",
+                           attn_json_obj("method", json_string(method), "parts", po, "kinds", ko,
+                                         NULL));
         attn_cand_set_score(c, fused[i].score);
     }
     attn_result_note(res, "weights_hash=%s", st->weights_hash);

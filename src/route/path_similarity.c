@@ -1419,17 +1419,17 @@ static int ps_route(void *state, const attn_route_ctx *ctx, const attn_route_que
         json_t *prs = attn_xcheck(json_array());
         attn_cand *cand;
         for (uint32_t j = 0; j < nt; j++)
-            json_array_append_new(prs, attn_xcheck(json_pack("{s:I, s:f}", "number",
-                                                             (json_int_t)top[j].pr_number,
-                                                             "similarity", round4(top[j].sim))));
+            json_array_append_new(prs, attn_json_obj("number", json_integer(top[j].pr_number),
+                                                     "similarity", json_real(round4(top[j].sim)),
+                                                     NULL));
         cand = attn_result_cand(res, "user", attn_activity_user_login(act, u));
         if (!cand) {
             json_decref(prs);
             continue;
         }
         attn_cand_evidence(cand, "similar_prs",
-                           attn_xcheck(json_pack("{s:o, s:I}", "prs", prs, "n_prs",
-                                                 (json_int_t)c->user_n_prs[u])));
+                           attn_json_obj("prs", prs, "n_prs", json_integer(c->user_n_prs[u]),
+                                         NULL));
         attn_cand_set_score(cand, c->rows[k].score);
     }
     /* The best candidate other than the author decides the risk. */

@@ -35,9 +35,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "route/baselines.h"
-#include "util/alloc.h"
 #include "route/router.h"
 #include "route/shortlist.h"
+#include "util/alloc.h"
+#include "util/json.h"
 
 typedef struct {
     double lookback_days, half_life_days;
@@ -142,12 +143,12 @@ static int pop_route(void *state, const attn_route_ctx *ctx, const attn_route_qu
             cnt[k] = attn_activity_user_count_in(a, u, ATTN_ACT_MASK(k), w.from, w.to);
         if (!c)
             continue;
-        data = attn_xcheck(json_pack("{s:f, s:I, s:I, s:I, s:O, s:O}", "decayed",
-                                     attn_bl_round12(st->rows[i].score), "reviews",
-                                     (json_int_t)cnt[ATTN_ACT_REVIEW], "review_comments",
-                                     (json_int_t)cnt[ATTN_ACT_REVIEW_COMMENT], "comments",
-                                     (json_int_t)cnt[ATTN_ACT_COMMENT], "lookback_days",
-                                     st->lookback_v, "half_life_days", st->half_life_v));
+        data = attn_json_obj("decayed", json_real(attn_bl_round12(st->rows[i].score)), "reviews",
+                             json_integer(cnt[ATTN_ACT_REVIEW]), "review_comments",
+                             json_integer(cnt[ATTN_ACT_REVIEW_COMMENT]), "comments",
+                             json_integer(cnt[ATTN_ACT_COMMENT]), "lookback_days",
+                             json_incref(st->lookback_v), "half_life_days",
+                             json_incref(st->half_life_v), NULL);
         attn_cand_set_score(c, st->rows[i].score);
         attn_cand_evidence(c, "popularity", data);
     }

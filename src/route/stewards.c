@@ -339,10 +339,10 @@ static json_t *evidence(const stewards_state *st, double area, double file, doub
         json_array_append_new(areas, json_string(area_at(st, (size_t)best)));
         picked++;
     }
-    data = attn_xcheck(json_pack("{s:f, s:f, s:f, s:f, s:o*, s:f, s:f}", "area", round6(area),
-                                 "file", round6(file), "total", round6(total), "author",
-                                 round6(author), "areas", areas, "half_life_days",
-                                 st->half_life_days, "lookback_days", st->lookback_days));
+    data = attn_json_obj("area", json_real(round6(area)), "file", json_real(round6(file)), "total",
+                         json_real(round6(total)), "author", json_real(round6(author)), "areas",
+                         areas, "half_life_days", json_real(st->half_life_days), "lookback_days",
+                         json_real(st->lookback_days), NULL);
     return data;
 }
 

@@ -32,6 +32,15 @@ int attn_json_parse(const char *text, size_t len, const char *what, json_t **out
  * two-space indent, and the canonical form's escapes and shortest reals. */
 int attn_json_dump_pretty(const json_t *v, attn_buf *out);
 
+/* A new object from (key, value) pairs ended by a NULL key, as
+ * json_pack("{s:o, ...}") builds it without parsing a format or checking
+ * the keys, which are the caller's literals (profile: json_pack's format
+ * parsing and key checks were most of building a route's evidence). Values
+ * are new references, set in order; a NULL value (jansson out of memory)
+ * ends the process as attn_xcheck does. Example:
+ *     attn_json_obj("number", json_integer(n), "score", json_real(s), NULL) */
+json_t *attn_json_obj(const char *key, ...);
+
 /* Accessors tolerant of missing keys and JSON null. */
 /* 1 when s is a string jansson takes (UTF-8 as json_string() checks it: no
  * overlong forms, surrogates or code points past U+10FFFF); 0 for NULL.

@@ -149,6 +149,79 @@ static void test_canonical_json(void **state)
     }
 }
 
+/* The canonical writer scans strings eight bytes at a time; check it against
+ * a byte-by-byte escaper on random strings of every length up to 40 (the
+ * word loop and its tail) drawn from bytes around each escape rule: control
+ * bytes, '"' and '\\' (escaped), and 0x20, 0x21, 0x5b, 0x5d, 0x7f, 0x80,
+ * 0xff and letters (copied). A borrow across bytes must never hide one. */
+static void test_canonical_string_escapes(void **state)
+{
+    static const unsigned char pool[] = {0x00, 0x01, 0x08, 0x09, 0x0a, 0x0c, 0x0d, 0x1f, '"',
+                                         '\\', 0x20, 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xff, 'a',
+                                         'z', '0'};
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    (void)state;
+    for (int i = 0; i < 20000; i++) {
+        unsigned char s[40];
+        size_t len = (size_t)(i % 41);
+        attn_buf want = ATTN_BUF_INIT, got = ATTN_BUF_INIT;
+        attn_error err;
+        json_t *v;
+        for (size_t j = 0; j < len; j++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            /* mostly plain bytes, so whole words pass the fast test */
+            s[j] = (x >> 8) % 4 ? (unsigned char)('a' + x % 26) : pool[(x >> 16) % sizeof(pool)];
+        }
+        attn_buf_putc(&want, '"');
+        for (size_t j = 0; j < len; j++) {
+            unsigned char c = s[j];
+            if (c == '"' || c == '\\')
+                attn_buf_printf(&want, "\\%c", c);
+            else if (c == '\n')
+                attn_buf_puts(&want, "\\n");
+            else if (c == '\t')
+                attn_buf_puts(&want, "\\t");
+            else if (c == '\r')
+                attn_buf_puts(&want, "\\r");
+            else if (c == '\b')
+                attn_buf_puts(&want, "\\b");
+            else if (c == '\f')
+                attn_buf_puts(&want, "\\f");
+            else if (c < 0x20)
+                attn_buf_printf(&want, "\\u%04x", c);
+            else
+                attn_buf_putc(&want, (char)c);
+        }
+        attn_buf_putc(&want, '"');
+        /* the writer takes any bytes; jansson's check is for text from outside */
+        assert_non_null(v = json_stringn_nocheck((const char *)s, len));
+        assert_int_equal(attn_json_canonical(v, &got, &err), 0);
+        json_decref(v);
+        assert_int_equal(got.len, want.len);
+        if (memcmp(got.ptr, want.ptr, want.len) || got.ptr[got.len] != '\0')
+            fail_msg("case %d (%zu bytes): want %s got %s", i, len, want.ptr, got.ptr);
+        attn_buf_free(&want);
+        attn_buf_free(&got);
+    }
+}
+
+/* attn_json_obj builds what json_pack builds from the same pairs. */
+static void test_json_obj(void **state)
+{
+    json_t *a, *b;
+    (void)state;
+    a = attn_json_obj("n", json_integer(7), "s", json_string("x"), "in",
+                      attn_json_obj("r", json_real(0.5), NULL), "empty", attn_json_obj(NULL),
+                      NULL);
+    b = json_pack("{s:I, s:s, s:{s:f}, s:{}}", "n", (json_int_t)7, "s", "x", "in", "r", 0.5,
+                  "empty");
+    assert_non_null(b);
+    assert_true(json_equal(a, b));
+    assert_int_equal(json_object_size(a), 4);
+    json_decref(a);
+    json_decref(b);
+}
+
 /* The significant digits of a decimal text ("-0.00120e+05" -> "12"). */
 static void sig_digits(const char *t, char *out, size_t cap)
 {
@@ -482,6 +555,8 @@ int main(void)
         cmocka_unit_test(test_duration),
         cmocka_unit_test(test_canonical_json),
         cmocka_unit_test(test_canonical_real_shortest),
+        cmocka_unit_test(test_canonical_string_escapes),
+        cmocka_unit_test(test_json_obj),
         cmocka_unit_test(test_round_sig_equals_printf),
         cmocka_unit_test(test_json_hash_stable),
         cmocka_unit_test(test_json_nan_rejected),
