@@ -183,9 +183,29 @@ static int pack_close(attn_rundir *d, int keep, attn_error *err)
     return rc;
 }
 
+/* Start writing the finished pack to disk without waiting for it: the
+ * report that follows takes longer than the writeback, so the commit's
+ * sync_dir finds little left to flush (it waited 30 ms at the end of the
+ * rust-clippy eval for the 50 MB pack). */
+static void start_writeback(const attn_rundir *d)
+{
+    char path[sizeof(d->tmp) + 32];
+    int fd;
+    snprintf(path, sizeof(path), "%s/%s", d->tmp, ATTN_PACK_FILE);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+        (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);   /* a hint */
+        close(fd);
+    }
+}
+
 int attn_rundir_entries_done(attn_rundir *d, attn_error *err)
 {
-    return d->buffered ? 0 : pack_close(d, 1, err);
+    int rc, had = d->pack != NULL;
+    if (d->buffered)
+        return 0;
+    if (!(rc = pack_close(d, 1, err)) && had)
+        start_writeback(d);
+    return rc;
 }
 
 static int log_put(attn_rundir *d, const char *rel, const void *data, size_t len,
