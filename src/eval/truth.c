@@ -250,6 +250,13 @@ static const char *SQL_REPO_GAPS =
 
 /* ---- context ----------------------------------------------------------------------- */
 
+typedef struct {
+    int64_t id, issue_id, author;
+    unsigned gaps;              /* RB_* of unresolved gaps naming this PR */
+    int64_t horizon;
+    const char *horizon_source;
+} pr_info;
+
 struct attn_truth_ctx {
     attn_store *s;
     sqlite3 *db;
@@ -260,6 +267,11 @@ struct attn_truth_ctx {
     int64_t bundle_horizon;     /* term (c), ATTN_NULL_I64 unless no metadata */
     int has_metadata;           /* qa_reports or watermarks rows exist */
     unsigned repo_gaps;         /* RB_* of unresolved repo-level gaps */
+    /* The last PR load_pr read: an evaluation asks about one PR for each
+     * policy and for its facts in a row (profile: three loads per PR). */
+    int have_last;
+    int64_t last_number;
+    pr_info last;
 };
 
 static int db_error(attn_truth_ctx *c, attn_error *err, const char *what)
@@ -450,12 +462,6 @@ static void dup_name(action *x, const char *name)
         x->name = attn_xstrdup(name);
 }
 
-typedef struct {
-    int64_t id, issue_id, author;
-    unsigned gaps;              /* RB_* of unresolved gaps naming this PR */
-    int64_t horizon;
-    const char *horizon_source;
-} pr_info;
 
 /* Reviews and comments in (lo, hi], sorted by (at, kind, id). */
 static int read_responses(attn_truth_ctx *c, const pr_info *pr, int64_t lo, int64_t hi,
@@ -574,10 +580,17 @@ static int check_cutoff(int64_t cutoff, attn_error *err)
 
 static int load_pr(attn_truth_ctx *c, int64_t pr_number, pr_info *pr, attn_error *err)
 {
-    sqlite3_stmt *st = bind4(c, Q_PR, c->repo_id, pr_number, ATTN_NULL_I64, ATTN_NULL_I64);
+    sqlite3_stmt *st;
     int64_t act = ATTN_NULL_I64;
-    int step = sqlite3_step(st);
+    int step;
 
+    if (c->have_last && c->last_number == pr_number) {
+        *pr = c->last;
+        return 0;
+    }
+    c->have_last = 0;
+    st = bind4(c, Q_PR, c->repo_id, pr_number, ATTN_NULL_I64, ATTN_NULL_I64);
+    step = sqlite3_step(st);
     memset(pr, 0, sizeof(*pr));
     if (step == SQLITE_ROW) {
         pr->id = sqlite3_column_int64(st, 0);
@@ -627,6 +640,9 @@ static int load_pr(attn_truth_ctx *c, int64_t pr_number, pr_info *pr, attn_error
         pr->horizon = c->bundle_horizon;
         pr->horizon_source = "bundle";
     }
+    c->last = *pr;
+    c->last_number = pr_number;
+    c->have_last = 1;
     return 0;
 }
 

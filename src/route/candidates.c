@@ -214,14 +214,12 @@ static int cand_cmp(const void *pa, const void *pb)
     return strcmp(a->name, b->name);
 }
 
-static int is_bot_user(const attn_route_ctx *ctx, const char *name)
+/* u: the user's activity-index id, or -1 */
+static int is_bot_user(const attn_route_ctx *ctx, const char *name, long u)
 {
-    long u;
     if (attn_is_bot(name, NULL))
         return 1;
-    if (ctx->activity && (u = attn_activity_find_login(ctx->activity, name)) >= 0)
-        return attn_activity_user_is_bot(ctx->activity, (size_t)u);
-    return 0;
+    return u >= 0 && attn_activity_user_is_bot(ctx->activity, (size_t)u);
 }
 
 /* Users the snapshot already requests: their request on this PR is not
@@ -253,13 +251,13 @@ static void apply_rules(attn_route_result *res, const attn_route_ctx *ctx, const
             cand_free(c);
             continue;
         }
-        if (user && is_bot_user(ctx, c->name)) {
+        if (user && ctx->activity)   /* one lookup for the bot check and the rules */
+            u = attn_activity_find_login(ctx->activity, c->name);
+        if (user && is_bot_user(ctx, c->name, u)) {
             (*removed_bots)++;
             cand_free(c);
             continue;
         }
-        if (user && ctx->activity)
-            u = attn_activity_find_login(ctx->activity, c->name);
         if (user && rules->inactive_days > 0) {
             int64_t last = u >= 0 ? attn_activity_user_last_at(ctx->activity, (size_t)u, q->as_of)
                                   : ATTN_NULL_I64;

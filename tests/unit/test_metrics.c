@@ -481,10 +481,11 @@ static void check_alone(const attn_metrics_options *o, const attn_pr_metrics *ro
                         const int *observed, size_t n, attn_slice sl, size_t m,
                         const attn_bootstrap_options *b, const attn_interval *got)
 {
-    double x[64];
+    double *x = calloc(n ? n : 1, sizeof(double));
     size_t k = 0;
     attn_interval want;
     attn_error err;
+    assert_non_null(x);
     for (size_t i = 0; i < n; i++) {
         int in = sl == ATTN_SLICE_ALL ? 1
                  : sl == ATTN_SLICE_OBSERVED ? observed[i]
@@ -498,6 +499,7 @@ static void check_alone(const attn_metrics_options *o, const attn_pr_metrics *ro
                                    : rows[i].recall[m - 2 - o->n_ks];
     }
     assert_int_equal(attn_bootstrap_mean(x, k, b, &want, &err), 0);
+    free(x);
     assert_int_equal(got->n, k);
     if (k == 0) {
         assert_true(isnan(got->mean) && isnan(got->lo) && isnan(got->hi));
@@ -581,6 +583,63 @@ static void test_slices_sets(void **state)
     b.resamples = 0;
     assert_int_equal(attn_metrics_slices_sets(&o, sets, NS, NR, N, &b, &err), ATTN_EINVAL);
     assert_non_null(strstr(err.msg, "resamples"));
+}
+
+/* Past the byte lanes' limits: slices of more than 255 PRs (a lane holds
+ * 255 draws before it is flushed), more than 32 columns of only 0 and 1 in
+ * one slice (a second 32-byte block), recall that is 0/1 for some routers
+ * and fractional for others, and every metric checked against the column
+ * bootstrapped alone. */
+static void test_slices_sets_wide(void **state)
+{
+    enum { N = 600, NR = 7 };
+    attn_metrics_options o;
+    static attn_pr_metrics rows[NR][N];
+    const attn_pr_metrics *ptr[NR];
+    int observed[N];
+    attn_slice_summary out[NR][ATTN_SLICE_N];
+    attn_metrics_set set = {ptr, observed, out};
+    attn_bootstrap_options b;
+    attn_error err;
+    (void)state;
+    attn_metrics_options_init(&o);
+    attn_bootstrap_options_init(&b);
+    b.resamples = 41;
+    b.seed = 3;
+    for (size_t i = 0; i < N; i++)
+        observed[i] = i % 7 != 0;
+    for (size_t r = 0; r < NR; r++) {
+        for (size_t i = 0; i < N; i++) {
+            attn_pr_metrics *m = &rows[r][i];
+            memset(m, 0, sizeof(*m));
+            m->empty = (i * (r + 1)) % 11 == 0;
+            m->rank = m->empty ? 0 : (int)((i * 5 + r) % 13);
+            m->rr = m->rank ? 1.0 / m->rank : 0;
+            m->n_targets = r < 4 ? 1 : 2;
+            for (size_t k = 0; k < o.n_ks; k++) {
+                m->hit[k] = m->rank && m->rank <= o.ks[k];
+                m->recall[k] = r < 4 ? m->hit[k] : m->hit[k] * (double)((i + k) % 2 + 1) / 2;
+            }
+        }
+        ptr[r] = rows[r];
+    }
+    for (int t = 1; t <= 2; t++) {
+        b.threads = t;
+        b.draw_bytes = t == 1 ? 0 : 5 * N * 4;
+        memset(out, 0xab, sizeof(out));
+        assert_int_equal(attn_metrics_slices_sets(&o, &set, 1, NR, N, &b, &err), 0);
+        for (size_t r = 0; r < NR; r++)
+            for (int sl = 0; sl < ATTN_SLICE_N; sl++) {
+                attn_slice_summary *x = &out[r][sl];
+                check_alone(&o, rows[r], observed, N, (attn_slice)sl, 0, &b, &x->coverage);
+                check_alone(&o, rows[r], observed, N, (attn_slice)sl, 1, &b, &x->mrr);
+                for (size_t k = 0; k < o.n_ks; k++) {
+                    check_alone(&o, rows[r], observed, N, (attn_slice)sl, 2 + k, &b, &x->hit[k]);
+                    check_alone(&o, rows[r], observed, N, (attn_slice)sl, 2 + o.n_ks + k, &b,
+                                &x->recall[k]);
+                }
+            }
+    }
 }
 
 static void test_compare(void **state)
@@ -672,6 +731,7 @@ int main(void)
         cmocka_unit_test(test_slices),
         cmocka_unit_test(test_slices_empty_and_ci),
         cmocka_unit_test(test_slices_sets),
+        cmocka_unit_test(test_slices_sets_wide),
         cmocka_unit_test(test_compare),
         cmocka_unit_test(test_quantile),
         cmocka_unit_test(test_queue),
