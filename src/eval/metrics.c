@@ -707,6 +707,118 @@ static void boot_size(boot_job **jobs, size_t nj, size_t k, const attn_bootstrap
     free(sorts);
 }
 
+/*
+ * The sizes side by side. Within a size the draws come from one generator in
+ * order, so a round's drawing is one thread's work while the others sum; once
+ * the 0/1 columns were counted in bytes, that drawing was the longer part
+ * and the second core waited (profile: a 4-router report's bootstrap ran at
+ * half of two cores). Different sizes draw from their own generators, so
+ * when there are enough of them to share out evenly, each thread takes
+ * whole sizes instead, largest first, and runs them as one thread would.
+ */
+typedef struct {
+    boot_job **jobs;
+    size_t nj, k;
+    double work;             /* estimated: draws plus sums, per resample */
+} boot_group;
+
+typedef struct {
+    boot_group *g;
+    size_t ng, next;         /* next group to take (atomic) */
+    attn_bootstrap_options b; /* threads = 1 */
+    size_t most, kmax;       /* buffer sizes, as for one thread */
+} boot_groups;
+
+static void *group_work(void *arg)
+{
+    boot_groups *G = arg;
+    uint32_t *idx[2];
+    size_t *draw, t;
+    idx[0] = attn_xmalloc(attn_st_mult(G->most, sizeof(uint32_t)));
+    idx[1] = attn_xmalloc(attn_st_mult(G->most, sizeof(uint32_t)));
+    draw = attn_xmalloc(attn_st_mult(G->kmax, sizeof(size_t)));
+    while ((t = __atomic_fetch_add(&G->next, 1, __ATOMIC_RELAXED)) < G->ng) {
+        boot_group *g = &G->g[t];
+        boot_size(g->jobs, g->nj, g->k, &G->b, idx, draw);
+        for (size_t j = 0; j < g->nj; j++)
+            job_free_rows(g->jobs[j]);
+    }
+    free(idx[0]);
+    free(idx[1]);
+    free(draw);
+    return NULL;
+}
+
+static int cmp_group_work(const void *a, const void *b)
+{
+    const boot_group *x = a, *y = b;
+    if (x->work != y->work)
+        return x->work > y->work ? -1 : 1;
+    return x->k < y->k ? -1 : x->k > y->k;
+}
+
+/* Would T threads taking whole groups, largest first, finish within 15% of
+ * an even share? (g sorted by cmp_group_work) */
+static int groups_balance(const boot_group *g, size_t ng, size_t T)
+{
+    double load[16] = {0}, total = 0, most = 0;
+    if (T < 2 || T > 16 || ng < T)
+        return 0;
+    for (size_t i = 0; i < ng; i++) {
+        size_t least = 0;
+        for (size_t t = 1; t < T; t++)
+            least = load[t] < load[least] ? t : least;
+        load[least] += g[i].work;
+        total += g[i].work;
+    }
+    for (size_t t = 0; t < T; t++)
+        most = load[t] > most ? load[t] : most;
+    return most <= 1.15 * total / (double)T;
+}
+
+/* Bootstrap every size in parallel by sizes, when groups_balance says so;
+ * 0 when it does not (nothing done). */
+static int boot_by_groups(boot_job **order, size_t n_order, const attn_bootstrap_options *boot,
+                          size_t most, size_t kmax)
+{
+    size_t ng = 0, T = boot->threads > 1 ? (size_t)boot->threads : 1, started = 0;
+    boot_group *g = attn_xcalloc(n_order ? n_order : 1, sizeof(*g));
+    boot_groups G;
+    pthread_t tid[16];
+    for (size_t a = 0, b; a < n_order; a = b) {
+        boot_group *x = &g[ng++];
+        double per = 3.0;   /* a draw, relative to summing 8 doubles (2) or 32 bytes (1) */
+        for (b = a + 1; b < n_order && order[b]->k == order[a]->k; b++)
+            ;
+        for (size_t j = a; j < b; j++)
+            per += 2.0 * (double)((order[j]->nc + 7) / 8) + (double)((order[j]->nb + 31) / 32);
+        x->jobs = order + a;
+        x->nj = b - a;
+        x->k = order[a]->k;
+        x->work = per * (double)x->k;
+    }
+    qsort(g, ng, sizeof(*g), cmp_group_work);
+    if (!groups_balance(g, ng, T)) {
+        free(g);
+        return 0;
+    }
+    memset(&G, 0, sizeof(G));
+    G.g = g;
+    G.ng = ng;
+    G.b = *boot;
+    G.b.threads = 1;
+    G.most = most;
+    G.kmax = kmax;
+    for (size_t t = 1; t < T; t++)
+        if (!pthread_create(&tid[started], NULL, group_work, &G))
+            started++;
+    group_work(&G);
+    for (size_t t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+    free(g);
+    return 1;
+}
+
 int attn_metrics_slices_sets(const attn_metrics_options *o, const attn_metrics_set *sets,
                              size_t n_sets, size_t nr, size_t n,
                              const attn_bootstrap_options *boot, attn_error *err)
@@ -786,20 +898,22 @@ int attn_metrics_slices_sets(const attn_metrics_options *o, const attn_metrics_s
             most = need > most ? need : most;
             kmax = order[j]->k > kmax ? order[j]->k : kmax;
         }
-        idx[0] = attn_xmalloc(attn_st_mult(most, sizeof(uint32_t)));
-        idx[1] = attn_xmalloc(attn_st_mult(most, sizeof(uint32_t)));
-        draw = attn_xmalloc(attn_st_mult(kmax, sizeof(size_t)));
         qsort(order, n_order, sizeof(*order), cmp_job_k);
-        for (size_t a = 0, b; a < n_order; a = b) {
-            for (b = a + 1; b < n_order && order[b]->k == order[a]->k; b++)
-                ;
-            boot_size(order + a, b - a, order[a]->k, boot, idx, draw);
-            for (size_t j = a; j < b; j++)
-                job_free_rows(order[j]);
+        if (!boot_by_groups(order, n_order, boot, most, kmax)) {
+            idx[0] = attn_xmalloc(attn_st_mult(most, sizeof(uint32_t)));
+            idx[1] = attn_xmalloc(attn_st_mult(most, sizeof(uint32_t)));
+            draw = attn_xmalloc(attn_st_mult(kmax, sizeof(size_t)));
+            for (size_t a = 0, b; a < n_order; a = b) {
+                for (b = a + 1; b < n_order && order[b]->k == order[a]->k; b++)
+                    ;
+                boot_size(order + a, b - a, order[a]->k, boot, idx, draw);
+                for (size_t j = a; j < b; j++)
+                    job_free_rows(order[j]);
+            }
+            free(idx[0]);
+            free(idx[1]);
+            free(draw);
         }
-        free(idx[0]);
-        free(idx[1]);
-        free(draw);
         for (size_t j = 0; j < nj; j++)
             if (jobs[j].alias >= 0 && jobs[j].k > 0)
                 for (size_t m = 0; m < jobs[j].nm; m++) {

@@ -129,7 +129,7 @@ attn_cand *attn_result_cand(attn_route_result *res, const char *type, const char
     char *key;
     uint64_t h;
 
-    if (!type || !name || !*name)
+    if (!type || !name || !*name || !attn_utf8_valid(type))
         return NULL;
     key = make_key(type, name);
     h = attn_hash_str(key);
@@ -163,10 +163,11 @@ void attn_cand_evidence(attn_cand *c, const char *kind, json_t *data)
         data = attn_xcheck(json_object());
     if (!c->evidence)
         c->evidence = attn_xcheck(json_array());
-    /* plain constructors: json_pack's format parsing showed in every route */
+    /* plain constructors: json_pack's format parsing showed in every route,
+     * and so did checking the literal keys and kind */
     e = attn_xcheck(json_object());
-    attn_xcheck_rc(json_object_set_new(e, "kind", attn_xcheck(json_string(kind))));
-    attn_xcheck_rc(json_object_set_new(e, "data", data));
+    attn_xcheck_rc(json_object_set_new_nocheck(e, "kind", attn_xcheck(json_string_nocheck(kind))));
+    attn_xcheck_rc(json_object_set_new_nocheck(e, "data", data));
     attn_xcheck_rc(json_array_append_new(c->evidence, e));
 }
 
@@ -356,8 +357,11 @@ json_t *attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx,
             /* built by hand: json_pack's format parsing was most of this
              * loop (profile) */
             json_t *x = attn_xcheck(json_object()), *t = attn_xcheck(json_object());
-            attn_xcheck_rc(json_object_set_new_nocheck(t, "type", attn_xcheck(json_string(c->type))));
-            attn_xcheck_rc(json_object_set_new_nocheck(t, "name", attn_xcheck(json_string(c->name))));
+            /* both checked already (here and in attn_result_cand) */
+            attn_xcheck_rc(json_object_set_new_nocheck(
+                t, "type", attn_xcheck(json_string_nocheck(c->type))));
+            attn_xcheck_rc(json_object_set_new_nocheck(
+                t, "name", attn_xcheck(json_string_nocheck(c->name))));
             attn_xcheck_rc(json_object_set_new_nocheck(x, "target", t));
             attn_xcheck_rc(json_object_set_new_nocheck(
                 x, "score", attn_xcheck(json_real(round_score(c->score)))));
@@ -368,8 +372,8 @@ json_t *attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx,
         }
         if (c->open_requests >= 0) {
             if (named)
-                attn_xcheck_rc(json_object_set_new(work, c->name,
-                                                   attn_xcheck(json_integer(c->open_requests))));
+                attn_xcheck_rc(json_object_set_new_nocheck(
+                    work, c->name, attn_xcheck(json_integer(c->open_requests))));
             open_sum += c->open_requests;
             with_open += c->open_requests > 0;
         }

@@ -239,8 +239,8 @@ static void fused_detail(const hy_item *items, const hy_fused *f, const attn_hyb
         if (json_object_get(po, pname))
             continue;   /* a component lists a target once; keep its best rank */
         kinds = attn_xcheck(json_array());
-        attn_xcheck_rc(json_object_set_new(po, pname, json_real(round6(it->contrib))));
-        attn_xcheck_rc(json_object_set_new(ko, pname, kinds));
+        attn_xcheck_rc(json_object_set_new_nocheck(po, pname, json_real(round6(it->contrib))));
+        attn_xcheck_rc(json_object_set_new_nocheck(ko, pname, kinds));
         json_array_foreach(it->evidence, k, ev) {
             const char *kind = attn_json_str(ev, "kind");
             const json_t *have;
@@ -251,7 +251,7 @@ static void fused_detail(const hy_item *items, const hy_fused *f, const attn_hyb
             json_array_foreach(kinds, h, have)
                 dup |= strcmp(json_string_value(have), kind) == 0;
             if (!dup)
-                attn_xcheck_rc(json_array_append_new(kinds, json_string(kind)));
+                attn_xcheck_rc(json_array_append_new(kinds, json_string_nocheck(kind)));
         }
     }
     *parts_out = po;
