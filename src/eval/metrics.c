@@ -173,8 +173,9 @@ int attn_targets_from_json(const json_t *arr, attn_target **out, size_t *n, attn
     if (json_array_size(arr))
         *out = attn_xcalloc(json_array_size(arr), sizeof(attn_target));
     json_array_foreach(arr, i, v) {
-        const json_t *t = json_is_object(json_object_get(v, "target")) ? json_object_get(v, "target")
-                                                                         : v;
+        const json_t *t = json_object_get(v, "target");
+        if (!json_is_object(t))
+            t = v;
         (*out)[i].type = json_string_value(json_object_get(t, "type"));
         (*out)[i].name = json_string_value(json_object_get(t, "name"));
         if (!(*out)[i].type || !(*out)[i].name) {

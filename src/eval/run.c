@@ -444,17 +444,17 @@ static json_t *manifest_inputs(run *R)
 
 /* ---- per PR ------------------------------------------------------------------ */
 
-static int score(run *R, size_t p, size_t r, size_t i, const json_t *cands,
-                 const json_t *targets, attn_error *err)
+/* A router's metrics on PR i against every policy's targets (tt[p], nt[p]
+ * of them, converted once per PR; the candidates once per router). */
+static int score(run *R, size_t r, size_t i, const json_t *cands, attn_target *const *tt,
+                 const size_t *nt, attn_error *err)
 {
-    attn_target *c = NULL, *t = NULL;
-    size_t nc = 0, nt = 0;
-    int rc;
-    if (!(rc = attn_targets_from_json(cands, &c, &nc, err)) &&
-        !(rc = attn_targets_from_json(targets, &t, &nt, err)))
-        rc = attn_metrics_pr(&R->mopt, c, nc, t, nt, &OUT(R, p, r, i), err);
+    attn_target *c = NULL;
+    size_t nc = 0;
+    int rc = R->np ? attn_targets_from_json(cands, &c, &nc, err) : 0;
+    for (size_t p = 0; p < R->np && !rc; p++)
+        rc = attn_metrics_pr(&R->mopt, c, nc, tt[p], nt[p], &OUT(R, p, r, i), err);
     free(c);
-    free(t);
     return rc;
 }
 
@@ -657,6 +657,8 @@ int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
     pr_row *row = &R->rows[i];
     json_t *snap = NULL, *truth = json_object(), *line_truth = json_object(),
            *line_routers = json_object(), *targets[MAX_POLICIES] = {0}, *line = NULL;
+    attn_target *tt[MAX_POLICIES] = {0};
+    size_t ntt[MAX_POLICIES] = {0};
     attn_truth_pr_facts facts;
     char rel[512], ts[32];
     int rc;
@@ -672,10 +674,12 @@ int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
             goto out;
         row->status[p] = status_code(json_string_value(json_object_get(t, "status")));
         targets[p] = json_incref(json_object_get(t, "targets"));
+        json_object_set_new(truth, R->pol[p].spec, t);
+        if ((rc = attn_targets_from_json(targets[p], &tt[p], &ntt[p], err)))
+            goto out;
         json_object_set_new(line_truth, R->pol[p].spec,
                             attn_json_obj("status", json_string(eval_status_name(row->status[p])),
                                           "targets", target_names(targets[p]), NULL));
-        json_object_set_new(truth, R->pol[p].spec, t);
     }
     if (!R->o->artifacts_only) {
         snprintf(rel, sizeof(rel), "prs/%lld/truth.json", (long long)row->number);
@@ -728,13 +732,13 @@ int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
         } else {
             R->top1_resp[r * R->n + i] = -1;
         }
+        if (!R->o->artifacts_only && (rc = score(R, r, i, cands, tt, ntt, err))) {
+            json_decref(res);
+            json_decref(ranks);
+            json_decref(top);
+            goto out;
+        }
         for (size_t p = 0; p < R->np && !R->o->artifacts_only; p++) {
-            if ((rc = score(R, p, r, i, cands, targets[p], err))) {
-                json_decref(res);
-                json_decref(ranks);
-                json_decref(top);
-                goto out;
-            }
             json_object_set_new(ranks, R->pol[p].spec,
                                 OUT(R, p, r, i).rank ? json_integer(OUT(R, p, r, i).rank)
                                                      : json_null());
@@ -779,8 +783,10 @@ int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
             jsonl->ptr[jsonl->len = at] = '\0';
     }
 out:
-    for (size_t p = 0; p < R->np; p++)
+    for (size_t p = 0; p < R->np; p++) {
+        free(tt[p]);
         json_decref(targets[p]);
+    }
     json_decref(line);
     json_decref(line_truth);
     json_decref(line_routers);

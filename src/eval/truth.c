@@ -250,6 +250,39 @@ static const char *SQL_REPO_GAPS =
 
 /* ---- context ----------------------------------------------------------------------- */
 
+enum { K_REVIEW, K_REVIEW_COMMENT, K_COMMENT, K_MERGE, K_REQUEST };
+static const char *const KIND_NAME[] = {"review", "review_comment", "comment", "merge",
+                                        "review_request"};
+
+typedef struct {
+    int kind;
+    int64_t at, id;
+    int eligible;               /* actor eligible (teams: always) */
+    int approved;               /* reviews: state at submission APPROVED */
+    int team;                   /* target type team */
+    char *name;                 /* login or org/slug; NULL when unknown */
+} action;
+
+typedef struct {
+    action *v;
+    size_t n, cap;
+} actions;
+
+static void actions_free(actions *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->v[i].name);
+    free(a->v);
+    memset(a, 0, sizeof(*a));
+}
+
+static action *actions_add(actions *a)
+{
+    ATTN_ALLOC_GROW(a->v, a->n + 1, a->cap);
+    memset(&a->v[a->n], 0, sizeof(action));
+    return &a->v[a->n++];
+}
+
 typedef struct {
     int64_t id, issue_id, author;
     unsigned gaps;              /* RB_* of unresolved gaps naming this PR */
@@ -272,6 +305,11 @@ struct attn_truth_ctx {
     int have_last;
     int64_t last_number;
     pr_info last;
+    /* The last PR's reviews and comments after its cutoff (the policies'
+     * windows and the facts each read a part of them: profile). */
+    int have_resp;
+    int64_t resp_pr, resp_cutoff;
+    actions resp;               /* reviews, then comments, as the queries order them */
 };
 
 static int db_error(attn_truth_ctx *c, attn_error *err, const char *what)
@@ -384,6 +422,7 @@ void attn_truth_ctx_free(attn_truth_ctx *c)
         return;
     for (int i = 0; i < N_Q; i++)
         sqlite3_finalize(c->q[i]);
+    actions_free(&c->resp);
     free(c->owner);
     free(c);
 }
@@ -408,38 +447,7 @@ static sqlite3_stmt *bind4(attn_truth_ctx *c, int which, int64_t a, int64_t b, i
 
 /* ---- actions ------------------------------------------------------------------------ */
 
-enum { K_REVIEW, K_REVIEW_COMMENT, K_COMMENT, K_MERGE, K_REQUEST };
-static const char *const KIND_NAME[] = {"review", "review_comment", "comment", "merge",
-                                        "review_request"};
 
-typedef struct {
-    int kind;
-    int64_t at, id;
-    int eligible;               /* actor eligible (teams: always) */
-    int approved;               /* reviews: state at submission APPROVED */
-    int team;                   /* target type team */
-    char *name;                 /* login or org/slug; NULL when unknown */
-} action;
-
-typedef struct {
-    action *v;
-    size_t n, cap;
-} actions;
-
-static void actions_free(actions *a)
-{
-    for (size_t i = 0; i < a->n; i++)
-        free(a->v[i].name);
-    free(a->v);
-    memset(a, 0, sizeof(*a));
-}
-
-static action *actions_add(actions *a)
-{
-    ATTN_ALLOC_GROW(a->v, a->n + 1, a->cap);
-    memset(&a->v[a->n], 0, sizeof(action));
-    return &a->v[a->n++];
-}
 
 /* The eligibility rule of truth.h (users only). */
 static int user_eligible(sqlite3_stmt *st, int col_id, int col_login, int col_type,
@@ -464,8 +472,8 @@ static void dup_name(action *x, const char *name)
 
 
 /* Reviews and comments in (lo, hi], sorted by (at, kind, id). */
-static int read_responses(attn_truth_ctx *c, const pr_info *pr, int64_t lo, int64_t hi,
-                          int with_comments, actions *out, attn_error *err)
+static int query_responses(attn_truth_ctx *c, const pr_info *pr, int64_t lo, int64_t hi,
+                           int with_comments, actions *out, attn_error *err)
 {
     sqlite3_stmt *st = bind4(c, Q_REVIEWS, pr->id, lo, hi, pr->issue_id);
     int step;
@@ -495,6 +503,35 @@ static int read_responses(attn_truth_ctx *c, const pr_info *pr, int64_t lo, int6
     sqlite3_reset(st);
     if (step != SQLITE_DONE)
         return db_error(c, err, "comments");
+    return 0;
+}
+
+/* The reviews (and, with_comments, the comments) in (lo, hi], as
+ * query_responses gives them: the part of the PR's responses after lo that
+ * is read once per PR and cutoff. Both queries order by time then id, so
+ * those in the window are a subsequence in the same order. */
+static int read_responses(attn_truth_ctx *c, const pr_info *pr, int64_t lo, int64_t hi,
+                          int with_comments, actions *out, attn_error *err)
+{
+    int rc;
+    if (!c->have_resp || c->resp_pr != pr->id || c->resp_cutoff != lo) {
+        actions_free(&c->resp);
+        c->have_resp = 0;
+        if ((rc = query_responses(c, pr, lo, INT64_MAX, 1, &c->resp, err)))
+            return rc;
+        c->have_resp = 1;
+        c->resp_pr = pr->id;
+        c->resp_cutoff = lo;
+    }
+    for (size_t i = 0; i < c->resp.n; i++) {
+        const action *x = &c->resp.v[i];
+        action *y;
+        if (x->at > hi || (!with_comments && x->kind != K_REVIEW))
+            continue;
+        y = actions_add(out);
+        *y = *x;
+        y->name = x->name ? attn_xstrdup(x->name) : NULL;
+    }
     return 0;
 }
 

@@ -673,6 +673,94 @@ static void test_cohort(void **state)
     attn_store_close(s);
 }
 
+/* A context keeps the last PR's facts and responses for the next question
+ * about it: asking every policy (several windows, with and without
+ * comments) and the facts through one context, in mixed order and at two
+ * cutoffs, gives what a fresh context gives for each question. */
+static void test_shared_ctx(void **state)
+{
+    static const char *const specs[] = {
+        "first_response:window=1d", "first_approval:window=2d", "first_response:window=30d",
+        "reviewers_until_close:window=10d", "first_approval:window=30d", "merger:window=30d",
+        "hybrid_owner:window=3d", "intent:window=30d"};
+    enum { N = 12, NP = sizeof(specs) / sizeof(specs[0]) };
+    attn_store *s = fresh();
+    attn_truth_policy pols[NP];
+    attn_truth_ctx *shared;
+    attn_error err;
+    (void)state;
+    for (size_t k = 0; k < NP; k++)
+        assert_int_equal(attn_truth_policy_parse(specs[k], &pols[k], &err), 0);
+    assert_int_equal(attn_store_begin(s, &err), 0);
+    for (int i = 0; i < N; i++) {
+        static const int64_t at[] = {3000, 90000, 700000, 500, 200000};
+        attn_pull_request_row p;
+        memset(&p, 0, sizeof(p));
+        p.id = 1000 + i; p.repo_id = 1; p.number = 100 + i; p.user_id = 100;
+        p.issue_id = ATTN_NULL_I64;
+        p.created_at = 10000 + i * 10; p.updated_at = p.created_at;
+        p.closed_at = p.merged_at = ATTN_NULL_I64;
+        assert_int_equal(attn_store_upsert_pull_request(s, &p, &err), 0);
+        for (int j = 0; j < 3; j++) {
+            attn_review_row r = {100000 + i * 10 + j, 1, 1000 + i, 103 + (i + j) % 2,
+                                 (i + j) % 3 ? "APPROVED" : "COMMENTED", "", "sha",
+                                 p.created_at + at[j] * (1 + i % 3)};
+            assert_int_equal(attn_store_upsert_review(s, &r, &err), 0);
+        }
+        for (int j = 3; j < 5; j++) {
+            attn_comment_row c;
+            memset(&c, 0, sizeof(c));
+            c.id = 200000 + i * 10 + j; c.repo_id = 1; c.pull_request_id = 1000 + i;
+            c.issue_id = ATTN_NULL_I64; c.review_id = ATTN_NULL_I64;
+            c.user_id = 104 - (i + j) % 2; c.body = "x";
+            c.created_at = c.updated_at = p.created_at + at[j] * (1 + i % 2);
+            c.position = c.in_reply_to_id = ATTN_NULL_I64;
+            c.comment_type = j == 3 ? "issue" : "review";
+            assert_int_equal(attn_store_upsert_comment(s, &c, &err), 0);
+        }
+    }
+    assert_int_equal(attn_store_commit(s, &err), 0);
+    fx_exec(s, "INSERT INTO qa_reports (repo_id, created_at, summary_json) VALUES"
+               " (1, 100000000, '{\"flow\":\"ingest\",\"duration_s\":0}')");
+    assert_int_equal(attn_truth_ctx_open(s, 1, &shared, &err), 0);
+    for (int i = 0; i < N; i++)
+        for (int c = 0; c < 2; c++) {
+            int64_t cutoff = 10000 + i * 10 + c * 2000;
+            attn_truth_pr_facts fs, ff;
+            attn_truth_ctx *fr;
+            /* the facts first on odd PRs, last on even ones */
+            for (size_t q = 0; q <= NP; q++) {
+                size_t k = i % 2 ? q : NP - q;
+                json_t *a, *b;
+                char *ta, *tb;
+                assert_int_equal(attn_truth_ctx_open(s, 1, &fr, &err), 0);
+                if (k == NP) {
+                    assert_int_equal(attn_truth_pr_facts_get(shared, 100 + i, cutoff, &fs, &err), 0);
+                    assert_int_equal(attn_truth_pr_facts_get(fr, 100 + i, cutoff, &ff, &err), 0);
+                    assert_true(fs.first_response_at == ff.first_response_at &&
+                                fs.first_review_at == ff.first_review_at &&
+                                fs.merged_at == ff.merged_at && fs.horizon == ff.horizon);
+                    attn_truth_ctx_free(fr);
+                    continue;
+                }
+                assert_int_equal(attn_truth_eval(shared, 100 + i, cutoff, &pols[k], &a, &err), 0);
+                assert_int_equal(attn_truth_eval(fr, 100 + i, cutoff, &pols[k], &b, &err), 0);
+                ta = canonical(a);
+                tb = canonical(b);
+                if (strcmp(ta, tb))
+                    fail_msg("PR #%d at %lld, %s: shared %s, fresh %s", 100 + i,
+                             (long long)cutoff, specs[k], ta, tb);
+                free(ta);
+                free(tb);
+                json_decref(a);
+                json_decref(b);
+                attn_truth_ctx_free(fr);
+            }
+        }
+    attn_truth_ctx_free(shared);
+    attn_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -683,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_pr_facts),
         cmocka_unit_test(test_failures),
         cmocka_unit_test(test_cohort),
+        cmocka_unit_test(test_shared_ctx),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
