@@ -250,6 +250,7 @@ static const char *SQL_REPO_GAPS =
 
 /* ---- context ----------------------------------------------------------------------- */
 
+/* What a truth policy reads: reviews, comments, merges, requests (below). */
 enum { K_REVIEW, K_REVIEW_COMMENT, K_COMMENT, K_MERGE, K_REQUEST };
 static const char *const KIND_NAME[] = {"review", "review_comment", "comment", "merge",
                                         "review_request"};
@@ -447,8 +448,6 @@ static sqlite3_stmt *bind4(attn_truth_ctx *c, int which, int64_t a, int64_t b, i
 
 /* ---- actions ------------------------------------------------------------------------ */
 
-
-
 /* The eligibility rule of truth.h (users only). */
 static int user_eligible(sqlite3_stmt *st, int col_id, int col_login, int col_type,
                          int64_t author)
@@ -469,7 +468,6 @@ static void dup_name(action *x, const char *name)
     if (name)
         x->name = attn_xstrdup(name);
 }
-
 
 /* Reviews and comments in (lo, hi], sorted by (at, kind, id). */
 static int query_responses(attn_truth_ctx *c, const pr_info *pr, int64_t lo, int64_t hi,
