@@ -614,6 +614,19 @@ static void test_failures(void **state)
 /* Many PRs through one context: the label of each PR is the same as in a
  * store holding that PR alone would give (no cross-PR leakage), and the
  * figure printed shows the per-PR cost. */
+/* PR #100+i (id 1000+i) by user 100, created at 10000 + 10 i, open. */
+static void add_pr(attn_store *s, int i)
+{
+    attn_pull_request_row p;
+    attn_error err;
+    memset(&p, 0, sizeof(p));
+    p.id = 1000 + i; p.repo_id = 1; p.number = 100 + i; p.user_id = 100;
+    p.issue_id = ATTN_NULL_I64;
+    p.created_at = 10000 + i * 10; p.updated_at = p.created_at;
+    p.closed_at = p.merged_at = ATTN_NULL_I64;
+    assert_int_equal(attn_store_upsert_pull_request(s, &p, &err), 0);
+}
+
 static void test_cohort(void **state)
 {
     enum { N = 3000 };
@@ -626,15 +639,9 @@ static void test_cohort(void **state)
     (void)state;
     assert_int_equal(attn_store_begin(s, &err), 0);
     for (int i = 0; i < N; i++) {
-        attn_pull_request_row p;
         attn_review_row r = {100000 + i, 1, 1000 + i, 101 + (i % 3 == 0) * 2, "APPROVED", "",
                              "sha", 10000 + i * 10 + (i % 5) * 50000};
-        memset(&p, 0, sizeof(p));
-        p.id = 1000 + i; p.repo_id = 1; p.number = 100 + i; p.user_id = 100;
-        p.issue_id = ATTN_NULL_I64;
-        p.created_at = 10000 + i * 10; p.updated_at = p.created_at;
-        p.closed_at = p.merged_at = ATTN_NULL_I64;
-        assert_int_equal(attn_store_upsert_pull_request(s, &p, &err), 0);
+        add_pr(s, i);
         assert_int_equal(attn_store_upsert_review(s, &r, &err), 0);
     }
     assert_int_equal(attn_store_commit(s, &err), 0);
@@ -694,17 +701,12 @@ static void test_shared_ctx(void **state)
     assert_int_equal(attn_store_begin(s, &err), 0);
     for (int i = 0; i < N; i++) {
         static const int64_t at[] = {3000, 90000, 700000, 500, 200000};
-        attn_pull_request_row p;
-        memset(&p, 0, sizeof(p));
-        p.id = 1000 + i; p.repo_id = 1; p.number = 100 + i; p.user_id = 100;
-        p.issue_id = ATTN_NULL_I64;
-        p.created_at = 10000 + i * 10; p.updated_at = p.created_at;
-        p.closed_at = p.merged_at = ATTN_NULL_I64;
-        assert_int_equal(attn_store_upsert_pull_request(s, &p, &err), 0);
+        int64_t created = 10000 + i * 10;
+        add_pr(s, i);
         for (int j = 0; j < 3; j++) {
             attn_review_row r = {100000 + i * 10 + j, 1, 1000 + i, 103 + (i + j) % 2,
                                  (i + j) % 3 ? "APPROVED" : "COMMENTED", "", "sha",
-                                 p.created_at + at[j] * (1 + i % 3)};
+                                 created + at[j] * (1 + i % 3)};
             assert_int_equal(attn_store_upsert_review(s, &r, &err), 0);
         }
         for (int j = 3; j < 5; j++) {
@@ -713,7 +715,7 @@ static void test_shared_ctx(void **state)
             c.id = 200000 + i * 10 + j; c.repo_id = 1; c.pull_request_id = 1000 + i;
             c.issue_id = ATTN_NULL_I64; c.review_id = ATTN_NULL_I64;
             c.user_id = 104 - (i + j) % 2; c.body = "x";
-            c.created_at = c.updated_at = p.created_at + at[j] * (1 + i % 2);
+            c.created_at = c.updated_at = created + at[j] * (1 + i % 2);
             c.position = c.in_reply_to_id = ATTN_NULL_I64;
             c.comment_type = j == 3 ? "issue" : "review";
             assert_int_equal(attn_store_upsert_comment(s, &c, &err), 0);
