@@ -532,14 +532,12 @@ static int load_comments(builder *b)
     return rc < 0 ? rc : 0;
 }
 
-/* The reviews (read here, or by the side and appended) and the comments. */
+/* The reviews and the comments: read here, or by the side and appended. */
 static int load_entries(builder *b)
 {
     int rc;
     if (!b->side)
         return (rc = load_reviews(b)) ? rc : load_comments(b);
-    if ((rc = load_comments(b)))
-        return rc;
     ATTN_ALLOC_GROW(b->raw, b->nraw + b->side->nraw, b->raw_cap);
     if (b->side->nraw)
         memcpy(b->raw + b->nraw, b->side->raw, b->side->nraw * sizeof(*b->raw));
@@ -1156,7 +1154,9 @@ typedef struct {
 static void *side_main(void *arg)
 {
     side_part *p = arg;
-    if (!(p->rc = load_reviews(&p->b)))
+    /* the comments too: the PRs, heads and requests read meanwhile took
+     * longer than the reviews and transitions (profile) */
+    if (!(p->rc = load_reviews(&p->b)) && !(p->rc = load_comments(&p->b)))
         p->rc = load_transition_rows(&p->b);
     return NULL;
 }
