@@ -1487,6 +1487,48 @@ uint32_t attn_activity_area_id(const attn_activity *a, const char *area)
     return area ? strtab_find(&a->area_names, area) : NONE;
 }
 
+void attn_act_pr_keys_clear(attn_act_pr_keys *k)
+{
+    attn_strtab_clear(&k->paths);
+    attn_strtab_clear(&k->areas);
+    k->n_path_ids = 0;
+}
+
+void attn_act_pr_keys_add(attn_act_pr_keys *k, attn_activity *a, const char *path)
+{
+    size_t before = k->paths.n;
+    uint32_t id;
+    const char *area;
+    if (!path || !*path)
+        return;
+    /* Changed files are unique in a snapshot; the check keeps hand-made
+     * snapshots from counting a path twice. */
+    attn_strtab_id(&k->paths, path, strlen(path), 1);
+    if (k->paths.n == before)
+        return;
+    ATTN_ALLOC_GROW(k->path_ids, k->n_path_ids + 1, k->cap_path_ids);
+    if ((id = attn_activity_path_id(a, path)) != NONE)
+        k->path_ids[k->n_path_ids++] = id;
+    area = attn_activity_area_of(a, path);   /* scratch text: the table copies it */
+    attn_strtab_id(&k->areas, area, strlen(area), 1);
+}
+
+void attn_act_pr_keys_finish(attn_act_pr_keys *k, const attn_activity *a)
+{
+    ATTN_ALLOC_GROW(k->area_ids, k->areas.n + 1, k->cap_area_ids);
+    for (size_t i = 0; i < k->areas.n; i++)
+        k->area_ids[i] = attn_activity_area_id(a, attn_strtab_at(&k->areas, i));
+}
+
+void attn_act_pr_keys_free(attn_act_pr_keys *k)
+{
+    attn_strtab_free(&k->paths);
+    attn_strtab_free(&k->areas);
+    free(k->path_ids);
+    free(k->area_ids);
+    memset(k, 0, sizeof(*k));
+}
+
 double attn_activity_user_path_id_sum(attn_activity *a, size_t u, uint32_t pid,
                                       const attn_act_window *w)
 {

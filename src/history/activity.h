@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include "ownership/area.h"
 #include "store/store.h"
+#include "util/hashmap.h"
 #include "util/user.h"
 #include "util/error.h"
 
@@ -121,6 +122,25 @@ double attn_activity_user_path_id_sum(attn_activity *a, size_t u, uint32_t path_
                                       const attn_act_window *w);
 double attn_activity_user_area_id_sum(attn_activity *a, size_t u, uint32_t area_id,
                                       const attn_act_window *w);
+
+/*
+ * A PR's distinct changed paths and their distinct areas, in file order,
+ * resolved against the index once (stewards, and its scores among the
+ * learned router's features): path_ids holds the ids of the paths the index
+ * knows, area_ids one id per area (ATTN_ACT_NO_ID where it knows none).
+ * Zero-initialised is empty; _clear empties it for the next PR, keeping its
+ * memory. Add each changed file's path (NULL or "" is ignored, a path added
+ * before adds nothing), then call _finish.
+ */
+typedef struct {
+    attn_strtab paths, areas;
+    uint32_t *path_ids, *area_ids;
+    size_t n_path_ids, cap_path_ids, cap_area_ids;
+} attn_act_pr_keys;
+void attn_act_pr_keys_clear(attn_act_pr_keys *k);
+void attn_act_pr_keys_add(attn_act_pr_keys *k, attn_activity *a, const char *path);
+void attn_act_pr_keys_finish(attn_act_pr_keys *k, const attn_activity *a);
+void attn_act_pr_keys_free(attn_act_pr_keys *k);
 /* Decayed sum of the user's facts on PRs authored by author_id (a users.id;
  * the PR's author column is immutable): the reviewer-author affinity. */
 double attn_activity_user_author_sum(attn_activity *a, size_t u, int64_t author_id,

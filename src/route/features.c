@@ -454,17 +454,6 @@ static int path_rows(attn_features *f, const attn_route_ctx *ctx, const attn_rou
     return 0;
 }
 
-/* The PR as stewards sees it: distinct non-empty paths and their distinct
- * areas, with the ids of those the activity index knows (pr_shared). */
-typedef struct {
-    const char **paths;      /* borrowed from the snapshot */
-    size_t n_paths;
-    char **areas;
-    size_t n_areas, cap_areas;
-    uint32_t *path_ids, *area_ids;
-    size_t n_path_ids, n_area_ids;
-} stew_pr;
-
 /* The ids of the n paths (or areas) the activity index knows, in order:
  * a new array of *n_out. */
 static uint32_t *known_ids(const attn_activity *act, const char *const *s, size_t n, int areas,
@@ -480,43 +469,15 @@ static uint32_t *known_ids(const attn_activity *act, const char *const *s, size_
     return ids;
 }
 
-static void stew_pr_init(attn_activity *act, const json_t *snapshot, stew_pr *sp)
+/* The PR as stewards sees it (attn_act_pr_keys). */
+static void stew_pr_init(attn_activity *act, const json_t *snapshot, attn_act_pr_keys *sp)
 {
-    const json_t *files = json_object_get(snapshot, "changed_files"), *fi;
+    const json_t *fi;
     size_t i;
     memset(sp, 0, sizeof(*sp));
-    sp->paths = attn_xmalloc(attn_st_mult(json_array_size(files) + 1, sizeof(*sp->paths)));
-    json_array_foreach(files, i, fi) {
-        const char *path = attn_json_str(fi, "path"), *area;
-        int dup = 0;
-        if (!path || !*path)
-            continue;
-        for (size_t k = 0; k < sp->n_paths && !dup; k++)
-            dup = !strcmp(sp->paths[k], path);
-        if (dup)
-            continue;
-        sp->paths[sp->n_paths++] = path;
-        if (!(area = attn_activity_area_of(act, path)))
-            continue;
-        for (size_t k = 0; k < sp->n_areas && !dup; k++)
-            dup = !strcmp(sp->areas[k], area);
-        if (dup)
-            continue;
-        ATTN_ALLOC_GROW(sp->areas, sp->n_areas + 1, sp->cap_areas);
-        sp->areas[sp->n_areas++] = attn_xstrdup(area);
-    }
-    sp->path_ids = known_ids(act, sp->paths, sp->n_paths, 0, &sp->n_path_ids);
-    sp->area_ids = known_ids(act, (const char *const *)sp->areas, sp->n_areas, 1, &sp->n_area_ids);
-}
-
-static void stew_pr_free(stew_pr *sp)
-{
-    for (size_t k = 0; k < sp->n_areas; k++)
-        free(sp->areas[k]);
-    free(sp->areas);
-    free(sp->paths);
-    free(sp->path_ids);
-    free(sp->area_ids);
+    json_array_foreach(json_object_get(snapshot, "changed_files"), i, fi)
+        attn_act_pr_keys_add(sp, act, attn_json_str(fi, "path"));
+    attn_act_pr_keys_finish(sp, act);
 }
 
 /*
@@ -534,7 +495,7 @@ static size_t stew_rows(const attn_route_ctx *ctx, const attn_route_query *q, co
                           {1.0, 0.4, 0.2}};
     int64_t author_id = attn_json_i64(q->snapshot, "author_id", ATTN_NULL_I64);
     size_t n = 0, nu = attn_activity_user_count(a);
-    stew_pr sp;
+    attn_act_pr_keys sp;
     stew_pr_init(a, q->snapshot, &sp);
     ATTN_ALLOC_GROW(*buf, nu + 1, *cap);
     for (size_t u = 0; u < nu; u++) {
@@ -544,8 +505,9 @@ static size_t stew_rows(const attn_route_ctx *ctx, const attn_route_query *q, co
             continue;
         if (!((total = attn_activity_user_sum(a, u, &w)) > 0))
             continue;
-        for (size_t k = 0; k < sp.n_area_ids; k++)
-            area += attn_activity_user_area_id_sum(a, u, sp.area_ids[k], &w);
+        for (size_t k = 0; k < sp.areas.n; k++)
+            if (sp.area_ids[k] != ATTN_ACT_NO_ID)
+                area += attn_activity_user_area_id_sum(a, u, sp.area_ids[k], &w);
         for (size_t k = 0; k < sp.n_path_ids; k++)
             file += attn_activity_user_path_id_sum(a, u, sp.path_ids[k], &w);
         author = author_id != ATTN_NULL_I64 ? attn_activity_user_author_sum(a, u, author_id, &wa)
@@ -558,7 +520,7 @@ static size_t stew_rows(const attn_route_ctx *ctx, const attn_route_query *q, co
         (*buf)[n].user = (long)u;
         (*buf)[n++].team = 0;
     }
-    stew_pr_free(&sp);
+    attn_act_pr_keys_free(&sp);
     return n;
 }
 

@@ -95,56 +95,6 @@ static const char DEFAULT_CONFIG[] =
     " \"combine\": \"sum\","
     " \"confidence\": {\"high\": 0.3, \"medium\": 0.1}}";
 
-/* ---- a string interning table (ids in insertion order) -------------------- */
-
-typedef struct {
-    attn_buf text;        /* NUL-separated strings */
-    uint32_t *off;        /* id -> offset in text */
-    size_t n, cap;
-    attn_imap ix;         /* hash of a string -> its id */
-} strtab;
-
-static void strtab_free(strtab *t)
-{
-    attn_buf_free(&t->text);
-    free(t->off);
-    attn_imap_free(&t->ix);
-}
-
-typedef struct {
-    const strtab *t;
-    const char *s;
-    size_t len;
-} strtab_probe;
-
-static int strtab_eq(const void *ctx, size_t id)
-{
-    const strtab_probe *p = ctx;
-    const char *x = p->t->text.ptr + p->t->off[id];
-    return strncmp(x, p->s, p->len) == 0 && x[p->len] == '\0';
-}
-
-/* Id of s[0..len), or -1 when absent (add == 0). */
-static long strtab_id(strtab *t, const char *s, size_t len, int add)
-{
-    uint64_t h = attn_hash_bytes(s, len);
-    strtab_probe p = {t, s, len};
-    size_t id = attn_imap_find(&t->ix, h, strtab_eq, &p);
-    if (id != ATTN_IMAP_NONE)
-        return (long)id;
-    if (!add)
-        return -1;
-    /* Ids and offsets are 32-bit: a table that outgrows them is out of memory. */
-    if (t->n >= UINT32_MAX - 1 || t->text.len > UINT32_MAX)
-        attn_xcheck(NULL);
-    ATTN_ALLOC_GROW(t->off, t->n + 1, t->cap);
-    t->off[t->n] = (uint32_t)t->text.len;
-    attn_buf_put(&t->text, s, len);
-    attn_buf_putc(&t->text, '\0');
-    attn_imap_add(&t->ix, h, t->n);
-    return (long)t->n++;
-}
-
 /* ---- state -------------------------------------------------------------- */
 
 typedef struct {
@@ -185,9 +135,9 @@ typedef struct {
     uint64_t act_id;              /* attn_activity_build_id */
     int refs;                     /* router states holding it */
     size_t n_entries;
-    strtab comps;                 /* path component -> id */
-    strtab paths;                 /* full path -> id */
-    strtab dirs;                  /* a path's components but the last -> id */
+    attn_strtab comps;            /* path component -> id */
+    attn_strtab paths;            /* full path -> id */
+    attn_strtab dirs;             /* a path's components but the last -> id */
     pspan *path_comps;            /* path id -> span in comp_pool */
     /* path id -> id in dirs (NO_DIR: cut at MAX_DEPTH) and, with a dir, its
      * last component's id: side by side, set_sim reads both per path */
@@ -333,9 +283,9 @@ static void cache_free(ps_cache *c)
 {
     if (!c)
         return;
-    strtab_free(&c->comps);
-    strtab_free(&c->paths);
-    strtab_free(&c->dirs);
+    attn_strtab_free(&c->comps);
+    attn_strtab_free(&c->paths);
+    attn_strtab_free(&c->dirs);
     free(c->path_comps);
     free(c->path_dir);
     free(c->comp_pool);
@@ -609,7 +559,7 @@ static uint32_t path_components(ps_cache *c, const char *path, int add, int32_t 
         while (*p && *p != '/')
             p++;
         if (p > s && n < MAX_DEPTH) {
-            long id = strtab_id(&c->comps, s, (size_t)(p - s), add);
+            long id = attn_strtab_id(&c->comps, s, (size_t)(p - s), add);
             ATTN_ALLOC_GROW(*pool, *len + 1, *cap);
             (*pool)[(*len)++] = (int32_t)id;
             n++;
@@ -632,7 +582,7 @@ static uint64_t comp_sig(const int32_t *a, uint32_t m)
 
 static uint32_t intern_path(ps_cache *c, const char *path)
 {
-    uint32_t id = (uint32_t)strtab_id(&c->paths, path, strlen(path), 1), n;
+    uint32_t id = (uint32_t)attn_strtab_id(&c->paths, path, strlen(path), 1), n;
     if (id < c->cap_path_comps && c->path_comps[id].n != UINT32_MAX)
         return id;
     if (id >= c->cap_path_comps) {
@@ -655,7 +605,7 @@ static uint32_t intern_path(ps_cache *c, const char *path)
         const int32_t *comp = c->comp_pool + c->path_comps[id].off;
         for (uint32_t k = 0; k + 1 < n; k++)
             snprintf(key + 8 * k, 9, "%08x", (uint32_t)comp[k]);
-        c->path_dir[id].dir = (uint32_t)strtab_id(&c->dirs, key, 8 * (size_t)(n - 1), 1);
+        c->path_dir[id].dir = (uint32_t)attn_strtab_id(&c->dirs, key, 8 * (size_t)(n - 1), 1);
         c->path_dir[id].last = (uint32_t)comp[n - 1];
     }
     return id;
@@ -1486,7 +1436,7 @@ void attn_path_similarity(const char *const *f, size_t nf, const char *const *g,
     c->n_cur_files = n_files;
     if (n_files && ng) {
         for (size_t j = 0; j < ng; j++) {
-            long pid = strtab_id(&c->paths, g[j], strlen(g[j]), 0);
+            long pid = attn_strtab_id(&c->paths, g[j], strlen(g[j]), 0);
             double acc[NM] = {0, 0, 0, 0};
             for (size_t i = 0; i < n_files; i++)
                 compare(c, c->cur_comps + c->cur_files[i].off, c->cur_files[i].n,

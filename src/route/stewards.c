@@ -96,16 +96,10 @@ typedef struct {
     double conf_high, conf_medium;
 
     /* Per-PR scratch, reused across PRs. */
-    const char **files;         /* the PR's distinct paths (borrowed from the snapshot) */
-    size_t n_files, cap_files;
-    size_t *area_off;           /* offsets of the distinct areas in area_text */
-    size_t n_areas, cap_areas;
-    /* The activity index's ids of the paths and areas it knows (the others'
-     * sums are 0), resolved once per PR instead of once per user. */
-    uint32_t *path_ids, *area_ids;
-    size_t n_path_ids, cap_path_ids, cap_area_ids;
-    attn_imap seen_files, seen_areas;   /* the distinct ones, on a large PR */
-    attn_buf area_text;
+    /* The PR's distinct paths and areas with the index's ids (the paths and
+     * areas it does not know sum to 0), resolved once per PR instead of once
+     * per user. */
+    attn_act_pr_keys keys;
     double *area_sum;           /* one user's activity per area (evidence) */
     size_t cap_area_sum;
     attn_shortlist_row *rows;   /* scored users */
@@ -152,18 +146,12 @@ static void stewards_free(void *p)
     stewards_state *st = p;
     if (!st)
         return;
-    free(st->files);
-    free(st->area_off);
-    free(st->path_ids);
-    free(st->area_ids);
-    attn_imap_free(&st->seen_files);
-    attn_imap_free(&st->seen_areas);
+    attn_act_pr_keys_free(&st->keys);
     free(st->area_sum);
     free(st->rows);
     free(st->order);
     free(st->floor);
     free(st->sums);
-    attn_buf_free(&st->area_text);
     free(st);
 }
 
@@ -234,82 +222,20 @@ static double round6(double x) { return x == 0 ? 0 : attn_round_sig(x, 6); }
 
 static const char *area_at(const stewards_state *st, size_t i)
 {
-    return st->area_text.ptr + st->area_off[i];
-}
-
-typedef struct {
-    const stewards_state *st;
-    const char *s;
-    int area;
-} probe;
-
-static int probe_eq(const void *ctx, size_t i)
-{
-    const probe *p = ctx;
-    return !strcmp(p->area ? area_at(p->st, i) : p->st->files[i], p->s);
-}
-
-/* Whether s is already among the n distinct files (or areas) collected;
- * when not, the caller appends it as the n-th. Linear on a small PR; on a
- * large one through a hash index (profile: comparing every path with every
- * other was quadratic in the PR's size). */
-static int already(stewards_state *st, const char *s, int area, size_t n, int big)
-{
-    attn_imap *m = area ? &st->seen_areas : &st->seen_files;
-    probe p = {st, s, area};
-    uint64_t h;
-    if (!big) {
-        for (size_t k = 0; k < n; k++)
-            if (probe_eq(&p, k))
-                return 1;
-        return 0;
-    }
-    h = attn_hash_str(s);
-    if (attn_imap_find(m, h, probe_eq, &p) != ATTN_IMAP_NONE)
-        return 1;
-    attn_imap_add(m, h, n);
-    return 0;
+    return attn_strtab_at(&st->keys.areas, i);
 }
 
 /* Collect the PR's distinct paths and distinct areas into the scratch, with
  * the ids of those the activity index knows. */
 static void collect_pr(stewards_state *st, attn_activity *act, const json_t *snapshot)
 {
-    const json_t *files = json_object_get(snapshot, "changed_files"), *f;
-    size_t i, n = json_is_array(files) ? json_array_size(files) : 0;
-    int big = n > 16;
-
-    st->n_files = st->n_areas = st->n_path_ids = 0;
-    attn_buf_clear(&st->area_text);
-    attn_imap_free(&st->seen_files);
-    attn_imap_free(&st->seen_areas);
-    ATTN_ALLOC_GROW(st->files, n, st->cap_files);
-    ATTN_ALLOC_GROW(st->path_ids, n, st->cap_path_ids);
-    json_array_foreach(files, i, f) {
-        const char *path = attn_json_str(f, "path"), *area;
-        size_t off;
-        uint32_t id;
-        if (!path || !*path)
-            continue;
-        /* Changed files are unique in a snapshot; the check keeps hand-made
-         * snapshots from counting a path twice. */
-        if (already(st, path, 0, st->n_files, big))
-            continue;
-        st->files[st->n_files++] = path;
-        if ((id = attn_activity_path_id(act, path)) != ATTN_ACT_NO_ID)
-            st->path_ids[st->n_path_ids++] = id;
-        area = attn_activity_area_of(act, path);
-        if (already(st, area, 1, st->n_areas, big))
-            continue;
-        ATTN_ALLOC_GROW(st->area_off, st->n_areas + 1, st->cap_areas);
-        off = st->area_text.len;
-        attn_buf_put(&st->area_text, area, strlen(area) + 1);
-        st->area_off[st->n_areas++] = off;
-    }
-    ATTN_ALLOC_GROW(st->area_sum, st->n_areas + 1, st->cap_area_sum);
-    ATTN_ALLOC_GROW(st->area_ids, st->n_areas + 1, st->cap_area_ids);
-    for (i = 0; i < st->n_areas; i++)
-        st->area_ids[i] = attn_activity_area_id(act, area_at(st, i));
+    const json_t *f;
+    size_t i;
+    attn_act_pr_keys_clear(&st->keys);
+    json_array_foreach(json_object_get(snapshot, "changed_files"), i, f)
+        attn_act_pr_keys_add(&st->keys, act, attn_json_str(f, "path"));
+    attn_act_pr_keys_finish(&st->keys, act);
+    ATTN_ALLOC_GROW(st->area_sum, st->keys.areas.n + 1, st->cap_area_sum);
 }
 
 /* Evidence for one user: the sums and the PR areas they were most active in. */
@@ -325,7 +251,7 @@ static json_t *evidence(const stewards_state *st, double area, double file, doub
      * areas, and only the first 64 are considered for the list. */
     while (picked < STEWARDS_EVIDENCE_AREAS) {
         long best = -1;
-        for (size_t k = 0; k < st->n_areas && k < sizeof(used); k++) {
+        for (size_t k = 0; k < st->keys.areas.n && k < sizeof(used); k++) {
             if (used[k] || !(st->area_sum[k] > 0))
                 continue;
             if (best < 0 || st->area_sum[k] > st->area_sum[best] ||
@@ -396,7 +322,8 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
     wa.from = q->as_of - days_to_seconds(st->author_lookback_days);
     wa.half_life_days = st->author_half_life_days;
 
-    bound = st->w_total + st->w_area * (double)st->n_areas + st->w_file * (double)st->n_files;
+    bound = st->w_total + st->w_area * (double)st->keys.areas.n +
+            st->w_file * (double)st->keys.paths.n;
     with_author = st->w_author > 0 && author_id != ATTN_NULL_I64;
 
     /* 1. Every active user's total (one pass over the users). */
@@ -442,12 +369,12 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
         sm->area = sm->file = 0;
         /* Needed even when weights.area is 0: the risk uses it. */
         /* (a path or area the index does not know adds 0: skipped) */
-        for (size_t k = 0; k < st->n_areas; k++)
-            if (st->area_ids[k] != ATTN_ACT_NO_ID)
-                sm->area += attn_activity_user_area_id_sum(act, u, st->area_ids[k], &w);
+        for (size_t k = 0; k < st->keys.areas.n; k++)
+            if (st->keys.area_ids[k] != ATTN_ACT_NO_ID)
+                sm->area += attn_activity_user_area_id_sum(act, u, st->keys.area_ids[k], &w);
         if (st->w_file > 0)
-            for (size_t k = 0; k < st->n_path_ids; k++)
-                sm->file += attn_activity_user_path_id_sum(act, u, st->path_ids[k], &w);
+            for (size_t k = 0; k < st->keys.n_path_ids; k++)
+                sm->file += attn_activity_user_path_id_sum(act, u, st->keys.path_ids[k], &w);
         sm->author = with_author ? attn_activity_user_author_sum(act, u, author_id, &wa) : 0;
         score = st->w_area * sm->area + st->w_file * sm->file + st->w_total * sm->total +
                 st->w_author * sm->author;
@@ -466,8 +393,8 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
         size_t u = st->rows[i].user;
         const user_sums *sm = &st->sums[u];
         attn_cand *c = attn_result_cand(res, "user", attn_activity_user_login(act, u));
-        for (size_t k = 0; k < st->n_areas; k++)
-            st->area_sum[k] = attn_activity_user_area_id_sum(act, u, st->area_ids[k], &w);
+        for (size_t k = 0; k < st->keys.areas.n; k++)
+            st->area_sum[k] = attn_activity_user_area_id_sum(act, u, st->keys.area_ids[k], &w);
         if (!c)
             continue;
         attn_cand_evidence(c, "activity", evidence(st, sm->area, sm->file, sm->total, sm->author));
@@ -495,7 +422,7 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
                              "in the last %g days", n_pool, st->lookback_days);
         return 0;
     }
-    if (st->n_files == 0)
+    if (st->keys.paths.n == 0)
         attn_result_note(res, "no changed files known at the cutoff: ranked by total activity");
     attn_result_set_risk(res, st->sums[best].area > 0 ? "low" : "medium");
     return 0;

@@ -137,3 +137,53 @@ void attn_imap_free(attn_imap *m)
     free(m->idx);
     memset(m, 0, sizeof(*m));
 }
+
+/* ---- interned strings ------------------------------------------------------ */
+
+typedef struct {
+    const attn_strtab *t;
+    const char *s;
+    size_t len;
+} strtab_probe;
+
+static int strtab_eq(const void *ctx, size_t id)
+{
+    const strtab_probe *p = ctx;
+    const char *x = attn_strtab_at(p->t, id);
+    return strncmp(x, p->s, p->len) == 0 && x[p->len] == '\0';
+}
+
+long attn_strtab_id(attn_strtab *t, const char *s, size_t len, int add)
+{
+    uint64_t h = attn_hash_bytes(s, len);
+    strtab_probe p = {t, s, len};
+    size_t id = attn_imap_find(&t->ix, h, strtab_eq, &p);
+    if (id != ATTN_IMAP_NONE)
+        return (long)id;
+    if (!add)
+        return -1;
+    /* Ids and offsets are 32-bit: a table that outgrows them is out of memory. */
+    if (t->n >= UINT32_MAX - 1 || t->text.len > UINT32_MAX)
+        attn_xcheck(NULL);
+    ATTN_ALLOC_GROW(t->off, t->n + 1, t->cap);
+    t->off[t->n] = (uint32_t)t->text.len;
+    attn_buf_put(&t->text, s, len);
+    attn_buf_putc(&t->text, '\0');
+    attn_imap_add(&t->ix, h, t->n);
+    return (long)t->n++;
+}
+
+void attn_strtab_clear(attn_strtab *t)
+{
+    attn_buf_clear(&t->text);
+    t->n = 0;
+    attn_imap_free(&t->ix);
+}
+
+void attn_strtab_free(attn_strtab *t)
+{
+    attn_buf_free(&t->text);
+    free(t->off);
+    attn_imap_free(&t->ix);
+    memset(t, 0, sizeof(*t));
+}

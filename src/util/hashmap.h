@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "util/buf.h"
 
 /* A well-mixed 64-bit hash of an integer (the splitmix64 finalizer). */
 static inline uint64_t attn_hash_u64(uint64_t x)
@@ -60,5 +61,27 @@ size_t attn_imap_find(const attn_imap *m, uint64_t hash, int (*eq)(const void *c
 /* Index entry `index` under hash (the caller knows the key is absent). */
 void attn_imap_add(attn_imap *m, uint64_t hash, size_t index);
 void attn_imap_free(attn_imap *m);
+
+/* Interned strings: each distinct string gets the next id (0, 1, ...) in the
+ * order it was first added, and its text is copied (a PR's distinct paths
+ * and areas, path_similarity's components and paths). Zero-initialised is
+ * empty. */
+typedef struct {
+    attn_buf text;        /* the strings, each NUL-terminated */
+    uint32_t *off;        /* id -> offset in text */
+    size_t n, cap;
+    attn_imap ix;         /* hash of a string -> its id */
+} attn_strtab;
+
+/* The id of s[0..len) (no NUL inside), added when absent and add; -1 when
+ * absent and not add. */
+long attn_strtab_id(attn_strtab *t, const char *s, size_t len, int add);
+static inline const char *attn_strtab_at(const attn_strtab *t, size_t id)
+{
+    return t->text.ptr + t->off[id];
+}
+/* Empty again; the text and id arrays keep their memory for the next use. */
+void attn_strtab_clear(attn_strtab *t);
+void attn_strtab_free(attn_strtab *t);
 
 #endif

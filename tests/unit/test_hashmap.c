@@ -1,6 +1,7 @@
 /*
  * test_hashmap.c - util/hashmap: map64 get/put/replace across growth, against
- * a plain array; imap finds entries by caller equality, with colliding hashes.
+ * a plain array; imap finds entries by caller equality, with colliding hashes;
+ * strtab interns strings in insertion order.
  */
 #include "testutil.h"
 #include "util/hashmap.h"
@@ -61,11 +62,42 @@ static void test_imap(void **state)
     assert_true(attn_hash_str("a") != attn_hash_str("b"));
 }
 
+/* Interned strings: ids in the order first added, lookups without adding,
+ * lengths that cut a longer text, and a cleared table that starts again at
+ * id 0 with no trace of what it held. */
+static void test_strtab(void **state)
+{
+    attn_strtab t;
+    char word[16];
+    (void)state;
+    memset(&t, 0, sizeof(t));
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 300; i++) {
+            snprintf(word, sizeof(word), "w%d", (i * 7) % 300);
+            assert_int_equal(attn_strtab_id(&t, word, strlen(word), 1), i);
+        }
+        assert_int_equal(t.n, 300);
+        for (int i = 0; i < 300; i++) {
+            snprintf(word, sizeof(word), "w%d", (i * 7) % 300);
+            assert_int_equal(attn_strtab_id(&t, word, strlen(word), 0), i);
+            assert_string_equal(attn_strtab_at(&t, (size_t)i), word);
+        }
+        assert_int_equal(attn_strtab_id(&t, "w", 1, 0), -1);         /* a prefix of many */
+        assert_int_equal(attn_strtab_id(&t, "w10x", 3, 0), attn_strtab_id(&t, "w10", 3, 0));
+        assert_int_equal(attn_strtab_id(&t, "w1000", 5, 0), -1);
+        attn_strtab_clear(&t);
+        assert_int_equal(t.n, 0);
+        assert_int_equal(attn_strtab_id(&t, "w0", 2, 0), -1);
+    }
+    attn_strtab_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_map64),
         cmocka_unit_test(test_imap),
+        cmocka_unit_test(test_strtab),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
