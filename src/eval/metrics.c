@@ -317,44 +317,35 @@ static attn_interval *summary_slot(const attn_metrics_options *o, attn_slice_sum
 
 /*
  * sums[m] = the sum over draws j, in draw order, of xt[idx[j] * stride + m]
- * for m < nm. Eight metrics at a time are summed in locals, which the
- * compiler keeps in registers and adds two by two; each sum still takes its
- * values in draw order, so the results are those of the plain loop bit for
- * bit (profile: the plain loop stalled on storing each sum before the next
- * draw read it).
+ * for m < 8 (rows are padded to a multiple of 8: boot_job's ncw). The eight
+ * sums are kept in locals, which the compiler keeps in registers and adds
+ * two by two; each sum still takes its values in draw order, so the results
+ * are those of the plain loop bit for bit (profile: the plain loop stalled
+ * on storing each sum before the next draw read it).
  */
-static void sum_draws(const double *xt, size_t stride, const uint32_t *idx, size_t k, size_t nm,
-                      double *sums)
+static void sum_draws(const double *xt, size_t stride, const uint32_t *idx, size_t k,
+                      double sums[8])
 {
-    size_t c = 0;
-    for (; c + 8 <= nm; c += 8) {
-        double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-        for (size_t j = 0; j < k; j++) {
-            const double *row = xt + (size_t)idx[j] * stride + c;
-            a0 += row[0];
-            a1 += row[1];
-            a2 += row[2];
-            a3 += row[3];
-            a4 += row[4];
-            a5 += row[5];
-            a6 += row[6];
-            a7 += row[7];
-        }
-        sums[c] = a0;
-        sums[c + 1] = a1;
-        sums[c + 2] = a2;
-        sums[c + 3] = a3;
-        sums[c + 4] = a4;
-        sums[c + 5] = a5;
-        sums[c + 6] = a6;
-        sums[c + 7] = a7;
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+    for (size_t j = 0; j < k; j++) {
+        const double *row = xt + (size_t)idx[j] * stride;
+        a0 += row[0];
+        a1 += row[1];
+        a2 += row[2];
+        a3 += row[3];
+        a4 += row[4];
+        a5 += row[5];
+        a6 += row[6];
+        a7 += row[7];
     }
-    for (; c < nm; c++) {
-        double a = 0;
-        for (size_t j = 0; j < k; j++)
-            a += xt[(size_t)idx[j] * stride + c];
-        sums[c] = a;
-    }
+    sums[0] = a0;
+    sums[1] = a1;
+    sums[2] = a2;
+    sums[3] = a3;
+    sums[4] = a4;
+    sums[5] = a5;
+    sums[6] = a6;
+    sums[7] = a7;
 }
 
 /*
@@ -534,7 +525,7 @@ static void *boot_work(void *arg)
             continue;
         }
         for (size_t r = P->r0; r < P->r1; r++) {
-            sum_draws(J->xt + P->m0, J->ncw, B->idx + r * B->k, B->k, 8, sums);
+            sum_draws(J->xt + P->m0, J->ncw, B->idx + r * B->k, B->k, sums);
             for (size_t m = 0; m < w; m++)
                 J->means[J->ccol[P->m0 + m] * B->R + B->base + r] = sums[m] / (double)B->k;
         }
