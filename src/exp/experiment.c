@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 typedef struct {
     const attn_spec *spec;
@@ -94,6 +95,10 @@ static int post(void *ud, attn_rundir *dir, const json_t *report, json_t *summar
                                   c->experiment_id, "gates_pass", c->gates_pass, "promote",
                                   c->promote));
     fault = getenv("ATTN_TEST_FAIL_EXPERIMENT");
+    /* "hold": a run that stays running until it is killed, so a test can
+     * kill it mid-run however fast the evaluation was (t_reliability) */
+    while (fault && !strcmp(fault, "hold"))
+        pause();
     if (fault && !strcmp(fault, "post"))
         rc = attn_error_set(err, ATTN_EIO,
                             "injected failure before the run directory was committed "

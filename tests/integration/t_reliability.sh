@@ -249,9 +249,11 @@ else not_ok "second run: exit $rc2, $(cat "$TMP/e2.err")"; fi
 check_eq "the registry says completed" completed \
     "$("$ATTN" runs show twice --repo $REPO --data-dir "$D" --json | jq -r .status)"
 check_eq "no eval/.old-* left behind" 0 "$(ls -a "$D/github/synth/sample/eval" | grep -c '^\.old-')"
-# kill -9 mid-run: the row is failed at the next look, delete needs no --force
-"$ATTN" experiment run --repo $REPO --spec "$TMP/spec250.json" --cohort "$TMP/c250.json" --run-id k10 \
-    --data-dir "$D" --quiet >/dev/null 2>&1 &
+# kill -9 mid-run: the row is failed at the next look, delete needs no --force.
+# The run holds before its commit (ATTN_TEST_FAIL_EXPERIMENT=hold): evaluating
+# 250 PRs became quick enough to finish between two looks at the registry.
+ATTN_TEST_FAIL_EXPERIMENT=hold "$ATTN" experiment run --repo $REPO --spec "$TMP/spec250.json" \
+    --cohort "$TMP/c250.json" --run-id k10 --data-dir "$D" --quiet >/dev/null 2>&1 &
 p1=$!
 # kill only once the registry holds the run: on a slow or loaded machine (ASan)
 # the lock file appears well before the row, and a run killed before its row
