@@ -550,23 +550,32 @@ static json_t *inputs_json(run *R, worker *W, const json_t *snap, int64_t cutoff
 
 /* A route goes to prs/<n>/routes/<router>.json; a router's optional per-PR
  * entries (features, LLM exchanges: pack.h) ride in its result as
- * "_artifacts" {entry: json} and are written beside it, never inside it. The
- * result may be shared through the memo, so it is copied, not edited. */
+ * "_artifacts" {entry: json}, or as "_artifact_text" {entry: canonical
+ * text}, and are written beside it, never inside it. The result may be
+ * shared through the memo, so it is copied, not edited. */
 static int write_route(attn_rundir *dir, int64_t pr, const char *name, const json_t *res,
                        attn_error *err)
 {
     char rel[512];
-    const json_t *arts = json_object_get(res, "_artifacts");
+    const json_t *arts = json_object_get(res, "_artifacts"),
+                 *texts = json_object_get(res, "_artifact_text");
     const char *entry;
     json_t *v, *clean;
     int rc = 0;
     snprintf(rel, sizeof(rel), "prs/%lld/routes/%s.json", (long long)pr, name);
-    if (!json_is_object(arts))
+    if (!json_is_object(arts) && !json_is_object(texts))
         return attn_rundir_write_json(dir, rel, res, err);
     clean = attn_xcheck(json_copy((json_t *)res));
     json_object_del(clean, "_artifacts");
+    json_object_del(clean, "_artifact_text");
     rc = attn_rundir_write_json(dir, rel, clean, err);
     json_decref(clean);
+    json_object_foreach((json_t *)texts, entry, v) {
+        if (rc)
+            break;
+        snprintf(rel, sizeof(rel), "prs/%lld/%s.json", (long long)pr, entry);
+        rc = attn_rundir_write(dir, rel, json_string_value(v), json_string_length(v), err);
+    }
     json_object_foreach((json_t *)arts, entry, v) {
         if (rc)
             break;
@@ -1011,6 +1020,7 @@ static int setup_run(run *R, attn_eval_pr **prs, attn_error *err)
         return rc;
     R->ctx_shared = *R->ctx;
     R->ctx_shared.memo = attn_route_memo_new();
+    R->ctx_shared.artifact_text = 1;   /* write_route takes entries as text */
     R->ctx = &R->ctx_shared;
     if (sqlite3_prepare_v2(attn_store_db(o->store), EVAL_SQL_USER_FIRST, -1, &R->st_user_first, NULL) !=
         SQLITE_OK)

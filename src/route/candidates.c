@@ -40,6 +40,7 @@ struct attn_route_result {
     const char *risk, *confidence;
     json_t *notes;
     json_t *artifacts;  /* NULL, or {entry: json} for eval's per-PR entries */
+    json_t *artifact_text; /* NULL, or {entry: canonical text} likewise */
     int keep_zero;
     int have_margins;
     double margin_high, margin_med;
@@ -75,6 +76,7 @@ void attn_result_free(attn_route_result *res)
     json_decref(res->notes);
     json_decref(res->extra);
     json_decref(res->artifacts);
+    json_decref(res->artifact_text);
     free(res);
 }
 
@@ -391,6 +393,8 @@ json_t *attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx,
         attn_xcheck_rc(json_object_update(o, res->extra));
     if (res->artifacts)
         attn_xcheck_rc(json_object_set(o, "_artifacts", res->artifacts));
+    if (res->artifact_text)
+        attn_xcheck_rc(json_object_set(o, "_artifact_text", res->artifact_text));
     return o;
 }
 
@@ -399,4 +403,14 @@ void attn_result_artifact(attn_route_result *res, const char *entry, json_t *v)
     if (!res->artifacts)
         res->artifacts = attn_xcheck(json_object());
     attn_xcheck_rc(json_object_set_new(res->artifacts, entry, v));
+}
+
+void attn_result_artifact_text(attn_route_result *res, const char *entry, const char *text,
+                               size_t len)
+{
+    if (!res->artifact_text)
+        res->artifact_text = attn_xcheck(json_object());
+    /* canonical text is ASCII or checked UTF-8 already */
+    attn_xcheck_rc(json_object_set_new(res->artifact_text, entry,
+                                       attn_xcheck(json_stringn_nocheck(text, len))));
 }

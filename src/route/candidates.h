@@ -66,6 +66,11 @@ void attn_result_attach(attn_route_result *res, const char *key, json_t *v);
  * JSON gets "_artifacts": {entry: v}, which evaluations write as their own
  * entry and strip from the route. v (not NULL) is stolen. */
 void attn_result_artifact(attn_route_result *res, const char *entry, json_t *v);
+/* The same entry already in its canonical text (attn_json_canonical's form,
+ * "candidate_gen_version" included), for an evaluation (ctx->artifact_text):
+ * the result JSON gets "_artifact_text": {entry: text}, written as is. */
+void attn_result_artifact_text(attn_route_result *res, const char *entry, const char *text,
+                               size_t len);
 /* Keep candidates whose score is <= 0 (rule 4 above). */
 void attn_result_keep_zero(attn_route_result *res);
 /* Confidence from the margin between the top two scores divided by the top

@@ -13,6 +13,7 @@
 #include "util/json.h"
 #include "util/num.h"
 #include "util/user.h"
+#include "util/version.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -907,4 +908,42 @@ json_t *attn_feat_set_json(const attn_feat_set *s)
         }
     }
     return o;
+}
+
+/* Keys in canonical (byte) order: candidate_gen_version, candidates, model,
+ * names, version; in a candidate, login then x. */
+int attn_feat_set_canonical(const attn_feat_set *s, const char *model, attn_buf *out,
+                            attn_error *err)
+{
+    static const char CGV[] = ATTN_CANDIDATE_GEN_VERSION;
+    int rc = 0;
+    attn_buf_puts(out, "{\"candidate_gen_version\":");
+    attn_json_put_string(out, CGV, sizeof(CGV) - 1);
+    attn_buf_puts(out, ",\"candidates\":[");
+    for (size_t i = 0; i < s->n && !rc; i++) {
+        attn_buf_puts(out, i ? ",{\"login\":" : "{\"login\":");
+        attn_json_put_string(out, s->login[i], strlen(s->login[i]));
+        attn_buf_puts(out, ",\"x\":[");
+        for (size_t k = 0; k < ATTN_FEAT_N && !rc; k++) {
+            if (k)
+                attn_buf_putc(out, ',');
+            rc = attn_json_put_real(out, attn_feat_round6(s->x[i * ATTN_FEAT_N + k]), err);
+        }
+        attn_buf_puts(out, "]}");
+    }
+    attn_buf_puts(out, "]");
+    if (model) {
+        attn_buf_puts(out, ",\"model\":");
+        attn_json_put_string(out, model, strlen(model));
+    }
+    attn_buf_puts(out, ",\"names\":[");
+    for (size_t k = 0; k < ATTN_FEAT_N; k++) {
+        if (k)
+            attn_buf_putc(out, ',');
+        attn_json_put_string(out, NAMES[k], strlen(NAMES[k]));
+    }
+    attn_buf_puts(out, "],\"version\":");
+    attn_json_put_string(out, ATTN_FEAT_VERSION, strlen(ATTN_FEAT_VERSION));
+    attn_buf_putc(out, '}');
+    return rc;
 }

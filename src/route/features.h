@@ -118,5 +118,12 @@ double attn_feat_round6(double v);
 /* {"version", "names": [...], "candidates": [{"login", "x": [...]}]} with
  * values rounded to 6 significant digits (new reference; NULL when out of memory). */
 json_t *attn_feat_set_json(const attn_feat_set *s);
+/* The same table as the per-PR entry eval writes: the canonical text of
+ * attn_feat_set_json(s) with "candidate_gen_version" and, when model is not
+ * NULL, "model" added, appended to out without building the tree (profile:
+ * the tree, its text and its freeing were a tenth of an 8-router eval).
+ * Logins must be UTF-8, as the candidates' are. */
+int attn_feat_set_canonical(const attn_feat_set *s, const char *model, attn_buf *out,
+                            attn_error *err);
 
 #endif

@@ -35,8 +35,9 @@
  * of the model hash, contributions: [{feature, value, contribution}] (the
  * explain_top largest |pred_contribs|, ties by feature order)}}. Notes:
  * "model=<hash>" (or "model=none") and "features=<version>". The per-PR
- * feature table goes to "_artifacts" as "features/learned" (eval writes it
- * as its own entry, pack.h). risk: "medium" with candidates, "high" without.
+ * feature table goes to "_artifacts" as "features/learned", or already as
+ * text to "_artifact_text" in an evaluation (eval writes it as its own entry,
+ * pack.h). risk: "medium" with candidates, "high" without.
  */
 #include "route/features.h"
 #include "route/learned_model.h"
@@ -73,6 +74,7 @@ typedef struct {
     int explain_top;
     double conf_high, conf_medium;
     attn_shortlist_rules rules;   /* router.c's common rules, for explain_set */
+    attn_buf text;                /* the feature table's text (ctx->artifact_text) */
 } lr_state;
 
 static void lr_free(void *state)
@@ -84,6 +86,7 @@ static void lr_free(void *state)
     for (size_t i = 0; i < st->n_models; i++)
         attn_lmodel_free(st->models[i].m);
     free(st->models);
+    attn_buf_free(&st->text);
     free(st);
 }
 
@@ -329,6 +332,17 @@ static int lr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     attn_result_note(res, "features=%s", ATTN_FEAT_VERSION);
     attn_result_set_risk(res, fs.n ? "medium" : "high");
     attn_result_confidence_margins(res, st->conf_high, st->conf_medium);
+    if (ctx->artifact_text) {
+        /* an evaluation writes the table as text: no tree of a thousand reals */
+        attn_buf_clear(&st->text);
+        if (attn_feat_set_canonical(&fs, m ? attn_lmodel_hash(m) : NULL, &st->text, err))
+            rc = attn_error_set(err, ATTN_EINVAL,
+                                "learned: a feature of PR #%lld is not a finite number",
+                                (long long)q->pr_number);
+        else
+            attn_result_artifact_text(res, "features/learned", st->text.ptr, st->text.len);
+        goto out;
+    }
     art = attn_feat_set_json(&fs);
     if (art && m)
         json_object_set_new(art, "model", json_string(attn_lmodel_hash(m)));

@@ -48,6 +48,8 @@ typedef struct {
     const attn_area_map *areas;  /* routing/area_overrides.json or NULL (default areas) */
     const attn_roster *roster;   /* routing/team_roster.json or NULL */
     attn_route_memo *memo;       /* NULL, or results shared between routers (below) */
+    int artifact_text;           /* an evaluation: optional per-PR entries may come
+                                  * as their canonical text (candidates.h) */
 } attn_route_ctx;
 
 /* One routing question. */

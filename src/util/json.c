@@ -144,10 +144,12 @@ static void put_digits(attn_buf *out, const char *digits, int nd, int exp)
 /*
  * The fast path for most reals (a score rounded to 6 or 12 digits, a
  * fraction of small integers): on the decimal grids 10^-s, coarsest first,
- * the grid point nearest to |d| is one of m - 1, m, m + 1 where m rounds
- * |d| * 10^s; a point reads back to d exactly when (double)point / 10^s
- * (or * 10^-s) == |d|, since with point < 2^53 and 10^|s| exact that is one
- * correctly rounded operation, as strtod is. Up to 15 digits the grid is
+ * a grid point m reads back to d exactly when (double)m / 10^s (or
+ * * 10^-s) == |d|, since with m < 2^53 and 10^|s| exact that is one
+ * correctly rounded operation, as strtod is. Such an m is within
+ * m * 2.3e-16 < 0.25 of x = |d| * 10^s as computed (two roundings, x <
+ * 1e15), so only the integer nearest to x can be one, and only when x is
+ * that close to it: most grids cost no division. Up to 15 digits the grid is
  * coarser than d's rounding interval, so at most one point reads back, and
  * when one does so does the nearest: the same digits the bisection below
  * finds. At a power of two the interval is lopsided (half as wide below),
@@ -177,7 +179,8 @@ static int shortest_fast(double a, char *digits, int *nd)
         if (x >= 1e15)
             return INT_MAX;
         near = nearbyint(x);
-        for (double m = near - 1; m <= near + 1; m++) {
+        if (fabs(x - near) <= 0.25) {
+            double m = near;
             unsigned long long v;
             int n = 0, exp;
             char tmp[24];
@@ -369,6 +372,19 @@ static int write_value(const json_t *v, attn_buf *out, int indent, attn_error *e
 int attn_json_canonical(const json_t *v, attn_buf *out, attn_error *err)
 {
     int rc = write_value(v, out, -1, err);
+    terminate(out);
+    return rc;
+}
+
+void attn_json_put_string(attn_buf *out, const char *s, size_t len)
+{
+    put_string(out, s, len);
+    terminate(out);
+}
+
+int attn_json_put_real(attn_buf *out, double d, attn_error *err)
+{
+    int rc = put_real(out, d, err);
     terminate(out);
     return rc;
 }

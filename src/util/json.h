@@ -17,6 +17,13 @@
 
 /* Append the canonical form of v to out. Fails on NaN/Inf reals. */
 int attn_json_canonical(const json_t *v, attn_buf *out, attn_error *err);
+/* Pieces of the canonical form, for a writer that lays out a known shape
+ * without building a jansson tree first (the learned router's feature
+ * table, a thousand reals a PR): a string, quoted and escaped, and a real
+ * (fails on NaN/Inf), appended as attn_json_canonical writes them. The
+ * caller writes keys in sorted order; s must be valid UTF-8. */
+void attn_json_put_string(attn_buf *out, const char *s, size_t len);
+int attn_json_put_real(attn_buf *out, double d, attn_error *err);
 
 /* SHA-256 (lowercase hex, 64 chars + NUL) of the canonical form of v. */
 int attn_json_hash(const json_t *v, char hex[65], attn_error *err);

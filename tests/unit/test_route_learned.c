@@ -20,6 +20,7 @@
 #include "util/json.h"
 #include "util/num.h"
 #include "util/prng.h"
+#include "util/version.h"
 
 #include <math.h>
 
@@ -388,6 +389,34 @@ static void test_router_with_model(void **state)
         assert_string_equal(json_string_value(json_array_get(json_object_get(r1, "notes"), 0)), note);
         assert_non_null(json_object_get(json_object_get(r1, "_artifacts"), "features/learned"));
     }
+    {
+        /* In an evaluation the table comes as the text of the same tree with
+         * candidate_gen_version, and nothing else in the result changes. */
+        attn_route_ctx ectx = f.ctx;
+        attn_router *rt = rfx_router(&attn_router_learned, cfg, &f.ctx);
+        json_t *r3, *tree, *t1, *t3;
+        attn_buf want = ATTN_BUF_INIT;
+        ectx.artifact_text = 1;
+        r3 = rfx_route(rt, &ectx, 999, T + 12 * D, 5, snap);
+        tree = json_copy(json_object_get(json_object_get(r1, "_artifacts"), "features/learned"));
+        json_object_set_new(tree, "candidate_gen_version", json_string(ATTN_CANDIDATE_GEN_VERSION));
+        assert_int_equal(attn_json_canonical(tree, &want, &err), 0);
+        assert_string_equal(json_string_value(json_object_get(
+                                json_object_get(r3, "_artifact_text"), "features/learned")),
+                            want.ptr);
+        assert_null(json_object_get(r3, "_artifacts"));
+        t1 = json_copy(r1);
+        t3 = json_copy(r3);
+        json_object_del(t1, "_artifacts");
+        json_object_del(t3, "_artifact_text");
+        assert_true(json_equal(t1, t3));
+        json_decref(t1);
+        json_decref(t3);
+        json_decref(tree);
+        json_decref(r3);
+        attn_buf_free(&want);
+        attn_router_free(rt);
+    }
     /* Config errors name the key. */
     assert_non_null(strstr(rfx_config_error(&attn_router_learned, "{\"max_candidates\": 0}", &f.ctx,
                                             &err), "max_candidates"));
@@ -613,6 +642,55 @@ static void test_round6_equals_printf(void **state)
     }
 }
 
+/* The feature table's text is the canonical form of its tree, for tables
+ * of every size, logins that need escapes, and values of every kind. */
+static void test_feature_table_text(void **state)
+{
+    static const char *const LOGINS[] = {"alice", "b\"o\\b", "tab\there", "\xc3\xa9mile",
+                                         "ctl\x01", "x"};
+    attn_prng g;
+    (void)state;
+    attn_prng_seed(&g, 16);
+    for (int i = 0; i < 300; i++) {
+        attn_feat_set fs;
+        json_t *tree;
+        attn_buf want = ATTN_BUF_INIT, got = ATTN_BUF_INIT;
+        attn_error err;
+        const char *model = i % 3 ? "0123abcd" : NULL;
+        fs.n = (size_t)(attn_prng_next(&g) % 35);
+        fs.login = calloc(fs.n ? fs.n : 1, sizeof(*fs.login));
+        fs.x = calloc((fs.n ? fs.n : 1) * ATTN_FEAT_N, sizeof(*fs.x));
+        for (size_t c = 0; c < fs.n; c++) {
+            fs.login[c] = (char *)LOGINS[(c + (size_t)i) % 6];
+            for (size_t k = 0; k < ATTN_FEAT_N; k++) {
+                uint64_t b = attn_prng_next(&g);
+                float v;
+                switch (b % 5) {
+                case 0: v = 0; break;
+                case 1: v = (float)(b >> 40); break;                     /* counts */
+                case 2: v = (float)((double)(b >> 11) / 9007199254740992.0); break;
+                case 3: v = -(float)ldexp((double)(b >> 40), (int)(b >> 8) % 80 - 60); break;
+                default: v = (b & 64) ? -0.0f : 1e-7f; break;
+                }
+                fs.x[c * ATTN_FEAT_N + k] = v;
+            }
+        }
+        assert_non_null(tree = attn_feat_set_json(&fs));
+        json_object_set_new(tree, "candidate_gen_version", json_string(ATTN_CANDIDATE_GEN_VERSION));
+        if (model)
+            json_object_set_new(tree, "model", json_string(model));
+        assert_int_equal(attn_json_canonical(tree, &want, &err), 0);
+        assert_int_equal(attn_feat_set_canonical(&fs, model, &got, &err), 0);
+        assert_int_equal(got.len, want.len);
+        assert_string_equal(got.ptr, want.ptr);
+        json_decref(tree);
+        attn_buf_free(&want);
+        attn_buf_free(&got);
+        free(fs.login);
+        free(fs.x);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -623,6 +701,7 @@ int main(void)
         cmocka_unit_test(test_router_with_model),
         cmocka_unit_test(test_fast_path_equals_component_routers),
         cmocka_unit_test(test_round6_equals_printf),
+        cmocka_unit_test(test_feature_table_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
