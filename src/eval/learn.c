@@ -409,7 +409,11 @@ int attn_learn_train_cached(const attn_route_ctx *ctx, attn_truth_ctx *truth,
     }
     {
         attn_lmodel_data d = {b.x, b.y, b.group, b.rows, b.groups};
+        if (o->training)
+            o->training(o->training_ud, 1);
         rc = attn_lmodel_train(&d, &o->params, training, file, err);
+        if (o->training)
+            o->training(o->training_ud, 0);
     }
 out:
     json_decref(training);
@@ -507,6 +511,8 @@ static int wf_block(const attn_route_ctx *ctx, attn_truth_ctx *truth, attn_learn
     o.cutoff = w->cutoff;
     o.max_candidates = c->max_candidates;
     o.params = *params;
+    o.training = w->training;
+    o.training_ud = w->training_ud;
     rc = attn_learn_train_cached(ctx, truth, c, &o, &file, err);
     if (rc == ATTN_EINVAL) {
         /* Too little history before this block: the previous model (or the

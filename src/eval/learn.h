@@ -30,6 +30,11 @@ typedef struct {
     attn_lmodel_params params;
     int max_candidates;             /* the candidate pool (default 30) */
     int progress;                   /* a line on stderr per 500 PRs */
+    /* Called with 1 just before XGBoost trains (on the calling thread
+     * alone, using no store connection) and with 0 once it is done, so the
+     * caller can put its other cores to work meanwhile; NULL: not called. */
+    void (*training)(void *ud, int on);
+    void *training_ud;
 } attn_learn_opts;
 
 void attn_learn_opts_init(attn_learn_opts *o);
@@ -86,6 +91,8 @@ typedef struct {
     int min_examples;   /* set from base_config's train.min_examples */
     const attn_learn_helper *helpers;   /* attn_learn_cache_helpers; may be NULL */
     size_t n_helpers;
+    void (*training)(void *ud, int on);  /* as attn_learn_opts' */
+    void *training_ud;
 } attn_learn_wf;
 /* The "train" object of a learned config into XGBoost params (NULL: defaults). */
 int attn_learn_params_from_json(const json_t *t, attn_lmodel_params *p, attn_error *err);

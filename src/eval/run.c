@@ -289,9 +289,43 @@ out:
     return rc;
 }
 
+/* The hybrid's fit on a thread of its own while XGBoost trains the learned
+ * router's first model: the training uses one core and no store connection,
+ * so the fit has the run's connection and contexts to itself meanwhile
+ * (fit_learned joins it before they are used again). */
+typedef struct {
+    run *R;
+    const attn_eval_pr *prs;
+    size_t n;
+    pthread_t tid;
+    int started, joined, done, rc;
+    attn_error err;
+} side_fit;
+
+static void *side_fit_main(void *arg)
+{
+    side_fit *f = arg;
+    f->rc = fit_hybrid(f->R, f->prs, f->n, &f->err);
+    return NULL;
+}
+
+static void side_fit_training(void *ud, int on)
+{
+    side_fit *f = ud;
+    if (on && !f->done && !f->started) {
+        attn_error_clear(&f->err);
+        /* no thread: the fit runs after the training instead */
+        f->started = !pthread_create(&f->tid, NULL, side_fit_main, f);
+    } else if (!on && f->started && !f->joined) {
+        pthread_join(f->tid, NULL);
+        f->joined = f->done = 1;
+    }
+}
+
 /* The learned router trained only on the past (eval/learn.h): walk-forward
  * blocks from the first cutoff, each on the PRs before the block. A config
- * that names a model is used as given. */
+ * that names a model is used as given. Fits the hybrid too (fit_hybrid):
+ * during the first training when a spare core allows, else first. */
 static int fit_learned(run *R, const attn_eval_pr *prs, size_t n, attn_error *err)
 {
     const json_t *cfg;
@@ -303,10 +337,12 @@ static int fit_learned(run *R, const attn_eval_pr *prs, size_t n, attn_error *er
         if (!strcmp(attn_router_def_of(R->routers[lr])->name, "learned"))
             break;
     if (lr == R->nr || R->o->learned_train_days <= 0 || R->o->artifacts_only)
-        return 0;
+        return fit_hybrid(R, prs, n, err);
     cfg = attn_router_config(R->routers[lr]);
     if (!json_is_null(json_object_get(cfg, "model")) || json_array_size(json_object_get(cfg, "models")))
-        return 0;
+        return fit_hybrid(R, prs, n, err);
+    if (R->jobs < 2 && (rc = fit_hybrid(R, prs, n, err)))
+        return rc;
     {
         /* the examples are computed on --jobs threads: the run's and helpers' */
         size_t nh = R->jobs > 1 ? (size_t)R->jobs - 1 : 0, open = 0;
@@ -314,8 +350,13 @@ static int fit_learned(run *R, const attn_eval_pr *prs, size_t n, attn_error *er
         attn_learn_helper *h = attn_xcalloc(nh ? nh : 1, sizeof(*h));
         attn_learn_wf w = {prs[0].cutoff, prs[n - 1].cutoff, R->o->learned_train_days,
                            R->o->learned_retrain_days, &R->pol[0], &R->cutoff, R->o->progress, 0,
-                           h, nh};
+                           h, nh, NULL, NULL};
+        side_fit side = {R, prs, n, 0, 0, 0, R->jobs < 2, 0, {0}};
         rc = 0;
+        if (!side.done) {
+            w.training = side_fit_training;
+            w.training_ud = &side;
+        }
         if (nh)
             attn_route_env_share(R->env);   /* before any other thread reads it */
         for (; open < nh && !rc; open++) {
@@ -325,6 +366,13 @@ static int fit_learned(run *R, const attn_eval_pr *prs, size_t n, attn_error *er
         }
         if (!rc)
             rc = attn_learn_walk_forward(R->ctx, R->truth, &w, cfg, &config, &R->learned_fit, err);
+        side_fit_training(&side, 0);    /* joined, if a training failed midway */
+        if (!rc && !side.done)          /* no model trained: fit it now */
+            rc = fit_hybrid(R, prs, n, err);
+        else if (!rc && side.rc) {
+            *err = side.err;
+            rc = side.rc;
+        }
         for (size_t i = 0; i < open; i++)
             eval_worker_close(R, &hw[i]);
         free(hw);
@@ -732,8 +780,14 @@ int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
             const json_t *t = json_object_get(json_array_get(cands, 0), "target");
             if (!strcmp(attn_json_str(t, "type"), "user")) {
                 R->top1[r * R->n + i] = attn_xstrdup(attn_json_str(t, "name"));
+                /* routers often agree on the top one: ask the store once per login */
+                size_t k = 0;
+                while (k < r && !(R->top1[k * R->n + i] &&
+                                  !strcmp(R->top1[k * R->n + i], R->top1[r * R->n + i])))
+                    k++;
                 R->top1_resp[r * R->n + i] =
-                    user_first_action(W, snap, attn_json_str(t, "name"), row->cutoff);
+                    k < r ? R->top1_resp[k * R->n + i]
+                          : user_first_action(W, snap, attn_json_str(t, "name"), row->cutoff);
             } else {
                 R->top1[r * R->n + i] = NULL;
                 R->top1_resp[r * R->n + i] = -1;
@@ -1015,8 +1069,7 @@ static int setup_run(run *R, attn_eval_pr **prs, attn_error *err)
         (rc = resolve_cutoffs(R, prs, &R->n, err)) || (rc = check_stale(R, *prs, R->n, err)) ||
         (rc = make_routers(R, err)) ||
         (!o->artifacts_only && (rc = attn_truth_ctx_open(o->store, R->ctx->repo_id, &R->truth, err))) ||
-        (rc = attn_gate_parser_new(&R->gates, err)) || (rc = fit_hybrid(R, *prs, R->n, err)) ||
-        (rc = fit_learned(R, *prs, R->n, err)))
+        (rc = attn_gate_parser_new(&R->gates, err)) || (rc = fit_learned(R, *prs, R->n, err)))
         return rc;
     R->ctx_shared = *R->ctx;
     R->ctx_shared.memo = attn_route_memo_new();
