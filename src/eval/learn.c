@@ -6,6 +6,7 @@
  */
 #include "eval/learn.h"
 #include "eval/run.h"
+#include "history/asof.h"
 #include "route/features.h"
 #include "util/alloc.h"
 #include "util/fs.h"
@@ -281,6 +282,72 @@ static int compute_examples(attn_learn_cache *c, const attn_route_ctx *ctx,
     return 0;
 }
 
+/* The features of the PRs to be routed, on the first helper's lane while
+ * XGBoost trains on this thread (learn.h: attn_learn_wf.ahead): the lane is
+ * idle then, and an idle core would otherwise wait for the training. At
+ * most AHEAD_MAX sets are kept (about 4 KB each). */
+#define AHEAD_MAX 8192
+
+typedef struct {
+    const lane *L;
+    int max_candidates;
+    struct attn_learn_ahead *a;
+    atomic_int stop;
+    pthread_t tid;
+} ahead_job;
+
+static void *ahead_main(void *arg)
+{
+    ahead_job *J = arg;
+    const attn_route_ctx *ctx = J->L->ctx;
+    attn_feat_ahead *out = &J->a->out;
+    size_t n = J->a->n < AHEAD_MAX ? J->a->n : AHEAD_MAX;
+    while (!atomic_load(&J->stop) && out->n < n) {
+        const attn_eval_pr *p = &J->a->prs[out->n];
+        json_t *snap = NULL;
+        attn_feat_set fs = {0};
+        attn_error err;
+        int rc = attn_asof_reader_pr_snapshot(ctx->reader, ctx->repo_id, p->number, p->cutoff,
+                                              &snap, &err);
+        if (!rc) {
+            attn_route_query q = {p->number, p->cutoff, J->max_candidates, snap};
+            rc = attn_features_compute(J->L->feat, ctx, &q, &fs, &err);
+        }
+        json_decref(snap);
+        if (rc) {                /* routing meets the error in order and reports it */
+            attn_feat_set_free(&fs);
+            break;
+        }
+        ATTN_ALLOC_GROW(out->e, out->n + 1, out->cap);
+        out->e[out->n].pr_number = p->number;
+        out->e[out->n].as_of = p->cutoff;
+        out->e[out->n++].fs = fs;
+    }
+    return NULL;
+}
+
+/* Start (on 1) or stop and join (on 0) the ahead job around a training. */
+static void ahead_switch(ahead_job *J, attn_learn_cache *c, struct attn_learn_ahead *a, int on)
+{
+    if (on) {
+        J->tid = 0;
+        if (!a || !c->n_helpers || a->out.n >= (a->n < AHEAD_MAX ? a->n : AHEAD_MAX))
+            return;
+        if (a->out.n == 0)
+            a->out.max_cands = c->max_candidates;
+        J->L = &c->helpers[0];
+        J->max_candidates = c->max_candidates;
+        J->a = a;
+        atomic_init(&J->stop, 0);
+        if (pthread_create(&J->tid, NULL, ahead_main, J))
+            J->a = NULL;                 /* no thread: nothing is computed ahead */
+    } else if (J->a) {
+        atomic_store(&J->stop, 1);
+        pthread_join(J->tid, NULL);
+        J->a = NULL;
+    }
+}
+
 int attn_learn_cache_new(const attn_route_ctx *ctx, int max_candidates, attn_learn_cache **out,
                          attn_error *err)
 {
@@ -409,11 +476,14 @@ int attn_learn_train_cached(const attn_route_ctx *ctx, attn_truth_ctx *truth,
     }
     {
         attn_lmodel_data d = {b.x, b.y, b.group, b.rows, b.groups};
+        ahead_job J = {0};
+        ahead_switch(&J, c, o->ahead, 1);
         if (o->training)
             o->training(o->training_ud, 1);
         rc = attn_lmodel_train(&d, &o->params, training, file, err);
         if (o->training)
             o->training(o->training_ud, 0);
+        ahead_switch(&J, c, o->ahead, 0);
     }
 out:
     json_decref(training);
@@ -513,6 +583,7 @@ static int wf_block(const attn_route_ctx *ctx, attn_truth_ctx *truth, attn_learn
     o.params = *params;
     o.training = w->training;
     o.training_ud = w->training_ud;
+    o.ahead = w->ahead;
     rc = attn_learn_train_cached(ctx, truth, c, &o, &file, err);
     if (rc == ATTN_EINVAL) {
         /* Too little history before this block: the previous model (or the

@@ -19,6 +19,8 @@
 #include <jansson.h>
 #include "eval/cutoff.h"
 #include "eval/truth.h"
+#include "eval/run.h"
+#include "route/features.h"
 #include "route/learned_model.h"
 #include "route/router.h"
 #include "util/error.h"
@@ -35,6 +37,7 @@ typedef struct {
      * caller can put its other cores to work meanwhile; NULL: not called. */
     void (*training)(void *ud, int on);
     void *training_ud;
+    struct attn_learn_ahead *ahead;  /* NULL, or attn_learn_wf's */
 } attn_learn_opts;
 
 void attn_learn_opts_init(attn_learn_opts *o);
@@ -93,6 +96,15 @@ typedef struct {
     size_t n_helpers;
     void (*training)(void *ud, int on);  /* as attn_learn_opts' */
     void *training_ud;
+    /* NULL, or the PRs the evaluation will route (sorted by cutoff, then
+     * number): while XGBoost trains, the first helper computes the learned
+     * router's features of as many as it can, from the first, into out
+     * (route/features.h), which the caller frees. */
+    struct attn_learn_ahead {
+        const attn_eval_pr *prs;
+        size_t n;
+        attn_feat_ahead out;
+    } *ahead;
 } attn_learn_wf;
 /* The "train" object of a learned config into XGBoost params (NULL: defaults). */
 int attn_learn_params_from_json(const json_t *t, attn_lmodel_params *p, attn_error *err);

@@ -65,6 +65,7 @@ int eval_worker_open(run *R, worker *W, size_t slot, int routing, attn_error *er
     W->ctx_own = *attn_route_env_ctx(W->env);
     W->ctx_own.memo = attn_route_memo_new();
     W->ctx_own.artifact_text = 1;
+    W->ctx_own.feat_ahead = &R->feat_ahead;
     W->ctx = &W->ctx_own;
     if (!o->artifacts_only &&
         (rc = attn_truth_ctx_open(W->store, W->ctx->repo_id, &W->truth, err)))

@@ -350,9 +350,14 @@ static int fit_learned(run *R, const attn_eval_pr *prs, size_t n, attn_error *er
         attn_learn_helper *h = attn_xcalloc(nh ? nh : 1, sizeof(*h));
         attn_learn_wf w = {prs[0].cutoff, prs[n - 1].cutoff, R->o->learned_train_days,
                            R->o->learned_retrain_days, &R->pol[0], &R->cutoff, R->o->progress, 0,
-                           h, nh, NULL, NULL};
+                           h, nh, NULL, NULL, NULL};
         side_fit side = {R, prs, n, 0, 0, 0, R->jobs < 2, 0, {0}};
+        struct attn_learn_ahead ahead = {prs, n, {0}};
         rc = 0;
+        /* and the first helper computes the learned router's features of the
+         * first PRs meanwhile (learn.h), which its routes take (features.h) */
+        if (nh)
+            w.ahead = &ahead;
         if (!side.done) {
             w.training = side_fit_training;
             w.training_ud = &side;
@@ -377,6 +382,7 @@ static int fit_learned(run *R, const attn_eval_pr *prs, size_t n, attn_error *er
             eval_worker_close(R, &hw[i]);
         free(hw);
         free(h);
+        R->feat_ahead = ahead.out;
         if (rc || (rc = attn_router_new(attn_router_def_of(R->routers[lr]), config, "trained",
                                         R->ctx, &nr, err))) {
             json_decref(config);
@@ -918,6 +924,7 @@ static void free_run(run *R)
         attn_router_free(R->routers[r]);
     free(R->routers);
     attn_route_memo_free(R->ctx_shared.memo);
+    attn_feat_ahead_free(&R->feat_ahead);
     if (R->top1)
         for (size_t i = 0; i < R->nr * R->n; i++)
             free(R->top1[i]);
@@ -1074,6 +1081,7 @@ static int setup_run(run *R, attn_eval_pr **prs, attn_error *err)
     R->ctx_shared = *R->ctx;
     R->ctx_shared.memo = attn_route_memo_new();
     R->ctx_shared.artifact_text = 1;   /* write_route takes entries as text */
+    R->ctx_shared.feat_ahead = &R->feat_ahead;
     R->ctx = &R->ctx_shared;
     if (sqlite3_prepare_v2(attn_store_db(o->store), EVAL_SQL_USER_FIRST, -1, &R->st_user_first, NULL) !=
         SQLITE_OK)

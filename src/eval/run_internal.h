@@ -15,6 +15,7 @@
 #include "eval/rundir.h"
 #include "eval/truth.h"
 #include "route/context.h"
+#include "route/features.h"
 #include "route/router.h"
 #include "util/buf.h"
 #include "util/progress.h"
@@ -69,6 +70,8 @@ typedef struct {
     attn_store **spare;         /* jobs - 1 read-only connections begun with the
                                  * run's (one state of the store): the workers' */
     size_t n_spare;
+    attn_feat_ahead feat_ahead; /* the learned router's features of the first PRs,
+                                 * computed while it trained (learn.h) */
 } run;
 
 #define OUT(R, p, r, i) ((R)->out[((p) * (R)->nr + (r)) * (R)->n + (i)])

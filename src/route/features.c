@@ -869,6 +869,34 @@ out:
 
 double attn_feat_round6(double v) { return round_sig(v, 6); }
 
+int attn_features_max_candidates(const attn_features *f) { return f->max_cands; }
+
+const attn_feat_set *attn_feat_ahead_find(const attn_feat_ahead *a, int64_t pr_number,
+                                          int64_t as_of, int max_cands)
+{
+    size_t lo = 0, hi;
+    if (!a || a->max_cands != max_cands)
+        return NULL;
+    for (hi = a->n; lo < hi;) {
+        size_t mid = lo + (hi - lo) / 2;
+        const attn_feat_pre *m = &a->e[mid];
+        if (m->as_of < as_of || (m->as_of == as_of && m->pr_number < pr_number))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < a->n && a->e[lo].as_of == as_of && a->e[lo].pr_number == pr_number ? &a->e[lo].fs
+                                                                                   : NULL;
+}
+
+void attn_feat_ahead_free(attn_feat_ahead *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        attn_feat_set_free(&a->e[i].fs);
+    free(a->e);
+    memset(a, 0, sizeof(*a));
+}
+
 /* Plain constructors, not json_pack: this runs for every route, about a
  * thousand values each. */
 json_t *attn_feat_set_json(const attn_feat_set *s)

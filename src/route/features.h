@@ -105,6 +105,27 @@ int attn_features_new(const attn_route_ctx *ctx, int max_candidates, attn_featur
                       attn_error *err);
 void attn_features_free(attn_features *f);
 
+/* The pool size f was made with. */
+int attn_features_max_candidates(const attn_features *f);
+
+/* Feature sets computed before they are routed, for the learned router to
+ * take instead of computing them again (an evaluation computes the first
+ * PRs' while XGBoost trains: eval/learn.h). In (as_of, pr_number) order, as
+ * an evaluation routes its PRs; a set matches a query by PR, cutoff and pool
+ * size. Read-only once filled, so any number of threads may look up. */
+typedef struct {
+    int64_t pr_number, as_of;
+    attn_feat_set fs;
+} attn_feat_pre;
+struct attn_feat_ahead {
+    attn_feat_pre *e;
+    size_t n, cap;
+    int max_cands;
+};
+const attn_feat_set *attn_feat_ahead_find(const attn_feat_ahead *a, int64_t pr_number,
+                                          int64_t as_of, int max_cands);
+void attn_feat_ahead_free(attn_feat_ahead *a);
+
 /* Compute the candidates and features of q (out is filled; free it with
  * attn_feat_set_free, also after an error). */
 int attn_features_compute(attn_features *f, const attn_route_ctx *ctx, const attn_route_query *q,

@@ -289,6 +289,9 @@ static int lr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
 {
     lr_state *st = state;
     attn_feat_set fs;
+    const attn_feat_set *ahead =
+        attn_feat_ahead_find(ctx->feat_ahead, q->pr_number, q->as_of,
+                             attn_features_max_candidates(st->feat));
     attn_lmodel *m = model_for(st, q->as_of);
     double *score = NULL;         /* model margins, then the final scores */
     float *contrib = NULL;
@@ -296,8 +299,11 @@ static int lr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
     json_t *art, *model = NULL;
     int rc;
 
-    if ((rc = attn_features_compute(st->feat, ctx, q, &fs, err)))
+    if (ahead) {
+        fs = *ahead;   /* computed ahead (features.h): borrowed, not freed */
+    } else if ((rc = attn_features_compute(st->feat, ctx, q, &fs, err))) {
         goto out;
+    }
     if (m && fs.n) {
         score = attn_xmalloc(attn_st_mult(fs.n, sizeof(*score)));
         contrib = attn_xmalloc(attn_st_mult(attn_st_mult(fs.n, ATTN_FEAT_N + 1), sizeof(*contrib)));
@@ -354,7 +360,8 @@ static int lr_route(void *state, const attn_route_ctx *ctx, const attn_route_que
                             (long long)q->pr_number);
 out:
     json_decref(model);
-    attn_feat_set_free(&fs);
+    if (!ahead)
+        attn_feat_set_free(&fs);
     free(score);
     free(contrib);
     free(want);

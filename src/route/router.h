@@ -36,6 +36,7 @@
 #include "util/error.h"
 
 typedef struct attn_route_memo attn_route_memo;
+typedef struct attn_feat_ahead attn_feat_ahead;   /* route/features.h */
 
 /* Read-only context shared by all routers of one process (one repo). */
 typedef struct {
@@ -50,6 +51,8 @@ typedef struct {
     attn_route_memo *memo;       /* NULL, or results shared between routers (below) */
     int artifact_text;           /* an evaluation: optional per-PR entries may come
                                   * as their canonical text (candidates.h) */
+    const attn_feat_ahead *feat_ahead;  /* NULL, or the learned router's features of
+                                         * PRs computed ahead (features.h) */
 } attn_route_ctx;
 
 /* One routing question. */

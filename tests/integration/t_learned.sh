@@ -74,8 +74,9 @@ check_eq "the models are stored by hash" "3" "$(ls "$DIR/models" | grep -c '^lea
     --from 2023-05-01T00:00:00Z --end-at 2023-07-01T00:00:00Z --learned-retrain-days 30 \
     --learned-train-days 120 --bootstrap 50 --quiet --json >"$TMP/out2" 2>&1
 check_eq "a rerun gives the same run" "$(jq -r .run_id "$TMP/out")" "$(jq -r .run_id "$TMP/out2")"
-# With a spare core the hybrid is fitted while XGBoost trains the first
-# model (eval/run.c: side_fit): the run is the one a single thread writes.
+# With a spare core, while XGBoost trains, the hybrid is fitted (eval/run.c:
+# side_fit) and the first PRs' learned features are computed (eval/learn.c:
+# ahead): the run is the one a single thread writes.
 for j in 1 2; do
     check "eval the hybrid and the learned router, --jobs $j" "$ATTN" eval run --repo $R \
         --router hybrid --router learned --router stewards --config learned="$TMP/lcfg.json" \

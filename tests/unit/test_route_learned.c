@@ -417,6 +417,51 @@ static void test_router_with_model(void **state)
         attn_buf_free(&want);
         attn_router_free(rt);
     }
+    {
+        /* Features computed ahead (features.h) are taken for their PR and
+         * cutoff, with the router's pool size, and only then: a table with
+         * one value changed shows in the route's feature table. */
+        attn_route_ctx ectx = f.ctx;
+        attn_router *rt = rfx_router(&attn_router_learned, cfg, &f.ctx);
+        attn_features *feat;
+        attn_feat_ahead ahead = {0};
+        attn_route_query q = {999, T + 12 * D, 5, snap};
+        const json_t *x0;
+        json_t *r4;
+        assert_int_equal(attn_features_new(&f.ctx, 30, &feat, &err), 0);
+        ahead.e = calloc(3, sizeof(*ahead.e));
+        ahead.cap = 3;
+        ahead.max_cands = 30;
+        ahead.e[0].pr_number = 5;           /* an earlier cutoff */
+        ahead.e[0].as_of = T;
+        ahead.e[1].pr_number = 999;
+        ahead.e[1].as_of = T + 12 * D;
+        assert_int_equal(attn_features_compute(feat, &f.ctx, &q, &ahead.e[1].fs, &err), 0);
+        assert_true(ahead.e[1].fs.n > 0);
+        ahead.e[1].fs.x[0] = 12345.0f;
+        ahead.e[2].pr_number = 1000;        /* a later PR at the same cutoff */
+        ahead.e[2].as_of = T + 12 * D;
+        ahead.n = 3;
+        assert_ptr_equal(attn_feat_ahead_find(&ahead, 999, T + 12 * D, 30), &ahead.e[1].fs);
+        assert_null(attn_feat_ahead_find(&ahead, 999, T + 12 * D, 29));
+        assert_null(attn_feat_ahead_find(&ahead, 999, T + 11 * D, 30));
+        assert_null(attn_feat_ahead_find(&ahead, 998, T + 12 * D, 30));
+        assert_null(attn_feat_ahead_find(NULL, 999, T + 12 * D, 30));
+        ectx.feat_ahead = &ahead;
+        r4 = rfx_route(rt, &ectx, 999, T + 12 * D, 5, snap);
+        x0 = json_array_get(json_object_get(json_array_get(json_object_get(json_object_get(
+                                json_object_get(r4, "_artifacts"), "features/learned"),
+                                "candidates"), 0), "x"), 0);
+        assert_true(json_real_value(x0) == 12345.0);
+        json_decref(r4);
+        ahead.max_cands = 29;               /* another pool size: computed again */
+        r4 = rfx_route(rt, &ectx, 999, T + 12 * D, 5, snap);
+        assert_true(json_equal(json_object_get(r4, "_artifacts"), json_object_get(r1, "_artifacts")));
+        json_decref(r4);
+        attn_feat_ahead_free(&ahead);
+        attn_features_free(feat);
+        attn_router_free(rt);
+    }
     /* Config errors name the key. */
     assert_non_null(strstr(rfx_config_error(&attn_router_learned, "{\"max_candidates\": 0}", &f.ctx,
                                             &err), "max_candidates"));
