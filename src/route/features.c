@@ -938,6 +938,20 @@ json_t *attn_feat_set_json(const attn_feat_set *s)
     return o;
 }
 
+/* attn_feat_round6(v) as put_real writes it: the rounding already has the
+ * digits, so no search for the shortest form (profile: that search was
+ * most of writing the table). */
+static int put_feature(attn_buf *out, double v, attn_error *err)
+{
+    int64_t mant;
+    int k;
+    double x = v == 0 ? 0 : attn_round_sig_parts(v, 6, &mant, &k);   /* round_sig's */
+    if (v == 0 || mant < 0)
+        return attn_json_put_real(out, x, err);
+    attn_json_put_decimal(out, x < 0, (uint64_t)mant, k);
+    return 0;
+}
+
 /* Keys in canonical (byte) order: candidate_gen_version, candidates, model,
  * names, version; in a candidate, login then x. */
 int attn_feat_set_canonical(const attn_feat_set *s, const char *model, attn_buf *out,
@@ -955,7 +969,7 @@ int attn_feat_set_canonical(const attn_feat_set *s, const char *model, attn_buf 
         for (size_t k = 0; k < ATTN_FEAT_N && !rc; k++) {
             if (k)
                 attn_buf_putc(out, ',');
-            rc = attn_json_put_real(out, attn_feat_round6(s->x[i * ATTN_FEAT_N + k]), err);
+            rc = put_feature(out, s->x[i * ATTN_FEAT_N + k], err);
         }
         attn_buf_puts(out, "]}");
     }

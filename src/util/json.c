@@ -389,6 +389,23 @@ int attn_json_put_real(attn_buf *out, double d, attn_error *err)
     return rc;
 }
 
+void attn_json_put_decimal(attn_buf *out, int neg, uint64_t mant, int k)
+{
+    char tmp[24], digits[24];
+    int n = 0, nd = 0, all;
+    for (; mant % 10 == 0 && mant; mant /= 10, k--)
+        ;
+    for (; mant; mant /= 10)
+        tmp[n++] = (char)('0' + mant % 10);
+    for (all = n; nd < n; nd++)
+        digits[nd] = tmp[n - 1 - nd];
+    digits[nd] = '\0';
+    if (neg)
+        put_ch(out, '-');
+    put_digits(out, digits, nd, all - 1 - k);
+    terminate(out);
+}
+
 int attn_json_hash(const json_t *v, char hex[65], attn_error *err)
 {
     attn_buf b = ATTN_BUF_INIT;

@@ -24,6 +24,10 @@ int attn_json_canonical(const json_t *v, attn_buf *out, attn_error *err);
  * caller writes keys in sorted order; s must be valid UTF-8. */
 void attn_json_put_string(attn_buf *out, const char *s, size_t len);
 int attn_json_put_real(attn_buf *out, double d, attn_error *err);
+/* The real -mant * 10^-k (neg) or mant * 10^-k, mant in [1, 10^15), as
+ * put_real writes the double nearest to it: valid only when that decimal is
+ * the double's shortest form (attn_round_sig_parts says when). */
+void attn_json_put_decimal(attn_buf *out, int neg, uint64_t mant, int k);
 
 /* SHA-256 (lowercase hex, 64 chars + NUL) of the canonical form of v. */
 int attn_json_hash(const json_t *v, char hex[65], attn_error *err);

@@ -29,18 +29,29 @@ static double round_printf(double v, int digits)
  */
 double attn_round_sig(double v, int digits)
 {
+    int64_t mant;
+    int k;
+    return attn_round_sig_parts(v, digits, &mant, &k);
+}
+
+double attn_round_sig_parts(double v, int digits, int64_t *mant, int *k_out)
+{
     static const double P10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     double a = fabs(v), lo = P10[digits - 1], hi = P10[digits], tol = hi * 1e-14, scaled, fl,
            frac;
     int k;
+    *mant = -1;
+    *k_out = 0;
     if (!isfinite(v))
         return 0;
     if (v == 0)
         return v;
-    if (a < hi && v == floor(v))
+    if (a < hi && v == floor(v)) {
+        *mant = (int64_t)a;
         return v;                       /* an integer of at most `digits` digits */
+    }
     k = digits - 1 - (int)floor(log10(a));
     if (k < -22 || k > 22)
         return round_printf(v, digits);
@@ -53,6 +64,8 @@ double attn_round_sig(double v, int digits)
         return round_printf(v, digits); /* too near a tie to trust the product */
     fl += frac > 0.5;
     a = k >= 0 ? fl / P10[k] : fl * P10[-k];
+    *mant = (int64_t)fl;
+    *k_out = k;
     return v < 0 ? -a : a;
 }
 

@@ -17,6 +17,14 @@ double attn_round_sig(double v, int digits);
 #include <stddef.h>
 #include <stdint.h>
 
+/* attn_round_sig, and the decimal it read back: when *mant >= 0 the result
+ * is the double nearest to +-*mant * 10^-*k (at most digits + 1 digits in
+ * *mant), which is then also its shortest round-trip form (a decimal of up
+ * to 15 digits is the only one that reads back to its double) and can be
+ * written without searching for it (attn_json_put_decimal). *mant is -1
+ * for a zero, a non-finite v, and the rare values printf decides. */
+double attn_round_sig_parts(double v, int digits, int64_t *mant, int *k);
+
 /* The first k in [lo, hi) with pos[k] >= v (hi when none), pos[lo, hi)
  * ascending: the posting-list search of the activity index and the learned
  * features' fact index (inline: both call it in their inner loops). */

@@ -696,7 +696,7 @@ static void test_feature_table_text(void **state)
     attn_prng g;
     (void)state;
     attn_prng_seed(&g, 16);
-    for (int i = 0; i < 300; i++) {
+    for (int i = 0; i < 3000; i++) {
         attn_feat_set fs;
         json_t *tree;
         attn_buf want = ATTN_BUF_INIT, got = ATTN_BUF_INIT;
@@ -710,11 +710,14 @@ static void test_feature_table_text(void **state)
             for (size_t k = 0; k < ATTN_FEAT_N; k++) {
                 uint64_t b = attn_prng_next(&g);
                 float v;
-                switch (b % 5) {
+                uint32_t fb = (uint32_t)(b >> 16);
+                switch (b % 7) {
                 case 0: v = 0; break;
                 case 1: v = (float)(b >> 40); break;                     /* counts */
                 case 2: v = (float)((double)(b >> 11) / 9007199254740992.0); break;
                 case 3: v = -(float)ldexp((double)(b >> 40), (int)(b >> 8) % 80 - 60); break;
+                case 4: memcpy(&v, &fb, sizeof(v)); break;               /* any float */
+                case 5: v = (float)((double)(b >> 44) / (double)(1 + (b >> 8) % 997)); break;
                 default: v = (b & 64) ? -0.0f : 1e-7f; break;
                 }
                 fs.x[c * ATTN_FEAT_N + k] = v;
