@@ -225,6 +225,16 @@ typedef struct {
     pthread_mutex_t mu;
 } act_prefixes;
 
+/* Values derived from an index and shared by its views
+ * (attn_activity_derived): one per kind, made under mu. */
+#define MAX_DERIVED 4
+typedef struct {
+    const attn_act_derived_kind *kind[MAX_DERIVED];
+    void *value[MAX_DERIVED];
+    int n;
+    pthread_mutex_t mu;
+} act_derived;
+
 struct attn_activity {
     const attn_area_map *areas;
     arena_blk *arena;
@@ -256,6 +266,7 @@ struct attn_activity {
     map64 upath, uarea, uauthor;
 
     act_prefixes *pc;           /* the base's, for a view */
+    act_derived *dv;            /* the base's, for a view */
     uint64_t build_id;          /* distinct for every build in the process */
     const attn_activity *base;  /* NULL, or the index this view reads */
 
@@ -1137,6 +1148,12 @@ void attn_activity_free(attn_activity *a)
         pthread_mutex_destroy(&a->pc->mu);
         free(a->pc);
     }
+    if (a->dv) {
+        for (int i = 0; i < a->dv->n; i++)
+            a->dv->kind[i]->unref(a->dv->value[i]);
+        pthread_mutex_destroy(&a->dv->mu);
+        free(a->dv);
+    }
     free(a->rq_off);
     free(a->rq_start);
     free(a->rq_end);
@@ -1186,6 +1203,8 @@ int attn_activity_build_with(attn_store *s, attn_store *helper, int64_t repo_id,
     a->pc = attn_xcalloc(1, sizeof(*a->pc));
     atomic_init(&a->pc->n, 0);
     pthread_mutex_init(&a->pc->mu, NULL);
+    a->dv = attn_xcalloc(1, sizeof(*a->dv));
+    pthread_mutex_init(&a->dv->mu, NULL);
     memset(&b, 0, sizeof(b));
     b.a = a;
     b.db = attn_store_db(s);
@@ -1404,6 +1423,30 @@ static const double *prefix_for(attn_activity *a, double h, int *tmp)
     pc->e[n].used = ++pc->clock;
     atomic_store_explicit(&pc->n, n + 1, memory_order_relaxed);
     return pre;
+}
+
+void *attn_activity_derived(const attn_activity *a, const attn_act_derived_kind *kind, void *arg)
+{
+    const attn_activity *b = a->base ? a->base : a;
+    act_derived *dv = b->dv;
+    void *v = NULL;
+    int i;
+    if (!dv)
+        return NULL;
+    pthread_mutex_lock(&dv->mu);
+    for (i = 0; i < dv->n && dv->kind[i] != kind; i++)
+        ;
+    if (i < dv->n) {
+        kind->ref(v = dv->value[i]);
+    } else if (dv->n == MAX_DERIVED) {
+        v = kind->make(b, arg);          /* no room: the caller's alone */
+    } else if ((v = kind->make(b, arg))) {
+        dv->kind[dv->n] = kind;
+        dv->value[dv->n++] = v;
+        kind->ref(v);
+    }
+    pthread_mutex_unlock(&dv->mu);
+    return v;
 }
 
 uint64_t attn_activity_build_id(const attn_activity *a)

@@ -94,6 +94,21 @@ void attn_activity_share(attn_activity *a);
 uint64_t attn_activity_build_id(const attn_activity *a);
 attn_activity *attn_activity_view(const attn_activity *a);
 
+/* A value derived from the whole index, made once and shared by the index
+ * and its views, on any thread (route/features.c: the learned features' PR
+ * authors and fact index, which every router instance used to build again).
+ * The first caller with a kind makes it, under a lock (the others wait);
+ * each caller gets a reference of its own, and the index holds one until it
+ * is freed, so either may go first. NULL when make fails (nothing is kept:
+ * the next caller tries again). make returns the value with one reference,
+ * the index's. At most 4 kinds per index. */
+typedef struct {
+    void *(*make)(const attn_activity *a, void *arg);
+    void (*ref)(void *value);
+    void (*unref)(void *value);
+} attn_act_derived_kind;
+void *attn_activity_derived(const attn_activity *a, const attn_act_derived_kind *kind, void *arg);
+
 /* Users: every user who has activity or an open-review-request interval, in
  * login order (case-insensitive, then bytewise, then id). Indices depend on
  * the whole history; compare users across indexes by id or login. A user row

@@ -13,6 +13,8 @@
 #include "ownership/area.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #define DAYS 86400
 
@@ -270,6 +272,85 @@ static void test_empty_repo(void **state)
     assert_int_equal(attn_activity_build(s, 77, NULL, &a, &err), 0);
     assert_int_equal(attn_activity_user_count(a), 0);
     attn_activity_free(a);
+    attn_store_close(s);
+}
+
+/* attn_activity_derived: a counted value, made once per index (views and
+ * threads included), retried after a failed make, and freed by whichever of
+ * the index and the last holder lets go last. */
+typedef struct {
+    atomic_int refs, *freed;
+} dv_value;
+static atomic_int dv_made;
+static void *dv_make(const attn_activity *a, void *arg)
+{
+    dv_value *v;
+    (void)a;
+    if (arg && *(int *)arg)
+        return NULL;                    /* a failing make */
+    v = calloc(1, sizeof(*v));
+    atomic_init(&v->refs, 1);
+    atomic_fetch_add(&dv_made, 1);
+    return v;
+}
+static void dv_ref(void *p) { atomic_fetch_add(&((dv_value *)p)->refs, 1); }
+static void dv_unref(void *p)
+{
+    dv_value *v = p;
+    if (atomic_fetch_sub(&v->refs, 1) == 1) {
+        atomic_fetch_add(v->freed, 1);
+        free(v);
+    }
+}
+static const attn_act_derived_kind DV = {dv_make, dv_ref, dv_unref};
+static const attn_act_derived_kind DV2 = {dv_make, dv_ref, dv_unref};
+
+static void *dv_thread(void *arg)
+{
+    attn_activity *view = arg;
+    return attn_activity_derived(view, &DV, NULL);
+}
+
+static void test_derived_values(void **state)
+{
+    attn_store *s = fresh_empty();
+    attn_activity *a = build(s, NULL), *v1, *v2;
+    atomic_int freed;
+    dv_value *x, *y, *got[2];
+    pthread_t t[2];
+    int fail = 1;
+    (void)state;
+    atomic_init(&freed, 0);
+    atomic_init(&dv_made, 0);
+    assert_null(attn_activity_derived(a, &DV, &fail));           /* nothing kept */
+    attn_activity_share(a);
+    v1 = attn_activity_view(a);
+    v2 = attn_activity_view(a);
+    assert_int_equal(pthread_create(&t[0], NULL, dv_thread, v1), 0);
+    assert_int_equal(pthread_create(&t[1], NULL, dv_thread, v2), 0);
+    pthread_join(t[0], (void **)&got[0]);
+    pthread_join(t[1], (void **)&got[1]);
+    assert_non_null(got[0]);
+    assert_ptr_equal(got[0], got[1]);
+    assert_int_equal(atomic_load(&dv_made), 1);
+    got[0]->freed = &freed;
+    x = attn_activity_derived(a, &DV, NULL);
+    assert_ptr_equal(x, got[0]);
+    assert_int_equal(atomic_load(&x->refs), 4);                    /* the index's + 3 */
+    y = attn_activity_derived(a, &DV2, NULL);                       /* another kind */
+    assert_ptr_not_equal(x, y);
+    y->freed = &freed;
+    assert_int_equal(atomic_load(&dv_made), 2);
+    dv_unref(got[0]);
+    dv_unref(got[1]);
+    dv_unref(y);
+    attn_activity_free(v1);
+    attn_activity_free(v2);
+    attn_activity_free(a);                                         /* y goes, x is held */
+    assert_int_equal(atomic_load(&freed), 1);
+    assert_int_equal(atomic_load(&x->refs), 1);
+    dv_unref(x);
+    assert_int_equal(atomic_load(&freed), 2);
     attn_store_close(s);
 }
 
@@ -1046,6 +1127,7 @@ int main(void)
         cmocka_unit_test(test_is_bot),
         cmocka_unit_test(test_find_login),
         cmocka_unit_test(test_empty_repo),
+        cmocka_unit_test(test_derived_values),
         cmocka_unit_test(test_build_fails_on_bad_store),
         cmocka_unit_test(test_decay_by_hand),
         cmocka_unit_test(test_dismissed_review),
