@@ -373,16 +373,17 @@ static int fit_learned(run *R, const attn_eval_pr *prs, size_t n, attn_error *er
             rc = attn_learn_walk_forward(R->ctx, R->truth, &w, cfg, &config, &R->learned_fit, err);
         side_fit_training(&side, 0);    /* joined, if a training failed midway */
         if (!rc && !side.done)          /* no model trained: fit it now */
-            rc = fit_hybrid(R, prs, n, err);
-        else if (!rc && side.rc) {
-            *err = side.err;
-            rc = side.rc;
-        }
+            side.rc = fit_hybrid(R, prs, n, &side.err);
         for (size_t i = 0; i < open; i++)
             eval_worker_close(R, &hw[i]);
         free(hw);
         free(h);
         R->feat_ahead = ahead.out;
+        if (!rc && side.rc) {           /* the hybrid's error, as its own */
+            json_decref(config);
+            *err = side.err;
+            return side.rc;
+        }
         if (rc || (rc = attn_router_new(attn_router_def_of(R->routers[lr]), config, "trained",
                                         R->ctx, &nr, err))) {
             json_decref(config);

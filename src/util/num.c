@@ -49,7 +49,7 @@ double attn_round_sig_parts(double v, int digits, int64_t *mant, int *k_out)
     if (v == 0)
         return v;
     if (a < hi && v == floor(v)) {
-        *mant = (int64_t)a;
+        *mant = digits <= 14 ? (int64_t)a : -1;
         return v;                       /* an integer of at most `digits` digits */
     }
     k = digits - 1 - (int)floor(log10(a));
@@ -64,8 +64,10 @@ double attn_round_sig_parts(double v, int digits, int64_t *mant, int *k_out)
         return round_printf(v, digits); /* too near a tie to trust the product */
     fl += frac > 0.5;
     a = k >= 0 ? fl / P10[k] : fl * P10[-k];
-    *mant = (int64_t)fl;
-    *k_out = k;
+    if (digits <= 14) {                 /* the decimal is then the only one */
+        *mant = (int64_t)fl;
+        *k_out = k;
+    }
     return v < 0 ? -a : a;
 }
 

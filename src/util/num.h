@@ -22,7 +22,8 @@ double attn_round_sig(double v, int digits);
  * *mant), which is then also its shortest round-trip form (a decimal of up
  * to 15 digits is the only one that reads back to its double) and can be
  * written without searching for it (attn_json_put_decimal). *mant is -1
- * for a zero, a non-finite v, and the rare values printf decides. */
+ * for a zero, a non-finite v, the rare values printf decides, and digits
+ * above 14. */
 double attn_round_sig_parts(double v, int digits, int64_t *mant, int *k);
 
 /* The first k in [lo, hi) with pos[k] >= v (hi when none), pos[lo, hi)
