@@ -554,6 +554,26 @@ static int64_t user_first_action(worker *W, const json_t *snap, const char *logi
     return t;
 }
 
+/* Router r's top candidate on PR i, when a user, and how long until they
+ * acted (-1: never, or no user on top). */
+static void set_top1(run *R, worker *W, size_t r, size_t i, const json_t *cands,
+                     const json_t *snap)
+{
+    const json_t *t = json_object_get(json_array_get(cands, 0), "target");
+    const char *login = attn_json_str(t, "name");
+    size_t k = 0;
+    R->top1[r * R->n + i] = NULL;
+    R->top1_resp[r * R->n + i] = -1;
+    if (!json_array_size(cands) || strcmp(attn_json_str(t, "type"), "user"))
+        return;
+    R->top1[r * R->n + i] = attn_xstrdup(login);
+    /* routers often agree on the top one: ask the store once per login */
+    while (k < r && !(R->top1[k * R->n + i] && !strcmp(R->top1[k * R->n + i], login)))
+        k++;
+    R->top1_resp[r * R->n + i] = k < r ? R->top1_resp[k * R->n + i]
+                                       : user_first_action(W, snap, login, R->rows[i].cutoff);
+}
+
 /* A target as per_pr.jsonl names it: "login" or "team:org/slug".
  * json_sprintf only for teams: its formatting showed in the profile. */
 static json_t *target_label(const json_t *target)
@@ -783,25 +803,7 @@ int eval_do_pr(run *R, worker *W, attn_rundir *dir, size_t i, attn_buf *jsonl,
         json_array_foreach(cands, j, c) {
             json_array_append_new(top, target_label(json_object_get(c, "target")));
         }
-        if (json_array_size(cands)) {
-            const json_t *t = json_object_get(json_array_get(cands, 0), "target");
-            if (!strcmp(attn_json_str(t, "type"), "user")) {
-                R->top1[r * R->n + i] = attn_xstrdup(attn_json_str(t, "name"));
-                /* routers often agree on the top one: ask the store once per login */
-                size_t k = 0;
-                while (k < r && !(R->top1[k * R->n + i] &&
-                                  !strcmp(R->top1[k * R->n + i], R->top1[r * R->n + i])))
-                    k++;
-                R->top1_resp[r * R->n + i] =
-                    k < r ? R->top1_resp[k * R->n + i]
-                          : user_first_action(W, snap, attn_json_str(t, "name"), row->cutoff);
-            } else {
-                R->top1[r * R->n + i] = NULL;
-                R->top1_resp[r * R->n + i] = -1;
-            }
-        } else {
-            R->top1_resp[r * R->n + i] = -1;
-        }
+        set_top1(R, W, r, i, cands, snap);
         if (!R->o->artifacts_only && (rc = score(R, r, i, cands, tt, ntt, err))) {
             json_decref(res);
             json_decref(ranks);
