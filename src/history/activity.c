@@ -328,8 +328,10 @@ typedef struct builder {
     uint32_t *tmp_pids;
     size_t ntmp, tmp_cap;
     /* A second connection's part (attn_activity_build_with): the reviews
-     * (in its raw) and the issue state and PR event rows (in its tr). */
-    struct builder *side;
+     * and comments (in its raw) and the issue state rows (in its tr); and
+     * the PR event rows (in events' tr), read by whichever connection was
+     * done with its own part first. */
+    struct builder *side, *events;
 } builder;
 
 /* Ids and offsets are uint32 to halve the index; a history past that is refused. */
@@ -956,7 +958,7 @@ static int cmp_tr(const void *x, const void *y)
 }
 
 /* The issue state and PR event rows of the transitions. */
-static int load_transition_rows(builder *b)
+static int load_state_rows(builder *b)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -967,7 +969,14 @@ static int load_transition_rows(builder *b)
                          sqlite3_column_int(st, 2) ? 1 : 0)))
             break;
     sqlite3_finalize(st);
-    if (rc < 0 || (rc = prepare(b, SQL_PR_EVENTS, &st)))
+    return rc < 0 ? rc : 0;
+}
+
+static int load_event_rows(builder *b)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if ((rc = prepare(b, SQL_PR_EVENTS, &st)))
         return rc;
     while ((rc = next_row(b, st)) == SQLITE_ROW) {
         const char *type = (const char *)sqlite3_column_text(st, 2);
@@ -979,6 +988,12 @@ static int load_transition_rows(builder *b)
     }
     sqlite3_finalize(st);
     return rc < 0 ? rc : 0;
+}
+
+static int load_transition_rows(builder *b)
+{
+    int rc = load_state_rows(b);
+    return rc ? rc : load_event_rows(b);
 }
 
 /* Each PR's created_at, then its state and event rows (read here or by the
@@ -997,6 +1012,10 @@ static int load_transitions(builder *b)
     } else {
         for (size_t i = 0; i < b->side->ntr && !rc; i++) {
             const transition *x = &b->side->tr[i];
+            rc = add_tr(b, x->pr_id, x->t, x->src, x->what);
+        }
+        for (size_t i = 0; b->events && i < b->events->ntr && !rc; i++) {
+            const transition *x = &b->events->tr[i];
             rc = add_tr(b, x->pr_id, x->t, x->src, x->what);
         }
         if (rc)
@@ -1162,19 +1181,41 @@ void attn_activity_free(attn_activity *a)
     free(a);
 }
 
+/* The PR event rows, read by whichever connection is done first (claim). */
 typedef struct {
     builder b;
     attn_error err;
     int rc;
+    atomic_int claim;
+} events_part;
+
+typedef struct {
+    builder b;
+    attn_error err;
+    int rc;
+    events_part *ev;
 } side_part;
+
+/* Read the PR event rows on db unless the other connection claimed them. */
+static void claim_events(events_part *ev, sqlite3 *db, int64_t repo_id)
+{
+    if (atomic_exchange(&ev->claim, 1))
+        return;
+    ev->b.db = db;
+    ev->b.repo_id = repo_id;
+    ev->b.err = &ev->err;
+    ev->rc = load_event_rows(&ev->b);
+}
 
 static void *side_main(void *arg)
 {
     side_part *p = arg;
     /* the comments too: the PRs, heads and requests read meanwhile took
-     * longer than the reviews and transitions (profile) */
-    if (!(p->rc = load_reviews(&p->b)) && !(p->rc = load_comments(&p->b)))
-        p->rc = load_transition_rows(&p->b);
+     * longer than the reviews and the issue states (profile); then the PR
+     * events, if the PRs, heads and requests are still being read */
+    if (!(p->rc = load_reviews(&p->b)) && !(p->rc = load_comments(&p->b)) &&
+        !(p->rc = load_state_rows(&p->b)))
+        claim_events(p->ev, p->b.db, p->b.repo_id);
     return NULL;
 }
 
@@ -1190,6 +1231,7 @@ int attn_activity_build_with(attn_store *s, attn_store *helper, int64_t repo_id,
     builder b;
     attn_activity *a;
     side_part side;
+    events_part ev;
     pthread_t tid;
     int rc, started = 0;
 
@@ -1211,20 +1253,28 @@ int attn_activity_build_with(attn_store *s, attn_store *helper, int64_t repo_id,
     b.repo_id = repo_id;
     b.err = err;
     memset(&side, 0, sizeof(side));
+    memset(&ev, 0, sizeof(ev));
+    atomic_init(&ev.claim, 0);
     if (helper) {
         /* the side reads what needs no PR list; the rest is read here meanwhile */
         side.b.db = attn_store_db(helper);
         side.b.repo_id = repo_id;
         side.b.err = &side.err;
+        side.ev = &ev;
         started = !pthread_create(&tid, NULL, side_main, &side);
     }
     if (!(rc = load_prs(&b)) && !(rc = load_heads(&b)) && !(rc = load_requests(&b)) && started) {
+        claim_events(&ev, b.db, repo_id);
         pthread_join(tid, NULL);
         started = 0;
         if ((rc = side.rc))
             *err = side.err;
-        else
+        else if ((rc = ev.rc))
+            *err = ev.err;
+        else {
             b.side = &side.b;
+            b.events = &ev.b;
+        }
     }
     if (started)
         pthread_join(tid, NULL);
@@ -1235,6 +1285,7 @@ int attn_activity_build_with(attn_store *s, attn_store *helper, int64_t repo_id,
     }
     free(side.b.raw);
     free(side.b.tr);
+    free(ev.b.tr);
     free(b.prs);
     free(b.heads);
     free(b.raw);
