@@ -288,6 +288,11 @@ static int compute_examples(attn_learn_cache *c, const attn_route_ctx *ctx,
  * most AHEAD_MAX sets are kept (about 4 KB each). */
 #define AHEAD_MAX 8192
 
+static size_t ahead_limit(const struct attn_learn_ahead *a)
+{
+    return a->n < AHEAD_MAX ? a->n : AHEAD_MAX;
+}
+
 typedef struct {
     const lane *L;
     int max_candidates;
@@ -301,8 +306,7 @@ static void *ahead_main(void *arg)
     ahead_job *J = arg;
     const attn_route_ctx *ctx = J->L->ctx;
     attn_feat_ahead *out = &J->a->out;
-    size_t n = J->a->n < AHEAD_MAX ? J->a->n : AHEAD_MAX;
-    while (!atomic_load(&J->stop) && out->n < n) {
+    while (!atomic_load(&J->stop) && out->n < ahead_limit(J->a)) {
         const attn_eval_pr *p = &J->a->prs[out->n];
         json_t *snap = NULL;
         attn_feat_set fs = {0};
@@ -331,7 +335,7 @@ static void ahead_switch(ahead_job *J, attn_learn_cache *c, struct attn_learn_ah
 {
     if (on) {
         J->tid = 0;
-        if (!a || !c->n_helpers || a->out.n >= (a->n < AHEAD_MAX ? a->n : AHEAD_MAX))
+        if (!a || !c->n_helpers || a->out.n >= ahead_limit(a))
             return;
         if (a->out.n == 0)
             a->out.max_cands = c->max_candidates;

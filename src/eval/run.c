@@ -298,7 +298,7 @@ typedef struct {
     const attn_eval_pr *prs;
     size_t n;
     pthread_t tid;
-    int started, joined, done, rc;
+    int started, done, rc;   /* done: fitted, or joined (a started fit is done once joined) */
     attn_error err;
 } side_fit;
 
@@ -316,9 +316,9 @@ static void side_fit_training(void *ud, int on)
         attn_error_clear(&f->err);
         /* no thread: the fit runs after the training instead */
         f->started = !pthread_create(&f->tid, NULL, side_fit_main, f);
-    } else if (!on && f->started && !f->joined) {
+    } else if (!on && f->started && !f->done) {
         pthread_join(f->tid, NULL);
-        f->joined = f->done = 1;
+        f->done = 1;
     }
 }
 
@@ -351,7 +351,7 @@ static int fit_learned(run *R, const attn_eval_pr *prs, size_t n, attn_error *er
         attn_learn_wf w = {prs[0].cutoff, prs[n - 1].cutoff, R->o->learned_train_days,
                            R->o->learned_retrain_days, &R->pol[0], &R->cutoff, R->o->progress, 0,
                            h, nh, NULL, NULL, NULL};
-        side_fit side = {R, prs, n, 0, 0, 0, R->jobs < 2, 0, {0}};
+        side_fit side = {R, prs, n, 0, 0, R->jobs < 2, 0, {0}};
         struct attn_learn_ahead ahead = {prs, n, {0}};
         rc = 0;
         /* and the first helper computes the learned router's features of the

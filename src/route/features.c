@@ -60,6 +60,21 @@ typedef struct {
 struct comp_cand;
 struct pool_item;
 
+/*
+ * What every features object of one history reads and none changes: the PR
+ * authors and the fact index. Made once per activity index and shared by
+ * its views (attn_activity_derived), where each router instance, training
+ * lane and worker used to build its own (about 65 ms each on a 50,000-PR
+ * history, four of them one after another before an evaluation routes).
+ */
+typedef struct feat_base {
+    atomic_int refs;
+    attn_fact_index *facts;  /* the activity entries per user (fact_index.h) */
+    pr_author *authors;      /* sorted by pr_id */
+    pr_author *by_author;    /* the same rows sorted by (author_id, created_at) */
+    size_t n_authors;
+} feat_base;
+
 struct attn_features {
     int max_cands;
     comp_router comp[NC];
@@ -69,12 +84,7 @@ struct attn_features {
     size_t cap_cands;
     struct pool_item *items;
     size_t cap_items;
-    /* borrowed from base, which the activity index shares (feat_base) */
-    struct feat_base *base;
-    attn_fact_index *facts;  /* the activity entries per user (fact_index.h) */
-    pr_author *authors;      /* sorted by pr_id */
-    pr_author *by_author;    /* the same rows sorted by (author_id, created_at) */
-    size_t n_authors;
+    feat_base *base;         /* a reference: the activity index shares it */
     uint8_t *bot;            /* per activity user: router.c's bot rule (rule 1) */
     long *slot;              /* per activity user: candidate slot or -1 */
     size_t n_users;
@@ -120,7 +130,7 @@ static int pa_cmp(const void *a, const void *b)
 
 /* pull_requests.user_id never changes after a PR is created, so reading it
  * for PRs that have activity at or before the cutoff leaks nothing. */
-static int load_authors(attn_features *f, const attn_route_ctx *ctx, attn_error *err)
+static int load_authors(feat_base *f, const attn_route_ctx *ctx, attn_error *err)
 {
     sqlite3_stmt *st;
     size_t cap = 0;
@@ -151,7 +161,7 @@ static int load_authors(attn_features *f, const attn_route_ctx *ctx, attn_error 
 
 /* PRs by author created in (from, to]: created_at never changes, and a PR
  * created after the cutoff is outside the range. */
-static size_t prs_by(const attn_features *f, int64_t author, int64_t from, int64_t to)
+static size_t prs_by(const feat_base *f, int64_t author, int64_t from, int64_t to)
 {
     size_t lo = 0, hi = f->n_authors, a, b;
     while (lo < hi) {
@@ -186,7 +196,7 @@ static int ba_cmp(const void *a, const void *b)
     return x->pr_id < y->pr_id ? -1 : x->pr_id > y->pr_id;
 }
 
-static int64_t author_of(const attn_features *f, int64_t pr_id)
+static int64_t author_of(const feat_base *f, int64_t pr_id)
 {
     pr_author key = {pr_id, 0, 0}, *hit;
     hit = bsearch(&key, f->authors, f->n_authors, sizeof(key), pa_cmp);
@@ -218,7 +228,7 @@ out:
 }
 
 /* The fact index, with each entry's PR author (fact_index.h). */
-static int index_entries(attn_features *f, const attn_route_ctx *ctx, attn_error *err)
+static int index_entries(feat_base *f, const attn_route_ctx *ctx, attn_error *err)
 {
     size_t n;
     const attn_act_entry *e = attn_activity_entries(ctx->activity, &n);
@@ -230,50 +240,13 @@ static int index_entries(attn_features *f, const attn_route_ctx *ctx, attn_error
     return rc;
 }
 
-/*
- * What every features object of one history reads and none changes: the PR
- * authors and the fact index. Made once per activity index and shared by
- * its views (attn_activity_derived), where each router instance, training
- * lane and worker used to build its own (about 65 ms each on a 50,000-PR
- * history, four of them one after another before an evaluation routes).
- */
-typedef struct feat_base {
-    atomic_int refs;
-    attn_fact_index *facts;
-    pr_author *authors, *by_author;
-    size_t n_authors;
-} feat_base;
-
+/* feat_base's make (attn_activity_derived): the caller's context, and how
+ * reading the authors or building the index failed. */
 typedef struct {
     const attn_route_ctx *ctx;
     attn_error *err;
     int rc;
 } base_arg;
-
-static void *base_make(const attn_activity *a, void *arg)
-{
-    base_arg *m = arg;
-    attn_features tmp;
-    feat_base *b;
-    (void)a;   /* m->ctx->activity is a or a view of it: the same entries */
-    memset(&tmp, 0, sizeof(tmp));
-    if ((m->rc = load_authors(&tmp, m->ctx, m->err)) ||
-        (m->rc = index_entries(&tmp, m->ctx, m->err))) {
-        attn_fact_index_free(tmp.facts);
-        free(tmp.authors);
-        free(tmp.by_author);
-        return NULL;
-    }
-    b = attn_xcalloc(1, sizeof(*b));
-    atomic_init(&b->refs, 1);
-    b->facts = tmp.facts;
-    b->authors = tmp.authors;
-    b->by_author = tmp.by_author;
-    b->n_authors = tmp.n_authors;
-    return b;
-}
-
-static void base_ref(void *v) { atomic_fetch_add(&((feat_base *)v)->refs, 1); }
 
 static void base_unref(void *v)
 {
@@ -285,6 +258,21 @@ static void base_unref(void *v)
     free(b->by_author);
     free(b);
 }
+
+static void *base_make(const attn_activity *a, void *arg)
+{
+    base_arg *m = arg;
+    feat_base *b = attn_xcalloc(1, sizeof(*b));
+    (void)a;   /* m->ctx->activity is a or a view of it: the same entries */
+    atomic_init(&b->refs, 1);
+    if ((m->rc = load_authors(b, m->ctx, m->err)) || (m->rc = index_entries(b, m->ctx, m->err))) {
+        base_unref(b);
+        return NULL;
+    }
+    return b;
+}
+
+static void base_ref(void *v) { atomic_fetch_add(&((feat_base *)v)->refs, 1); }
 
 static const attn_act_derived_kind FEAT_BASE = {base_make, base_ref, base_unref};
 
@@ -310,10 +298,6 @@ int attn_features_new(const attn_route_ctx *ctx, int max_candidates, attn_featur
             rc = m.rc ? m.rc : attn_error_set(err, ATTN_EINVAL, "learned features: no index");
             goto fail;
         }
-        f->facts = f->base->facts;
-        f->authors = f->base->authors;
-        f->by_author = f->base->by_author;
-        f->n_authors = f->base->n_authors;
     }
     f->n_users = attn_activity_user_count(ctx->activity);
     f->slot = attn_xmalloc(attn_st_mult(f->n_users ? f->n_users : 1, sizeof(*f->slot)));
@@ -725,7 +709,7 @@ static size_t after(const attn_route_ctx *ctx, int64_t t, int64_t as_of, size_t 
 static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_query *q,
                  scan_acc *acc, const long *users, size_t n, pr_shared *p)
 {
-    const attn_fact_index *x = f->facts;
+    const attn_fact_index *x = f->base->facts;
     const attn_act_entry *e = attn_activity_entries(ctx->activity, &(size_t){0});
     const uint32_t *on;
     size_t first, last, i7, i30, i180, n_on;
@@ -917,7 +901,7 @@ int attn_features_compute(attn_features *f, const attn_route_ctx *ctx, const att
     memset(&p, 0, sizeof(p));
     p.author_id = attn_json_i64(q->snapshot, "author_id", ATTN_NULL_I64);
     if (p.author_id != ATTN_NULL_I64)
-        p.author_prs = (float)prs_by(f, p.author_id, q->as_of - 365 * (int64_t)DAY, q->as_of);
+        p.author_prs = (float)prs_by(f->base, p.author_id, q->as_of - 365 * (int64_t)DAY, q->as_of);
     scan(f, ctx, q, acc, users, n, &p);
     pr_files(ctx->activity, q->snapshot, &p);
     for (size_t i = 0; i < n; i++) {
