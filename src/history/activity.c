@@ -274,6 +274,10 @@ struct attn_activity {
     int sl_valid;
     int64_t sl_from, sl_to;
     size_t sl_first, sl_last;
+    /* per user and kind: where the last sum found its window's ends in the
+     * posting list (cohorts are routed in time order, so the next window's
+     * ends are near: key_sum searches from there) */
+    uint32_t *user_hint;
 
     size_t *rq_off;             /* per user: starts/ends in [rq_off[u], rq_off[u+1]) */
     int64_t *rq_start, *rq_end;
@@ -1140,6 +1144,7 @@ void attn_activity_free(attn_activity *a)
     if (a->base) {
         /* a view owns only its per-thread scratch */
         attn_buf_free(&a->area_buf);
+        free(a->user_hint);
         free(a);
         return;
     }
@@ -1156,6 +1161,7 @@ void attn_activity_free(attn_activity *a)
     free(a->aidpool);
     free(a->keys);
     free(a->post);
+    free(a->user_hint);
     attn_map64_free(&a->upath);
     attn_map64_free(&a->uarea);
     attn_map64_free(&a->uauthor);
@@ -1518,6 +1524,7 @@ attn_activity *attn_activity_view(const attn_activity *a)
     *v = *b;
     v->base = b;
     v->sl_valid = 0;
+    v->user_hint = NULL;
     v->area_buf = (attn_buf)ATTN_BUF_INIT;
     return v;
 }
@@ -1526,8 +1533,9 @@ static double key_sum(attn_activity *a, const act_key *key, const attn_act_windo
 {
     size_t g0, g1;
     int decay = w->half_life_days > 0;
-    double h = w->half_life_days * DAY, acc = 0.0;
+    double h = w->half_life_days * DAY, acc = 0.0, x_to;
     const double *pre = NULL;
+    uint32_t *hint = NULL;
     int tmp = 0;
 
     if (w->from > w->to)
@@ -1535,13 +1543,30 @@ static double key_sum(attn_activity *a, const act_key *key, const attn_act_windo
     cached_slice(a, w->from, w->to, &g0, &g1);
     if (g0 == g1)
         return 0.0;
+    if ((size_t)(key - a->keys) < a->nu) {
+        if (!a->user_hint) {
+            /* every hint starts at its list's start */
+            a->user_hint = attn_xmalloc(attn_st_mult(a->nu, 2 * NK * sizeof(*a->user_hint)));
+            for (size_t u = 0; u < a->nu; u++)
+                for (int k = 0; k < 2 * NK; k++)
+                    a->user_hint[u * 2 * NK + (size_t)k] = a->keys[u].off[k / 2];
+        }
+        hint = a->user_hint + (size_t)(key - a->keys) * 2 * NK;
+    }
     for (int kind = 0; kind < NK; kind++) {
         double wk = w->weight[kind];
         uint32_t lo = key->off[kind], hi = key->off[kind + 1], j0, j1;
         if (wk == 0.0 || lo == hi)
             continue;
-        j0 = post_bound(a->post, lo, hi, g0);
-        j1 = post_bound(a->post, j0, hi, g1);
+        if (hint) {
+            j0 = (uint32_t)attn_lower_u32_from(a->post, lo, hi, g0, hint[2 * kind]);
+            j1 = (uint32_t)attn_lower_u32_from(a->post, j0, hi, g1, hint[2 * kind + 1]);
+            hint[2 * kind] = j0;
+            hint[2 * kind + 1] = j1;
+        } else {
+            j0 = post_bound(a->post, lo, hi, g0);
+            j1 = post_bound(a->post, j0, hi, g1);
+        }
         if (j0 == j1)
             continue;
         if (!decay) {
@@ -1550,9 +1575,14 @@ static double key_sum(attn_activity *a, const act_key *key, const attn_act_windo
         }
         if (!pre)
             pre = prefix_for(a, h, &tmp);
-        if (pre && halves(a->e[a->post[j1 - 1]].t, key->anchor, h) <= EXP_LIMIT) {
+        /* The window's facts are at most w->to: when w->to is within the
+         * prefix's reach of the anchor, so is the last of them, and its
+         * time (a load that misses the cache) need not be read. */
+        x_to = halves(w->to, key->anchor, h);
+        if (pre && (x_to <= EXP_LIMIT ||
+                    halves(a->e[a->post[j1 - 1]].t, key->anchor, h) <= EXP_LIMIT)) {
             double sum = pre[j1 - 1] - (j0 > lo ? pre[j0 - 1] : 0.0);
-            acc += wk * scale_down(sum, halves(w->to, key->anchor, h));
+            acc += wk * scale_down(sum, x_to);
         } else {
             /* beyond what a double can hold from this anchor: sum the window */
             double sum = 0.0;

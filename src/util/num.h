@@ -41,4 +41,41 @@ static inline size_t attn_lower_u32(const uint32_t *pos, size_t lo, size_t hi, s
     return lo;
 }
 
+/* attn_lower_u32 searched outwards from hint (clamped to [lo, hi]): about
+ * 2 log2 d steps when the answer is d places from the hint, all near it,
+ * where a bisection of a long list misses the cache at most of its steps.
+ * For searches that follow each other with nearly the same v. */
+static inline size_t attn_lower_u32_from(const uint32_t *pos, size_t lo, size_t hi, size_t v,
+                                         size_t hint)
+{
+    size_t step = 1;
+    if (hint < lo)
+        hint = lo;
+    if (hint > hi)
+        hint = hi;
+    if (hint < hi && pos[hint] < v) {
+        /* the answer is past hint: probe hint + 1, + 2, + 4, ... */
+        size_t a = hint + 1;
+        for (;;) {
+            size_t b = hi - a > step ? a + step : hi;
+            if (b == hi || pos[b] >= v)
+                return attn_lower_u32(pos, a, b, v);
+            a = b + 1;
+            step *= 2;
+        }
+    }
+    if (hint > lo && pos[hint - 1] >= v) {
+        /* the answer is before hint */
+        size_t b = hint - 1;
+        for (;;) {
+            size_t a = b - lo > step ? b - step : lo;
+            if (a == lo || pos[a - 1] < v)
+                return attn_lower_u32(pos, a, b, v);
+            b = a - 1;
+            step *= 2;
+        }
+    }
+    return hint;
+}
+
 #endif

@@ -332,6 +332,40 @@ static void test_round_sig_equals_printf(void **state)
     assert_true(attn_round_sig(1.0 / 0.0, 6) == 0);
 }
 
+/* attn_lower_u32_from gives attn_lower_u32's answer from every hint, on
+ * every sub-range of sorted lists with runs of equal values and gaps. */
+static void test_lower_from_hint(void **state)
+{
+    uint32_t pos[24];
+    uint64_t seed = 7;
+    size_t checked = 0;
+    (void)state;
+    for (int list = 0; list < 96; list++) {
+        size_t n = (size_t)(list % 24) + 1;
+        uint32_t x = 0;
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            x += (uint32_t)(seed >> 61);   /* steps of 0..7: repeats and gaps */
+            pos[i] = x;
+        }
+        for (size_t lo = 0; lo <= n; lo++)
+            for (size_t hi = lo; hi <= n; hi++)
+                for (size_t v = 0; v <= (size_t)x + 1; v++) {
+                    size_t want = attn_lower_u32(pos, lo, hi, v);
+                    for (size_t hint = 0; hint <= n + 1; hint++) {
+                        size_t got = attn_lower_u32_from(pos, lo, hi, v, hint);
+                        if (got != want) {
+                            print_message("n %zu lo %zu hi %zu v %zu hint %zu: %zu, want %zu\n",
+                                          n, lo, hi, v, hint, got, want);
+                            fail();
+                        }
+                        checked++;
+                    }
+                }
+    }
+    assert_true(checked > 500000);
+}
+
 static void test_json_hash_stable(void **state)
 {
     /* Expected digest computed independently: Python json.dumps(sort_keys=True,
@@ -555,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_duration),
         cmocka_unit_test(test_canonical_json),
         cmocka_unit_test(test_canonical_real_shortest),
+        cmocka_unit_test(test_lower_from_hint),
         cmocka_unit_test(test_canonical_string_escapes),
         cmocka_unit_test(test_json_obj),
         cmocka_unit_test(test_round_sig_equals_printf),
