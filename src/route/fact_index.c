@@ -33,6 +33,8 @@ struct attn_fact_index {
     int64_t *authors;        /* distinct PR authors with facts "on" them, ascending */
     size_t n_authors;
     postings on_author;      /* per authors[] index */
+    int32_t *on_user;        /* along on_author.pos: each entry's user (a scan of the
+                                reviewers reads these in a row, not the entries) */
 };
 
 int attn_fact_hour(int64_t t) { return (int)(((t % DAY) + DAY) % DAY / 3600); }
@@ -158,6 +160,12 @@ int attn_fact_index_new(const attn_activity *act, const int64_t *entry_author,
     for (size_t i = 0; i < n; i++)
         key[i] = on[i] ? (uint32_t)author_index(x, entry_author[i]) : NONE;
     x->on_author = bucket(key, n, x->n_authors);
+    {
+        size_t m = x->on_author.off[x->n_authors];
+        x->on_user = attn_xmalloc(attn_st_mult(m ? m : 1, sizeof(*x->on_user)));
+        for (size_t k = 0; k < m; k++)
+            x->on_user[k] = e[x->on_author.pos[k]].user;
+    }
     /* newday[k]: facts among user.pos[0, k) that open a new UTC day in their user's list */
     {
         size_t m = x->user.off[nu];
@@ -190,6 +198,7 @@ void attn_fact_index_free(attn_fact_index *x)
     free(x->rv_prev);
     free(x->authors);
     postings_free(&x->on_author);
+    free(x->on_user);
     free(x);
 }
 
@@ -271,15 +280,15 @@ size_t attn_fact_reviewers(const attn_fact_index *x, size_t from, size_t to)
 }
 
 size_t attn_fact_on_author(const attn_fact_index *x, int64_t author_id, size_t from, size_t to,
-                           const uint32_t **pos)
+                           const int32_t **users)
 {
     long k = author_id == ATTN_NULL_I64 ? -1 : author_index(x, author_id);
     size_t a, b;
     if (k < 0 || to <= from) {
-        *pos = NULL;
+        *users = NULL;
         return 0;
     }
     range(&x->on_author, (size_t)k, from, to, &a, &b);
-    *pos = x->on_author.pos + a;
+    *users = x->on_user + a;
     return b - a;
 }

@@ -51,8 +51,9 @@ size_t attn_fact_user_wday(const attn_fact_index *x, size_t u, int w, size_t fro
 /* Users (of the activity index) with at least one review in [from, to). */
 size_t attn_fact_reviewers(const attn_fact_index *x, size_t from, size_t to);
 /* The entries "on" author_id's PRs (see above) in [from, to), oldest first:
- * *pos points into the index; the count is returned. */
+ * *users points into the index at their activity users (-1 for none); the
+ * count is returned. */
 size_t attn_fact_on_author(const attn_fact_index *x, int64_t author_id, size_t from, size_t to,
-                           const uint32_t **pos);
+                           const int32_t **users);
 
 #endif

@@ -711,7 +711,7 @@ static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_q
 {
     const attn_fact_index *x = f->base->facts;
     const attn_act_entry *e = attn_activity_entries(ctx->activity, &(size_t){0});
-    const uint32_t *on;
+    const int32_t *on;
     size_t first, last, i7, i30, i180, n_on;
     int h0 = attn_fact_hour(q->as_of), w0 = attn_fact_wday(q->as_of);
     attn_activity_slice(ctx->activity, q->as_of - 365 * (int64_t)DAY, q->as_of, &first, &last);
@@ -727,7 +727,7 @@ static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_q
     p->author_total = n_on;
     p->last_author = -1;
     for (size_t k = n_on; k-- > 0;) {
-        int32_t u = e[on[k]].user;
+        int32_t u = on[k];
         long s = u >= 0 && (size_t)u < f->n_users ? f->slot[u] : -1;
         if (p->last_author < 0)
             p->last_author = u;
