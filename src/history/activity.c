@@ -1552,6 +1552,21 @@ static double key_sum(attn_activity *a, const act_key *key, const attn_act_windo
                     a->user_hint[u * 2 * NK + (size_t)k] = a->keys[u].off[k / 2];
         }
         hint = a->user_hint + (size_t)(key - a->keys) * 2 * NK;
+        /* The ends are most often at or next to their hints: ask for those
+         * places in every kind's list and prefix at once, so that their
+         * cache misses overlap instead of following each other. */
+        if (decay)
+            pre = prefix_for(a, h, &tmp);
+        for (int kind = 0; kind < NK; kind++) {
+            if (w->weight[kind] == 0.0 || key->off[kind] == key->off[kind + 1])
+                continue;
+            for (int end = 0; end < 2; end++) {
+                uint32_t j = hint[2 * kind + end];
+                __builtin_prefetch(&a->post[j]);
+                if (pre && j > 0)
+                    __builtin_prefetch(&pre[j - 1]);
+            }
+        }
     }
     for (int kind = 0; kind < NK; kind++) {
         double wk = w->weight[kind];
