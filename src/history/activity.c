@@ -1529,6 +1529,42 @@ attn_activity *attn_activity_view(const attn_activity *a)
     return v;
 }
 
+/* The ends of a user's windows are most often at or next to their hints:
+ * ask for those places in every kind's list and prefix at once, so that
+ * their cache misses overlap instead of following each other. */
+static void user_prefetch(const attn_activity *a, size_t u, const attn_act_window *w,
+                          const double *pre)
+{
+    const uint32_t *hint = a->user_hint + u * 2 * NK;
+    const act_key *key = &a->keys[u];
+    for (int kind = 0; kind < NK; kind++) {
+        if (w->weight[kind] == 0.0 || key->off[kind] == key->off[kind + 1])
+            continue;
+        for (int end = 0; end < 2; end++) {
+            uint32_t j = hint[2 * kind + end];
+            __builtin_prefetch(&a->post[j]);
+            if (pre && j > 0)
+                __builtin_prefetch(&pre[j - 1]);
+        }
+    }
+}
+
+void attn_activity_user_prefetch(const attn_activity *a, size_t u, const attn_act_window *w)
+{
+    const double *pre = NULL;
+    if (u >= a->nu || !a->user_hint)
+        return;
+    if (w->half_life_days > 0) {
+        /* only prefix sums made already: a prefetch computes nothing */
+        double h = w->half_life_days * DAY;
+        int n = atomic_load_explicit(&a->pc->n, memory_order_acquire);
+        for (int i = 0; i < n && !pre; i++)
+            if (a->pc->e[i].h == h)
+                pre = a->pc->e[i].pre;
+    }
+    user_prefetch(a, u, w, pre);
+}
+
 static double key_sum(attn_activity *a, const act_key *key, const attn_act_window *w)
 {
     size_t g0, g1;
@@ -1552,21 +1588,9 @@ static double key_sum(attn_activity *a, const act_key *key, const attn_act_windo
                     a->user_hint[u * 2 * NK + (size_t)k] = a->keys[u].off[k / 2];
         }
         hint = a->user_hint + (size_t)(key - a->keys) * 2 * NK;
-        /* The ends are most often at or next to their hints: ask for those
-         * places in every kind's list and prefix at once, so that their
-         * cache misses overlap instead of following each other. */
         if (decay)
             pre = prefix_for(a, h, &tmp);
-        for (int kind = 0; kind < NK; kind++) {
-            if (w->weight[kind] == 0.0 || key->off[kind] == key->off[kind + 1])
-                continue;
-            for (int end = 0; end < 2; end++) {
-                uint32_t j = hint[2 * kind + end];
-                __builtin_prefetch(&a->post[j]);
-                if (pre && j > 0)
-                    __builtin_prefetch(&pre[j - 1]);
-            }
-        }
+        user_prefetch(a, (size_t)(key - a->keys), w, pre);
     }
     for (int kind = 0; kind < NK; kind++) {
         double wk = w->weight[kind];

@@ -123,6 +123,10 @@ long attn_activity_find_login(const attn_activity *a, const char *login);
 
 /* Decayed sums over the window for kinds with non-zero weight. */
 double attn_activity_user_sum(attn_activity *a, size_t u, const attn_act_window *w);
+/* A hint that attn_activity_user_sum(a, u, w) comes soon: asks the memory
+ * for what it will likely read (a sweep over users calls it some users
+ * ahead). Changes no result. */
+void attn_activity_user_prefetch(const attn_activity *a, size_t u, const attn_act_window *w);
 double attn_activity_user_path_sum(attn_activity *a, size_t u, const char *path,
                                    const attn_act_window *w);
 double attn_activity_user_area_sum(attn_activity *a, size_t u, const char *area,

@@ -329,6 +329,7 @@ static int stewards_route(void *state, const attn_route_ctx *ctx, const attn_rou
     /* 1. Every active user's total (one pass over the users). */
     for (size_t u = 0; u < nu; u++) {
         user_sums *sm = &st->sums[u];
+        attn_activity_user_prefetch(act, u + 4, &w);
         if (attn_activity_user_is_bot(act, u))
             continue;
         sm->total = attn_activity_user_sum(act, u, &w);
