@@ -12,6 +12,7 @@
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/num.h"
+#include "util/sort.h"
 #include "util/user.h"
 #include "util/version.h"
 
@@ -352,43 +353,6 @@ static int comp_cmp(const void *a, const void *b)
 /* 0 for zeros and non-finite values, as the features always had */
 static double round_sig(double v, int digits) { return v == 0 ? 0 : attn_round_sig(v, digits); }
 
-/* Heapsort for the per-PR sorts (elements of at most 128 bytes): glibc's
- * qsort mallocs a buffer for arrays over 1 KB, and after a route's JSON
- * churn that malloc consolidated the heap every time (two thirds of
- * comp_finish). Every order sorted here is total, so the result is the one
- * qsort gives. */
-static void swap_el(char *a, char *b, size_t sz)
-{
-    char t[128];
-    memcpy(t, a, sz);
-    memcpy(a, b, sz);
-    memcpy(b, t, sz);
-}
-
-static void sift(char *b, size_t root, size_t n, size_t sz,
-                 int (*cmp)(const void *, const void *))
-{
-    for (size_t child; (child = 2 * root + 1) < n; root = child) {
-        if (child + 1 < n && cmp(b + child * sz, b + (child + 1) * sz) < 0)
-            child++;
-        if (cmp(b + root * sz, b + child * sz) >= 0)
-            return;
-        swap_el(b + root * sz, b + child * sz, sz);
-    }
-}
-
-static void heap_sort(void *base, size_t n, size_t sz, int (*cmp)(const void *, const void *))
-{
-    char *b = base;
-    if (n < 2)
-        return;
-    for (size_t i = n / 2; i-- > 0;)
-        sift(b, i, n, sz, cmp);
-    for (size_t end = n - 1; end > 0; end--) {
-        swap_el(b, b + end * sz, sz);
-        sift(b, 0, end, sz, cmp);
-    }
-}
 
 /* candidates.c's round_score: results compare scores printed with 12
  * significant digits (0 for non-finite scores). */
@@ -415,7 +379,7 @@ static int is_bot_login(const attn_route_ctx *ctx, const char *name)
 static size_t comp_finish(const attn_features *f, comp_cand *c, size_t n_in,
                           const attn_route_ctx *ctx, const char *author, size_t top_k)
 {
-    size_t n = 0, m;
+    size_t n = 0, m, sorted;
     for (size_t i = 0; i < n_in; i++) {
         if (!c[i].team && ((author && !strcasecmp(c[i].name, author)) ||
                            (c[i].user >= 0 ? f->bot[c[i].user] : is_bot_login(ctx, c[i].name))))
@@ -424,12 +388,19 @@ static size_t comp_finish(const attn_features *f, comp_cand *c, size_t n_in,
             continue;
         c[n++] = c[i];
     }
-    heap_sort(c, n, sizeof(*c), comp_cmp);
+    /* sorted: c[0, sorted) is in order, the rest not (and not rounded) */
+    sorted = n < top_k + 1 ? n : top_k + 1;
+    attn_heap_top(c, n, sorted, sizeof(*c), comp_cmp);
     m = n < top_k ? n : top_k;
     for (size_t i = 0; i < m; i++)
         c[i].score = round12(c[i].score);
     while (m && m < n) {
-        double r = round12(c[m].score);
+        double r;
+        if (m == sorted) {   /* the next in order among the rest */
+            attn_heap_top(c + sorted, n - sorted, 1, sizeof(*c), comp_cmp);
+            sorted++;
+        }
+        r = round12(c[m].score);
         if (r != c[m - 1].score)
             break;
         c[m++].score = r;
@@ -437,7 +408,7 @@ static size_t comp_finish(const attn_features *f, comp_cand *c, size_t n_in,
     /* rounding only reorders where it made scores equal; mostly it did not */
     for (size_t i = 1; i < m; i++)
         if (comp_cmp(&c[i - 1], &c[i]) > 0) {
-            heap_sort(c, m, sizeof(*c), comp_cmp);
+            attn_heap_sort(c, m, sizeof(*c), comp_cmp);
             break;
         }
     return m < top_k ? m : top_k;
@@ -587,7 +558,6 @@ typedef struct pool_item {
     double best_rr;
     double rr[NC], score[NC];
 } pool_item;
-_Static_assert(sizeof(pool_item) <= 128 && sizeof(comp_cand) <= 128, "heap_sort's swap buffer");
 
 static int pool_cmp(const void *a, const void *b)
 {
@@ -665,7 +635,7 @@ static int build_pool(attn_features *f, const attn_route_ctx *ctx, const attn_ro
             if (!w->cands[j].team)
                 pool_add(w, w->cands[j].name, c, ++rank, w->cands[j].score);
     }
-    heap_sort(w->items, w->n, sizeof(*w->items), pool_cmp);
+    attn_heap_top(w->items, w->n, (size_t)f->max_cands, sizeof(*w->items), pool_cmp);
     if (w->n > (size_t)f->max_cands)
         w->n = (size_t)f->max_cands;
     return 0;

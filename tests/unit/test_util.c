@@ -17,6 +17,7 @@
 #include "util/num.h"
 #include "util/path.h"
 #include "util/sha256.h"
+#include "util/sort.h"
 #include "util/time.h"
 
 static void test_time_cases(void **state)
@@ -366,6 +367,55 @@ static void test_lower_from_hint(void **state)
     assert_true(checked > 500000);
 }
 
+typedef struct {
+    int key;
+    int id;                 /* tells equal keys apart: the order is total */
+    char pad[150];          /* larger than the swap buffer: swapped in pieces */
+} sort_el;
+
+static int sort_el_cmp(const void *a, const void *b)
+{
+    const sort_el *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* attn_heap_top puts qsort's first k in front, in order, and keeps every
+ * element (the rest behind them), for every n up to 40 and every k. */
+static void test_heap_top(void **state)
+{
+    sort_el a[40], want[40];
+    uint64_t seed = 11;
+    (void)state;
+    for (size_t n = 0; n <= 40; n++)
+        for (size_t k = 0; k <= n + 2; k++) {
+            int seen[40] = {0};
+            for (size_t i = 0; i < n; i++) {
+                seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+                a[i].key = (int)(seed >> 60);     /* 16 keys: many ties */
+                a[i].id = (int)i;
+                memset(a[i].pad, (int)i, sizeof(a[i].pad));
+            }
+            memcpy(want, a, n * sizeof(*a));
+            qsort(want, n, sizeof(*want), sort_el_cmp);
+            attn_heap_top(a, n, k, sizeof(*a), sort_el_cmp);
+            for (size_t i = 0; i < n; i++) {
+                if (i < k)
+                    assert_int_equal(sort_el_cmp(&a[i], &want[i]), 0);
+                else if (k > 0)
+                    assert_true(sort_el_cmp(&a[i], &want[k - 1]) > 0);
+                assert_int_equal(a[i].pad[149], (char)a[i].id);   /* moved whole */
+                seen[a[i].id]++;
+            }
+            for (size_t i = 0; i < n; i++)
+                assert_int_equal(seen[i], 1);
+            attn_heap_sort(a, n, sizeof(*a), sort_el_cmp);
+            for (size_t i = 0; i < n; i++)
+                assert_int_equal(sort_el_cmp(&a[i], &want[i]), 0);
+        }
+}
+
 static void test_json_hash_stable(void **state)
 {
     /* Expected digest computed independently: Python json.dumps(sort_keys=True,
@@ -590,6 +640,7 @@ int main(void)
         cmocka_unit_test(test_canonical_json),
         cmocka_unit_test(test_canonical_real_shortest),
         cmocka_unit_test(test_lower_from_hint),
+        cmocka_unit_test(test_heap_top),
         cmocka_unit_test(test_canonical_string_escapes),
         cmocka_unit_test(test_json_obj),
         cmocka_unit_test(test_round_sig_equals_printf),
