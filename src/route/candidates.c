@@ -13,6 +13,7 @@
 #include "util/alloc.h"
 #include "util/hashmap.h"
 #include "util/json.h"
+#include "util/sort.h"
 #include "util/time.h"
 
 #include <ctype.h>
@@ -330,9 +331,10 @@ json_t *attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx,
     apply_rules(res, ctx, q, rules, &removed_author, &removed_bots);
     for (size_t i = 0; i < res->n; i++)
         res->c[i]->score = round_score(res->c[i]->score);
-    if (res->n > 1)
-        qsort(res->c, res->n, sizeof(*res->c), cand_cmp);
     n = q->top_k > 0 && (size_t)q->top_k < res->n ? (size_t)q->top_k : res->n;
+    /* Only the first n are listed, and the confidence reads the first two:
+     * the rest need no order (the result is freed after). */
+    attn_heap_top(res->c, res->n, n < 2 ? 2 : n, sizeof(*res->c), cand_cmp);
     if (removed_author)
         attn_result_note(res, "author removed from candidates");
     if (removed_bots)

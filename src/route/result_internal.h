@@ -18,7 +18,8 @@ typedef struct {
     long max_open_requests;   /* 0: load-aware ordering off */
 } attn_result_rules;
 
-/* Apply rules 1-6 of candidates.h and build the result object. */
+/* Apply rules 1-6 of candidates.h and build the result object. Only what
+ * the object lists is left in order in res: free it after. */
 json_t *attn_result_finish(attn_route_result *res, const attn_route_ctx *ctx,
                            const attn_route_query *q, const attn_result_rules *rules);
 
