@@ -1219,6 +1219,19 @@ static void contribute(ps_cache *c, const ps_config *cf, const attn_route_query 
     c->user_n_prs[u]++;
 }
 
+/* The first position in [lo, hi) whose fact is after as_of (hi when none). */
+static uint32_t after_cutoff(const ps_pos *p, uint32_t lo, uint32_t hi, int64_t as_of)
+{
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (p[mid].t <= as_of)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* The past PRs of step 2 are scattered over the index, and each one's facts
  * are found through its group_start: two cache misses one after the other.
  * Asking for them some PRs ahead lets the misses overlap (the walk's time
@@ -1301,12 +1314,20 @@ static int ps_score(ps_state *st, const attn_route_ctx *ctx, const attn_route_qu
         prefetch_group(c, k, n_picked);
         /* the group's entries are one PR's */
         int64_t number = c->group_number[g];
-        for (uint32_t pos = c->group_start[g + 1]; pos > c->group_start[g]; pos--) {
+        uint32_t lo = c->group_start[g], pos = c->group_start[g + 1];
+        /* A group's facts are in time order: those after the cutoff are
+         * found by bisection (a PR active after it has many), and the walk
+         * stops at the first before the window. */
+        if (c->pos[pos - 1].t > q->as_of)
+            pos = after_cutoff(c->pos, lo, pos - 1, q->as_of);
+        for (; pos > lo; pos--) {
             int64_t t = c->pos[pos - 1].t;
             size_t u = c->pos[pos - 1].user;
             struct contrib *x;
             long sid;
-            if (t > q->as_of || t < from || !(cf->kind_mask & c->pos[pos - 1].mask))
+            if (t < from)
+                break;
+            if (!(cf->kind_mask & c->pos[pos - 1].mask))
                 continue;
             if (c->user_stamp[u] == c->gen && c->user_pr_stamp[u] == (uint32_t)(k + 1))
                 continue;   /* a later fact of this reviewer on this PR already counted */
