@@ -202,11 +202,20 @@ void attn_fact_index_free(attn_fact_index *x)
     free(x);
 }
 
-/* The part [*a, *b) of bucket k of p with positions in [from, to). */
-static size_t range(const postings *p, size_t k, size_t from, size_t to, size_t *a, size_t *b)
+/* The part [*a, *b) of bucket k of p with positions in [from, to),
+ * searched from hint[0] and hint[1] (fact_index.h) when given. */
+static size_t range(const postings *p, size_t k, size_t from, size_t to, size_t *a, size_t *b,
+                    uint32_t *hint)
 {
-    *a = attn_lower_u32(p->pos, p->off[k], p->off[k + 1], from);
-    *b = attn_lower_u32(p->pos, *a, p->off[k + 1], to);
+    if (hint) {
+        *a = attn_lower_u32_from(p->pos, p->off[k], p->off[k + 1], from, hint[0]);
+        *b = attn_lower_u32_from(p->pos, *a, p->off[k + 1], to, hint[1]);
+        hint[0] = (uint32_t)*a;
+        hint[1] = (uint32_t)*b;
+    } else {
+        *a = attn_lower_u32(p->pos, p->off[k], p->off[k + 1], from);
+        *b = attn_lower_u32(p->pos, *a, p->off[k + 1], to);
+    }
     return *b - *a;
 }
 
@@ -216,45 +225,51 @@ size_t attn_fact_reviews(const attn_fact_index *x, size_t from, size_t to)
 }
 
 static size_t user_last(const postings *p, size_t u, size_t from, size_t to, size_t n_users,
-                        size_t *last)
+                        size_t *last, uint32_t *hint)
 {
-    size_t a = 0, b = 0, c = u < n_users ? range(p, u, from, to, &a, &b) : 0;
+    size_t a = 0, b = 0, c = u < n_users ? range(p, u, from, to, &a, &b, hint) : 0;
     *last = c ? p->pos[b - 1] : (size_t)-1;
     return c;
 }
 
-size_t attn_fact_user(const attn_fact_index *x, size_t u, size_t from, size_t to, size_t *last)
+size_t attn_fact_user(const attn_fact_index *x, size_t u, size_t from, size_t to, size_t *last,
+                      uint32_t *hint)
 {
-    return user_last(&x->user, u, from, to, x->n_users, last);
+    return user_last(&x->user, u, from, to, x->n_users, last, hint);
 }
 
 size_t attn_fact_user_reviews(const attn_fact_index *x, size_t u, size_t from, size_t to,
-                              size_t *last)
+                              size_t *last, uint32_t *hint)
 {
-    return user_last(&x->review, u, from, to, x->n_users, last);
+    return user_last(&x->review, u, from, to, x->n_users, last, hint);
 }
 
-size_t attn_fact_user_days(const attn_fact_index *x, size_t u, size_t from, size_t to)
+size_t attn_fact_user_days(const attn_fact_index *x, size_t u, size_t from, size_t to,
+                           uint32_t *hint)
 {
     size_t a, b;
-    if (u >= x->n_users || !range(&x->user, u, from, to, &a, &b))
+    if (u >= x->n_users || !range(&x->user, u, from, to, &a, &b, hint))
         return 0;
     /* the first fact in the window opens a day; later ones do when their list says so */
     return 1 + x->newday[b] - x->newday[a + 1];
 }
 
-size_t attn_fact_user_hour(const attn_fact_index *x, size_t u, int h, size_t from, size_t to)
+size_t attn_fact_user_hour(const attn_fact_index *x, size_t u, int h, size_t from, size_t to,
+                           uint32_t *hint)
 {
     size_t a, b;
-    return u < x->n_users && h >= 0 && h < 24 ? range(&x->hour, u * 24 + (size_t)h, from, to, &a, &b)
-                                              : 0;
+    return u < x->n_users && h >= 0 && h < 24
+               ? range(&x->hour, u * 24 + (size_t)h, from, to, &a, &b, hint)
+               : 0;
 }
 
-size_t attn_fact_user_wday(const attn_fact_index *x, size_t u, int w, size_t from, size_t to)
+size_t attn_fact_user_wday(const attn_fact_index *x, size_t u, int w, size_t from, size_t to,
+                           uint32_t *hint)
 {
     size_t a, b;
-    return u < x->n_users && w >= 0 && w < 7 ? range(&x->wday, u * 7 + (size_t)w, from, to, &a, &b)
-                                             : 0;
+    return u < x->n_users && w >= 0 && w < 7
+               ? range(&x->wday, u * 7 + (size_t)w, from, to, &a, &b, hint)
+               : 0;
 }
 
 size_t attn_fact_reviewers(const attn_fact_index *x, size_t from, size_t to)
@@ -274,7 +289,7 @@ size_t attn_fact_reviewers(const attn_fact_index *x, size_t from, size_t to)
     }
     for (size_t u = 0; u < x->n_users; u++) {
         size_t a, b;
-        n += range(&x->review, u, from, to, &a, &b) > 0;
+        n += range(&x->review, u, from, to, &a, &b, NULL) > 0;
     }
     return n;
 }
@@ -288,7 +303,7 @@ size_t attn_fact_on_author(const attn_fact_index *x, int64_t author_id, size_t f
         *users = NULL;
         return 0;
     }
-    range(&x->on_author, (size_t)k, from, to, &a, &b);
+    range(&x->on_author, (size_t)k, from, to, &a, &b, NULL);
     *users = x->on_user + a;
     return b - a;
 }

@@ -33,21 +33,35 @@ void attn_fact_index_free(attn_fact_index *x);
 
 /* Reviews (any user) among entries [from, to). */
 size_t attn_fact_reviews(const attn_fact_index *x, size_t from, size_t to);
+/*
+ * The per-user counts take a hint: NULL, or ATTN_FACT_HINT positions the
+ * caller keeps for one kind of window of one user (and hour or weekday),
+ * zeroed at first and passed to every call for that window. The searches
+ * start from where the last one for that window ended: the features are
+ * computed PR after PR in time order, so the windows move little. Any
+ * values give the same counts.
+ */
+#define ATTN_FACT_HINT 2
+
 /* Facts of user u (any kind) in [from, to); *last: index of the latest, or
  * (size_t)-1 when there is none. */
-size_t attn_fact_user(const attn_fact_index *x, size_t u, size_t from, size_t to, size_t *last);
+size_t attn_fact_user(const attn_fact_index *x, size_t u, size_t from, size_t to, size_t *last,
+                      uint32_t *hint);
 /* Reviews of user u in [from, to); *last as above. */
 size_t attn_fact_user_reviews(const attn_fact_index *x, size_t u, size_t from, size_t to,
-                              size_t *last);
+                              size_t *last, uint32_t *hint);
 /* Distinct UTC days (t / 86400, truncated) with a fact of user u in [from, to). */
-size_t attn_fact_user_days(const attn_fact_index *x, size_t u, size_t from, size_t to);
+size_t attn_fact_user_days(const attn_fact_index *x, size_t u, size_t from, size_t to,
+                           uint32_t *hint);
 /* The UTC hour (0..23) and weekday (0 = Sunday .. 6) of t, as the index
  * buckets facts: callers compute a PR's own with the same rule. */
 int attn_fact_hour(int64_t t);
 int attn_fact_wday(int64_t t);
 /* Facts of user u in [from, to) at UTC hour h and at weekday w. */
-size_t attn_fact_user_hour(const attn_fact_index *x, size_t u, int h, size_t from, size_t to);
-size_t attn_fact_user_wday(const attn_fact_index *x, size_t u, int w, size_t from, size_t to);
+size_t attn_fact_user_hour(const attn_fact_index *x, size_t u, int h, size_t from, size_t to,
+                           uint32_t *hint);
+size_t attn_fact_user_wday(const attn_fact_index *x, size_t u, int w, size_t from, size_t to,
+                           uint32_t *hint);
 /* Users (of the activity index) with at least one review in [from, to). */
 size_t attn_fact_reviewers(const attn_fact_index *x, size_t from, size_t to);
 /* The entries "on" author_id's PRs (see above) in [from, to), oldest first:

@@ -89,6 +89,18 @@ struct attn_features {
     uint8_t *bot;            /* per activity user: router.c's bot rule (rule 1) */
     long *slot;              /* per activity user: candidate slot or -1 */
     size_t n_users;
+    uint32_t *hint;          /* per activity user, HINTS fact index hints (see scan) */
+};
+
+/* The fact index's hints (fact_index.h) of one user: one per window scan
+ * counts in, hour and weekday buckets each their own. */
+enum {
+    H_FACTS = 0,
+    H_DAYS30 = H_FACTS + ATTN_FACT_HINT,
+    H_REVIEWS = H_DAYS30 + ATTN_FACT_HINT,      /* the year, 7, 30, 180 days */
+    H_HOUR = H_REVIEWS + 4 * ATTN_FACT_HINT,    /* 24 of them */
+    H_WDAY = H_HOUR + 24 * ATTN_FACT_HINT,      /* 7 */
+    HINTS = H_WDAY + 7 * ATTN_FACT_HINT
 };
 
 const char *attn_feat_name(size_t i) { return i < ATTN_FEAT_N ? NAMES[i] : NULL; }
@@ -118,6 +130,7 @@ void attn_features_free(attn_features *f)
         FEAT_BASE.unref(f->base);
     free(f->bot);
     free(f->slot);
+    free(f->hint);
     free(f);
 }
 
@@ -303,6 +316,7 @@ int attn_features_new(const attn_route_ctx *ctx, int max_candidates, attn_featur
     f->n_users = attn_activity_user_count(ctx->activity);
     f->slot = attn_xmalloc(attn_st_mult(f->n_users ? f->n_users : 1, sizeof(*f->slot)));
     f->bot = attn_xmalloc(f->n_users ? f->n_users : 1);
+    f->hint = attn_xcalloc(attn_st_mult(f->n_users ? f->n_users : 1, HINTS), sizeof(*f->hint));
     for (size_t u = 0; u < f->n_users; u++) {
         const char *login = attn_activity_user_login(ctx->activity, u);
         f->slot[u] = -1;
@@ -710,20 +724,25 @@ static void scan(attn_features *f, const attn_route_ctx *ctx, const attn_route_q
         /* a user named by two candidates counts for the slot that holds them */
         if (users[i] < 0 || u >= f->n_users || f->slot[u] != (long)i)
             continue;
-        if ((a->facts = attn_fact_user(x, u, first, last, &lf)))
+        uint32_t *h = f->hint + u * HINTS;
+        if ((a->facts = attn_fact_user(x, u, first, last, &lf, h + H_FACTS)))
             a->last_active = e[lf].t;
-        a->days30 = attn_fact_user_days(x, u, i30, last);
-        for (int d = -2; d <= 2; d++)
-            a->hour_ok += attn_fact_user_hour(x, u, (h0 + d + 24) % 24, first, last);
-        a->wday_ok = attn_fact_user_wday(x, u, w0, first, last);
-        if (attn_fact_user_reviews(x, u, first, last, &lr)) {
+        a->days30 = attn_fact_user_days(x, u, i30, last, h + H_DAYS30);
+        for (int d = -2; d <= 2; d++) {
+            int hr = (h0 + d + 24) % 24;
+            a->hour_ok += attn_fact_user_hour(x, u, hr, first, last,
+                                              h + H_HOUR + hr * ATTN_FACT_HINT);
+        }
+        a->wday_ok = attn_fact_user_wday(x, u, w0, first, last, h + H_WDAY + w0 * ATTN_FACT_HINT);
+        if (attn_fact_user_reviews(x, u, first, last, &lr, h + H_REVIEWS)) {
             a->seen_review = 1;
             a->last_review = e[lr].t;
             a->since_last = attn_fact_reviews(x, lr + 1, last);
         }
-        a->rev7 = attn_fact_user_reviews(x, u, i7, last, &lr);
-        a->rev30 = attn_fact_user_reviews(x, u, i30, last, &lr);
-        a->rev180 = attn_fact_user_reviews(x, u, i180, last, &lr);
+        a->rev7 = attn_fact_user_reviews(x, u, i7, last, &lr, h + H_REVIEWS + ATTN_FACT_HINT);
+        a->rev30 = attn_fact_user_reviews(x, u, i30, last, &lr, h + H_REVIEWS + 2 * ATTN_FACT_HINT);
+        a->rev180 =
+            attn_fact_user_reviews(x, u, i180, last, &lr, h + H_REVIEWS + 3 * ATTN_FACT_HINT);
     }
 }
 
