@@ -83,8 +83,8 @@ struct attn_features {
      * share of a route) */
     struct comp_cand *cands;
     size_t cap_cands;
-    struct pool_item *items;
-    size_t cap_items;
+    struct pool_item *items, *items2, **order;
+    size_t cap_items, cap_items2, cap_order;
     feat_base *base;         /* a reference: the activity index shares it */
     uint8_t *bot;            /* per activity user: router.c's bot rule (rule 1) */
     long *slot;              /* per activity user: candidate slot or -1 */
@@ -126,6 +126,8 @@ void attn_features_free(attn_features *f)
     }
     free(f->cands);
     free(f->items);
+    free(f->items2);
+    free(f->order);
     if (f->base)
         FEAT_BASE.unref(f->base);
     free(f->bot);
@@ -575,7 +577,7 @@ typedef struct pool_item {
 
 static int pool_cmp(const void *a, const void *b)
 {
-    const pool_item *x = a, *y = b;
+    const pool_item *x = *(const pool_item *const *)a, *y = *(const pool_item *const *)b;
     int c;
     if (x->best_rr != y->best_rr)
         return x->best_rr > y->best_rr ? -1 : 1;
@@ -589,8 +591,8 @@ typedef struct {
     attn_route_result *res[NC];
     comp_cand *cands;
     size_t cap_cands;
-    pool_item *items;
-    size_t n, cap_items;
+    pool_item *items, *items2, **order;   /* items2, order: for the cut */
+    size_t n, cap_items, cap_items2, cap_order;
 } pr_work;
 
 static void pool_add(pr_work *w, const char *login, int comp, size_t rank, double score)
@@ -649,9 +651,25 @@ static int build_pool(attn_features *f, const attn_route_ctx *ctx, const attn_ro
             if (!w->cands[j].team)
                 pool_add(w, w->cands[j].name, c, ++rank, w->cands[j].score);
     }
-    attn_heap_top(w->items, w->n, (size_t)f->max_cands, sizeof(*w->items), pool_cmp);
+    /* the items are sorted through pointers (they are 112 bytes), and the
+     * first max_cands copied in that order */
+    ATTN_ALLOC_GROW(w->order, w->n + 1, w->cap_order);
+    ATTN_ALLOC_GROW(w->items2, w->n + 1, w->cap_items2);
+    for (size_t i = 0; i < w->n; i++)
+        w->order[i] = &w->items[i];
+    attn_heap_top(w->order, w->n, (size_t)f->max_cands, sizeof(*w->order), pool_cmp);
     if (w->n > (size_t)f->max_cands)
         w->n = (size_t)f->max_cands;
+    for (size_t i = 0; i < w->n; i++)
+        w->items2[i] = *w->order[i];
+    {
+        pool_item *t = w->items;
+        size_t ct = w->cap_items;
+        w->items = w->items2;
+        w->cap_items = w->cap_items2;
+        w->items2 = t;
+        w->cap_items2 = ct;
+    }
     return 0;
 }
 
@@ -870,6 +888,10 @@ int attn_features_compute(attn_features *f, const attn_route_ctx *ctx, const att
     w.cap_cands = f->cap_cands;
     w.items = f->items;
     w.cap_items = f->cap_items;
+    w.items2 = f->items2;
+    w.cap_items2 = f->cap_items2;
+    w.order = f->order;
+    w.cap_order = f->cap_order;
     if ((rc = build_pool(f, ctx, q, &w, err)))
         goto out;
     n = w.n;
@@ -908,6 +930,10 @@ out:
     f->cap_cands = w.cap_cands;
     f->items = w.items;
     f->cap_items = w.cap_items;
+    f->items2 = w.items2;
+    f->cap_items2 = w.cap_items2;
+    f->order = w.order;
+    f->cap_order = w.cap_order;
     return rc;
 }
 
