@@ -76,6 +76,11 @@ void *attn_jalloc_malloc(size_t n)
         block *b = c->head[k];
         c->head[k] = b->next;
         c->n[k]--;
+        /* The next pop reads the new head's link, most often out of the
+         * cache (freed a PR ago): ask for it now (profile: that load was
+         * nearly all of this function). */
+        if (c->head[k])
+            __builtin_prefetch(c->head[k]);
         return b;
     }
     return malloc(k < NCLASS ? (k ? k * 16 : 16) : n);
