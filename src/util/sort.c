@@ -1,5 +1,5 @@
 /*
- * sort.c - heap sorts that never allocate (sort.h).
+ * sort.c - sorts that never allocate (sort.h).
  */
 #include "util/sort.h"
 
@@ -33,6 +33,30 @@ static void sift(char *b, size_t root, size_t n, size_t sz,
     }
 }
 
+/* Binary insertion sort of b[0, n): fewer comparisons than the heap for
+ * the short lists most calls get (a route's candidates: some 20), where a
+ * comparison through the pointer is most of the cost. */
+#define SMALL_N 32
+static void insertion_sort(char *b, size_t n, size_t sz, int (*cmp)(const void *, const void *))
+{
+    char t[128];
+    for (size_t i = 1; i < n; i++) {
+        size_t lo = 0, hi = i;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (cmp(b + mid * sz, b + i * sz) <= 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == i)
+            continue;
+        memcpy(t, b + i * sz, sz);
+        memmove(b + (lo + 1) * sz, b + lo * sz, (i - lo) * sz);
+        memcpy(b + lo * sz, t, sz);
+    }
+}
+
 void attn_heap_top(void *base, size_t n, size_t k, size_t sz,
                    int (*cmp)(const void *, const void *))
 {
@@ -41,6 +65,10 @@ void attn_heap_top(void *base, size_t n, size_t k, size_t sz,
         k = n;
     if (k == 0)
         return;
+    if (n <= SMALL_N && sz <= 128) {
+        insertion_sort(b, n, sz, cmp);
+        return;
+    }
     for (size_t i = k / 2; i-- > 0;)
         sift(b, i, k, sz, cmp);
     /* the root is the last of the first k so far: one that comes before it

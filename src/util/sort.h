@@ -1,5 +1,6 @@
 /*
- * sort.h - in-place heap sorts for small per-PR arrays.
+ * sort.h - in-place sorts for small per-PR arrays (a heap, and binary
+ * insertion for the shortest).
  *
  * glibc's qsort mallocs a buffer for arrays over 1 KB, and after a route's
  * JSON churn that malloc consolidated the heap every time; these never
@@ -14,7 +15,8 @@
 /* base[0, k) gets the first k elements of cmp's order, sorted; the others
  * end in base[k, n) in no particular order (k > n counts as n). About
  * n + k log k comparisons when few of the rest belong in the first k: a
- * top_k of hundreds of candidates needs no full sort. */
+ * top_k of hundreds of candidates needs no full sort. Arrays of up to 32
+ * elements are sorted whole, by binary insertion. */
 void attn_heap_top(void *base, size_t n, size_t k, size_t size,
                    int (*cmp)(const void *, const void *));
 /* All of base[0, n) sorted: attn_heap_top with k = n. */

@@ -373,6 +373,10 @@ typedef struct {
     char pad[150];          /* larger than the swap buffer: swapped in pieces */
 } sort_el;
 
+typedef struct {
+    int key, id;            /* small: short arrays take the insertion sort */
+} sort_small;
+
 static int sort_el_cmp(const void *a, const void *b)
 {
     const sort_el *x = a, *y = b;
@@ -381,38 +385,60 @@ static int sort_el_cmp(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
+static int sort_small_cmp(const void *a, const void *b)
+{
+    const sort_small *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
 /* attn_heap_top puts qsort's first k in front, in order, and keeps every
- * element (the rest behind them), for every n up to 40 and every k. */
+ * element (the rest behind them), for every n up to 40 and every k, with
+ * large elements (always the heap) and small ones (insertion up to 32). */
 static void test_heap_top(void **state)
 {
     sort_el a[40], want[40];
+    sort_small sa[40], swant[40];
     uint64_t seed = 11;
     (void)state;
     for (size_t n = 0; n <= 40; n++)
         for (size_t k = 0; k <= n + 2; k++) {
-            int seen[40] = {0};
+            int seen[40] = {0}, sseen[40] = {0};
             for (size_t i = 0; i < n; i++) {
                 seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-                a[i].key = (int)(seed >> 60);     /* 16 keys: many ties */
-                a[i].id = (int)i;
+                a[i].key = sa[i].key = (int)(seed >> 60);     /* 16 keys: many ties */
+                a[i].id = sa[i].id = (int)i;
                 memset(a[i].pad, (int)i, sizeof(a[i].pad));
             }
             memcpy(want, a, n * sizeof(*a));
             qsort(want, n, sizeof(*want), sort_el_cmp);
+            memcpy(swant, sa, n * sizeof(*sa));
+            qsort(swant, n, sizeof(*swant), sort_small_cmp);
             attn_heap_top(a, n, k, sizeof(*a), sort_el_cmp);
+            attn_heap_top(sa, n, k, sizeof(*sa), sort_small_cmp);
             for (size_t i = 0; i < n; i++) {
-                if (i < k)
+                if (i < k) {
                     assert_int_equal(sort_el_cmp(&a[i], &want[i]), 0);
-                else if (k > 0)
+                    assert_int_equal(sort_small_cmp(&sa[i], &swant[i]), 0);
+                } else if (k > 0) {
                     assert_true(sort_el_cmp(&a[i], &want[k - 1]) > 0);
+                    assert_true(sort_small_cmp(&sa[i], &swant[k - 1]) > 0);
+                }
                 assert_int_equal(a[i].pad[149], (char)a[i].id);   /* moved whole */
                 seen[a[i].id]++;
+                sseen[sa[i].id]++;
             }
-            for (size_t i = 0; i < n; i++)
+            for (size_t i = 0; i < n; i++) {
                 assert_int_equal(seen[i], 1);
+                assert_int_equal(sseen[i], 1);
+            }
             attn_heap_sort(a, n, sizeof(*a), sort_el_cmp);
-            for (size_t i = 0; i < n; i++)
+            attn_heap_sort(sa, n, sizeof(*sa), sort_small_cmp);
+            for (size_t i = 0; i < n; i++) {
                 assert_int_equal(sort_el_cmp(&a[i], &want[i]), 0);
+                assert_int_equal(sort_small_cmp(&sa[i], &swant[i]), 0);
+            }
         }
 }
 
