@@ -1588,9 +1588,7 @@ static double key_sum(attn_activity *a, const act_key *key, const attn_act_windo
                     a->user_hint[u * 2 * NK + (size_t)k] = a->keys[u].off[k / 2];
         }
         hint = a->user_hint + (size_t)(key - a->keys) * 2 * NK;
-        if (decay)
-            pre = prefix_for(a, h, &tmp);
-        user_prefetch(a, (size_t)(key - a->keys), w, pre);
+        attn_activity_user_prefetch(a, (size_t)(key - a->keys), w);
     }
     for (int kind = 0; kind < NK; kind++) {
         double wk = w->weight[kind];
