@@ -274,10 +274,11 @@ struct attn_activity {
     int sl_valid;
     int64_t sl_from, sl_to;
     size_t sl_first, sl_last;
-    /* per user and kind: where the last sum found its window's ends in the
+    /* per key and kind: where the last sum found its window's ends in the
      * posting list (cohorts are routed in time order, so the next window's
-     * ends are near: key_sum searches from there) */
-    uint32_t *user_hint;
+     * ends are near: key_sum searches from there); zeros until used, so
+     * only the pages of keys summed take memory */
+    uint32_t *key_hint;
 
     size_t *rq_off;             /* per user: starts/ends in [rq_off[u], rq_off[u+1]) */
     int64_t *rq_start, *rq_end;
@@ -1144,7 +1145,7 @@ void attn_activity_free(attn_activity *a)
     if (a->base) {
         /* a view owns only its per-thread scratch */
         attn_buf_free(&a->area_buf);
-        free(a->user_hint);
+        free(a->key_hint);
         free(a);
         return;
     }
@@ -1161,7 +1162,7 @@ void attn_activity_free(attn_activity *a)
     free(a->aidpool);
     free(a->keys);
     free(a->post);
-    free(a->user_hint);
+    free(a->key_hint);
     attn_map64_free(&a->upath);
     attn_map64_free(&a->uarea);
     attn_map64_free(&a->uauthor);
@@ -1524,7 +1525,7 @@ attn_activity *attn_activity_view(const attn_activity *a)
     *v = *b;
     v->base = b;
     v->sl_valid = 0;
-    v->user_hint = NULL;
+    v->key_hint = NULL;
     v->area_buf = (attn_buf)ATTN_BUF_INIT;
     return v;
 }
@@ -1535,7 +1536,7 @@ attn_activity *attn_activity_view(const attn_activity *a)
 static void user_prefetch(const attn_activity *a, size_t u, const attn_act_window *w,
                           const double *pre)
 {
-    const uint32_t *hint = a->user_hint + u * 2 * NK;
+    const uint32_t *hint = a->key_hint + u * 2 * NK;
     const act_key *key = &a->keys[u];
     for (int kind = 0; kind < NK; kind++) {
         if (w->weight[kind] == 0.0 || key->off[kind] == key->off[kind + 1])
@@ -1552,7 +1553,7 @@ static void user_prefetch(const attn_activity *a, size_t u, const attn_act_windo
 void attn_activity_user_prefetch(const attn_activity *a, size_t u, const attn_act_window *w)
 {
     const double *pre = NULL;
-    if (u >= a->nu || !a->user_hint)
+    if (u >= a->nu || !a->key_hint)
         return;
     if (w->half_life_days > 0) {
         /* only prefix sums made already: a prefetch computes nothing */
@@ -1579,17 +1580,12 @@ static double key_sum(attn_activity *a, const act_key *key, const attn_act_windo
     cached_slice(a, w->from, w->to, &g0, &g1);
     if (g0 == g1)
         return 0.0;
-    if ((size_t)(key - a->keys) < a->nu) {
-        if (!a->user_hint) {
-            /* every hint starts at its list's start */
-            a->user_hint = attn_xmalloc(attn_st_mult(a->nu, 2 * NK * sizeof(*a->user_hint)));
-            for (size_t u = 0; u < a->nu; u++)
-                for (int k = 0; k < 2 * NK; k++)
-                    a->user_hint[u * 2 * NK + (size_t)k] = a->keys[u].off[k / 2];
-        }
-        hint = a->user_hint + (size_t)(key - a->keys) * 2 * NK;
+    if (!a->key_hint)   /* zeros: each hint starts at its list's start (clamped) */
+        a->key_hint = attn_xcalloc(attn_st_mult(a->nkeys ? a->nkeys : 1, 2 * NK),
+                                    sizeof(*a->key_hint));
+    hint = a->key_hint + (size_t)(key - a->keys) * 2 * NK;
+    if ((size_t)(key - a->keys) < a->nu)
         attn_activity_user_prefetch(a, (size_t)(key - a->keys), w);
-    }
     for (int kind = 0; kind < NK; kind++) {
         double wk = w->weight[kind];
         uint32_t lo = key->off[kind], hi = key->off[kind + 1], j0, j1;
