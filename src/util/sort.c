@@ -33,27 +33,45 @@ static void sift(char *b, size_t root, size_t n, size_t sz,
     }
 }
 
-/* Binary insertion sort of b[0, n): fewer comparisons than the heap for
- * the short lists most calls get (a route's candidates: some 20), where a
- * comparison through the pointer is most of the cost. */
+/* Binary insertion: fewer comparisons than the heap for the short lists
+ * and small k most calls have (a route's candidates: some 20; top_k 30),
+ * where a comparison through the pointer is most of the cost. */
 #define SMALL_N 32
-static void insertion_sort(char *b, size_t n, size_t sz, int (*cmp)(const void *, const void *))
+
+/* The place in sorted b[0, n) for the element at x: after its equals. */
+static size_t insert_at(const char *b, size_t n, const char *x, size_t sz,
+                        int (*cmp)(const void *, const void *))
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp(b + mid * sz, x) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* b[0, k) sorted with binary insertion; then each later element that comes
+ * before the last of them takes its place in order, and the last moves to
+ * where that element was (nothing is lost). */
+static void insertion_top(char *b, size_t n, size_t k, size_t sz,
+                          int (*cmp)(const void *, const void *))
 {
     char t[128];
     for (size_t i = 1; i < n; i++) {
-        size_t lo = 0, hi = i;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (cmp(b + mid * sz, b + i * sz) <= 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo == i)
+        size_t m = i < k ? i : k, at;
+        if (i >= k && cmp(b + i * sz, b + (k - 1) * sz) >= 0)
             continue;
+        at = insert_at(b, m, b + i * sz, sz, cmp);
         memcpy(t, b + i * sz, sz);
-        memmove(b + (lo + 1) * sz, b + lo * sz, (i - lo) * sz);
-        memcpy(b + lo * sz, t, sz);
+        if (i >= k) {   /* the last of the k leaves for i's slot */
+            memcpy(b + i * sz, b + (k - 1) * sz, sz);
+            m = k - 1;
+        }
+        memmove(b + (at + 1) * sz, b + at * sz, (m - at) * sz);
+        memcpy(b + at * sz, t, sz);
     }
 }
 
@@ -65,8 +83,8 @@ void attn_heap_top(void *base, size_t n, size_t k, size_t sz,
         k = n;
     if (k == 0)
         return;
-    if (n <= SMALL_N && sz <= 128) {
-        insertion_sort(b, n, sz, cmp);
+    if ((n <= SMALL_N || k <= SMALL_N) && sz <= 128) {
+        insertion_top(b, n, k, sz, cmp);
         return;
     }
     for (size_t i = k / 2; i-- > 0;)
