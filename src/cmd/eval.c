@@ -141,13 +141,14 @@ static int fill_routers(const struct eval_opts *o, attn_eval_router *out, attn_e
 }
 
 /* A run id the registry knows (an experiment run) is refused unless --force;
- * with --force, *reg stays open so the replacement can be recorded. */
+ * with --force, *reg stays open so the replacement can be recorded. An id
+ * the registry does not know needs no record (--force or not). */
 static int registry_check(const char *repo_dir, const char *run_id, int force,
                           attn_registry **reg, attn_error *err)
 {
     char path[4400];
     json_t *row = NULL;
-    int rc;
+    int rc, known = 0;
     *reg = NULL;
     snprintf(path, sizeof(path), "%s/runs.sqlite", repo_dir);
     if (!run_id || !attn_fs_exists(path))
@@ -158,7 +159,10 @@ static int registry_check(const char *repo_dir, const char *run_id, int force,
     if (rc == ATTN_ENOTFOUND) {
         attn_error_clear(err);
         rc = 0;
-    } else if (!rc && !force) {
+    } else if (!rc) {
+        known = 1;
+    }
+    if (known && !force) {
         rc = attn_error_set(err, ATTN_ECONFLICT,
                             "run id '%s' belongs to a registered run (%s, %s); choose another "
                             "--run-id, or pass --force to replace it (runs.sqlite records it)",
@@ -166,7 +170,7 @@ static int registry_check(const char *repo_dir, const char *run_id, int force,
                             attn_json_str(row, "status") ? attn_json_str(row, "status") : "?");
     }
     json_decref(row);
-    if (rc || !force) {
+    if (rc || !force || !known) {
         attn_registry_close(*reg);
         *reg = NULL;
     }

@@ -163,4 +163,9 @@ check_eq "the registry records the replacement" "failed replaced" \
     "$(sqlite3 "$reg" "SELECT status, (SELECT action FROM events WHERE run_id='$base' ORDER BY id DESC LIMIT 1) FROM runs WHERE run_id='$base'" | tr '|' ' ')"
 check_eq "naming what replaced it" "1" \
     "$(sqlite3 "$reg" "SELECT error LIKE '%replaced by%--force%' FROM runs WHERE run_id='$base'")"
+# --force on an id nobody has used: a plain run (it failed once, after writing the run)
+check "--force with a new id is a plain run" "$ATTN" eval run --repo $R --cohort "$TMP/c.json" \
+    --router popularity --run-id fresh-id --force --quiet
+check_eq "which the registry does not list" "0" \
+    "$(sqlite3 "$reg" "SELECT count(*) FROM runs WHERE run_id='fresh-id'")"
 done_testing
