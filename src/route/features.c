@@ -369,7 +369,6 @@ static int comp_cmp(const void *a, const void *b)
 /* 0 for zeros and non-finite values, as the features always had */
 static double round_sig(double v, int digits) { return v == 0 ? 0 : attn_round_sig(v, digits); }
 
-
 /* candidates.c's round_score: results compare scores printed with 12
  * significant digits (0 for non-finite scores). */
 static double round12(double x) { return round_sig(x, 12); }
