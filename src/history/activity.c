@@ -1533,11 +1533,23 @@ attn_activity *attn_activity_view(const attn_activity *a)
 /* The ends of a user's windows are most often at or next to their hints:
  * ask for those places in every kind's list and prefix at once, so that
  * their cache misses overlap instead of following each other. */
-static void user_prefetch(const attn_activity *a, size_t u, const attn_act_window *w,
-                          const double *pre)
+void attn_activity_user_prefetch(const attn_activity *a, size_t u, const attn_act_window *w)
 {
-    const uint32_t *hint = a->key_hint + u * 2 * NK;
-    const act_key *key = &a->keys[u];
+    const double *pre = NULL;
+    const uint32_t *hint;
+    const act_key *key;
+    if (u >= a->nu || !a->key_hint)
+        return;
+    if (w->half_life_days > 0) {
+        /* only prefix sums made already: a prefetch computes nothing */
+        double h = w->half_life_days * DAY;
+        int n = atomic_load_explicit(&a->pc->n, memory_order_acquire);
+        for (int i = 0; i < n && !pre; i++)
+            if (a->pc->e[i].h == h)
+                pre = a->pc->e[i].pre;
+    }
+    hint = a->key_hint + u * 2 * NK;
+    key = &a->keys[u];
     for (int kind = 0; kind < NK; kind++) {
         if (w->weight[kind] == 0.0 || key->off[kind] == key->off[kind + 1])
             continue;
@@ -1550,29 +1562,13 @@ static void user_prefetch(const attn_activity *a, size_t u, const attn_act_windo
     }
 }
 
-void attn_activity_user_prefetch(const attn_activity *a, size_t u, const attn_act_window *w)
-{
-    const double *pre = NULL;
-    if (u >= a->nu || !a->key_hint)
-        return;
-    if (w->half_life_days > 0) {
-        /* only prefix sums made already: a prefetch computes nothing */
-        double h = w->half_life_days * DAY;
-        int n = atomic_load_explicit(&a->pc->n, memory_order_acquire);
-        for (int i = 0; i < n && !pre; i++)
-            if (a->pc->e[i].h == h)
-                pre = a->pc->e[i].pre;
-    }
-    user_prefetch(a, u, w, pre);
-}
-
 static double key_sum(attn_activity *a, const act_key *key, const attn_act_window *w)
 {
     size_t g0, g1;
     int decay = w->half_life_days > 0;
     double h = w->half_life_days * DAY, acc = 0.0, x_to;
     const double *pre = NULL;
-    uint32_t *hint = NULL;
+    uint32_t *hint;
     int tmp = 0;
 
     if (w->from > w->to)
@@ -1591,15 +1587,10 @@ static double key_sum(attn_activity *a, const act_key *key, const attn_act_windo
         uint32_t lo = key->off[kind], hi = key->off[kind + 1], j0, j1;
         if (wk == 0.0 || lo == hi)
             continue;
-        if (hint) {
-            j0 = (uint32_t)attn_lower_u32_from(a->post, lo, hi, g0, hint[2 * kind]);
-            j1 = (uint32_t)attn_lower_u32_from(a->post, j0, hi, g1, hint[2 * kind + 1]);
-            hint[2 * kind] = j0;
-            hint[2 * kind + 1] = j1;
-        } else {
-            j0 = post_bound(a->post, lo, hi, g0);
-            j1 = post_bound(a->post, j0, hi, g1);
-        }
+        j0 = (uint32_t)attn_lower_u32_from(a->post, lo, hi, g0, hint[2 * kind]);
+        j1 = (uint32_t)attn_lower_u32_from(a->post, j0, hi, g1, hint[2 * kind + 1]);
+        hint[2 * kind] = j0;
+        hint[2 * kind + 1] = j1;
         if (j0 == j1)
             continue;
         if (!decay) {
