@@ -37,7 +37,7 @@ start_fake() {
     python3 "$(dirname "$0")/../fakegh/fakegh.py" --bundle "$b" --port 0 --port-file "$TMP/port" \
         --max-lifetime 300 --log "$TMP/fake.log" "$@" 2>"$TMP/fake.err" &
     FAKE_PID=$!
-    i=0; while [ ! -s "$TMP/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+    i=0; while [ ! -s "$TMP/port" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
     PORT=$(cat "$TMP/port" 2>/dev/null)
     API=http://127.0.0.1:$PORT
 }

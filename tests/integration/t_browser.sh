@@ -26,7 +26,7 @@ A=$("$ATTN" experiment run --repo $R --spec "$TMP/a.json" --cohort "$TMP/c.json"
 B=$("$ATTN" experiment run --repo $R --spec "$TMP/b2.json" --cohort "$TMP/c.json" --quiet --json | jq -r .run_id)
 "$ATTN" serve --port 0 >"$TMP/srv.out" 2>"$TMP/srv.err" &
 SRV_PID=$!
-i=0; while ! grep -q '^listening on ' "$TMP/srv.out" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+i=0; while ! grep -q '^listening on ' "$TMP/srv.out" 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
 URL=$(head -1 "$TMP/srv.out" | sed 's/^listening on //')
 OUT=$ROOT/build/browser
 rm -rf "$OUT"; mkdir -p "$OUT"

@@ -113,7 +113,7 @@ echo "# after kills: $(stat .requests) requests in all"
 "$ATTN" ingest --repo $REPO --api-url "$API" --data-dir "$TMP/k2" --quiet >/dev/null 2>&1 &
 pid=$!
 i=0
-while [ $i -lt 600 ] && [ "$(sqlite3 "$(db_of "$TMP/k2")" "SELECT count(*) FROM ingestion_checkpoints
+while [ $i -lt 3000 ] && [ "$(sqlite3 "$(db_of "$TMP/k2")" "SELECT count(*) FROM ingestion_checkpoints
         WHERE stage = 'pr_details' AND completed_at IS NOT NULL" 2>/dev/null)" != 1 ]; do
     sleep 0.02; i=$((i + 1))
 done

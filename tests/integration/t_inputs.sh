@@ -41,7 +41,7 @@ s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(16)
 open(sys.argv[1], 'w').write(str(s.getsockname()[1])); time.sleep(60)
 " "$TMP/mute.port" &
 MUTE=$!
-i=0; while [ ! -s "$TMP/mute.port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+i=0; while [ ! -s "$TMP/mute.port" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
 t0=$(date +%s)
 check_fails "a mute server: the deadline ends the request" 1 "no answer within 3 s" \
     "$ATTN" ingest --repo $REPO --api-url "http://127.0.0.1:$(cat "$TMP/mute.port")" --data-dir "$TMP/m" \

@@ -18,7 +18,7 @@ start_llm() {
     python3 "$HERE/../fakellm/fakellm.py" --port 0 --port-file "$TMP/llm.port" --max-lifetime 300 \
         "$@" 2>"$TMP/llm.err" &
     LLM_PID=$!
-    i=0; while [ ! -s "$TMP/llm.port" ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i + 1)); done
+    i=0; while [ ! -s "$TMP/llm.port" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
     LLM=http://127.0.0.1:$(cat "$TMP/llm.port")
 }
 mode() { curl -s -X POST -d "{\"mode\": \"$1\"}" "$LLM/_fake/mode" >/dev/null; }

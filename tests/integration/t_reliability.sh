@@ -59,7 +59,7 @@ dump "$(db_of "$TMP/ref")" >"$TMP/ref.dump"
 start_fake_ "$SAMPLE" --slow-rate 1 --slow-seconds 0.02
 "$ATTN" ingest --repo $REPO --api-url "$API" --data-dir "$TMP/c" --quiet >"$TMP/c1.out" 2>"$TMP/c1.err" &
 p1=$!
-i=0; while [ ! -s "$(db_of "$TMP/c").lock" ] && [ $i -lt 200 ]; do sleep 0.02; i=$((i + 1)); done
+i=0; while [ ! -s "$(db_of "$TMP/c").lock" ] && [ $i -lt 1500 ]; do sleep 0.02; i=$((i + 1)); done
 "$ATTN" ingest --repo $REPO --api-url "$API" --data-dir "$TMP/c" --quiet >"$TMP/c2.out" 2>"$TMP/c2.err"
 rc2=$?
 wait $p1; rc1=$?
@@ -72,7 +72,7 @@ same_store "and the store is complete" "$TMP/c"
 # Every writer command takes the same lock; --wait S waits for it.
 "$ATTN" ingest --repo $REPO --api-url "$API" --data-dir "$TMP/w" --quiet >/dev/null 2>&1 &
 p1=$!
-i=0; while [ ! -s "$(db_of "$TMP/w").lock" ] && [ $i -lt 200 ]; do sleep 0.02; i=$((i + 1)); done
+i=0; while [ ! -s "$(db_of "$TMP/w").lock" ] && [ $i -lt 1500 ]; do sleep 0.02; i=$((i + 1)); done
 for c in "incremental --api-url $API" "pull-requests --api-url $API --from 2024-01-01 --end-at 2024-02-01" \
          "renormalize" "load --bundle $SAMPLE" "pin --api-url $API"; do
     # shellcheck disable=SC2086
@@ -95,7 +95,7 @@ start_fake_ "$SAMPLE" --slow-rate 0.2 --slow-seconds 0.02
 "$ATTN" ingest --repo $REPO --api-url "$API" --data-dir "$TMP/u" --quiet >/dev/null 2>&1 &
 pid=$!
 i=0
-while [ $i -lt 1000 ] && [ "$(sqlite3 "$(db_of "$TMP/u")" "SELECT count(*) FROM ingestion_checkpoints
+while [ $i -lt 3000 ] && [ "$(sqlite3 "$(db_of "$TMP/u")" "SELECT count(*) FROM ingestion_checkpoints
         WHERE stage = 'pr_details' AND completed_at IS NOT NULL" 2>/dev/null)" != 1 ]; do
     sleep 0.01; i=$((i + 1))
 done
@@ -174,7 +174,7 @@ start_fake_ "$TMP/s250.json" --slow-rate 1 --slow-seconds 0.05
 "$ATTN" ingest --repo $REPO --api-url "$API" --data-dir "$TMP/m" --quiet >/dev/null 2>&1 &
 pid=$!
 i=0
-while [ $i -lt 1000 ] && [ "$(sqlite3 "$(db_of "$TMP/m")" "SELECT count(*) FROM watermarks WHERE cursor IS NOT NULL" 2>/dev/null)" != 1 ]; do
+while [ $i -lt 3000 ] && [ "$(sqlite3 "$(db_of "$TMP/m")" "SELECT count(*) FROM watermarks WHERE cursor IS NOT NULL" 2>/dev/null)" != 1 ]; do
     sleep 0.01; i=$((i + 1))
 done
 kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
@@ -236,7 +236,7 @@ lockf=$D/github/synth/sample/locks/run-twice.lock
 "$ATTN" experiment run --repo $REPO --spec "$TMP/spec250.json" --cohort "$TMP/c250.json" --run-id twice \
     --data-dir "$D" --quiet >/dev/null 2>"$TMP/e1.err" &
 p1=$!
-i=0; while [ ! -s "$lockf" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
+i=0; while [ ! -s "$lockf" ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i + 1)); done
 "$ATTN" experiment run --repo $REPO --spec "$TMP/spec250.json" --cohort "$TMP/c250.json" --run-id twice \
     --data-dir "$D" --quiet >/dev/null 2>"$TMP/e2.err"
 rc2=$?

@@ -18,7 +18,7 @@ start_srv() {
     rm -f "$TMP/srv.out"
     env "$@" "$ATTN" serve --data-dir "$d" --port 0 --timeout 2 >"$TMP/srv.out" 2>"$TMP/srv.err" &
     SRV_PID=$!
-    i=0; while ! grep -q '^listening on ' "$TMP/srv.out" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+    i=0; while ! grep -q '^listening on ' "$TMP/srv.out" 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
     URL=$(head -1 "$TMP/srv.out" | sed 's/^listening on //')
 }
 # req METHOD PATH [BODY [TOKEN]]: response body in $TMP/body, prints the status

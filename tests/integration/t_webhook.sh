@@ -21,7 +21,7 @@ start_srv() {
     rm -f "$TMP/srv.out"
     env "$@" "$ATTN" serve --data-dir "$d" --port 0 >"$TMP/srv.out" 2>"$TMP/srv.err" &
     SRV_PID=$!
-    i=0; while ! grep -q '^listening on ' "$TMP/srv.out" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+    i=0; while ! grep -q '^listening on ' "$TMP/srv.out" 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
     URL=$(head -1 "$TMP/srv.out" | sed 's/^listening on //')
 }
 q() { sqlite3 "$1/github/$R/history.sqlite" "$2"; }
