@@ -1433,17 +1433,27 @@ static double *prefix_compute(const attn_activity *a, double h)
 
 /* The prefix sums for h, cached (act_prefixes). *tmp is set when the caller
  * must free them after the query (a shared cache that is full). */
+/* The prefix sums for half-life h made already, or NULL (never makes one):
+ * the lock-free look of prefix_for, and what a prefetch may read. */
+static const double *prefix_made(const act_prefixes *pc, double h)
+{
+    int n = atomic_load_explicit(&pc->n, memory_order_acquire);
+    for (int i = 0; i < n; i++)
+        if (pc->e[i].h == h)
+            return pc->e[i].pre;
+    return NULL;
+}
+
 static const double *prefix_for(attn_activity *a, double h, int *tmp)
 {
     act_prefixes *pc = a->pc;
+    const double *made;
     double *pre;
     int n;
     *tmp = 0;
     if (pc->shared) {
-        n = atomic_load_explicit(&pc->n, memory_order_acquire);
-        for (int i = 0; i < n; i++)
-            if (pc->e[i].h == h)
-                return pc->e[i].pre;
+        if ((made = prefix_made(pc, h)))
+            return made;
         pthread_mutex_lock(&pc->mu);
         n = atomic_load_explicit(&pc->n, memory_order_relaxed);
         for (int i = 0; i < n; i++)
@@ -1540,14 +1550,8 @@ void attn_activity_user_prefetch(const attn_activity *a, size_t u, const attn_ac
     const act_key *key;
     if (u >= a->nu || !a->key_hint)
         return;
-    if (w->half_life_days > 0) {
-        /* only prefix sums made already: a prefetch computes nothing */
-        double h = w->half_life_days * DAY;
-        int n = atomic_load_explicit(&a->pc->n, memory_order_acquire);
-        for (int i = 0; i < n && !pre; i++)
-            if (a->pc->e[i].h == h)
-                pre = a->pc->e[i].pre;
-    }
+    if (w->half_life_days > 0)   /* only sums made already: a prefetch computes nothing */
+        pre = prefix_made(a->pc, w->half_life_days * DAY);
     hint = a->key_hint + u * 2 * NK;
     key = &a->keys[u];
     for (int kind = 0; kind < NK; kind++) {
